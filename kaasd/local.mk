@@ -1,2 +1,36 @@
+# kaasd/: the daemon. Its parts are convenience libraries so unit tests
+# link exactly the code the daemon runs.
+noinst_LTLIBRARIES += kaasd/libkaasd-core.la
+kaasd_libkaasd_core_la_SOURCES = \
+	kaasd/loop.c kaasd/loop.h \
+	kaasd/log.c kaasd/log.h \
+	kaasd/peer.c kaasd/peer.h \
+	kaasd/config_file.c kaasd/config_file.h \
+	kaasd/registry.c kaasd/registry.h \
+	kaasd/server.c kaasd/server.h
+kaasd_libkaasd_core_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS)
+kaasd_libkaasd_core_la_LIBADD = common/libkaas-common.la $(JANSSON_LIBS) $(INIH_LIBS)
+
 sbin_PROGRAMS += kaasd/kaasd
-kaasd_kaasd_SOURCES = kaasd/main.c
+kaasd_kaasd_SOURCES = \
+	kaasd/main.c \
+	kaasd/daemon.c kaasd/daemon.h \
+	kaasd/methods.c kaasd/methods.h \
+	kaasd/iface_service.c \
+	kaasd/iface_admin.c \
+	kaasd/interfaces.h
+nodist_kaasd_kaasd_SOURCES = kaasd/interfaces.c
+kaasd_kaasd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+kaasd_kaasd_LDADD = kaasd/libkaasd-core.la $(JANSSON_LIBS) $(SYSTEMD_LIBS)
+
+# The interface definitions in docs/ are the source of truth: kaasd serves
+# and checks calls against exactly these texts.
+KAASD_INTERFACES = \
+	docs/org.varlink.service.varlink \
+	docs/io.kaas.varlink \
+	docs/io.kaas.Admin.varlink
+EXTRA_DIST += $(KAASD_INTERFACES) tools/varlink-to-c.sh
+BUILT_SOURCES += kaasd/interfaces.c
+CLEANFILES += kaasd/interfaces.c
+kaasd/interfaces.c: $(KAASD_INTERFACES) $(top_srcdir)/tools/varlink-to-c.sh
+	$(AM_V_GEN)$(MKDIR_P) kaasd && $(SHELL) $(top_srcdir)/tools/varlink-to-c.sh $@ $(top_srcdir) $(KAASD_INTERFACES)

@@ -1,1 +1,346 @@
-int main(void) { return 0; }
+/* kaasd: command line, start-up and shutdown. Everything after start-up
+ * happens in the event loop (loop.c) driving the varlink server. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "interfaces.h"
+#include "log.h"
+#include "methods.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/kaas/kaasd.conf"
+
+struct options {
+        const char *config_path;
+        const char *socket_path;
+        const char *state_dir;
+        bool foreground;
+        bool check_config;
+};
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: kaasd [OPTION]...\n"
+                "The KaaS identity daemon: KaaS tokens and Keystone identities over varlink.\n\n"
+                "  -c, --config=FILE     configuration file (default " DEFAULT_CONFIG ")\n"
+                "  -f, --foreground      do not detach; log to stderr\n"
+                "      --socket=PATH     listen on PATH instead of the configured socket\n"
+                "      --state-dir=DIR   keep the database in DIR instead of the configured one\n"
+                "      --check-config    check the configuration file and exit\n"
+                "  -h, --help            show this help and exit\n"
+                "  -V, --version         show the version and exit\n\n"
+                "See kaasd(8) and kaasd.conf(5).\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o) {
+        enum { OPT_SOCKET = 256, OPT_STATE_DIR, OPT_CHECK };
+        static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "foreground", no_argument, NULL, 'f' },
+                { "socket", required_argument, NULL, OPT_SOCKET },
+                { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+                { "check-config", no_argument, NULL, OPT_CHECK },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                { NULL, 0, NULL, 0 },
+        };
+        *o = (struct options){ .config_path = DEFAULT_CONFIG };
+        int c;
+        while ((c = getopt_long(argc, argv, "c:fhV", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'c':
+                        o->config_path = optarg;
+                        break;
+                case 'f':
+                        o->foreground = true;
+                        break;
+                case OPT_SOCKET:
+                        o->socket_path = optarg;
+                        break;
+                case OPT_STATE_DIR:
+                        o->state_dir = optarg;
+                        break;
+                case OPT_CHECK:
+                        o->check_config = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        exit(EXIT_SUCCESS);
+                case 'V':
+                        printf("kaasd %s\n", PACKAGE_VERSION);
+                        exit(EXIT_SUCCESS);
+                default:
+                        usage(stderr);
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "kaasd: unexpected argument '%s'\n", argv[optind]);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int replace_string(char **field, const char *value) {
+        if (!value)
+                return 0;
+        char *s = strdup(value);
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+/* A socket file left behind by a crashed kaasd is removed; one that a
+ * running kaasd answers on is not taken over. */
+static int remove_stale_socket(const char *path, const struct sockaddr_un *sa) {
+        struct stat st;
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISSOCK(st.st_mode))
+                return -EEXIST;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        int r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+        close(fd);
+        if (r == 0)
+                return -EADDRINUSE;
+        return unlink(path) < 0 ? -errno : 0;
+}
+
+static int bind_socket(const char *path, mode_t mode, const char *group, int *ret_fd) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                fprintf(stderr, "kaasd: socket path too long: %s\n", path);
+                return -ENAMETOOLONG;
+        }
+        strcpy(sa.sun_path, path);
+        gid_t gid = 0;
+        if (group) {
+                struct group *g = getgrnam(group);
+                if (!g) {
+                        fprintf(stderr, "kaasd: socket_group '%s' does not exist\n", group);
+                        return -ENOENT;
+                }
+                gid = g->gr_gid;
+        }
+        int r = remove_stale_socket(path, &sa);
+        if (r < 0) {
+                fprintf(stderr, "kaasd: %s: %s\n", path,
+                        r == -EADDRINUSE ? "another kaasd is listening there"
+                        : r == -EEXIST   ? "exists and is not a socket"
+                                         : strerror(-r));
+                return r;
+        }
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        /* create it with no access, then open it up: no window in which
+         * the socket is reachable with the wrong mode */
+        mode_t old = umask(0777);
+        r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+        umask(old);
+        if (r < 0 || chown(path, 0, gid) < 0 || chmod(path, mode) < 0 || listen(fd, SOMAXCONN) < 0) {
+                r = -errno;
+                fprintf(stderr, "kaasd: cannot listen on %s: %s\n", path, strerror(-r));
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+static int make_dir(const char *path, mode_t mode) {
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static void on_drained(void *userdata) {
+        struct daemon *d = userdata;
+        loop_quit(d->loop, d->exit_code);
+}
+
+static void on_signal(struct loop *l, int signo, void *userdata) {
+        struct daemon *d = userdata;
+        if (signo == SIGHUP) {
+                char err[600];
+                sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
+                (void)daemon_reload(d, err, sizeof(err));
+                sd_notify(0, "READY=1\nSTATUS=Serving");
+                return;
+        }
+        log_notice(0, "received %s, finishing calls in flight", strsignal(signo));
+        sd_notify(0, "STOPPING=1\nSTATUS=Finishing calls in flight");
+        server_drain(d->server, on_drained, d);
+        /* a second signal, or the shutdown timeout, ends it regardless */
+}
+
+static void on_shutdown_timeout(struct loop_timer *t, void *userdata) {
+        struct daemon *d = userdata;
+        log_warning(0, "shutdown_timeout reached with calls in flight; exiting");
+        loop_quit(d->loop, d->exit_code);
+}
+
+static void on_term(struct loop *l, int signo, void *userdata) {
+        struct daemon *d = userdata;
+        static bool once;  /* process-wide: a second signal forces the exit */
+        if (once) {
+                loop_quit(l, d->exit_code);
+                return;
+        }
+        once = true;
+        (void)loop_timer_add(l, loop_now_usec() + (uint64_t)d->config->shutdown_timeout_sec * 1000000u,
+                             on_shutdown_timeout, d, NULL);
+        on_signal(l, signo, userdata);
+}
+
+static int drop_privileges(const char *user) {
+        struct passwd *pw = getpwnam(user);
+        if (!pw) {
+                fprintf(stderr, "kaasd: user '%s' does not exist\n", user);
+                return -ENOENT;
+        }
+        if (setgroups(0, NULL) < 0 || initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+            setuid(pw->pw_uid) < 0) {
+                int r = -errno;
+                fprintf(stderr, "kaasd: cannot switch to user '%s': %s\n", user, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        struct options o;
+        if (parse_args(argc, argv, &o) < 0)
+                return 2;
+
+        /* never resolve users or groups through our own NSS module */
+        setenv("KAAS_NSS_BYPASS", "1", 1);
+
+        struct daemon d = { .config_path = o.config_path };
+        char err[600];
+        int r;
+        if (access(o.config_path, F_OK) < 0 && errno == ENOENT && strcmp(o.config_path, DEFAULT_CONFIG) == 0) {
+                /* no configuration file at the default place: run on defaults */
+                r = config_new(&d.config);
+                if (r < 0) {
+                        fprintf(stderr, "kaasd: out of memory\n");
+                        return 1;
+                }
+        } else if ((r = config_load(o.config_path, &d.config, err, sizeof(err))) < 0) {
+                fprintf(stderr, "kaasd: %s\n", err);
+                return 1;
+        }
+        if (replace_string(&d.config->socket_path, o.socket_path) < 0 ||
+            replace_string(&d.config->state_dir, o.state_dir) < 0) {
+                fprintf(stderr, "kaasd: out of memory\n");
+                return 1;
+        }
+        if (o.check_config) {
+                printf("%s: configuration is valid\n", o.config_path);
+                config_free(d.config);
+                return 0;
+        }
+
+        bool to_stderr = strcmp(d.config->log_target, "stderr") == 0 ||
+                         (strcmp(d.config->log_target, "auto") == 0 && (o.foreground || getenv("JOURNAL_STREAM")));
+        log_setup(to_stderr ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG, d.config->log_level);
+
+        struct access_policy policy;
+        if (daemon_policy_from_config(d.config, &policy, err, sizeof(err)) < 0) {
+                fprintf(stderr, "kaasd: %s: %s\n", o.config_path, err);
+                return 1;
+        }
+        if ((r = registry_new(kaasd_interfaces, kaasd_n_interfaces, kaasd_methods, kaasd_n_methods,
+                              &d.registry, err, sizeof(err))) < 0) {
+                fprintf(stderr, "kaasd: %s\n", err);
+                return 1;
+        }
+        if (make_dir(d.config->state_dir, 0700) < 0) {
+                fprintf(stderr, "kaasd: cannot create state directory %s: %m\n", d.config->state_dir);
+                return 1;
+        }
+
+        /* sockets: from systemd when activated, else our own */
+        int n_fds = sd_listen_fds(1);
+        int listen_fd = -1;
+        if (n_fds > 1) {
+                fprintf(stderr, "kaasd: expected one socket from systemd, got %d\n", n_fds);
+                return 1;
+        } else if (n_fds == 1) {
+                listen_fd = SD_LISTEN_FDS_START;
+                if (sd_is_socket_unix(listen_fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+                        fprintf(stderr, "kaasd: the socket from systemd is not a listening AF_UNIX stream socket\n");
+                        return 1;
+                }
+                (void)fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+                (void)fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+        } else {
+                char *dir = strdup(d.config->socket_path);
+                char *slash = dir ? strrchr(dir, '/') : NULL;
+                if (slash && slash != dir) {
+                        *slash = '\0';
+                        (void)make_dir(dir, 0755);
+                }
+                free(dir);
+                if (bind_socket(d.config->socket_path, d.config->socket_mode, d.config->socket_group, &listen_fd) < 0)
+                        return 1;
+                d.socket_path = strdup(d.config->socket_path);
+        }
+
+        if (d.config->user && drop_privileges(d.config->user) < 0)
+                return 1;
+
+        if (loop_new(&d.loop) < 0) {
+                fprintf(stderr, "kaasd: cannot create the event loop: %m\n");
+                return 1;
+        }
+        struct server_limits limits;
+        daemon_limits_from_config(d.config, &limits);
+        if ((r = server_new(d.loop, d.registry, &limits, &policy, &d, &d.server)) < 0 ||
+            (r = server_add_listener(d.server, listen_fd)) < 0 ||
+            (r = loop_signal_add(d.loop, SIGTERM, on_term, &d)) < 0 ||
+            (r = loop_signal_add(d.loop, SIGINT, on_term, &d)) < 0 ||
+            (r = loop_signal_add(d.loop, SIGHUP, on_signal, &d)) < 0) {
+                fprintf(stderr, "kaasd: start-up failed: %s\n", strerror(-r));
+                return 1;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        d.started_usec = loop_now_usec();
+
+        if (!o.foreground && !getenv("NOTIFY_SOCKET") && daemon(0, 0) < 0) {
+                fprintf(stderr, "kaasd: cannot detach: %m\n");
+                return 1;
+        }
+        log_notice(0, "kaasd %s ready on %s", PACKAGE_VERSION, d.socket_path ? d.socket_path : "systemd socket");
+        sd_notify(0, "READY=1\nSTATUS=Serving");
+
+        r = loop_run(d.loop);
+
+        log_notice(0, "kaasd stopping");
+        server_free(d.server);
+        registry_free(d.registry);
+        loop_free(d.loop);
+        if (d.socket_path)
+                unlink(d.socket_path);
+        free(d.socket_path);
+        config_free(d.config);
+        return r < 0 ? 1 : r;
+}

@@ -1,0 +1,55 @@
+/* varlink wire framing: every message is one JSON object followed by a NUL
+ * byte. The reader accepts bytes in any split (partial reads, several
+ * pipelined messages in one read) and yields whole messages; the writer
+ * queues serialised messages for a non-blocking socket. Shared by kaasd and
+ * every client so both ends frame identically. No logging, no globals. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define VL_DEFAULT_MAX_MESSAGE (1024u * 1024u)
+
+struct vl_reader;
+struct vl_writer;
+
+/* max_message bounds one message (excluding the NUL); 0 means the default. */
+int vl_reader_new(size_t max_message, struct vl_reader **ret);
+struct vl_reader *vl_reader_free(struct vl_reader *r);
+
+/* Appends raw bytes; -EMSGSIZE once the pending unterminated message would
+ * exceed the limit. Used by tests and fuzzers. */
+int vl_reader_feed(struct vl_reader *r, const void *data, size_t n);
+
+/* Reads once from a non-blocking fd. Returns bytes read (> 0), 0 on EOF,
+ * -EAGAIN when nothing is available, -EMSGSIZE on an oversized message,
+ * another negative errno on error. */
+ssize_t vl_reader_fill(struct vl_reader *r, int fd);
+
+/* Takes the next complete message. Returns 1 and a new reference in
+ * *ret_msg, 0 when no complete message is buffered yet, -EBADMSG when the
+ * next message is not valid UTF-8 JSON holding an object. After -EBADMSG the
+ * stream is out of sync and the connection should be closed. */
+int vl_reader_next(struct vl_reader *r, json_t **ret_msg);
+
+/* True when bytes of an unterminated message are buffered (EOF mid-message). */
+bool vl_reader_has_partial(const struct vl_reader *r);
+size_t vl_reader_buffered(const struct vl_reader *r);
+
+/* max_buffered bounds queued output; 0 means unlimited. */
+int vl_writer_new(size_t max_buffered, struct vl_writer **ret);
+struct vl_writer *vl_writer_free(struct vl_writer *w);
+
+/* Serialises msg compactly and queues it with its NUL. -ENOBUFS when the
+ * queue limit would be exceeded (the peer is not reading). */
+int vl_writer_queue(struct vl_writer *w, const json_t *msg);
+
+/* Writes as much as the socket takes (MSG_NOSIGNAL). Returns 0 when the
+ * queue is empty, -EAGAIN when bytes remain, another negative errno on error. */
+int vl_writer_flush(struct vl_writer *w, int fd);
+size_t vl_writer_pending(const struct vl_writer *w);
+/* Moves the queued bytes out for callers that write them elsewhere. */
+const char *vl_writer_data(const struct vl_writer *w, size_t *ret_len);
+void vl_writer_consume(struct vl_writer *w, size_t n);

@@ -1,0 +1,395 @@
+/* Table-driven INI parsing for kaasd.conf; see config_file.h. Each option
+ * is one row: section, key, parser, and where the value goes, so adding an
+ * option is one line here and one paragraph in kaasd.conf(5). */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "config_file.h"
+
+enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
+
+struct option_row {
+        const char *section;
+        const char *key;
+        enum opt_kind kind;
+        size_t offset;
+        unsigned long long min, max;  /* for numbers */
+};
+
+#define ROW(sec, key, kind, field, min, max) \
+        { sec, key, kind, offsetof(struct config, field), min, max }
+
+static const struct option_row options[] = {
+        ROW("kaasd", "socket", OPT_PATH, socket_path, 0, 0),
+        ROW("kaasd", "socket_mode", OPT_MODE, socket_mode, 0, 0777),
+        ROW("kaasd", "socket_group", OPT_STRING, socket_group, 0, 0),
+        ROW("kaasd", "state_dir", OPT_PATH, state_dir, 0, 0),
+        ROW("kaasd", "user", OPT_STRING, user, 0, 0),
+        ROW("kaasd", "validator_group", OPT_STRING, validator_group, 0, 0),
+        ROW("kaasd", "admin_group", OPT_STRING, admin_group, 0, 0),
+        ROW("kaasd", "max_connections", OPT_UINT, max_connections, 1, 1000000),
+        ROW("kaasd", "max_connections_per_uid", OPT_UINT, max_connections_per_uid, 1, 1000000),
+        ROW("kaasd", "max_message_size", OPT_SIZE, max_message_size, 1024, 64u * 1024 * 1024),
+        ROW("kaasd", "max_output_buffer", OPT_SIZE, max_output_buffer, 4096, 1024u * 1024 * 1024),
+        ROW("kaasd", "idle_timeout", OPT_UINT, idle_timeout_sec, 1, 86400),
+        ROW("kaasd", "shutdown_timeout", OPT_UINT, shutdown_timeout_sec, 0, 3600),
+        ROW("kaasd", "log_target", OPT_STRING, log_target, 0, 0),
+        ROW("kaasd", "log_level", OPT_LOGLEVEL, log_level, 0, 0),
+
+        ROW("keystone", "url", OPT_STRING, keystone_url, 0, 0),
+        ROW("keystone", "user", OPT_STRING, keystone_user, 0, 0),
+        ROW("keystone", "user_domain", OPT_STRING, keystone_user_domain, 0, 0),
+        ROW("keystone", "password_file", OPT_PATH, keystone_password_file, 0, 0),
+        ROW("keystone", "ca_file", OPT_PATH, keystone_ca_file, 0, 0),
+        ROW("keystone", "verify_tls", OPT_BOOL, keystone_verify_tls, 0, 0),
+        ROW("keystone", "connect_timeout", OPT_UINT, keystone_connect_timeout_sec, 1, 300),
+        ROW("keystone", "timeout", OPT_UINT, keystone_timeout_sec, 1, 600),
+        ROW("keystone", "max_response_size", OPT_SIZE, keystone_max_response, 4096, 256u * 1024 * 1024),
+        ROW("keystone", "cache_ttl", OPT_UINT, cache_ttl_sec, 1, 86400),
+        ROW("keystone", "offline_ttl", OPT_UINT, offline_ttl_sec, 0, 30u * 86400),
+        ROW("keystone", "negative_ttl", OPT_UINT, negative_ttl_sec, 0, 3600),
+        ROW("keystone", "retry_min", OPT_UINT, retry_min_sec, 1, 3600),
+        ROW("keystone", "retry_max", OPT_UINT, retry_max_sec, 1, 86400),
+
+        ROW("tokens", "default_lifetime_days", OPT_UINT, token_default_days, 1, 3650),
+        ROW("tokens", "max_lifetime_days", OPT_UINT, token_max_days, 1, 3650),
+        ROW("tokens", "max_per_user", OPT_UINT, token_max_per_user, 0, 1000000),
+
+        ROW("nss", "uid_min", OPT_U32, uid_min, 1000, 0xfffffffeu),
+        ROW("nss", "uid_max", OPT_U32, uid_max, 1000, 0xfffffffeu),
+        ROW("nss", "home", OPT_STRING, home_template, 0, 0),
+        ROW("nss", "shell", OPT_PATH, shell, 0, 0),
+        ROW("nss", "default_domain", OPT_STRING, default_domain, 0, 0),
+};
+
+#define CONFIG_STRING_MAX 4096
+
+static int set_string(char **field, const char *value) {
+        char *s = strdup(value);
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+int config_new(struct config **ret) {
+        struct config *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->socket_mode = 0666;
+        c->max_connections = 4096;
+        c->max_connections_per_uid = 256;
+        c->max_message_size = 1024 * 1024;
+        c->max_output_buffer = 8 * 1024 * 1024;
+        c->idle_timeout_sec = 300;
+        c->shutdown_timeout_sec = 10;
+        c->log_level = LOG_INFO;
+        c->keystone_verify_tls = true;
+        c->keystone_connect_timeout_sec = 5;
+        c->keystone_timeout_sec = 15;
+        c->keystone_max_response = 4 * 1024 * 1024;
+        c->cache_ttl_sec = 300;
+        c->offline_ttl_sec = 86400;
+        c->negative_ttl_sec = 30;
+        c->retry_min_sec = 5;
+        c->retry_max_sec = 300;
+        c->token_default_days = 365;
+        c->token_max_days = 365;
+        c->uid_min = 200000;
+        c->uid_max = 299999;
+        if (set_string(&c->socket_path, RUNSTATEDIR "/kaas/kaasd.sock") < 0 ||
+            set_string(&c->state_dir, LOCALSTATEDIR "/lib/kaas") < 0 ||
+            set_string(&c->log_target, "auto") < 0 ||
+            set_string(&c->home_template, "/home/%u") < 0 ||
+            set_string(&c->shell, "/bin/bash") < 0 ||
+            set_string(&c->default_domain, "Default") < 0) {
+                config_free(c);
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+struct config *config_free(struct config *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH)
+                        free(*(char **)((char *)c + options[i].offset));
+        for (size_t i = 0; i < c->n_clusters; i++) {
+                free(c->clusters[i].name);
+                for (size_t j = 0; j < c->clusters[i].n_admin_roles; j++)
+                        free(c->clusters[i].admin_roles[j]);
+        }
+        free(c);
+        return NULL;
+}
+
+/* Debian's libinih is built without INI_HANDLER_LINENO, so the handler
+ * does not learn its line; ini_parse() returns the line of the first entry
+ * the handler rejected, and the message is prefixed with it afterwards. */
+struct parse_state {
+        struct config *config;
+        char msg[512];
+        int error;
+};
+
+static int fail(struct parse_state *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parse_state *ps, const char *fmt, ...) {
+        if (ps->error)
+                return 0;  /* keep the first error */
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
+        va_end(ap);
+        ps->error = -EINVAL;
+        return 0;  /* tells inih to report this line as an error */
+}
+
+static bool isdigit_only(const char *s) {
+        for (; *s; s++)
+                if (*s < '0' || *s > '9')
+                        return false;
+        return true;
+}
+
+static int parse_number(const char *value, unsigned long long *ret) {
+        if (!*value || *value == '-' || *value == '+')
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || end == value)
+                return -EINVAL;
+        /* optional binary size suffix */
+        unsigned long long mult = 1;
+        if (*end == 'K' || *end == 'k')
+                mult = 1024ull, end++;
+        else if (*end == 'M')
+                mult = 1024ull * 1024, end++;
+        else if (*end == 'G')
+                mult = 1024ull * 1024 * 1024, end++;
+        if (*end)
+                return -EINVAL;
+        if (v > ULLONG_MAX / mult)
+                return -ERANGE;
+        *ret = v * mult;
+        return 0;
+}
+
+static bool valid_name_list_char(char c) {
+        return c > ' ' && c != ',' && c != 0x7f;
+}
+
+static int parse_cluster(struct parse_state *ps, const char *name, const char *key,
+                         const char *value) {
+        struct config *c = ps->config;
+        struct config_cluster *cl = NULL;
+        for (size_t i = 0; i < c->n_clusters; i++)
+                if (strcmp(c->clusters[i].name, name) == 0)
+                        cl = &c->clusters[i];
+        if (!cl) {
+                if (c->n_clusters >= CONFIG_MAX_CLUSTERS)
+                        return fail(ps, "too many [cluster] sections (at most %d)", CONFIG_MAX_CLUSTERS);
+                cl = &c->clusters[c->n_clusters];
+                if (!(cl->name = strdup(name)))
+                        return fail(ps, "out of memory");
+                c->n_clusters++;
+        }
+        if (strcmp(key, "admin_roles") != 0)
+                return fail(ps, "unknown key '%s' in [cluster %s]", key, name);
+        for (size_t j = 0; j < cl->n_admin_roles; j++)
+                free(cl->admin_roles[j]);
+        cl->n_admin_roles = 0;
+        const char *p = value;
+        while (*p) {
+                while (*p == ',' || *p == ' ' || *p == '\t')
+                        p++;
+                if (!*p)
+                        break;
+                const char *s = p;
+                while (*p && valid_name_list_char(*p))
+                        p++;
+                if (*p && *p != ',' && *p != ' ' && *p != '\t')
+                        return fail(ps, "invalid character in admin_roles");
+                if (cl->n_admin_roles >= CONFIG_MAX_ROLES)
+                        return fail(ps, "too many admin_roles (at most %d)", CONFIG_MAX_ROLES);
+                if (!(cl->admin_roles[cl->n_admin_roles] = strndup(s, (size_t)(p - s))))
+                        return fail(ps, "out of memory");
+                cl->n_admin_roles++;
+        }
+        if (cl->n_admin_roles == 0)
+                return fail(ps, "admin_roles of [cluster %s] is empty", name);
+        return 1;
+}
+
+static int parse_loglevel(const char *v, int *ret) {
+        static const struct { const char *name; int prio; } levels[] = {
+                { "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
+                { "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+        };
+        for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+                if (strcasecmp(v, levels[i].name) == 0) {
+                        *ret = levels[i].prio;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int on_entry(void *userdata, const char *section, const char *key, const char *value) {
+        struct parse_state *ps = userdata;
+        if (ps->error)
+                return 0;
+        if (!key)  /* a section header alone: check the name */
+                return 1;
+        if (strlen(value) > CONFIG_STRING_MAX)
+                return fail(ps, "value of '%s' is too long", key);
+        if (strncmp(section, "cluster ", 8) == 0) {
+                const char *name = section + 8;
+                if (!*name || strchr(name, ' '))
+                        return fail(ps, "invalid cluster name in [%s]", section);
+                return parse_cluster(ps, name, key, value);
+        }
+        const struct option_row *row = NULL;
+        bool section_known = false;
+        for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+                if (strcmp(options[i].section, section) != 0)
+                        continue;
+                section_known = true;
+                if (strcmp(options[i].key, key) == 0)
+                        row = &options[i];
+        }
+        if (!section_known)
+                return fail(ps, "unknown section [%s]", section);
+        if (!row)
+                return fail(ps, "unknown key '%s' in [%s]", key, section);
+
+        void *field = (char *)ps->config + row->offset;
+        unsigned long long n;
+        switch (row->kind) {
+        case OPT_PATH:
+                if (value[0] != '/')
+                        return fail(ps, "%s must be an absolute path", key);
+                /* fall through */
+        case OPT_STRING:
+                if (!*value)
+                        return fail(ps, "%s must not be empty", key);
+                if (set_string(field, value) < 0)
+                        return fail(ps, "out of memory");
+                break;
+        case OPT_BOOL:
+                if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+                        *(bool *)field = true;
+                else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+                        *(bool *)field = false;
+                else
+                        return fail(ps, "%s must be yes or no, not '%s'", key, value);
+                break;
+        case OPT_MODE: {
+                char *end;
+                errno = 0;
+                unsigned long m = strtoul(value, &end, 8);
+                if (errno || !*value || *end || m > row->max)
+                        return fail(ps, "%s must be an octal mode such as 0660, not '%s'", key, value);
+                *(mode_t *)field = (mode_t)m;
+                break;
+        }
+        case OPT_LOGLEVEL:
+                if (parse_loglevel(value, field) < 0)
+                        return fail(ps, "%s must be one of err, warning, notice, info, debug", key);
+                break;
+        case OPT_UINT:
+        case OPT_U32:
+        case OPT_SIZE:
+                if (parse_number(value, &n) < 0 || (row->kind != OPT_SIZE && !isdigit_only(value)))
+                        return fail(ps, "%s must be a number, not '%s'", key, value);
+                if (n < row->min || n > row->max)
+                        return fail(ps, "%s must be between %llu and %llu", key, row->min, row->max);
+                if (row->kind == OPT_UINT)
+                        *(unsigned *)field = (unsigned)n;
+                else if (row->kind == OPT_U32)
+                        *(uint32_t *)field = (uint32_t)n;
+                else
+                        *(size_t *)field = (size_t)n;
+                break;
+        }
+        return 1;
+}
+
+int config_validate(const struct config *c, char *err, size_t err_size) {
+        if (c->uid_min > c->uid_max) {
+                snprintf(err, err_size, "[nss] uid_min (%u) is above uid_max (%u)", c->uid_min, c->uid_max);
+                return -EINVAL;
+        }
+        if (c->token_default_days > c->token_max_days) {
+                snprintf(err, err_size, "[tokens] default_lifetime_days (%u) exceeds max_lifetime_days (%u)",
+                         c->token_default_days, c->token_max_days);
+                return -EINVAL;
+        }
+        if (c->retry_min_sec > c->retry_max_sec) {
+                snprintf(err, err_size, "[keystone] retry_min exceeds retry_max");
+                return -EINVAL;
+        }
+        if (strcmp(c->log_target, "auto") != 0 && strcmp(c->log_target, "syslog") != 0 &&
+            strcmp(c->log_target, "stderr") != 0) {
+                snprintf(err, err_size, "[kaasd] log_target must be auto, syslog or stderr");
+                return -EINVAL;
+        }
+        if (c->keystone_url && strncmp(c->keystone_url, "https://", 8) != 0 &&
+            strncmp(c->keystone_url, "http://", 7) != 0) {
+                snprintf(err, err_size, "[keystone] url must start with https:// or http://");
+                return -EINVAL;
+        }
+        if (c->keystone_url && (!c->keystone_user || !c->keystone_password_file)) {
+                snprintf(err, err_size, "[keystone] url is set but user or password_file is missing");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int config_load(const char *path, struct config **ret, char *err, size_t err_size) {
+        struct config *c;
+        int r = config_new(&c);
+        if (r < 0) {
+                snprintf(err, err_size, "out of memory");
+                return r;
+        }
+        struct parse_state ps = { .config = c };
+        int line = ini_parse(path, on_entry, &ps);
+        if (line == -1) {
+                r = errno ? -errno : -ENOENT;
+                snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-r));
+                config_free(c);
+                return r;
+        }
+        if (line != 0) {
+                if (ps.error)
+                        snprintf(err, err_size, "%s:%d: %s", path, line, ps.msg);
+                else if (line == -2)
+                        snprintf(err, err_size, "%s: out of memory", path);
+                else
+                        snprintf(err, err_size, "%s:%d: syntax error (expected [section] or key = value)", path, line);
+                config_free(c);
+                return line == -2 ? -ENOMEM : -EINVAL;
+        }
+        char why[400];
+        r = config_validate(c, why, sizeof(why));
+        if (r < 0) {
+                snprintf(err, err_size, "%s: %s", path, why);
+                config_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}

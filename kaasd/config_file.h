@@ -1,0 +1,81 @@
+/* kaasd configuration: an INI file (libinih) checked strictly against a
+ * table of known sections and keys. Unknown keys and bad values are errors
+ * that name the file and line; kaasd.conf(5) documents every option. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONFIG_MAX_CLUSTERS 32
+#define CONFIG_MAX_ROLES 16
+
+struct config_cluster {
+        char *name;
+        char *admin_roles[CONFIG_MAX_ROLES];  /* Keystone role names or IDs */
+        size_t n_admin_roles;
+};
+
+struct config {
+        /* [kaasd] */
+        char *socket_path;
+        mode_t socket_mode;
+        char *socket_group;       /* owner group of the socket; NULL = root */
+        char *state_dir;
+        char *user;               /* drop to this user after binding; NULL = stay */
+        char *validator_group;    /* may call io.kaas.Token.Validate */
+        char *admin_group;        /* may administer */
+        unsigned max_connections;
+        unsigned max_connections_per_uid;
+        size_t max_message_size;
+        size_t max_output_buffer;
+        unsigned idle_timeout_sec;
+        unsigned shutdown_timeout_sec;
+        char *log_target;         /* "syslog", "stderr" or "auto" */
+        int log_level;            /* syslog priority */
+
+        /* [keystone] */
+        char *keystone_url;            /* ends before /v3 */
+        char *keystone_user;
+        char *keystone_user_domain;    /* domain name of the service user */
+        char *keystone_password_file;
+        char *keystone_ca_file;
+        bool keystone_verify_tls;
+        unsigned keystone_connect_timeout_sec;
+        unsigned keystone_timeout_sec;
+        size_t keystone_max_response;
+        unsigned cache_ttl_sec;
+        unsigned offline_ttl_sec;
+        unsigned negative_ttl_sec;
+        unsigned retry_min_sec;
+        unsigned retry_max_sec;
+
+        /* [tokens] */
+        unsigned token_default_days;
+        unsigned token_max_days;
+        unsigned token_max_per_user;   /* 0 = unlimited */
+
+        /* [nss] */
+        uint32_t uid_min;
+        uint32_t uid_max;
+        char *home_template;           /* %u user name, %i user ID, %d domain */
+        char *shell;
+        char *default_domain;          /* users of other domains are user@domain */
+
+        /* [cluster NAME] */
+        struct config_cluster clusters[CONFIG_MAX_CLUSTERS];
+        size_t n_clusters;
+};
+
+/* Defaults for every option; the caller owns the result. */
+int config_new(struct config **ret);
+struct config *config_free(struct config *c);
+
+/* Reads path into a fresh config. On failure returns a negative errno and a
+ * message such as "/etc/kaas/kaasd.conf:12: unknown key 'foo' in [kaasd]"
+ * in err (always NUL-terminated). */
+int config_load(const char *path, struct config **ret, char *err, size_t err_size);
+
+/* Checks relations between options (ranges, required keys). */
+int config_validate(const struct config *c, char *err, size_t err_size);

@@ -1,0 +1,84 @@
+/* Applying a configuration to the running daemon: limits, access policy,
+ * log level. Used at start and on reload (SIGHUP, io.kaas.Admin.Reload). */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+
+/* Group names resolve through files only in practice: kaasd sets
+ * KAAS_NSS_BYPASS so libnss_kaas never answers inside kaasd itself. */
+static int resolve_group(const char *name, gid_t *ret) {
+        struct group grp, *res = NULL;
+        char buf[16384];
+        int r = getgrnam_r(name, &grp, buf, sizeof(buf), &res);
+        if (r != 0)
+                return -r;
+        if (!res)
+                return -ENOENT;
+        *ret = res->gr_gid;
+        return 0;
+}
+
+int daemon_policy_from_config(const struct config *c, struct access_policy *ret, char *err, size_t err_size) {
+        struct access_policy p = { 0 };
+        if (c->validator_group) {
+                if (resolve_group(c->validator_group, &p.validator_gid) < 0) {
+                        snprintf(err, err_size, "validator_group '%s' does not exist", c->validator_group);
+                        return -ENOENT;
+                }
+                p.has_validator_gid = true;
+        }
+        if (c->admin_group) {
+                if (resolve_group(c->admin_group, &p.admin_gid) < 0) {
+                        snprintf(err, err_size, "admin_group '%s' does not exist", c->admin_group);
+                        return -ENOENT;
+                }
+                p.has_admin_gid = true;
+        }
+        *ret = p;
+        return 0;
+}
+
+void daemon_limits_from_config(const struct config *c, struct server_limits *ret) {
+        *ret = (struct server_limits){
+                .max_connections = c->max_connections,
+                .max_connections_per_uid = c->max_connections_per_uid,
+                .max_message_size = c->max_message_size,
+                .max_output_buffer = c->max_output_buffer,
+                .max_calls_per_connection = 128,
+                .idle_timeout_usec = (uint64_t)c->idle_timeout_sec * 1000000u,
+        };
+}
+
+int daemon_reload(struct daemon *d, char *err, size_t err_size) {
+        struct config *c;
+        int r = config_load(d->config_path, &c, err, err_size);
+        if (r < 0) {
+                log_err(0, "reload refused, keeping the running configuration: %s", err);
+                return r;
+        }
+        struct access_policy policy;
+        r = daemon_policy_from_config(c, &policy, err, err_size);
+        if (r < 0) {
+                log_err(0, "reload refused, keeping the running configuration: %s", err);
+                config_free(c);
+                return r;
+        }
+        if (strcmp(c->socket_path, d->config->socket_path) != 0 ||
+            strcmp(c->state_dir, d->config->state_dir) != 0)
+                log_warning(0, "socket and state_dir changes take effect at the next restart");
+        struct server_limits limits;
+        daemon_limits_from_config(c, &limits);
+        server_set_limits(d->server, &limits);
+        server_set_policy(d->server, &policy);
+        log_set_max_priority(c->log_level);
+        config_free(d->config);
+        d->config = c;
+        log_notice(0, "configuration reloaded from %s", d->config_path);
+        return 0;
+}

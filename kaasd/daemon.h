@@ -1,0 +1,29 @@
+/* The state every handler reaches through its context pointer: the
+ * configuration in force, the server, and (as they are added) the store,
+ * the Keystone client and the identity cache. */
+#pragma once
+
+#include <stdint.h>
+
+#include "config_file.h"
+#include "loop.h"
+#include "server.h"
+
+struct daemon {
+        const char *config_path;
+        struct config *config;
+        struct loop *loop;
+        struct server *server;
+        struct registry *registry;
+        uint64_t started_usec;
+        char *socket_path;      /* as bound at start; NULL when activated */
+        int exit_code;
+};
+
+int daemon_policy_from_config(const struct config *c, struct access_policy *ret, char *err,
+                              size_t err_size);
+void daemon_limits_from_config(const struct config *c, struct server_limits *ret);
+
+/* Re-reads the configuration file. On error keeps the running one and
+ * writes the reason to err. */
+int daemon_reload(struct daemon *d, char *err, size_t err_size);

@@ -1,0 +1,19 @@
+/* Who may call what (DESIGN §4), in one place. The access class is checked
+ * against the peer's kernel credentials before the handler runs;
+ * ACCESS_USER handlers additionally demand proof of an OpenStack identity
+ * and act only for it. docs/ARCHITECTURE.md mirrors this table. */
+#include "config.h"
+
+#include "methods.h"
+
+const struct method_def kaasd_methods[] = {
+        /* introspection: anyone, as every varlink service */
+        { "org.varlink.service.GetInfo", ACCESS_ANYONE, false, service_get_info },
+        { "org.varlink.service.GetInterfaceDescription", ACCESS_ANYONE, false, service_get_interface_description },
+
+        /* administration */
+        { "io.kaas.Admin.Status", ACCESS_ANYONE, false, admin_status },
+        { "io.kaas.Admin.Reload", ACCESS_ADMIN, false, admin_reload },
+};
+
+const size_t kaasd_n_methods = sizeof(kaasd_methods) / sizeof(kaasd_methods[0]);

@@ -1,0 +1,15 @@
+/* The one table of every method kaasd serves: handler and access class. */
+#pragma once
+
+#include <stddef.h>
+
+#include "registry.h"
+
+extern const struct method_def kaasd_methods[];
+extern const size_t kaasd_n_methods;
+
+/* handlers, one file per interface */
+int service_get_info(struct call *call, json_t *parameters, void *context);
+int service_get_interface_description(struct call *call, json_t *parameters, void *context);
+int admin_status(struct call *call, json_t *parameters, void *context);
+int admin_reload(struct call *call, json_t *parameters, void *context);
