@@ -224,6 +224,8 @@ static bool aliases_resolve(const struct vl_interface *iface, const struct vl_ty
 
 static int parse_member(struct parser *ps, struct vl_interface *iface) {
         struct vl_member m = { 0 };
+        skip_space(ps);
+        m.line = ps->line;
         if (accept_keyword(ps, "type"))
                 m.kind = VL_MEMBER_TYPE;
         else if (accept_keyword(ps, "method"))
@@ -282,10 +284,13 @@ int vl_idl_parse(const char *text, struct vl_interface **ret, unsigned *ret_line
         }
         if (iface->n_members == 0)
                 goto fail;
+        /* types may be used before their definition: resolve names last */
         for (size_t i = 0; i < iface->n_members; i++)
                 if (!aliases_resolve(iface, iface->members[i].type) ||
-                    !aliases_resolve(iface, iface->members[i].output))
+                    !aliases_resolve(iface, iface->members[i].output)) {
+                        ps.line = iface->members[i].line;
                         goto fail;
+                }
         iface->description = strdup(text);
         if (!iface->description) {
                 vl_interface_free(iface);

@@ -44,6 +44,7 @@ struct vl_member {
         char *name;
         struct vl_type *type;   /* type definition, method input, error parameters */
         struct vl_type *output; /* method output */
+        unsigned line;          /* where the member starts, for errors */
 };
 
 struct vl_interface {

@@ -1,2 +1,25 @@
-# Test wiring shared by every part: cmocka unit tests are check_PROGRAMS
-# listed in TESTS by each part's fragment; shell integration tests end in .sh.
+# Tests of the shared protocol code and the daemon core. Other parts add
+# their own tests in their fragments. cmocka unit tests are check_PROGRAMS;
+# shell integration tests (.sh) run kaasd from the build tree.
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+
+check_PROGRAMS += tests/unit/test_varlink_frame tests/unit/test_varlink_idl tests/unit/test_config_file
+TESTS += tests/unit/test_varlink_frame tests/unit/test_varlink_idl tests/unit/test_config_file
+
+tests_unit_test_varlink_frame_SOURCES = tests/unit/test_varlink_frame.c
+tests_unit_test_varlink_frame_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_varlink_frame_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+tests_unit_test_varlink_idl_SOURCES = tests/unit/test_varlink_idl.c
+tests_unit_test_varlink_idl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_varlink_idl_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+tests_unit_test_config_file_SOURCES = tests/unit/test_config_file.c
+tests_unit_test_config_file_CFLAGS = $(UNIT_CFLAGS) $(INIH_CFLAGS)
+tests_unit_test_config_file_LDADD = kaasd/libkaasd-core.la $(CMOCKA_LIBS) $(INIH_LIBS)
+
+check_PROGRAMS += tests/integration/test_server
+TESTS += tests/integration/test_server
+tests_integration_test_server_SOURCES = tests/integration/test_server.c
+tests_integration_test_server_CFLAGS = $(UNIT_CFLAGS)
+tests_integration_test_server_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(JANSSON_LIBS)

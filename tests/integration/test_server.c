@@ -1,0 +1,503 @@
+/* kaasd's varlink server against hostile and careless peers: a real kaasd
+ * from the build tree on a temporary socket, driven over raw sockets.
+ * Whatever one client does, the others keep being served and kaasd keeps
+ * running; at the end SIGTERM must make it exit cleanly. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "varlink_frame.h"
+
+static char dir[] = "/tmp/kaas-server-test-XXXXXX";
+static char sock_path[256];
+static char conf_path[256];
+static pid_t kaasd_pid;
+
+static long long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int connect_kaasd(void) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        strcpy(sa.sun_path, sock_path);
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                close(fd);
+                return -errno;
+        }
+        return fd;
+}
+
+static void send_all(int fd, const void *data, size_t n) {
+        const char *p = data;
+        while (n > 0) {
+                ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+                assert_true(k > 0);
+                p += k;
+                n -= (size_t)k;
+        }
+}
+
+static void send_call(int fd, const char *json) {
+        send_all(fd, json, strlen(json) + 1);
+}
+
+/* Reads one reply within timeout_ms; NULL on EOF or timeout. */
+static json_t *read_reply(int fd, struct vl_reader *r, int timeout_ms) {
+        long long deadline = now_ms() + timeout_ms;
+        for (;;) {
+                json_t *m = NULL;
+                int k = vl_reader_next(r, &m);
+                assert_true(k >= 0);
+                if (k == 1)
+                        return m;
+                long long left = deadline - now_ms();
+                if (left <= 0)
+                        return NULL;
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, (int)left) <= 0)
+                        return NULL;
+                ssize_t n = vl_reader_fill(r, fd);
+                if (n == -EAGAIN)
+                        continue;
+                if (n <= 0)
+                        return NULL;
+        }
+}
+
+static json_t *call(const char *json) {
+        int fd = connect_kaasd();
+        assert_true(fd >= 0);
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        send_call(fd, json);
+        json_t *m = read_reply(fd, r, 5000);
+        vl_reader_free(r);
+        close(fd);
+        return m;
+}
+
+static const char *error_of(json_t *m) {
+        return json_string_value(json_object_get(m, "error"));
+}
+
+/* True when the peer closes within timeout_ms (EOF or reset). */
+static bool closed_within(int fd, int timeout_ms) {
+        long long deadline = now_ms() + timeout_ms;
+        char buf[4096];
+        for (;;) {
+                long long left = deadline - now_ms();
+                if (left <= 0)
+                        return false;
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, (int)left) <= 0)
+                        return false;
+                ssize_t n = recv(fd, buf, sizeof(buf), 0);
+                if (n <= 0)
+                        return true;
+        }
+}
+
+static void assert_alive(void) {
+        assert_int_equal(waitpid(kaasd_pid, NULL, WNOHANG), 0);
+        json_t *m = call("{\"method\":\"io.kaas.Admin.Status\"}");
+        assert_non_null(m);
+        assert_null(error_of(m));
+        json_decref(m);
+}
+
+static void write_conf(const char *extra) {
+        FILE *f = fopen(conf_path, "w");
+        assert_non_null(f);
+        fprintf(f, "[kaasd]\nmax_connections = 400\nmax_connections_per_uid = 5\n"
+                   "max_message_size = 64K\nmax_output_buffer = 256K\nidle_timeout = 2\n"
+                   "log_level = debug\n%s", extra);
+        fclose(f);
+}
+
+static int start_kaasd(void **state) {
+        signal(SIGPIPE, SIG_IGN);
+        assert_non_null(mkdtemp(dir));
+        chmod(dir, 0755);
+        snprintf(sock_path, sizeof(sock_path), "%s/kaasd.sock", dir);
+        snprintf(conf_path, sizeof(conf_path), "%s/kaasd.conf", dir);
+        write_conf("");
+        const char *builddir = getenv("top_builddir");
+        char kaasd[4096], state_dir[300], log_path[300];
+        snprintf(kaasd, sizeof(kaasd), "%s/kaasd/kaasd", builddir ? builddir : ".");
+        snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+        snprintf(log_path, sizeof(log_path), "%s/kaasd.log", dir);
+        kaasd_pid = fork();
+        assert_true(kaasd_pid >= 0);
+        if (kaasd_pid == 0) {
+                int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                dup2(fd, 2);
+                execl(kaasd, kaasd, "-f", "-c", conf_path, "--socket", sock_path, "--state-dir", state_dir,
+                      (char *)NULL);
+                _exit(127);
+        }
+        for (long long deadline = now_ms() + 10000; now_ms() < deadline;) {
+                int fd = connect_kaasd();
+                if (fd >= 0) {
+                        close(fd);
+                        return 0;
+                }
+                assert_int_equal(waitpid(kaasd_pid, NULL, WNOHANG), 0);
+                poll(NULL, 0, 20);
+        }
+        fail_msg("kaasd did not start listening on %s", sock_path);
+        return -1;
+}
+
+static int stop_kaasd(void **state) {
+        /* drains and exits 0 on SIGTERM */
+        kill(kaasd_pid, SIGTERM);
+        int status = 0;
+        long long deadline = now_ms() + 10000;
+        pid_t p;
+        while ((p = waitpid(kaasd_pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
+                poll(NULL, 0, 20);
+        if (p == 0) {
+                kill(kaasd_pid, SIGKILL);
+                waitpid(kaasd_pid, &status, 0);
+                fail_msg("kaasd did not exit within 10 s of SIGTERM");
+        }
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        struct stat st;
+        assert_int_equal(stat(sock_path, &st), -1);  /* socket removed */
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        return system(cmd);
+}
+
+static void test_concurrent_clients(void **state) {
+        enum { N = 200 };
+        int fds[N];
+        struct vl_reader *readers[N];
+        for (int i = 0; i < N; i++) {
+                fds[i] = connect_kaasd();
+                assert_true(fds[i] >= 0);
+                assert_int_equal(vl_reader_new(0, &readers[i]), 0);
+        }
+        for (int i = 0; i < N; i++)
+                send_call(fds[i], "{\"method\":\"io.kaas.Admin.Status\"}");
+        for (int i = 0; i < N; i++) {
+                json_t *m = read_reply(fds[i], readers[i], 5000);
+                assert_non_null(m);
+                assert_null(error_of(m));
+                json_t *conns = json_object_get(json_object_get(m, "parameters"), "connections");
+                assert_true(json_integer_value(conns) >= 1);
+                json_decref(m);
+        }
+        for (int i = 0; i < N; i++) {
+                close(fds[i]);
+                vl_reader_free(readers[i]);
+        }
+        assert_alive();
+}
+
+static void test_pipelined_replies_in_order(void **state) {
+        static const char *const ifaces[] = { "io.kaas.Admin", "org.varlink.service", "io.kaas" };
+        char buf[8192] = "";
+        size_t len = 0;
+        for (int i = 0; i < 30; i++) {
+                len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                        "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
+                                        "\"parameters\":{\"interface\":\"%s\"}}",
+                                        ifaces[i % 3]) + 1;  /* keep the NUL */
+        }
+        /* plus a oneway call, which gets no reply, and a final Status */
+        const char oneway[] = "{\"method\":\"io.kaas.Admin.Status\",\"oneway\":true}";
+        memcpy(buf + len, oneway, sizeof(oneway));
+        len += sizeof(oneway);
+        const char last[] = "{\"method\":\"io.kaas.Admin.Status\"}";
+        memcpy(buf + len, last, sizeof(last));
+        len += sizeof(last);
+
+        int fd = connect_kaasd();
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        send_all(fd, buf, len);
+        for (int i = 0; i < 30; i++) {
+                json_t *m = read_reply(fd, r, 5000);
+                assert_non_null(m);
+                const char *desc = json_string_value(json_object_get(json_object_get(m, "parameters"), "description"));
+                assert_non_null(desc);
+                char want[100];
+                snprintf(want, sizeof(want), "interface %s\n", ifaces[i % 3]);
+                assert_non_null(strstr(desc, want));
+                json_decref(m);
+        }
+        json_t *m = read_reply(fd, r, 5000);
+        assert_non_null(json_object_get(json_object_get(m, "parameters"), "uptime_seconds"));
+        json_decref(m);
+        vl_reader_free(r);
+        close(fd);
+}
+
+static void test_standard_errors(void **state) {
+        static const struct { const char *call; const char *error; const char *param; const char *value; } cases[] = {
+                { "{\"method\":\"org.example.Nothing.Call\"}", "org.varlink.service.InterfaceNotFound", "interface", "org.example.Nothing" },
+                { "{\"method\":\"io.kaas.Admin.Nothing\"}", "org.varlink.service.MethodNotFound", "method", "io.kaas.Admin.Nothing" },
+                { "{\"method\":\"io.kaas.Admin.Status\",\"parameters\":{\"x\":1}}", "org.varlink.service.InvalidParameter", "parameter", "x" },
+                { "{\"method\":\"org.varlink.service.GetInterfaceDescription\"}", "org.varlink.service.InvalidParameter", "parameter", "interface" },
+                { "{\"method\":\"org.varlink.service.GetInterfaceDescription\",\"parameters\":{\"interface\":7}}", "org.varlink.service.InvalidParameter", "parameter", "interface" },
+                { "{\"method\":\"org.varlink.service.GetInterfaceDescription\",\"parameters\":{\"interface\":\"a.b\"}}", "org.varlink.service.InterfaceNotFound", "interface", "a.b" },
+                { "{\"method\":7}", "org.varlink.service.InvalidParameter", "parameter", "method" },
+                { "{\"method\":\"io.kaas.Admin.Status\",\"bogus\":true}", "org.varlink.service.InvalidParameter", "parameter", "message" },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                json_t *m = call(cases[i].call);
+                assert_non_null(m);
+                assert_string_equal(error_of(m), cases[i].error);
+                const char *v = json_string_value(json_object_get(json_object_get(m, "parameters"), cases[i].param));
+                assert_non_null(v);
+                assert_string_equal(v, cases[i].value);
+                json_decref(m);
+        }
+}
+
+static void test_garbage_gets_error_then_close(void **state) {
+        int fd = connect_kaasd();
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        /* a good call first: it is answered before the error */
+        send_call(fd, "{\"method\":\"io.kaas.Admin.Status\"}");
+        send_all(fd, "\x01\x02garbage{{{\0", 13);
+        json_t *m = read_reply(fd, r, 5000);
+        assert_null(error_of(m));
+        json_decref(m);
+        m = read_reply(fd, r, 5000);
+        assert_non_null(m);
+        assert_string_equal(error_of(m), "io.kaas.ProtocolError");
+        json_decref(m);
+        assert_true(closed_within(fd, 5000));
+        vl_reader_free(r);
+        close(fd);
+        assert_alive();
+}
+
+static void test_oversized_message(void **state) {
+        int fd = connect_kaasd();
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        size_t n = 200 * 1024;  /* max_message_size is 64K */
+        char *big = malloc(n);
+        memset(big, ' ', n);
+        memcpy(big, "{\"method\":\"io.kaas.Admin.Status\",\"parameters\":{\"x\":\"", 52);
+        /* kaasd may close while we still write: ignore EPIPE */
+        size_t sent = 0;
+        while (sent < n) {
+                ssize_t k = send(fd, big + sent, n - sent, MSG_NOSIGNAL);
+                if (k <= 0)
+                        break;
+                sent += (size_t)k;
+        }
+        free(big);
+        json_t *m = read_reply(fd, r, 5000);
+        assert_non_null(m);
+        assert_string_equal(error_of(m), "io.kaas.MessageTooLarge");
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "parameters"), "limit")), 65536);
+        json_decref(m);
+        assert_true(closed_within(fd, 5000));
+        vl_reader_free(r);
+        close(fd);
+        assert_alive();
+}
+
+static void test_disconnect_mid_message(void **state) {
+        for (int i = 0; i < 20; i++) {
+                int fd = connect_kaasd();
+                send_all(fd, "{\"method\":\"io.kaas.Adm", 22);
+                close(fd);
+        }
+        /* and with a call in flight whose reply cannot be delivered */
+        for (int i = 0; i < 20; i++) {
+                int fd = connect_kaasd();
+                send_call(fd, "{\"method\":\"io.kaas.Admin.Status\"}");
+                close(fd);
+        }
+        assert_alive();
+}
+
+static void test_peer_that_never_reads(void **state) {
+        int fd = connect_kaasd();
+        /* small receive buffer so kaasd's output backs up quickly */
+        int small = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        char one[256];
+        int len = snprintf(one, sizeof(one),
+                           "{\"method\":\"org.varlink.service.GetInterfaceDescription\",\"parameters\":{\"interface\":\"io.kaas.Admin\"}}") + 1;
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+        /* keep sending calls without reading any reply; kaasd must stop
+         * reading from us (back-pressure) or drop us, never buffer forever */
+        long long deadline = now_ms() + 10000;
+        bool dropped = false;
+        int sent = 0;
+        while (now_ms() < deadline && !dropped) {
+                ssize_t k = send(fd, one, (size_t)len, MSG_NOSIGNAL);
+                if (k < 0 && errno == EAGAIN) {
+                        /* kaasd stopped reading us: meanwhile others are served */
+                        assert_alive();
+                        break;
+                }
+                if (k < 0) {
+                        dropped = true;
+                        break;
+                }
+                sent++;
+        }
+        assert_true(sent > 0);
+        assert_true(now_ms() < deadline);
+        /* the stuck peer is dropped once idle_timeout (2 s) passes without progress */
+        assert_true(closed_within(fd, 8000));
+        close(fd);
+        assert_alive();
+}
+
+static void test_idle_and_slow_clients_dropped(void **state) {
+        int idle = connect_kaasd();
+        int slow = connect_kaasd();
+        long long start = now_ms();
+        /* one byte a second never completes a message within idle_timeout */
+        bool slow_closed = false;
+        for (int i = 0; i < 10 && !slow_closed; i++) {
+                if (send(slow, "{", 1, MSG_NOSIGNAL) < 0)
+                        slow_closed = true;
+                else
+                        slow_closed = closed_within(slow, 1000);
+        }
+        assert_true(slow_closed);
+        assert_true(closed_within(idle, 5000));
+        assert_true(now_ms() - start < 9000);
+        close(idle);
+        close(slow);
+        assert_alive();
+}
+
+static void test_connection_limit_per_uid(void **state) {
+        if (geteuid() != 0)
+                skip();
+        int pipefd[2];
+        assert_int_equal(pipe(pipefd), 0);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                /* an ordinary user: limited to 5 connections, and no admin */
+                if (setgid(65534) < 0 || setuid(65534) < 0)
+                        _exit(10);
+                int fds[5];
+                for (int i = 0; i < 5; i++)
+                        if ((fds[i] = connect_kaasd()) < 0)
+                                _exit(11);
+                int extra = connect_kaasd();
+                struct vl_reader *r;
+                if (vl_reader_new(0, &r) < 0)
+                        _exit(12);
+                json_t *m = read_reply(extra, r, 5000);
+                if (!m || strcmp(error_of(m) ? error_of(m) : "", "io.kaas.ConnectionLimit") != 0)
+                        _exit(13);
+                json_decref(m);
+                vl_reader_free(r);
+                /* a method for administrators only */
+                close(fds[0]);
+                if (vl_reader_new(0, &r) < 0)
+                        _exit(12);
+                fds[0] = connect_kaasd();
+                send_call(fds[0], "{\"method\":\"io.kaas.Admin.Reload\"}");
+                m = read_reply(fds[0], r, 5000);
+                if (!m || strcmp(error_of(m) ? error_of(m) : "", "org.varlink.service.PermissionDenied") != 0)
+                        _exit(14);
+                json_decref(m);
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        /* root is exempt from the per-uid limit */
+        int fds[10];
+        for (int i = 0; i < 10; i++)
+                assert_true((fds[i] = connect_kaasd()) >= 0);
+        json_t *m = call("{\"method\":\"io.kaas.Admin.Status\"}");
+        assert_null(error_of(m));
+        json_decref(m);
+        for (int i = 0; i < 10; i++)
+                close(fds[i]);
+}
+
+static void test_reload(void **state) {
+        /* a broken file is refused and the running configuration kept */
+        write_conf("bogus = 1\n");
+        json_t *m = call("{\"method\":\"io.kaas.Admin.Reload\"}");
+        assert_string_equal(error_of(m), "io.kaas.Admin.ConfigError");
+        const char *reason = json_string_value(json_object_get(json_object_get(m, "parameters"), "reason"));
+        assert_non_null(strstr(reason, "unknown key 'bogus'"));
+        json_decref(m);
+        assert_alive();
+
+        /* a valid one applies: a smaller message limit shows at once */
+        write_conf("");
+        FILE *f = fopen(conf_path, "a");
+        fclose(f);
+        write_conf("[keystone]\ncache_ttl = 60\n");
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "sed -i 's/max_message_size = 64K/max_message_size = 2K/' '%s'", conf_path);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(kill(kaasd_pid, SIGHUP), 0);
+        /* wait until the new limit is in force */
+        char big[4096];
+        snprintf(big, sizeof(big), "{\"method\":\"io.kaas.Admin.Status\",\"parameters\":{\"x\":\"%03000d\"}}", 0);
+        bool limited = false;
+        for (long long deadline = now_ms() + 5000; now_ms() < deadline && !limited;) {
+                m = call(big);
+                limited = m && error_of(m) && strcmp(error_of(m), "io.kaas.MessageTooLarge") == 0;
+                json_decref(m);
+                if (!limited)
+                        poll(NULL, 0, 50);
+        }
+        assert_true(limited);
+        write_conf("");
+        m = call("{\"method\":\"io.kaas.Admin.Reload\"}");
+        assert_null(error_of(m));
+        json_decref(m);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_concurrent_clients),
+                cmocka_unit_test(test_pipelined_replies_in_order),
+                cmocka_unit_test(test_standard_errors),
+                cmocka_unit_test(test_garbage_gets_error_then_close),
+                cmocka_unit_test(test_oversized_message),
+                cmocka_unit_test(test_disconnect_mid_message),
+                cmocka_unit_test(test_peer_that_never_reads),
+                cmocka_unit_test(test_idle_and_slow_clients_dropped),
+                cmocka_unit_test(test_connection_limit_per_uid),
+                cmocka_unit_test(test_reload),
+        };
+        return cmocka_run_group_tests(tests, start_kaasd, stop_kaasd);
+}

@@ -1,0 +1,226 @@
+/* Framing: messages survive any split of the byte stream, pipelined
+ * messages come out in order, and every malformed or oversized input is
+ * an error rather than a crash or unbounded memory. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "varlink_frame.h"
+
+static const char two_calls[] =
+        "{\"method\":\"org.varlink.service.GetInfo\"}\0"
+        "{\"method\":\"io.kaas.Admin.Status\",\"parameters\":{\"a\":\"\xc3\xa9\"}}";
+/* sizeof includes the final NUL: both messages are terminated */
+
+static void expect_method(struct vl_reader *r, const char *method) {
+        json_t *m = NULL;
+        assert_int_equal(vl_reader_next(r, &m), 1);
+        assert_string_equal(json_string_value(json_object_get(m, "method")), method);
+        json_decref(m);
+}
+
+static void test_split_at_every_byte(void **state) {
+        size_t n = sizeof(two_calls);
+        for (size_t cut = 0; cut <= n; cut++) {
+                struct vl_reader *r;
+                assert_int_equal(vl_reader_new(0, &r), 0);
+                json_t *m = NULL;
+                assert_int_equal(vl_reader_feed(r, two_calls, cut), 0);
+                int got = 0;
+                while (vl_reader_next(r, &m) == 1) {
+                        got++;
+                        json_decref(m);
+                }
+                assert_int_equal(vl_reader_feed(r, two_calls + cut, n - cut), 0);
+                while (vl_reader_next(r, &m) == 1) {
+                        got++;
+                        json_decref(m);
+                }
+                assert_int_equal(got, 2);
+                assert_false(vl_reader_has_partial(r));
+                vl_reader_free(r);
+        }
+}
+
+static void test_byte_by_byte(void **state) {
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        json_t *m;
+        int got = 0;
+        for (size_t i = 0; i < sizeof(two_calls); i++) {
+                assert_int_equal(vl_reader_feed(r, two_calls + i, 1), 0);
+                int k = vl_reader_next(r, &m);
+                assert_true(k >= 0);
+                if (k == 1) {
+                        got++;
+                        json_decref(m);
+                }
+        }
+        assert_int_equal(got, 2);
+        vl_reader_free(r);
+}
+
+static void test_pipelined_in_order(void **state) {
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        assert_int_equal(vl_reader_feed(r, two_calls, sizeof(two_calls)), 0);
+        expect_method(r, "org.varlink.service.GetInfo");
+        expect_method(r, "io.kaas.Admin.Status");
+        json_t *m;
+        assert_int_equal(vl_reader_next(r, &m), 0);
+        vl_reader_free(r);
+}
+
+static void test_oversized(void **state) {
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(64, &r), 0);
+        char big[100];
+        memset(big, ' ', sizeof(big));
+        /* an unterminated tail over the limit is refused at once */
+        assert_int_equal(vl_reader_feed(r, big, sizeof(big)), -EMSGSIZE);
+        vl_reader_free(r);
+
+        /* a terminated message over the limit, fed in one piece */
+        assert_int_equal(vl_reader_new(16, &r), 0);
+        const char msg[] = "{\"method\":\"aaaaaaaaaaaaaaaaaaaa.B\"}";
+        (void)vl_reader_feed(r, msg, sizeof(msg));
+        json_t *m;
+        assert_int_equal(vl_reader_next(r, &m), -EMSGSIZE);
+        vl_reader_free(r);
+
+        /* exactly at the limit is fine */
+        assert_int_equal(vl_reader_new(strlen("{}"), &r), 0);
+        assert_int_equal(vl_reader_feed(r, "{}", 3), 0);
+        assert_int_equal(vl_reader_next(r, &m), 1);
+        json_decref(m);
+        vl_reader_free(r);
+}
+
+/* sizeof a string literal counts its NUL: the message terminator */
+#define expect_bad(lit) expect_bad_n(lit, sizeof(lit))
+static void expect_bad_n(const char *data, size_t len) {
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        assert_int_equal(vl_reader_feed(r, data, len), 0);
+        json_t *m = NULL;
+        assert_int_equal(vl_reader_next(r, &m), -EBADMSG);
+        assert_null(m);
+        vl_reader_free(r);
+}
+
+static void test_invalid_json(void **state) {
+        expect_bad("{bad");
+        expect_bad("[1,2]");            /* not an object */
+        expect_bad("\"str\"");
+        expect_bad("{} {}");            /* trailing garbage */
+        expect_bad("");                 /* empty message */
+        expect_bad("{\"a\":1,\"a\":2}"); /* duplicate keys are ambiguous */
+}
+
+static void test_invalid_utf8(void **state) {
+        expect_bad("{\"a\":\"\xff\xfe\"}");
+        expect_bad("{\"a\":\"\xc3\"}");          /* truncated sequence */
+        expect_bad("{\"a\":\"\xed\xa0\x80\"}"); /* surrogate */
+}
+
+static void test_eof_before_nul(void **state) {
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        assert_int_equal(vl_reader_feed(r, "{\"method\":", 10), 0);
+        json_t *m;
+        assert_int_equal(vl_reader_next(r, &m), 0);
+        assert_true(vl_reader_has_partial(r));
+        vl_reader_free(r);
+}
+
+static void test_fill_from_socket(void **state) {
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        assert_int_equal(vl_reader_fill(r, sv[0]), -EAGAIN);
+        assert_int_equal(write(sv[1], two_calls, sizeof(two_calls)), (ssize_t)sizeof(two_calls));
+        assert_int_equal(vl_reader_fill(r, sv[0]), (ssize_t)sizeof(two_calls));
+        expect_method(r, "org.varlink.service.GetInfo");
+        expect_method(r, "io.kaas.Admin.Status");
+        close(sv[1]);
+        assert_int_equal(vl_reader_fill(r, sv[0]), 0);
+        close(sv[0]);
+        vl_reader_free(r);
+}
+
+static void test_writer_roundtrip_and_limit(void **state) {
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        struct vl_writer *w;
+        assert_int_equal(vl_writer_new(64, &w), 0);
+        json_t *m = json_pack("{s:s}", "method", "a.b.C");
+        assert_int_equal(vl_writer_queue(w, m), 0);
+        assert_int_equal(vl_writer_pending(w), strlen("{\"method\":\"a.b.C\"}") + 1);
+        assert_int_equal(vl_writer_flush(w, sv[0]), 0);
+        assert_int_equal(vl_writer_pending(w), 0);
+
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        assert_true(vl_reader_fill(r, sv[1]) > 0);
+        expect_method(r, "a.b.C");
+
+        /* a queue over its limit refuses more rather than growing */
+        json_t *big = json_pack("{s:s}", "method", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.B");
+        assert_int_equal(vl_writer_queue(w, big), -ENOBUFS);
+        json_decref(big);
+        json_decref(m);
+        vl_reader_free(r);
+        vl_writer_free(w);
+        close(sv[0]);
+        close(sv[1]);
+}
+
+static void test_writer_peer_not_reading(void **state) {
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        struct vl_writer *w;
+        assert_int_equal(vl_writer_new(0, &w), 0);
+        char *s = malloc(200000);
+        memset(s, 'x', 199999);
+        s[199999] = 0;
+        json_t *m = json_pack("{s:s}", "p", s);
+        int r = 0;
+        for (int i = 0; i < 100 && r == 0; i++) {
+                assert_int_equal(vl_writer_queue(w, m), 0);
+                r = vl_writer_flush(w, sv[0]);
+        }
+        assert_int_equal(r, -EAGAIN);  /* the socket filled up; nothing blocked */
+        assert_true(vl_writer_pending(w) > 0);
+        json_decref(m);
+        free(s);
+        vl_writer_free(w);
+        close(sv[0]);
+        close(sv[1]);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_split_at_every_byte),
+                cmocka_unit_test(test_byte_by_byte),
+                cmocka_unit_test(test_pipelined_in_order),
+                cmocka_unit_test(test_oversized),
+                cmocka_unit_test(test_invalid_json),
+                cmocka_unit_test(test_invalid_utf8),
+                cmocka_unit_test(test_eof_before_nul),
+                cmocka_unit_test(test_fill_from_socket),
+                cmocka_unit_test(test_writer_roundtrip_and_limit),
+                cmocka_unit_test(test_writer_peer_not_reading),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
