@@ -1,0 +1,30 @@
+#!/bin/bash
+# Installs everything kaas needs to build, run and test on Debian 12.
+# Run as root. Safe to run again.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+        # build
+        build-essential autoconf automake libtool pkg-config
+        libpam0g-dev libcurl4-openssl-dev libjansson-dev libsodium-dev
+        libdb5.3-dev db5.3-util libmicrohttpd-dev libgnutls28-dev libinih-dev
+        libsystemd-dev
+        # tests
+        libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper libuid-wrapper
+        keystone python3 socat curl openssl openssh-server openssh-client sshpass
+        valgrind util-linux procps
+        # fuzzing and sanitizers
+        clang libclang-rt-14-dev
+)
+
+# a freshly installed keystone package must not try to start its own
+# service on this machine: the tests run private instances on 127.0.0.1
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"

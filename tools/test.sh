@@ -1,0 +1,104 @@
+#!/bin/bash
+# Installs the dependencies, builds kaas and runs the whole test suite
+# twice — once plain with warnings as errors, once under AddressSanitizer
+# and UndefinedBehaviorSanitizer — plus `make distcheck`. Ends with one
+# line "tests: N passed, N failed[, N skipped]" and a non-zero exit status
+# when anything failed. Run as root on Debian 12 from the source tree.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=${JOBS:-$(nproc)}
+out=${KAAS_BUILD_ROOT:-$top/build}
+
+passed=0 failed=0 skipped=0
+note() { printf '\n=== %s\n' "$*"; }
+
+if [ "${KAAS_SKIP_DEPS:-0}" != 1 ]; then
+        note "installing dependencies"
+        bash tools/deps.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+fi
+
+note "generating the build system"
+autoreconf -fi >/dev/null || { echo "tests: 0 passed, 1 failed"; exit 1; }
+
+# One real Keystone serves every test of the run (tests start a private
+# one when this is not set).
+ks_dir=$(mktemp -d /tmp/kaas-keystone-XXXXXX)
+cleanup() { bash tests/keystone/keystone-down.sh "$ks_dir" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+note "starting a test Keystone on 127.0.0.1"
+if bash tests/keystone/keystone-up.sh "$ks_dir" && python3 tests/keystone/fixtures.py "$ks_dir"; then
+        export KAAS_TEST_KEYSTONE_DIR=$ks_dir
+else
+        echo "could not start the shared test Keystone; tests will start their own"
+fi
+
+# Adds the counts of one automake test run to the totals.
+count() {
+        local log=$1 p f s e
+        if [ ! -f "$log" ]; then
+                failed=$((failed + 1))
+                return
+        fi
+        p=$(sed -n 's/^# PASS: *//p' "$log")
+        f=$(sed -n 's/^# FAIL: *//p' "$log")
+        s=$(sed -n 's/^# SKIP: *//p' "$log")
+        e=$(sed -n 's/^# ERROR: *//p' "$log")
+        passed=$((passed + ${p:-0}))
+        failed=$((failed + ${f:-0} + ${e:-0}))
+        skipped=$((skipped + ${s:-0}))
+}
+
+# run_suite NAME CONFIGURE-FLAGS...
+run_suite() {
+        local name=$1 dir="$out/$1"
+        shift
+        note "$name: configure $*"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        if ! (cd "$dir" && "$top/configure" -q "$@" >configure.out 2>&1); then
+                cat "$dir/configure.out"
+                failed=$((failed + 1))
+                return
+        fi
+        note "$name: build"
+        if ! make -C "$dir" -j"$jobs" >"$dir/build.out" 2>&1; then
+                tail -50 "$dir/build.out"
+                failed=$((failed + 1))
+                return
+        fi
+        note "$name: make check"
+        make -C "$dir" -j"$jobs" check >"$dir/check.out" 2>&1
+        grep -E '^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):' "$dir/check.out"
+        if grep -qE '^(FAIL|ERROR|XPASS):' "$dir/check.out"; then
+                # show what failed, without drowning the summary
+                for log in $(grep -lE '^(FAIL|ERROR)' $(find "$dir/tests" -name '*.log' ! -name test-suite.log) 2>/dev/null); do
+                        note "$name: $log"
+                        tail -60 "$log"
+                done
+        fi
+        count "$dir/test-suite.log"
+}
+
+run_suite plain --enable-werror
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+        run_suite sanitizers --enable-werror --enable-sanitizers
+
+if [ "${KAAS_SKIP_DISTCHECK:-0}" != 1 ]; then
+        note "make distcheck"
+        if make -C "$out/plain" -j"$jobs" distcheck >"$out/distcheck.out" 2>&1; then
+                passed=$((passed + 1))
+                echo "PASS: make distcheck"
+        else
+                tail -60 "$out/distcheck.out"
+                failed=$((failed + 1))
+                echo "FAIL: make distcheck"
+        fi
+fi
+
+summary="tests: $passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo
+echo "$summary"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
