@@ -79,6 +79,8 @@ static int reader_check_limit(const struct vl_reader *r) {
 }
 
 int vl_reader_feed(struct vl_reader *r, const void *data, size_t n) {
+        if (n == 0)
+                return 0;
         int k = reader_reserve(r, n);
         if (k < 0)
                 return k;
@@ -104,8 +106,10 @@ ssize_t vl_reader_fill(struct vl_reader *r, int fd) {
 
 int vl_reader_next(struct vl_reader *r, json_t **ret_msg) {
         size_t pending = r->len - r->start;
-        if (r->scanned > pending)
+        if (r->scanned >= pending) {
                 r->scanned = pending;
+                return 0;
+        }
         const char *from = r->buf + r->start + r->scanned;
         const char *nul = memchr(from, '\0', pending - r->scanned);
         if (!nul) {

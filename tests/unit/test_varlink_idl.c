@@ -55,8 +55,12 @@ static int check(const char *json, const char **field) {
         assert_non_null(v);
         const struct vl_member *m = vl_interface_find(iface, VL_MEMBER_METHOD, "Do");
         assert_non_null(m);
-        *field = NULL;
-        int r = vl_validate(iface, m->type, v, field);
+        /* the field name may point into v: copy it before v goes */
+        static char copy[256];
+        const char *f = NULL;
+        int r = vl_validate(iface, m->type, v, &f);
+        snprintf(copy, sizeof(copy), "%s", f ? f : "");
+        *field = f ? copy : NULL;
         json_decref(v);
         return r;
 }
