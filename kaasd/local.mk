@@ -34,3 +34,4 @@ BUILT_SOURCES += kaasd/interfaces.c
 CLEANFILES += kaasd/interfaces.c
 kaasd/interfaces.c: $(KAASD_INTERFACES) $(top_srcdir)/tools/varlink-to-c.sh
 	$(AM_V_GEN)$(MKDIR_P) kaasd && $(SHELL) $(top_srcdir)/tools/varlink-to-c.sh $@ $(top_srcdir) $(KAASD_INTERFACES)
+include kaasd/store.mk

@@ -281,7 +281,7 @@ static int meta_put_format(struct store *s, uint32_t version) {
  * without a format version, which the next open treats as new and completes (DB_CREATE opens
  * the missing files, associate() rebuilds any empty index). */
 static int open_all(struct store *s) {
-        uint32_t format;
+        uint32_t format = 0;
         int r;
 
         /* The version is checked before the other databases are opened, so a newer layout

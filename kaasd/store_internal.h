@@ -31,7 +31,7 @@ struct store {
         int lock_fd;
 
         pthread_mutex_t error_lock;
-        char bdb_message[STORE_ERROR_SIZE];     /* latest text from BDB's error callback */
+        char bdb_message[STORE_ERROR_SIZE / 2]; /* latest text from BDB's error callback */
         char last_error[STORE_ERROR_SIZE];
 };
 

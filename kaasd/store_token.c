@@ -18,9 +18,12 @@
 
 /* ---------------------------------------------------------------- index keys */
 
+/* A record that does not parse is left out of the indexes rather than failing the operation:
+ * every record the store writes parses, so this is damage on disk, and refusing it here would
+ * make rebuilding an index (or opening the store) fail instead of leaving the one record
+ * unreadable (-EBADMSG on access) and reported by store_check(). */
 static int token_view(const DBT *data, struct token_record_view *ret) {
-        /* Returned to BDB from a callback: a positive errno outside its namespace. */
-        return token_record_parse(data->data, data->size, ret) < 0 ? EBADMSG : 0;
+        return token_record_parse(data->data, data->size, ret) < 0 ? DB_DONOTINDEX : 0;
 }
 
 int store_token_owner_key(DB *secondary, const DBT *key, const DBT *data, DBT *result) {
@@ -80,6 +83,7 @@ static int close_cursor(struct store *s, DBC *c, int r) {
 
 struct put_ctx {
         const uint8_t *hash;
+        const char *token_id;
         const uint8_t *data;
         size_t size;
 };
@@ -87,14 +91,24 @@ struct put_ctx {
 static int put_fn(struct store *s, DB_TXN *txn, void *userdata) {
         struct put_ctx *c = userdata;
         DBT key = store_dbt(c->hash, STORE_HASH_SIZE), data = store_dbt(c->data, c->size);
+        DBT id = store_dbt(c->token_id, TOKEN_ID_LENGTH);
+        DBT none = { .flags = DB_DBT_PARTIAL | DB_DBT_USERMEM };
+        int r;
 
+        /* BDB reports a duplicate key in a unique index as EINVAL, indistinguishable from a
+         * programming error: look first (DB_RMW holds the spot until commit). */
+        r = s->tokens_by_id->get(s->tokens_by_id, txn, &id, &none, DB_RMW);
+        if (r == 0)
+                return -EEXIST;
+        if (r != DB_NOTFOUND)
+                return store_error(s, r);
         return store_error(s, s->tokens->put(s->tokens, txn, &key, &data, DB_NOOVERWRITE));
 }
 
 int store_token_put(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
                     const struct token_record *rec) {
         uint8_t buf[TOKEN_RECORD_SIZE_MAX];
-        struct put_ctx c = { .hash = hash, .data = buf };
+        struct put_ctx c = { .hash = hash, .token_id = rec->token_id, .data = buf };
         int r;
 
         r = token_record_encode(rec, buf, &c.size);
