@@ -1,4 +1,7 @@
-/* varlink NUL framing over byte streams; see varlink_frame.h. */
+/* varlink NUL framing over byte streams; see varlink_frame.h.
+ * Messages carry secrets (tokens, passwords), so every byte the reader has
+ * handed out and every byte the writer has sent is wiped at once, and
+ * buffers are wiped before they are freed or moved. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +14,19 @@
 #include "varlink_frame.h"
 
 #define READ_CHUNK 65536u
+
+/* realloc that leaves no copy of the old contents in freed memory */
+static char *secure_realloc(char *old, size_t old_cap, size_t used, size_t cap) {
+        char *b = malloc(cap);
+        if (!b)
+                return NULL;
+        if (old) {
+                memcpy(b, old, used);
+                explicit_bzero(old, old_cap);
+                free(old);
+        }
+        return b;
+}
 
 struct vl_reader {
         char *buf;
@@ -41,6 +57,8 @@ int vl_reader_new(size_t max_message, struct vl_reader **ret) {
 struct vl_reader *vl_reader_free(struct vl_reader *r) {
         if (!r)
                 return NULL;
+        if (r->buf)
+                explicit_bzero(r->buf, r->cap);
         free(r->buf);
         free(r);
         return NULL;
@@ -49,8 +67,10 @@ struct vl_reader *vl_reader_free(struct vl_reader *r) {
 /* Drops consumed bytes and makes room for at least want more bytes. */
 static int reader_reserve(struct vl_reader *r, size_t want) {
         if (r->start > 0) {
-                memmove(r->buf, r->buf + r->start, r->len - r->start);
-                r->len -= r->start;
+                size_t keep = r->len - r->start;
+                memmove(r->buf, r->buf + r->start, keep);
+                explicit_bzero(r->buf + keep, r->len - keep);
+                r->len = keep;
                 r->start = 0;
         }
         if (r->cap - r->len >= want)
@@ -61,7 +81,7 @@ static int reader_reserve(struct vl_reader *r, size_t want) {
                         return -ENOMEM;
                 cap *= 2;
         }
-        char *b = realloc(r->buf, cap);
+        char *b = secure_realloc(r->buf, r->cap, r->len, cap);
         if (!b)
                 return -ENOMEM;
         r->buf = b;
@@ -127,6 +147,8 @@ int vl_reader_next(struct vl_reader *r, json_t **ret_msg) {
          * trailing garbage after the value. */
         json_error_t error;
         json_t *v = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &error);
+        explicit_bzero(r->buf + (msg - r->buf), len + 1);
+        explicit_bzero(&error, sizeof(error));  /* holds a copy of the text */
         if (!v)
                 return -EBADMSG;
         if (!json_is_object(v)) {
@@ -157,6 +179,8 @@ int vl_writer_new(size_t max_buffered, struct vl_writer **ret) {
 struct vl_writer *vl_writer_free(struct vl_writer *w) {
         if (!w)
                 return NULL;
+        if (w->buf)
+                explicit_bzero(w->buf, w->cap);
         free(w->buf);
         free(w);
         return NULL;
@@ -168,6 +192,7 @@ static int writer_append(struct vl_writer *w, const char *data, size_t n) {
                 return -ENOBUFS;
         if (w->start > 0 && w->cap - w->len < n) {
                 memmove(w->buf, w->buf + w->start, pending);
+                explicit_bzero(w->buf + pending, w->len - pending);
                 w->len = pending;
                 w->start = 0;
         }
@@ -178,7 +203,7 @@ static int writer_append(struct vl_writer *w, const char *data, size_t n) {
                                 return -ENOMEM;
                         cap *= 2;
                 }
-                char *b = realloc(w->buf, cap);
+                char *b = secure_realloc(w->buf, w->cap, w->len, cap);
                 if (!b)
                         return -ENOMEM;
                 w->buf = b;
@@ -194,7 +219,9 @@ int vl_writer_queue(struct vl_writer *w, const json_t *msg) {
         if (!s)
                 return -ENOMEM;
         /* include the terminating NUL: it is the message delimiter */
-        int r = writer_append(w, s, strlen(s) + 1);
+        size_t n = strlen(s) + 1;
+        int r = writer_append(w, s, n);
+        explicit_bzero(s, n);
         free(s);
         return r;
 }
@@ -208,6 +235,7 @@ int vl_writer_flush(struct vl_writer *w, int fd) {
                                 continue;
                         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
                 }
+                explicit_bzero(w->buf + w->start, (size_t)n);
                 w->start += (size_t)n;
         }
         w->start = w->len = 0;
@@ -226,6 +254,7 @@ const char *vl_writer_data(const struct vl_writer *w, size_t *ret_len) {
 void vl_writer_consume(struct vl_writer *w, size_t n) {
         if (n > w->len - w->start)
                 n = w->len - w->start;
+        explicit_bzero(w->buf + w->start, n);
         w->start += n;
         if (w->start == w->len)
                 w->start = w->len = 0;

@@ -196,3 +196,31 @@ json_t *vl_error_new(const char *error, json_t *parameters) {
         }
         return m;
 }
+
+void vl_json_wipe(json_t *v) {
+        if (!v || v->refcount != 1)
+                return;
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                /* jansson owns the buffer; zeroing it in place before the
+                 * value is freed is the only way to erase it */
+                explicit_bzero((char *)json_string_value(v), json_string_length(v));
+                break;
+        case JSON_OBJECT: {
+                const char *key;
+                json_t *member;
+                json_object_foreach(v, key, member)
+                        vl_json_wipe(member);
+                break;
+        }
+        case JSON_ARRAY: {
+                size_t i;
+                json_t *e;
+                json_array_foreach(v, i, e)
+                        vl_json_wipe(e);
+                break;
+        }
+        default:
+                break;
+        }
+}

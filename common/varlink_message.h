@@ -43,6 +43,12 @@ bool vl_member_name_valid(const char *name);
 
 int vl_reply_parse(json_t *msg, struct vl_reply *ret);
 
+/* Zeroes, in place, every string inside v that nobody else references (v
+ * and the path to the string all have a reference count of 1), so a
+ * message that carried a token or password leaves no copy when freed.
+ * Shared values, such as cached identities, are left alone. */
+void vl_json_wipe(json_t *v);
+
 /* Constructors steal the parameters reference (NULL means empty). They
  * return NULL only when out of memory. */
 json_t *vl_call_new(const char *method, json_t *parameters, bool more, bool oneway);

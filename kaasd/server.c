@@ -120,6 +120,7 @@ void call_unref(struct call *c) {
         for (size_t i = 0; i < c->n_out; i++)
                 json_decref(c->out[i]);
         free(c->out);
+        vl_json_wipe(c->msg);  /* calls carry tokens and passwords */
         json_decref(c->msg);
         free(c);
 }
@@ -246,8 +247,10 @@ static void conn_close(struct conn *c, const char *why) {
                 c->head = call->next;
                 call->next = NULL;
                 call->conn = NULL;
-                for (size_t i = 0; i < call->n_out; i++)
+                for (size_t i = 0; i < call->n_out; i++) {
+                        vl_json_wipe(call->out[i]);
                         json_decref(call->out[i]);
+                }
                 call->n_out = 0;
                 call_unref(call);
         }
@@ -282,6 +285,7 @@ static void conn_pump(struct conn *c) {
                                                             : "out of memory");
                                 return;
                         }
+                        vl_json_wipe(call->out[i]);  /* a new token is in a reply */
                         json_decref(call->out[i]);
                 }
                 call->n_out = 0;

@@ -227,6 +227,28 @@ static void test_shipped_interfaces(void **state) {
         }
 }
 
+static void test_wipe(void **state) {
+        json_t *shared = json_string("cached-identity");
+        json_t *m = json_pack("{s:s, s:[s], s:O}", "token", "kaas_secret", "list", "pw", "user", shared);
+        const char *token = json_string_value(json_object_get(m, "token"));
+        const char *pw = json_string_value(json_array_get(json_object_get(m, "list"), 0));
+        vl_json_wipe(m);
+        /* unshared strings are zeroed in place, shared ones untouched */
+        assert_int_equal(token[0], 0);
+        assert_int_equal(token[10], 0);
+        assert_int_equal(pw[0], 0);
+        assert_string_equal(json_string_value(shared), "cached-identity");
+        json_decref(m);
+        json_decref(shared);
+        /* a message referenced elsewhere is not wiped at all */
+        m = json_pack("{s:s}", "a", "keep");
+        json_incref(m);
+        vl_json_wipe(m);
+        assert_string_equal(json_string_value(json_object_get(m, "a")), "keep");
+        json_decref(m);
+        json_decref(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
@@ -236,6 +258,7 @@ int main(void) {
                 cmocka_unit_test(test_call_envelope),
                 cmocka_unit_test(test_names),
                 cmocka_unit_test(test_shipped_interfaces),
+                cmocka_unit_test(test_wipe),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
