@@ -24,7 +24,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "store_internal.h"
 #include "store_record.h"
@@ -132,6 +135,16 @@ const char *store_last_error(struct store *s) {
 
 /* ---------------------------------------------------------------- transactions */
 
+/* After the n-th lost deadlock, wait a random 0..min(2^n, 256) * 100 µs: immediate retries of
+ * writers that collide on the same pages (a young store, one index page) keep colliding. */
+static void deadlock_backoff(unsigned attempt) {
+        uint32_t slots = attempt < 8 ? UINT32_C(1) << attempt : 256;
+        struct timespec ts = { 0, (long) randombytes_uniform(slots + 1) * 100000L };
+
+        if (ts.tv_nsec > 0)
+                nanosleep(&ts, NULL);
+}
+
 int store_txn_run(struct store *s, enum store_txn_kind kind, store_txn_fn fn, void *userdata) {
         u_int32_t begin_flags = kind == STORE_TXN_READ ? DB_READ_COMMITTED : 0;
         u_int32_t commit_flags = kind == STORE_TXN_SYNC ? DB_TXN_SYNC : DB_TXN_NOSYNC;
@@ -149,8 +162,10 @@ int store_txn_run(struct store *s, enum store_txn_kind kind, store_txn_fn fn, vo
                         q = txn->abort(txn);
                         if (q != 0)
                                 return store_error(s, q);
-                        if (r == -EDEADLK && attempt < STORE_DEADLOCK_RETRIES)
+                        if (r == -EDEADLK && attempt < STORE_DEADLOCK_RETRIES) {
+                                deadlock_backoff(attempt);
                                 continue;
+                        }
                         if (r == -EDEADLK)
                                 store_fail(s, r, "transaction still deadlocked after %u retries",
                                            STORE_DEADLOCK_RETRIES);
@@ -355,8 +370,9 @@ static int env_open(struct store *s, const char *dir) {
 
         if ((r = env->set_cachesize(env, 0, STORE_CACHE_SIZE, 1)) != 0 ||
             (r = env->set_lg_filemode(env, 0600)) != 0 ||
-            /* resolve deadlocks as they happen, not by a separate detector */
-            (r = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
+            /* resolve deadlocks as they happen, not by a separate detector; aborting the
+             * youngest transaction guarantees the oldest one always makes progress */
+            (r = env->set_lk_detect(env, DB_LOCK_YOUNGEST)) != 0 ||
             (r = env->set_lk_max_locks(env, STORE_LOCKS_MAX)) != 0 ||
             (r = env->set_lk_max_objects(env, STORE_LOCKS_MAX)) != 0 ||
             (r = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)

@@ -13,7 +13,7 @@
 #include "store.h"
 
 /* Transactions that lose a deadlock are retried this many times before -EDEADLK. */
-#define STORE_DEADLOCK_RETRIES  16
+#define STORE_DEADLOCK_RETRIES  32
 /* Records read per transaction when iterating; callbacks run between transactions. */
 #define STORE_BATCH             64
 
