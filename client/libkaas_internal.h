@@ -1,0 +1,47 @@
+/* Internals shared by the libkaas source files: the client structure and
+ * the connection helpers. Depends on common/varlink_frame.h only; nothing
+ * here is exported (libkaas.sym exports kaas_* and the build hides the
+ * rest). */
+#pragma once
+
+#include <stdint.h>
+
+#include "kaas.h"
+#include "varlink_frame.h"
+
+/* The shared library exports the public API; the embedded copy that the
+ * PAM and NSS modules link keeps every symbol hidden inside the module. */
+#ifdef KAAS_EMBEDDED
+#  define KAAS_PUBLIC
+#else
+#  define KAAS_PUBLIC __attribute__((visibility("default")))
+#endif
+
+struct kaas_client {
+        int fd;                  /* -1 when not connected */
+        pid_t pid;               /* process that opened fd: fork detection */
+        char *socket_path;
+        int timeout_ms;          /* < 0: forever */
+        size_t max_message;
+        bool require_peer_uid;
+        uid_t peer_uid;
+        struct vl_reader *reader;
+        struct vl_writer *writer;
+        unsigned n_pending;      /* calls sent whose final reply is still due */
+};
+
+/* Absolute CLOCK_MONOTONIC deadline in milliseconds; INT64_MAX = never. */
+int64_t libkaas_deadline(int timeout_ms);
+
+/* Waits for events on fd until the deadline: 0, -ETIMEDOUT or -errno. */
+int libkaas_wait(int fd, short events, int64_t deadline);
+
+/* Makes sure c holds a usable connection of this process: reconnects after
+ * fork() and after kaasd closed an idle connection. */
+int libkaas_ensure_connected(struct kaas_client *c, int64_t deadline);
+
+/* Closes the connection and forgets buffered bytes and pending calls. */
+void libkaas_disconnect(struct kaas_client *c);
+
+/* Fills e from an error reply: name, parameters (borrowed), message. */
+int libkaas_error_set(struct kaas_error *e, const char *name, json_t *parameters);
