@@ -1,0 +1,1234 @@
+/* The Keystone client on libcurl's multi interface; see keystone.h.
+ *
+ * libcurl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and
+ * when to call it back (CURLMOPT_TIMERFUNCTION); both map onto loop io
+ * watchers and one loop timer. Completed transfers are collected after
+ * every curl_multi_socket_action(), outside any libcurl callback, so a
+ * completion callback may start or cancel other calls. The multi handle's
+ * connection cache keeps connections to Keystone open between calls.
+ *
+ * Secrets handled here: the service password (read per authentication,
+ * wiped at once), the service token (wiped when replaced or freed), user
+ * passwords and tokens under check (request bodies and header lists are
+ * wiped before they are freed). None of them is ever logged or put in an
+ * error text. Depends on libcurl, libsodium, loop.h and keystone_json.h. */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keystone.h"
+
+/* Scope cleanup helpers (common/cleanup.h clashes with jansson >= 2.14,
+ * which defines json_decrefp itself: use its json_auto_t). */
+static inline void ks_freep(void *p) {
+        free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(ks_freep)))
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL;              \
+                _p_;                     \
+        })
+
+#define KS_MAX_IN_FLIGHT 512          /* calls started and not completed */
+#define KS_MAX_CONNECTIONS 16         /* to Keystone at once; more wait in libcurl */
+#define KS_PASSWORD_MAX 1024
+#define KS_SERVICE_TOKEN_MAX 8192
+#define KS_ERRMSG_SIZE 512
+
+struct ks_socket {
+        struct keystone *ks;
+        struct loop_io *io;
+        curl_socket_t fd;
+        struct ks_socket *prev, *next;
+};
+
+enum req_state { REQ_NEW, REQ_WAITING, REQ_ACTIVE, REQ_DONE };
+
+struct ks_request {
+        struct keystone *ks;
+        enum ks_kind kind;
+        enum req_state state;
+        keystone_done_fn fn;
+        void *userdata;
+        bool needs_token;
+        bool retried;
+        uint64_t token_generation;    /* of the service token the call was sent with */
+        CURL *easy;
+        struct curl_slist *headers;   /* may hold secrets: wiped on free */
+        char *url;
+        char *path;                   /* for error texts: no secrets, no query values */
+        char *body;                   /* may hold a password: wiped on free */
+        size_t body_len;
+        char *subject_token;          /* TOKEN_CHECK */
+        char *arg;                    /* the exact name looked for (BY_NAME) or the user ID (ROLES) */
+        char *resp;
+        size_t resp_len, resp_cap;
+        bool too_big;
+        char *got_token;              /* SERVICE_AUTH: X-Subject-Token */
+        char curl_err[CURL_ERROR_SIZE];
+        uint64_t started_usec;
+        /* deferred completion (errors found before sending) */
+        int deferred_status;
+        char *deferred_error;
+        struct ks_request *prev, *next;
+};
+
+struct req_list {
+        struct ks_request *head, *tail;
+};
+
+struct keystone {
+        struct loop *loop;
+        CURLM *multi;
+        struct loop_timer *curl_timer;
+        struct loop_timer *defer_timer;
+        struct ks_socket *sockets;
+
+        char *base_url;               /* without /v3 and without a trailing slash */
+        char *user;
+        char *user_domain;
+        char *password_file;
+        char *ca_file;
+        bool verify_tls;
+        long connect_timeout_ms;
+        long timeout_ms;
+        size_t max_response;
+
+        char *service_token;
+        uint64_t token_generation;
+        uint64_t token_renew_at;      /* monotonic */
+        uint64_t token_usable_until;  /* monotonic */
+        int64_t token_expires_at;     /* unix seconds, for Status */
+        unsigned service_auth_in_flight;
+
+        struct req_list active;       /* handed to libcurl */
+        struct req_list waiting;      /* for a service token */
+        struct req_list deferred;     /* completed without a transfer */
+        unsigned n_requests;
+        bool curl_global;
+        struct keystone_counters counters;
+};
+
+static const char *const kind_names[KS_REQ_KIND_MAX] = {
+        [KS_REQ_SERVICE_AUTH] = "service_auth",
+        [KS_REQ_PASSWORD] = "password",
+        [KS_REQ_TOKEN_CHECK] = "token_check",
+        [KS_REQ_USER] = "user",
+        [KS_REQ_USER_BY_NAME] = "user_by_name",
+        [KS_REQ_ROLES] = "role_assignments",
+        [KS_REQ_DOMAIN] = "domain",
+        [KS_REQ_DOMAIN_BY_NAME] = "domain_by_name",
+};
+
+const char *keystone_kind_name(enum ks_kind kind) {
+        return kind < KS_REQ_KIND_MAX ? kind_names[kind] : "unknown";
+}
+
+bool keystone_error_is_unavailable(int status) {
+        switch (status) {
+        case -EHOSTUNREACH:
+        case -ETIMEDOUT:
+        case -EPROTO:
+        case -EBADMSG:
+        case -EMSGSIZE:
+        case -EKEYREJECTED:
+        case -ENOTCONN:
+        case -EBUSY:
+        case -ENOMEM:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void free_secret(char *s) {
+        if (!s)
+                return;
+        sodium_memzero(s, strlen(s));
+        free(s);
+}
+
+static void slist_free_wiped(struct curl_slist *l) {
+        for (struct curl_slist *i = l; i; i = i->next)
+                if (i->data)
+                        sodium_memzero(i->data, strlen(i->data));
+        curl_slist_free_all(l);
+}
+
+static void list_append(struct req_list *l, struct ks_request *r) {
+        r->prev = l->tail;
+        r->next = NULL;
+        if (l->tail)
+                l->tail->next = r;
+        else
+                l->head = r;
+        l->tail = r;
+}
+
+static void list_remove(struct req_list *l, struct ks_request *r) {
+        if (r->prev)
+                r->prev->next = r->next;
+        else
+                l->head = r->next;
+        if (r->next)
+                r->next->prev = r->prev;
+        else
+                l->tail = r->prev;
+        r->prev = r->next = NULL;
+}
+
+static struct req_list *list_of(struct keystone *ks, struct ks_request *r) {
+        switch (r->state) {
+        case REQ_WAITING:
+                return &ks->waiting;
+        case REQ_ACTIVE:
+                return &ks->active;
+        case REQ_DONE:
+                return &ks->deferred;
+        default:
+                return NULL;
+        }
+}
+
+/* Percent-encodes everything but RFC 3986 unreserved characters. */
+static char *url_escape(const char *s) {
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = strlen(s);
+        char *out = malloc(n * 3 + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '.' || c == '_' || c == '~') {
+                        *o++ = (char)c;
+                } else {
+                        *o++ = '%';
+                        *o++ = hex[c >> 4];
+                        *o++ = hex[c & 15];
+                }
+        }
+        *o = '\0';
+        return out;
+}
+
+/* Appends s as a JSON string (with quotes) to buf; returns the new length
+ * or 0 when it does not fit. No copy of s is left anywhere else. */
+static size_t json_put_string(char *buf, size_t size, size_t len, const char *s) {
+        static const char hex[] = "0123456789abcdef";
+        if (len + 1 >= size)
+                return 0;
+        buf[len++] = '"';
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (len + 7 >= size)
+                        return 0;
+                if (c == '"' || c == '\\') {
+                        buf[len++] = '\\';
+                        buf[len++] = (char)c;
+                } else if (c < 0x20 || c == 0x7f) {
+                        memcpy(buf + len, "\\u00", 4);
+                        buf[len + 4] = hex[c >> 4];
+                        buf[len + 5] = hex[c & 15];
+                        len += 6;
+                } else {
+                        buf[len++] = (char)c;
+                }
+        }
+        buf[len++] = '"';
+        buf[len] = '\0';
+        return len;
+}
+
+static size_t json_put_raw(char *buf, size_t size, size_t len, const char *s) {
+        size_t n = strlen(s);
+        if (len + n + 1 > size)
+                return 0;
+        memcpy(buf + len, s, n + 1);
+        return len + n;
+}
+
+/* {"auth":{"identity":{"methods":["password"],"password":{"user":
+ *   {"name":N,"domain":{"name"|"id":D},"password":P}}}[,"scope":...]}} */
+static int build_password_body(const char *name, const char *domain, bool domain_is_id,
+                               const char *password, bool system_scope, char **ret, size_t *ret_len) {
+        size_t size = 256 + 6 * (strlen(name) + strlen(domain) + strlen(password));
+        char *b = malloc(size);
+        if (!b)
+                return -ENOMEM;
+        size_t n = 0;
+        b[0] = '\0';
+        if (!(n = json_put_raw(b, size, n, "{\"auth\":{\"identity\":{\"methods\":[\"password\"],"
+                                           "\"password\":{\"user\":{\"name\":")) ||
+            !(n = json_put_string(b, size, n, name)) ||
+            !(n = json_put_raw(b, size, n, domain_is_id ? ",\"domain\":{\"id\":" : ",\"domain\":{\"name\":")) ||
+            !(n = json_put_string(b, size, n, domain)) ||
+            !(n = json_put_raw(b, size, n, "},\"password\":")) ||
+            !(n = json_put_string(b, size, n, password)) ||
+            !(n = json_put_raw(b, size, n, system_scope ? "}}},\"scope\":{\"system\":{\"all\":true}}}}" : "}}}}}"))) {
+                sodium_memzero(b, size);
+                free(b);
+                return -ENOMEM;
+        }
+        *ret = b;
+        *ret_len = n;
+        return 0;
+}
+
+/* The service password: a regular file, not reachable by group or others,
+ * owned by root or by the user kaasd runs as. */
+static int read_password_file(const char *path, char *buf, size_t size, char *err, size_t err_size) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0) {
+                int r = -errno;
+                snprintf(err, err_size, "cannot open password_file %s: %s", path, strerror(-r));
+                return r;
+        }
+        struct stat st;
+        int r = 0;
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                snprintf(err, err_size, "cannot stat password_file %s: %s", path, strerror(-r));
+        } else if (!S_ISREG(st.st_mode)) {
+                r = -EINVAL;
+                snprintf(err, err_size, "password_file %s is not a regular file", path);
+        } else if (st.st_mode & 077) {
+                r = -EPERM;
+                snprintf(err, err_size,
+                         "password_file %s has mode %04o: group and others must have no access (chmod 0600)",
+                         path, (unsigned)(st.st_mode & 07777));
+        } else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                r = -EPERM;
+                snprintf(err, err_size, "password_file %s is owned by uid %u: it must be owned by root or uid %u",
+                         path, (unsigned)st.st_uid, (unsigned)geteuid());
+        }
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        size_t n = 0;
+        for (;;) {
+                ssize_t k = read(fd, buf + n, size - 1 - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        snprintf(err, err_size, "cannot read password_file %s: %s", path, strerror(-r));
+                        break;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+                if (n == size - 1) {
+                        r = -EFBIG;
+                        snprintf(err, err_size, "password_file %s is longer than %zu bytes", path, size - 2);
+                        break;
+                }
+        }
+        close(fd);
+        buf[n] = '\0';
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+                buf[--n] = '\0';
+        if (r == 0 && n == 0) {
+                r = -EINVAL;
+                snprintf(err, err_size, "password_file %s is empty", path);
+        }
+        if (r < 0)
+                sodium_memzero(buf, size);
+        return r;
+}
+
+/* ------------------------------------------------------------ libcurl glue */
+
+static void process_done(struct keystone *ks);
+
+static void on_socket_event(struct loop_io *io, int fd, uint32_t events, void *userdata) {
+        struct keystone *ks = userdata;
+        int mask = 0, running;
+        if (events & EPOLLIN)
+                mask |= CURL_CSELECT_IN;
+        if (events & EPOLLOUT)
+                mask |= CURL_CSELECT_OUT;
+        if (events & (EPOLLERR | EPOLLHUP))
+                mask |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(ks->multi, fd, mask, &running);
+        process_done(ks);
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
+        struct keystone *ks = userp;
+        struct ks_socket *sock = socketp;
+        if (what == CURL_POLL_REMOVE) {
+                if (sock) {
+                        loop_io_remove(sock->io);
+                        if (sock->prev)
+                                sock->prev->next = sock->next;
+                        else
+                                ks->sockets = sock->next;
+                        if (sock->next)
+                                sock->next->prev = sock->prev;
+                        free(sock);
+                        curl_multi_assign(ks->multi, s, NULL);
+                }
+                return 0;
+        }
+        uint32_t events = 0;
+        if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+                events |= EPOLLIN;
+        if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+                events |= EPOLLOUT;
+        if (!sock) {
+                sock = calloc(1, sizeof(*sock));
+                if (!sock)
+                        return -1;
+                sock->ks = ks;
+                sock->fd = s;
+                if (loop_io_add(ks->loop, s, events, on_socket_event, ks, &sock->io) < 0) {
+                        free(sock);
+                        return -1;
+                }
+                sock->next = ks->sockets;
+                if (ks->sockets)
+                        ks->sockets->prev = sock;
+                ks->sockets = sock;
+                curl_multi_assign(ks->multi, s, sock);
+                return 0;
+        }
+        return loop_io_set_events(sock->io, events) < 0 ? -1 : 0;
+}
+
+static void on_curl_timer_fired(struct loop_timer *t, void *userdata) {
+        struct keystone *ks = userdata;
+        int running;
+        ks->curl_timer = NULL;  /* the loop frees it after this callback */
+        curl_multi_socket_action(ks->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        process_done(ks);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
+        struct keystone *ks = userp;
+        loop_timer_cancel(ks->curl_timer);
+        ks->curl_timer = NULL;
+        if (timeout_ms < 0)
+                return 0;
+        return loop_timer_add(ks->loop, loop_now_usec() + (uint64_t)timeout_ms * 1000u, on_curl_timer_fired, ks,
+                              &ks->curl_timer) < 0 ? -1 : 0;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
+        struct ks_request *req = userdata;
+        size_t n = size * nmemb;
+        if (req->resp_len + n > req->ks->max_response) {
+                req->too_big = true;
+                return 0;  /* aborts the transfer with CURLE_WRITE_ERROR */
+        }
+        if (req->resp_len + n + 1 > req->resp_cap) {
+                size_t cap = req->resp_cap ? req->resp_cap : 4096;
+                while (cap < req->resp_len + n + 1)
+                        cap *= 2;
+                char *p = realloc(req->resp, cap);
+                if (!p)
+                        return 0;
+                req->resp = p;
+                req->resp_cap = cap;
+        }
+        memcpy(req->resp + req->resp_len, data, n);
+        req->resp_len += n;
+        req->resp[req->resp_len] = '\0';
+        return n;
+}
+
+/* Only our own authentication keeps the token Keystone sends back. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
+        struct ks_request *req = userdata;
+        size_t n = size * nmemb;
+        static const char name[] = "X-Subject-Token:";
+        if (req->kind != KS_REQ_SERVICE_AUTH || n <= sizeof(name) - 1 ||
+            strncasecmp(data, name, sizeof(name) - 1) != 0)
+                return n;
+        const char *v = data + sizeof(name) - 1, *end = data + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+                end--;
+        if (end == v || (size_t)(end - v) > KS_SERVICE_TOKEN_MAX)
+                return n;
+        free_secret(req->got_token);
+        req->got_token = strndup(v, (size_t)(end - v));
+        return n;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void request_free(struct ks_request *req) {
+        if (!req)
+                return;
+        if (req->easy)
+                curl_easy_cleanup(req->easy);
+        slist_free_wiped(req->headers);
+        if (req->body) {
+                sodium_memzero(req->body, req->body_len);
+                free(req->body);
+        }
+        free_secret(req->subject_token);
+        free_secret(req->got_token);
+        free(req->url);
+        free(req->path);
+        free(req->arg);
+        free(req->resp);
+        free(req->deferred_error);
+        free(req);
+}
+
+static int request_new(struct keystone *ks, enum ks_kind kind, const char *path, keystone_done_fn fn,
+                       void *userdata, struct ks_request **ret) {
+        if (ks->n_requests >= KS_MAX_IN_FLIGHT)
+                return -EBUSY;
+        struct ks_request *req = calloc(1, sizeof(*req));
+        if (!req)
+                return -ENOMEM;
+        req->ks = ks;
+        req->kind = kind;
+        req->fn = fn;
+        req->userdata = userdata;
+        req->needs_token = kind != KS_REQ_SERVICE_AUTH && kind != KS_REQ_PASSWORD;
+        size_t n = strlen(ks->base_url) + strlen(path) + 1;
+        req->url = malloc(n);
+        req->path = strdup(path);
+        if (!req->url || !req->path) {
+                request_free(req);
+                return -ENOMEM;
+        }
+        snprintf(req->url, n, "%s%s", ks->base_url, path);
+        /* the query string may hold names: keep it out of error texts */
+        char *q = strchr(req->path, '?');
+        if (q)
+                *q = '\0';
+        *ret = req;
+        return 0;
+}
+
+static void defer_fire(struct loop_timer *t, void *userdata);
+
+/* Completes req from the loop with an error found before sending. */
+static void complete_later(struct ks_request *req, int status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void complete_later(struct ks_request *req, int status, const char *fmt, ...) {
+        struct keystone *ks = req->ks;
+        char msg[KS_ERRMSG_SIZE];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        req->deferred_status = status;
+        free(req->deferred_error);
+        req->deferred_error = strdup(msg);
+        req->state = REQ_DONE;
+        list_append(&ks->deferred, req);
+        if (!ks->defer_timer)
+                (void)loop_timer_add(ks->loop, 0, defer_fire, ks, &ks->defer_timer);
+}
+
+static int request_start_transfer(struct ks_request *req);
+static void service_auth_start(struct keystone *ks);
+
+/* Starts req now, or parks it until a service token is there. */
+static int request_submit(struct ks_request *req) {
+        struct keystone *ks = req->ks;
+        if (!req->needs_token)
+                return request_start_transfer(req);
+        uint64_t now = loop_now_usec();
+        if (ks->service_token && now < ks->token_usable_until) {
+                if (now >= ks->token_renew_at && ks->service_auth_in_flight == 0)
+                        service_auth_start(ks);  /* renew in the background */
+                return request_start_transfer(req);
+        }
+        req->state = REQ_WAITING;
+        list_append(&ks->waiting, req);
+        if (ks->service_auth_in_flight == 0)
+                service_auth_start(ks);
+        return 0;
+}
+
+static int request_start_transfer(struct ks_request *req) {
+        struct keystone *ks = req->ks;
+        slist_free_wiped(req->headers);
+        req->headers = NULL;
+        if (req->easy)
+                curl_easy_reset(req->easy);
+        else if (!(req->easy = curl_easy_init()))
+                return -ENOMEM;
+        CURL *e = req->easy;
+        struct curl_slist *h = NULL, *h2;
+        char line[KS_SERVICE_TOKEN_MAX + 64];
+#define ADD_HEADER(s)                                  \
+        do {                                           \
+                if (!(h2 = curl_slist_append(h, s))) { \
+                        slist_free_wiped(h);           \
+                        sodium_memzero(line, sizeof(line)); \
+                        return -ENOMEM;                \
+                }                                      \
+                h = h2;                                \
+        } while (0)
+        ADD_HEADER("Accept: application/json");
+        ADD_HEADER("Expect:");
+        if (req->body)
+                ADD_HEADER("Content-Type: application/json");
+        if (req->needs_token) {
+                snprintf(line, sizeof(line), "X-Auth-Token: %s", ks->service_token);
+                ADD_HEADER(line);
+                req->token_generation = ks->token_generation;
+        }
+        if (req->subject_token) {
+                snprintf(line, sizeof(line), "X-Subject-Token: %s", req->subject_token);
+                ADD_HEADER(line);
+        }
+#undef ADD_HEADER
+        sodium_memzero(line, sizeof(line));
+        req->headers = h;
+        req->resp_len = 0;
+        req->too_big = false;
+        req->curl_err[0] = '\0';
+
+        curl_easy_setopt(e, CURLOPT_URL, req->url);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->curl_err);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ks->connect_timeout_ms);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ks->timeout_ms);
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ks->max_response);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, ks->verify_tls ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, ks->verify_tls ? 2L : 0L);
+        if (ks->ca_file)
+                curl_easy_setopt(e, CURLOPT_CAINFO, ks->ca_file);
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "kaasd/" PACKAGE_VERSION);
+        if (req->body) {
+                curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+                curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+        } else {
+                curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        }
+        if (curl_multi_add_handle(ks->multi, e) != CURLM_OK)
+                return -ENOMEM;
+        req->state = REQ_ACTIVE;
+        req->started_usec = loop_now_usec();
+        list_append(&ks->active, req);
+        ks->counters.requests[req->kind]++;
+        return 0;
+}
+
+static void request_detach(struct ks_request *req) {
+        struct keystone *ks = req->ks;
+        struct req_list *l = list_of(ks, req);
+        if (req->state == REQ_ACTIVE)
+                curl_multi_remove_handle(ks->multi, req->easy);
+        if (l)
+                list_remove(l, req);
+        req->state = REQ_NEW;
+}
+
+/* Hands the result to the caller and frees req. */
+static void request_deliver(struct ks_request *req, struct ks_result *res) {
+        struct keystone *ks = req->ks;
+        if (res->status < 0 && keystone_error_is_unavailable(res->status))
+                ks->counters.failures[req->kind]++;
+        ks->n_requests--;
+        ks->counters.in_flight = ks->n_requests;
+        if (req->fn)
+                req->fn(res, req->userdata);
+        request_free(req);
+}
+
+static void fail_waiting(struct keystone *ks, int status, const char *error) {
+        /* callbacks may queue new calls: take the list first */
+        struct req_list l = ks->waiting;
+        ks->waiting = (struct req_list){ 0 };
+        while (l.head) {
+                struct ks_request *req = l.head;
+                list_remove(&l, req);
+                req->state = REQ_NEW;
+                struct ks_result res = { .kind = req->kind, .status = status, .error = error };
+                request_deliver(req, &res);
+        }
+}
+
+static void start_waiting(struct keystone *ks) {
+        struct req_list l = ks->waiting;
+        ks->waiting = (struct req_list){ 0 };
+        while (l.head) {
+                struct ks_request *req = l.head;
+                list_remove(&l, req);
+                req->state = REQ_NEW;
+                int r = request_start_transfer(req);
+                if (r < 0) {
+                        struct ks_result res = { .kind = req->kind, .status = r, .error = "cannot start the request" };
+                        request_deliver(req, &res);
+                }
+        }
+}
+
+static void service_auth_done(struct keystone *ks, struct ks_request *req, struct ks_result *res,
+                              const struct ks_token_info *info);
+
+static void defer_fire(struct loop_timer *t, void *userdata) {
+        struct keystone *ks = userdata;
+        ks->defer_timer = NULL;
+        struct req_list l = ks->deferred;
+        ks->deferred = (struct req_list){ 0 };
+        while (l.head) {
+                struct ks_request *req = l.head;
+                list_remove(&l, req);
+                req->state = REQ_NEW;
+                struct ks_result res = { .kind = req->kind, .status = req->deferred_status, .error = req->deferred_error };
+                if (req->kind == KS_REQ_SERVICE_AUTH) {
+                        struct ks_token_info none = { 0 };
+                        service_auth_done(ks, req, &res, &none);
+                }
+                request_deliver(req, &res);
+        }
+}
+
+static void service_token_drop(struct keystone *ks) {
+        free_secret(ks->service_token);
+        ks->service_token = NULL;
+        ks->token_expires_at = 0;
+}
+
+static struct ks_request *service_auth_new(struct keystone *ks, keystone_done_fn fn, void *userdata, int *ret_r) {
+        struct ks_request *req;
+        int r = request_new(ks, KS_REQ_SERVICE_AUTH, "/v3/auth/tokens", fn, userdata, &req);
+        if (r < 0) {
+                *ret_r = r;
+                return NULL;
+        }
+        ks->n_requests++;
+        ks->service_auth_in_flight++;
+        char password[KS_PASSWORD_MAX + 2], err[KS_ERRMSG_SIZE];
+        r = read_password_file(ks->password_file, password, sizeof(password), err, sizeof(err));
+        if (r < 0) {
+                complete_later(req, -EKEYREJECTED, "%s", err);
+                return req;
+        }
+        r = build_password_body(ks->user, ks->user_domain, false, password, true, &req->body, &req->body_len);
+        sodium_memzero(password, sizeof(password));
+        if (r < 0) {
+                complete_later(req, r, "out of memory");
+                return req;
+        }
+        r = request_start_transfer(req);
+        if (r < 0)
+                complete_later(req, r, "cannot start the service authentication");
+        return req;
+}
+
+static void service_auth_start(struct keystone *ks) {
+        int r;
+        if (!service_auth_new(ks, NULL, NULL, &r))
+                fail_waiting(ks, r, "cannot start the service authentication");
+}
+
+/* ------------------------------------------------------------ completion */
+
+static int status_error(struct ks_request *req, long http, char *msg, size_t msg_size) {
+        struct keystone *ks = req->ks;
+        char kmsg[160];
+        ks_json_error_message(req->resp, req->resp_len, kmsg, sizeof(kmsg));
+        const char *sep = kmsg[0] ? ": " : "";
+        if (http >= 500) {
+                snprintf(msg, msg_size, "%s: Keystone failed with HTTP %ld%s%s", req->path, http, sep, kmsg);
+                return -EPROTO;
+        }
+        switch (req->kind) {
+        case KS_REQ_SERVICE_AUTH:
+                if (http == 401) {
+                        snprintf(msg, msg_size,
+                                 "Keystone refused the service account '%s' (domain '%s'): wrong password in %s, "
+                                 "or the user is disabled or locked",
+                                 ks->user, ks->user_domain, ks->password_file);
+                        return -EKEYREJECTED;
+                }
+                if (http == 403) {
+                        snprintf(msg, msg_size,
+                                 "the service account '%s' may not get a system-scoped token: "
+                                 "grant it the reader role on the system",
+                                 ks->user);
+                        return -EKEYREJECTED;
+                }
+                break;
+        case KS_REQ_PASSWORD:
+                if (http == 401 || http == 403) {
+                        snprintf(msg, msg_size, "Keystone refused the password (HTTP %ld)", http);
+                        return -EACCES;
+                }
+                if (http == 400) {
+                        snprintf(msg, msg_size, "Keystone refused the request as malformed%s%s", sep, kmsg);
+                        return -EINVAL;
+                }
+                break;
+        default:
+                if (http == 401 || http == 403) {
+                        snprintf(msg, msg_size,
+                                 "%s: Keystone refused the service account's token (HTTP %ld); "
+                                 "does '%s' hold the system-scoped reader role?",
+                                 req->path, http, ks->user);
+                        return -EKEYREJECTED;
+                }
+                if (http == 404 && (req->kind == KS_REQ_USER || req->kind == KS_REQ_DOMAIN ||
+                                    req->kind == KS_REQ_TOKEN_CHECK)) {
+                        snprintf(msg, msg_size, "%s: not found", req->path);
+                        return -ENOENT;
+                }
+                if (http == 400) {
+                        snprintf(msg, msg_size, "%s: Keystone refused the request as malformed%s%s", req->path, sep, kmsg);
+                        return -EINVAL;
+                }
+                break;
+        }
+        snprintf(msg, msg_size, "%s: unexpected HTTP status %ld from Keystone%s%s", req->path, http, sep, kmsg);
+        return -EPROTO;
+}
+
+static void service_auth_done(struct keystone *ks, struct ks_request *req, struct ks_result *res,
+                              const struct ks_token_info *info) {
+        ks->service_auth_in_flight--;
+        if (res->status == 0) {
+                if (!req->got_token) {
+                        res->status = -EBADMSG;
+                        res->error = "Keystone issued no X-Subject-Token to the service account";
+                } else if (!info->system_scope) {
+                        res->status = -EKEYREJECTED;
+                        res->error = "Keystone issued the service account a token without system scope";
+                }
+        }
+        if (res->status == 0) {
+                service_token_drop(ks);
+                ks->service_token = TAKE_PTR(req->got_token);
+                ks->token_generation++;
+                uint64_t now = loop_now_usec();
+                uint64_t life = (uint64_t)(info->expires_at - info->issued_at) * 1000000u;
+                uint64_t margin = life / 10 < 30000000u ? life / 10 : 30000000u;
+                ks->token_renew_at = now + life / 10 * 8;
+                ks->token_usable_until = now + life - margin;
+                ks->token_expires_at = info->expires_at;
+                start_waiting(ks);
+        } else {
+                if (res->status == -EKEYREJECTED) {
+                        ks->counters.service_auth_rejected++;
+                        service_token_drop(ks);
+                }
+                if (ks->service_auth_in_flight == 0)
+                        fail_waiting(ks, res->status, res->error);
+        }
+}
+
+static void request_finish(struct ks_request *req, CURLcode cc) {
+        struct keystone *ks = req->ks;
+        long http = 0;
+        curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &http);
+        request_detach(req);
+        uint64_t elapsed = loop_now_usec() - req->started_usec;
+        char msg[KS_ERRMSG_SIZE] = "", perr[KS_ERROR_SIZE] = "";
+        struct ks_result res = { .kind = req->kind, .http_status = http, .elapsed_usec = elapsed, .error = msg };
+        struct ks_user user = { 0 };
+        struct ks_assignments assignments = { 0 };
+        struct ks_domain domain = { 0 };
+        struct ks_token_info info = { 0 };
+
+        if (cc != CURLE_OK) {
+                if (req->too_big) {
+                        res.status = -EMSGSIZE;
+                        snprintf(msg, sizeof(msg), "%s: reply larger than max_response_size (%zu bytes)", req->path,
+                                 ks->max_response);
+                } else if (cc == CURLE_OPERATION_TIMEDOUT) {
+                        res.status = -ETIMEDOUT;
+                        snprintf(msg, sizeof(msg), "%s: %s (connect_timeout %ld ms, timeout %ld ms)", req->path,
+                                 req->curl_err[0] ? req->curl_err : curl_easy_strerror(cc), ks->connect_timeout_ms,
+                                 ks->timeout_ms);
+                } else {
+                        res.status = -EHOSTUNREACH;
+                        snprintf(msg, sizeof(msg), "%s: %s", req->path,
+                                 req->curl_err[0] ? req->curl_err : curl_easy_strerror(cc));
+                }
+        } else {
+                ks->counters.total_usec[req->kind] += elapsed;
+                long expect = (req->kind == KS_REQ_SERVICE_AUTH || req->kind == KS_REQ_PASSWORD) ? 201 : 200;
+                if (http != expect) {
+                        res.status = status_error(req, http, msg, sizeof(msg));
+                        if (http == 401 && req->needs_token && !req->retried) {
+                                /* our token may have been revoked or expired early:
+                                 * authenticate again and retry once */
+                                req->retried = true;
+                                ks->counters.retried_after_401++;
+                                if (req->token_generation == ks->token_generation)
+                                        service_token_drop(ks);
+                                int r = request_submit(req);
+                                if (r == 0)
+                                        return;
+                                res.status = r;
+                        }
+                } else {
+                        int r = 0;
+                        switch (req->kind) {
+                        case KS_REQ_SERVICE_AUTH:
+                        case KS_REQ_PASSWORD:
+                        case KS_REQ_TOKEN_CHECK:
+                                r = ks_json_parse_token(req->resp, req->resp_len, &info, perr, sizeof(perr));
+                                res.user = &info.user;
+                                res.expires_at = info.expires_at;
+                                break;
+                        case KS_REQ_USER:
+                                r = ks_json_parse_user(req->resp, req->resp_len, &user, perr, sizeof(perr));
+                                res.user = &user;
+                                break;
+                        case KS_REQ_USER_BY_NAME:
+                                r = ks_json_parse_user_list(req->resp, req->resp_len, req->arg, &user, perr,
+                                                            sizeof(perr));
+                                res.user = &user;
+                                break;
+                        case KS_REQ_ROLES:
+                                r = ks_json_parse_assignments(req->resp, req->resp_len, req->arg, &assignments,
+                                                              perr, sizeof(perr));
+                                res.assignments = &assignments;
+                                break;
+                        case KS_REQ_DOMAIN:
+                                r = ks_json_parse_domain(req->resp, req->resp_len, &domain, perr, sizeof(perr));
+                                res.domain = &domain;
+                                break;
+                        case KS_REQ_DOMAIN_BY_NAME:
+                                r = ks_json_parse_domain_list(req->resp, req->resp_len, req->arg, &domain, perr,
+                                                              sizeof(perr));
+                                res.domain = &domain;
+                                break;
+                        case KS_REQ_KIND_MAX:
+                                break;
+                        }
+                        if (r == -ENOENT) {
+                                res.status = -ENOENT;
+                                snprintf(msg, sizeof(msg), "%s: no match", req->path);
+                        } else if (r < 0) {
+                                res.status = r == -ENOMEM ? -ENOMEM : -EBADMSG;
+                                snprintf(msg, sizeof(msg), "%s: unexpected reply from Keystone: %s", req->path,
+                                         r == -ENOMEM ? "out of memory" : perr);
+                        }
+                }
+        }
+        if (res.status < 0) {
+                res.user = NULL;
+                res.assignments = NULL;
+                res.domain = NULL;
+        } else {
+                res.error = NULL;
+        }
+        if (req->kind == KS_REQ_SERVICE_AUTH)
+                service_auth_done(ks, req, &res, &info);
+        request_deliver(req, &res);
+        ks_user_clear(&user);
+        ks_assignments_clear(&assignments);
+        ks_domain_clear(&domain);
+        ks_token_info_clear(&info);
+}
+
+static void process_done(struct keystone *ks) {
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(ks->multi, &left))) {
+                if (m->msg != CURLMSG_DONE)
+                        continue;
+                struct ks_request *req = NULL;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&req);
+                CURLcode cc = m->data.result;
+                if (req)
+                        request_finish(req, cc);
+        }
+}
+
+/* ------------------------------------------------------------ public API */
+
+static int set_str(char **field, const char *v) {
+        char *s = NULL;
+        if (v && !(s = strdup(v)))
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+static char *normalize_url(const char *url) {
+        char *u = strdup(url);
+        if (!u)
+                return NULL;
+        size_t n = strlen(u);
+        while (n > 0 && u[n - 1] == '/')
+                u[--n] = '\0';
+        if (n >= 3 && strcmp(u + n - 3, "/v3") == 0)
+                u[n -= 3] = '\0';
+        while (n > 0 && u[n - 1] == '/')
+                u[--n] = '\0';
+        return u;
+}
+
+static void apply_limits(struct keystone *ks, const struct config *c) {
+        ks->connect_timeout_ms = (long)c->keystone_connect_timeout_sec * 1000;
+        ks->timeout_ms = (long)c->keystone_timeout_sec * 1000;
+        ks->max_response = c->keystone_max_response;
+}
+
+int keystone_new(struct loop *loop, const struct config *c, struct keystone **ret, char *err, size_t err_size) {
+        if (!c->keystone_url || !c->keystone_user || !c->keystone_password_file) {
+                snprintf(err, err_size, "[keystone] url, user and password_file are required");
+                return -EINVAL;
+        }
+        struct keystone *ks = calloc(1, sizeof(*ks));
+        if (!ks)
+                return -ENOMEM;
+        ks->loop = loop;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                free(ks);
+                snprintf(err, err_size, "libcurl initialisation failed");
+                return -EIO;
+        }
+        ks->curl_global = true;
+        ks->verify_tls = c->keystone_verify_tls;
+        apply_limits(ks, c);
+        if (!(ks->base_url = normalize_url(c->keystone_url)) || set_str(&ks->user, c->keystone_user) < 0 ||
+            set_str(&ks->user_domain, c->keystone_user_domain ? c->keystone_user_domain : "Default") < 0 ||
+            set_str(&ks->password_file, c->keystone_password_file) < 0 ||
+            set_str(&ks->ca_file, c->keystone_ca_file) < 0 || !(ks->multi = curl_multi_init())) {
+                keystone_free(ks);
+                snprintf(err, err_size, "out of memory");
+                return -ENOMEM;
+        }
+        curl_multi_setopt(ks->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+        curl_multi_setopt(ks->multi, CURLMOPT_SOCKETDATA, ks);
+        curl_multi_setopt(ks->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+        curl_multi_setopt(ks->multi, CURLMOPT_TIMERDATA, ks);
+        curl_multi_setopt(ks->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)KS_MAX_CONNECTIONS);
+        curl_multi_setopt(ks->multi, CURLMOPT_MAXCONNECTS, (long)KS_MAX_CONNECTIONS);
+        *ret = ks;
+        return 0;
+}
+
+static void drop_list(struct keystone *ks, struct req_list *l) {
+        while (l->head) {
+                struct ks_request *req = l->head;
+                request_detach(req);
+                request_free(req);
+        }
+}
+
+struct keystone *keystone_free(struct keystone *ks) {
+        if (!ks)
+                return NULL;
+        drop_list(ks, &ks->active);
+        drop_list(ks, &ks->waiting);
+        drop_list(ks, &ks->deferred);
+        if (ks->multi)
+                curl_multi_cleanup(ks->multi);
+        while (ks->sockets) {
+                struct ks_socket *s = ks->sockets;
+                ks->sockets = s->next;
+                loop_io_remove(s->io);
+                free(s);
+        }
+        loop_timer_cancel(ks->curl_timer);
+        loop_timer_cancel(ks->defer_timer);
+        service_token_drop(ks);
+        free(ks->base_url);
+        free(ks->user);
+        free(ks->user_domain);
+        free(ks->password_file);
+        free(ks->ca_file);
+        if (ks->curl_global)
+                curl_global_cleanup();
+        free(ks);
+        return NULL;
+}
+
+static bool differs(const char *a, const char *b) {
+        return !((!a && !b) || (a && b && strcmp(a, b) == 0));
+}
+
+int keystone_set_config(struct keystone *ks, const struct config *c) {
+        apply_limits(ks, c);
+        _cleanup_free_ char *url = c->keystone_url ? normalize_url(c->keystone_url) : NULL;
+        const char *dom = c->keystone_user_domain ? c->keystone_user_domain : "Default";
+        return differs(url, ks->base_url) || differs(c->keystone_user, ks->user) || differs(dom, ks->user_domain) ||
+               differs(c->keystone_password_file, ks->password_file) || differs(c->keystone_ca_file, ks->ca_file) ||
+               c->keystone_verify_tls != ks->verify_tls;
+}
+
+void keystone_cancel(struct ks_request *req) {
+        if (!req)
+                return;
+        struct keystone *ks = req->ks;
+        bool was_auth = req->kind == KS_REQ_SERVICE_AUTH;
+        request_detach(req);
+        ks->n_requests--;
+        ks->counters.in_flight = ks->n_requests;
+        request_free(req);
+        if (was_auth && --ks->service_auth_in_flight == 0 && ks->waiting.head)
+                service_auth_start(ks);  /* others still wait for a token */
+}
+
+static int start(struct keystone *ks, struct ks_request *req, struct ks_request **ret_req) {
+        ks->n_requests++;
+        ks->counters.in_flight = ks->n_requests;
+        int r = request_submit(req);
+        if (r < 0) {
+                request_detach(req);
+                ks->n_requests--;
+                ks->counters.in_flight = ks->n_requests;
+                request_free(req);
+                return r;
+        }
+        if (ret_req)
+                *ret_req = req;
+        return 0;
+}
+
+int keystone_check_password(struct keystone *ks, const char *user_name, const char *domain, bool domain_is_id,
+                            const char *password, keystone_done_fn fn, void *userdata, struct ks_request **ret_req) {
+        if (!ks_valid_name(user_name) || !(domain_is_id ? ks_valid_id(domain) : ks_valid_name(domain)) || !password ||
+            !*password || strlen(password) > KS_PASSWORD_MAX)
+                return -EINVAL;
+        struct ks_request *req;
+        int r = request_new(ks, KS_REQ_PASSWORD, "/v3/auth/tokens", fn, userdata, &req);
+        if (r < 0)
+                return r;
+        if ((r = build_password_body(user_name, domain, domain_is_id, password, false, &req->body, &req->body_len)) < 0) {
+                request_free(req);
+                return r;
+        }
+        return start(ks, req, ret_req);
+}
+
+int keystone_check_token(struct keystone *ks, const char *token, keystone_done_fn fn, void *userdata,
+                         struct ks_request **ret_req) {
+        if (!token || !*token || strlen(token) > KS_SERVICE_TOKEN_MAX)
+                return -EINVAL;
+        for (const char *p = token; *p; p++)
+                if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+                        return -EINVAL;
+        struct ks_request *req;
+        int r = request_new(ks, KS_REQ_TOKEN_CHECK, "/v3/auth/tokens", fn, userdata, &req);
+        if (r < 0)
+                return r;
+        if (!(req->subject_token = strdup(token))) {
+                request_free(req);
+                return -ENOMEM;
+        }
+        return start(ks, req, ret_req);
+}
+
+/* A GET of prefix + escaped v1 [+ middle + escaped v2] + suffix. */
+static int get_with(struct keystone *ks, enum ks_kind kind, const char *prefix, const char *v1, const char *middle,
+                    const char *v2, const char *suffix, const char *arg, keystone_done_fn fn, void *userdata,
+                    struct ks_request **ret_req) {
+        _cleanup_free_ char *e1 = url_escape(v1), *e2 = v2 ? url_escape(v2) : NULL;
+        if (!e1 || (v2 && !e2))
+                return -ENOMEM;
+        char path[1024];
+        if (snprintf(path, sizeof(path), "%s%s%s%s%s", prefix, e1, middle ? middle : "", e2 ? e2 : "",
+                     suffix ? suffix : "") >= (int)sizeof(path))
+                return -EINVAL;
+        struct ks_request *req;
+        int r = request_new(ks, kind, path, fn, userdata, &req);
+        if (r < 0)
+                return r;
+        if (arg && !(req->arg = strdup(arg))) {
+                request_free(req);
+                return -ENOMEM;
+        }
+        return start(ks, req, ret_req);
+}
+
+int keystone_get_user(struct keystone *ks, const char *user_id, keystone_done_fn fn, void *userdata,
+                      struct ks_request **ret_req) {
+        if (!ks_valid_id(user_id))
+                return -EINVAL;
+        return get_with(ks, KS_REQ_USER, "/v3/users/", user_id, NULL, NULL, NULL, NULL, fn, userdata, ret_req);
+}
+
+int keystone_find_user(struct keystone *ks, const char *name, const char *domain_id, keystone_done_fn fn,
+                       void *userdata, struct ks_request **ret_req) {
+        if (!ks_valid_name(name) || !ks_valid_id(domain_id))
+                return -EINVAL;
+        return get_with(ks, KS_REQ_USER_BY_NAME, "/v3/users?name=", name, "&domain_id=", domain_id, NULL, name, fn, userdata,
+                        ret_req);
+}
+
+int keystone_list_roles(struct keystone *ks, const char *user_id, keystone_done_fn fn, void *userdata,
+                        struct ks_request **ret_req) {
+        if (!ks_valid_id(user_id))
+                return -EINVAL;
+        return get_with(ks, KS_REQ_ROLES, "/v3/role_assignments?user.id=", user_id, NULL, NULL,
+                        "&effective&include_names", user_id, fn, userdata, ret_req);
+}
+
+int keystone_get_domain(struct keystone *ks, const char *domain_id, keystone_done_fn fn, void *userdata,
+                        struct ks_request **ret_req) {
+        if (!ks_valid_id(domain_id))
+                return -EINVAL;
+        return get_with(ks, KS_REQ_DOMAIN, "/v3/domains/", domain_id, NULL, NULL, NULL, NULL, fn, userdata, ret_req);
+}
+
+int keystone_find_domain(struct keystone *ks, const char *name, keystone_done_fn fn, void *userdata,
+                         struct ks_request **ret_req) {
+        if (!ks_valid_name(name))
+                return -EINVAL;
+        return get_with(ks, KS_REQ_DOMAIN_BY_NAME, "/v3/domains?name=", name, NULL, NULL, NULL, name, fn, userdata, ret_req);
+}
+
+int keystone_probe(struct keystone *ks, keystone_done_fn fn, void *userdata, struct ks_request **ret_req) {
+        int r;
+        struct ks_request *req = service_auth_new(ks, fn, userdata, &r);
+        if (!req)
+                return r;
+        ks->counters.in_flight = ks->n_requests;
+        if (ret_req)
+                *ret_req = req;
+        return 0;
+}
+
+const struct keystone_counters *keystone_get_counters(const struct keystone *ks) {
+        return &ks->counters;
+}
+
+const char *keystone_url(const struct keystone *ks) {
+        return ks->base_url;
+}
+
+bool keystone_has_service_token(const struct keystone *ks, int64_t *ret_expires_at) {
+        if (!ks->service_token)
+                return false;
+        if (ret_expires_at)
+                *ret_expires_at = ks->token_expires_at;
+        return true;
+}
