@@ -1,5 +1,6 @@
 # client/: libkaas, the public client library of kaasd (header, pkg-config
-# file, shared library exporting only kaas_*).
+# file, shared library exporting only kaas_*), and kaasctl, the command
+# line client built on it.
 LIBKAAS_SOURCES = \
 	client/kaas.h \
 	client/libkaas_internal.h \
@@ -29,9 +30,19 @@ client_libkaas_static_la_CPPFLAGS = $(AM_CPPFLAGS) -DKAAS_EMBEDDED
 client_libkaas_static_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -fPIC
 client_libkaas_static_la_LIBADD = common/libkaas-common.la $(JANSSON_LIBS)
 
-# Tests: the library against scripted in-test servers.
+bin_PROGRAMS += client/kaasctl
+client_kaasctl_SOURCES = \
+	client/kaasctl.c client/kaasctl.h \
+	client/kaasctl_output.c client/kaasctl_output.h \
+	client/kaasctl_admin.c
+client_kaasctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+client_kaasctl_LDADD = client/libkaas.la $(JANSSON_LIBS) -lm
+
+# Tests: the library against scripted in-test servers, kaasctl against
+# the real kaasd.
 check_PROGRAMS += tests/unit/test_libkaas
 tests_unit_test_libkaas_SOURCES = tests/unit/test_libkaas.c
 tests_unit_test_libkaas_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_libkaas_LDADD = client/libkaas-static.la $(JANSSON_LIBS) $(CMOCKA_LIBS)
-TESTS += tests/unit/test_libkaas
+TESTS += tests/unit/test_libkaas tests/integration/test_kaasctl.sh
+EXTRA_DIST += tests/integration/test_kaasctl.sh
