@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "identity.h"
+#include "keystone.h"
 #include "log.h"
 
 /* Group names resolve through files only in practice: kaasd sets
@@ -77,6 +79,10 @@ int daemon_reload(struct daemon *d, char *err, size_t err_size) {
         server_set_limits(d->server, &limits);
         server_set_policy(d->server, &policy);
         log_set_max_priority(c->log_level);
+        if ((d->keystone ? keystone_set_config(d->keystone, c) : c->keystone_url != NULL) > 0)
+                log_warning(0, "[keystone] url, account and TLS changes take effect at the next restart");
+        if (d->identities)
+                identity_cache_set_config(d->identities, c);
         config_free(d->config);
         d->config = c;
         log_notice(0, "configuration reloaded from %s", d->config_path);

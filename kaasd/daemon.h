@@ -9,6 +9,10 @@
 #include "loop.h"
 #include "server.h"
 
+struct keystone;
+struct identity_cache;
+struct store;
+
 struct daemon {
         const char *config_path;
         struct config *config;
@@ -18,6 +22,9 @@ struct daemon {
         uint64_t started_usec;
         char *socket_path;      /* as bound at start; NULL when activated */
         int exit_code;
+        struct store *store;
+        struct keystone *keystone;              /* NULL: no [keystone] url */
+        struct identity_cache *identities;
 };
 
 int daemon_policy_from_config(const struct config *c, struct access_policy *ret, char *err,

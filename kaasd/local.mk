@@ -18,20 +18,24 @@ kaasd_kaasd_SOURCES = \
 	kaasd/methods.c kaasd/methods.h \
 	kaasd/iface_service.c \
 	kaasd/iface_admin.c \
+	kaasd/iface_identity.c \
 	kaasd/interfaces.h
 nodist_kaasd_kaasd_SOURCES = kaasd/interfaces.c
-kaasd_kaasd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
-kaasd_kaasd_LDADD = kaasd/libkaasd-core.la $(JANSSON_LIBS) $(SYSTEMD_LIBS)
+kaasd_kaasd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(CURL_CFLAGS) $(SODIUM_CFLAGS)
+kaasd_kaasd_LDADD = kaasd/libkaasd-identity.la kaasd/libkaasd-store.la kaasd/libkaasd-core.la \
+	$(JANSSON_LIBS) $(SYSTEMD_LIBS) $(CURL_LIBS) $(SODIUM_LIBS) $(BDB_LIBS)
 
 # The interface definitions in docs/ are the source of truth: kaasd serves
 # and checks calls against exactly these texts.
 KAASD_INTERFACES = \
 	docs/org.varlink.service.varlink \
 	docs/io.kaas.varlink \
-	docs/io.kaas.Admin.varlink
+	docs/io.kaas.Admin.varlink \
+	docs/io.kaas.Identity.varlink
 EXTRA_DIST += $(KAASD_INTERFACES) tools/varlink-to-c.sh
 BUILT_SOURCES += kaasd/interfaces.c
 CLEANFILES += kaasd/interfaces.c
 kaasd/interfaces.c: $(KAASD_INTERFACES) $(top_srcdir)/tools/varlink-to-c.sh
 	$(AM_V_GEN)$(MKDIR_P) kaasd && $(SHELL) $(top_srcdir)/tools/varlink-to-c.sh $@ $(top_srcdir) $(KAASD_INTERFACES)
 include kaasd/store.mk
+include kaasd/identity.mk

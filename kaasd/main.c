@@ -18,9 +18,12 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "identity.h"
 #include "interfaces.h"
+#include "keystone.h"
 #include "log.h"
 #include "methods.h"
+#include "store.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/kaas/kaasd.conf"
 
@@ -312,6 +315,24 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: cannot create the event loop: %m\n");
                 return 1;
         }
+        if (store_open(d.config->state_dir, &d.store, err, sizeof(err)) < 0) {
+                fprintf(stderr, "kaasd: cannot open the store in %s: %s\n", d.config->state_dir, err);
+                return 1;
+        }
+        if (d.config->keystone_url) {
+                if (keystone_new(d.loop, d.config, &d.keystone, err, sizeof(err)) < 0) {
+                        fprintf(stderr, "kaasd: %s\n", err);
+                        return 1;
+                }
+                if (!d.config->keystone_verify_tls)
+                        log_warning(0, "[keystone] verify_tls is off: Keystone's certificate is not checked");
+        } else {
+                log_warning(0, "no [keystone] url configured: only cached identities are served");
+        }
+        if (identity_cache_new(d.loop, d.keystone, d.store, d.config, &d.identities) < 0) {
+                fprintf(stderr, "kaasd: cannot start the identity cache: out of memory\n");
+                return 1;
+        }
         struct server_limits limits;
         daemon_limits_from_config(d.config, &limits);
         if ((r = server_new(d.loop, d.registry, &limits, &policy, &d, &d.server)) < 0 ||
@@ -335,7 +356,11 @@ int main(int argc, char **argv) {
         r = loop_run(d.loop);
 
         log_notice(0, "kaasd stopping");
+        /* identity lookups still waiting answer their calls: before the server goes */
+        identity_cache_free(d.identities);
+        keystone_free(d.keystone);
         server_free(d.server);
+        store_close(d.store);
         registry_free(d.registry);
         loop_free(d.loop);
         if (d.socket_path)

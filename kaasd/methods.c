@@ -14,6 +14,11 @@ const struct method_def kaasd_methods[] = {
         /* administration */
         { "io.kaas.Admin.Status", ACCESS_ANYONE, false, admin_status },
         { "io.kaas.Admin.Reload", ACCESS_ADMIN, false, admin_reload },
+        { "io.kaas.Admin.InvalidateUser", ACCESS_ADMIN, false, admin_invalidate_user },
+        { "io.kaas.Admin.FlushCache", ACCESS_ADMIN, false, admin_flush_cache },
+
+        /* identity lookups: open to every local user (NSS); no secrets */
+        { "io.kaas.Identity.GetUser", ACCESS_ANYONE, false, identity_get_user },
 };
 
 const size_t kaasd_n_methods = sizeof(kaasd_methods) / sizeof(kaasd_methods[0]);

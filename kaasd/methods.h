@@ -13,3 +13,6 @@ int service_get_info(struct call *call, json_t *parameters, void *context);
 int service_get_interface_description(struct call *call, json_t *parameters, void *context);
 int admin_status(struct call *call, json_t *parameters, void *context);
 int admin_reload(struct call *call, json_t *parameters, void *context);
+int admin_invalidate_user(struct call *call, json_t *parameters, void *context);
+int admin_flush_cache(struct call *call, json_t *parameters, void *context);
+int identity_get_user(struct call *call, json_t *parameters, void *context);
