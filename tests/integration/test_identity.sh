@@ -1,0 +1,258 @@
+#!/bin/bash
+# Keystone identities end to end: kaasd against a real Keystone (a private
+# one: this test stops, kills and changes it), through io.kaas.Identity and
+# io.kaas.Admin. Each check is one "ok"/"not ok" line; any "not ok" fails
+# the test. Small TTLs make the cache's time behaviour observable:
+# cache_ttl=2, offline_ttl=6, negative_ttl=3, retry 1..2 s, timeout 2 s.
+set -uo pipefail
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/tests/lib/keystone-env.sh"
+
+PY=/usr/bin/python3
+VL="$PY $top_srcdir/tests/lib/varlink.py"
+started=$(date +%s%N)
+passes=0
+fails=0
+ok() { echo "ok $((passes + fails + 1)) - $*"; passes=$((passes + 1)); }
+not_ok() { echo "not ok $((passes + fails + 1)) - $*"; fails=$((fails + 1)); }
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds
+check() {
+    local d=$1
+    shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+# j JSON EXPR: evaluates a Python expression over the JSON value d, prints it as JSON
+j() { $PY -c 'import json, sys; d = json.loads(sys.argv[1]); print(json.dumps(eval(sys.argv[2]), ensure_ascii=False))' "$1" "$2"; }
+# jt JSON EXPR: true when the expression is true
+jt() { [ "$(j "$1" "$2" 2>/dev/null)" = true ]; }
+ms() { echo $((($(date +%s%N) - started) / 1000000)); }
+
+call() { $VL -t "${T:-10}" "$SOCK" "$@"; }
+get_user() { call io.kaas.Identity.GetUser "$1"; }
+status() { call io.kaas.Admin.Status; }
+# kscount PATTERN: requests in Keystone's access log matching a regex
+kscount() { grep -c -E "$1" "$KEYSTONE_LOG" || true; }
+
+ks_env_setup --private
+echo "# Keystone up and populated after $(ms) ms"
+
+KAASD_CONF_EXTRA="cache_ttl = 2
+offline_ttl = 6
+negative_ttl = 3
+retry_min = 1
+retry_max = 2
+connect_timeout = 1
+timeout = 2"
+D=$KS_TMP/kaasd
+kaasd_write_conf "$D"
+kaasd_start "$D" || exit 99
+SOCK=$KAASD_SOCKET
+MAIN_PID=$KAASD_PID
+
+# ------------------------------------------------------------------ fixtures
+r=$(get_user '{"name": "alice"}')
+check "alice by name: found, from Keystone" jt "$r" "d['parameters']['user']['id'] == '$ALICE_ID' and d['parameters']['user']['source'] == 'keystone'"
+check "alice: roles member, developer, k8s-admins-alpha (and implied reader)" \
+    jt "$r" "{'member', 'developer', 'k8s-admins-alpha', 'reader'} == {x['name'] for x in d['parameters']['user']['roles']}"
+check "alice: k8s-admins-alpha scoped to project demo" \
+    jt "$r" "any(x['id'] == '$ROLE_K8S_ADMINS_ALPHA_ID' and x['scope'] == 'project' and x['project_id'] == '$PROJECT_DEMO_ID' and x['project_name'] == 'demo' for x in d['parameters']['user']['roles'])"
+check "alice: projects [demo]" jt "$r" "[(p['id'], p['name']) for p in d['parameters']['user']['projects']] == [('$PROJECT_DEMO_ID', 'demo')]"
+check "alice: admin_of_clusters [alpha]" jt "$r" "d['parameters']['user']['admin_of_clusters'] == ['alpha']"
+check "alice: domain default / Default, enabled" \
+    jt "$r" "(d['parameters']['user']['domain_id'], d['parameters']['user']['domain_name'], d['parameters']['user']['enabled']) == ('default', 'Default', True)"
+
+r=$(get_user '{"name": "alice"}')
+check "alice again within 2/3 of cache_ttl: from the cache" jt "$r" "d['parameters']['user']['source'] == 'cache'"
+r=$(get_user "{\"id\": \"$ALICE_ID\"}")
+check "alice by ID: same user, from the cache" jt "$r" "d['parameters']['user']['name'] == 'alice' and d['parameters']['user']['source'] == 'cache'"
+
+r=$(get_user '{"name": "erin"}')
+check "erin: developer on demo through group devs" \
+    jt "$r" "[(x['name'], x['project_name']) for x in d['parameters']['user']['roles']] == [('developer', 'demo')]"
+check "erin: admin of no cluster" jt "$r" "d['parameters']['user']['admin_of_clusters'] == []"
+
+r1=$(get_user '{"name": "carol"}')
+r2=$(get_user '{"name": "carol", "domain": "partners"}')
+r3=$(get_user "{\"name\": \"carol\", \"domain\": \"$DOMAIN_PARTNERS_ID\"}")
+r4=$(get_user '{"name": "carol", "domain": "Default"}')
+check "carol in the default domain" jt "$r1" "d['parameters']['user']['id'] == '$CAROL_ID'"
+check "carol in partners (domain by name)" \
+    jt "$r2" "d['parameters']['user']['id'] == '$CAROL_PARTNERS_ID' and d['parameters']['user']['domain_name'] == 'partners'"
+check "carol in partners (domain by ID)" jt "$r3" "d['parameters']['user']['id'] == '$CAROL_PARTNERS_ID'"
+check "carol with domain Default (by name)" jt "$r4" "d['parameters']['user']['id'] == '$CAROL_ID'"
+check "carol@partners: admin of beta (configured by role ID)" jt "$r2" "d['parameters']['user']['admin_of_clusters'] == ['beta']"
+
+r=$(get_user '{"name": "dave"}')
+check "dave: disabled in Keystone -> enabled false, admin of nothing" \
+    jt "$r" "d['parameters']['user']['enabled'] is False and d['parameters']['user']['admin_of_clusters'] == []"
+r=$(get_user '{"name": "system:evil"}')
+check "system:evil: served (refused later, at token level)" jt "$r" "d['parameters']['user']['id'] == '$SYSTEM_EVIL_ID'"
+r=$(get_user '{"name": "zoë"}')
+check "zoë: non-ASCII name round-trips" jt "$r" "d['parameters']['user']['name'] == 'zo\u00eb' and d['parameters']['user']['id'] == '$ZOE_ID'"
+
+before=$(kscount 'GET /v3/users\?name=nobody')
+r=$(get_user '{"name": "nobody"}')
+check "unknown user: UserNotFound" jt "$r" "d.get('error') == 'io.kaas.Identity.UserNotFound'"
+r=$(get_user '{"name": "nobody"}')
+after=$(kscount 'GET /v3/users\?name=nobody')
+check "unknown user again: UserNotFound without asking Keystone (negative cache)" \
+    jt "$r" "d.get('error') == 'io.kaas.Identity.UserNotFound' and $after - $before == 1"
+r=$(get_user '{"id": "0123456789abcdef0123456789abcdef"}')
+check "unknown user ID: UserNotFound" jt "$r" "d.get('error') == 'io.kaas.Identity.UserNotFound'"
+r=$(get_user '{"name": "alice", "domain": "no-such-domain"}')
+check "unknown domain: UserNotFound" jt "$r" "d.get('error') == 'io.kaas.Identity.UserNotFound'"
+
+r=$(get_user '{}')
+check "neither id nor name: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Identity.InvalidArgument'"
+r=$(get_user "{\"id\": \"$ALICE_ID\", \"name\": \"alice\"}")
+check "both id and name: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Identity.InvalidArgument'"
+r=$(get_user '{"name": "a\nb"}')
+check "control character in a name: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Identity.InvalidArgument'"
+
+s=$(status)
+check "Status: keystone online, negative hit counted, cache entries" \
+    jt "$s" "d['parameters']['keystone']['state'] == 'online' and d['parameters']['keystone']['negative_hits'] >= 1 and d['parameters']['keystone']['cache_entries'] >= 7"
+
+r=$(call io.kaas.Admin.InvalidateUser '{"user": "alice"}')
+check "InvalidateUser alice (by name) removes her entry" jt "$r" "d['parameters']['removed'] >= 1"
+r=$(get_user '{"name": "alice"}')
+check "alice after InvalidateUser: from Keystone" jt "$r" "d['parameters']['user']['source'] == 'keystone'"
+r=$(call io.kaas.Admin.FlushCache)
+check "FlushCache removes every entry" jt "$r" "d['parameters']['removed'] >= 8"
+s=$(status)
+check "Status after FlushCache: no cache entry" jt "$s" "d['parameters']['keystone']['cache_entries'] == 0"
+
+# ------------------------------------------------------------------ disabled in Keystone
+ADMIN_TOKEN=$(ks_admin_token)
+r=$(get_user '{"name": "bob"}')
+check "bob: enabled" jt "$r" "d['parameters']['user']['enabled'] is True"
+curl -fsS -o /dev/null -X PATCH -H "X-Auth-Token: $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"user": {"enabled": false}}' "$KEYSTONE_AUTH_URL/users/$BOB_ID"
+r=$(get_user '{"name": "bob"}')
+check "bob disabled in Keystone: cache still says enabled until the refresh" \
+    jt "$r" "d['parameters']['user']['enabled'] is True and d['parameters']['user']['source'] == 'cache'"
+sleep 2.2
+r=$(get_user '{"name": "bob"}')
+check "bob after cache_ttl: enabled false, from Keystone" \
+    jt "$r" "d['parameters']['user']['enabled'] is False and d['parameters']['user']['source'] == 'keystone'"
+
+# ------------------------------------------------------------------ 100 identical lookups
+s0=$(status)
+u0=$(kscount "GET /v3/users/$FRANK_ID ")
+a0=$(kscount "GET /v3/role_assignments\?user.id=$FRANK_ID&")
+t0=$(date +%s%N)
+rs=$($VL -t 20 -n 100 "$SOCK" io.kaas.Identity.GetUser "{\"id\": \"$FRANK_ID\"}")
+t_concurrent=$((($(date +%s%N) - t0) / 1000000))
+s1=$(status)
+u1=$(kscount "GET /v3/users/$FRANK_ID ")
+a1=$(kscount "GET /v3/role_assignments\?user.id=$FRANK_ID&")
+check "100 concurrent lookups of frank: 100 answers, all frank" \
+    jt "$rs" "len(d) == 100 and all(x['parameters']['user']['id'] == '$FRANK_ID' for x in d)"
+check "100 concurrent lookups: Keystone's log shows one GET /v3/users/{id} and one role listing ($((u1 - u0)), $((a1 - a0)))" \
+    [ $((u1 - u0)) = 1 -a $((a1 - a0)) = 1 ]
+k0="d[0]['parameters']['keystone']"
+k1="d[1]['parameters']['keystone']"
+pair="[$s0, $s1]"
+check "100 concurrent lookups: Status counts one fetch, one user and one role request, 99 merged or cached" \
+    jt "$pair" "$k1['fetches'] - $k0['fetches'] == 1 and [r['requests'] for r in $k1['requests'] if r['kind'] == 'user'][0] - [r['requests'] for r in $k0['requests'] if r['kind'] == 'user'][0] == 1 and [r['requests'] for r in $k1['requests'] if r['kind'] == 'role_assignments'][0] - [r['requests'] for r in $k0['requests'] if r['kind'] == 'role_assignments'][0] == 1 and ($k1['merged_lookups'] - $k0['merged_lookups']) + ($k1['cache_hits'] - $k0['cache_hits']) == 99"
+echo "# 100 concurrent lookups answered in $t_concurrent ms; merged: $(j "$pair" "$k1['merged_lookups'] - $k0['merged_lookups']")"
+
+# ------------------------------------------------------------------ wrong service password
+D2=$KS_TMP/kaasd-badpw
+mkdir -p "$D2"
+(umask 077 && echo wrong-password >"$D2/pw")
+KAASD_CONF_EXTRA="retry_min = 1
+retry_max = 1" kaasd_write_conf "$D2" "$D2/pw"
+kaasd_start "$D2" || exit 99
+r=$($VL -t 10 "$D2/kaasd.sock" io.kaas.Identity.GetUser '{"name": "alice"}')
+check "wrong service password: lookups fail as Unavailable, naming the service account" \
+    jt "$r" "d.get('error') == 'io.kaas.Identity.Unavailable' and 'service account' in d['parameters']['reason']"
+s=$($VL -t 2 "$D2/kaasd.sock" io.kaas.Admin.Status)
+check "wrong service password: Status offline, last_error says the account was refused" \
+    jt "$s" "d['parameters']['keystone']['state'] == 'offline' and 'refused the service account' in d['parameters']['keystone']['last_error'] and d['parameters']['keystone']['service_auth_rejected'] >= 1"
+check "wrong service password: the log says so" grep -q "refused the service account 'kaasd'" "$D2/kaasd.log"
+check "the log never holds the service password" bash -c "! grep -q -F -e '$KAASD_SERVICE_PASSWORD' -e wrong-password '$D2/kaasd.log' '$D/kaasd.log'"
+chmod 0644 "$D2/pw"
+sleep 2.5  # one probe at the next retry time reads the file again
+s=$($VL -t 2 "$D2/kaasd.sock" io.kaas.Admin.Status)
+check "password_file readable by others: refused with a clear error" \
+    jt "$s" "'mode 0644' in d['parameters']['keystone']['last_error']"
+kaasd_stop "$D2"
+
+# ------------------------------------------------------------------ stalled Keystone (SIGSTOP)
+r=$(get_user '{"name": "alice"}')
+r=$(get_user '{"name": "carol"}')
+pids=$(ks_pids)
+kill -STOP $pids
+echo "# Keystone stopped (SIGSTOP) at $(ms) ms"
+sleep 2.2  # past cache_ttl: the next lookup asks Keystone, which never answers
+(get_user '{"name": "alice"}' >"$KS_TMP/stalled-lookup"; echo $? >"$KS_TMP/stalled-rc") &
+bg=$!
+sleep 0.3
+t0=$(date +%s%N)
+s=$($VL -t 1 "$SOCK" io.kaas.Admin.Status)
+rc=$?
+t_status=$((($(date +%s%N) - t0) / 1000000))
+check "Keystone stalled, a lookup waiting on it: Status answers within a 1 s timeout (${t_status} ms)" \
+    jt "$s" "d['parameters']['keystone']['fetches_in_flight'] >= 1"
+[ "$rc" = 0 ] || not_ok "Status exit code $rc"
+wait "$bg"
+r=$(cat "$KS_TMP/stalled-lookup")
+check "Keystone stalled: the expired entry is served from the cache after the timeout" \
+    jt "$r" "d['parameters']['user']['name'] == 'alice' and d['parameters']['user']['source'] == 'cache'"
+s=$(T=1 status)
+check "Keystone stalled: Status offline with a retry time and a timeout error" \
+    jt "$s" "d['parameters']['keystone']['state'] == 'offline' and d['parameters']['keystone']['retry_at'] is not None and 'timeout' in d['parameters']['keystone']['last_error'].lower()"
+t0=$(date +%s%N)
+r=$(T=1 get_user '{"name": "carol"}')
+check "offline: a cached user is answered at once from the cache" \
+    jt "$r" "d['parameters']['user']['id'] == '$CAROL_ID' and d['parameters']['user']['source'] == 'cache'"
+r=$(T=1 get_user '{"name": "bob-never-seen"}')
+check "offline: an uncached user fails at once with Unavailable" jt "$r" "d.get('error') == 'io.kaas.Identity.Unavailable'"
+fetched=$(j "$(T=1 get_user '{"name": "carol"}')" "d['parameters']['user']['fetched_at']")
+while [ $(($(date +%s) - fetched)) -le 7 ]; do sleep 0.5; done
+r=$(T=1 get_user '{"name": "carol"}')
+check "offline past offline_ttl: Unavailable, with a reason" \
+    jt "$r" "d.get('error') == 'io.kaas.Identity.Unavailable' and 'unavailable' in d['parameters']['reason']"
+kill -CONT $pids
+echo "# Keystone continued (SIGCONT) at $(ms) ms"
+online=no
+for i in $(seq 60); do
+    if jt "$(T=1 status)" "d['parameters']['keystone']['state'] == 'online'"; then online=yes; break; fi
+    sleep 0.25
+done
+check "Keystone back: online again after the retry time (one probe)" [ "$online" = yes ]
+r=$(get_user '{"name": "carol"}')
+check "Keystone back: carol from Keystone again" jt "$r" "d['parameters']['user']['source'] == 'keystone'"
+
+# ------------------------------------------------------------------ Keystone killed
+r=$(get_user '{"name": "alice"}')
+kill -KILL $(ks_pids)
+echo "# Keystone killed at $(ms) ms"
+sleep 2.2
+r=$(T=5 get_user '{"name": "alice"}')
+check "Keystone killed: the expired entry is served from the cache" \
+    jt "$r" "d['parameters']['user']['name'] == 'alice' and d['parameters']['user']['source'] == 'cache'"
+s=$(T=1 status)
+check "Keystone killed: Status offline, connection error recorded" \
+    jt "$s" "d['parameters']['keystone']['state'] == 'offline' and d['parameters']['keystone']['last_error_at'] is not None"
+fetched=$(j "$r" "d['parameters']['user']['fetched_at']")
+while [ $(($(date +%s) - fetched)) -le 7 ]; do sleep 0.5; done
+r=$(T=1 get_user '{"name": "alice"}')
+check "Keystone killed, past offline_ttl: Unavailable" jt "$r" "d.get('error') == 'io.kaas.Identity.Unavailable'"
+
+s=$(T=1 status)
+echo "# Keystone requests (kind requests failures avg_ms): $(j "$s" "' '.join('%s=%d/%d/%dms' % (r['kind'], r['requests'], r['failures'], r['avg_ms']) for r in d['parameters']['keystone']['requests'] if r['requests'])")"
+check "kaasd is still running" kill -0 "$MAIN_PID"
+kaasd_stop "$D"
+check "kaasd logged no sanitizer report" bash -c "! grep -q -E 'ERROR: AddressSanitizer|runtime error:' '$D/kaasd.log' '$D2/kaasd.log'"
+
+echo "# test time $(ms) ms"
+echo "$passes passed, $fails failed"
+if [ "$fails" != 0 ]; then
+    echo "--- kaasd log (last 40 lines):"
+    tail -n 40 "$D/kaasd.log"
+    exit 1
+fi
+exit 0

@@ -1,0 +1,156 @@
+# keystone-env.sh -- sourced by integration tests that need a real Keystone
+# and a kaasd talking to it. Needs bash. Provides:
+#
+#   ks_env_setup [--private]
+#       Makes a Keystone with fixtures available and sources its DIR/env and
+#       DIR/fixtures.env (see tests/keystone/). Uses the shared instance in
+#       $KAAS_TEST_KEYSTONE_DIR when it is set and that Keystone answers;
+#       otherwise (or with --private, for tests that stop, kill or change
+#       Keystone) starts one in a temporary directory and stops it on exit.
+#       Exits 77 (skip) when keystone-manage is not installed.
+#   ks_pids                 Keystone's server processes (master and workers)
+#   ks_admin_token          prints a system-scoped token of the bootstrap admin
+#   kaasd_write_conf DIR [PASSWORD_FILE]
+#       Writes DIR/kaasd.conf for a kaasd with its state in DIR/state and its
+#       socket at DIR/kaasd.sock, using this Keystone and the kaasd service
+#       user (its password in DIR/service-password, mode 0600, unless a
+#       PASSWORD_FILE is given). Extra lines come from $KAASD_CONF_EXTRA
+#       (appended to [keystone]) and $KAASD_CONF_TAIL (appended at the end).
+#   kaasd_start DIR         starts $top_builddir/kaasd/kaasd -f -c DIR/kaasd.conf
+#                           (log in DIR/kaasd.log), waits (bounded) for its
+#                           socket; sets KAASD_PID, KAASD_SOCKET
+#   kaasd_stop DIR          SIGTERM, bounded wait, SIGKILL
+#   ks_cleanup              stops every kaasd and private Keystone started here
+#                           (installed as the EXIT trap by ks_env_setup)
+
+: "${top_srcdir:?top_srcdir must be set}"
+: "${top_builddir:?top_builddir must be set}"
+
+KS_HARNESS=$top_srcdir/tests/keystone
+KS_PRIVATE_DIR=
+KS_TMP=
+KS_KAASD_DIRS=
+KS_KEEP=${KAAS_TEST_KEEP:-0}
+
+ks_cleanup() {
+    local d
+    for d in $KS_KAASD_DIRS; do
+        kaasd_stop "$d" 2>/dev/null || true
+    done
+    if [ -n "$KS_PRIVATE_DIR" ]; then
+        # a stopped (SIGSTOP) Keystone would ignore SIGTERM
+        for p in $(ks_pids 2>/dev/null); do kill -CONT "$p" 2>/dev/null || true; done
+        KEYSTONE_KEEP_DIR=$KS_KEEP "$KS_HARNESS/keystone-down.sh" "$KS_PRIVATE_DIR" >/dev/null 2>&1 || true
+    fi
+    if [ -n "$KS_TMP" ] && [ "$KS_KEEP" != 1 ]; then
+        rm -rf -- "$KS_TMP"
+    fi
+}
+
+ks_env_setup() {
+    local private=0
+    [ "${1:-}" = --private ] && private=1
+    command -v keystone-manage >/dev/null 2>&1 || {
+        echo "SKIP: keystone-manage is not installed (apt-get install keystone)"
+        exit 77
+    }
+    KS_TMP=$(mktemp -d /tmp/kaas-test.XXXXXX)
+    trap ks_cleanup EXIT
+    trap 'exit 130' INT TERM
+    local dir=${KAAS_TEST_KEYSTONE_DIR:-}
+    if [ "$private" = 0 ] && [ -n "$dir" ] && [ -f "$dir/env" ] && [ -f "$dir/fixtures.env" ] &&
+       (. "$dir/env" && curl -fsS -o /dev/null --max-time 5 "$KEYSTONE_URL/v3"); then
+        echo "# using the shared Keystone in $dir"
+    else
+        dir=$KS_TMP/keystone
+        KS_PRIVATE_DIR=$dir
+        KEYSTONE_WATCH_PID=$$ "$KS_HARNESS/keystone-up.sh" "$dir" >"$KS_TMP/keystone-up.log" 2>&1 || {
+            local rc=$?
+            cat "$KS_TMP/keystone-up.log" >&2
+            [ "$rc" = 77 ] && exit 77
+            echo "keystone-up.sh failed" >&2
+            exit 99
+        }
+        "$KS_HARNESS/fixtures.py" "$dir" >"$KS_TMP/fixtures.log" 2>&1 || {
+            cat "$KS_TMP/fixtures.log" >&2
+            echo "fixtures.py failed" >&2
+            exit 99
+        }
+        echo "# $(tail -n 1 "$KS_TMP/keystone-up.log")"
+    fi
+    # shellcheck disable=SC1091
+    . "$dir/env"
+    # shellcheck disable=SC1091
+    . "$dir/fixtures.env"
+}
+
+ks_pids() {
+    local p
+    echo "$KEYSTONE_PID"
+    for p in $(ps -o pid= --ppid "$KEYSTONE_PID" 2>/dev/null); do echo "$p"; done
+}
+
+ks_admin_token() {
+    curl -fsS -D - -o /dev/null --max-time 20 -H 'Content-Type: application/json' \
+        -d "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"$KEYSTONE_ADMIN_USER\",\"domain\":{\"id\":\"default\"},\"password\":\"$KEYSTONE_ADMIN_PASSWORD\"}}},\"scope\":{\"system\":{\"all\":true}}}}" \
+        "$KEYSTONE_AUTH_URL/auth/tokens" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: //p'
+}
+
+kaasd_write_conf() {
+    local d=$1 pwfile=${2:-$1/service-password}
+    mkdir -p "$d/state"
+    if [ -z "${2:-}" ]; then
+        (umask 077 && printf '%s\n' "$KAASD_SERVICE_PASSWORD" >"$pwfile")
+    fi
+    cat >"$d/kaasd.conf" <<EOF
+[kaasd]
+socket = $d/kaasd.sock
+state_dir = $d/state
+log_target = stderr
+log_level = debug
+
+[keystone]
+url = $KEYSTONE_URL
+user = $KAASD_SERVICE_USER
+user_domain = Default
+password_file = $pwfile
+${KAASD_CONF_EXTRA:-}
+
+[cluster alpha]
+admin_roles = k8s-admins-alpha
+
+[cluster beta]
+admin_roles = $ROLE_K8S_ADMINS_BETA_ID
+${KAASD_CONF_TAIL:-}
+EOF
+}
+
+kaasd_start() {
+    local d=$1 i
+    KAASD_SOCKET=$d/kaasd.sock
+    "$top_builddir/kaasd/kaasd" -f -c "$d/kaasd.conf" >>"$d/kaasd.log" 2>&1 &
+    KAASD_PID=$!
+    echo "$KAASD_PID" >"$d/kaasd.pid"
+    KS_KAASD_DIRS="$KS_KAASD_DIRS $d"
+    for i in $(seq 100); do
+        [ -S "$KAASD_SOCKET" ] && return 0
+        kill -0 "$KAASD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "kaasd did not come up on $KAASD_SOCKET; its log:" >&2
+    cat "$d/kaasd.log" >&2
+    return 1
+}
+
+kaasd_stop() {
+    local d=$1 pid w
+    [ -f "$d/kaasd.pid" ] || return 0
+    pid=$(cat "$d/kaasd.pid")
+    rm -f "$d/kaasd.pid"
+    kill -TERM "$pid" 2>/dev/null || return 0
+    (sleep 10; kill -KILL "$pid" 2>/dev/null) &
+    w=$!
+    wait "$pid" 2>/dev/null || true
+    kill "$w" 2>/dev/null || true
+    wait "$w" 2>/dev/null || true
+}
