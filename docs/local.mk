@@ -1,1 +1,2 @@
 # docs
+include docs/client.mk
