@@ -504,6 +504,42 @@ static void test_socket_missing(void **state) {
         rmdir(dir);
 }
 
+/* kaasd too busy to accept: its listen backlog is full, so connect()
+ * would fail with EAGAIN at once; libkaas retries until its deadline. */
+static void test_connect_timeout_when_backlog_full(void **state) {
+        char dir[128];
+        snprintf(dir, sizeof(dir), "/tmp/test_libkaas.XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        assert_true(snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/busy.sock", dir) < (int)sizeof(sa.sun_path));
+        int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(listen(lfd, 0), 0);
+        int fill[64];
+        size_t n_fill = 0;
+        for (; n_fill < 64; n_fill++) {
+                fill[n_fill] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                if (connect(fill[n_fill], (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                        assert_int_equal(errno, EAGAIN);
+                        break;
+                }
+        }
+        assert_true(n_fill < 64);
+
+        struct kaas_client *c = NULL;
+        int64_t start = now_ms();
+        assert_int_equal(kaas_connect(sa.sun_path, 300, &c), -ETIMEDOUT);
+        int64_t elapsed = now_ms() - start;
+        assert_true(elapsed >= 290);
+        assert_true(elapsed < 5000);
+
+        for (size_t i = 0; i <= n_fill; i++)
+                close(fill[i]);
+        close(lfd);
+        unlink(sa.sun_path);
+        rmdir(dir);
+}
+
 /* Accepts any number of connections and reads each until EOF, then
  * reports on the sync pipe whether the client sent nothing ('0') or
  * something ('1'): a client that must not talk must report '0'. */
@@ -832,6 +868,7 @@ int main(void) {
                 cmocka_unit_test(test_oversized_reply),
                 cmocka_unit_test(test_oversized_call),
                 cmocka_unit_test(test_socket_missing),
+                cmocka_unit_test(test_connect_timeout_when_backlog_full),
                 cmocka_unit_test(test_fd_above_stdio_and_cloexec),
                 cmocka_unit_test(test_require_peer_uid),
                 cmocka_unit_test(test_use_after_fork_reconnects),
