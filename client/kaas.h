@@ -153,7 +153,8 @@ const char *kaas_client_get_socket_path(const struct kaas_client *c) KAAS_NONNUL
  * and then holds it. Other failures: -ETIMEDOUT no complete reply in time,
  * -ECONNRESET kaasd closed the connection, -EPROTO malformed or unexpected
  * reply, -EMSGSIZE reply (or call) over the size limit, -EBUSY pipelined
- * calls still await replies, connection errors as for kaas_connect(). After
+ * calls still await replies, -EINVAL parameters not an object or method
+ * not UTF-8, connection errors as for kaas_connect(). After
  * any local failure the connection is closed (the next call reconnects),
  * since a late reply would otherwise answer the wrong call. */
 int kaas_call(struct kaas_client *c, const char *method, json_t *parameters,

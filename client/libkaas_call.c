@@ -20,6 +20,11 @@ static int send_call(struct kaas_client *c, const char *method, json_t *paramete
                 return -EINVAL;
         if (parameters && !json_is_object(parameters))
                 return -EINVAL;
+        /* jansson takes only UTF-8: say so here rather than "out of memory" */
+        json_t *name = json_string(method);
+        if (!name)
+                return -EINVAL;
+        json_decref(name);
         int r = libkaas_ensure_connected(c, deadline);
         if (r < 0)
                 return r;

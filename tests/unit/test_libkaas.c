@@ -256,6 +256,10 @@ static void test_two_replies_in_one_write(void **state) {
         json_decref(r1);
         json_decref(r2);
         assert_int_equal(kaas_send(c, "io.kaas.Test.Bad", NULL, KAAS_CALL_MORE | KAAS_CALL_ONEWAY), -EINVAL);
+        assert_int_equal(kaas_call(c, "io.kaas.Test.\xff", NULL, NULL, NULL), -EINVAL);
+        json_t *array = json_array();
+        assert_int_equal(kaas_call(c, "io.kaas.Test.Array", array, NULL, NULL), -EINVAL);
+        json_decref(array);
         kaas_client_free(c);
         assert_int_equal(server_finish(&s), 0);
 }
