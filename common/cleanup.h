@@ -32,10 +32,7 @@ static inline void closep(int *fd) {
                 close(*fd);
 }
 
-static inline void json_decrefp(json_t **j) {
-        json_decref(*j);
-}
-
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
+/* json_decrefp() comes with jansson (2.14+) */
 #define _cleanup_json_ _cleanup_(json_decrefp)

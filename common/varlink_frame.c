@@ -33,6 +33,7 @@ struct vl_reader {
         size_t len;     /* bytes buffered */
         size_t start;   /* first byte not yet handed out */
         size_t scanned; /* bytes after start already known to hold no NUL */
+        size_t tail;    /* bytes after the last NUL buffered: the message in progress */
         size_t cap;
         size_t max_message;
 };
@@ -89,13 +90,15 @@ static int reader_reserve(struct vl_reader *r, size_t want) {
         return 0;
 }
 
-/* The unterminated tail may hold at most max_message bytes; complete
+/* Accounts for n bytes just appended: the unterminated tail may hold at
+ * most max_message bytes. Only the new bytes are scanned, so a peer that
+ * sends a byte at a time costs linear, not quadratic, work. Complete
  * messages already buffered are checked one by one in vl_reader_next. */
-static int reader_check_limit(const struct vl_reader *r) {
-        size_t pending = r->len - r->start;
-        const char *nul = pending ? memrchr(r->buf + r->start, '\0', pending) : NULL;
-        size_t tail = nul ? (size_t)(r->buf + r->len - nul - 1) : pending;
-        return tail > r->max_message ? -EMSGSIZE : 0;
+static int reader_account(struct vl_reader *r, size_t n) {
+        const char *fresh = r->buf + r->len - n;
+        const char *nul = n ? memrchr(fresh, '\0', n) : NULL;
+        r->tail = nul ? (size_t)(r->buf + r->len - nul - 1) : r->tail + n;
+        return r->tail > r->max_message ? -EMSGSIZE : 0;
 }
 
 int vl_reader_feed(struct vl_reader *r, const void *data, size_t n) {
@@ -106,7 +109,7 @@ int vl_reader_feed(struct vl_reader *r, const void *data, size_t n) {
                 return k;
         memcpy(r->buf + r->len, data, n);
         r->len += n;
-        return reader_check_limit(r);
+        return reader_account(r, n);
 }
 
 ssize_t vl_reader_fill(struct vl_reader *r, int fd) {
@@ -119,7 +122,7 @@ ssize_t vl_reader_fill(struct vl_reader *r, int fd) {
         if (n < 0)
                 return errno == EINTR ? -EAGAIN : -errno;
         r->len += (size_t)n;
-        if (n > 0 && (k = reader_check_limit(r)) < 0)
+        if (n > 0 && (k = reader_account(r, (size_t)n)) < 0)
                 return k;
         return n;
 }

@@ -133,6 +133,28 @@ static void test_invalid_utf8(void **state) {
         expect_bad("{\"a\":\"\xed\xa0\x80\"}"); /* surrogate */
 }
 
+/* A message trickling in a byte at a time is accounted incrementally, and
+ * the limit still applies to the whole message. */
+static void test_trickle(void **state) {
+        struct vl_reader *r;
+        enum { LIMIT = 64 * 1024 };
+        assert_int_equal(vl_reader_new(LIMIT, &r), 0);
+        assert_int_equal(vl_reader_feed(r, "{\"a\":\"", 6), 0);
+        for (size_t i = 0; i < LIMIT - 8; i++)
+                assert_int_equal(vl_reader_feed(r, "x", 1), 0);
+        assert_int_equal(vl_reader_feed(r, "\"}", 2), 0);
+        assert_int_equal(vl_reader_feed(r, "", 1), 0);
+        json_t *m;
+        assert_int_equal(vl_reader_next(r, &m), 1);
+        assert_int_equal(json_string_length(json_object_get(m, "a")), LIMIT - 8);
+        json_decref(m);
+        /* one byte over the limit in a trickle is refused */
+        for (size_t i = 0; i < LIMIT; i++)
+                assert_int_equal(vl_reader_feed(r, "y", 1), 0);
+        assert_int_equal(vl_reader_feed(r, "y", 1), -EMSGSIZE);
+        vl_reader_free(r);
+}
+
 static void test_eof_before_nul(void **state) {
         struct vl_reader *r;
         assert_int_equal(vl_reader_new(0, &r), 0);
@@ -217,6 +239,7 @@ int main(void) {
                 cmocka_unit_test(test_oversized),
                 cmocka_unit_test(test_invalid_json),
                 cmocka_unit_test(test_invalid_utf8),
+                cmocka_unit_test(test_trickle),
                 cmocka_unit_test(test_eof_before_nul),
                 cmocka_unit_test(test_fill_from_socket),
                 cmocka_unit_test(test_writer_roundtrip_and_limit),
