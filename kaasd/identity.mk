@@ -27,3 +27,10 @@ tests_unit_test_identity_record_LDADD = $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
 TESTS += tests/integration/test_identity.sh
 EXTRA_DIST += tests/integration/test_identity.sh tests/lib/keystone-env.sh tests/lib/varlink.py
+
+# runs one Keystone client call for test_identity.sh
+check_PROGRAMS += tests/integration/keystone_call
+tests_integration_keystone_call_SOURCES = tests/integration/keystone_call.c
+tests_integration_keystone_call_CFLAGS = $(identity_test_cflags) $(CURL_CFLAGS)
+tests_integration_keystone_call_LDADD = kaasd/libkaasd-identity.la kaasd/libkaasd-core.la \
+	$(CURL_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS) $(INIH_LIBS)

@@ -28,7 +28,7 @@ static json_t *keystone_status(struct daemon *d) {
         if (!requests)
                 return NULL;
         for (int k = 0; kc && k < KS_REQ_KIND_MAX; k++) {
-                uint64_t answered = kc->requests[k] - kc->failures[k];
+                uint64_t answered = kc->answered[k];
                 if (json_array_append_new(requests,
                                           json_pack("{s:s, s:I, s:I, s:I}", "kind", keystone_kind_name((enum ks_kind)k),
                                                     "requests", (json_int_t)kc->requests[k], "failures",

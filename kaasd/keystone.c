@@ -497,7 +497,7 @@ static void request_free(struct ks_request *req) {
 
 static int request_new(struct keystone *ks, enum ks_kind kind, const char *path, keystone_done_fn fn,
                        void *userdata, struct ks_request **ret) {
-        if (ks->n_requests >= KS_MAX_IN_FLIGHT)
+        if (ks->n_requests >= KS_MAX_IN_FLIGHT && kind != KS_REQ_SERVICE_AUTH)
                 return -EBUSY;
         struct ks_request *req = calloc(1, sizeof(*req));
         if (!req)
@@ -750,8 +750,14 @@ static struct ks_request *service_auth_new(struct keystone *ks, keystone_done_fn
 
 static void service_auth_start(struct keystone *ks) {
         int r;
-        if (!service_auth_new(ks, NULL, NULL, &r))
-                fail_waiting(ks, r, "cannot start the service authentication");
+        if (service_auth_new(ks, NULL, NULL, &r))
+                return;
+        /* fail the waiting calls from the loop: we may be inside keystone_get_user() */
+        while (ks->waiting.head) {
+                struct ks_request *req = ks->waiting.head;
+                list_remove(&ks->waiting, req);
+                complete_later(req, r, "cannot start the service authentication: %s", strerror(-r));
+        }
 }
 
 /* ------------------------------------------------------------ completion */
@@ -878,6 +884,7 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
                 }
         } else {
                 ks->counters.total_usec[req->kind] += elapsed;
+                ks->counters.answered[req->kind]++;
                 long expect = (req->kind == KS_REQ_SERVICE_AUTH || req->kind == KS_REQ_PASSWORD) ? 201 : 200;
                 if (http != expect) {
                         res.status = status_error(req, http, msg, sizeof(msg));

@@ -72,6 +72,7 @@ typedef void (*keystone_done_fn)(const struct ks_result *result, void *userdata)
 struct keystone_counters {
         uint64_t requests[KS_REQ_KIND_MAX];   /* HTTP requests sent */
         uint64_t failures[KS_REQ_KIND_MAX];   /* no usable answer (unavailable class) */
+        uint64_t answered[KS_REQ_KIND_MAX];   /* got an HTTP answer (any status) */
         uint64_t total_usec[KS_REQ_KIND_MAX]; /* summed round-trip time of answered ones */
         uint64_t service_auth_rejected;       /* service account refused */
         uint64_t retried_after_401;

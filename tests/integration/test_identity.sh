@@ -123,6 +123,35 @@ check "FlushCache removes every entry" jt "$r" "d['parameters']['removed'] >= 8"
 s=$(status)
 check "Status after FlushCache: no cache entry" jt "$s" "d['parameters']['keystone']['cache_entries'] == 0"
 
+# ------------------------------------------------------------------ password and token checks
+KC="$top_builddir/tests/integration/keystone_call $D/kaasd.conf"
+r=$(printf '%s\n' "$ALICE_PASSWORD" | $KC password alice Default)
+check "password check: alice's password -> alice, domain Default (Keystone's token dropped)" \
+    jt "$r" "d['status'] == 0 and d['user']['id'] == '$ALICE_ID' and d['user']['domain_name'] == 'Default'"
+echo "# password check round trip: $(j "$r" "d['ms']") ms"
+r=$(printf '%s\n' "$CAROL_PARTNERS_PASSWORD" | $KC password-id carol "$DOMAIN_PARTNERS_ID")
+check "password check: carol in partners by domain ID" jt "$r" "d['status'] == 0 and d['user']['id'] == '$CAROL_PARTNERS_ID'"
+r=$(printf '%s\n' "$CAROL_PARTNERS_PASSWORD" | $KC password carol Default)
+check "password check: carol@partners' password for carol of Default -> refused (EACCES)" jt "$r" "d['status'] == -13"
+r=$(printf 'wrong\n' | $KC password alice Default)
+check "password check: wrong password -> EACCES" jt "$r" "d['status'] == -13 and d['http'] == 401"
+r=$(printf '%s\n' "$DAVE_PASSWORD" | $KC password dave Default)
+check "password check: disabled dave -> EACCES" jt "$r" "d['status'] == -13"
+r=$(printf 'x\n' | $KC password nobody Default)
+check "password check: unknown user -> EACCES" jt "$r" "d['status'] == -13"
+tok=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"id\":\"$ALICE_ID\",\"password\":\"$ALICE_PASSWORD\"}}}}}" \
+    "$KEYSTONE_AUTH_URL/auth/tokens" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: //p')
+r=$(printf '%s\n' "$tok" | $KC token)
+check "token check: alice's Keystone token -> alice" jt "$r" "d['status'] == 0 and d['user']['id'] == '$ALICE_ID'"
+echo "# token check round trip: $(j "$r" "d['ms']") ms"
+r=$(printf 'gAAAAABgarbage\n' | $KC token)
+check "token check: garbage token -> ENOENT" jt "$r" "d['status'] == -2 and d['http'] == 404"
+r=$($KC user 'a/../../v3/users?x=')
+check "user IDs are URL-encoded: a path-like ID is just not found" jt "$r" "d['status'] == -2"
+r=$($KC find 'zoë' default)
+check "find by a non-ASCII name (URL-encoded UTF-8)" jt "$r" "d['status'] == 0 and d['user']['id'] == '$ZOE_ID'"
+
 # ------------------------------------------------------------------ disabled in Keystone
 ADMIN_TOKEN=$(ks_admin_token)
 r=$(get_user '{"name": "bob"}')
