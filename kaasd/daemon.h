@@ -12,6 +12,8 @@
 struct keystone;
 struct identity_cache;
 struct store;
+struct token_service;
+struct credential_checker;
 
 struct daemon {
         const char *config_path;
@@ -25,6 +27,9 @@ struct daemon {
         struct store *store;
         struct keystone *keystone;              /* NULL: no [keystone] url */
         struct identity_cache *identities;
+        struct token_service *tokens;
+        struct credential_checker *credentials;
+        struct loop_timer *maintenance;
 };
 
 int daemon_policy_from_config(const struct config *c, struct access_policy *ret, char *err,

@@ -19,6 +19,10 @@ kaasd_kaasd_SOURCES = \
 	kaasd/iface_service.c \
 	kaasd/iface_admin.c \
 	kaasd/iface_identity.c \
+	kaasd/iface_token.c \
+	kaasd/tokens.c kaasd/tokens.h \
+	kaasd/credentials.c kaasd/credentials.h \
+	kaasd/ratelimit.c kaasd/ratelimit.h \
 	kaasd/interfaces.h
 nodist_kaasd_kaasd_SOURCES = kaasd/interfaces.c
 kaasd_kaasd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(CURL_CFLAGS) $(SODIUM_CFLAGS)
@@ -31,11 +35,12 @@ KAASD_INTERFACES = \
 	docs/org.varlink.service.varlink \
 	docs/io.kaas.varlink \
 	docs/io.kaas.Admin.varlink \
-	docs/io.kaas.Identity.varlink
+	docs/io.kaas.Identity.varlink \
+	docs/io.kaas.Token.varlink
 EXTRA_DIST += $(KAASD_INTERFACES) tools/varlink-to-c.sh
 BUILT_SOURCES += kaasd/interfaces.c
 CLEANFILES += kaasd/interfaces.c
-kaasd/interfaces.c: $(KAASD_INTERFACES) $(top_srcdir)/tools/varlink-to-c.sh
+kaasd/interfaces.c: $(KAASD_INTERFACES) $(top_srcdir)/tools/varlink-to-c.sh Makefile
 	$(AM_V_GEN)$(MKDIR_P) kaasd && $(SHELL) $(top_srcdir)/tools/varlink-to-c.sh $@ $(top_srcdir) $(KAASD_INTERFACES)
 include kaasd/store.mk
 include kaasd/identity.mk

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <limits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -24,6 +26,8 @@
 #include "log.h"
 #include "methods.h"
 #include "store.h"
+#include "credentials.h"
+#include "tokens.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/kaas/kaasd.conf"
 
@@ -217,6 +221,23 @@ static void on_term(struct loop *l, int signo, void *userdata) {
         on_signal(l, signo, userdata);
 }
 
+#define MAINTENANCE_INTERVAL_USEC (60u * 1000000u)
+#define MAINTENANCE_MAX_PURGE 1000u
+
+static void on_maintenance(struct loop_timer *t, void *userdata) {
+        struct daemon *d = userdata;
+        unsigned purged = 0;
+        int r = store_maintenance(d->store, (int64_t)time(NULL), MAINTENANCE_MAX_PURGE, &purged);
+        if (r < 0)
+                log_err(0, "store maintenance failed: %s", store_last_error(d->store));
+        else if (purged > 0)
+                log_info(0, "purged %u expired tokens", purged);
+        /* a full batch means more are waiting: come back sooner */
+        uint64_t next = purged == MAINTENANCE_MAX_PURGE ? 1000000u : MAINTENANCE_INTERVAL_USEC;
+        if (loop_timer_add(d->loop, loop_now_usec() + next, on_maintenance, d, &d->maintenance) < 0)
+                d->maintenance = NULL;
+}
+
 static int drop_privileges(const char *user) {
         struct passwd *pw = getpwnam(user);
         if (!pw) {
@@ -336,6 +357,21 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: cannot start the identity cache: out of memory\n");
                 return 1;
         }
+        char key_path[PATH_MAX];
+        snprintf(key_path, sizeof(key_path), "%s/token.key", d.config->state_dir);
+        if (token_service_new(d.loop, d.store, d.identities, key_path, &d.tokens, err, sizeof(err)) < 0) {
+                fprintf(stderr, "kaasd: %s\n", err);
+                return 1;
+        }
+        if (credential_checker_new(d.keystone, d.identities, d.tokens, &d.credentials) < 0) {
+                fprintf(stderr, "kaasd: out of memory\n");
+                return 1;
+        }
+        /* checkpoints, log removal and expired-token purges run by themselves */
+        if (loop_timer_add(d.loop, loop_now_usec() + MAINTENANCE_INTERVAL_USEC, on_maintenance, &d, &d.maintenance) < 0) {
+                fprintf(stderr, "kaasd: out of memory\n");
+                return 1;
+        }
         struct server_limits limits;
         daemon_limits_from_config(d.config, &limits);
         if ((r = server_new(d.loop, d.registry, &limits, &policy, &d, &d.server)) < 0 ||
@@ -359,7 +395,10 @@ int main(int argc, char **argv) {
         r = loop_run(d.loop);
 
         log_notice(0, "kaasd stopping");
-        /* identity lookups still waiting answer their calls: before the server goes */
+        /* checks and lookups still waiting answer their calls: before the server goes */
+        loop_timer_cancel(d.maintenance);
+        credential_checker_free(d.credentials);
+        token_service_free(d.tokens);
         identity_cache_free(d.identities);
         keystone_free(d.keystone);
         server_free(d.server);

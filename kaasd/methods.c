@@ -19,6 +19,15 @@ const struct method_def kaasd_methods[] = {
 
         /* identity lookups: open to every local user (NSS); no secrets */
         { "io.kaas.Identity.GetUser", ACCESS_ANYONE, false, identity_get_user },
+
+        /* tokens: any local user, acting only for the OpenStack identity the
+         * call's credentials prove (administrators for anyone) */
+        { "io.kaas.Token.Create", ACCESS_USER, false, token_create },
+        { "io.kaas.Token.List", ACCESS_USER, false, token_list },
+        { "io.kaas.Token.Delete", ACCESS_USER, false, token_delete },
+        { "io.kaas.Token.RevokeUser", ACCESS_USER, false, token_revoke_user },
+        /* validation: the webhook and the PAM module */
+        { "io.kaas.Token.Validate", ACCESS_VALIDATOR, false, token_validate },
 };
 
 const size_t kaasd_n_methods = sizeof(kaasd_methods) / sizeof(kaasd_methods[0]);

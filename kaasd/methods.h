@@ -16,3 +16,8 @@ int admin_reload(struct call *call, json_t *parameters, void *context);
 int admin_invalidate_user(struct call *call, json_t *parameters, void *context);
 int admin_flush_cache(struct call *call, json_t *parameters, void *context);
 int identity_get_user(struct call *call, json_t *parameters, void *context);
+int token_create(struct call *call, json_t *parameters, void *context);
+int token_list(struct call *call, json_t *parameters, void *context);
+int token_delete(struct call *call, json_t *parameters, void *context);
+int token_revoke_user(struct call *call, json_t *parameters, void *context);
+int token_validate(struct call *call, json_t *parameters, void *context);

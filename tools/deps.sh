@@ -12,7 +12,8 @@ packages=(
         libsystemd-dev
         # tests
         libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper libuid-wrapper
-        keystone python3 socat curl openssl openssh-server openssh-client sshpass
+        keystone uwsgi-core uwsgi-plugin-python3 python3 socat curl openssl
+        openssh-server openssh-client sshpass
         valgrind util-linux procps groff-base
         # fuzzing and sanitizers
         clang libclang-rt-14-dev

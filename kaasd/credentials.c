@@ -1,0 +1,227 @@
+/* See credentials.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "credentials.h"
+#include "log.h"
+#include "ratelimit.h"
+
+struct check;
+
+struct credential_checker {
+        struct keystone *ks;
+        struct identity_cache *identities;
+        struct token_service *tokens;
+        struct ratelimit *rl;
+        struct check *checks;  /* in flight, for cancellation at shutdown */
+};
+
+struct check {
+        struct credential_checker *cc;
+        credentials_fn fn;
+        void *userdata;
+        uint64_t request_id;
+        const char *method;
+        char name_key[RATELIMIT_KEY_MAX];
+        char uid_key[32];
+        struct ks_request *ks_req;
+        struct identity_waiter *waiter;
+        bool in_lookup;  /* inside identity_lookup(): it may answer at once */
+        bool finished;
+        struct check *prev, *next;
+};
+
+int credential_checker_new(struct keystone *ks, struct identity_cache *identities, struct token_service *tokens,
+                           struct credential_checker **ret) {
+        struct credential_checker *cc = calloc(1, sizeof(*cc));
+        if (!cc)
+                return -ENOMEM;
+        const struct ratelimit_params p = {
+                .free_failures = 3, .base_delay_sec = 2, .max_delay_sec = 300, .window_sec = 900, .capacity = 4096,
+        };
+        if (ratelimit_new(&p, &cc->rl) < 0) {
+                free(cc);
+                return -ENOMEM;
+        }
+        cc->ks = ks;
+        cc->identities = identities;
+        cc->tokens = tokens;
+        *ret = cc;
+        return 0;
+}
+
+static void check_unlink(struct check *c) {
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                c->cc->checks = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+}
+
+/* Answers once; frees unless identity_lookup() is still on the stack. */
+static void finish(struct check *c, int status, unsigned retry_after, const char *error, const struct identity *id) {
+        struct credential_outcome o = {
+                .status = status, .retry_after = retry_after, .error = error, .method = c->method, .id = id,
+        };
+        check_unlink(c);
+        c->finished = true;
+        c->fn(&o, c->userdata);
+        if (!c->in_lookup)
+                free(c);
+}
+
+struct credential_checker *credential_checker_free(struct credential_checker *cc) {
+        if (!cc)
+                return NULL;
+        while (cc->checks) {
+                struct check *c = cc->checks;
+                keystone_cancel(c->ks_req);
+                identity_lookup_cancel(c->waiter);
+                finish(c, -ECANCELED, 0, "kaasd is shutting down", NULL);
+        }
+        ratelimit_free(cc->rl);
+        free(cc);
+        return NULL;
+}
+
+uint64_t credential_checker_throttled(const struct credential_checker *cc) {
+        return ratelimit_refused(cc->rl);
+}
+
+static void on_identity(int status, const struct identity *id, enum identity_source source, const char *error,
+                        void *userdata) {
+        struct check *c = userdata;
+        c->waiter = NULL;
+        if (status == -ENOENT)
+                return finish(c, -EACCES, 0, "the user no longer exists in Keystone", NULL);
+        if (status < 0)
+                return finish(c, -EHOSTUNREACH, 0, error ? error : "identity service unavailable", NULL);
+        if (!id->enabled)
+                return finish(c, -EPERM, 0, "the user is disabled in Keystone", id);
+        finish(c, 0, 0, NULL, id);
+}
+
+static void lookup_identity(struct check *c, const char *user_id) {
+        struct identity_query q = { .user_id = user_id };
+        c->in_lookup = true;
+        int r = identity_lookup(c->cc->identities, &q, c->request_id, on_identity, c, &c->waiter);
+        c->in_lookup = false;
+        if (c->finished) {
+                free(c);
+                return;
+        }
+        if (r < 0)
+                finish(c, -EHOSTUNREACH, 0, "identity lookup failed", NULL);
+}
+
+static void on_keystone(const struct ks_result *res, void *userdata) {
+        struct check *c = userdata;
+        c->ks_req = NULL;
+        int64_t now = (int64_t)time(NULL);
+        if (res->status == 0 && res->user) {
+                if (c->name_key[0])
+                        ratelimit_success(c->cc->rl, c->name_key);
+                return lookup_identity(c, res->user->id);
+        }
+        if (keystone_error_is_unavailable(res->status) || res->status == -EKEYREJECTED)
+                return finish(c, -EHOSTUNREACH, 0, res->error ? res->error : "identity service unavailable", NULL);
+        /* Keystone answered no: count it against the name and the local uid */
+        if (c->name_key[0])
+                ratelimit_failure(c->cc->rl, c->name_key, now);
+        ratelimit_failure(c->cc->rl, c->uid_key, now);
+        finish(c, -EACCES, 0, c->method[0] == 'p' ? "wrong user name, domain or password" : "Keystone token not accepted",
+               NULL);
+}
+
+static void on_kaas_token(enum token_verdict v, const uint8_t *hash, const struct token_record *rec,
+                          const struct identity *id, const char *error, void *userdata) {
+        struct check *c = userdata;
+        int64_t now = (int64_t)time(NULL);
+        switch (v) {
+        case TOKEN_OK:
+                return finish(c, 0, 0, NULL, id);
+        case TOKEN_UNAVAILABLE:
+                return finish(c, -EHOSTUNREACH, 0, error, NULL);
+        case TOKEN_USER_DISABLED:
+        case TOKEN_USER_REFUSED:
+                return finish(c, -EPERM, 0, error, id);
+        case TOKEN_FAILED:
+                return finish(c, -EIO, 0, error, NULL);
+        default:
+                ratelimit_failure(c->cc->rl, c->uid_key, now);
+                return finish(c, -EACCES, 0, "KaaS token not accepted", NULL);
+        }
+}
+
+static const char *opt_string(json_t *cred, const char *key) {
+        json_t *v = json_object_get(cred, key);
+        return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int credentials_verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
+                       uint64_t request_id, credentials_fn fn, void *userdata) {
+        struct check *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->cc = cc;
+        c->fn = fn;
+        c->userdata = userdata;
+        c->request_id = request_id;
+        c->method = "none";
+        snprintf(c->uid_key, sizeof(c->uid_key), "uid:%u", (unsigned)peer->uid);
+        c->next = cc->checks;
+        if (cc->checks)
+                cc->checks->prev = c;
+        cc->checks = c;
+
+        const char *user = opt_string(credentials, "user"), *password = opt_string(credentials, "password"),
+                   *domain = opt_string(credentials, "domain"), *ks_token = opt_string(credentials, "keystone_token"),
+                   *kaas_token = opt_string(credentials, "kaas_token");
+        int kinds = (user || password) + !!ks_token + !!kaas_token;
+        if (!credentials || kinds != 1) {
+                finish(c, -EINVAL, 0, "give exactly one of: user and password, keystone_token, kaas_token", NULL);
+                return 0;
+        }
+        if ((user || password) && (!user || !password || !*user)) {
+                finish(c, -EINVAL, 0, "a password needs a user name, and a user name a password", NULL);
+                return 0;
+        }
+        int64_t now = (int64_t)time(NULL);
+        unsigned wait = ratelimit_check(cc->rl, c->uid_key, now);
+        if (user) {
+                c->method = "password";
+                snprintf(c->name_key, sizeof(c->name_key), "user:%s@%s", user, domain ? domain : "Default");
+                unsigned w2 = ratelimit_check(cc->rl, c->name_key, now);
+                if (w2 > wait)
+                        wait = w2;
+        } else {
+                c->method = ks_token ? "keystone_token" : "kaas_token";
+        }
+        if (wait > 0) {
+                finish(c, -EBUSY, wait, "too many failed attempts", NULL);
+                return 0;
+        }
+        if (kaas_token) {
+                if (token_service_check(cc->tokens, kaas_token, strlen(kaas_token), request_id, on_kaas_token, c) < 0)
+                        finish(c, -ENOMEM, 0, "out of memory", NULL);
+                return 0;
+        }
+        if (!cc->ks) {
+                finish(c, -EHOSTUNREACH, 0, "no Keystone is configured", NULL);
+                return 0;
+        }
+        int r = user ? keystone_check_password(cc->ks, user, domain ? domain : "Default", false, password,
+                                               on_keystone, c, &c->ks_req)
+                     : keystone_check_token(cc->ks, ks_token, on_keystone, c, &c->ks_req);
+        if (r == -EINVAL)
+                finish(c, -EACCES, 0, "credentials Keystone cannot take", NULL);
+        else if (r < 0)
+                finish(c, -EHOSTUNREACH, 0, r == -EBUSY ? "too many Keystone calls in flight" : "out of memory", NULL);
+        return 0;
+}

@@ -1,0 +1,46 @@
+/* Proof of an OpenStack identity, for io.kaas.Token Create, List, Delete
+ * and RevokeUser: a user name and password (checked by Keystone), a
+ * Keystone token (checked by Keystone), or an existing KaaS token of the
+ * user (checked locally). Each ends in the user's current identity from
+ * the cache, so a disabled user cannot authenticate with any of them.
+ *
+ * Failed password and token checks are throttled per OpenStack user and
+ * per local uid (ratelimit.h); a throttled attempt is refused at once with
+ * a retry time and never reaches Keystone. */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "identity.h"
+#include "keystone.h"
+#include "peer.h"
+#include "tokens.h"
+
+struct credential_checker;
+
+struct credential_outcome {
+        /* 0; -EINVAL malformed credentials; -EACCES not accepted;
+         * -EPERM user disabled or refused; -EBUSY throttled (retry_after);
+         * -EHOSTUNREACH identity service unavailable; -ECANCELED shutdown */
+        int status;
+        unsigned retry_after;
+        const char *error;          /* for the caller and the log; no secrets */
+        const char *method;         /* "password", "keystone_token", "kaas_token" */
+        const struct identity *id;  /* status 0 (and -EPERM when known) */
+};
+
+typedef void (*credentials_fn)(const struct credential_outcome *outcome, void *userdata);
+
+int credential_checker_new(struct keystone *ks, struct identity_cache *identities, struct token_service *tokens,
+                           struct credential_checker **ret);
+/* Ends every check in flight with -ECANCELED, then frees. Accepts NULL. */
+struct credential_checker *credential_checker_free(struct credential_checker *cc);
+
+/* Checks credentials (an io.kaas.Token.Credentials object) presented by
+ * peer. Answers through fn, now or later; returns a negative errno only
+ * when fn will not be called. */
+int credentials_verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
+                       uint64_t request_id, credentials_fn fn, void *userdata);
+
+uint64_t credential_checker_throttled(const struct credential_checker *cc);

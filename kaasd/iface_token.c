@@ -1,0 +1,498 @@
+/* io.kaas.Token: create, list, delete and validate KaaS tokens. The access
+ * class in methods.c lets every local user in for Create/List/Delete/
+ * RevokeUser; these handlers then act only for the OpenStack identity the
+ * call's credentials prove, or for anyone when the peer is a local
+ * administrator or the proven user holds a cluster admin role. Validate is
+ * limited to root and the validator group by its access class. */
+#include "config.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "credentials.h"
+#include "daemon.h"
+#include "log.h"
+#include "methods.h"
+#include "token_format.h"
+#include "tokens.h"
+
+#define ERR(name) "io.kaas.Token." name
+
+enum op_kind { OP_CREATE, OP_LIST, OP_DELETE, OP_REVOKE };
+
+/* One call waiting for its credentials to be checked. */
+struct op {
+        enum op_kind kind;
+        struct call *call;
+        struct daemon *d;
+        json_t *params;
+};
+
+static void op_free(struct op *op) {
+        call_unref(op->call);
+        json_decref(op->params);
+        free(op);
+}
+
+static bool is_cluster_admin(const struct daemon *d, const struct identity *id) {
+        if (!id)
+                return false;
+        for (size_t i = 0; i < d->config->n_clusters; i++)
+                if (identity_is_admin_of(id, &d->config->clusters[i]))
+                        return true;
+        return false;
+}
+
+static void audit_peer(char *buf, size_t size, struct call *call) {
+        const struct peer *p = call_peer(call);
+        snprintf(buf, size, "peer uid %u pid %d", (unsigned)p->uid, (int)p->pid);
+}
+
+/* Replies with the error a failed credential check deserves. */
+static void reply_credentials_failure(struct call *call, const struct credential_outcome *o) {
+        char peer[64];
+        audit_peer(peer, sizeof(peer), call);
+        if (o->status != -EINVAL)
+                log_audit(call_id(call), "%s: authentication by %s failed (%s), %s", call_method(call), o->method,
+                          o->error ? o->error : "-", peer);
+        switch (o->status) {
+        case -EINVAL:
+                call_error_reason(call, ERR("CredentialsRequired"), o->error);
+                break;
+        case -EACCES:
+                call_error_reason(call, ERR("AuthenticationFailed"), o->error);
+                break;
+        case -EPERM:
+                call_error(call, ERR("UserDisabled"), json_pack("{s:s}", "user_id", o->id ? o->id->user_id : ""));
+                break;
+        case -EBUSY:
+                call_error(call, ERR("RateLimited"), json_pack("{s:i}", "retry_after", (int)o->retry_after));
+                break;
+        case -EHOSTUNREACH:
+        case -ECANCELED:
+                call_error_reason(call, ERR("Unavailable"), o->error ? o->error : "identity service unavailable");
+                break;
+        default:
+                call_error_reason(call, "io.kaas.InternalError", o->error ? o->error : "credential check failed");
+                break;
+        }
+}
+
+/* ------------------------------------------------------------ Create */
+
+static bool description_valid(const char *s) {
+        if (strlen(s) > STORE_DESCRIPTION_MAX)
+                return false;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+static int count_cb(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
+        (*(uint64_t *)userdata)++;
+        return 0;
+}
+
+static void do_create(struct op *op, const struct identity *id) {
+        struct daemon *d = op->d;
+        struct call *call = op->call;
+        const struct config *c = d->config;
+        char peer[64];
+        audit_peer(peer, sizeof(peer), call);
+        if (strncmp(id->name, "system:", 7) == 0) {
+                call_error(call, ERR("UserRefused"), json_pack("{s:s, s:s}", "user_id", id->user_id, "reason",
+                                                               "user names starting with system: are reserved in Kubernetes"));
+                return;
+        }
+        json_t *days_j = json_object_get(op->params, "expires_in_days");
+        json_int_t days = json_is_integer(days_j) ? json_integer_value(days_j) : (json_int_t)c->token_default_days;
+        if (days < 1 || days > (json_int_t)c->token_max_days) {
+                char why[128];
+                snprintf(why, sizeof(why), "expires_in_days must be between 1 and %u", c->token_max_days);
+                call_error_reason(call, ERR("InvalidArgument"), why);
+                return;
+        }
+        const char *desc = json_string_value(json_object_get(op->params, "description"));
+        if (desc && !description_valid(desc)) {
+                call_error_reason(call, ERR("InvalidArgument"),
+                                  "description: at most 256 bytes, no control characters");
+                return;
+        }
+        if (c->token_max_per_user > 0) {
+                uint64_t n = 0;
+                if (store_token_list_by_owner(d->store, id->user_id, count_cb, &n) < 0) {
+                        call_error_reason(call, "io.kaas.InternalError", "token store error");
+                        return;
+                }
+                if (n >= c->token_max_per_user) {
+                        call_error(call, ERR("TooManyTokens"), json_pack("{s:i}", "limit", (int)c->token_max_per_user));
+                        return;
+                }
+        }
+
+        char token[TOKEN_STRING_SIZE];
+        uint8_t hash[TOKEN_HASH_SIZE];
+        int64_t now = (int64_t)time(NULL);
+        struct token_record rec = {
+                .owner_id = id->user_id,
+                .owner_name = id->name,
+                .owner_domain_id = id->domain_id ? id->domain_id : (char *)"",
+                .description = (char *)(desc ? desc : ""),
+                .created = now,
+                .expires = now + (int64_t)days * 86400,
+        };
+        int r = -EEXIST;
+        /* a collision of 238 random bits will not happen; of token IDs
+         * (131 bits) neither — but a retry costs nothing */
+        for (int attempt = 0; attempt < 3 && r == -EEXIST; attempt++) {
+                if (token_generate(token) < 0 || token_id_generate(rec.token_id) < 0 ||
+                    token_service_hash(d->tokens, token, TOKEN_LENGTH, hash) < 0) {
+                        r = -EIO;
+                        break;
+                }
+                r = store_token_put(d->store, hash, &rec);  /* durable before we answer */
+        }
+        sodium_memzero(hash, sizeof(hash));
+        if (r < 0) {
+                sodium_memzero(token, sizeof(token));
+                log_err(call_id(call), "storing a new token failed: %s", store_last_error(d->store));
+                call_error_reason(call, "io.kaas.InternalError",
+                                  r == -ENOSPC ? "the token store is full (no space left on device)" : "token store error");
+                return;
+        }
+        token_service_stats_mut(d->tokens)->created++;
+        log_audit(call_id(call), "token created: token_id=%s user=%s user_id=%s expires=%lld, %s", rec.token_id,
+                  id->name, id->user_id, (long long)rec.expires, peer);
+        json_t *reply = json_pack("{s:s, s:s, s:s, s:s, s:I}", "token", token, "id", rec.token_id, "user_id",
+                                  id->user_id, "user_name", id->name, "expires", (json_int_t)rec.expires);
+        sodium_memzero(token, sizeof(token));
+        if (!reply) {
+                call_error_reason(call, "io.kaas.InternalError", "out of memory");
+                return;
+        }
+        call_reply(call, reply);  /* the server wipes the reply once sent */
+}
+
+/* -------------------------------------------------- List and Delete */
+
+struct list_ctx {
+        json_t *tokens;
+};
+
+static int list_cb(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
+        struct list_ctx *ctx = userdata;
+        return json_array_append_new(ctx->tokens, token_info_json(rec)) < 0 ? -ENOMEM : 0;
+}
+
+static void reply_list(struct op *op, const char *owner_id) {
+        struct list_ctx ctx = { .tokens = json_array() };
+        if (!ctx.tokens) {
+                call_error_reason(op->call, "io.kaas.InternalError", "out of memory");
+                return;
+        }
+        int r = owner_id ? store_token_list_by_owner(op->d->store, owner_id, list_cb, &ctx)
+                         : store_token_list_all(op->d->store, list_cb, &ctx);
+        if (r < 0) {
+                json_decref(ctx.tokens);
+                call_error_reason(op->call, "io.kaas.InternalError", "token store error");
+                return;
+        }
+        call_reply(op->call, json_pack("{s:o}", "tokens", ctx.tokens));
+}
+
+/* Resolving a user named by an administrator: a name (in domain) first,
+ * else taken as a Keystone user ID. */
+struct resolve {
+        struct op *op;
+        char *user;
+};
+
+static void finish_for_user(struct op *op, const char *user_id) {
+        char peer[64];
+        audit_peer(peer, sizeof(peer), op->call);
+        if (op->kind == OP_LIST) {
+                reply_list(op, user_id);
+                return;
+        }
+        uint64_t n = 0;
+        int r = store_token_delete_by_owner(op->d->store, user_id, &n);
+        token_service_stats_mut(op->d->tokens)->deleted += n;
+        log_audit(call_id(op->call), "tokens revoked: user_id=%s count=%llu%s, %s", user_id, (unsigned long long)n,
+                  r < 0 ? " (stopped by an error)" : "", peer);
+        if (r < 0)
+                call_error_reason(op->call, "io.kaas.InternalError", "token store error");
+        else
+                call_reply(op->call, json_pack("{s:I}", "deleted", (json_int_t)n));
+}
+
+static void on_resolved(int status, const struct identity *id, enum identity_source source, const char *error,
+                        void *userdata) {
+        struct resolve *rs = userdata;
+        struct op *op = rs->op;
+        if (status == 0)
+                finish_for_user(op, id->user_id);
+        else if (status == -ENOENT)
+                finish_for_user(op, rs->user);  /* not a name: an ID (perhaps of a deleted user) */
+        else
+                call_error_reason(op->call, ERR("Unavailable"), error ? error : "identity service unavailable");
+        free(rs->user);
+        free(rs);
+        op_free(op);
+}
+
+static void act_for_named_user(struct op *op, const char *user) {
+        struct resolve *rs = calloc(1, sizeof(*rs));
+        if (!rs || !(rs->user = strdup(user))) {
+                free(rs);
+                call_error_reason(op->call, "io.kaas.InternalError", "out of memory");
+                op_free(op);
+                return;
+        }
+        rs->op = op;
+        struct identity_query q = { .name = user, .domain = json_string_value(json_object_get(op->params, "domain")) };
+        if (identity_lookup(op->d->identities, &q, call_id(op->call), on_resolved, rs, NULL) < 0) {
+                /* not something Keystone could hold as a name: an ID */
+                finish_for_user(op, user);
+                free(rs->user);
+                free(rs);
+                op_free(op);
+        }
+}
+
+static void do_delete(struct op *op, const struct identity *actor, bool admin) {
+        struct daemon *d = op->d;
+        json_t *ids = json_object_get(op->params, "ids");
+        size_t i;
+        json_t *v;
+        char peer[64];
+        audit_peer(peer, sizeof(peer), op->call);
+        /* all or nothing: every ID must be the caller's (or the caller an
+         * administrator) before anything is deleted */
+        json_array_foreach(ids, i, v) {
+                const char *tid = json_string_value(v);
+                struct token_record rec = { 0 };
+                int r = token_id_check_format(tid, strlen(tid)) < 0 ? -ENOENT
+                                                                     : store_token_get_by_id(d->store, tid, NULL, &rec);
+                bool visible = r == 0 && (admin || (actor && strcmp(rec.owner_id, actor->user_id) == 0));
+                token_record_free(&rec);
+                if (r < 0 && r != -ENOENT) {
+                        call_error_reason(op->call, "io.kaas.InternalError", "token store error");
+                        return;
+                }
+                if (!visible) {
+                        call_error(op->call, ERR("NotFound"), json_pack("{s:s}", "id", tid));
+                        return;
+                }
+        }
+        json_t *deleted = json_array();
+        json_array_foreach(ids, i, v) {
+                const char *tid = json_string_value(v);
+                int r = store_token_delete_by_id(d->store, tid);
+                if (r == 0) {
+                        token_service_stats_mut(d->tokens)->deleted++;
+                        json_array_append_new(deleted, json_string(tid));
+                        log_audit(call_id(op->call), "token deleted: token_id=%s by %s, %s", tid,
+                                  actor ? actor->name : "local administrator", peer);
+                } else if (r != -ENOENT) {
+                        json_decref(deleted);
+                        call_error_reason(op->call, "io.kaas.InternalError", "token store error");
+                        return;
+                }
+        }
+        call_reply(op->call, json_pack("{s:o}", "deleted", deleted));
+}
+
+/* Runs an operation once the actor is known (NULL: a local administrator
+ * without credentials). */
+static void perform(struct op *op, const struct identity *actor) {
+        bool admin = call_peer_is_admin(op->call) || is_cluster_admin(op->d, actor);
+        const char *user = json_string_value(json_object_get(op->params, "user"));
+        switch (op->kind) {
+        case OP_CREATE:
+                do_create(op, actor);
+                break;
+        case OP_LIST:
+                if (json_is_true(json_object_get(op->params, "all")) || user) {
+                        if (!admin) {
+                                call_error_reason(op->call, ERR("PermissionDenied"),
+                                                  "only administrators may list other users' tokens");
+                                break;
+                        }
+                        if (user) {
+                                act_for_named_user(op, user);
+                                return;  /* owns op now */
+                        }
+                        reply_list(op, NULL);
+                        break;
+                }
+                if (!actor) {
+                        call_error_reason(op->call, ERR("CredentialsRequired"),
+                                          "a local administrator must name a user or ask for all");
+                        break;
+                }
+                reply_list(op, actor->user_id);
+                break;
+        case OP_DELETE:
+                do_delete(op, actor, admin);
+                break;
+        case OP_REVOKE:
+                if (!admin) {
+                        call_error_reason(op->call, ERR("PermissionDenied"), "only administrators may revoke a user");
+                        break;
+                }
+                act_for_named_user(op, user);
+                return;
+        }
+        op_free(op);
+}
+
+static void on_credentials(const struct credential_outcome *o, void *userdata) {
+        struct op *op = userdata;
+        if (o->status < 0) {
+                reply_credentials_failure(op->call, o);
+                op_free(op);
+                return;
+        }
+        perform(op, o->id);
+}
+
+static int start(enum op_kind kind, struct call *call, json_t *parameters, struct daemon *d) {
+        struct op *op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->kind = kind;
+        op->call = call_ref(call);
+        op->d = d;
+        op->params = json_incref(parameters);
+        json_t *cred = json_object_get(parameters, "credentials");
+        if (!cred || json_is_null(cred)) {
+                if (kind == OP_CREATE || !call_peer_is_admin(call)) {
+                        call_error_reason(call, ERR("CredentialsRequired"),
+                                          "prove an OpenStack identity: user and password, keystone_token or kaas_token");
+                        op_free(op);
+                        return 0;
+                }
+                perform(op, NULL);
+                return 0;
+        }
+        int r = credentials_verify(d->credentials, cred, call_peer(call), call_id(call), on_credentials, op);
+        if (r < 0)
+                op_free(op);
+        return r;
+}
+
+int token_create(struct call *call, json_t *parameters, void *context) {
+        return start(OP_CREATE, call, parameters, context);
+}
+
+int token_list(struct call *call, json_t *parameters, void *context) {
+        return start(OP_LIST, call, parameters, context);
+}
+
+int token_delete(struct call *call, json_t *parameters, void *context) {
+        return start(OP_DELETE, call, parameters, context);
+}
+
+int token_revoke_user(struct call *call, json_t *parameters, void *context) {
+        return start(OP_REVOKE, call, parameters, context);
+}
+
+/* ---------------------------------------------------------- Validate */
+
+struct validation {
+        struct call *call;
+        struct daemon *d;
+        char *user;  /* expected owner, or NULL */
+};
+
+/* "name" for users of the default domain, "name@domain" for the others,
+ * as the NSS module names them. */
+static bool user_matches(const struct daemon *d, const struct identity *id, const char *user) {
+        const char *dn = id->domain_name ? id->domain_name : "";
+        bool default_domain = strcasecmp(dn, d->config->default_domain) == 0 ||
+                              (id->domain_id && strcmp(id->domain_id, "default") == 0);
+        if (default_domain && strcmp(user, id->name) == 0)
+                return true;
+        size_t n = strlen(id->name);
+        return strncmp(user, id->name, n) == 0 && user[n] == '@' && strcmp(user + n + 1, dn) == 0;
+}
+
+static void on_validated(enum token_verdict v, const uint8_t *hash, const struct token_record *rec,
+                         const struct identity *id, const char *error, void *userdata) {
+        struct validation *val = userdata;
+        struct call *call = val->call;
+        char peer[64];
+        audit_peer(peer, sizeof(peer), call);
+        if (v == TOKEN_OK && val->user && !user_matches(val->d, id, val->user)) {
+                v = TOKEN_INVALID;
+                error = "the token belongs to another user";
+        }
+        if (v != TOKEN_OK)
+                log_audit(call_id(call), "validation failed: %s (%s) token_id=%s expected_user=%s, %s",
+                          token_verdict_name(v), error ? error : "-", rec ? rec->token_id : "-",
+                          val->user ? val->user : "-", peer);
+        switch (v) {
+        case TOKEN_OK: {
+                json_t *ident = token_kube_identity(id);
+                json_t *reply = ident ? json_pack("{s:o, s:s, s:s, s:I, s:b}", "identity", ident, "token_id", rec->token_id,
+                                                  "user_id", rec->owner_id, "expires", (json_int_t)rec->expires,
+                                                  "enabled", id->enabled)
+                                      : NULL;
+                if (reply)
+                        call_reply(call, reply);
+                else
+                        call_error_reason(call, "io.kaas.InternalError", "out of memory");
+                break;
+        }
+        case TOKEN_INVALID:
+                call_error(call, ERR("InvalidToken"), NULL);
+                break;
+        case TOKEN_EXPIRED:
+                call_error(call, ERR("Expired"), json_pack("{s:s, s:I}", "token_id", rec->token_id, "expired",
+                                                           (json_int_t)rec->expires));
+                break;
+        case TOKEN_USER_DISABLED:
+                call_error(call, ERR("UserDisabled"), json_pack("{s:s}", "user_id", rec ? rec->owner_id : ""));
+                break;
+        case TOKEN_USER_REFUSED:
+                call_error(call, ERR("UserRefused"), json_pack("{s:s, s:s}", "user_id", rec ? rec->owner_id : "",
+                                                               "reason", error ? error : "reserved name"));
+                break;
+        case TOKEN_UNAVAILABLE:
+                call_error_reason(call, ERR("Unavailable"), error ? error : "identity service unavailable");
+                break;
+        case TOKEN_FAILED:
+                call_error_reason(call, "io.kaas.InternalError", error ? error : "token check failed");
+                break;
+        }
+        call_unref(call);
+        free(val->user);
+        free(val);
+}
+
+int token_validate(struct call *call, json_t *parameters, void *context) {
+        struct daemon *d = context;
+        json_t *tok = json_object_get(parameters, "token");
+        const char *user = json_string_value(json_object_get(parameters, "user"));
+        struct validation *val = calloc(1, sizeof(*val));
+        if (!val || (user && !(val->user = strdup(user)))) {
+                free(val);
+                return -ENOMEM;
+        }
+        val->call = call_ref(call);
+        val->d = d;
+        int r = token_service_check(d->tokens, json_string_value(tok), json_string_length(tok), call_id(call),
+                                    on_validated, val);
+        if (r < 0) {
+                call_unref(call);
+                free(val->user);
+                free(val);
+        }
+        return r;
+}

@@ -1,0 +1,279 @@
+/* See tokens.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "token_format.h"
+#include "tokens.h"
+
+/* a token's last use is written at most once a minute */
+#define TOUCH_INTERVAL_SEC 60
+#define TOUCH_FLUSH_USEC (5u * 1000000u)
+#define TOUCH_SLOTS 8192u  /* tokens remembered between flushes; power of two */
+
+struct touch_slot {
+        uint8_t hash[TOKEN_HASH_SIZE];
+        int64_t noted;    /* last use seen */
+        int64_t written;  /* last use written to the store */
+        bool used;
+};
+
+struct token_service {
+        struct loop *loop;
+        struct store *store;
+        struct identity_cache *identities;
+        struct token_key key;
+        struct touch_slot *touch;
+        unsigned touch_used;
+        struct loop_timer *touch_timer;
+        struct token_stats stats;
+};
+
+const char *token_verdict_name(enum token_verdict v) {
+        static const char *const names[] = { "ok", "invalid", "expired", "user disabled",
+                                              "user refused", "unavailable", "failed" };
+        return v <= TOKEN_FAILED ? names[v] : "?";
+}
+
+static void touch_flush(struct token_service *ts) {
+        for (unsigned i = 0; i < TOUCH_SLOTS; i++) {
+                struct touch_slot *s = &ts->touch[i];
+                if (!s->used || s->noted == s->written)
+                        continue;
+                int r = store_token_touch(ts->store, s->hash, s->noted);
+                if (r < 0 && r != -ENOENT)
+                        log_warning(0, "recording a token's last use failed: %s", store_last_error(ts->store));
+                else if (r == 0)
+                        ts->stats.touches_written++;
+                s->written = s->noted;
+        }
+}
+
+static void on_touch_timer(struct loop_timer *t, void *userdata) {
+        struct token_service *ts = userdata;
+        ts->touch_timer = NULL;
+        touch_flush(ts);
+}
+
+void token_service_note_use(struct token_service *ts, const uint8_t hash[static TOKEN_HASH_SIZE], int64_t now) {
+        /* the hash is uniformly random: its first bytes index the table */
+        uint32_t h;
+        memcpy(&h, hash, sizeof(h));
+        struct touch_slot *free_slot = NULL;
+        for (unsigned probe = 0; probe < 16; probe++) {
+                struct touch_slot *s = &ts->touch[(h + probe) & (TOUCH_SLOTS - 1)];
+                if (s->used && memcmp(s->hash, hash, TOKEN_HASH_SIZE) == 0) {
+                        if (now - s->written >= TOUCH_INTERVAL_SEC)
+                                s->noted = now;
+                        goto schedule;
+                }
+                if (!s->used && !free_slot)
+                        free_slot = s;
+        }
+        if (!free_slot) {
+                /* a crowded neighbourhood: write everything out and start over */
+                touch_flush(ts);
+                memset(ts->touch, 0, TOUCH_SLOTS * sizeof(*ts->touch));
+                ts->touch_used = 0;
+                free_slot = &ts->touch[h & (TOUCH_SLOTS - 1)];
+        }
+        memcpy(free_slot->hash, hash, TOKEN_HASH_SIZE);
+        free_slot->used = true;
+        free_slot->noted = now;
+        free_slot->written = 0;
+        ts->touch_used++;
+schedule:
+        if (!ts->touch_timer)
+                (void)loop_timer_add(ts->loop, loop_now_usec() + TOUCH_FLUSH_USEC, on_touch_timer, ts,
+                                     &ts->touch_timer);
+}
+
+int token_service_new(struct loop *loop, struct store *store, struct identity_cache *identities,
+                      const char *key_path, struct token_service **ret, char *err, size_t err_size) {
+        struct token_service *ts = calloc(1, sizeof(*ts));
+        if (!ts || !(ts->touch = calloc(TOUCH_SLOTS, sizeof(*ts->touch)))) {
+                free(ts);
+                snprintf(err, err_size, "out of memory");
+                return -ENOMEM;
+        }
+        ts->loop = loop;
+        ts->store = store;
+        ts->identities = identities;
+        bool any = false;
+        int r = store_token_any(store, &any);
+        if (r < 0) {
+                snprintf(err, err_size, "reading the token store: %s", store_last_error(store));
+                token_service_free(ts);
+                return r;
+        }
+        r = token_key_load(key_path, any, &ts->key);
+        if (r < 0) {
+                snprintf(err, err_size, "token key %s: %s", key_path, token_key_strerror(r));
+                token_service_free(ts);
+                return r;
+        }
+        *ret = ts;
+        return 0;
+}
+
+struct token_service *token_service_free(struct token_service *ts) {
+        if (!ts)
+                return NULL;
+        if (ts->touch && ts->store)
+                touch_flush(ts);
+        loop_timer_cancel(ts->touch_timer);
+        token_key_clear(&ts->key);
+        free(ts->touch);
+        free(ts);
+        return NULL;
+}
+
+int token_service_hash(const struct token_service *ts, const char *token, size_t len,
+                       uint8_t ret[static TOKEN_HASH_SIZE]) {
+        return token_key_hash(&ts->key, token, len, ret);
+}
+
+const struct token_stats *token_service_stats(const struct token_service *ts) {
+        return &ts->stats;
+}
+
+struct token_stats *token_service_stats_mut(struct token_service *ts) {
+        return &ts->stats;
+}
+
+/* ---------------------------------------------------------- checking */
+
+struct check {
+        struct token_service *ts;
+        uint8_t hash[TOKEN_HASH_SIZE];
+        struct token_record rec;
+        token_check_fn fn;
+        void *userdata;
+};
+
+static void check_finish(struct check *c, enum token_verdict v, const struct identity *id, const char *error) {
+        struct token_service *ts = c->ts;
+        if (v != TOKEN_OK)
+                ts->stats.rejected[v]++;
+        else
+                token_service_note_use(ts, c->hash, (int64_t)time(NULL));
+        c->fn(v, c->hash, c->rec.owner_id ? &c->rec : NULL, id, error, c->userdata);
+        token_record_free(&c->rec);
+        sodium_memzero(c->hash, sizeof(c->hash));
+        free(c);
+}
+
+static void on_owner(int status, const struct identity *id, enum identity_source source, const char *error,
+                     void *userdata) {
+        struct check *c = userdata;
+        if (status == -ENOENT)
+                return check_finish(c, TOKEN_USER_DISABLED, NULL, "the owner no longer exists in Keystone");
+        if (status < 0)
+                return check_finish(c, TOKEN_UNAVAILABLE, NULL, error ? error : "identity service unavailable");
+        if (!id->enabled)
+                return check_finish(c, TOKEN_USER_DISABLED, id, "the owner is disabled in Keystone");
+        if (strncmp(id->name, "system:", 7) == 0)
+                return check_finish(c, TOKEN_USER_REFUSED, id, "user names starting with system: are reserved");
+        check_finish(c, TOKEN_OK, id, NULL);
+}
+
+int token_service_check(struct token_service *ts, const char *token, size_t len, uint64_t request_id,
+                        token_check_fn fn, void *userdata) {
+        struct check *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->ts = ts;
+        c->fn = fn;
+        c->userdata = userdata;
+        ts->stats.validations++;
+        /* typos and foreign tokens stop here, before any lookup */
+        if (token_check_format(token, len) < 0) {
+                check_finish(c, TOKEN_INVALID, NULL, "not a KaaS token (format or checksum)");
+                return 0;
+        }
+        if (token_service_hash(ts, token, len, c->hash) < 0) {
+                check_finish(c, TOKEN_FAILED, NULL, "token key not loaded");
+                return 0;
+        }
+        int r = store_token_get(ts->store, c->hash, &c->rec);
+        if (r == -ENOENT) {
+                check_finish(c, TOKEN_INVALID, NULL, "no such token");
+                return 0;
+        }
+        if (r < 0) {
+                log_err(request_id, "token lookup failed: %s", store_last_error(ts->store));
+                check_finish(c, TOKEN_FAILED, NULL, "token store error");
+                return 0;
+        }
+        if (c->rec.expires <= (int64_t)time(NULL)) {
+                check_finish(c, TOKEN_EXPIRED, NULL, "the token has expired");
+                return 0;
+        }
+        struct identity_query q = { .user_id = c->rec.owner_id };
+        r = identity_lookup(ts->identities, &q, request_id, on_owner, c, NULL);
+        if (r < 0)
+                check_finish(c, TOKEN_FAILED, NULL, "identity lookup failed");
+        return 0;
+}
+
+/* ------------------------------------------------------ JSON views */
+
+/* Appends s to the array unless already there. */
+static int append_unique(json_t *array, const char *s) {
+        if (!s)
+                return 0;
+        size_t i;
+        json_t *e;
+        json_array_foreach(array, i, e)
+                if (strcmp(json_string_value(e), s) == 0)
+                        return 0;
+        return json_array_append_new(array, json_string(s));
+}
+
+json_t *token_kube_identity(const struct identity *id) {
+        json_t *groups = json_array(), *roles = json_array(), *project_ids = json_array(),
+               *project_names = json_array();
+        json_t *result = NULL;
+        if (!groups || !roles || !project_ids || !project_names)
+                goto out;
+        for (size_t i = 0; i < id->n_roles; i++)
+                if (append_unique(groups, id->roles[i].id) < 0 || append_unique(roles, id->roles[i].name) < 0)
+                        goto out;
+        for (size_t i = 0; i < id->n_projects; i++)
+                if (append_unique(project_ids, id->projects[i].id) < 0 ||
+                    append_unique(project_names, id->projects[i].name) < 0)
+                        goto out;
+        /* the keys k8s-keystone-auth sends, so existing RBAC and admission
+         * rules keep working */
+        result = json_pack("{s:s, s:s, s:O, s:{s:O, s:O, s:O, s:[s], s:[s]}}",
+                           "username", id->name, "uid", id->user_id, "groups", groups, "extra",
+                           "alpha.kubernetes.io/identity/roles", roles,
+                           "alpha.kubernetes.io/identity/project/id", project_ids,
+                           "alpha.kubernetes.io/identity/project/name", project_names,
+                           "alpha.kubernetes.io/identity/user/domain/id", id->domain_id ? id->domain_id : "",
+                           "alpha.kubernetes.io/identity/user/domain/name", id->domain_name ? id->domain_name : "");
+out:
+        json_decref(groups);
+        json_decref(roles);
+        json_decref(project_ids);
+        json_decref(project_names);
+        return result;
+}
+
+json_t *token_info_json(const struct token_record *rec) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", rec->token_id, "user_id", rec->owner_id,
+                              "user_name", rec->owner_name, "domain_id", rec->owner_domain_id ? rec->owner_domain_id : "",
+                              "description", rec->description ? rec->description : "", "created",
+                              (json_int_t)rec->created, "expires", (json_int_t)rec->expires);
+        if (j && rec->last_used > 0 && json_object_set_new(j, "last_used", json_integer(rec->last_used)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
+}
