@@ -7,7 +7,9 @@
 
 #include "daemon.h"
 #include "identity.h"
+#include "credentials.h"
 #include "keystone.h"
+#include "tokens.h"
 #include "log.h"
 #include "methods.h"
 
@@ -87,8 +89,25 @@ int admin_status(struct call *call, json_t *parameters, void *context) {
                 json_decref(methods);
                 return -ENOMEM;
         }
+        const struct token_stats *ts = token_service_stats(d->tokens);
+        json_t *tokens = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                                   "created", (json_int_t)ts->created, "deleted", (json_int_t)ts->deleted,
+                                   "validations", (json_int_t)ts->validations,
+                                   "store_lookups", (json_int_t)ts->store_lookups,
+                                   "rejected_invalid", (json_int_t)ts->rejected[TOKEN_INVALID],
+                                   "rejected_expired", (json_int_t)ts->rejected[TOKEN_EXPIRED],
+                                   "rejected_user_disabled", (json_int_t)ts->rejected[TOKEN_USER_DISABLED],
+                                   "rejected_user_refused", (json_int_t)ts->rejected[TOKEN_USER_REFUSED],
+                                   "unavailable", (json_int_t)ts->rejected[TOKEN_UNAVAILABLE],
+                                   "throttled_attempts", (json_int_t)credential_checker_throttled(d->credentials),
+                                   "last_used_writes", (json_int_t)ts->touches_written);
+        if (!tokens) {
+                json_decref(methods);
+                json_decref(ks);
+                return -ENOMEM;
+        }
         uint64_t uptime = (loop_now_usec() - d->started_usec) / 1000000u;
-        json_t *reply = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+        json_t *reply = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
                                   "version", PACKAGE_VERSION,
                                   "uptime_seconds", (json_int_t)uptime,
                                   "connections", (json_int_t)st->connections,
@@ -98,7 +117,8 @@ int admin_status(struct call *call, json_t *parameters, void *context) {
                                   "errors", (json_int_t)st->errors,
                                   "calls_in_flight", (json_int_t)st->calls_in_flight,
                                   "methods", methods,
-                                  "keystone", ks);
+                                  "keystone", ks,
+                                  "tokens", tokens);
         if (!reply)
                 return -ENOMEM;
         return call_reply(call, reply);

@@ -201,6 +201,7 @@ int token_service_check(struct token_service *ts, const char *token, size_t len,
                 check_finish(c, TOKEN_FAILED, NULL, "token key not loaded");
                 return 0;
         }
+        ts->stats.store_lookups++;
         int r = store_token_get(ts->store, c->hash, &c->rec);
         if (r == -ENOENT) {
                 check_finish(c, TOKEN_INVALID, NULL, "no such token");

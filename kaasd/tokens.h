@@ -37,6 +37,7 @@ struct token_stats {
         uint64_t created;
         uint64_t deleted;
         uint64_t validations;
+        uint64_t store_lookups;
         uint64_t rejected[TOKEN_FAILED + 1];  /* by verdict */
         uint64_t touches_written;
 };
