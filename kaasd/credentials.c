@@ -27,8 +27,7 @@ struct check {
         void *userdata;
         uint64_t request_id;
         const char *method;
-        char name_key[RATELIMIT_KEY_MAX];
-        char uid_key[32];
+        char limit_key[RATELIMIT_KEY_MAX];  /* empty: not throttled */
         struct ks_request *ks_req;
         struct identity_waiter *waiter;
         bool in_lookup;  /* inside identity_lookup(): it may answer at once */
@@ -125,16 +124,15 @@ static void on_keystone(const struct ks_result *res, void *userdata) {
         c->ks_req = NULL;
         int64_t now = (int64_t)time(NULL);
         if (res->status == 0 && res->user) {
-                if (c->name_key[0])
-                        ratelimit_success(c->cc->rl, c->name_key);
+                if (strncmp(c->limit_key, "user:", 5) == 0)
+                        ratelimit_success(c->cc->rl, c->limit_key);  /* the name's owner got in */
                 return lookup_identity(c, res->user->id);
         }
         if (keystone_error_is_unavailable(res->status) || res->status == -EKEYREJECTED)
                 return finish(c, -EHOSTUNREACH, 0, res->error ? res->error : "identity service unavailable", NULL);
-        /* Keystone answered no: count it against the name and the local uid */
-        if (c->name_key[0])
-                ratelimit_failure(c->cc->rl, c->name_key, now);
-        ratelimit_failure(c->cc->rl, c->uid_key, now);
+        /* Keystone answered no: count it */
+        if (c->limit_key[0])
+                ratelimit_failure(c->cc->rl, c->limit_key, now);
         finish(c, -EACCES, 0, c->method[0] == 'p' ? "wrong user name, domain or password" : "Keystone token not accepted",
                NULL);
 }
@@ -154,7 +152,8 @@ static void on_kaas_token(enum token_verdict v, const uint8_t *hash, const struc
         case TOKEN_FAILED:
                 return finish(c, -EIO, 0, error, NULL);
         default:
-                ratelimit_failure(c->cc->rl, c->uid_key, now);
+                if (c->limit_key[0])
+                        ratelimit_failure(c->cc->rl, c->limit_key, now);
                 return finish(c, -EACCES, 0, "KaaS token not accepted", NULL);
         }
 }
@@ -174,7 +173,6 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
         c->userdata = userdata;
         c->request_id = request_id;
         c->method = "none";
-        snprintf(c->uid_key, sizeof(c->uid_key), "uid:%u", (unsigned)peer->uid);
         c->next = cc->checks;
         if (cc->checks)
                 cc->checks->prev = c;
@@ -192,17 +190,22 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
                 finish(c, -EINVAL, 0, "a password needs a user name, and a user name a password", NULL);
                 return 0;
         }
+        /* Who is slowed down: a local user is throttled as a whole (his
+         * uid), so guessing from one account never locks anyone else out.
+         * Root's calls come from services that act for many people (a web
+         * front end): there the attempts against one OpenStack user name
+         * are throttled instead. */
         int64_t now = (int64_t)time(NULL);
-        unsigned wait = ratelimit_check(cc->rl, c->uid_key, now);
+        if (peer->uid != 0)
+                snprintf(c->limit_key, sizeof(c->limit_key), "uid:%u", (unsigned)peer->uid);
         if (user) {
                 c->method = "password";
-                snprintf(c->name_key, sizeof(c->name_key), "user:%s@%s", user, domain ? domain : "Default");
-                unsigned w2 = ratelimit_check(cc->rl, c->name_key, now);
-                if (w2 > wait)
-                        wait = w2;
+                if (peer->uid == 0)
+                        snprintf(c->limit_key, sizeof(c->limit_key), "user:%s@%s", user, domain ? domain : "Default");
         } else {
                 c->method = ks_token ? "keystone_token" : "kaas_token";
         }
+        unsigned wait = c->limit_key[0] ? ratelimit_check(cc->rl, c->limit_key, now) : 0;
         if (wait > 0) {
                 finish(c, -EBUSY, wait, "too many failed attempts", NULL);
                 return 0;

@@ -4,9 +4,10 @@
  * user (checked locally). Each ends in the user's current identity from
  * the cache, so a disabled user cannot authenticate with any of them.
  *
- * Failed password and token checks are throttled per OpenStack user and
- * per local uid (ratelimit.h); a throttled attempt is refused at once with
- * a retry time and never reaches Keystone. */
+ * Failed password and token checks are throttled (ratelimit.h): per local
+ * uid for ordinary users, per OpenStack user name for root's calls (which
+ * come from services acting for many people). A throttled attempt is
+ * refused at once with a retry time and never reaches Keystone. */
 #pragma once
 
 #include <jansson.h>

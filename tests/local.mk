@@ -23,3 +23,7 @@ TESTS += tests/integration/test_server
 tests_integration_test_server_SOURCES = tests/integration/test_server.c
 tests_integration_test_server_CFLAGS = $(UNIT_CFLAGS)
 tests_integration_test_server_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+TESTS += tests/integration/test_tokens.sh
+EXTRA_DIST += tests/integration/test_tokens.sh tests/integration/crash_creations.py \
+	tests/lib/check.sh

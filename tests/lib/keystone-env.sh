@@ -10,6 +10,10 @@
 #       Exits 77 (skip) when keystone-manage is not installed.
 #   ks_pids                 Keystone's server processes (master and workers)
 #   ks_admin_token          prints a system-scoped token of the bootstrap admin
+#   ks_user_set_enabled USER_ID true|false
+#                           PATCHes the user in Keystone and reads it back,
+#                           retrying: concurrent SQLite writes in the test
+#                           Keystone can drop a request without a reply
 #   kaasd_write_conf DIR [PASSWORD_FILE]
 #       Writes DIR/kaasd.conf for a kaasd with its state in DIR/state and its
 #       socket at DIR/kaasd.sock, using this Keystone and the kaasd service
@@ -94,6 +98,23 @@ ks_admin_token() {
     curl -fsS -D - -o /dev/null --max-time 20 -H 'Content-Type: application/json' \
         -d "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"$KEYSTONE_ADMIN_USER\",\"domain\":{\"id\":\"default\"},\"password\":\"$KEYSTONE_ADMIN_PASSWORD\"}}},\"scope\":{\"system\":{\"all\":true}}}}" \
         "$KEYSTONE_AUTH_URL/auth/tokens" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: //p'
+}
+
+ks_user_set_enabled() {
+    local id=$1 want=$2 token i
+    token=$(ks_admin_token)
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        curl -sS -o /dev/null --max-time 20 -X PATCH -H "X-Auth-Token: $token" \
+            -H 'Content-Type: application/json' -d "{\"user\": {\"enabled\": $want}}" \
+            "$KEYSTONE_AUTH_URL/users/$id" 2>/dev/null
+        if curl -fsS --max-time 20 -H "X-Auth-Token: $token" "$KEYSTONE_AUTH_URL/users/$id" 2>/dev/null |
+            grep -q "\"enabled\": *$want"; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "could not set enabled=$want on Keystone user $id" >&2
+    return 1
 }
 
 kaasd_write_conf() {

@@ -1,0 +1,172 @@
+#!/bin/bash
+# KaaS tokens end to end: a real kaasd against a real (private: this test
+# disables a user in it) Keystone, through io.kaas.Token as any varlink
+# client would call it. Covers the life cycle, ownership, the checksum
+# short-cut, disabled users, unprivileged callers, throttling, the key
+# file, and kaasd killed during 1,000 concurrent creations.
+set -uo pipefail
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/tests/lib/keystone-env.sh"
+. "$top_srcdir/tests/lib/check.sh"
+
+PY=/usr/bin/python3
+VL="$PY $top_srcdir/tests/lib/varlink.py"
+call() { $VL -t "${T:-15}" "$SOCK" "$@"; }
+# as_nobody COMMAND...: runs as an ordinary local user with no groups
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
+creds_pw() { echo "{\"user\": \"$1\", \"password\": \"$2\"${3:+, \"domain\": \"$3\"}}"; }
+status() { call io.kaas.Admin.Status; }
+counter() { j "$(status)" "d['parameters']['tokens']['$1']"; }
+
+ks_env_setup --private
+KAASD_CONF_EXTRA="cache_ttl = 2
+offline_ttl = 30
+timeout = 20"
+D=$KS_TMP/kaasd
+kaasd_write_conf "$D"
+kaasd_start "$D" || exit 99
+SOCK=$KAASD_SOCKET
+# ordinary users must reach the socket through its directories
+chmod 755 "$KS_TMP" "$D"
+
+# ------------------------------------------------------------- life cycle
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"laptop\"}")
+TOKEN=$(param "$r" token)
+TID=$(param "$r" id)
+check "create: a kaas_ token of 51 characters for alice" \
+    jt "$r" "d['parameters']['token'].startswith('kaas_') and len(d['parameters']['token']) == 51 and d['parameters']['user_id'] == '$ALICE_ID'"
+check "create: expires in 365 days" jt "$r" "abs(d['parameters']['expires'] - $(date +%s) - 365 * 86400) < 120"
+check "create: the token is not in kaasd's log" bash -c "! grep -qF '$TOKEN' '$D/kaasd.log'"
+check "create: an audit line names the token ID" grep -q "AUDIT.*token created: token_id=$TID" "$D/kaasd.log"
+check "the token is not stored in plaintext" bash -c "! grep -rqF '$TOKEN' '$D/state'"
+
+r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\"}")
+check "validate: username, uid and token ID" \
+    jt "$r" "d['parameters']['identity']['username'] == 'alice' and d['parameters']['identity']['uid'] == '$ALICE_ID' and d['parameters']['token_id'] == '$TID'"
+check "validate: groups are alice's role IDs from Keystone" \
+    jt "$r" "set(d['parameters']['identity']['groups']) == {'$ROLE_MEMBER_ID', '$ROLE_DEVELOPER_ID', '$ROLE_K8S_ADMINS_ALPHA_ID', '$ROLE_READER_ID'}"
+check "validate: extra carries project and domain as k8s-keystone-auth does" \
+    jt "$r" "d['parameters']['identity']['extra']['alpha.kubernetes.io/identity/project/name'] == ['demo'] and d['parameters']['identity']['extra']['alpha.kubernetes.io/identity/user/domain/id'] == ['default'] and 'k8s-admins-alpha' in d['parameters']['identity']['extra']['alpha.kubernetes.io/identity/roles']"
+r=$(call io.kaas.Token.List "{\"credentials\": {\"kaas_token\": \"$TOKEN\"}}")
+check "list (authenticated by the token itself): one token, no hash" \
+    jt "$r" "[t['id'] for t in d['parameters']['tokens']] == ['$TID'] and d['parameters']['tokens'][0]['description'] == 'laptop' and 'hash' not in d['parameters']['tokens'][0]"
+check "last use is recorded, off the reply path" \
+    wait_for 15 bash -c "$VL '$SOCK' io.kaas.Token.List '{\"credentials\": {\"kaas_token\": \"$TOKEN\"}}' | grep -q last_used"
+
+# ------------------------------------------------------------- ownership
+r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\", \"user\": \"bob\"}")
+check "alice's token does not authenticate bob" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
+r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\", \"user\": \"alice\"}")
+check "alice's token authenticates alice" jt "$r" "'error' not in d"
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw carol "$CAROL_PARTNERS_PASSWORD" partners)}")
+CAROL_P=$(param "$r" token)
+check "carol of domain partners gets her own token" jt "$r" "d['parameters']['user_id'] == '$CAROL_PARTNERS_ID'"
+r=$(call io.kaas.Token.Validate "{\"token\": \"$CAROL_P\", \"user\": \"carol\"}")
+check "carol@partners' token does not log in the default domain's carol" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
+r=$(call io.kaas.Token.Validate "{\"token\": \"$CAROL_P\", \"user\": \"carol@partners\"}")
+check "carol@partners' token logs in carol@partners" jt "$r" "d['parameters']['user_id'] == '$CAROL_PARTNERS_ID'"
+
+# --------------------------------------------------- checksum short-cut
+lookups=$(counter store_lookups)
+typo=${TOKEN:0:20}$( [ "${TOKEN:20:1}" = a ] && echo b || echo a )${TOKEN:21}
+r=$(call io.kaas.Token.Validate "{\"token\": \"$typo\"}")
+check "a mistyped token is invalid" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
+r=$(call io.kaas.Token.Validate '{"token": "eyJhbGciOiJSUzI1NiIsImtpZCI6IiJ9.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0.sig"}')
+check "a service-account JWT is invalid" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
+check "neither reached the store (rejected by format and checksum)" [ "$(counter store_lookups)" = "$lookups" ]
+
+# ---------------------------------------------------------------- delete
+r=$(call io.kaas.Token.Create "{\"credentials\": {\"kaas_token\": \"$TOKEN\"}, \"description\": \"second\", \"expires_in_days\": 30}")
+T2=$(param "$r" token)
+T2ID=$(param "$r" id)
+check "create with a KaaS token as credentials, 30 days" jt "$r" "abs(d['parameters']['expires'] - $(date +%s) - 30 * 86400) < 120"
+r=$(call io.kaas.Token.Create "{\"credentials\": {\"kaas_token\": \"$TOKEN\"}, \"expires_in_days\": 366}")
+check "a lifetime beyond the maximum is refused" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
+r=$(call io.kaas.Token.Delete "{\"credentials\": {\"kaas_token\": \"$TOKEN\"}, \"ids\": [\"$T2ID\"]}")
+check "delete by token ID" jt "$r" "d['parameters']['deleted'] == ['$T2ID']"
+r=$(call io.kaas.Token.Validate "{\"token\": \"$T2\"}")
+check "a deleted token is invalid" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
+check "an audit line records the deletion" grep -q "AUDIT.*token deleted: token_id=$T2ID" "$D/kaasd.log"
+
+# ------------------------------------------------ unprivileged local users
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw bob "$BOB_PASSWORD")}")
+BOB_TOKEN=$(param "$r" token)
+BOB_TID=$(param "$r" id)
+r=$(as_nobody $VL "$SOCK" io.kaas.Token.Validate "{\"token\": \"$TOKEN\"}")
+check "an ordinary user may not call Validate" jt "$r" "d.get('error') == 'org.varlink.service.PermissionDenied'"
+r=$(as_nobody $VL "$SOCK" io.kaas.Token.List "{\"credentials\": {\"kaas_token\": \"$BOB_TOKEN\"}}")
+check "bob, from an ordinary account, lists only his own token" jt "$r" "[t['id'] for t in d['parameters']['tokens']] == ['$BOB_TID']"
+r=$(as_nobody $VL "$SOCK" io.kaas.Token.List "{\"credentials\": {\"kaas_token\": \"$BOB_TOKEN\"}, \"user\": \"alice\"}")
+check "bob may not list alice's tokens" jt "$r" "d.get('error') == 'io.kaas.Token.PermissionDenied'"
+r=$(as_nobody $VL "$SOCK" io.kaas.Token.Delete "{\"credentials\": {\"kaas_token\": \"$BOB_TOKEN\"}, \"ids\": [\"$TID\"]}")
+check "bob may not delete alice's token (not found for him)" jt "$r" "d.get('error') == 'io.kaas.Token.NotFound'"
+r=$(as_nobody $VL "$SOCK" io.kaas.Token.List '{"all": true}')
+check "an ordinary user without credentials gets nothing" jt "$r" "d.get('error') == 'io.kaas.Token.CredentialsRequired'"
+r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\"}")
+check "alice's token survived bob's attempts" jt "$r" "'error' not in d"
+
+# ------------------------------------------------------- administrators
+r=$(as_nobody $VL "$SOCK" io.kaas.Token.List "{\"credentials\": {\"kaas_token\": \"$TOKEN\"}, \"user\": \"bob\"}")
+check "alice (k8s-admins-alpha: a cluster admin) may list bob's tokens" jt "$r" "[t['id'] for t in d['parameters']['tokens']] == ['$BOB_TID']"
+r=$(call io.kaas.Token.List '{"all": true}')
+check "root lists all tokens without credentials" jt "$r" "len(d['parameters']['tokens']) >= 3"
+r=$(call io.kaas.Token.RevokeUser '{"user": "bob"}')
+check "root revokes bob" jt "$r" "d['parameters']['deleted'] == 1"
+r=$(call io.kaas.Token.Validate "{\"token\": \"$BOB_TOKEN\"}")
+check "bob's revoked token is invalid" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
+
+# ---------------------------------------------------------- refused users
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw 'system:evil' "$SYSTEM_EVIL_PASSWORD")}")
+check "a user named system:... gets no token" jt "$r" "d.get('error') == 'io.kaas.Token.UserRefused'"
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw dave "$DAVE_PASSWORD")}")
+check "a disabled user cannot authenticate" jt "$r" "d.get('error') == 'io.kaas.Token.AuthenticationFailed'"
+
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw frank "$FRANK_PASSWORD")}")
+FRANK_TOKEN=$(param "$r" token)
+check "frank's token works" jt "$(call io.kaas.Token.Validate "{\"token\": \"$FRANK_TOKEN\"}")" "'error' not in d"
+check "frank disabled in Keystone" ks_user_set_enabled "$FRANK_ID" false
+# (varlink.py exits 1 on an error reply: test its output, not a pipeline)
+frank_disabled() { [[ $(call io.kaas.Token.Validate "{\"token\": \"$FRANK_TOKEN\"}") == *io.kaas.Token.UserDisabled* ]]; }
+check "frank disabled in Keystone: his token is refused after the cache refresh" wait_for 30 frank_disabled
+
+# ------------------------------------------------------------ throttling
+for i in 1 2 3 4 5; do
+    r=$(as_nobody $VL "$SOCK" io.kaas.Token.Create "{\"credentials\": $(creds_pw bob wrong-$i)}")
+done
+check "repeated wrong passwords from one account are throttled" jt "$r" "d.get('error') == 'io.kaas.Token.RateLimited' and d['parameters']['retry_after'] > 0"
+r=$(as_nobody $VL "$SOCK" io.kaas.Token.Create "{\"credentials\": $(creds_pw bob "$BOB_PASSWORD")}")
+check "the throttled account is refused even with the right password" jt "$r" "d.get('error') == 'io.kaas.Token.RateLimited'"
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw bob "$BOB_PASSWORD")}")
+check "bob himself, from another account, is not locked out" jt "$r" "d['parameters']['user_id'] == '$BOB_ID'"
+check "throttled attempts are counted" [ "$(counter throttled_attempts)" -ge 2 ]
+
+# ---------------------------------------------------------- the key file
+kaasd_stop "$D"
+mv "$D/state/token.key" "$D/token.key.saved"
+"$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >"$D/nokey.log" 2>&1
+check "kaasd refuses to start without its key while tokens exist" grep -q "token key" "$D/nokey.log"
+check "and does not create a new key" test ! -e "$D/state/token.key"
+mv "$D/token.key.saved" "$D/state/token.key"
+chmod 0644 "$D/state/token.key"
+"$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >"$D/badmode.log" 2>&1
+check "kaasd refuses a key file readable by others" grep -q "token key" "$D/badmode.log"
+chmod 0600 "$D/state/token.key"
+kaasd_start "$D" || exit 99
+r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\"}")
+check "after a restart the token still validates" jt "$r" "d['parameters']['token_id'] == '$TID'"
+
+# ----------------------------------- SIGKILL during 1,000 concurrent creations
+kaasd_stop "$D"
+out=$($PY "$top_srcdir/tests/integration/crash_creations.py" "$top_builddir/kaasd/kaasd" "$D/kaasd.conf" "$SOCK" "$TOKEN" 1000 2>"$D/crash.err")
+rc=$?
+echo "# crash run: $out"
+check "every token whose Create returned still validates after repeated SIGKILLs" [ "$rc" = 0 ]
+[ "$rc" = 0 ] || tail -20 "$D/crash.err"
+check "kaasd was really killed and restarted" jt "$out" "d['kills'] >= 3 and d['acknowledged'] >= 1000"
+# crash_creations.py leaves its own kaasd running on the socket
+echo "$(j "$out" "d['pid']")" >"$D/kaasd.pid"
+KS_KAASD_DIRS="$KS_KAASD_DIRS $D"
+
+check_done
