@@ -27,3 +27,9 @@ tests_integration_test_server_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(
 TESTS += tests/integration/test_tokens.sh
 EXTRA_DIST += tests/integration/test_tokens.sh tests/integration/crash_creations.py \
 	tests/lib/check.sh
+
+check_PROGRAMS += tests/unit/test_ratelimit
+TESTS += tests/unit/test_ratelimit
+tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c kaasd/ratelimit.c kaasd/ratelimit.h
+tests_unit_test_ratelimit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ratelimit_LDADD = $(CMOCKA_LIBS)
