@@ -668,7 +668,7 @@ static void on_ks_done(const struct ks_result *res, void *userdata) {
         case KS_REQ_ROLES:
                 p->req_roles = NULL;
                 if (res->status < 0) {
-                        pending_fail(p, res->status == -ENOENT ? -EPROTO : res->status, res->error);
+                        pending_fail(p, res->status, res->error);  /* -ENOENT: no such user */
                         return;
                 }
                 /* move: the listing is freed by the client after this call */

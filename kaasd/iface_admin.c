@@ -44,7 +44,7 @@ static json_t *keystone_status(struct daemon *d) {
         bool has_token = d->keystone && keystone_has_service_token(d->keystone, &token_expires);
         bool offline = st.state == IDENTITY_BACKEND_OFFLINE;
         return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                         " s:I, s:I, s:I, s:I, s:I}",
+                         " s:I, s:I, s:I, s:I, s:I, s:I}",
                          "state", identity_backend_state_name(st.state),
                          "url", d->keystone ? json_string(keystone_url(d->keystone)) : json_null(),
                          "retry_at", int_or_null(offline, st.retry_at),
@@ -55,6 +55,7 @@ static json_t *keystone_status(struct daemon *d) {
                          "requests", requests,
                          "requests_in_flight", (json_int_t)(kc ? kc->in_flight : 0),
                          "retried_after_401", (json_int_t)(kc ? kc->retried_after_401 : 0),
+                         "retried_transient", (json_int_t)(kc ? kc->retried_transient : 0),
                          "service_auth_rejected", (json_int_t)(kc ? kc->service_auth_rejected : 0),
                          "cache_entries", (json_int_t)entries,
                          "negative_entries", (json_int_t)st.negative_entries,

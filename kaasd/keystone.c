@@ -64,7 +64,8 @@ struct ks_request {
         keystone_done_fn fn;
         void *userdata;
         bool needs_token;
-        bool retried;
+        bool retried;                 /* after a 401 with our token */
+        bool retried_transient;       /* after a dropped connection or a 5xx */
         uint64_t token_generation;    /* of the service token the call was sent with */
         CURL *easy;
         struct curl_slist *headers;   /* may hold secrets: wiped on free */
@@ -806,8 +807,9 @@ static int status_error(struct ks_request *req, long http, char *msg, size_t msg
                                  req->path, http, ks->user);
                         return -EKEYREJECTED;
                 }
+                /* the role listing of an unknown user ID is a 404 too */
                 if (http == 404 && (req->kind == KS_REQ_USER || req->kind == KS_REQ_DOMAIN ||
-                                    req->kind == KS_REQ_TOKEN_CHECK)) {
+                                    req->kind == KS_REQ_TOKEN_CHECK || req->kind == KS_REQ_ROLES)) {
                         snprintf(msg, msg_size, "%s: not found", req->path);
                         return -ENOENT;
                 }
@@ -867,6 +869,20 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
         struct ks_domain domain = { 0 };
         struct ks_token_info info = { 0 };
 
+        /* Keystone (on SQLite, behind uwsgi) now and then drops a request
+         * or fails it with a 5xx while another worker writes, and a kept
+         * connection may have been closed by the server: one immediate
+         * retry, so a single hiccup does not take the backend offline.
+         * Never after a timeout: that would double a stall. */
+        bool transient = (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR ||
+                          cc == CURLE_PARTIAL_FILE) ||
+                         (cc == CURLE_OK && http >= 500);
+        if (transient && !req->retried_transient) {
+                req->retried_transient = true;
+                ks->counters.retried_transient++;
+                if (request_submit(req) == 0)
+                        return;
+        }
         if (cc != CURLE_OK) {
                 if (req->too_big) {
                         res.status = -EMSGSIZE;

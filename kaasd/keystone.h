@@ -16,7 +16,8 @@
  *
  * Errors (result.status):
  *   -EACCES        Keystone says no: wrong password, invalid token (401)
- *   -ENOENT        no such user / domain / token (404, or an empty listing)
+ *   -ENOENT        no such user / domain / token (404, or an empty listing;
+ *                  the role listing of an unknown user ID is a 404 too)
  *   -EHOSTUNREACH  Keystone unreachable: connect failure, TLS failure
  *   -ETIMEDOUT     no answer within the timeout
  *   -EPROTO        an unexpected HTTP status (5xx and the like)
@@ -76,6 +77,7 @@ struct keystone_counters {
         uint64_t total_usec[KS_REQ_KIND_MAX]; /* summed round-trip time of answered ones */
         uint64_t service_auth_rejected;       /* service account refused */
         uint64_t retried_after_401;
+        uint64_t retried_transient;           /* dropped connection or 5xx, retried once */
         uint64_t in_flight;
 };
 

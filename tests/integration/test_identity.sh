@@ -3,7 +3,8 @@
 # one: this test stops, kills and changes it), through io.kaas.Identity and
 # io.kaas.Admin. Each check is one "ok"/"not ok" line; any "not ok" fails
 # the test. Small TTLs make the cache's time behaviour observable:
-# cache_ttl=2, offline_ttl=6, negative_ttl=3, retry 1..2 s, timeout 2 s.
+# cache_ttl=2, offline_ttl=6, negative_ttl=3, retry 1..2 s; the Keystone
+# timeout is 10 s (a loaded machine) until the stall tests lower it to 2 s.
 set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -25,7 +26,11 @@ check() {
 # j JSON EXPR: evaluates a Python expression over the JSON value d, prints it as JSON
 j() { $PY -c 'import json, sys; d = json.loads(sys.argv[1]); print(json.dumps(eval(sys.argv[2]), ensure_ascii=False))' "$1" "$2"; }
 # jt JSON EXPR: true when the expression is true
-jt() { [ "$(j "$1" "$2" 2>/dev/null)" = true ]; }
+jt() {
+    [ "$(j "$1" "$2" 2>/dev/null)" = true ] && return 0
+    echo "#   got: ${1:0:400}"
+    return 1
+}
 ms() { echo $((($(date +%s%N) - started) / 1000000)); }
 
 call() { $VL -t "${T:-10}" "$SOCK" "$@"; }
@@ -42,8 +47,8 @@ offline_ttl = 6
 negative_ttl = 3
 retry_min = 1
 retry_max = 2
-connect_timeout = 1
-timeout = 2"
+connect_timeout = 5
+timeout = 10"
 D=$KS_TMP/kaasd
 kaasd_write_conf "$D"
 kaasd_start "$D" || exit 99
@@ -166,6 +171,51 @@ r=$(get_user '{"name": "bob"}')
 check "bob after cache_ttl: enabled false, from Keystone" \
     jt "$r" "d['parameters']['user']['enabled'] is False and d['parameters']['user']['source'] == 'keystone'"
 
+# ------------------------------------------------------------------ deleted in Keystone
+ghost=$(curl -fsS -X POST -H "X-Auth-Token: $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"user": {"name": "ghost", "domain_id": "default", "enabled": true}}' "$KEYSTONE_AUTH_URL/users")
+GHOST_ID=$(j "$ghost" "d['user']['id']" | tr -d '"')
+r=$(get_user '{"name": "ghost"}')
+check "ghost (created in Keystone by this test): found" jt "$r" "d['parameters']['user']['id'] == '$GHOST_ID'"
+curl -fsS -o /dev/null -X DELETE -H "X-Auth-Token: $ADMIN_TOKEN" "$KEYSTONE_AUTH_URL/users/$GHOST_ID"
+sleep 2.2
+r=$(get_user '{"name": "ghost"}')
+check "ghost deleted in Keystone: UserNotFound after cache_ttl" jt "$r" "d.get('error') == 'io.kaas.Identity.UserNotFound'"
+r=$(call io.kaas.Admin.InvalidateUser "{\"user\": \"$GHOST_ID\"}")
+check "ghost's cache entry was removed, not kept" jt "$r" "d['parameters']['removed'] == 1"
+
+# ------------------------------------------------------------------ refresh in the background
+call io.kaas.Admin.InvalidateUser '{"user": "erin"}' >/dev/null
+r=$(get_user '{"name": "erin"}')
+check "erin fetched afresh" jt "$r" "d['parameters']['user']['source'] == 'keystone'"
+s0=$(status)
+n0=$(kscount "GET /v3/users/$ERIN_ID ")
+sleep 1.5  # past 2/3 of cache_ttl (1.33 s), before cache_ttl (2 s)
+r=$(get_user '{"name": "erin"}')
+check "erin past 2/3 of cache_ttl: answered from the cache at once" jt "$r" "d['parameters']['user']['source'] == 'cache'"
+sleep 0.4
+s1=$(status)
+n1=$(kscount "GET /v3/users/$ERIN_ID ")
+check "erin past 2/3 of cache_ttl: refreshed in the background (Status and Keystone's log)" \
+    jt "[$s0, $s1]" "d[1]['parameters']['keystone']['background_refreshes'] - d[0]['parameters']['keystone']['background_refreshes'] == 1 and $n1 - $n0 == 1"
+sleep 0.5
+r=$(get_user '{"name": "erin"}')
+check "erin after the refresh: fresh entry served from the cache" jt "$r" "d['parameters']['user']['source'] == 'cache'"
+
+# ------------------------------------------------------------------ reload applies new TTLs
+sed -i 's/^cache_ttl = 2$/cache_ttl = 30/' "$D/kaasd.conf"
+r=$(call io.kaas.Admin.Reload)
+check "Reload with cache_ttl = 30" jt "$r" "'error' not in d"
+call io.kaas.Admin.InvalidateUser '{"user": "zoë"}' >/dev/null
+get_user '{"name": "zoë"}' >/dev/null
+sleep 2.2
+r=$(get_user '{"name": "zoë"}')
+check "after Reload: an entry older than the old cache_ttl is still fresh" jt "$r" "d['parameters']['user']['source'] == 'cache'"
+sed -i 's/^cache_ttl = 30$/cache_ttl = 2/' "$D/kaasd.conf"
+sed -i "s|^url = .*|url = http://localhost:$KEYSTONE_PORT|" "$D/kaasd.conf"
+call io.kaas.Admin.Reload >/dev/null
+check "Reload with a changed url: the log says it needs a restart" grep -q "take effect at the next restart" "$D/kaasd.log"
+
 # ------------------------------------------------------------------ 100 identical lookups
 s0=$(status)
 u0=$(kscount "GET /v3/users/$FRANK_ID ")
@@ -210,6 +260,9 @@ check "password_file readable by others: refused with a clear error" \
 kaasd_stop "$D2"
 
 # ------------------------------------------------------------------ stalled Keystone (SIGSTOP)
+sed -i -e 's/^timeout = 10$/timeout = 2/' -e 's/^connect_timeout = 5$/connect_timeout = 1/' "$D/kaasd.conf"
+r=$(call io.kaas.Admin.Reload)
+check "Reload with timeout = 2 (applies to the running Keystone client)" jt "$r" "'error' not in d"
 r=$(get_user '{"name": "alice"}')
 r=$(get_user '{"name": "carol"}')
 pids=$(ks_pids)
@@ -248,7 +301,7 @@ kill -CONT $pids
 echo "# Keystone continued (SIGCONT) at $(ms) ms"
 online=no
 for i in $(seq 60); do
-    if jt "$(T=1 status)" "d['parameters']['keystone']['state'] == 'online'"; then online=yes; break; fi
+    if [ "$(j "$(T=1 status)" "d['parameters']['keystone']['state']")" = '"online"' ]; then online=yes; break; fi
     sleep 0.25
 done
 check "Keystone back: online again after the retry time (one probe)" [ "$online" = yes ]
@@ -272,7 +325,7 @@ r=$(T=1 get_user '{"name": "alice"}')
 check "Keystone killed, past offline_ttl: Unavailable" jt "$r" "d.get('error') == 'io.kaas.Identity.Unavailable'"
 
 s=$(T=1 status)
-echo "# Keystone requests (kind requests failures avg_ms): $(j "$s" "' '.join('%s=%d/%d/%dms' % (r['kind'], r['requests'], r['failures'], r['avg_ms']) for r in d['parameters']['keystone']['requests'] if r['requests'])")"
+echo "# Keystone requests (kind requests failures avg_ms): $(j "$s" "' '.join('%s=%d/%d/%dms' % (r['kind'], r['requests'], r['failures'], r['avg_ms']) for r in d['parameters']['keystone']['requests'] if r['requests'])"); retried: $(j "$s" "[d['parameters']['keystone'][k] for k in ('retried_after_401', 'retried_transient')]")"
 check "kaasd is still running" kill -0 "$MAIN_PID"
 kaasd_stop "$D"
 check "kaasd logged no sanitizer report" bash -c "! grep -q -E 'ERROR: AddressSanitizer|runtime error:' '$D/kaasd.log' '$D2/kaasd.log'"
