@@ -33,3 +33,9 @@ TESTS += tests/unit/test_ratelimit
 tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c kaasd/ratelimit.c kaasd/ratelimit.h
 tests_unit_test_ratelimit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ratelimit_LDADD = $(CMOCKA_LIBS)
+
+# The real-Keystone harness every Keystone-facing test stands on.
+TESTS += tests/integration/test_keystone_harness.sh
+EXTRA_DIST += tests/integration/test_keystone_harness.sh \
+	tests/keystone/keystone-up.sh tests/keystone/keystone-down.sh \
+	tests/keystone/fixtures.py tests/keystone/README.md
