@@ -12,21 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cleanup.h"
 #include "identity.h"
 #include "log.h"
-
-/* Scope cleanup helpers (common/cleanup.h clashes with jansson >= 2.14,
- * which defines json_decrefp itself: use its json_auto_t). */
-static inline void ks_freep(void *p) {
-        free(*(void **)p);
-}
-#define _cleanup_free_ __attribute__((cleanup(ks_freep)))
-#define TAKE_PTR(p)                      \
-        ({                               \
-                __typeof__(p) _p_ = (p); \
-                (p) = NULL;              \
-                _p_;                     \
-        })
 
 #define MAX_PENDING 1024        /* distinct fetches in flight */
 #define MAX_WAITERS 4096        /* lookups waiting on one fetch */

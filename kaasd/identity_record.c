@@ -8,20 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "identity.h"
-
-/* Scope cleanup helpers (common/cleanup.h clashes with jansson >= 2.14,
- * which defines json_decrefp itself: use its json_auto_t). */
-static inline void ks_freep(void *p) {
-        free(*(void **)p);
-}
-#define _cleanup_free_ __attribute__((cleanup(ks_freep)))
-#define TAKE_PTR(p)                      \
-        ({                               \
-                __typeof__(p) _p_ = (p); \
-                (p) = NULL;              \
-                _p_;                     \
-        })
 
 static void role_clear(struct identity_role *r) {
         free(r->id);
@@ -73,7 +61,7 @@ static json_t *project_to_json(const struct identity_project *p) {
 }
 
 json_t *identity_to_json(const struct identity *id) {
-        json_auto_t *roles = json_array(), *projects = json_array();
+        _cleanup_json_ json_t *roles = json_array(), *projects = json_array();
         if (!roles || !projects)
                 return NULL;
         for (size_t i = 0; i < id->n_roles; i++)
@@ -89,7 +77,7 @@ json_t *identity_to_json(const struct identity *id) {
 }
 
 int identity_to_blob(const struct identity *id, char **ret, size_t *ret_size) {
-        json_auto_t *j = identity_to_json(id);
+        _cleanup_json_ json_t *j = identity_to_json(id);
         if (!j || json_object_set_new(j, "format", json_integer(IDENTITY_BLOB_VERSION)) < 0 ||
             json_object_set_new(j, "fetched_at_ms", json_integer((json_int_t)id->fetched_at_ms)) < 0)
                 return -ENOMEM;
@@ -132,7 +120,7 @@ static int parse_scope(const char *s, enum ks_scope_kind *ret) {
 }
 
 int identity_from_blob(const char *blob, size_t size, struct identity **ret) {
-        json_auto_t *j = json_loadb(blob, size, JSON_REJECT_DUPLICATES, NULL);
+        _cleanup_json_ json_t *j = json_loadb(blob, size, JSON_REJECT_DUPLICATES, NULL);
         if (!json_is_object(j) || json_integer_value(json_object_get(j, "format")) != IDENTITY_BLOB_VERSION)
                 return -EBADMSG;
         struct identity *id = calloc(1, sizeof(*id));

@@ -27,20 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "keystone.h"
-
-/* Scope cleanup helpers (common/cleanup.h clashes with jansson >= 2.14,
- * which defines json_decrefp itself: use its json_auto_t). */
-static inline void ks_freep(void *p) {
-        free(*(void **)p);
-}
-#define _cleanup_free_ __attribute__((cleanup(ks_freep)))
-#define TAKE_PTR(p)                      \
-        ({                               \
-                __typeof__(p) _p_ = (p); \
-                (p) = NULL;              \
-                _p_;                     \
-        })
 
 #define KS_MAX_IN_FLIGHT 512          /* calls started and not completed */
 #define KS_MAX_CONNECTIONS 16         /* to Keystone at once; more wait in libcurl */

@@ -11,20 +11,8 @@
 
 #include <jansson.h>
 
+#include "cleanup.h"
 #include "keystone_json.h"
-
-/* Scope cleanup helpers (common/cleanup.h clashes with jansson >= 2.14,
- * which defines json_decrefp itself: use its json_auto_t). */
-static inline void ks_freep(void *p) {
-        free(*(void **)p);
-}
-#define _cleanup_free_ __attribute__((cleanup(ks_freep)))
-#define TAKE_PTR(p)                      \
-        ({                               \
-                __typeof__(p) _p_ = (p); \
-                (p) = NULL;              \
-                _p_;                     \
-        })
 
 static int bad(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(char *err, size_t err_size, const char *fmt, ...) {
@@ -282,7 +270,7 @@ static int parse_user_object(const json_t *u, const char *path, struct ks_user *
 }
 
 int ks_json_parse_user(const char *body, size_t len, struct ks_user *ret, char *err, size_t err_size) {
-        json_auto_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         json_t *u;
         int r;
         if ((r = load(body, len, &j, err, err_size)) < 0 ||
@@ -293,7 +281,7 @@ int ks_json_parse_user(const char *body, size_t len, struct ks_user *ret, char *
 
 int ks_json_parse_user_list(const char *body, size_t len, const char *name, struct ks_user *ret,
                             char *err, size_t err_size) {
-        json_auto_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         json_t *list;
         int r;
         if ((r = load(body, len, &j, err, err_size)) < 0 ||
@@ -353,7 +341,7 @@ static int parse_domain_object(const json_t *o, const char *path, struct ks_doma
 
 int ks_json_parse_domain(const char *body, size_t len, struct ks_domain *ret, char *err,
                          size_t err_size) {
-        json_auto_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         json_t *o;
         int r;
         if ((r = load(body, len, &j, err, err_size)) < 0 ||
@@ -364,7 +352,7 @@ int ks_json_parse_domain(const char *body, size_t len, struct ks_domain *ret, ch
 
 int ks_json_parse_domain_list(const char *body, size_t len, const char *name, struct ks_domain *ret,
                               char *err, size_t err_size) {
-        json_auto_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         json_t *list;
         int r;
         if ((r = load(body, len, &j, err, err_size)) < 0 ||
@@ -476,7 +464,7 @@ fail:
 
 int ks_json_parse_assignments(const char *body, size_t len, const char *user_id,
                               struct ks_assignments *ret, char *err, size_t err_size) {
-        json_auto_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         json_t *list;
         int r;
         if ((r = load(body, len, &j, err, err_size)) < 0 ||
@@ -519,7 +507,7 @@ fail:
 
 int ks_json_parse_token(const char *body, size_t len, struct ks_token_info *ret, char *err,
                         size_t err_size) {
-        json_auto_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         json_t *tok, *user, *dom;
         int r;
         if ((r = load(body, len, &j, err, err_size)) < 0 ||
@@ -563,7 +551,7 @@ void ks_json_error_message(const char *body, size_t len, char *out, size_t out_s
         out[0] = '\0';
         if (!body || !len)
                 return;
-        json_auto_t *j = json_loadb(body, len, 0, NULL);
+        _cleanup_json_ json_t *j = json_loadb(body, len, 0, NULL);
         const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
         if (!m)
                 return;
