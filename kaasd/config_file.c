@@ -70,6 +70,14 @@ static const struct option_row options[] = {
         ROW("nss", "home", OPT_STRING, home_template, 0, 0),
         ROW("nss", "shell", OPT_PATH, shell, 0, 0),
         ROW("nss", "default_domain", OPT_STRING, default_domain, 0, 0),
+        ROW("nss", "gid_min", OPT_U32, gid_min, 1000, 0xfffffffeu),
+        ROW("nss", "gid_max", OPT_U32, gid_max, 1000, 0xfffffffeu),
+        ROW("nss", "role_group_prefix", OPT_STRING, role_group_prefix, 0, 0),
+        ROW("nss", "domain_separator", OPT_STRING, domain_separator, 0, 0),
+        ROW("nss", "enumerate", OPT_BOOL, enumerate, 0, 0),
+        ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
+        ROW("nss", "group_file", OPT_PATH, group_file, 0, 0),
+        ROW("nss", "userdb_socket", OPT_PATH, userdb_socket, 0, 0),
 };
 
 #define CONFIG_STRING_MAX 4096
@@ -108,12 +116,17 @@ int config_new(struct config **ret) {
         c->token_max_days = 365;
         c->uid_min = 200000;
         c->uid_max = 299999;
+        c->gid_min = 300000;
+        c->gid_max = 399999;
         if (set_string(&c->socket_path, RUNSTATEDIR "/kaas/kaasd.sock") < 0 ||
             set_string(&c->state_dir, LOCALSTATEDIR "/lib/kaas") < 0 ||
             set_string(&c->log_target, "auto") < 0 ||
             set_string(&c->home_template, "/home/%u") < 0 ||
             set_string(&c->shell, "/bin/bash") < 0 ||
-            set_string(&c->default_domain, "Default") < 0) {
+            set_string(&c->default_domain, "Default") < 0 ||
+            set_string(&c->domain_separator, "@") < 0 ||
+            set_string(&c->passwd_file, "/etc/passwd") < 0 ||
+            set_string(&c->group_file, "/etc/group") < 0) {
                 config_free(c);
                 return -ENOMEM;
         }
@@ -330,6 +343,26 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
 int config_validate(const struct config *c, char *err, size_t err_size) {
         if (c->uid_min > c->uid_max) {
                 snprintf(err, err_size, "[nss] uid_min (%u) is above uid_max (%u)", c->uid_min, c->uid_max);
+                return -EINVAL;
+        }
+        if (c->gid_min > c->gid_max) {
+                snprintf(err, err_size, "[nss] gid_min (%u) is above gid_max (%u)", c->gid_min, c->gid_max);
+                return -EINVAL;
+        }
+        /* a user's private group has gid = uid: role gids must not meet uids */
+        if (c->gid_min <= c->uid_max && c->uid_min <= c->gid_max) {
+                snprintf(err, err_size, "[nss] gid_min..gid_max (%u..%u) overlaps uid_min..uid_max (%u..%u)",
+                         c->gid_min, c->gid_max, c->uid_min, c->uid_max);
+                return -EINVAL;
+        }
+        if (strlen(c->domain_separator) != 1 || !strchr("@%+#!~=^", c->domain_separator[0])) {
+                snprintf(err, err_size, "[nss] domain_separator must be one of @ %% + # ! ~ = ^");
+                return -EINVAL;
+        }
+        if (c->role_group_prefix && (strlen(c->role_group_prefix) > 64 || c->role_group_prefix[0] == '-' ||
+                                     strspn(c->role_group_prefix, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+                                             strlen(c->role_group_prefix))) {
+                snprintf(err, err_size, "[nss] role_group_prefix may hold only a-z, 0-9, _ and - (at most 64, not starting with -)");
                 return -EINVAL;
         }
         if (c->token_default_days > c->token_max_days) {

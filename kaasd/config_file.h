@@ -62,6 +62,14 @@ struct config {
         char *home_template;           /* %u user name, %i user ID, %d domain */
         char *shell;
         char *default_domain;          /* users of other domains are user@domain */
+        uint32_t gid_min;              /* role groups; user private groups use the uid */
+        uint32_t gid_max;
+        char *role_group_prefix;       /* NULL = none */
+        char *domain_separator;        /* one character between user and domain */
+        bool enumerate;                /* getpwent/getgrent list cached users */
+        char *passwd_file;             /* names and ids never served */
+        char *group_file;
+        char *userdb_socket;           /* io.systemd.UserDatabase; NULL = off */
 
         /* [cluster NAME] */
         struct config_cluster clusters[CONFIG_MAX_CLUSTERS];
