@@ -14,6 +14,7 @@ struct identity_cache;
 struct store;
 struct token_service;
 struct credential_checker;
+struct unix_ids;
 
 struct daemon {
         const char *config_path;
@@ -30,6 +31,7 @@ struct daemon {
         struct token_service *tokens;
         struct credential_checker *credentials;
         struct loop_timer *maintenance;
+        struct unix_ids *unix_ids;              /* NSS and userdb; made on first use */
 };
 
 int daemon_policy_from_config(const struct config *c, struct access_policy *ret, char *err,

@@ -20,6 +20,10 @@ kaasd_kaasd_SOURCES = \
 	kaasd/iface_admin.c \
 	kaasd/iface_identity.c \
 	kaasd/iface_token.c \
+	kaasd/iface_nss.c kaasd/iface_userdb.c \
+	kaasd/unix_identity.c kaasd/unix_identity.h \
+	kaasd/unix_names.c kaasd/unix_names.h \
+	kaasd/local_accounts.c kaasd/local_accounts.h \
 	kaasd/tokens.c kaasd/tokens.h \
 	kaasd/credentials.c kaasd/credentials.h \
 	kaasd/ratelimit.c kaasd/ratelimit.h \
@@ -36,7 +40,9 @@ KAASD_INTERFACES = \
 	docs/io.kaas.varlink \
 	docs/io.kaas.Admin.varlink \
 	docs/io.kaas.Identity.varlink \
-	docs/io.kaas.Token.varlink
+	docs/io.kaas.Token.varlink \
+	docs/io.kaas.Nss.varlink \
+	docs/io.systemd.UserDatabase.varlink
 EXTRA_DIST += $(KAASD_INTERFACES) tools/varlink-to-c.sh
 BUILT_SOURCES += kaasd/interfaces.c
 CLEANFILES += kaasd/interfaces.c

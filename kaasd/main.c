@@ -28,6 +28,7 @@
 #include "store.h"
 #include "credentials.h"
 #include "tokens.h"
+#include "unix_identity.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/kaas/kaasd.conf"
 
@@ -307,11 +308,11 @@ int main(int argc, char **argv) {
 
         /* sockets: from systemd when activated, else our own */
         int n_fds = sd_listen_fds(1);
-        int listen_fd = -1;
-        if (n_fds > 1) {
-                fprintf(stderr, "kaasd: expected one socket from systemd, got %d\n", n_fds);
+        int listen_fd = -1, userdb_fd = -1;
+        if (n_fds > 2) {
+                fprintf(stderr, "kaasd: expected one or two sockets from systemd, got %d\n", n_fds);
                 return 1;
-        } else if (n_fds == 1) {
+        } else if (n_fds >= 1) {
                 listen_fd = SD_LISTEN_FDS_START;
                 if (sd_is_socket_unix(listen_fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
                         fprintf(stderr, "kaasd: the socket from systemd is not a listening AF_UNIX stream socket\n");
@@ -319,6 +320,16 @@ int main(int argc, char **argv) {
                 }
                 (void)fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
                 (void)fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+                /* a second socket: the userdb one (both serve the same methods) */
+                if (n_fds == 2) {
+                        userdb_fd = SD_LISTEN_FDS_START + 1;
+                        if (sd_is_socket_unix(userdb_fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+                                fprintf(stderr, "kaasd: the second socket from systemd is not a listening AF_UNIX stream socket\n");
+                                return 1;
+                        }
+                        (void)fcntl(userdb_fd, F_SETFL, fcntl(userdb_fd, F_GETFL) | O_NONBLOCK);
+                        (void)fcntl(userdb_fd, F_SETFD, FD_CLOEXEC);
+                }
         } else {
                 char *dir = strdup(d.config->socket_path);
                 char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -330,6 +341,10 @@ int main(int argc, char **argv) {
                 if (bind_socket(d.config->socket_path, d.config->socket_mode, d.config->socket_group, &listen_fd) < 0)
                         return 1;
                 d.socket_path = strdup(d.config->socket_path);
+                /* systemd's userdb socket: open to everyone, as /etc/passwd */
+                if (d.config->userdb_socket &&
+                    bind_socket(d.config->userdb_socket, 0666, NULL, &userdb_fd) < 0)
+                        return 1;
         }
 
         if (d.config->user && drop_privileges(d.config->user) < 0)
@@ -376,6 +391,7 @@ int main(int argc, char **argv) {
         daemon_limits_from_config(d.config, &limits);
         if ((r = server_new(d.loop, d.registry, &limits, &policy, &d, &d.server)) < 0 ||
             (r = server_add_listener(d.server, listen_fd)) < 0 ||
+            (userdb_fd >= 0 && (r = server_add_listener(d.server, userdb_fd)) < 0) ||
             (r = loop_signal_add(d.loop, SIGTERM, on_term, &d)) < 0 ||
             (r = loop_signal_add(d.loop, SIGINT, on_term, &d)) < 0 ||
             (r = loop_signal_add(d.loop, SIGHUP, on_signal, &d)) < 0) {
@@ -405,8 +421,11 @@ int main(int argc, char **argv) {
         store_close(d.store);
         registry_free(d.registry);
         loop_free(d.loop);
+        unix_ids_free(d.unix_ids);
         if (d.socket_path)
                 unlink(d.socket_path);
+        if (d.socket_path && d.config->userdb_socket)
+                unlink(d.config->userdb_socket);
         free(d.socket_path);
         config_free(d.config);
         return r < 0 ? 1 : r;

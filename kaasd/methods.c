@@ -20,6 +20,19 @@ const struct method_def kaasd_methods[] = {
         /* identity lookups: open to every local user (NSS); no secrets */
         { "io.kaas.Identity.GetUser", ACCESS_ANYONE, false, identity_get_user },
 
+        /* Unix users and groups (libnss_kaas, systemd's userdb): open to
+         * every local user, as /etc/passwd is; nothing private */
+        { "io.kaas.Nss.GetPasswdByName", ACCESS_ANYONE, false, nss_get_passwd_by_name },
+        { "io.kaas.Nss.GetPasswdByUid", ACCESS_ANYONE, false, nss_get_passwd_by_uid },
+        { "io.kaas.Nss.GetGroupByName", ACCESS_ANYONE, false, nss_get_group_by_name },
+        { "io.kaas.Nss.GetGroupByGid", ACCESS_ANYONE, false, nss_get_group_by_gid },
+        { "io.kaas.Nss.GetGroupList", ACCESS_ANYONE, false, nss_get_group_list },
+        { "io.kaas.Nss.ListPasswd", ACCESS_ANYONE, false, nss_list_passwd },
+        { "io.kaas.Nss.ListGroups", ACCESS_ANYONE, false, nss_list_groups },
+        { "io.systemd.UserDatabase.GetUserRecord", ACCESS_ANYONE, false, userdb_get_user_record },
+        { "io.systemd.UserDatabase.GetGroupRecord", ACCESS_ANYONE, false, userdb_get_group_record },
+        { "io.systemd.UserDatabase.GetMemberships", ACCESS_ANYONE, false, userdb_get_memberships },
+
         /* tokens: any local user, acting only for the OpenStack identity the
          * call's credentials prove (administrators for anyone) */
         { "io.kaas.Token.Create", ACCESS_USER, false, token_create },

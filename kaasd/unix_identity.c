@@ -1,0 +1,734 @@
+/* Keystone users and roles as Unix users and groups; see unix_identity.h.
+ *
+ * Users come from the identity cache (which asks Keystone and caches
+ * unknown names negatively); role groups come from what the cache holds:
+ * one walk over the cached identities builds the table of roles with
+ * their members. Numbers come from the store's uid map, so they survive
+ * restarts and never change once given. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "daemon.h"
+#include "identity.h"
+#include "local_accounts.h"
+#include "log.h"
+#include "store.h"
+#include "unix_identity.h"
+#include "unix_names.h"
+
+#define KEY_SIZE 80
+
+struct unix_ids {
+        struct local_accounts *local;
+};
+
+int unix_ids_new(struct unix_ids **ret) {
+        struct unix_ids *u = calloc(1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        int r = local_accounts_new(&u->local);
+        if (r < 0) {
+                free(u);
+                return r;
+        }
+        *ret = u;
+        return 0;
+}
+
+struct unix_ids *unix_ids_free(struct unix_ids *u) {
+        if (!u)
+                return NULL;
+        local_accounts_free(u->local);
+        free(u);
+        return NULL;
+}
+
+void unix_user_clear(struct unix_user *u) {
+        if (!u)
+                return;
+        free(u->name);
+        free(u->gecos);
+        free(u->home);
+        free(u->shell);
+        free(u->user_id);
+        free(u->domain);
+        for (size_t i = 0; i < u->n_groups; i++)
+                free(u->groups[i].name);
+        free(u->groups);
+        *u = (struct unix_user){ 0 };
+}
+
+void unix_group_clear(struct unix_group *g) {
+        if (!g)
+                return;
+        free(g->name);
+        for (size_t i = 0; i < g->n_members; i++)
+                free(g->members[i]);
+        free(g->members);
+        free(g->role_name);
+        *g = (struct unix_group){ 0 };
+}
+
+void unix_users_free(struct unix_user *u, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                unix_user_clear(&u[i]);
+        free(u);
+}
+
+void unix_groups_free(struct unix_group *g, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                unix_group_clear(&g[i]);
+        free(g);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+/* The engine of d, created on first use; local files made current. */
+static int prepare(struct daemon *d, struct unix_ids **ret, char *err, size_t err_size) {
+        if (!d->identities || !d->store) {
+                snprintf(err, err_size, "the identity cache is not running");
+                return -EHOSTUNREACH;
+        }
+        if (!d->unix_ids) {
+                int r = unix_ids_new(&d->unix_ids);
+                if (r < 0)
+                        return r;
+        }
+        int r = local_accounts_refresh(d->unix_ids->local, d->config->passwd_file, d->config->group_file);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot read %s or %s: %s", d->config->passwd_file, d->config->group_file,
+                         strerror(-r));
+                log_err(0, "[nss] %s", err);
+                return r;
+        }
+        *ret = d->unix_ids;
+        return 0;
+}
+
+static bool reserved_key(const char *key) {
+        return strncmp(key, UNIX_ROLE_KEY_PREFIX, strlen(UNIX_ROLE_KEY_PREFIX)) == 0 ||
+               strncmp(key, UNIX_LOCAL_KEY_PREFIX, strlen(UNIX_LOCAL_KEY_PREFIX)) == 0;
+}
+
+static char sep_of(const struct daemon *d) {
+        return d->config->domain_separator[0];
+}
+
+static const char *domain_of(const struct identity *id) {
+        return id->domain_name && *id->domain_name ? id->domain_name : id->domain_id;
+}
+
+/* Holds the local ids inside [min, max] back from assignment, once each. */
+static int reserve_local_ids(struct daemon *d, struct unix_ids *ux, uint32_t min, uint32_t max) {
+        uint32_t *ids;
+        size_t n;
+        int r = local_accounts_ids_in_range(ux->local, min, max, &ids, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                char *holder = NULL;
+                r = store_uid_lookup(d->store, ids[i], &holder);
+                free(holder);
+                if (r != -ENOENT)
+                        continue;  /* held already, by a reservation or by a Keystone user */
+                char key[KEY_SIZE];
+                uint32_t got;
+                snprintf(key, sizeof(key), UNIX_LOCAL_KEY_PREFIX "%u", ids[i]);
+                r = store_uid_get_or_assign(d->store, key, ids[i], ids[i], ids[i], &got);
+                if (r == 0)
+                        log_info(0, "[nss] id %u is a local account's: kept from Keystone users and roles", ids[i]);
+        }
+        free(ids);
+        return r < 0 ? r : 0;
+}
+
+/* The number remembered for key, or a new one in [min, max]. */
+static int id_for_key(struct daemon *d, struct unix_ids *ux, const char *key, uint32_t min, uint32_t max,
+                      uint32_t *ret) {
+        int r = store_uid_get(d->store, key, ret);
+        if (r != -ENOENT)
+                return r;
+        if ((r = reserve_local_ids(d, ux, min, max)) < 0)
+                return r;
+        uint32_t preferred = unix_id_preferred(key, min, max);
+        r = store_uid_get_or_assign(d->store, key, min, max, preferred, ret);
+        if (r == 0 && *ret != preferred)
+                log_info(0, "[nss] %s: id %u was taken, %u assigned instead", key, preferred, *ret);
+        if (r == -ENOSPC)
+                log_err(0, "[nss] no free id left in %u..%u for %s", min, max, key);
+        return r;
+}
+
+static int role_groups_of(struct daemon *d, struct unix_ids *ux, const struct identity *id, struct unix_user *u) {
+        const struct config *cfg = d->config;
+        for (size_t i = 0; i < id->n_roles; i++) {
+                const struct identity_role *role = &id->roles[i];
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = strcmp(id->roles[j].id, role->id) == 0;
+                if (seen)
+                        continue;
+                char *gname = NULL, key[KEY_SIZE];
+                if (unix_role_group_name(cfg->role_group_prefix, role->name, &gname) < 0)
+                        continue;
+                if (local_accounts_has_group(ux->local, gname)) {
+                        free(gname);
+                        continue;
+                }
+                uint32_t gid;
+                unix_role_key(role->id, key, sizeof(key));
+                int r = id_for_key(d, ux, key, cfg->gid_min, cfg->gid_max, &gid);
+                if (r < 0 || local_accounts_has_gid(ux->local, gid)) {
+                        free(gname);
+                        if (r < 0 && r != -ENOSPC)
+                                return r;
+                        continue;
+                }
+                struct unix_group_ref *g = realloc(u->groups, (u->n_groups + 1) * sizeof(*g));
+                if (!g) {
+                        free(gname);
+                        return -ENOMEM;
+                }
+                u->groups = g;
+                u->groups[u->n_groups++] = (struct unix_group_ref){ .name = gname, .gid = gid };
+        }
+        return 0;
+}
+
+/* The Unix user of a Keystone identity: -ENOENT when it is not served here. */
+static int build_user(struct daemon *d, struct unix_ids *ux, const struct identity *id, unsigned flags,
+                      struct unix_user *ret) {
+        const struct config *cfg = d->config;
+        struct unix_user u = { .enabled = id->enabled };
+        int r;
+
+        if (reserved_key(id->user_id))
+                return -ENOENT;
+        r = unix_user_name(id->name, id->domain_id, id->domain_name, cfg->default_domain, sep_of(d), &u.name);
+        if (r < 0)
+                return r == -EINVAL ? -ENOENT : r;
+        if (local_accounts_has_name(ux->local, u.name)) {
+                log_debug(0, "[nss] %s is a local name: Keystone user %s not served", u.name, id->user_id);
+                r = -ENOENT;
+                goto fail;
+        }
+        if ((r = id_for_key(d, ux, id->user_id, cfg->uid_min, cfg->uid_max, &u.uid)) < 0)
+                goto fail;
+        if (local_accounts_has_uid(ux->local, u.uid) || local_accounts_has_gid(ux->local, u.uid)) {
+                log_warning(0, "[nss] uid %u of Keystone user %s is now a local account's: not served", u.uid,
+                            id->user_id);
+                r = -ENOENT;
+                goto fail;
+        }
+        u.gid = u.uid;
+        r = unix_expand_home(cfg->home_template, u.name, id->user_id, domain_of(id), &u.home);
+        if (r == -EINVAL) {
+                log_warning(0, "[nss] home directory template gives no usable path for %s: not served", u.name);
+                r = -ENOENT;
+        }
+        if (r < 0)
+                goto fail;
+        if (!(u.gecos = strdup(id->name)) || !(u.shell = strdup(cfg->shell)) ||
+            !(u.user_id = strdup(id->user_id)) || !(u.domain = strdup(domain_of(id)))) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        /* a disabled user keeps its name and files, but no role's rights */
+        if ((flags & UNIX_WITH_GROUPS) && id->enabled && (r = role_groups_of(d, ux, id, &u)) < 0)
+                goto fail;
+        *ret = u;
+        return 0;
+fail:
+        unix_user_clear(&u);
+        return r;
+}
+
+/* ------------------------------------------------------------ role table */
+
+struct role_entry {
+        char key[KEY_SIZE];
+        char *role_name;
+        char *gname;
+        char **members;
+        size_t n_members;
+};
+
+struct role_table {
+        struct daemon *d;
+        struct unix_ids *ux;
+        struct role_entry *e;
+        size_t n;
+        int error;
+};
+
+static void role_table_clear(struct role_table *t) {
+        for (size_t i = 0; i < t->n; i++) {
+                free(t->e[i].role_name);
+                free(t->e[i].gname);
+                for (size_t j = 0; j < t->e[i].n_members; j++)
+                        free(t->e[i].members[j]);
+                free(t->e[i].members);
+        }
+        free(t->e);
+        t->e = NULL;
+        t->n = 0;
+}
+
+static struct role_entry *role_entry_get(struct role_table *t, const struct identity_role *role) {
+        char key[KEY_SIZE];
+        unix_role_key(role->id, key, sizeof(key));
+        for (size_t i = 0; i < t->n; i++)
+                if (strcmp(t->e[i].key, key) == 0)
+                        return &t->e[i];
+        char *gname;
+        if (unix_role_group_name(t->d->config->role_group_prefix, role->name, &gname) < 0)
+                return NULL;  /* errno-free: a role without a usable name is no group */
+        struct role_entry *e = realloc(t->e, (t->n + 1) * sizeof(*e));
+        if (!e) {
+                free(gname);
+                t->error = -ENOMEM;
+                return NULL;
+        }
+        t->e = e;
+        e = &t->e[t->n];
+        *e = (struct role_entry){ .gname = gname };
+        memcpy(e->key, key, sizeof(key));
+        if (!(e->role_name = strdup(role->name))) {
+                free(gname);
+                t->error = -ENOMEM;
+                return NULL;
+        }
+        t->n++;
+        return e;
+}
+
+static int role_walk_cb(const struct identity_record *rec, void *userdata) {
+        struct role_table *t = userdata;
+        struct identity *id = NULL;
+        if (identity_from_blob(rec->blob, rec->blob_size, &id) < 0)
+                return 0;  /* the cache's business; skip what it cannot read */
+        char *member = NULL;
+        if (id->enabled && !reserved_key(id->user_id) &&
+            unix_user_name(id->name, id->domain_id, id->domain_name, t->d->config->default_domain, sep_of(t->d),
+                           &member) == 0 &&
+            local_accounts_has_name(t->ux->local, member)) {
+                free(member);
+                member = NULL;
+        }
+        for (size_t i = 0; i < id->n_roles && t->error == 0; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = strcmp(id->roles[j].id, id->roles[i].id) == 0;
+                if (seen)
+                        continue;
+                struct role_entry *e = role_entry_get(t, &id->roles[i]);
+                if (!e || !member)
+                        continue;
+                char **m = realloc(e->members, (e->n_members + 1) * sizeof(*m));
+                if (!m || !(m[e->n_members] = strdup(member))) {
+                        if (m)
+                                e->members = m;
+                        t->error = -ENOMEM;
+                        break;
+                }
+                e->members = m;
+                e->n_members++;
+        }
+        free(member);
+        identity_free(id);
+        return t->error;
+}
+
+static int role_table_build(struct daemon *d, struct unix_ids *ux, struct role_table *t) {
+        *t = (struct role_table){ .d = d, .ux = ux };
+        int r = store_identity_list(d->store, role_walk_cb, t);
+        if (r < 0)
+                role_table_clear(t);
+        return r;
+}
+
+/* Moves entry e into a group with gid. */
+static void role_entry_to_group(struct role_entry *e, uint32_t gid, struct unix_group *g) {
+        *g = (struct unix_group){ .name = TAKE_PTR(e->gname), .gid = gid, .members = TAKE_PTR(e->members),
+                                  .n_members = e->n_members, .role_name = TAKE_PTR(e->role_name) };
+        e->n_members = 0;
+}
+
+/* ------------------------------------------------------------ user lookups */
+
+struct user_req {
+        struct daemon *d;
+        struct unix_ids *ux;
+        unsigned flags;
+        uint64_t rid;
+        char *want_name;        /* by name */
+        bool by_uid;
+        uint32_t want_uid;
+        char *fallback_name;    /* the whole name in the default domain, after name SEP domain */
+        unix_user_fn fn;
+        void *userdata;
+};
+
+static void user_req_finish(struct user_req *q, int status, const struct unix_user *u, const char *error) {
+        q->fn(status, u, error, q->userdata);
+        free(q->want_name);
+        free(q->fallback_name);
+        free(q);
+}
+
+static void user_query(struct user_req *q, const struct identity_query *iq);
+
+static void try_fallback(struct user_req *q) {
+        char *name = TAKE_PTR(q->fallback_name);
+        struct identity_query iq = { .name = name, .domain = q->d->config->default_domain };
+        user_query(q, &iq);
+        free(name);
+}
+
+static void on_identity(int status, const struct identity *id, enum identity_source src, const char *error,
+                        void *userdata) {
+        struct user_req *q = userdata;
+        (void)src;
+        if (status == -ENOENT && q->fallback_name) {
+                try_fallback(q);
+                return;
+        }
+        if (status != 0) {
+                user_req_finish(q, status, NULL, error);
+                return;
+        }
+        struct unix_user u = { 0 };
+        int r = build_user(q->d, q->ux, id, q->flags, &u);
+        if (r == 0 && ((q->by_uid && u.uid != q->want_uid) || (!q->by_uid && strcmp(u.name, q->want_name) != 0)))
+                r = -ENOENT;  /* only the canonical name answers, never an alias */
+        if (r == -ENOENT && q->fallback_name) {
+                unix_user_clear(&u);
+                try_fallback(q);
+                return;
+        }
+        user_req_finish(q, r, r == 0 ? &u : NULL, r == -ENOSPC ? "no free uid left in [nss] uid_min..uid_max" : NULL);
+        unix_user_clear(&u);
+}
+
+static void user_query(struct user_req *q, const struct identity_query *iq) {
+        int r = identity_lookup(q->d->identities, iq, q->rid, on_identity, q, NULL);
+        if (r == -EINVAL)  /* a name Keystone cannot hold: nobody has it */
+                on_identity(-ENOENT, NULL, IDENTITY_FROM_CACHE, NULL, q);
+        else if (r == -EBUSY)
+                user_req_finish(q, -EHOSTUNREACH, NULL, "too many identity lookups in flight");
+        else if (r < 0)
+                user_req_finish(q, r, NULL, NULL);
+}
+
+static struct user_req *user_req_new(struct daemon *d, unsigned flags, uint64_t rid, unix_user_fn fn,
+                                     void *userdata) {
+        char err[300];
+        struct unix_ids *ux;
+        int r = prepare(d, &ux, err, sizeof(err));
+        if (r < 0) {
+                fn(r, NULL, err, userdata);
+                return NULL;
+        }
+        struct user_req *q = calloc(1, sizeof(*q));
+        if (!q) {
+                fn(-ENOMEM, NULL, NULL, userdata);
+                return NULL;
+        }
+        *q = (struct user_req){ .d = d, .ux = ux, .flags = flags, .rid = rid, .fn = fn, .userdata = userdata };
+        return q;
+}
+
+void unix_user_by_name(struct daemon *d, const char *name, unsigned flags, uint64_t request_id,
+                       unix_user_fn fn, void *userdata) {
+        struct user_req *q = user_req_new(d, flags, request_id, fn, userdata);
+        if (!q)
+                return;
+        if (strlen(name) > UNIX_NAME_MAX || local_accounts_has_name(q->ux->local, name)) {
+                user_req_finish(q, -ENOENT, NULL, NULL);
+                return;
+        }
+        if (!(q->want_name = strdup(name))) {
+                user_req_finish(q, -ENOMEM, NULL, NULL);
+                return;
+        }
+        char *user = NULL, *domain = NULL;
+        int r = unix_split_name(name, sep_of(d), &user, &domain);
+        if (r < 0) {
+                user_req_finish(q, r, NULL, NULL);
+                return;
+        }
+        if (r == 0) {
+                struct identity_query iq = { .name = name, .domain = d->config->default_domain };
+                user_query(q, &iq);
+                return;
+        }
+        /* name SEP domain first; a default-domain user whose own name holds
+         * the separator (an e-mail address) after that */
+        if (!(q->fallback_name = strdup(name))) {
+                free(user);
+                free(domain);
+                user_req_finish(q, -ENOMEM, NULL, NULL);
+                return;
+        }
+        struct identity_query iq = { .name = user, .domain = domain };
+        user_query(q, &iq);
+        free(user);
+        free(domain);
+}
+
+void unix_user_by_uid(struct daemon *d, uint32_t uid, unsigned flags, uint64_t request_id, unix_user_fn fn,
+                      void *userdata) {
+        struct user_req *q = user_req_new(d, flags, request_id, fn, userdata);
+        if (!q)
+                return;
+        q->by_uid = true;
+        q->want_uid = uid;
+        if (local_accounts_has_uid(q->ux->local, uid) || local_accounts_has_gid(q->ux->local, uid)) {
+                user_req_finish(q, -ENOENT, NULL, NULL);
+                return;
+        }
+        char *user_id = NULL;
+        int r = store_uid_lookup(d->store, uid, &user_id);
+        if (r < 0 || reserved_key(user_id)) {
+                free(user_id);
+                user_req_finish(q, r < 0 && r != -ENOENT ? r : -ENOENT, NULL, NULL);
+                return;
+        }
+        struct identity_query iq = { .user_id = user_id };
+        user_query(q, &iq);
+        free(user_id);
+}
+
+/* ------------------------------------------------------------ group lookups */
+
+struct group_req {
+        unix_group_fn fn;
+        void *userdata;
+};
+
+/* A user's private group: its name, gid = uid, no listed members. */
+static void on_private_group_user(int status, const struct unix_user *u, const char *error, void *userdata) {
+        struct group_req *q = userdata;
+        struct unix_group g = { 0 };
+        if (status == 0)
+                g = (struct unix_group){ .name = u->name, .gid = u->gid };
+        q->fn(status, status == 0 ? &g : NULL, error, q->userdata);
+        free(q);
+}
+
+static void private_group(struct daemon *d, const char *name, bool by_gid, uint32_t gid, uint64_t rid,
+                          unix_group_fn fn, void *userdata) {
+        struct group_req *q = calloc(1, sizeof(*q));
+        if (!q) {
+                fn(-ENOMEM, NULL, NULL, userdata);
+                return;
+        }
+        *q = (struct group_req){ .fn = fn, .userdata = userdata };
+        if (by_gid)
+                unix_user_by_uid(d, gid, 0, rid, on_private_group_user, q);
+        else
+                unix_user_by_name(d, name, 0, rid, on_private_group_user, q);
+}
+
+void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id, unix_group_fn fn,
+                        void *userdata) {
+        char err[300];
+        struct unix_ids *ux;
+        int r = prepare(d, &ux, err, sizeof(err));
+        if (r < 0) {
+                fn(r, NULL, err, userdata);
+                return;
+        }
+        if (local_accounts_has_group(ux->local, name)) {
+                fn(-ENOENT, NULL, NULL, userdata);
+                return;
+        }
+        /* role groups first: they are what sudoers and access rules name */
+        struct role_table t;
+        if ((r = role_table_build(d, ux, &t)) < 0) {
+                fn(r, NULL, store_last_error(d->store), userdata);
+                return;
+        }
+        struct role_entry *best = NULL;
+        uint32_t best_gid = 0;
+        for (size_t i = 0; i < t.n && r >= 0; i++) {
+                uint32_t gid;
+                if (strcmp(t.e[i].gname, name) != 0)
+                        continue;
+                r = id_for_key(d, ux, t.e[i].key, d->config->gid_min, d->config->gid_max, &gid);
+                if (r == -ENOSPC)
+                        r = 0;
+                else if (r == 0 && !local_accounts_has_gid(ux->local, gid) && (!best || gid < best_gid)) {
+                        /* two roles with one Unix name: the lower gid answers for the name */
+                        best = &t.e[i];
+                        best_gid = gid;
+                }
+        }
+        if (r < 0) {
+                role_table_clear(&t);
+                fn(r, NULL, NULL, userdata);
+                return;
+        }
+        if (best) {
+                struct unix_group g;
+                role_entry_to_group(best, best_gid, &g);
+                role_table_clear(&t);
+                fn(0, &g, NULL, userdata);
+                unix_group_clear(&g);
+                return;
+        }
+        role_table_clear(&t);
+        private_group(d, name, false, 0, request_id, fn, userdata);
+}
+
+void unix_group_by_gid(struct daemon *d, uint32_t gid, uint64_t request_id, unix_group_fn fn, void *userdata) {
+        char err[300];
+        struct unix_ids *ux;
+        int r = prepare(d, &ux, err, sizeof(err));
+        if (r < 0) {
+                fn(r, NULL, err, userdata);
+                return;
+        }
+        if (local_accounts_has_gid(ux->local, gid)) {
+                fn(-ENOENT, NULL, NULL, userdata);
+                return;
+        }
+        char *key = NULL;
+        r = store_uid_lookup(d->store, gid, &key);
+        if (r < 0) {
+                fn(r == -ENOENT ? -ENOENT : r, NULL, NULL, userdata);
+                return;
+        }
+        if (strncmp(key, UNIX_ROLE_KEY_PREFIX, strlen(UNIX_ROLE_KEY_PREFIX)) != 0) {
+                bool local = reserved_key(key);
+                free(key);
+                if (local)
+                        fn(-ENOENT, NULL, NULL, userdata);
+                else
+                        private_group(d, NULL, true, gid, request_id, fn, userdata);
+                return;
+        }
+        struct role_table t;
+        if ((r = role_table_build(d, ux, &t)) < 0) {
+                free(key);
+                fn(r, NULL, store_last_error(d->store), userdata);
+                return;
+        }
+        struct role_entry *e = NULL;
+        for (size_t i = 0; i < t.n && !e; i++)
+                if (strcmp(t.e[i].key, key) == 0)
+                        e = &t.e[i];
+        free(key);
+        /* a role no cached user holds any more is not known here */
+        if (!e || local_accounts_has_group(ux->local, e->gname)) {
+                role_table_clear(&t);
+                fn(-ENOENT, NULL, NULL, userdata);
+                return;
+        }
+        struct unix_group g;
+        role_entry_to_group(e, gid, &g);
+        role_table_clear(&t);
+        fn(0, &g, NULL, userdata);
+        unix_group_clear(&g);
+}
+
+/* ------------------------------------------------------------ enumeration */
+
+struct list_users {
+        struct daemon *d;
+        struct unix_ids *ux;
+        unsigned flags;
+        struct unix_user *u;
+        size_t n;
+};
+
+static int list_users_cb(const struct identity_record *rec, void *userdata) {
+        struct list_users *l = userdata;
+        struct identity *id = NULL;
+        if (identity_from_blob(rec->blob, rec->blob_size, &id) < 0)
+                return 0;
+        struct unix_user u;
+        int r = build_user(l->d, l->ux, id, l->flags, &u);
+        identity_free(id);
+        if (r == -ENOENT || r == -ENOSPC)
+                return 0;
+        if (r < 0)
+                return r;
+        struct unix_user *a = realloc(l->u, (l->n + 1) * sizeof(*a));
+        if (!a) {
+                unix_user_clear(&u);
+                return -ENOMEM;
+        }
+        l->u = a;
+        l->u[l->n++] = u;
+        return 0;
+}
+
+int unix_list_users(struct daemon *d, unsigned flags, struct unix_user **ret, size_t *ret_n) {
+        char err[300];
+        struct list_users l = { .d = d, .flags = flags };
+        int r = prepare(d, &l.ux, err, sizeof(err));
+        if (r < 0)
+                return r;
+        r = store_identity_list(d->store, list_users_cb, &l);
+        if (r < 0) {
+                unix_users_free(l.u, l.n);
+                return r;
+        }
+        *ret = l.u;
+        *ret_n = l.n;
+        return 0;
+}
+
+int unix_list_groups(struct daemon *d, struct unix_group **ret, size_t *ret_n) {
+        struct unix_user *users = NULL;
+        size_t n_users = 0;
+        int r = unix_list_users(d, 0, &users, &n_users);
+        if (r < 0)
+                return r;
+        struct unix_ids *ux = d->unix_ids;
+        struct role_table t;
+        if ((r = role_table_build(d, ux, &t)) < 0) {
+                unix_users_free(users, n_users);
+                return r;
+        }
+        struct unix_group *g = calloc(t.n + n_users + 1, sizeof(*g));
+        size_t n = 0;
+        if (!g)
+                r = -ENOMEM;
+        for (size_t i = 0; i < t.n && r >= 0; i++) {
+                uint32_t gid;
+                if (local_accounts_has_group(ux->local, t.e[i].gname))
+                        continue;
+                r = id_for_key(d, ux, t.e[i].key, d->config->gid_min, d->config->gid_max, &gid);
+                if (r == -ENOSPC) {
+                        r = 0;
+                        continue;
+                }
+                if (r == 0 && !local_accounts_has_gid(ux->local, gid))
+                        role_entry_to_group(&t.e[i], gid, &g[n++]);
+        }
+        for (size_t i = 0; i < n_users && r >= 0; i++) {
+                /* a role group of the same name answers for the name */
+                bool shadowed = false;
+                for (size_t j = 0; j < n && !shadowed; j++)
+                        shadowed = g[j].role_name && strcmp(g[j].name, users[i].name) == 0;
+                if (shadowed)
+                        continue;
+                g[n++] = (struct unix_group){ .name = TAKE_PTR(users[i].name), .gid = users[i].gid };
+        }
+        role_table_clear(&t);
+        unix_users_free(users, n_users);
+        if (r < 0) {
+                unix_groups_free(g, n);
+                return r;
+        }
+        *ret = g;
+        *ret_n = n;
+        return 0;
+}
