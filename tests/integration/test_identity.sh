@@ -3,8 +3,10 @@
 # one: this test stops, kills and changes it), through io.kaas.Identity and
 # io.kaas.Admin. Each check is one "ok"/"not ok" line; any "not ok" fails
 # the test. Small TTLs make the cache's time behaviour observable:
-# cache_ttl=2, offline_ttl=6, negative_ttl=3, retry 1..2 s; the Keystone
+# cache_ttl=2, offline_ttl=12, negative_ttl=3, retry 1..2 s; the Keystone
 # timeout is 10 s (a loaded machine) until the stall tests lower it to 2 s.
+# offline_ttl leaves room for a loaded CI machine: the stalled lookup below
+# must still find its entry within offline_ttl after two timeouts.
 set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -43,7 +45,7 @@ ks_env_setup --private
 echo "# Keystone up and populated after $(ms) ms"
 
 KAASD_CONF_EXTRA="cache_ttl = 2
-offline_ttl = 6
+offline_ttl = 12
 negative_ttl = 3
 retry_min = 1
 retry_max = 2
@@ -296,7 +298,7 @@ check "offline: a cached user is answered at once from the cache" \
 r=$(T=1 get_user '{"name": "bob-never-seen"}')
 check "offline: an uncached user fails at once with Unavailable" jt "$r" "d.get('error') == 'io.kaas.Identity.Unavailable'"
 fetched=$(j "$(T=1 get_user '{"name": "carol"}')" "d['parameters']['user']['fetched_at']")
-while [ $(($(date +%s) - fetched)) -le 7 ]; do sleep 0.5; done
+while [ $(($(date +%s) - fetched)) -le 13 ]; do sleep 0.5; done
 r=$(T=1 get_user '{"name": "carol"}')
 check "offline past offline_ttl: Unavailable, with a reason" \
     jt "$r" "d.get('error') == 'io.kaas.Identity.Unavailable' and 'unavailable' in d['parameters']['reason']"
@@ -323,7 +325,7 @@ s=$(T=1 status)
 check "Keystone killed: Status offline, connection error recorded" \
     jt "$s" "d['parameters']['keystone']['state'] == 'offline' and d['parameters']['keystone']['last_error_at'] is not None"
 fetched=$(j "$r" "d['parameters']['user']['fetched_at']")
-while [ $(($(date +%s) - fetched)) -le 7 ]; do sleep 0.5; done
+while [ $(($(date +%s) - fetched)) -le 13 ]; do sleep 0.5; done
 r=$(T=1 get_user '{"name": "alice"}')
 check "Keystone killed, past offline_ttl: Unavailable" jt "$r" "d.get('error') == 'io.kaas.Identity.Unavailable'"
 
