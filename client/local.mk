@@ -34,7 +34,8 @@ bin_PROGRAMS += client/kaasctl
 client_kaasctl_SOURCES = \
 	client/kaasctl.c client/kaasctl.h \
 	client/kaasctl_output.c client/kaasctl_output.h \
-	client/kaasctl_admin.c
+	client/kaasctl_admin.c \
+	client/kaasctl_token.c client/kaasctl_token.h
 client_kaasctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 client_kaasctl_LDADD = client/libkaas.la $(JANSSON_LIBS) -lm
 
