@@ -60,7 +60,9 @@ struct kaasctl_group {
 /* The command table: one row per group, in --help order. */
 #define KAASCTL_GROUPS(X) \
         X(admin)           \
-        X(token)
+        X(token)           \
+        X(user)            \
+        X(cache)
 
 #define KAASCTL_DECLARE_GROUP(g) extern const struct kaasctl_group kaasctl_##g##_group;
 KAASCTL_GROUPS(KAASCTL_DECLARE_GROUP)

@@ -35,7 +35,9 @@ client_kaasctl_SOURCES = \
 	client/kaasctl.c client/kaasctl.h \
 	client/kaasctl_output.c client/kaasctl_output.h \
 	client/kaasctl_admin.c \
-	client/kaasctl_token.c client/kaasctl_token.h
+	client/kaasctl_token.c client/kaasctl_token.h \
+	client/kaasctl_user.c \
+	client/kaasctl_cache.c
 client_kaasctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 client_kaasctl_LDADD = client/libkaas.la $(JANSSON_LIBS) -lm
 
