@@ -62,7 +62,10 @@ struct kaasctl_group {
         X(admin)           \
         X(token)           \
         X(user)            \
-        X(cache)
+        X(cache)           \
+        X(kube)            \
+        X(webhook)         \
+        X(rbac)
 
 #define KAASCTL_DECLARE_GROUP(g) extern const struct kaasctl_group kaasctl_##g##_group;
 KAASCTL_GROUPS(KAASCTL_DECLARE_GROUP)

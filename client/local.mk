@@ -37,7 +37,8 @@ client_kaasctl_SOURCES = \
 	client/kaasctl_admin.c \
 	client/kaasctl_token.c client/kaasctl_token.h \
 	client/kaasctl_user.c \
-	client/kaasctl_cache.c
+	client/kaasctl_cache.c \
+	client/kaasctl_kube.c
 client_kaasctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 client_kaasctl_LDADD = client/libkaas.la $(JANSSON_LIBS) -lm
 
