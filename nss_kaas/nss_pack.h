@@ -1,0 +1,38 @@
+/* Packing passwd and group entries into the caller's buffer, as glibc's
+ * NSS interface wants: every string (and a group's member array) lives in
+ * buf; when buf is too small nothing is promised about its contents and
+ * the caller answers NSS_STATUS_TRYAGAIN with ERANGE, so glibc retries
+ * with a bigger one. Also the gid list of initgroups_dyn.
+ *
+ * Pure functions over caller memory: no I/O, no global state. */
+#pragma once
+
+#include <grp.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct nss_passwd_src {
+        const char *name;
+        uint32_t uid, gid;
+        const char *gecos, *dir, *shell;
+};
+
+struct nss_group_src {
+        const char *name;
+        uint32_t gid;
+        const char *const *members;
+        size_t n_members;
+};
+
+/* 0, or -ERANGE when buf cannot hold the entry. */
+int nss_pack_passwd(const struct nss_passwd_src *src, struct passwd *pw, char *buf, size_t buflen);
+int nss_pack_group(const struct nss_group_src *src, struct group *gr, char *buf, size_t buflen);
+
+/* Appends gids to (*groupsp)[*start...] as initgroups_dyn does: skips
+ * `skip` (the primary group) and gids already listed, grows *groupsp with
+ * realloc (doubling, never beyond limit when limit > 0) and stops at
+ * limit. 0, or -ENOMEM (what was added stays). */
+int nss_add_gids(gid_t skip, const uint32_t *gids, size_t n, long int *start, long int *size,
+                 gid_t **groupsp, long int limit);

@@ -1,0 +1,379 @@
+#!/bin/bash
+# libnss_kaas end to end: getent, id and small C programs resolve Keystone
+# users and roles through nss_wrapper, the module from the build tree, a
+# real kaasd and a real Keystone. Nothing touches /etc: nss_wrapper and
+# kaasd read test copies of passwd and group. Each check is one
+# "ok"/"not ok" line; any "not ok" fails the test.
+#
+# What it shows: names, numbers and memberships (getent passwd/group,
+# id, getent initgroups); default-domain vs name@domain users; disabled
+# users; names kaas refuses; ERANGE handling with growing buffers; local
+# names and ids never served (and local ids kept from assignment); a
+# forced uid collision resolved and stable across a restart; kaasd
+# stopped (UNAVAIL at once) and stalled (UNAVAIL within the timeout);
+# enumeration off; the bypass; io.systemd.UserDatabase over plain
+# varlink; no leak in the module under valgrind.
+set -uo pipefail
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/tests/lib/keystone-env.sh"
+
+PY=/usr/bin/python3
+VL="$PY $top_srcdir/tests/lib/varlink.py"
+MODULE=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
+PROBE=$top_builddir/tests/integration/nss_probe
+ERANGE=$top_builddir/tests/integration/nss_erange
+passes=0
+fails=0
+ok() { echo "ok $((passes + fails + 1)) - $*"; passes=$((passes + 1)); }
+not_ok() { echo "not ok $((passes + fails + 1)) - $*"; fails=$((fails + 1)); }
+check() {
+    local d=$1
+    shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+# j JSON EXPR: a Python expression over the JSON value d, printed as JSON
+j() { $PY -c 'import json, sys; d = json.loads(sys.argv[1]); print(json.dumps(eval(sys.argv[2]), ensure_ascii=False))' "$1" "$2"; }
+jt() {
+    [ "$(j "$1" "$2" 2>/dev/null)" = true ] && return 0
+    echo "#   got: ${1:0:400}"
+    return 1
+}
+# same DESC GOT WANT
+same() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   got:  '$2'"; echo "#   want: '$3'"; fi
+}
+kscount() { grep -c -F "$1" "$KEYSTONE_LOG" || true; }
+# fails COMMAND...: passes when COMMAND fails (shell functions allowed)
+fails() { ! "$@" >/dev/null 2>&1; }
+# prints PATTERN COMMAND...: passes when COMMAND's output matches PATTERN
+prints() { local p=$1; shift; "$@" 2>/dev/null | grep -q -e "$p"; }
+
+[ -x "$MODULE" ] || { echo "not ok - $MODULE not built"; exit 99; }
+NSSW=
+for d in $(pkg-config --variable=libdir nss_wrapper 2>/dev/null) /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib \
+         /usr/local/lib; do
+    [ -f "$d/libnss_wrapper.so" ] && { NSSW=$d/libnss_wrapper.so; break; }
+done
+[ -n "$NSSW" ] || { echo "SKIP: libnss_wrapper.so not found (apt-get install libnss-wrapper)"; exit 77; }
+# An AddressSanitizer build of the module cannot load into an
+# uninstrumented getent unless the ASan runtime comes first.
+PRELOAD=$NSSW
+ASAN_BUILD=no
+if ldd "$MODULE" | grep -q libasan; then
+    ASAN_BUILD=yes
+    PRELOAD="$(ldd "$MODULE" | awk '/libasan/ { print $3 }') $NSSW"
+    export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
+    echo "# sanitizer build: preloading the ASan runtime before nss_wrapper"
+fi
+
+ks_env_setup
+T=$KS_TMP/nss
+mkdir -p "$T"
+
+# uid 200000 + FNV-1a-64(ID) mod 100000: where a user goes when it is free
+preferred() {
+    $PY -c '
+import sys
+h = 0xcbf29ce484222325
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 0x100000001b3) % 2**64
+print(int(sys.argv[2]) + h % (int(sys.argv[3]) - int(sys.argv[2]) + 1))' "$1" "$2" "$3"
+}
+ERIN_PREFERRED=$(preferred "$ERIN_ID" 200000 299999)
+
+# the local files: erin's preferred uid belongs to a local service account
+me=$(id -un)
+cat >"$T/passwd" <<EOF
+root:x:0:0:root:/root:/bin/bash
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+$me:x:$(id -u):$(id -g)::/tmp:/bin/sh
+svc:x:$ERIN_PREFERRED:$ERIN_PREFERRED:local service:/:/usr/sbin/nologin
+EOF
+cat >"$T/group" <<EOF
+root:x:0:
+nogroup:x:65534:
+$(id -gn):x:$(id -g):
+svc:x:$ERIN_PREFERRED:
+EOF
+
+KAASD_CONF_TAIL="
+[nss]
+passwd_file = $T/passwd
+group_file = $T/group
+userdb_socket = $KS_TMP/kaasd/io.kaas"
+D=$KS_TMP/kaasd
+kaasd_write_conf "$D"
+kaasd_start "$D" || exit 99
+SOCK=$KAASD_SOCKET
+UDB=$D/io.kaas
+
+nssw() {
+    env LD_PRELOAD="$PRELOAD" NSS_WRAPPER_PASSWD="$T/passwd" NSS_WRAPPER_GROUP="$T/group" \
+        NSS_WRAPPER_MODULE_SO_PATH="$MODULE" NSS_WRAPPER_MODULE_FN_PREFIX=kaas \
+        KAAS_SOCKET="$SOCK" KAAS_NSS_TIMEOUT_MS="${NSS_TIMEOUT_MS:-30000}" "$@"
+}
+# nss_probe is built like the module (instrumented too in a sanitizer build)
+probe() {
+    env KAAS_SOCKET="$SOCK" KAAS_NSS_TIMEOUT_MS="${NSS_TIMEOUT_MS:-30000}" "$PROBE" "$MODULE" "$@"
+}
+field() { echo "$1" | cut -d: -f"$2"; }
+
+# ------------------------------------------------------------------ users
+
+alice=$(nssw getent passwd alice)
+same "getent passwd alice" "$(field "$alice" 1):$(field "$alice" 5):$(field "$alice" 6):$(field "$alice" 7)" \
+    "alice:alice:/home/alice:/bin/bash"
+AUID=$(field "$alice" 3)
+check "alice's uid $AUID lies in 200000..299999, her gid is her uid" \
+    test "$AUID" -ge 200000 -a "$AUID" -le 299999 -a "$(field "$alice" 4)" = "$AUID"
+same "getent passwd $AUID" "$(nssw getent passwd "$AUID")" "$alice"
+same "getent group alice: her private group" "$(nssw getent group alice)" "alice:x:$AUID:"
+same "getent group $AUID" "$(nssw getent group "$AUID")" "alice:x:$AUID:"
+
+carol=$(nssw getent passwd carol)
+carolp=$(nssw getent passwd carol@partners)
+same "carol of the default domain is plain carol" "$(field "$carol" 1)" carol
+same "carol of partners is carol@partners" "$(field "$carolp" 1):$(field "$carolp" 6)" \
+    "carol@partners:/home/carol@partners"
+check "the two carols have different uids" test "$(field "$carol" 3)" != "$(field "$carolp" 3)"
+check "no alias: carol@Default does not resolve" fails nssw getent passwd carol@Default
+check "no alias: carol@$DOMAIN_PARTNERS_ID (domain ID) does not resolve" \
+    fails nssw getent passwd "carol@$DOMAIN_PARTNERS_ID"
+check "system:evil is no Unix name" fails nssw getent passwd system:evil
+
+erin=$(nssw getent passwd erin)
+check "erin's preferred uid $ERIN_PREFERRED is local: she gets another ($(field "$erin" 3))" \
+    test -n "$erin" -a "$(field "$erin" 3)" != "$ERIN_PREFERRED"
+same "getent passwd $ERIN_PREFERRED is the local account" "$(field "$(nssw getent passwd "$ERIN_PREFERRED")" 1)" svc
+out=$($VL "$SOCK" io.kaas.Nss.GetPasswdByUid "{\"uid\": $ERIN_PREFERRED}")
+check "kaasd never serves a local uid" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
+
+# unknown names go to Keystone once, then the negative cache answers
+before=$(kscount "name=nosuchuser&")
+nssw getent passwd nosuchuser >/dev/null
+rc=$?
+nssw getent passwd nosuchuser >/dev/null
+same "an unknown user is not found (getent exit 2)" "$rc" 2
+same "and asked from Keystone once for two lookups" "$(( $(kscount "name=nosuchuser&") - before ))" 1
+
+# ------------------------------------------------------------------ groups
+
+admins=$(nssw getent group k8s-admins-alpha)
+AGID=$(field "$admins" 3)
+check "getent group k8s-admins-alpha: gid $AGID in 300000..399999" test "$AGID" -ge 300000 -a "$AGID" -le 399999
+check "alice is a member of k8s-admins-alpha" sh -c 'echo "$1" | cut -d: -f4 | tr , "\n" | grep -qx alice' _ "$admins"
+same "getent group $AGID" "$(nssw getent group "$AGID")" "$admins"
+out=$(probe initgroups alice)
+echo "# $out"
+check "initgroups_dyn (what glibc calls) adds alice's role gids, $AGID among them" \
+    sh -c 'echo "$1" | grep -q "^SUCCESS" && echo "$1" | sed -n "s/.*gids=//p" | tr , "\n" | grep -qx "$2"' _ "$out" "$AGID"
+RGID=$(field "$(nssw getent group reader)" 3)
+out=$(probe initgroups carol@partners)
+BGID=$(field "$(nssw getent group k8s-admins-beta)" 3)
+check "carol@partners: k8s-admins-beta ($BGID), not k8s-admins-alpha" \
+    sh -c 'g=$(echo "$1" | sed -n "s/.*gids=//p" | tr , "\n"); echo "$g" | grep -qx "$2" && ! echo "$g" | grep -qx "$3"' \
+    _ "$out" "$BGID" "$AGID"
+
+# ------------------------------------------------------------------ enumeration and bypass
+
+out=$(probe getpwent x)
+check "enumeration is off: getpwent lists nothing ($out)" sh -c 'echo "$1" | grep -q "^entries=0 SUCCESS"' _ "$out"
+out=$(probe getgrent x)
+check "enumeration is off: getgrent lists nothing" sh -c 'echo "$1" | grep -q "^entries=0 SUCCESS"' _ "$out"
+check "nothing but the local files in getent passwd" fails prints "^alice:" nssw getent passwd
+out=$(KAAS_NSS_BYPASS=1 probe getpwnam alice)
+check "KAAS_NSS_BYPASS=1: UNAVAIL ($out)" sh -c 'echo "$1" | grep -q "^UNAVAIL"' _ "$out"
+
+# nss_wrapper's getgrouplist() (id, getent initgroups) reads every group
+# with getgrent() instead of calling initgroups_dyn: it needs enumeration.
+sed -i 's/^\[nss\]$/[nss]\nenumerate = yes/' "$D/kaasd.conf"
+kill -HUP "$KAASD_PID"
+for _ in $(seq 100); do
+    prints "^entries=[1-9]" probe getgrent x && break
+    sleep 0.1
+done
+out=$(probe getpwent x)
+check "enumeration on (after SIGHUP): getpwent lists the cached users ($out)" \
+    sh -c 'echo "$1" | grep -q "^entries=[1-9][0-9]* SUCCESS"' _ "$out"
+idout=$(nssw id alice)
+echo "# $idout"
+for g in k8s-admins-alpha developer member reader; do
+    check "id alice shows $g" sh -c 'echo "$1" | grep -q "($2)"' _ "$idout" "$g"
+done
+check "id alice: uid and gid are hers" sh -c 'echo "$1" | grep -q "^uid=$2(alice) gid=$2(alice)"' _ "$idout" "$AUID"
+init=$(nssw getent initgroups alice)
+echo "# initgroups: $init"
+check "getent initgroups alice lists $AGID" sh -c 'echo "$1" | tr " " "\n" | grep -qx "$2"' _ "$init" "$AGID"
+cpid=$(nssw id carol@partners)
+check "id carol@partners: k8s-admins-beta and developer, not k8s-admins-alpha" \
+    sh -c 'echo "$1" | grep -q "(k8s-admins-beta)" && echo "$1" | grep -q "(developer)" && ! echo "$1" | grep -q "(k8s-admins-alpha)"' _ "$cpid"
+
+# a disabled user resolves (files keep their owner) but holds no role
+dave=$(nssw getent passwd dave)
+check "disabled dave resolves" test "$(field "$dave" 1)" = dave
+same "but has no role groups" "$(probe initgroups dave | sed -n 's/.*gids=//p')" ""
+member=$(nssw getent group member)
+check "and is no member of the member group" sh -c '! echo "$1" | cut -d: -f4 | tr , "\n" | grep -qx dave' _ "$member"
+
+# ------------------------------------------------------------------ ERANGE
+
+out=$(nssw "$ERANGE" passwd alice)
+echo "# $out"
+check "getpwnam_r with growing buffers: ERANGE until it fits, then alice" \
+    sh -c 'echo "$1" | grep -Eq "^eranges=[1-9][0-9]* size=[0-9]+ alice:$2:$2:"' _ "$out" "$AUID"
+out=$(nssw "$ERANGE" group k8s-admins-alpha)
+echo "# $out"
+check "getgrnam_r with growing buffers: ERANGE until it fits, then the group" \
+    sh -c 'echo "$1" | grep -Eq "^eranges=[1-9][0-9]* size=[0-9]+ k8s-admins-alpha:$2:.*alice"' _ "$out" "$AGID"
+out=$(probe getpwnam alice)
+check "the module answers SUCCESS directly" sh -c 'echo "$1" | grep -q "^SUCCESS .* alice:$2:"' _ "$out" "$AUID"
+
+# ------------------------------------------------------------------ io.systemd.UserDatabase
+
+out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord '{"userName": "alice", "service": "io.kaas"}')
+check "userdb: alice's record" jt "$out" "d['parameters']['record']['userName'] == 'alice' and d['parameters']['record']['uid'] == $AUID and d['parameters']['record']['gid'] == $AUID and d['parameters']['record']['homeDirectory'] == '/home/alice' and d['parameters']['record']['disposition'] == 'regular' and d['parameters']['record']['service'] == 'io.kaas' and d['parameters']['incomplete'] is False"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord "{\"uid\": $AUID, \"service\": \"io.kaas\"}")
+check "userdb: by uid" jt "$out" "d['parameters']['record']['userName'] == 'alice'"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord '{"userName": "dave", "service": "io.kaas"}')
+check "userdb: dave is locked" jt "$out" "d['parameters']['record']['locked'] is True"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord "{\"userName\": \"alice\", \"uid\": $ERIN_PREFERRED, \"service\": \"io.kaas\"}")
+check "userdb: name and uid of different users: ConflictingRecordFound" \
+    jt "$out" "d.get('error') == 'io.systemd.UserDatabase.ConflictingRecordFound'"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord '{"userName": "alice", "uidMax": 1000, "service": "io.kaas"}')
+check "userdb: a filter that does not match: NonMatchingRecordFound" \
+    jt "$out" "d.get('error') == 'io.systemd.UserDatabase.NonMatchingRecordFound'"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord '{"userName": "nosuchuser", "service": "io.kaas"}')
+check "userdb: NoRecordFound" jt "$out" "d.get('error') == 'io.systemd.UserDatabase.NoRecordFound'"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord '{"userName": "alice", "service": "io.systemd.Home"}')
+check "userdb: BadService" jt "$out" "d.get('error') == 'io.systemd.UserDatabase.BadService'"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord '{"service": "io.kaas"}')
+check "userdb: enumeration (on here) without more: ExpectedMore" \
+    jt "$out" "d.get('error') == 'org.varlink.service.ExpectedMore'"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetGroupRecord '{"groupName": "k8s-admins-alpha", "service": "io.kaas"}')
+check "userdb: the group record of k8s-admins-alpha" \
+    jt "$out" "d['parameters']['record']['gid'] == $AGID and 'alice' in d['parameters']['record']['members']"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetMemberships '{"userName": "alice", "groupName": "k8s-admins-alpha", "service": "io.kaas"}')
+check "userdb: GetMemberships of alice in k8s-admins-alpha" \
+    jt "$out" "d['parameters'] == {'userName': 'alice', 'groupName': 'k8s-admins-alpha'}"
+out=$($PY - "$UDB" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(30); s.connect(sys.argv[1])
+s.sendall(json.dumps({"method": "io.systemd.UserDatabase.GetMemberships", "more": True,
+                      "parameters": {"userName": "alice", "service": "io.kaas"}}).encode() + b"\0")
+buf, groups = b"", []
+while True:
+    while b"\0" not in buf:
+        buf += s.recv(65536)
+    m, buf = buf.split(b"\0", 1)
+    m = json.loads(m)
+    groups.append(m["parameters"]["groupName"])
+    if not m.get("continues"):
+        break
+print(" ".join(sorted(groups)))
+EOF
+)
+same "userdb: GetMemberships with more streams alice's groups" "$out" "developer k8s-admins-alpha member reader"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetMemberships '{"userName": "alice", "service": "io.kaas"}')
+check "userdb: GetMemberships of all her groups without more: ExpectedMore" \
+    jt "$out" "d.get('error') == 'org.varlink.service.ExpectedMore'"
+
+# ------------------------------------------------------------------ local names win
+
+bob=$(nssw getent passwd bob)
+BUID=$(field "$bob" 3)
+check "bob is served by kaasd (uid $BUID)" test -n "$BUID"
+echo "bob:x:1500:1500:local bob:/home/bob:/bin/sh" >>"$T/passwd"
+echo "reader:x:1600:" >>"$T/group"
+out=$($VL "$SOCK" io.kaas.Nss.GetPasswdByName '{"name": "bob"}')
+check "a local bob in the passwd file: kaasd no longer serves bob" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
+out=$($VL "$SOCK" io.kaas.Nss.GetPasswdByUid "{\"uid\": $BUID}")
+check "nor bob's uid $BUID" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
+same "getent passwd bob is the local one" "$(nssw getent passwd bob)" "bob:x:1500:1500:local bob:/home/bob:/bin/sh"
+out=$($VL "$SOCK" io.kaas.Nss.GetGroupByName '{"name": "reader"}')
+check "a local group reader: kaasd no longer serves the role group reader" \
+    jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
+out=$($VL "$SOCK" io.kaas.Nss.GetGroupList '{"name": "alice"}')
+check "and alice's groups no longer hold the role reader" jt "$out" "$RGID not in d['parameters']['gids']"
+check "but the local reader group still answers" prints "^reader:x:1600:" nssw getent group reader
+
+# ------------------------------------------------------------------ valgrind
+
+if [ "$ASAN_BUILD" = yes ]; then
+    echo "# SKIP valgrind: sanitizer build"
+elif ! command -v valgrind >/dev/null 2>&1; then
+    echo "# SKIP valgrind: not installed"
+else
+    for call in "getpwnam alice" "getpwuid $AUID" "getgrnam k8s-admins-alpha" "getgrgid $AGID" \
+                "initgroups alice" "getpwnam nosuchuser"; do
+        # shellcheck disable=SC2086
+        if KAAS_SOCKET="$SOCK" KAAS_NSS_TIMEOUT_MS=30000 valgrind -q --leak-check=full \
+            --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=3 \
+            "$PROBE" "$MODULE" $call 20 >"$T/valgrind.out" 2>"$T/valgrind.err"; [ $? -ne 3 ]; then
+            ok "valgrind: 20 x $call, no leak or error"
+        else
+            not_ok "valgrind: 20 x $call"
+            head -40 "$T/valgrind.err"
+        fi
+    done
+fi
+
+# ------------------------------------------------------------------ kaasd stalled, then stopped
+
+kill -STOP "$KAASD_PID"
+start=$(date +%s%N)
+out=$(env -u KAAS_NSS_TIMEOUT_MS KAAS_SOCKET="$SOCK" timeout 10 "$PROBE" "$MODULE" getpwnam alice)
+rc=$?
+elapsed=$((($(date +%s%N) - start) / 1000000))
+kill -CONT "$KAASD_PID"
+echo "# stalled kaasd: $out (${elapsed} ms)"
+check "kaasd stalled: the lookup returns by itself, UNAVAIL (timed out)" \
+    sh -c '[ "$1" != 124 ] && echo "$2" | grep -q "^UNAVAIL errno=Connection timed out"' _ "$rc" "$out"
+
+kaasd_stop "$D"
+out=$(probe getpwnam alice)
+echo "# stopped kaasd: $out"
+check "kaasd stopped: UNAVAIL (no socket), without waiting" \
+    sh -c 'echo "$1" | grep -Eq "^UNAVAIL errno=No such file or directory ms=[0-9]{1,3}$"' _ "$out"
+check "getent passwd alice fails while kaasd is down" fails nssw getent passwd alice
+same "local entries still resolve while kaasd is down" "$(field "$(nssw getent passwd root)" 1)" root
+
+# ------------------------------------------------------------------ uid collisions, across a restart
+
+# Three uids for three users: collisions are certain to be resolved, and a
+# fourth user finds the range full.
+KAASD_CONF_TAIL="
+[nss]
+uid_min = 200000
+uid_max = 200002
+passwd_file = $T/passwd
+group_file = $T/group"
+D2=$KS_TMP/kaasd-tiny
+kaasd_write_conf "$D2"
+kaasd_start "$D2" || exit 99
+SOCK2=$KAASD_SOCKET
+uids() {
+    local u out
+    for u in alice carol erin; do
+        out=$($VL -t 30 "$SOCK2" io.kaas.Nss.GetPasswdByName "{\"name\": \"$u\"}")
+        j "$out" "d['parameters']['passwd']['uid'] if 'parameters' in d and 'passwd' in d['parameters'] else d"
+    done | tr '\n' ' '
+}
+first=$(uids)
+echo "# uids in 200000..200002: $first"
+same "three users, three different uids in a range of three" \
+    "$(echo "$first" | tr ' ' '\n' | grep -E '^20000[0-2]$' | sort -u | wc -l)" 3
+out=$($VL -t 30 "$SOCK2" io.kaas.Nss.GetPasswdByName '{"name": "frank"}')
+check "a fourth user: the range is full, said so" \
+    jt "$out" "d.get('error') == 'io.kaas.Nss.Unavailable' and 'uid' in d['parameters']['reason']"
+out=$($VL "$SOCK2" io.systemd.UserDatabase.GetUserRecord '{"service": "io.kaas"}')
+check "userdb with enumeration off: EnumerationNotSupported" \
+    jt "$out" "d.get('error') == 'io.systemd.UserDatabase.EnumerationNotSupported'"
+kaasd_stop "$D2"
+kaasd_start "$D2" || exit 99
+SOCK2=$KAASD_SOCKET
+same "after a restart every user keeps its uid" "$(uids)" "$first"
+kaasd_stop "$D2"
+
+echo "# $passes passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,118 @@
+/* Packing passwd and group entries into the caller's buffer: every size
+ * below the needed one fails with -ERANGE (so glibc retries larger), the
+ * needed one succeeds, and all strings live inside the buffer. Also the
+ * gid list of initgroups_dyn. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nss_pack.h"
+
+static bool inside(const char *p, const char *buf, size_t len) {
+        return p >= buf && p + strlen(p) < buf + len;
+}
+
+static void test_passwd_sizes(void **state) {
+        struct nss_passwd_src src = { .name = "alice", .uid = 200001, .gid = 200001, .gecos = "Alice",
+                                      .dir = "/home/alice", .shell = "/bin/bash" };
+        size_t need = strlen("alice") + strlen("x") + strlen("Alice") + strlen("/home/alice") +
+                      strlen("/bin/bash") + 5;
+        char *buf = malloc(need);
+        struct passwd pw;
+        for (size_t len = 0; len < need; len++)
+                assert_int_equal(nss_pack_passwd(&src, &pw, buf, len), -ERANGE);
+        assert_int_equal(nss_pack_passwd(&src, &pw, buf, need), 0);
+        assert_string_equal(pw.pw_name, "alice");
+        assert_string_equal(pw.pw_passwd, "x");
+        assert_int_equal(pw.pw_uid, 200001);
+        assert_int_equal(pw.pw_gid, 200001);
+        assert_string_equal(pw.pw_gecos, "Alice");
+        assert_string_equal(pw.pw_dir, "/home/alice");
+        assert_string_equal(pw.pw_shell, "/bin/bash");
+        assert_true(inside(pw.pw_name, buf, need) && inside(pw.pw_shell, buf, need) &&
+                    inside(pw.pw_dir, buf, need));
+        free(buf);
+}
+
+static void test_group_sizes_and_alignment(void **state) {
+        const char *members[] = { "alice", "carol@partners", "zo\xc3\xab" };
+        struct nss_group_src src = { .name = "k8s-admins-alpha", .gid = 300007, .members = members, .n_members = 3 };
+        /* every misalignment of the caller's buffer */
+        for (size_t off = 0; off < sizeof(char *); off++) {
+                char *mem = malloc(512 + off);
+                char *buf = mem + off;
+                struct group gr;
+                size_t len = 0;
+                while (nss_pack_group(&src, &gr, buf, len) == -ERANGE) {
+                        len++;
+                        assert_true(len <= 512);
+                }
+                assert_int_equal((uintptr_t)gr.gr_mem % _Alignof(char *), 0);
+                assert_true((char *)gr.gr_mem >= buf && (char *)(gr.gr_mem + 4) <= buf + len);
+                assert_string_equal(gr.gr_name, "k8s-admins-alpha");
+                assert_string_equal(gr.gr_passwd, "x");
+                assert_int_equal(gr.gr_gid, 300007);
+                for (size_t i = 0; i < 3; i++) {
+                        assert_string_equal(gr.gr_mem[i], members[i]);
+                        assert_true(inside(gr.gr_mem[i], buf, len));
+                }
+                assert_null(gr.gr_mem[3]);
+                /* one byte less never fits */
+                assert_int_equal(nss_pack_group(&src, &gr, buf, len - 1), -ERANGE);
+                free(mem);
+        }
+}
+
+static void test_group_without_members(void **state) {
+        struct nss_group_src src = { .name = "alice", .gid = 200001 };
+        char buf[64];
+        struct group gr;
+        assert_int_equal(nss_pack_group(&src, &gr, buf, sizeof(buf)), 0);
+        assert_null(gr.gr_mem[0]);
+        assert_int_equal(nss_pack_group(&src, &gr, buf, 0), -ERANGE);
+}
+
+static void test_add_gids(void **state) {
+        long start = 1, size = 1;
+        gid_t *groups = malloc(sizeof(gid_t));
+        groups[0] = 200001;  /* the primary group, as initgroups passes it */
+        uint32_t gids[] = { 300001, 200001, 300002, 300001, 300003 };
+        assert_int_equal(nss_add_gids(200001, gids, 5, &start, &size, &groups, 0), 0);
+        assert_int_equal(start, 4);  /* primary and duplicate skipped */
+        assert_true(size >= 4);
+        assert_int_equal(groups[1], 300001);
+        assert_int_equal(groups[2], 300002);
+        assert_int_equal(groups[3], 300003);
+        /* again: all listed already */
+        assert_int_equal(nss_add_gids(200001, gids, 5, &start, &size, &groups, 0), 0);
+        assert_int_equal(start, 4);
+        free(groups);
+
+        /* a limit stops it and the array never grows past it */
+        start = 1, size = 1;
+        groups = malloc(sizeof(gid_t));
+        groups[0] = 1;
+        assert_int_equal(nss_add_gids(1, gids, 5, &start, &size, &groups, 2), 0);
+        assert_int_equal(start, 2);
+        assert_int_equal(size, 2);
+        free(groups);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_passwd_sizes),
+                cmocka_unit_test(test_group_sizes_and_alignment),
+                cmocka_unit_test(test_group_without_members),
+                cmocka_unit_test(test_add_gids),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
