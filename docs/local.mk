@@ -7,3 +7,4 @@ EXTRA_DIST += docs/ARCHITECTURE.md docs/varlink.md
 TESTS += tests/integration/test_docs.sh
 EXTRA_DIST += tests/integration/test_docs.sh
 include docs/client.mk
+include docs/nss.mk
