@@ -311,42 +311,36 @@ static void conn_pump(struct conn *c) {
         conn_update_events(c);
 }
 
-/* Replies to a message that never became a call (framing errors). */
-static void conn_protocol_error(struct conn *c, const char *error, json_t *params, const char *why) {
-        struct server *s = c->server;
-        log_info(0, "connection %llu (uid %u pid %d): %s; closing", (unsigned long long)c->id,
-                 (unsigned)c->peer.uid, (int)c->peer.pid, why);
-        s->stats.errors++;
-        json_t *m = vl_error_new(error, params);
-        /* it goes after the replies to earlier calls: queue it as a call */
-        struct call *call = calloc(1, sizeof(*call));
-        if (!m || !call) {
-                json_decref(m);
-                free(call);
-                conn_close(c, "out of memory");
-                return;
-        }
-        call->refs = 1;
-        call->server = s;
+/* Puts call last in the connection's reply order; the connection holds a
+ * reference until the call's final reply has left. */
+static void conn_enqueue(struct conn *c, struct call *call) {
         call->conn = c;
-        call->answered = true;
-        call->out = malloc(sizeof(json_t *));
-        if (!call->out) {
-                json_decref(m);
-                free(call);
-                conn_close(c, "out of memory");
-                return;
-        }
-        call->out[0] = m;
-        call->n_out = call->cap_out = 1;
         if (c->tail)
                 c->tail->next = call;
         else
                 c->head = call;
         c->tail = call;
         c->n_calls++;
+        call_ref(call);
+}
+
+/* Replies to a message that never became a call (framing errors), after
+ * the replies to earlier calls, then closes. */
+static void conn_protocol_error(struct conn *c, const char *error, json_t *params, const char *why) {
+        log_info(0, "connection %llu (uid %u pid %d): %s; closing", (unsigned long long)c->id,
+                 (unsigned)c->peer.uid, (int)c->peer.pid, why);
+        struct call *call = calloc(1, sizeof(*call));
+        if (!call) {
+                json_decref(params);
+                conn_close(c, "out of memory");
+                return;
+        }
+        call->refs = 1;
+        call->server = c->server;
         c->close_after_flush = true;
-        conn_pump(c);
+        conn_enqueue(c, call);
+        call_error(call, error, params);
+        call_unref(call);
 }
 
 static void conn_dispatch(struct conn *c, json_t *msg) {
@@ -367,26 +361,11 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
 
         const char *field = NULL;
         int r = vl_call_parse(msg, &call->vc, &field);
-        if (r >= 0 && !call->vc.oneway) {
-                call->conn = c;
-                if (c->tail)
-                        c->tail->next = call;
-                else
-                        c->head = call;
-                c->tail = call;
-                c->n_calls++;
-                call_ref(call);  /* the connection's reference */
-        }
+        /* oneway calls get no reply, so they take no place in the order;
+         * a call without a usable envelope is answered in order */
+        if (r < 0 || !call->vc.oneway)
+                conn_enqueue(c, call);
         if (r < 0) {
-                /* no usable envelope: answer in order, but as a one-off */
-                call->conn = c;
-                if (c->tail)
-                        c->tail->next = call;
-                else
-                        c->head = call;
-                c->tail = call;
-                c->n_calls++;
-                call_ref(call);
                 call_error(call, VL_ERROR_INVALID_PARAMETER, json_pack("{s:s}", "parameter", field ? field : "message"));
                 goto out;
         }
