@@ -1,0 +1,42 @@
+/* See log.h. fprintf(3) and syslog(3) lock their stream, so lines from
+ * different threads do not interleave. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+
+static enum wh_log_target log_target = WH_LOG_STDERR;
+static int log_max = LOG_INFO;
+
+void wh_log_setup(enum wh_log_target target, int max_priority) {
+        log_target = target;
+        log_max = max_priority;
+        if (target == WH_LOG_SYSLOG)
+                openlog("kaas-webhook", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+}
+
+bool wh_log_enabled(int priority) {
+        return priority <= log_max;
+}
+
+void wh_log(int priority, const char *fmt, ...) {
+        if (priority > log_max)
+                return;
+        char text[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        /* one event, one line, whatever a client or Keystone put in a name */
+        for (char *p = text; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = ' ';
+        if (log_target == WH_LOG_SYSLOG) {
+                syslog(priority, "%s", text);
+                return;
+        }
+        static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+        fprintf(stderr, "kaas-webhook: %s: %s\n", names[priority & 7], text);
+}

@@ -1,0 +1,340 @@
+/* kaas-webhook's configuration; see settings.h. One row per option, as in
+ * kaasd's config_file.c, so adding an option is one line here and one
+ * paragraph in kaas-webhook(8). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "settings.h"
+
+enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_LOGLEVEL, OPT_LIST };
+
+struct option_row {
+        const char *section;
+        const char *key;
+        enum opt_kind kind;
+        size_t offset;
+        unsigned long long min, max;
+};
+
+#define ROW(sec, key, kind, field, min, max) { sec, key, kind, offsetof(struct wh_settings, field), min, max }
+
+static const struct option_row options[] = {
+        ROW("webhook", "listen", OPT_STRING, listen, 0, 0),
+        ROW("webhook", "cert", OPT_PATH, cert_file, 0, 0),
+        ROW("webhook", "key", OPT_PATH, key_file, 0, 0),
+        ROW("webhook", "client_ca", OPT_PATH, client_ca_file, 0, 0),
+        ROW("webhook", "tls_priorities", OPT_STRING, tls_priorities, 0, 0),
+        ROW("webhook", "max_connections", OPT_UINT, max_connections, 1, 10000),
+        ROW("webhook", "max_body_size", OPT_SIZE, max_body_size, 1024, 1024 * 1024),
+        ROW("webhook", "connection_timeout", OPT_UINT, connection_timeout_sec, 1, 3600),
+        ROW("webhook", "shutdown_timeout", OPT_UINT, shutdown_timeout_sec, 0, 300),
+        ROW("webhook", "log_target", OPT_STRING, log_target, 0, 0),
+        ROW("webhook", "log_level", OPT_LOGLEVEL, log_level, 0, 0),
+
+        ROW("kaasd", "socket", OPT_PATH, kaasd_socket, 0, 0),
+        ROW("kaasd", "connections", OPT_UINT, kaasd_connections, 1, 64),
+        ROW("kaasd", "timeout", OPT_UINT, kaasd_timeout_sec, 1, 300),
+
+        ROW("kubernetes", "audiences", OPT_LIST, audiences, 0, 0),
+        ROW("kubernetes", "group_prefix", OPT_STRING, group_prefix, 0, 0),
+        ROW("kubernetes", "role_names_as_groups", OPT_BOOL, role_names_as_groups, 0, 0),
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+#define VALUE_MAX 4096
+
+int wh_settings_set(char **field, const char *value) {
+        char *s = value ? strdup(value) : NULL;
+        if (value && !s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+int wh_settings_new(struct wh_settings **ret) {
+        struct wh_settings *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->max_connections = 256;
+        s->max_body_size = 64 * 1024;
+        s->connection_timeout_sec = 60;
+        s->shutdown_timeout_sec = 10;
+        s->log_level = LOG_INFO;
+        s->kaasd_connections = 8;
+        s->kaasd_timeout_sec = 10;
+        s->role_names_as_groups = false;
+        if (wh_settings_set(&s->listen, "127.0.0.1:8443") < 0 ||
+            wh_settings_set(&s->tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2") < 0 ||
+            wh_settings_set(&s->log_target, "auto") < 0) {
+                wh_settings_free(s);
+                return -ENOMEM;
+        }
+        *ret = s;
+        return 0;
+}
+
+struct wh_settings *wh_settings_free(struct wh_settings *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < N_OPTIONS; i++)
+                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH)
+                        free(*(char **)((char *)s + options[i].offset));
+        for (size_t i = 0; i < s->n_audiences; i++)
+                free(s->audiences[i]);
+        free(s);
+        return NULL;
+}
+
+/* Debian's libinih lacks INI_HANDLER_LINENO: the handler keeps the first
+ * message and ini_parse()'s return value supplies the line. */
+struct parse_state {
+        struct wh_settings *s;
+        char msg[300];
+        int error;
+};
+
+static int reject(struct parse_state *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int reject(struct parse_state *ps, const char *fmt, ...) {
+        if (!ps->error) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
+                va_end(ap);
+                ps->error = -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_uint(const char *v, bool size_suffix, unsigned long long *ret) {
+        if (*v < '0' || *v > '9')
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (errno)
+                return -EINVAL;
+        unsigned long long mult = 1;
+        if (size_suffix && (*end == 'K' || *end == 'k'))
+                mult = 1024, end++;
+        else if (size_suffix && *end == 'M')
+                mult = 1024 * 1024, end++;
+        if (*end || n > ~0ull / mult)
+                return -EINVAL;
+        *ret = n * mult;
+        return 0;
+}
+
+static int parse_loglevel(const char *v, int *ret) {
+        static const struct { const char *name; int prio; } levels[] = {
+                { "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
+                { "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+        };
+        for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+                if (strcasecmp(v, levels[i].name) == 0) {
+                        *ret = levels[i].prio;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/* Audiences: comma- or space-separated; every audiences line adds to the
+ * list, so long lists can be split over lines. */
+static int add_audiences(struct parse_state *ps, const char *v) {
+        struct wh_settings *s = ps->s;
+        while (*v) {
+                while (*v == ',' || *v == ' ' || *v == '\t')
+                        v++;
+                if (!*v)
+                        break;
+                size_t n = strcspn(v, ", \t");
+                if (s->n_audiences >= WH_MAX_AUDIENCES)
+                        return reject(ps, "too many audiences (at most %d)", WH_MAX_AUDIENCES);
+                if (!(s->audiences[s->n_audiences] = strndup(v, n)))
+                        return reject(ps, "out of memory");
+                s->n_audiences++;
+                v += n;
+        }
+        return 1;
+}
+
+static bool has_no_control_chars(const char *v) {
+        for (; *v; v++)
+                if ((unsigned char)*v < 0x20 || *v == 0x7f)
+                        return false;
+        return true;
+}
+
+static int on_entry(void *userdata, const char *section, const char *key, const char *value) {
+        struct parse_state *ps = userdata;
+        if (ps->error)
+                return 0;
+        if (!key)
+                return 1;
+        if (strlen(value) > VALUE_MAX)
+                return reject(ps, "value of '%s' is too long", key);
+        const struct option_row *row = NULL;
+        bool section_known = false;
+        for (size_t i = 0; i < N_OPTIONS; i++) {
+                if (strcmp(options[i].section, section) != 0)
+                        continue;
+                section_known = true;
+                if (strcmp(options[i].key, key) == 0)
+                        row = &options[i];
+        }
+        if (!section_known)
+                return reject(ps, "unknown section [%s]", section);
+        if (!row)
+                return reject(ps, "unknown key '%s' in [%s]", key, section);
+        if (!has_no_control_chars(value))
+                return reject(ps, "%s contains a control character", key);
+        void *field = (char *)ps->s + row->offset;
+        unsigned long long n;
+        switch (row->kind) {
+        case OPT_PATH:
+                if (value[0] != '/')
+                        return reject(ps, "%s must be an absolute path", key);
+                /* fall through */
+        case OPT_STRING:
+                if (!*value && row->offset != offsetof(struct wh_settings, group_prefix))
+                        return reject(ps, "%s must not be empty", key);
+                if (wh_settings_set(field, *value ? value : NULL) < 0)
+                        return reject(ps, "out of memory");
+                break;
+        case OPT_BOOL:
+                if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
+                        *(bool *)field = true;
+                else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
+                        *(bool *)field = false;
+                else
+                        return reject(ps, "%s must be yes or no, not '%s'", key, value);
+                break;
+        case OPT_LOGLEVEL:
+                if (parse_loglevel(value, field) < 0)
+                        return reject(ps, "%s must be one of err, warning, notice, info, debug", key);
+                break;
+        case OPT_UINT:
+        case OPT_SIZE:
+                if (parse_uint(value, row->kind == OPT_SIZE, &n) < 0)
+                        return reject(ps, "%s must be a number, not '%s'", key, value);
+                if (n < row->min || n > row->max)
+                        return reject(ps, "%s must be between %llu and %llu", key, row->min, row->max);
+                if (row->kind == OPT_UINT)
+                        *(unsigned *)field = (unsigned)n;
+                else
+                        *(size_t *)field = (size_t)n;
+                break;
+        case OPT_LIST:
+                return add_audiences(ps, value);
+        }
+        return 1;
+}
+
+int wh_settings_load(struct wh_settings *s, const char *path, char *err, size_t err_size) {
+        struct parse_state ps = { .s = s };
+        errno = 0;
+        int line = ini_parse(path, on_entry, &ps);
+        if (line == -1) {
+                int r = errno ? -errno : -ENOENT;
+                snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-r));
+                return r;
+        }
+        if (line == -2) {
+                snprintf(err, err_size, "%s: out of memory", path);
+                return -ENOMEM;
+        }
+        if (line != 0) {
+                if (ps.error)
+                        snprintf(err, err_size, "%s:%d: %s", path, line, ps.msg);
+                else
+                        snprintf(err, err_size, "%s:%d: syntax error (expected [section] or key = value)", path, line);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int wh_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
+        const char *colon = strrchr(s, ':');
+        if (!colon || colon == s)
+                return -EINVAL;
+        unsigned long long port;
+        if (parse_uint(colon + 1, false, &port) < 0 || port < 1 || port > 65535)
+                return -EINVAL;
+        char host[INET6_ADDRSTRLEN + 2];
+        size_t hlen = (size_t)(colon - s);
+        if (hlen >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, s, hlen);
+        host[hlen] = 0;
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof(ss));
+        if (strcmp(host, "*") == 0) {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+                a->sin6_family = AF_INET6;
+                a->sin6_addr = in6addr_any;
+                a->sin6_port = htons((uint16_t)port);
+                *ret_len = sizeof(*a);
+        } else if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+                host[hlen - 1] = 0;
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+                if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+                        return -EINVAL;
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons((uint16_t)port);
+                *ret_len = sizeof(*a);
+        } else {
+                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+                if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+                        return -EINVAL;
+                a->sin_family = AF_INET;
+                a->sin_port = htons((uint16_t)port);
+                *ret_len = sizeof(*a);
+        }
+        *ret = ss;
+        return 0;
+}
+
+int wh_settings_validate(const struct wh_settings *s, char *err, size_t err_size) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        if (!s->cert_file || !s->key_file) {
+                snprintf(err, err_size, "a certificate and its key are required ([webhook] cert and key, or --cert and --key)");
+                return -EINVAL;
+        }
+        if (!s->listen || wh_parse_listen(s->listen, &ss, &len) < 0) {
+                snprintf(err, err_size, "listen must be ADDRESS:PORT with a numeric address ([::1]:8443, 127.0.0.1:8443, *:8443), not '%s'",
+                         s->listen ? s->listen : "");
+                return -EINVAL;
+        }
+        if (strcmp(s->log_target, "auto") != 0 && strcmp(s->log_target, "stderr") != 0 &&
+            strcmp(s->log_target, "syslog") != 0) {
+                snprintf(err, err_size, "log_target must be auto, stderr or syslog");
+                return -EINVAL;
+        }
+        /* groups and audiences go into JSON, which is UTF-8 only */
+        json_t *probe = json_string(s->group_prefix ? s->group_prefix : "");
+        if (!probe) {
+                snprintf(err, err_size, "group_prefix is not valid UTF-8");
+                return -EINVAL;
+        }
+        json_decref(probe);
+        for (size_t i = 0; i < s->n_audiences; i++) {
+                if (!(probe = json_string(s->audiences[i]))) {
+                        snprintf(err, err_size, "audience %zu is not valid UTF-8", i + 1);
+                        return -EINVAL;
+                }
+                json_decref(probe);
+        }
+        return 0;
+}
