@@ -23,9 +23,17 @@ webhook_kaas_webhook_LDFLAGS = $(AM_LDFLAGS) -pthread
 webhook_kaas_webhook_LDADD = webhook/libkaas-tokenreview.la client/libkaas-static.la common/libkaas-token.la \
 	$(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS)
 
-check_PROGRAMS += tests/unit/test_tokenreview
-TESTS += tests/unit/test_tokenreview
+# Tests: the parser and renderer alone; the whole webhook over real HTTPS
+# against a real kaasd and Keystone. kaas-store-put-expired plants an
+# expired token in a stopped kaasd's store (kaasd cannot make one).
+check_PROGRAMS += tests/unit/test_tokenreview tests/tools/kaas-store-put-expired
+TESTS += tests/unit/test_tokenreview tests/e2e/test_webhook.sh
+EXTRA_DIST += tests/e2e/test_webhook.sh
 
 tests_unit_test_tokenreview_SOURCES = tests/unit/test_tokenreview.c
 tests_unit_test_tokenreview_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/webhook
 tests_unit_test_tokenreview_LDADD = webhook/libkaas-tokenreview.la $(JANSSON_LIBS) $(CMOCKA_LIBS)
+
+tests_tools_kaas_store_put_expired_SOURCES = tests/tools/kaas-store-put-expired.c
+tests_tools_kaas_store_put_expired_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/kaasd
+tests_tools_kaas_store_put_expired_LDADD = kaasd/libkaasd-store.la common/libkaas-token.la $(BDB_LIBS) $(SODIUM_LIBS)
