@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs kaas and shows it working end to end on this machine: a local
-# Keystone on 127.0.0.1 with demo users, kaasd configured against it, and
-# kaasctl talking to kaasd. Run as root on Debian 12 from the source tree.
+# Keystone on 127.0.0.1 with demo users, kaasd configured against it, a
+# KaaS token created with an OpenStack password and then used. Run as root on Debian 12 from the source tree.
 # Everything it starts lives under $KAAS_DEMO_DIR (default /tmp/kaas-demo);
 # run it again to restart, or `bash tools/demo.sh stop` to stop it.
 set -euo pipefail
@@ -72,6 +72,21 @@ step "kaasctl status"
 step "Introspection with a plain varlink client (socat)"
 printf '{"method":"org.varlink.service.GetInfo"}\0' | socat - "UNIX-CONNECT:$KAAS_SOCKET" | tr -d '\0'
 echo
+
+step "alice creates a KaaS token with her OpenStack password (shown once)"
+token=$(OS_USERNAME=alice OS_PASSWORD=$ALICE_PASSWORD OS_USER_DOMAIN_NAME=Default \
+        "$prefix/bin/kaasctl" token create --description "demo")
+echo "$token"
+
+step "kaasctl user show alice: her Keystone roles and the clusters she administers"
+"$prefix/bin/kaasctl" user show alice
+
+step "Using the token: who is it? (the webhook and PAM module ask the same question)"
+printf '%s\n' "$token" | "$prefix/bin/kaasctl" token validate
+
+step "Her tokens (root needs no credentials; alice would give hers)"
+"$prefix/bin/kaasctl" token list --user alice
+unset token
 
 printf '\nkaasd is running (log: %s). KAAS_SOCKET=%s\nStop everything with: bash tools/demo.sh stop\n' \
         "$demo/kaasd.log" "$KAAS_SOCKET"
