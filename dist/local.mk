@@ -39,3 +39,4 @@ dist/kaasd.conf.example: $(srcdir)/dist/kaasd.conf.in Makefile
 # sysusers.d wants NAME.conf; the source keeps a name that says what it is.
 dist/sysusers.d/kaas.conf: $(srcdir)/dist/kaas.sysusers
 	$(AM_V_GEN)$(MKDIR_P) dist/sysusers.d && cp $(srcdir)/dist/kaas.sysusers $@
+include dist/webhook.mk
