@@ -8,3 +8,4 @@ TESTS += tests/integration/test_docs.sh
 EXTRA_DIST += tests/integration/test_docs.sh
 include docs/client.mk
 include docs/nss.mk
+include docs/webhook.mk
