@@ -31,6 +31,6 @@ tests_unit_test_unix_names_LDADD = $(CMOCKA_LIBS)
 check_PROGRAMS += tests/integration/nss_erange tests/integration/nss_probe
 tests_integration_nss_erange_SOURCES = tests/integration/nss_erange.c
 tests_integration_nss_probe_SOURCES = tests/integration/nss_probe.c
-tests_integration_nss_probe_LDADD = -ldl
+tests_integration_nss_probe_LDADD = -ldl -lpthread
 TESTS += tests/integration/test_nss.sh
 EXTRA_DIST += tests/integration/test_nss.sh

@@ -5,6 +5,8 @@
  * usage: nss_probe MODULE.so FUNCTION ARG [COUNT]
  *   FUNCTION: getpwnam getpwuid getgrnam getgrgid initgroups getpwent getgrent
  *   COUNT: repeat the call (for valgrind); the module is closed at the end.
+ *   NSS_PROBE_THREADS=N: getpwnam only, COUNT calls in each of N threads at
+ *   once; prints "threads=N calls=M success=S" (exit 0 when all succeeded).
  * exit: 0 when the last call said SUCCESS, 1 otherwise, 2 usage */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include <stdbool.h>
 #include <grp.h>
 #include <nss.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +70,46 @@ static void *sym(void *h, const char *fn) {
         return p;
 }
 
+struct thread_arg {
+        void *handle;
+        const char *name;
+        long count, success;
+};
+
+static void *thread_main(void *p) {
+        struct thread_arg *t = p;
+        pw_name_fn fn = (pw_name_fn)sym(t->handle, "getpwnam_r");
+        for (long i = 0; i < t->count; i++) {
+                char buf[4096];
+                struct passwd pw;
+                int err = 0;
+                if (fn(t->name, &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS &&
+                    strcmp(pw.pw_name, t->name) == 0)
+                        t->success++;
+        }
+        return NULL;
+}
+
+static int run_threads(void *h, const char *name, long count, int n) {
+        struct thread_arg args[64];
+        pthread_t tids[64];
+        if (n < 1 || n > 64)
+                return 2;
+        for (int i = 0; i < n; i++) {
+                args[i] = (struct thread_arg){ .handle = h, .name = name, .count = count };
+                if (pthread_create(&tids[i], NULL, thread_main, &args[i]) != 0)
+                        return 2;
+        }
+        long success = 0;
+        for (int i = 0; i < n; i++) {
+                pthread_join(tids[i], NULL);
+                success += args[i].success;
+        }
+        printf("threads=%d calls=%ld success=%ld\n", n, count * n, success);
+        dlclose(h);
+        return success == count * n ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
         if (argc < 4 || argc > 5) {
                 fprintf(stderr, "usage: nss_probe MODULE.so FUNCTION ARG [COUNT]\n");
@@ -79,6 +122,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "nss_probe: %s\n", dlerror());
                 return 2;
         }
+        const char *threads = getenv("NSS_PROBE_THREADS");
+        if (threads && strcmp(fn, "getpwnam") == 0)
+                return run_threads(h, arg, count, atoi(threads));
         enum nss_status s = NSS_STATUS_UNAVAIL;
         char buf[16384];
         for (long i = 0; i < count; i++) {
