@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "credentials.h"
@@ -20,6 +19,7 @@
 #include "methods.h"
 #include "token_format.h"
 #include "tokens.h"
+#include "unix_names.h"
 
 #define ERR(name) "io.kaas.Token." name
 
@@ -411,16 +411,17 @@ struct validation {
         char *user;  /* expected owner, or NULL */
 };
 
-/* "name" for users of the default domain, "name@domain" for the others,
- * as the NSS module names them. */
+/* The expected user is a Unix login name: the token's owner must map to
+ * exactly that name under the NSS module's rules (unix_names.h), so PAM
+ * and NSS never disagree about who a token belongs to. */
 static bool user_matches(const struct daemon *d, const struct identity *id, const char *user) {
-        const char *dn = id->domain_name ? id->domain_name : "";
-        bool default_domain = strcasecmp(dn, d->config->default_domain) == 0 ||
-                              (id->domain_id && strcmp(id->domain_id, "default") == 0);
-        if (default_domain && strcmp(user, id->name) == 0)
-                return true;
-        size_t n = strlen(id->name);
-        return strncmp(user, id->name, n) == 0 && user[n] == '@' && strcmp(user + n + 1, dn) == 0;
+        char *mine = NULL;
+        if (unix_user_name(id->name, id->domain_id, id->domain_name, d->config->default_domain,
+                           d->config->domain_separator[0], &mine) < 0)
+                return false;
+        bool same = strcmp(mine, user) == 0;
+        free(mine);
+        return same;
 }
 
 static void on_validated(enum token_verdict v, const uint8_t *hash, const struct token_record *rec,
