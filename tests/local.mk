@@ -39,3 +39,6 @@ TESTS += tests/integration/test_keystone_harness.sh
 EXTRA_DIST += tests/integration/test_keystone_harness.sh \
 	tests/keystone/keystone-up.sh tests/keystone/keystone-down.sh \
 	tests/keystone/fixtures.py tests/keystone/README.md
+
+# hostile input, failures, load, permissions, privileges, valgrind
+include tests/hardening.mk
