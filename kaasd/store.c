@@ -378,9 +378,13 @@ static int env_open(struct store *s, const char *dir) {
             (r = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
                 return store_error(s, r);
 
+        /* DB_PRIVATE: the regions (cache, locks, log buffer) live in the heap, not in
+         * mmap()ed __db.* files. BDB grows those files sparsely and touches the new pages
+         * later; on a full file system that touch is a SIGBUS, not an error. Only kaasd
+         * uses the environment (the lock file), so nothing needs the regions shared. */
         r = env->open(env, dir,
                       DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-                      DB_THREAD | DB_RECOVER, 0600);
+                      DB_THREAD | DB_RECOVER | DB_PRIVATE, 0600);
         if (r != 0)
                 return store_fail(s, store_error(s, r), "cannot open database environment %s: %s",
                                   dir, db_strerror(r));
