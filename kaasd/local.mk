@@ -27,6 +27,7 @@ kaasd_kaasd_SOURCES = \
 	kaasd/tokens.c kaasd/tokens.h \
 	kaasd/credentials.c kaasd/credentials.h \
 	kaasd/ratelimit.c kaasd/ratelimit.h \
+	kaasd/state_check.c kaasd/state_check.h \
 	kaasd/interfaces.h
 nodist_kaasd_kaasd_SOURCES = kaasd/interfaces.c
 kaasd_kaasd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(CURL_CFLAGS) $(SODIUM_CFLAGS)

@@ -25,6 +25,7 @@
 #include "keystone.h"
 #include "log.h"
 #include "methods.h"
+#include "state_check.h"
 #include "store.h"
 #include "credentials.h"
 #include "tokens.h"
@@ -352,6 +353,11 @@ int main(int argc, char **argv) {
 
         if (loop_new(&d.loop) < 0) {
                 fprintf(stderr, "kaasd: cannot create the event loop: %m\n");
+                return 1;
+        }
+        /* files another user could have loosened or planted are not opened */
+        if (state_dir_check(d.config->state_dir, geteuid(), err, sizeof(err)) < 0) {
+                fprintf(stderr, "kaasd: refusing to open the store: %s\n", err);
                 return 1;
         }
         if (store_open(d.config->state_dir, &d.store, err, sizeof(err)) < 0) {
