@@ -201,8 +201,10 @@ static int parse_number(const char *value, unsigned long long *ret) {
         return 0;
 }
 
+/* UTF-8 role names are fine: compare bytes as unsigned on every platform */
 static bool valid_name_list_char(char c) {
-        return c > ' ' && c != ',' && c != 0x7f;
+        unsigned char u = (unsigned char)c;
+        return u > ' ' && u != ',' && u != 0x7f;
 }
 
 static int parse_cluster(struct parse_state *ps, const char *name, const char *key,

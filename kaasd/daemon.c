@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "identity.h"
@@ -57,9 +59,40 @@ void daemon_limits_from_config(const struct config *c, struct server_limits *ret
         };
 }
 
+static int override(char **field, const char *value) {
+        if (!value)
+                return 0;
+        char *s = strdup(value);
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+int daemon_read_config(const struct daemon *d, struct config **ret, char *err, size_t err_size) {
+        struct config *c;
+        int r;
+        if (d->config_optional && access(d->config_path, F_OK) < 0 && errno == ENOENT)
+                r = config_new(&c);
+        else
+                r = config_load(d->config_path, &c, err, err_size);
+        if (r == -ENOMEM)
+                snprintf(err, err_size, "out of memory");
+        if (r < 0)
+                return r;
+        if (override(&c->socket_path, d->socket_override) < 0 || override(&c->state_dir, d->state_dir_override) < 0) {
+                config_free(c);
+                snprintf(err, err_size, "out of memory");
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
 int daemon_reload(struct daemon *d, char *err, size_t err_size) {
         struct config *c;
-        int r = config_load(d->config_path, &c, err, err_size);
+        int r = daemon_read_config(d, &c, err, err_size);
         if (r < 0) {
                 log_err(0, "reload refused, keeping the running configuration: %s", err);
                 return r;

@@ -3,6 +3,7 @@
  * the Keystone client and the identity cache. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config_file.h"
@@ -18,6 +19,9 @@ struct unix_ids;
 
 struct daemon {
         const char *config_path;
+        bool config_optional;           /* the default path: run on defaults when absent */
+        const char *socket_override;    /* --socket, kept across reloads */
+        const char *state_dir_override; /* --state-dir, kept across reloads */
         struct config *config;
         struct loop *loop;
         struct server *server;
@@ -40,4 +44,7 @@ void daemon_limits_from_config(const struct config *c, struct server_limits *ret
 
 /* Re-reads the configuration file. On error keeps the running one and
  * writes the reason to err. */
+/* Reads the configuration file (or the defaults, when the file is optional
+ * and absent) and applies the command-line overrides. */
+int daemon_read_config(const struct daemon *d, struct config **ret, char *err, size_t err_size);
 int daemon_reload(struct daemon *d, char *err, size_t err_size);

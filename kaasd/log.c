@@ -2,7 +2,9 @@
  * go through the same functions, and syslog(3)/fprintf(3) are thread-safe. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,10 +12,14 @@
 
 static enum log_target_kind log_target = LOG_TARGET_STDERR;
 static int log_max = LOG_INFO;
+static bool log_to_journal;  /* stderr is the journal: prefix priorities */
 
 void log_setup(enum log_target_kind target, int max_priority) {
         log_target = target;
         log_max = max_priority;
+        /* systemd reads a leading "<N>" on each stderr line as its priority
+         * (sd-daemon(3)); without it every line would be recorded as info */
+        log_to_journal = target == LOG_TARGET_STDERR && getenv("JOURNAL_STREAM") != NULL;
         if (target == LOG_TARGET_SYSLOG)
                 openlog("kaasd", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
@@ -38,7 +44,10 @@ static void vlog(int priority, uint64_t id, const char *tag, const char *fmt, va
         }
         static const char *const names[] = { "emerg", "alert", "crit", "err",
                                              "warning", "notice", "info", "debug" };
-        fprintf(stderr, "kaasd: %s: %s%s%s\n", names[priority & 7], tag, prefix, text);
+        if (log_to_journal)
+                fprintf(stderr, "<%d>%s%s%s\n", priority & 7, tag, prefix, text);
+        else
+                fprintf(stderr, "kaasd: %s: %s%s%s\n", names[priority & 7], tag, prefix, text);
 }
 
 void log_msg(int priority, uint64_t request_id, const char *fmt, ...) {

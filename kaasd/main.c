@@ -2,6 +2,7 @@
  * happens in the event loop (loop.c) driving the varlink server. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -101,17 +102,6 @@ static int parse_args(int argc, char **argv, struct options *o) {
                 fprintf(stderr, "kaasd: unexpected argument '%s'\n", argv[optind]);
                 return -EINVAL;
         }
-        return 0;
-}
-
-static int replace_string(char **field, const char *value) {
-        if (!value)
-                return 0;
-        char *s = strdup(value);
-        if (!s)
-                return -ENOMEM;
-        free(*field);
-        *field = s;
         return 0;
 }
 
@@ -240,11 +230,42 @@ static void on_maintenance(struct loop_timer *t, void *userdata) {
                 d->maintenance = NULL;
 }
 
-static int drop_privileges(const char *user) {
+static bool dir_is_empty(const char *path) {
+        DIR *dir = opendir(path);
+        if (!dir)
+                return false;
+        struct dirent *e;
+        bool empty = true;
+        while (empty && (e = readdir(dir)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
+                        empty = false;
+        closedir(dir);
+        return empty;
+}
+
+/* Switches to user after the socket is bound. The state directory must be
+ * that user's: one kaasd has just created is handed over, one owned by
+ * anybody else is refused with the command that fixes it. */
+static int drop_privileges(const char *user, const char *state_dir) {
         struct passwd *pw = getpwnam(user);
         if (!pw) {
                 fprintf(stderr, "kaasd: user '%s' does not exist\n", user);
                 return -ENOENT;
+        }
+        struct stat st;
+        if (stat(state_dir, &st) < 0) {
+                fprintf(stderr, "kaasd: %s: %m\n", state_dir);
+                return -errno;
+        }
+        if (st.st_uid != pw->pw_uid) {
+                /* a new, empty directory of root's is handed over; anything
+                 * else might hold another kaasd's data: the operator decides */
+                if (st.st_uid != 0 || !dir_is_empty(state_dir) || chown(state_dir, pw->pw_uid, pw->pw_gid) < 0) {
+                        fprintf(stderr, "kaasd: state directory %s belongs to uid %u, but kaasd runs as '%s' "
+                                        "(uid %u): chown -R %s %s\n", state_dir, (unsigned)st.st_uid, user,
+                                (unsigned)pw->pw_uid, user, state_dir);
+                        return -EPERM;
+                }
         }
         if (setgroups(0, NULL) < 0 || initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
             setuid(pw->pw_uid) < 0) {
@@ -263,23 +284,17 @@ int main(int argc, char **argv) {
         /* never resolve users or groups through our own NSS module */
         setenv("KAAS_NSS_BYPASS", "1", 1);
 
-        struct daemon d = { .config_path = o.config_path };
+        struct daemon d = {
+                .config_path = o.config_path,
+                /* no file at the default place: run on defaults */
+                .config_optional = strcmp(o.config_path, DEFAULT_CONFIG) == 0,
+                .socket_override = o.socket_path,
+                .state_dir_override = o.state_dir,
+        };
         char err[600];
         int r;
-        if (access(o.config_path, F_OK) < 0 && errno == ENOENT && strcmp(o.config_path, DEFAULT_CONFIG) == 0) {
-                /* no configuration file at the default place: run on defaults */
-                r = config_new(&d.config);
-                if (r < 0) {
-                        fprintf(stderr, "kaasd: out of memory\n");
-                        return 1;
-                }
-        } else if ((r = config_load(o.config_path, &d.config, err, sizeof(err))) < 0) {
+        if (daemon_read_config(&d, &d.config, err, sizeof(err)) < 0) {
                 fprintf(stderr, "kaasd: %s\n", err);
-                return 1;
-        }
-        if (replace_string(&d.config->socket_path, o.socket_path) < 0 ||
-            replace_string(&d.config->state_dir, o.state_dir) < 0) {
-                fprintf(stderr, "kaasd: out of memory\n");
                 return 1;
         }
         if (o.check_config) {
@@ -348,7 +363,7 @@ int main(int argc, char **argv) {
                         return 1;
         }
 
-        if (d.config->user && drop_privileges(d.config->user) < 0)
+        if (d.config->user && drop_privileges(d.config->user, d.config->state_dir) < 0)
                 return 1;
 
         if (loop_new(&d.loop) < 0) {

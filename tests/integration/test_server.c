@@ -484,6 +484,18 @@ static void test_reload(void **state) {
         m = call("{\"method\":\"io.kaas.Admin.Reload\"}");
         assert_null(error_of(m));
         json_decref(m);
+
+        /* --socket and --state-dir survive reloads: no false "restart
+         * needed" warning, and the socket is where it was */
+        char log_path[300], line[1024];
+        snprintf(log_path, sizeof(log_path), "%s/kaasd.log", dir);
+        FILE *log = fopen(log_path, "r");
+        assert_non_null(log);
+        while (fgets(line, sizeof(line), log))
+                if (strstr(line, "take effect at the next restart"))
+                        fail_msg("reload lost the command-line overrides: %s", line);
+        fclose(log);
+        assert_alive();
 }
 
 int main(void) {

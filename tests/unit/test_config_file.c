@@ -78,7 +78,7 @@ static void test_full_file(void **state) {
                                     "[cluster alpha]\n"
                                     "admin_roles = k8s-admins-alpha, f6120fe6406a473682c3b25cdea4510a\n"
                                     "[cluster beta]\n"
-                                    "admin_roles = k8s-admins-beta\n"),
+                                    "admin_roles = k8s-admins-beta, r\xc3\xb4le-admins\n"),
                          0);
         struct config *c = NULL;
         char err[512] = "";
@@ -98,6 +98,7 @@ static void test_full_file(void **state) {
         assert_int_equal(c->clusters[0].n_admin_roles, 2);
         assert_string_equal(c->clusters[0].admin_roles[1], "f6120fe6406a473682c3b25cdea4510a");
         assert_string_equal(c->clusters[1].admin_roles[0], "k8s-admins-beta");
+        assert_string_equal(c->clusters[1].admin_roles[1], "r\xc3\xb4le-admins");  /* UTF-8 role names */
         config_free(c);
         unlink(path);
 }
