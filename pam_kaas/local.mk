@@ -25,10 +25,10 @@ pam-kaas-install-data-hook:
 	rm -f $(DESTDIR)$(pammoddir)/pam_kaas.la
 
 # Tests: the module through libpamtest and pam_wrapper against a real
-# kaasd and Keystone (test_pam.sh drives test_pam).
+# kaasd and Keystone (test_pam.sh drives test_pam), and a real sshd.
 check_PROGRAMS += tests/integration/test_pam
 tests_integration_test_pam_SOURCES = tests/integration/test_pam.c
 tests_integration_test_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_pam_LDADD = $(PAMTEST_LIBS) $(PAM_LIBS) $(CMOCKA_LIBS)
-TESTS += tests/integration/test_pam.sh
-EXTRA_DIST += tests/integration/test_pam.sh
+TESTS += tests/integration/test_pam.sh tests/e2e/test_sshd.sh
+EXTRA_DIST += tests/integration/test_pam.sh tests/e2e/test_sshd.sh
