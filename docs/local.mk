@@ -9,3 +9,4 @@ EXTRA_DIST += tests/integration/test_docs.sh
 include docs/client.mk
 include docs/nss.mk
 include docs/webhook.mk
+include docs/pam.mk
