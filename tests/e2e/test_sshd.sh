@@ -61,8 +61,9 @@ for tool in "$SSHD" ssh sshpass ssh-keygen; do
         exit 77
     }
 done
+libs=$(ldconfig -p)
 for lib in libpam_wrapper.so libnss_wrapper.so; do
-    ldconfig -p | grep -q "^[[:space:]]*$lib " ||
+    grep -q "^[[:space:]]*$lib " <<<"$libs" ||
         { echo "SKIP: $lib not installed (libpam-wrapper, libnss-wrapper)"; exit 77; }
 done
 LIBPAM=$(ldd "$MODULE" | awk '$1 == "libpam.so.0" { print $3 }')

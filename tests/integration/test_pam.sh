@@ -27,7 +27,7 @@ EXPIRED_TOOL=$top_builddir/tests/tools/kaas-store-put-expired
 for f in "$MODULE" "$TEST_PAM"; do
     [ -e "$f" ] || { echo "missing $f: build first (make check builds it)" >&2; exit 99; }
 done
-PWRAP=$(ldconfig -p | awk '$1 == "libpam_wrapper.so" { print $NF; exit }')
+PWRAP=$(ldconfig -p | awk '$1 == "libpam_wrapper.so" && !found { print $NF; found = 1 }')
 [ -n "$PWRAP" ] || { echo "SKIP: libpam_wrapper.so not installed (apt-get install libpam-wrapper)"; exit 77; }
 SET_ITEMS=$(dirname "$PWRAP")/pam_wrapper/pam_set_items.so
 LIBPAM=$(ldd "$MODULE" | awk '$1 == "libpam.so.0" { print $3 }')
