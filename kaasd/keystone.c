@@ -72,6 +72,7 @@ struct ks_request {
         /* deferred completion (errors found before sending) */
         int deferred_status;
         char *deferred_error;
+        struct req_list *list;        /* the list holding it, if any */
         struct ks_request *prev, *next;
 };
 
@@ -160,6 +161,7 @@ static void slist_free_wiped(struct curl_slist *l) {
 }
 
 static void list_append(struct req_list *l, struct ks_request *r) {
+        r->list = l;
         r->prev = l->tail;
         r->next = NULL;
         if (l->tail)
@@ -179,19 +181,17 @@ static void list_remove(struct req_list *l, struct ks_request *r) {
         else
                 l->tail = r->prev;
         r->prev = r->next = NULL;
+        r->list = NULL;
 }
 
-static struct req_list *list_of(struct keystone *ks, struct ks_request *r) {
-        switch (r->state) {
-        case REQ_WAITING:
-                return &ks->waiting;
-        case REQ_ACTIVE:
-                return &ks->active;
-        case REQ_DONE:
-                return &ks->deferred;
-        default:
-                return NULL;
-        }
+/* Moves every request of from to to (a list on the caller's stack while it
+ * completes them): a callback that cancels one of them then takes it out
+ * of the list it really is in. */
+static void list_move(struct req_list *from, struct req_list *to) {
+        *to = *from;
+        *from = (struct req_list){ 0 };
+        for (struct ks_request *r = to->head; r; r = r->next)
+                r->list = to;
 }
 
 /* Percent-encodes everything but RFC 3986 unreserved characters. */
@@ -635,11 +635,10 @@ static int request_start_transfer(struct ks_request *req) {
 
 static void request_detach(struct ks_request *req) {
         struct keystone *ks = req->ks;
-        struct req_list *l = list_of(ks, req);
         if (req->state == REQ_ACTIVE)
                 curl_multi_remove_handle(ks->multi, req->easy);
-        if (l)
-                list_remove(l, req);
+        if (req->list)
+                list_remove(req->list, req);
         req->state = REQ_NEW;
 }
 
@@ -657,8 +656,8 @@ static void request_deliver(struct ks_request *req, struct ks_result *res) {
 
 static void fail_waiting(struct keystone *ks, int status, const char *error) {
         /* callbacks may queue new calls: take the list first */
-        struct req_list l = ks->waiting;
-        ks->waiting = (struct req_list){ 0 };
+        struct req_list l;
+        list_move(&ks->waiting, &l);
         while (l.head) {
                 struct ks_request *req = l.head;
                 list_remove(&l, req);
@@ -669,8 +668,8 @@ static void fail_waiting(struct keystone *ks, int status, const char *error) {
 }
 
 static void start_waiting(struct keystone *ks) {
-        struct req_list l = ks->waiting;
-        ks->waiting = (struct req_list){ 0 };
+        struct req_list l;
+        list_move(&ks->waiting, &l);
         while (l.head) {
                 struct ks_request *req = l.head;
                 list_remove(&l, req);
@@ -689,8 +688,8 @@ static void service_auth_done(struct keystone *ks, struct ks_request *req, struc
 static void defer_fire(struct loop_timer *t, void *userdata) {
         struct keystone *ks = userdata;
         ks->defer_timer = NULL;
-        struct req_list l = ks->deferred;
-        ks->deferred = (struct req_list){ 0 };
+        struct req_list l;
+        list_move(&ks->deferred, &l);
         while (l.head) {
                 struct ks_request *req = l.head;
                 list_remove(&l, req);
