@@ -1,0 +1,120 @@
+#!/bin/bash
+# bench/run.sh NAME... -- runs benchmarks (validate, webhook, nss, pam,
+# create, memory, or all), each next to its baseline in the same run, and
+# prints their tables. Called by `make bench` / `make bench-NAME` with
+# top_srcdir and top_builddir set. BENCH_SECONDS and BENCH_ROUNDS lengthen
+# the runs; BENCH_THREADS (default 1,4,16) sets the client counts;
+# BENCH_BIG_TOKENS / BENCH_IDENTITIES size the large store (1,000,000 /
+# 100,000); BENCH_KEEP=1 keeps the work directory.
+set -uo pipefail
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/bench/lib.sh"
+. "$top_srcdir/bench/http.sh"
+
+THREADS=${BENCH_THREADS:-1,4,16}
+BIG=${BENCH_BIG_TOKENS:-1000000}
+IDS=${BENCH_IDENTITIES:-100000}
+SMALL=1000
+
+bench_validate() {
+    local small big
+    small=$(bench_data "$SMALL" "$IDS") || return 1
+    big=$(bench_data "$BIG" "$IDS") || return 1
+    kaasd_conf small "$small/state"
+    kaasd_conf big "$big/state"
+    kaasd_up small || return 1
+    kaasd_up big || return 1
+    echo "## Validate through libkaas, $SMALL tokens, $IDS cached identities"
+    "$B/bench-validate" --socket "$BW/small.sock" --tokens "$small/tokens.txt" --echo-server "$B/bench-echo-server" \
+        --workdir "$BW" --threads "$THREADS" --label "Validate, $SMALL tokens" || return 1
+    echo
+    echo "## Validate through libkaas, $BIG tokens, $IDS cached identities; then against $SMALL tokens"
+    "$B/bench-validate" --socket "$BW/big.sock" --tokens "$big/tokens.txt" --echo-server "$B/bench-echo-server" \
+        --workdir "$BW" --threads "$THREADS" --label "Validate, $BIG tokens" \
+        --other "$BW/small.sock" --other-tokens "$small/tokens.txt" --other-label "Validate, $SMALL tokens" || return 1
+    kaasd_down small
+    kaasd_down big
+}
+
+bench_memory() {
+    local big empty
+    big=$(bench_data "$BIG" "$IDS") || return 1
+    empty=$BW/empty
+    mkdir -p "$empty"
+    kaasd_conf mem "$big/state"
+    kaasd_conf memempty "$empty"
+    echo "## kaasd start-up and memory: $BIG tokens + $IDS identities, against an empty store"
+    "$B/bench-startup" measure "$top_builddir/kaasd/kaasd" "$BW/mem.conf" "$BW/mem.sock" "$big/tokens.txt" \
+        "$BW/memempty.conf" "$BW/memempty.sock"
+}
+
+bench_nss() {
+    local small module
+    module=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
+    [ -e "$module" ] || { echo "SKIP: $module is not built"; return 0; }
+    small=$(bench_data "$SMALL" "$IDS") || return 1
+    kaasd_conf nss "$small/state"
+    kaasd_up nss || return 1
+    echo "## NSS: libnss_kaas.so.2 dlopen()ed, _nss_kaas_getpwnam_r/_nss_kaas_getgrnam_r called directly; $IDS cached identities"
+    KAAS_NSS_TIMEOUT_MS=${KAAS_NSS_TIMEOUT_MS:-60000} "$B/bench-nss" --module "$module" --socket "$BW/nss.sock" --names "$small/tokens.txt" --group bench000000 \
+        --echo-server "$B/bench-echo-server" --workdir "$BW" --threads "${BENCH_NSS_THREADS:-1,4}"
+    kaasd_down nss
+}
+
+bench_pam() {
+    local small module pwrap permit libpam
+    module=$top_builddir/pam_kaas/.libs/pam_kaas.so
+    [ -e "$module" ] || { echo "SKIP: $module is not built"; return 0; }
+    pwrap=$(ldconfig -p | awk '$1 == "libpam_wrapper.so" { print $NF; exit }')
+    [ -n "$pwrap" ] || { echo "SKIP: libpam_wrapper.so is not installed"; return 0; }
+    libpam=$(ldd "$module" | awk '$1 == "libpam.so.0" { print $3 }')
+    permit=$(dirname "$(readlink -f "$libpam")")/security/pam_permit.so
+    small=$(bench_data "$SMALL" "$IDS") || return 1
+    kaasd_conf pam "$small/state"
+    kaasd_up pam || return 1
+    mkdir -p "$BW/pam.d"
+    echo "auth required $module socket=$BW/pam.sock passwd_file=$BW/passwd nodelay" >"$BW/pam.d/kaas-bench"
+    echo "auth required $permit" >"$BW/pam.d/kaas-permit"
+    echo "auth required $permit" >"$BW/pam.d/other"
+    echo "## PAM: pam_start + pam_authenticate (KaaS token) + pam_end, pam_wrapper, $SMALL tokens"
+    LD_PRELOAD=$pwrap PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$BW/pam.d \
+        "$B/bench-pam" --service kaas-bench --permit-service kaas-permit --socket "$BW/pam.sock" \
+        --tokens "$small/tokens.txt" --threads "${BENCH_PAM_THREADS:-1}"
+    kaasd_down pam
+}
+
+bench_create() {
+    local d
+    # a store of its own: every run adds the tokens it creates
+    d=$BW/create
+    mkdir -p "$d/state"
+    "$B/bench-fill-store" "$d/state" 10 100 >/dev/null || return 1
+    kaasd_conf create "$d/state"
+    kaasd_up create || return 1
+    echo "## Token creation, durable commits (DB_TXN_SYNC), several clients; state directory on $(df --output=source "$d" | tail -n 1)"
+    "$B/bench-create" --socket "$BW/create.sock" --tokens "$d/tokens.txt" --dir "$d/state" --threads "$THREADS"
+    kaasd_down create
+}
+
+run_one() {
+    case $1 in
+    validate) bench_validate ;;
+    memory) bench_memory ;;
+    webhook) bench_webhook ;;
+    nss) bench_nss ;;
+    pam) bench_pam ;;
+    create) bench_create ;;
+    *) echo "bench/run.sh: unknown benchmark '$1'" >&2; return 2 ;;
+    esac
+}
+
+[ $# -gt 0 ] || set -- all
+[ "$1" = all ] && set -- validate webhook nss pam create memory
+rc=0
+for b in "$@"; do
+    echo
+    echo "######## bench-$b"
+    run_one "$b" || { echo "bench-$b FAILED" >&2; rc=1; }
+done
+exit $rc
