@@ -15,6 +15,7 @@ packages=(
         keystone uwsgi-core uwsgi-plugin-python3 python3 socat curl openssl
         openssh-server openssh-client sshpass
         valgrind util-linux procps groff-base
+        wrk  # the load generator of make bench-webhook
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
 )
