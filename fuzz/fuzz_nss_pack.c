@@ -1,0 +1,118 @@
+/* Fuzz target: the NSS module's packing of entries into the caller's
+ * buffer (nss_kaas/nss_pack.c), which runs inside every process that
+ * resolves a user, with strings that come from Keystone through kaasd and a
+ * buffer size the application chose.
+ *
+ * Input: [buflen: 2 bytes] [misalignment: 1 byte] [limit: 1 byte] then
+ * NUL-separated strings: name, gecos, home, shell, then group members.
+ * The gid list for initgroups is taken from the bytes of the strings.
+ *
+ * Properties: packing succeeds exactly when the entry fits (the size is
+ * computed here independently); on success every pointer lies inside the
+ * buffer and the strings are equal to the sources; the buffer is exactly
+ * buflen bytes, so AddressSanitizer catches any write past it. initgroups:
+ * no duplicates, never the primary group, never past the limit, nothing
+ * lost below it. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "nss_kaas/nss_pack.h"
+
+#define MAX_MEMBERS 64
+
+static bool inside(const char *p, const char *buf, size_t len) {
+        return p >= buf && p + strlen(p) < buf + len;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        if (size < 4)
+                return 0;
+        size_t buflen = (size_t)data[0] << 8 | data[1];
+        size_t misalign = data[2] % 8;
+        long int limit = data[3] % 32;
+        char *copy = fuzz_strndup(data + 4, size - 4);
+        const char *f[4 + MAX_MEMBERS];
+        size_t n = 0;
+        for (const char *p = copy, *end = copy + size - 4; p < end && n < 4 + MAX_MEMBERS; p += strlen(p) + 1)
+                f[n++] = p;
+        while (n < 4)
+                f[n++] = "";
+
+        /* the buffer at a chosen misalignment, with nothing usable after it */
+        char *block = malloc(buflen + misalign + 1);
+        FUZZ_ASSERT(block);
+        char *buf = block + misalign;
+
+        struct nss_passwd_src ps = { .name = f[0], .uid = 200000, .gid = 200000, .gecos = f[1], .dir = f[2],
+                                     .shell = f[3] };
+        size_t need = strlen(f[0]) + strlen(f[1]) + strlen(f[2]) + strlen(f[3]) + 4 + 2;
+        struct passwd pw;
+        int r = nss_pack_passwd(&ps, &pw, buf, buflen);
+        FUZZ_ASSERT(r == 0 || r == -ERANGE);
+        FUZZ_ASSERT((r == 0) == (need <= buflen));
+        if (r == 0) {
+                FUZZ_ASSERT(inside(pw.pw_name, buf, buflen) && strcmp(pw.pw_name, f[0]) == 0);
+                FUZZ_ASSERT(inside(pw.pw_passwd, buf, buflen) && strcmp(pw.pw_passwd, "x") == 0);
+                FUZZ_ASSERT(inside(pw.pw_gecos, buf, buflen) && strcmp(pw.pw_gecos, f[1]) == 0);
+                FUZZ_ASSERT(inside(pw.pw_dir, buf, buflen) && strcmp(pw.pw_dir, f[2]) == 0);
+                FUZZ_ASSERT(inside(pw.pw_shell, buf, buflen) && strcmp(pw.pw_shell, f[3]) == 0);
+                FUZZ_ASSERT(pw.pw_uid == 200000 && pw.pw_gid == 200000);
+        }
+
+        struct nss_group_src gs = { .name = f[0], .gid = 300000, .members = f + 4, .n_members = n - 4 };
+        size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
+        need = pad + (gs.n_members + 1) * sizeof(char *) + strlen(f[0]) + 1 + 2;
+        for (size_t i = 0; i < gs.n_members; i++)
+                need += strlen(gs.members[i]) + 1;
+        struct group gr;
+        r = nss_pack_group(&gs, &gr, buf, buflen);
+        FUZZ_ASSERT(r == 0 || r == -ERANGE);
+        FUZZ_ASSERT((r == 0) == (need <= buflen));
+        if (r == 0) {
+                FUZZ_ASSERT((uintptr_t)gr.gr_mem % alignof(char *) == 0);
+                FUZZ_ASSERT((char *)gr.gr_mem >= buf &&
+                            (char *)(gr.gr_mem + gs.n_members + 1) <= buf + buflen);
+                for (size_t i = 0; i < gs.n_members; i++)
+                        FUZZ_ASSERT(inside(gr.gr_mem[i], buf, buflen) && strcmp(gr.gr_mem[i], gs.members[i]) == 0);
+                FUZZ_ASSERT(gr.gr_mem[gs.n_members] == NULL);
+                FUZZ_ASSERT(inside(gr.gr_name, buf, buflen) && strcmp(gr.gr_name, f[0]) == 0);
+                FUZZ_ASSERT(gr.gr_gid == 300000);
+        }
+        free(block);
+
+        /* initgroups: gids from the input bytes, 4 at a time */
+        size_t n_gids = (size - 4) / 4;
+        uint32_t *gids = malloc((n_gids ? n_gids : 1) * sizeof(*gids));
+        FUZZ_ASSERT(gids);
+        for (size_t i = 0; i < n_gids; i++)
+                gids[i] = (uint32_t)data[4 + 4 * i] % 16;  /* small values: many repeats */
+        gid_t skip = (gid_t)(data[2] % 16);
+        long int start = 1, sz = 1;
+        gid_t *groups = malloc(sizeof(*groups));
+        FUZZ_ASSERT(groups);
+        groups[0] = skip;  /* glibc lists the primary group first */
+        r = nss_add_gids(skip, gids, n_gids, &start, &sz, &groups, limit);
+        FUZZ_ASSERT(r == 0 || r == -ENOMEM);
+        FUZZ_ASSERT(start <= sz && (limit == 0 || start <= (limit > 1 ? limit : 1)));
+        for (long int i = 1; i < start; i++) {
+                FUZZ_ASSERT(groups[i] != skip);
+                for (long int k = 0; k < i; k++)
+                        FUZZ_ASSERT(groups[i] != groups[k]);
+        }
+        if (r == 0 && (limit == 0 || start < limit))
+                for (size_t i = 0; i < n_gids; i++) {
+                        bool found = false;
+                        for (long int k = 0; k < start && !found; k++)
+                                found = groups[k] == (gid_t)gids[i];
+                        FUZZ_ASSERT(found);
+                }
+        free(groups);
+        free(gids);
+        free(copy);
+        return 0;
+}
