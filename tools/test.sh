@@ -1,9 +1,11 @@
 #!/bin/bash
 # Installs the dependencies, builds kaas and runs the whole test suite
 # twice — once plain with warnings as errors, once under AddressSanitizer
-# and UndefinedBehaviorSanitizer — plus `make distcheck`. Ends with one
-# line "tests: N passed, N failed[, N skipped]" and a non-zero exit status
-# when anything failed. Run as root on Debian 12 from the source tree.
+# and UndefinedBehaviorSanitizer — then runs the libFuzzer targets briefly
+# in a clang build (KAAS_SKIP_FUZZ=1 skips them), plus `make distcheck`.
+# Ends with one line "tests: N passed, N failed[, N skipped]" and a
+# non-zero exit status when anything failed. Run as root on Debian 12 from
+# the source tree.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -84,6 +86,45 @@ run_suite plain --enable-werror
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         run_suite sanitizers --enable-werror --enable-sanitizers
+
+# The libFuzzer targets (fuzz/README.md), built with clang and run briefly
+# over their seeds; each target counts as one test.
+run_fuzz() {
+        local dir="$out/fuzz" p f
+        note "fuzz: configure CC=clang --enable-fuzzing --enable-sanitizers"
+        if ! command -v clang >/dev/null 2>&1; then
+                echo "FAIL: fuzz (clang not found: install clang and libclang-rt-14-dev)"
+                failed=$((failed + 1))
+                return
+        fi
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        if ! (cd "$dir" && "$top/configure" -q CC=clang --enable-fuzzing --enable-sanitizers >configure.out 2>&1); then
+                tail -20 "$dir/configure.out"
+                echo "FAIL: fuzz (configure)"
+                failed=$((failed + 1))
+                return
+        fi
+        note "fuzz: build"
+        if ! make -C "$dir" -j"$jobs" >"$dir/build.out" 2>&1; then
+                tail -50 "$dir/build.out"
+                echo "FAIL: fuzz (build)"
+                failed=$((failed + 1))
+                return
+        fi
+        note "fuzz: make fuzz-smoke"
+        make -C "$dir" fuzz-smoke >"$dir/fuzz.out" 2>&1
+        grep -vE '^make(\[[0-9]+\])?: ' "$dir/fuzz.out"
+        p=$(grep -c '^PASS: fuzz_' "$dir/fuzz.out")
+        f=$(grep -c '^FAIL: fuzz_' "$dir/fuzz.out")
+        if [ "$((p + f))" -eq 0 ]; then
+                echo "FAIL: fuzz (make fuzz-smoke ran no target)"
+                f=1
+        fi
+        passed=$((passed + p))
+        failed=$((failed + f))
+}
+[ "${KAAS_SKIP_FUZZ:-0}" != 1 ] && run_fuzz
 
 if [ "${KAAS_SKIP_DISTCHECK:-0}" != 1 ]; then
         note "make distcheck"
