@@ -5,3 +5,6 @@
 
 TESTS += tests/integration/test_faults_store.sh
 EXTRA_DIST += tests/integration/test_faults_store.sh
+
+TESTS += tests/integration/test_permissions.sh
+EXTRA_DIST += tests/integration/test_permissions.sh
