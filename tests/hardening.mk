@@ -8,3 +8,6 @@ EXTRA_DIST += tests/integration/test_faults_store.sh
 
 TESTS += tests/integration/test_permissions.sh
 EXTRA_DIST += tests/integration/test_permissions.sh
+
+TESTS += tests/integration/test_privdrop.sh
+EXTRA_DIST += tests/integration/test_privdrop.sh
