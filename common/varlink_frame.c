@@ -251,12 +251,15 @@ size_t vl_writer_pending(const struct vl_writer *w) {
 
 const char *vl_writer_data(const struct vl_writer *w, size_t *ret_len) {
         *ret_len = w->len - w->start;
-        return w->buf + w->start;
+        /* nothing queued yet: no buffer either, and NULL + 0 is undefined */
+        return w->buf ? w->buf + w->start : "";
 }
 
 void vl_writer_consume(struct vl_writer *w, size_t n) {
         if (n > w->len - w->start)
                 n = w->len - w->start;
+        if (n == 0)
+                return;
         explicit_bzero(w->buf + w->start, n);
         w->start += n;
         if (w->start == w->len)
