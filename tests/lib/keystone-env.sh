@@ -153,8 +153,12 @@ kaasd_start() {
     KAASD_PID=$!
     echo "$KAASD_PID" >"$d/kaasd.pid"
     KS_KAASD_DIRS="$KS_KAASD_DIRS $d"
-    for i in $(seq 100); do
-        [ -S "$KAASD_SOCKET" ] && return 0
+    # a socket file may be left from a killed kaasd: wait for an answer
+    for i in $(seq 150); do
+        if [ -S "$KAASD_SOCKET" ] &&
+            /usr/bin/python3 "$top_srcdir/tests/lib/varlink.py" -t 2 "$KAASD_SOCKET" org.varlink.service.GetInfo >/dev/null 2>&1; then
+            return 0
+        fi
         kill -0 "$KAASD_PID" 2>/dev/null || break
         sleep 0.1
     done
