@@ -21,6 +21,12 @@
 #define MAX_NEGATIVE 4096
 #define MAX_DOMAINS 1024
 #define ERROR_SIZE 512
+/* Parsed copies of cached identities kept in memory, in front of the
+ * store: a lookup then costs no database read and no JSON parse. Bounded
+ * by bytes (a typical user is about 1 KiB packed), least recently used
+ * first out. */
+#define MEMO_MAX_BYTES (128u * 1024 * 1024)
+#define MEMO_MIN_BUCKETS 1024u
 
 struct negative {
         char *key;
@@ -70,6 +76,29 @@ struct pending {
         struct pending *prev, *next;
 };
 
+/* One identity packed in a single allocation: the strings and arrays of
+ * id point into data. Entries are shared: the table holds one reference
+ * while the entry is linked, and a lookup answering from it holds another
+ * for the length of its callback, so an entry evicted or replaced meanwhile
+ * stays valid until the callback returns. */
+struct memo_entry {
+        unsigned refs;
+        bool linked;
+        uint64_t id_hash, name_hash;
+        struct memo_entry *id_next, *name_next;  /* hash chains */
+        struct memo_entry *newer, *older;        /* LRU list */
+        size_t size;
+        struct identity id;
+        char data[] __attribute__((aligned(8)));
+};
+
+struct memo {
+        struct memo_entry **by_id, **by_name;
+        size_t n_buckets;                        /* a power of two */
+        size_t n, bytes;
+        struct memo_entry *newest, *oldest;
+};
+
 struct identity_cache {
         struct loop *loop;
         struct keystone *ks;
@@ -87,6 +116,7 @@ struct identity_cache {
         struct loop_timer *retry_timer;
         struct ks_request *probe;
         struct identity_stats stats;
+        struct memo memo;
 };
 
 static int64_t now_wall_ms(void) {
@@ -331,13 +361,283 @@ static bool is_backend_failure(int status) {
                status == -ENOTCONN;
 }
 
+/* ------------------------------------------------------------ memo */
+
+static uint64_t hash_bytes(uint64_t h, const char *s) {
+        /* FNV-1a */
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= 0x100000001b3ull;
+        }
+        return h;
+}
+
+static uint64_t hash_user_id(const char *user_id) {
+        return hash_bytes(0xcbf29ce484222325ull, user_id);
+}
+
+static uint64_t hash_name_key(const char *name, const char *domain_id) {
+        uint64_t h = hash_bytes(0xcbf29ce484222325ull, name);
+        h = (h ^ 0x1f) * 0x100000001b3ull;
+        return hash_bytes(h, domain_id ? domain_id : "");
+}
+
+static void memo_entry_unref(struct memo_entry *e) {
+        if (e && --e->refs == 0)
+                free(e);
+}
+
+static bool str_eq(const char *a, const char *b) {
+        return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static void memo_unlink(struct memo *m, struct memo_entry *e) {
+        struct memo_entry **pp;
+        for (pp = &m->by_id[e->id_hash & (m->n_buckets - 1)]; *pp; pp = &(*pp)->id_next)
+                if (*pp == e) {
+                        *pp = e->id_next;
+                        break;
+                }
+        for (pp = &m->by_name[e->name_hash & (m->n_buckets - 1)]; *pp; pp = &(*pp)->name_next)
+                if (*pp == e) {
+                        *pp = e->name_next;
+                        break;
+                }
+        if (e->newer)
+                e->newer->older = e->older;
+        else
+                m->newest = e->older;
+        if (e->older)
+                e->older->newer = e->newer;
+        else
+                m->oldest = e->newer;
+        e->newer = e->older = e->id_next = e->name_next = NULL;
+        e->linked = false;
+        m->n--;
+        m->bytes -= e->size;
+        memo_entry_unref(e);  /* the table's reference */
+}
+
+static void memo_touch(struct memo *m, struct memo_entry *e) {
+        if (m->newest == e)
+                return;
+        /* unlink from the LRU list, then in front */
+        e->newer->older = e->older;
+        if (e->older)
+                e->older->newer = e->newer;
+        else
+                m->oldest = e->newer;
+        e->older = m->newest;
+        e->newer = NULL;
+        m->newest->newer = e;
+        m->newest = e;
+}
+
+static struct memo_entry *memo_find_id(struct memo *m, const char *user_id, bool touch) {
+        if (!m->n_buckets)
+                return NULL;
+        uint64_t h = hash_user_id(user_id);
+        for (struct memo_entry *e = m->by_id[h & (m->n_buckets - 1)]; e; e = e->id_next)
+                if (e->id_hash == h && strcmp(e->id.user_id, user_id) == 0) {
+                        if (touch)
+                                memo_touch(m, e);
+                        return e;
+                }
+        return NULL;
+}
+
+static struct memo_entry *memo_find_name(struct memo *m, const char *name, const char *domain_id, bool touch) {
+        if (!m->n_buckets)
+                return NULL;
+        uint64_t h = hash_name_key(name, domain_id);
+        for (struct memo_entry *e = m->by_name[h & (m->n_buckets - 1)]; e; e = e->name_next)
+                if (e->name_hash == h && strcmp(e->id.name, name) == 0 && str_eq(e->id.domain_id, domain_id)) {
+                        if (touch)
+                                memo_touch(m, e);
+                        return e;
+                }
+        return NULL;
+}
+
+static void memo_drop_id(struct memo *m, const char *user_id) {
+        struct memo_entry *e = memo_find_id(m, user_id, false);
+        if (e)
+                memo_unlink(m, e);
+}
+
+static void memo_clear(struct memo *m) {
+        while (m->oldest)
+                memo_unlink(m, m->oldest);
+}
+
+static void memo_free(struct memo *m) {
+        memo_clear(m);
+        free(m->by_id);
+        free(m->by_name);
+        *m = (struct memo){ 0 };
+}
+
+/* Rehashes into n buckets; on failure the table stays as it is. */
+static void memo_resize(struct memo *m, size_t n) {
+        struct memo_entry **by_id = calloc(n, sizeof(*by_id)), **by_name = calloc(n, sizeof(*by_name));
+        if (!by_id || !by_name) {
+                free(by_id);
+                free(by_name);
+                return;
+        }
+        /* oldest first, so each chain keeps newer entries in front */
+        for (struct memo_entry *e = m->oldest; e; e = e->newer) {
+                e->id_next = by_id[e->id_hash & (n - 1)];
+                by_id[e->id_hash & (n - 1)] = e;
+                e->name_next = by_name[e->name_hash & (n - 1)];
+                by_name[e->name_hash & (n - 1)] = e;
+        }
+        free(m->by_id);
+        free(m->by_name);
+        m->by_id = by_id;
+        m->by_name = by_name;
+        m->n_buckets = n;
+}
+
+static size_t str_size(const char *s) {
+        return s ? strlen(s) + 1 : 0;
+}
+
+static char *pack_str(char **p, const char *s) {
+        if (!s)
+                return NULL;
+        size_t n = strlen(s) + 1;
+        char *r = memcpy(*p, s, n);
+        *p += n;
+        return r;
+}
+
+/* A copy of id in one allocation, with one reference. */
+static struct memo_entry *memo_pack(const struct identity *id) {
+        size_t size = sizeof(struct memo_entry) + id->n_roles * sizeof(struct identity_role) +
+                      id->n_projects * sizeof(struct identity_project);
+        size += str_size(id->user_id) + str_size(id->name) + str_size(id->domain_id) + str_size(id->domain_name);
+        for (size_t i = 0; i < id->n_roles; i++) {
+                const struct identity_role *r = &id->roles[i];
+                size += str_size(r->id) + str_size(r->name) + str_size(r->project_id) + str_size(r->project_name) +
+                        str_size(r->domain_id) + str_size(r->domain_name);
+        }
+        for (size_t i = 0; i < id->n_projects; i++) {
+                const struct identity_project *p = &id->projects[i];
+                size += str_size(p->id) + str_size(p->name) + str_size(p->domain_id) + str_size(p->domain_name);
+        }
+        struct memo_entry *e = malloc(size);
+        if (!e)
+                return NULL;
+        *e = (struct memo_entry){ .refs = 1, .size = size };
+        /* the arrays first (data is aligned for them), then the strings */
+        struct identity_role *roles = (struct identity_role *)(void *)e->data;
+        struct identity_project *projects = (struct identity_project *)(void *)(roles + id->n_roles);
+        char *p = (char *)(projects + id->n_projects);
+        e->id = (struct identity){
+                .user_id = pack_str(&p, id->user_id),
+                .name = pack_str(&p, id->name),
+                .domain_id = pack_str(&p, id->domain_id),
+                .domain_name = pack_str(&p, id->domain_name),
+                .enabled = id->enabled,
+                .roles = id->n_roles ? roles : NULL,
+                .n_roles = id->n_roles,
+                .projects = id->n_projects ? projects : NULL,
+                .n_projects = id->n_projects,
+                .fetched_at_ms = id->fetched_at_ms,
+        };
+        for (size_t i = 0; i < id->n_roles; i++) {
+                const struct identity_role *r = &id->roles[i];
+                roles[i] = (struct identity_role){
+                        .id = pack_str(&p, r->id),
+                        .name = pack_str(&p, r->name),
+                        .scope = r->scope,
+                        .project_id = pack_str(&p, r->project_id),
+                        .project_name = pack_str(&p, r->project_name),
+                        .domain_id = pack_str(&p, r->domain_id),
+                        .domain_name = pack_str(&p, r->domain_name),
+                };
+        }
+        for (size_t i = 0; i < id->n_projects; i++) {
+                const struct identity_project *q = &id->projects[i];
+                projects[i] = (struct identity_project){
+                        .id = pack_str(&p, q->id),
+                        .name = pack_str(&p, q->name),
+                        .domain_id = pack_str(&p, q->domain_id),
+                        .domain_name = pack_str(&p, q->domain_name),
+                };
+        }
+        e->id_hash = hash_user_id(e->id.user_id);
+        e->name_hash = hash_name_key(e->id.name, e->id.domain_id);
+        return e;
+}
+
+/* Remembers a copy of id as the store now holds it: it replaces the entry
+ * of the same user, and any entry of another user with the same name in
+ * the same domain (the store has just dropped that one too). Returns the
+ * entry, or NULL when it cannot be kept (out of memory): the memo then
+ * simply holds nothing for the user. */
+static struct memo_entry *memo_put(struct memo *m, const struct identity *id) {
+        if (!m->n_buckets) {
+                memo_resize(m, MEMO_MIN_BUCKETS);
+                if (!m->n_buckets)
+                        return NULL;
+        }
+        memo_drop_id(m, id->user_id);
+        struct memo_entry *other = memo_find_name(m, id->name, id->domain_id, false);
+        if (other)
+                memo_unlink(m, other);
+        struct memo_entry *e = memo_pack(id);
+        if (!e || e->size > MEMO_MAX_BYTES / 4) {
+                free(e);
+                return NULL;
+        }
+        size_t b = e->id_hash & (m->n_buckets - 1);
+        e->id_next = m->by_id[b];
+        m->by_id[b] = e;
+        b = e->name_hash & (m->n_buckets - 1);
+        e->name_next = m->by_name[b];
+        m->by_name[b] = e;
+        e->older = m->newest;
+        if (m->newest)
+                m->newest->newer = e;
+        else
+                m->oldest = e;
+        m->newest = e;
+        e->linked = true;
+        m->n++;
+        m->bytes += e->size;
+        while (m->bytes > MEMO_MAX_BYTES && m->oldest != e)
+                memo_unlink(m, m->oldest);
+        if (m->n > m->n_buckets)
+                memo_resize(m, m->n_buckets * 2);
+        return e;
+}
+
+/* An identity of one's own (for a fetch that outlives the lookup), copied
+ * through the blob format. */
+static struct identity *identity_clone(const struct identity *id) {
+        _cleanup_free_ char *blob = NULL;
+        size_t size;
+        struct identity *copy = NULL;
+        if (identity_to_blob(id, &blob, &size) < 0 || identity_from_blob(blob, size, &copy) < 0)
+                return NULL;
+        return copy;
+}
+
 /* ------------------------------------------------------------ store */
+
+/* Deletes a user's cached identity from the store and the memo. */
+static int store_delete(struct identity_cache *c, const char *user_id) {
+        memo_drop_id(&c->memo, user_id);
+        return store_identity_delete(c->store, user_id);
+}
 
 static int store_load(struct identity_cache *c, const struct identity_record *rec, struct identity **ret) {
         int r = identity_from_blob(rec->blob, rec->blob_size, ret);
         if (r == -EBADMSG) {
                 log_warning(0, "cached identity of user %s is damaged; dropping it", rec->user_id);
-                if (store_identity_delete(c->store, rec->user_id) < 0)
+                if (store_delete(c, rec->user_id) < 0)
                         log_err(0, "cannot drop the damaged identity of user %s: %s", rec->user_id,
                                 store_last_error(c->store));
         }
@@ -380,6 +680,8 @@ static void cache_put(struct identity_cache *c, const struct identity *id) {
                         .blob_size = size,
                 };
                 r = store_identity_put(c->store, &rec);
+                if (r == 0)
+                        (void)memo_put(&c->memo, id);
         }
         if (r < 0)
                 log_err(0, "cannot cache the identity of user %s: %s (%s)", id->user_id, strerror(-r),
@@ -515,9 +817,9 @@ static void pending_fail(struct pending *p, int status, const char *error) {
         if (status == -ENOENT) {
                 backend_online(c);
                 const char *uid = p->user_id ? p->user_id : p->stale ? p->stale->user_id : NULL;
-                if (uid && p->kind == PENDING_BY_ID && store_identity_delete(c->store, uid) == 0)
+                if (uid && p->kind == PENDING_BY_ID && store_delete(c, uid) == 0)
                         log_info(p->request_id, "user %s no longer exists in Keystone; removed from the cache", uid);
-                else if (p->stale && store_identity_delete(c->store, p->stale->user_id) == 0)
+                else if (p->stale && store_delete(c, p->stale->user_id) == 0)
                         log_info(p->request_id, "user %s no longer exists in Keystone; removed from the cache",
                                  p->stale->user_id);
                 negative_add(c, p->key);
@@ -851,11 +1153,23 @@ int identity_lookup(struct identity_cache *c, const struct identity_query *q, ui
                 return 0;
         }
 
-        struct identity *cached = NULL;
-        int r = by_id ? cache_get_by_id(c, q->user_id, &cached)
-                      : cache_get_by_name(c, q->name, domain_id ? domain_id : q->domain, &cached);
-        if (r < 0 && r != -ENOENT && r != -EBADMSG)
-                log_err(request_id, "identity cache read failed: %s (%s)", strerror(-r), store_last_error(c->store));
+        /* the memo first; what the store holds is remembered there */
+        const char *name_domain = domain_id ? domain_id : q->domain;
+        struct memo_entry *m = by_id ? memo_find_id(&c->memo, q->user_id, true)
+                                     : memo_find_name(&c->memo, q->name, name_domain, true);
+        struct identity *loaded = NULL;  /* from the store, when the memo could not keep it */
+        int r = 0;
+        if (!m) {
+                r = by_id ? cache_get_by_id(c, q->user_id, &loaded) : cache_get_by_name(c, q->name, name_domain, &loaded);
+                if (r < 0 && r != -ENOENT && r != -EBADMSG)
+                        log_err(request_id, "identity cache read failed: %s (%s)", strerror(-r),
+                                store_last_error(c->store));
+                if (loaded && (m = memo_put(&c->memo, loaded)))
+                        loaded = identity_free(loaded);
+        }
+        if (m)
+                m->refs++;  /* valid through the callbacks below, even if evicted by them */
+        const struct identity *cached = m ? &m->id : loaded;
 
         enum identity_backend_state st = backend_state(c);
         if (cached) {
@@ -867,8 +1181,7 @@ int identity_lookup(struct identity_cache *c, const struct identity_query *q, ui
                         if ((uint64_t)age >= c->cache_ttl_ms * 2 / 3 && st == IDENTITY_BACKEND_ONLINE)
                                 refresh_in_background(c, cached, request_id);
                         answer_now(c, fn, userdata, 0, cached, IDENTITY_FROM_CACHE, NULL);
-                        identity_free(cached);
-                        return 0;
+                        goto done;
                 }
                 if (st != IDENTITY_BACKEND_ONLINE) {
                         if ((uint64_t)age < c->offline_ttl_ms) {
@@ -877,51 +1190,62 @@ int identity_lookup(struct identity_cache *c, const struct identity_query *q, ui
                         } else {
                                 unavailable_now(c, fn, userdata);
                         }
-                        identity_free(cached);
-                        return 0;
+                        goto done;
                 }
                 /* expired and Keystone is online: fetch by ID, keep the copy */
                 free(key);
                 key = make_key('i', cached->user_id, NULL);
                 if (!key) {
-                        identity_free(cached);
-                        return -ENOMEM;
+                        r = -ENOMEM;
+                        goto done;
                 }
         } else if (st != IDENTITY_BACKEND_ONLINE) {
                 unavailable_now(c, fn, userdata);
-                return 0;
+                r = 0;
+                goto done;
         }
 
+        /* a fetch keeps the cached copy as its fallback: one of its own */
+        struct identity *stale = NULL;
+        if (cached && !(stale = loaded ? TAKE_PTR(loaded) : identity_clone(cached))) {
+                r = -ENOMEM;
+                goto done;
+        }
         struct pending *p = pending_find(c, key);
         if (p) {
                 r = waiter_add(p, fn, userdata, request_id, by_id ? NULL : q->name, ret_waiter);
                 if (r < 0) {
-                        identity_free(cached);
-                        return r;
+                        identity_free(stale);
+                        goto done;
                 }
                 c->stats.merged++;
-                if (cached && !p->stale)
-                        p->stale = cached;
+                if (stale && !p->stale)
+                        p->stale = stale;
                 else
-                        identity_free(cached);
-                return 0;
+                        identity_free(stale);
+                r = 0;
+                goto done;
         }
-        if (cached)
-                r = pending_start(c, key, PENDING_BY_ID, cached->user_id, NULL, NULL, NULL, cached, request_id, &p);
+        if (stale)
+                r = pending_start(c, key, PENDING_BY_ID, stale->user_id, NULL, NULL, NULL, stale, request_id, &p);
         else if (by_id)
                 r = pending_start(c, key, PENDING_BY_ID, q->user_id, NULL, NULL, NULL, NULL, request_id, &p);
         else
                 r = pending_start(c, key, PENDING_BY_NAME, NULL, q->name, q->domain, domain_id, NULL, request_id, &p);
         if (r < 0)
-                return r;
+                goto done;
         r = waiter_add(p, fn, userdata, request_id, by_id ? NULL : q->name, ret_waiter);
         if (r < 0) {
                 pending_unlink(p);
                 pending_free(p);
-                return r;
+                goto done;
         }
         pending_step(p);
-        return 0;
+        r = 0;
+done:
+        memo_entry_unref(m);
+        identity_free(loaded);
+        return r;
 }
 
 /* ------------------------------------------------------------ admin */
@@ -957,7 +1281,7 @@ static int drop_matching(struct identity_cache *c, const char *match, unsigned *
         unsigned removed = 0;
         for (size_t i = 0; i < col.n; i++) {
                 if (r >= 0) {
-                        int k = store_identity_delete(c->store, col.ids[i]);
+                        int k = store_delete(c, col.ids[i]);
                         if (k == 0)
                                 removed++;
                         else if (k != -ENOENT)
@@ -980,6 +1304,7 @@ int identity_invalidate(struct identity_cache *c, const char *user, unsigned *re
 
 int identity_flush(struct identity_cache *c, unsigned *ret_removed) {
         int r = drop_matching(c, NULL, ret_removed);
+        memo_clear(&c->memo);
         domains_clear(c);
         return r;
 }
@@ -1057,6 +1382,7 @@ struct identity_cache *identity_cache_free(struct identity_cache *c) {
         }
         keystone_cancel(c->probe);
         loop_timer_cancel(c->retry_timer);
+        memo_free(&c->memo);
         while (c->neg_head) {
                 struct negative *n = c->neg_head;
                 c->neg_head = n->next;
