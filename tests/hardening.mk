@@ -11,3 +11,6 @@ EXTRA_DIST += tests/integration/test_permissions.sh
 
 TESTS += tests/integration/test_privdrop.sh
 EXTRA_DIST += tests/integration/test_privdrop.sh
+
+TESTS += tests/integration/test_load.sh
+EXTRA_DIST += tests/integration/test_load.sh tests/integration/load_clients.py
