@@ -23,6 +23,10 @@ EXTRA_DIST += pam_kaas/pam_kaas.sym
 install-data-hook: pam-kaas-install-data-hook
 pam-kaas-install-data-hook:
 	rm -f $(DESTDIR)$(pammoddir)/pam_kaas.la
+# without its .la, libtool cannot uninstall the module: remove it here
+uninstall-local: pam-kaas-uninstall-local
+pam-kaas-uninstall-local:
+	rm -f $(DESTDIR)$(pammoddir)/pam_kaas.so
 
 # Tests: the module through libpamtest and pam_wrapper against a real
 # kaasd and Keystone (test_pam.sh drives test_pam), and a real sshd.
