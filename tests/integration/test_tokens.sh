@@ -153,9 +153,16 @@ chmod 0644 "$D/state/token.key"
 "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >"$D/badmode.log" 2>&1
 check "kaasd refuses a key file readable by others" grep -q "token key" "$D/badmode.log"
 chmod 0600 "$D/state/token.key"
+# kaasd never issues an expired token: store one directly while it is down
+EXPIRED=$("$top_builddir/tests/tools/kaas-store-put-expired" "$D/state" "$ALICE_ID" alice default 120 2>/dev/null)
 kaasd_start "$D" || exit 99
 r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\"}")
 check "after a restart the token still validates" jt "$r" "d['parameters']['token_id'] == '$TID'"
+r=$(call io.kaas.Token.Validate "{\"token\": \"$EXPIRED\"}")
+check "an expired token is refused as expired" \
+    jt "$r" "d.get('error') == 'io.kaas.Token.Expired' and d['parameters']['expired'] < $(date +%s)"
+r=$(call io.kaas.Token.List "{\"credentials\": {\"kaas_token\": \"$EXPIRED\"}}")
+check "an expired token is no credential" jt "$r" "d.get('error') == 'io.kaas.Token.AuthenticationFailed'"
 
 # ----------------------------------- SIGKILL during 1,000 concurrent creations
 kaasd_stop "$D"
