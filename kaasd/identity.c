@@ -117,6 +117,7 @@ struct identity_cache {
         struct ks_request *probe;
         struct identity_stats stats;
         struct memo memo;
+        uint64_t n_stored;      /* identities in the store, kept current */
 };
 
 static int64_t now_wall_ms(void) {
@@ -627,10 +628,14 @@ static struct identity *identity_clone(const struct identity *id) {
 
 /* ------------------------------------------------------------ store */
 
-/* Deletes a user's cached identity from the store and the memo. */
+/* Deletes a user's cached identity from the store and the memo, keeping
+ * the count. */
 static int store_delete(struct identity_cache *c, const char *user_id) {
         memo_drop_id(&c->memo, user_id);
-        return store_identity_delete(c->store, user_id);
+        int r = store_identity_delete(c->store, user_id);
+        if (r == 0 && c->n_stored > 0)
+                c->n_stored--;
+        return r;
 }
 
 static int store_load(struct identity_cache *c, const struct identity_record *rec, struct identity **ret) {
@@ -679,9 +684,22 @@ static void cache_put(struct identity_cache *c, const struct identity *id) {
                         .blob = blob,
                         .blob_size = size,
                 };
+                /* the count: a new user adds one; a user holding the
+                 * same name in the domain is dropped by the store */
+                struct identity_record other = { 0 };
+                bool known = memo_find_id(&c->memo, id->user_id, false) ||
+                             store_identity_get(c->store, id->user_id, &other) == 0;
+                identity_record_free(&other);
+                bool displaces = store_identity_get_by_name(c->store, id->name, id->domain_id, &other) == 0 &&
+                                 strcmp(other.user_id, id->user_id) != 0;
+                identity_record_free(&other);
                 r = store_identity_put(c->store, &rec);
-                if (r == 0)
+                if (r == 0) {
+                        c->n_stored += !known;
+                        if (displaces && c->n_stored > 0)
+                                c->n_stored--;
                         (void)memo_put(&c->memo, id);
+                }
         }
         if (r < 0)
                 log_err(0, "cannot cache the identity of user %s: %s (%s)", id->user_id, strerror(-r),
@@ -1309,17 +1327,8 @@ int identity_flush(struct identity_cache *c, unsigned *ret_removed) {
         return r;
 }
 
-static int count_cb(const struct identity_record *rec, void *userdata) {
-        (*(uint64_t *)userdata)++;
-        return 0;
-}
-
 int identity_cache_count(struct identity_cache *c, uint64_t *ret) {
-        uint64_t n = 0;
-        int r = store_identity_list(c->store, count_cb, &n);
-        if (r < 0)
-                return r;
-        *ret = n;
+        *ret = c->n_stored;
         return 0;
 }
 
@@ -1329,14 +1338,20 @@ void identity_cache_get_stats(const struct identity_cache *c, struct identity_st
 
 /* ------------------------------------------------------------ lifetime */
 
+/* Counts the stored identities and learns their domains' names; a blob
+ * is parsed only for a domain not seen yet (one per domain, not one per
+ * user: start-up with many users stays short). */
 static int learn_domain_cb(const struct identity_record *rec, void *userdata) {
         struct identity_cache *c = userdata;
         struct identity *id;
+        c->n_stored++;
+        if (c->n_domains >= MAX_DOMAINS || (rec->domain_id && domain_find(c, rec->domain_id, NULL)))
+                return 0;
         if (identity_from_blob(rec->blob, rec->blob_size, &id) == 0) {
                 domain_learn(c, id->domain_id, id->domain_name);
                 identity_free(id);
         }
-        return c->n_domains >= MAX_DOMAINS;
+        return 0;
 }
 
 void identity_cache_set_config(struct identity_cache *c, const struct config *cfg) {

@@ -147,6 +147,7 @@ int identity_invalidate(struct identity_cache *c, const char *user, unsigned *re
 int identity_flush(struct identity_cache *c, unsigned *ret_removed);
 
 void identity_cache_get_stats(const struct identity_cache *c, struct identity_stats *ret);
-/* Counts stored identities (walks the store). */
+/* Number of stored identities: counted once at start, then kept current
+ * (no walk of the store per call). */
 int identity_cache_count(struct identity_cache *c, uint64_t *ret);
 const char *identity_backend_state_name(enum identity_backend_state s);
