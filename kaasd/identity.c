@@ -314,13 +314,18 @@ static void on_retry_time(struct loop_timer *t, void *userdata) {
         }
 }
 
+/* The last Keystone error, for Status and the "unavailable" replies. */
+static void remember_error(struct identity_cache *c, const char *error) {
+        snprintf(c->last_error, sizeof(c->last_error), "%s", error ? error : "unknown error");
+        c->stats.last_error = c->last_error;
+        c->stats.last_error_at = now_wall_ms() / 1000;
+}
+
 /* Takes the backend offline (or keeps it there) until a jittered retry
  * time. A probe that fails doubles the wait; calls that were already in
  * flight when Keystone went away only update the error. */
 static void backend_failure(struct identity_cache *c, const char *error, bool from_probe) {
-        snprintf(c->last_error, sizeof(c->last_error), "%s", error ? error : "unknown error");
-        c->stats.last_error = c->last_error;
-        c->stats.last_error_at = now_wall_ms() / 1000;
+        remember_error(c, error);
         if (c->stats.state == IDENTITY_BACKEND_OFFLINE && !from_probe)
                 return;
         if (c->stats.state != IDENTITY_BACKEND_OFFLINE || c->backoff_ms == 0)
@@ -848,10 +853,15 @@ static void pending_fail(struct pending *p, int status, const char *error) {
                 pending_deliver(p, -ENOENT, NULL, IDENTITY_FROM_KEYSTONE, NULL);
                 return;
         }
-        if (is_backend_failure(status))
+        if (is_backend_failure(status)) {
                 backend_failure(c, error, false);
-        else
+        } else {
+                /* Keystone answered, unusably (a reply that does not parse or
+                 * is over max_response_size): the backend stays online, but
+                 * Status must still say why lookups fail */
+                remember_error(c, error ? error : strerror(-status));
                 log_warning(p->request_id, "Keystone lookup failed: %s", error ? error : strerror(-status));
+        }
         int64_t age = p->stale ? now_wall_ms() - p->stale->fetched_at_ms : 0;
         if (p->stale && age < (int64_t)c->offline_ttl_ms) {
                 c->stats.served_stale += p->n_waiters;
