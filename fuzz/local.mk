@@ -14,7 +14,7 @@ FUZZ_NAMES = varlink_frame varlink_message varlink_validate varlink_idl token_fo
 
 # how long `make fuzz-smoke` runs each target, and `make fuzz` (seconds);
 # FUZZ_TARGETS="a b" runs only those
-FUZZ_SMOKE_SECONDS = 20
+FUZZ_SMOKE_SECONDS = 15
 FUZZ_SECONDS = 300
 FUZZ_TARGETS = $(FUZZ_NAMES)
 
