@@ -83,7 +83,7 @@ kaasd_stop "$D"
 
 # ------------------------------------------------------------------ a state directory not nobody's
 chown 0:0 "$D/state"
-${KAASD_WRAPPER:-} "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >"$D/refused.log" 2>&1 &
+"$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >"$D/refused.log" 2>&1 &
 pid=$!
 for i in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid" 2>/dev/null; then

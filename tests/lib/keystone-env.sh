@@ -22,7 +22,9 @@
 #       (appended to [keystone]) and $KAASD_CONF_TAIL (appended at the end).
 #   kaasd_start DIR         starts $top_builddir/kaasd/kaasd -f -c DIR/kaasd.conf
 #                           (log in DIR/kaasd.log), waits (bounded) for its
-#                           socket; sets KAASD_PID, KAASD_SOCKET
+#                           socket; sets KAASD_PID, KAASD_SOCKET. A command
+#                           in $KAASD_WRAPPER (e.g. valgrind ...) runs kaasd
+#                           (make check-valgrind); waits are longer then
 #   kaasd_stop DIR          SIGTERM, bounded wait, SIGKILL
 #   ks_cleanup              stops every kaasd and private Keystone started here
 #                           (installed as the EXIT trap by ks_env_setup)
@@ -147,14 +149,16 @@ EOF
 }
 
 kaasd_start() {
-    local d=$1 i
+    local d=$1 i tries=150
+    [ -n "${KAASD_WRAPPER:-}" ] && tries=600
     KAASD_SOCKET=$d/kaasd.sock
-    "$top_builddir/kaasd/kaasd" -f -c "$d/kaasd.conf" >>"$d/kaasd.log" 2>&1 &
+    # shellcheck disable=SC2086
+    ${KAASD_WRAPPER:-} "$top_builddir/kaasd/kaasd" -f -c "$d/kaasd.conf" >>"$d/kaasd.log" 2>&1 &
     KAASD_PID=$!
     echo "$KAASD_PID" >"$d/kaasd.pid"
     KS_KAASD_DIRS="$KS_KAASD_DIRS $d"
     # a socket file may be left from a killed kaasd: wait for an answer
-    for i in $(seq 150); do
+    for i in $(seq "$tries"); do
         if [ -S "$KAASD_SOCKET" ] &&
             /usr/bin/python3 "$top_srcdir/tests/lib/varlink.py" -t 2 "$KAASD_SOCKET" org.varlink.service.GetInfo >/dev/null 2>&1; then
             return 0
@@ -168,12 +172,13 @@ kaasd_start() {
 }
 
 kaasd_stop() {
-    local d=$1 pid w
+    local d=$1 pid w grace=10
+    [ -n "${KAASD_WRAPPER:-}" ] && grace=60
     [ -f "$d/kaasd.pid" ] || return 0
     pid=$(cat "$d/kaasd.pid")
     rm -f "$d/kaasd.pid"
     kill -TERM "$pid" 2>/dev/null || return 0
-    (sleep 10; kill -KILL "$pid" 2>/dev/null) &
+    (sleep "$grace"; kill -KILL "$pid" 2>/dev/null) &
     w=$!
     wait "$pid" 2>/dev/null || true
     kill "$w" 2>/dev/null || true
