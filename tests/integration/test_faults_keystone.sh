@@ -101,7 +101,7 @@ SOCK=$KAASD_SOCKET
 
 RSS_CHECK=yes
 if [ -n "${KAASD_WRAPPER:-}" ]; then
-    RSS_CHECK="no (kaasd runs under $KAASD_WRAPPER)"
+    RSS_CHECK="no (kaasd runs under ${KAASD_WRAPPER%% *})"
 elif ldd "$top_builddir/kaasd/kaasd" | grep -q libasan; then
     RSS_CHECK="no (AddressSanitizer's quarantine keeps freed memory)"
 fi
@@ -156,7 +156,8 @@ EOF
 # fault_round MODE WHAT PATTERN: PATTERN (fixed string) must appear in
 # Status' last_error and in the log
 fault_round() {
-    local m=$1 what=$2 pattern=$3 r s before after out rc
+    local m=$1 what=$2 pattern=$3 r s before after out rc started
+    started=$(date +%s)
     if ! kill -0 "$KAASD_PID" 2>/dev/null; then
         not_ok "$what: kaasd is not running (see its log)"
         return
@@ -218,6 +219,7 @@ fault_round() {
     r=$(T=20 call io.kaas.Token.Validate "{\"token\": \"$BOB_TOKEN\"}")
     check "$what, recovered: bob's token validates, his identity fetched from Keystone" \
         jt "$r" "d['parameters']['identity']['username'] == 'bob'"
+    echo "# $what: $(($(date +%s) - started)) s"
 }
 
 fault_round 500 "HTTP 500" "Keystone failed with HTTP 500"
