@@ -7,7 +7,8 @@
 # and SRCDIR/fuzz/regressions/NAME (only read), the dictionary
 # SRCDIR/fuzz/NAME.dict or, failing that, the one named by NAME's first
 # word (varlink_frame: varlink.dict). New inputs go to fuzz/work/NAME,
-# crashes to fuzz/artifacts/NAME/, the output to fuzz/work/NAME.log.
+# crashes to fuzz/artifacts/NAME/ (both emptied first), the output to
+# fuzz/work/NAME.log.
 # Prints one line per target, "PASS: fuzz_NAME (...)" or "FAIL: fuzz_NAME
 # (...)", with the executions, and the crash report for a failure. Exits
 # non-zero when any target failed.
@@ -27,7 +28,7 @@ for name in "$@"; do
         work=fuzz/work/$name
         artifacts=fuzz/artifacts/$name
         log=fuzz/work/$name.log
-        rm -rf "$work"
+        rm -rf "$work" "$artifacts"
         mkdir -p "$work" "$artifacts"
         if [ ! -x "$bin" ]; then
                 echo "FAIL: fuzz_$name (not built: $bin)"
