@@ -59,6 +59,9 @@ MAIN_PID=$KAASD_PID
 
 # ------------------------------------------------------------------ fixtures
 r=$(get_user '{"name": "alice"}')
+# asked again at once, before the checks below spend time (each starts a
+# Python): within 2/3 of cache_ttl even on a loaded machine
+r_again=$(get_user '{"name": "alice"}')
 check "alice by name: found, from Keystone" jt "$r" "d['parameters']['user']['id'] == '$ALICE_ID' and d['parameters']['user']['source'] == 'keystone'"
 check "alice: roles member, developer, k8s-admins-alpha (and implied reader)" \
     jt "$r" "{'member', 'developer', 'k8s-admins-alpha', 'reader'} == {x['name'] for x in d['parameters']['user']['roles']}"
@@ -69,8 +72,7 @@ check "alice: admin_of_clusters [alpha]" jt "$r" "d['parameters']['user']['admin
 check "alice: domain default / Default, enabled" \
     jt "$r" "(d['parameters']['user']['domain_id'], d['parameters']['user']['domain_name'], d['parameters']['user']['enabled']) == ('default', 'Default', True)"
 
-r=$(get_user '{"name": "alice"}')
-check "alice again within 2/3 of cache_ttl: from the cache" jt "$r" "d['parameters']['user']['source'] == 'cache'"
+check "alice again within 2/3 of cache_ttl: from the cache" jt "$r_again" "d['parameters']['user']['source'] == 'cache'"
 r=$(get_user "{\"id\": \"$ALICE_ID\"}")
 check "alice by ID: same user, from the cache" jt "$r" "d['parameters']['user']['name'] == 'alice' and d['parameters']['user']['source'] == 'cache'"
 
