@@ -23,10 +23,13 @@ chmod 755 "$BW"
 BENCH_PIDS=
 BENCH_KEYSTONE=
 
-bench_cleanup() {
+# Stops every process a benchmark started (kaasd, servers), so the next
+# one finds the stores unlocked and the ports free.
+bench_stop_all() {
     local p
     if [ -n "$BENCH_KEYSTONE" ]; then
         "$top_srcdir/tests/keystone/keystone-down.sh" "$BENCH_KEYSTONE" >/dev/null 2>&1 || true
+        BENCH_KEYSTONE=
     fi
     for p in $BENCH_PIDS; do
         kill -TERM "$p" 2>/dev/null || true
@@ -34,6 +37,12 @@ bench_cleanup() {
     for p in $BENCH_PIDS; do
         wait "$p" 2>/dev/null || true
     done
+    BENCH_PIDS=
+    rm -f "$BW"/*.pid
+}
+
+bench_cleanup() {
+    bench_stop_all
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         echo "# bench work directory kept: $BW" >&2
     else
@@ -102,6 +111,8 @@ kaasd_down() {
     [ -f "$BW/$name.pid" ] || return 0
     pid=$(cat "$BW/$name.pid")
     rm -f "$BW/$name.pid"
+    # reaped here: never signal that number again, another process may get it
+    BENCH_PIDS=$(echo " $BENCH_PIDS " | sed "s/ $pid / /")
     kill -TERM "$pid" 2>/dev/null || return 0
     wait "$pid" 2>/dev/null || true
 }

@@ -116,5 +116,6 @@ for b in "$@"; do
     echo
     echo "######## bench-$b"
     run_one "$b" || { echo "bench-$b FAILED" >&2; rc=1; }
+    bench_stop_all
 done
 exit $rc
