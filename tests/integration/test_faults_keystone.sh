@@ -94,7 +94,7 @@ retry_min = 1
 retry_max = 1
 connect_timeout = 2
 timeout = 3
-max_response_size = 1M"
+max_response_size = 256K"
 KEYSTONE_URL=$PROXY_URL KAASD_SERVICE_USER=$SVC_NAME kaasd_write_conf "$D" "$D/service-password"
 kaasd_start "$D" || exit 99
 SOCK=$KAASD_SOCKET
