@@ -72,7 +72,7 @@ PAMDIR=$(dirname "$(readlink -f "$LIBPAM")")/security
 # An ASan-built module (or NSS module) needs the sanitizer runtimes first
 # in the uninstrumented sshd and in the session's `id`.
 SAN_PRELOAD=
-if readelf -d "$MODULE" | grep -q 'NEEDED.*libasan'; then
+if readelf -d "$MODULE" | grep 'NEEDED.*libasan' >/dev/null; then
     for lib in asan ubsan; do
         p=$(ldd "$MODULE" | awk -v l="lib$lib.so" 'index($1, l) == 1 { print $3 }')
         [ -n "$p" ] && SAN_PRELOAD="$SAN_PRELOAD $p"

@@ -35,7 +35,7 @@ PWRAP=$(ldconfig -p | awk '$1 == "libpam_wrapper.so" { print $NF }' | head -n 1)
 # RSS means nothing (the quarantine keeps freed memory)
 PRELOAD=$PWRAP
 SANITIZED=no
-if readelf -d "$PAM_MODULE" | grep -q 'NEEDED.*libasan'; then
+if readelf -d "$PAM_MODULE" | grep 'NEEDED.*libasan' >/dev/null; then
     SANITIZED=yes
     san=
     for lib in asan ubsan; do

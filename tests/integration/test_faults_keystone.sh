@@ -102,7 +102,7 @@ SOCK=$KAASD_SOCKET
 RSS_CHECK=yes
 if [ -n "${KAASD_WRAPPER:-}" ]; then
     RSS_CHECK="no (kaasd runs under ${KAASD_WRAPPER%% *})"
-elif ldd "$top_builddir/kaasd/kaasd" | grep -q libasan; then
+elif ldd "$top_builddir/kaasd/kaasd" | grep libasan >/dev/null; then
     RSS_CHECK="no (AddressSanitizer's quarantine keeps freed memory)"
 fi
 

@@ -47,7 +47,7 @@ kscount() { grep -c -F "$1" "$KEYSTONE_LOG" || true; }
 # fails COMMAND...: passes when COMMAND fails (shell functions allowed)
 fails() { ! "$@" >/dev/null 2>&1; }
 # prints PATTERN COMMAND...: passes when COMMAND's output matches PATTERN
-prints() { local p=$1; shift; "$@" 2>/dev/null | grep -q -e "$p"; }
+prints() { local p=$1; shift; "$@" 2>/dev/null | grep -e "$p" >/dev/null; }
 
 [ -x "$MODULE" ] || { echo "not ok - $MODULE not built"; exit 99; }
 NSSW=
@@ -61,7 +61,7 @@ done
 PRELOAD=$NSSW
 ASAN_BUILD=no
 NSSW_ASAN_OPTIONS=${ASAN_OPTIONS:-}
-if ldd "$MODULE" | grep -q libasan; then
+if ldd "$MODULE" | grep libasan >/dev/null; then
     ASAN_BUILD=yes
     PRELOAD="$(ldd "$MODULE" | awk '/libasan/ { print $3 }') $NSSW"
     # leaks of getent and id themselves are none of ours

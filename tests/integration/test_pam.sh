@@ -39,7 +39,7 @@ done
 # An ASan-built module needs the sanitizer runtimes loaded before
 # pam_wrapper, and pam_wrapper's RTLD_DEEPBIND is incompatible with them.
 PRELOAD=libpam_wrapper.so
-if readelf -d "$MODULE" | grep -q 'NEEDED.*libasan'; then
+if readelf -d "$MODULE" | grep 'NEEDED.*libasan' >/dev/null; then
     san=
     for lib in asan ubsan; do
         p=$(ldd "$MODULE" | awk -v l="lib$lib.so" 'index($1, l) == 1 { print $3 }')
