@@ -54,6 +54,14 @@ int unix_user_name(const char *name, const char *domain_id, const char *domain_n
         if (!name || !unix_name_part_valid(name))
                 return -EINVAL;
         if (in_default_domain(domain_id, domain_name, default_domain)) {
+                /* "carol@partners" of the default domain would read as carol
+                 * of domain partners: two users, one name, and whatever is
+                 * granted by name (sudoers, AllowUsers) given to both. Such
+                 * names are not served; a separator that never occurs in
+                 * default-domain names (say '%' for e-mail addresses) makes
+                 * them servable. */
+                if (strchr(name, sep))
+                        return -EINVAL;
                 char *s = strdup(name);
                 if (!s)
                         return -ENOMEM;
