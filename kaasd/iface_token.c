@@ -19,7 +19,6 @@
 #include "methods.h"
 #include "token_format.h"
 #include "tokens.h"
-#include "varlink_message.h"
 #include "unix_names.h"
 
 #define ERR(name) "io.kaas.Token." name
@@ -85,62 +84,6 @@ static void reply_credentials_failure(struct call *call, const struct credential
 }
 
 /* ------------------------------------------------------------ Create */
-
-/* A new token is returned only once its commit is on disk. Creations
- * that arrive in the same turn of the loop commit without a sync each and
- * then share one log sync, run from a timer due at once: it fires after
- * every connection readable in this turn has been read (group commit).
- * One daemon per process, so the queue is the file's. */
-struct durable_reply {
-        struct call *call;
-        json_t *reply;                  /* holds the new token */
-        struct durable_reply *next;
-};
-
-static struct durable_reply *durable_head, **durable_tail = &durable_head;
-static struct loop_timer *durable_timer;
-
-static void durable_answer(struct daemon *d, struct call *call, json_t *reply, int sync_r) {
-        if (sync_r < 0) {
-                vl_json_wipe(reply);
-                json_decref(reply);
-                call_error_reason(call, "io.kaas.InternalError", "token store error");
-        } else {
-                call_reply(call, reply);  /* the server wipes the reply once sent */
-        }
-}
-
-static void on_durable_timer(struct loop_timer *t, void *userdata) {
-        struct daemon *d = userdata;
-        struct durable_reply *list = durable_head;
-        durable_timer = NULL;
-        durable_head = NULL;
-        durable_tail = &durable_head;
-        int r = store_sync(d->store);
-        if (r < 0)
-                log_err(0, "syncing new tokens to disk failed: %s", store_last_error(d->store));
-        while (list) {
-                struct durable_reply *dr = list;
-                list = dr->next;
-                durable_answer(d, dr->call, dr->reply, r);
-                call_unref(dr->call);
-                free(dr);
-        }
-}
-
-/* Answers call with reply (stolen) once every commit so far is durable. */
-static void reply_when_durable(struct daemon *d, struct call *call, json_t *reply) {
-        struct durable_reply *dr = calloc(1, sizeof(*dr));
-        if (!dr || (!durable_timer && loop_timer_add(d->loop, 0, on_durable_timer, d, &durable_timer) < 0)) {
-                free(dr);
-                durable_answer(d, call, reply, store_sync(d->store));  /* cannot wait: sync alone */
-                return;
-        }
-        dr->call = call_ref(call);
-        dr->reply = reply;
-        *durable_tail = dr;
-        durable_tail = &dr->next;
-}
 
 static bool description_valid(const char *s) {
         if (strlen(s) > STORE_DESCRIPTION_MAX)
@@ -213,7 +156,7 @@ static void do_create(struct op *op, const struct identity *id) {
                         r = -EIO;
                         break;
                 }
-                r = store_token_put_nosync(d->store, hash, &rec);  /* durable before we answer: below */
+                r = store_token_put(d->store, hash, &rec);  /* durable before we answer */
         }
         sodium_memzero(hash, sizeof(hash));
         if (r < 0) {
@@ -233,7 +176,7 @@ static void do_create(struct op *op, const struct identity *id) {
                 call_error_reason(call, "io.kaas.InternalError", "out of memory");
                 return;
         }
-        reply_when_durable(d, call, reply);
+        call_reply(call, reply);  /* the server wipes the reply once sent */
 }
 
 /* -------------------------------------------------- List and Delete */

@@ -438,11 +438,6 @@ struct store *store_close(struct store *s) {
         return NULL;
 }
 
-int store_sync(struct store *s) {
-        /* a NULL LSN: everything logged so far, written and fsync()ed */
-        return store_error(s, s->env->log_flush(s->env, NULL));
-}
-
 /* ---------------------------------------------------------------- maintenance */
 
 int store_maintenance(struct store *s, int64_t now, unsigned max_purge, unsigned *ret_purged) {

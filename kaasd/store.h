@@ -117,19 +117,6 @@ __attribute__((warn_unused_result, nonnull))
 int store_token_put(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
                     const struct token_record *rec);
 
-/*
- * Stores a new token as store_token_put() does, but returns once the commit is in the log
- * buffer, before it is on disk: the token is durable only once a later store_sync() returned 0.
- * For group commit: several puts, one sync, then answer every creator.
- */
-__attribute__((warn_unused_result, nonnull))
-int store_token_put_nosync(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
-                           const struct token_record *rec);
-
-/* Makes every commit made so far durable (writes and syncs the log). */
-__attribute__((warn_unused_result, nonnull))
-int store_sync(struct store *s);
-
 /* -ENOENT if there is no token with that hash. Expired tokens are returned too. */
 __attribute__((warn_unused_result, nonnull))
 int store_token_get(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],

@@ -105,8 +105,8 @@ static int put_fn(struct store *s, DB_TXN *txn, void *userdata) {
         return store_error(s, s->tokens->put(s->tokens, txn, &key, &data, DB_NOOVERWRITE));
 }
 
-static int put(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
-               const struct token_record *rec, enum store_txn_kind kind) {
+int store_token_put(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
+                    const struct token_record *rec) {
         uint8_t buf[TOKEN_RECORD_SIZE_MAX];
         struct put_ctx c = { .hash = hash, .token_id = rec->token_id, .data = buf };
         int r;
@@ -114,17 +114,7 @@ static int put(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
         r = token_record_encode(rec, buf, &c.size);
         if (r < 0)
                 return r;
-        return store_txn_run(s, kind, put_fn, &c);
-}
-
-int store_token_put(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
-                    const struct token_record *rec) {
-        return put(s, hash, rec, STORE_TXN_SYNC);
-}
-
-int store_token_put_nosync(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
-                           const struct token_record *rec) {
-        return put(s, hash, rec, STORE_TXN_NOSYNC);
+        return store_txn_run(s, STORE_TXN_SYNC, put_fn, &c);
 }
 
 struct get_ctx {

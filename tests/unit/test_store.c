@@ -190,28 +190,6 @@ static void test_token_put_get(void **state) {
         token_record_free(NULL);
 }
 
-/* Group commit: puts without a sync each, made durable by one store_sync(). */
-static void test_token_put_nosync(void **state) {
-        struct fixture *f = *state;
-        uint8_t h[3][STORE_HASH_SIZE];
-        struct token_record r[3], got = {};
-
-        for (int i = 0; i < 3; i++) {
-                r[i] = make_record("u-alice", 1800000000);
-                make_hash(h[i], 40 + i);
-                assert_int_equal(store_token_put_nosync(f->s, h[i], &r[i]), 0);
-        }
-        assert_int_equal(store_token_put_nosync(f->s, h[0], &r[1]), -EEXIST);
-        assert_int_equal(store_sync(f->s), 0);
-        reopen(f);
-        for (int i = 0; i < 3; i++) {
-                assert_int_equal(store_token_get(f->s, h[i], &got), 0);
-                assert_string_equal(got.token_id, r[i].token_id);
-                token_record_free(&got);
-        }
-        assert_int_equal(store_check(f->s), 0);
-}
-
 static void test_token_put_invalid(void **state) {
         struct fixture *f = *state;
         uint8_t h[STORE_HASH_SIZE];
@@ -764,7 +742,6 @@ int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
                 T(test_open_files_and_lock),
                 T(test_token_put_get),
-                T(test_token_put_nosync),
                 T(test_token_put_invalid),
                 T(test_token_delete),
                 T(test_token_list),
