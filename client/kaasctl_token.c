@@ -20,6 +20,7 @@
 
 #include "kaasctl.h"
 #include "kaasctl_output.h"
+#include "varlink_message.h"
 #include "kaasctl_token.h"
 
 #define TOKEN_METHOD(m) "io.kaas.Token." m
@@ -40,34 +41,10 @@ void kaasctl_secure_memory(void) {
         json_set_alloc_funcs(malloc, wiping_free);
 }
 
-static void json_wipe(json_t *v) {
-        const char *key;
-        json_t *member;
-        size_t i;
-        switch (json_typeof(v)) {
-        case JSON_STRING:
-                /* jansson owns the buffer; zeroing it in place before the
-                 * last reference goes is what keeps the secret out of
-                 * freed memory */
-                explicit_bzero((char *)json_string_value(v), json_string_length(v));
-                break;
-        case JSON_OBJECT:
-                json_object_foreach(v, key, member)
-                        json_wipe(member);
-                break;
-        case JSON_ARRAY:
-                json_array_foreach(v, i, member)
-                        json_wipe(member);
-                break;
-        default:
-                break;
-        }
-}
-
 void kaasctl_secret_free(json_t *v) {
         if (!v)
                 return;
-        json_wipe(v);
+        vl_json_wipe(v);  /* common/: jansson's strings zeroed in place */
         json_decref(v);
 }
 
@@ -452,7 +429,7 @@ static int call_maybe_admin(struct kaasctl *ctx, const char *method, json_t *par
                 return KAASCTL_EXIT_LOCAL;
         }
         r = kaasctl_call_explained(ctx, method, params, ret, NULL, NULL);
-        json_wipe(json_object_get(params, "credentials"));
+        vl_json_wipe(json_object_get(params, "credentials"));
         return r;
 }
 
@@ -588,7 +565,7 @@ static int cmd_list(struct kaasctl *ctx, int argc, char **argv) {
                         return r;
                 json_object_set_new(params, "credentials", cred);
                 r = kaasctl_call_explained(ctx, TOKEN_METHOD("List"), params, &reply, NULL, NULL);
-                json_wipe(json_object_get(params, "credentials"));
+                vl_json_wipe(json_object_get(params, "credentials"));
         }
         if (r != 0)
                 return r;

@@ -15,6 +15,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "varlink_message.h"
 #include "support.h"
 
 #define PASSWD_LINE_MAX (1024 * 1024)  /* a longer passwd line is not read */
@@ -222,32 +223,10 @@ void pk_tell(const struct pk_ctx *ctx, const char *msg) {
                 (void)pam_error(ctx->pamh, "%s", msg);
 }
 
-static void json_wipe(json_t *v) {
-        const char *key;
-        json_t *member;
-        size_t i;
-        switch (json_typeof(v)) {
-        case JSON_STRING:
-                /* jansson owns the buffer: zero it before the last reference goes */
-                explicit_bzero((char *)json_string_value(v), json_string_length(v));
-                break;
-        case JSON_OBJECT:
-                json_object_foreach(v, key, member)
-                        json_wipe(member);
-                break;
-        case JSON_ARRAY:
-                json_array_foreach(v, i, member)
-                        json_wipe(member);
-                break;
-        default:
-                break;
-        }
-}
-
 void pk_json_wipe_and_free(json_t *v) {
         if (!v)
                 return;
-        json_wipe(v);
+        vl_json_wipe(v);  /* common/: jansson's strings zeroed in place */
         json_decref(v);
 }
 
