@@ -178,9 +178,22 @@ kaasd_stop() {
     pid=$(cat "$d/kaasd.pid")
     rm -f "$d/kaasd.pid"
     kill -TERM "$pid" 2>/dev/null || return 0
-    (sleep "$grace"; kill -KILL "$pid" 2>/dev/null) &
-    w=$!
+    # Poll rather than run a watchdog subshell: a subshell killed before it
+    # has reset the inherited INT/TERM trap would run this script's EXIT
+    # trap and remove the test's directory under it.
+    for w in $(seq $((grace * 10))); do
+        kaasd_running "$pid" || break
+        sleep 0.1
+    done
+    kaasd_running "$pid" && kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null || true
-    kill "$w" 2>/dev/null || true
-    wait "$w" 2>/dev/null || true
+}
+
+# kaasd_running PID: the process exists and is not a zombie (kill -0
+# succeeds on a child that exited but was not waited for yet)
+kaasd_running() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
 }
