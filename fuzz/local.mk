@@ -10,7 +10,7 @@
 # flags go to the targets' own objects only.
 
 FUZZ_NAMES = varlink_frame varlink_message varlink_validate varlink_idl token_format config_file \
-	keystone_json store_record identity_blob tokenreview unix_names nss_pack
+	keystone_json store_record identity_blob tokenreview unix_names nss_pack webhook_settings
 
 # how long `make fuzz-smoke` runs each target, and `make fuzz` (seconds);
 # FUZZ_TARGETS="a b" runs only those
@@ -23,7 +23,7 @@ fuzz_engine_cflags = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 fuzz_engine_ldflags = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 
 EXTRA_DIST += fuzz/README.md fuzz/run.sh fuzz/corpus fuzz/regressions \
-	fuzz/varlink.dict fuzz/config_file.dict fuzz/keystone_json.dict fuzz/tokenreview.dict
+	fuzz/varlink.dict fuzz/config_file.dict fuzz/webhook_settings.dict fuzz/keystone_json.dict fuzz/tokenreview.dict
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += \
@@ -38,7 +38,8 @@ noinst_PROGRAMS += \
 	fuzz/fuzz_identity_blob \
 	fuzz/fuzz_tokenreview \
 	fuzz/fuzz_unix_names \
-	fuzz/fuzz_nss_pack
+	fuzz/fuzz_nss_pack \
+	fuzz/fuzz_webhook_settings
 
 # every target for FUZZ_SMOKE_SECONDS over its seed corpus; fails on any crash
 fuzz-smoke: all
@@ -67,7 +68,8 @@ check_PROGRAMS += \
 	fuzz/replay_identity_blob \
 	fuzz/replay_tokenreview \
 	fuzz/replay_unix_names \
-	fuzz/replay_nss_pack
+	fuzz/replay_nss_pack \
+	fuzz/replay_webhook_settings
 TESTS += \
 	fuzz/replay_varlink_frame \
 	fuzz/replay_varlink_message \
@@ -80,7 +82,8 @@ TESTS += \
 	fuzz/replay_identity_blob \
 	fuzz/replay_tokenreview \
 	fuzz/replay_unix_names \
-	fuzz/replay_nss_pack
+	fuzz/replay_nss_pack \
+	fuzz/replay_webhook_settings
 
 # varlink_frame
 fuzz_varlink_frame_libs = common/libkaas-common.la $(JANSSON_LIBS)
@@ -138,11 +141,11 @@ fuzz_replay_token_format_LDADD = $(fuzz_token_format_libs)
 
 # config_file
 fuzz_config_file_libs = kaasd/libkaasd-core.la $(INIH_LIBS)
-fuzz_fuzz_config_file_SOURCES = fuzz/fuzz_config_file.c fuzz/fuzz.h
+fuzz_fuzz_config_file_SOURCES = fuzz/fuzz_config_file.c fuzz/fuzz.h fuzz/fuzz_file.h
 fuzz_fuzz_config_file_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
 fuzz_fuzz_config_file_LDFLAGS = $(fuzz_engine_ldflags)
 fuzz_fuzz_config_file_LDADD = $(fuzz_config_file_libs)
-fuzz_replay_config_file_SOURCES = fuzz/replay.c fuzz/fuzz_config_file.c fuzz/fuzz.h
+fuzz_replay_config_file_SOURCES = fuzz/replay.c fuzz/fuzz_config_file.c fuzz/fuzz.h fuzz/fuzz_file.h
 fuzz_replay_config_file_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"config_file"'
 fuzz_replay_config_file_LDADD = $(fuzz_config_file_libs)
 
@@ -201,3 +204,15 @@ fuzz_fuzz_nss_pack_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
 fuzz_fuzz_nss_pack_LDFLAGS = $(fuzz_engine_ldflags)
 fuzz_replay_nss_pack_SOURCES = fuzz/replay.c fuzz/fuzz_nss_pack.c fuzz/fuzz.h $(fuzz_nss_pack_sources)
 fuzz_replay_nss_pack_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"nss_pack"'
+
+# webhook_settings: kaas-webhook's settings file, compiled in as above
+fuzz_webhook_settings_sources = webhook/settings.c webhook/settings.h
+fuzz_webhook_settings_libs = $(INIH_LIBS) $(JANSSON_LIBS)
+fuzz_fuzz_webhook_settings_SOURCES = fuzz/fuzz_webhook_settings.c fuzz/fuzz.h fuzz/fuzz_file.h $(fuzz_webhook_settings_sources)
+fuzz_fuzz_webhook_settings_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
+fuzz_fuzz_webhook_settings_LDFLAGS = $(fuzz_engine_ldflags)
+fuzz_fuzz_webhook_settings_LDADD = $(fuzz_webhook_settings_libs)
+fuzz_replay_webhook_settings_SOURCES = fuzz/replay.c fuzz/fuzz_webhook_settings.c fuzz/fuzz.h fuzz/fuzz_file.h \
+	$(fuzz_webhook_settings_sources)
+fuzz_replay_webhook_settings_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"webhook_settings"'
+fuzz_replay_webhook_settings_LDADD = $(fuzz_webhook_settings_libs)
