@@ -28,6 +28,8 @@ void log_set_max_priority(int max_priority) {
         log_max = max_priority;
 }
 
+static void vlog(int priority, uint64_t id, const char *tag, const char *fmt, va_list ap)
+        __attribute__((format(printf, 4, 0)));
 static void vlog(int priority, uint64_t id, const char *tag, const char *fmt, va_list ap) {
         char text[2048];
         vsnprintf(text, sizeof(text), fmt, ap);
