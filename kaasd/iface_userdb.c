@@ -167,13 +167,21 @@ static void reply_stream(struct call *call, json_t *replies) {
         json_decref(replies);
 }
 
-/* ------------------------------------------------------------ GetUserRecord */
+/* ------------------------------------------------------------ lookups */
 
+/* One call waiting for a lookup of unix_identity.c. */
 struct user_query {
         struct call *call;
         struct daemon *d;
         json_t *parameters;
 };
+
+static struct user_query *user_query_new(struct call *call, json_t *parameters, struct daemon *d) {
+        struct user_query *q = calloc(1, sizeof(*q));
+        if (q)
+                *q = (struct user_query){ .call = call_ref(call), .d = d, .parameters = json_incref(parameters) };
+        return q;
+}
 
 static void user_query_free(struct user_query *q) {
         call_unref(q->call);
@@ -181,23 +189,63 @@ static void user_query_free(struct user_query *q) {
         free(q);
 }
 
-static void on_user(int status, const struct unix_user *u, const char *error, void *userdata) {
-        struct user_query *q = userdata;
-        json_t *p = q->parameters, *uid = param(p, "uid");
+/* Answers a lookup by name and/or id that found nothing, failed, or found
+ * a record (of id found_id) other than the one id_key asks for; returns
+ * false when it did not, and the record may be answered with. */
+static bool reply_lookup_failure(struct user_query *q, int status, const char *error, const char *id_key,
+                                 const char *name_key, uint32_t found_id) {
+        json_t *id = param(q->parameters, id_key);
         if (status != 0) {
                 if (status != -ENOENT)
                         log_info(call_id(q->call), "userdb: %s", error ? error : strerror(-status));
                 reply_status(q->call, status);
-        } else if (uid && param(p, "userName") && json_integer_value(uid) != (json_int_t)u->uid) {
+        } else if (id && param(q->parameters, name_key) && json_integer_value(id) != (json_int_t)found_id) {
                 call_error(q->call, ERR_CONFLICT, NULL);
-        } else if (!user_filters_match(p, u)) {
-                call_error(q->call, ERR_NON_MATCHING, NULL);
         } else {
-                json_t *r = record_reply(q->call, user_record(u, service_name(q->d)), true, u->uid);
-                if (r)
-                        call_reply(q->call, r);
+                return false;
+        }
+        return true;
+}
+
+/* Sends reply (from record_reply(), which steals it), or InternalError
+ * when building it ran out of memory. */
+static void reply_record(struct call *call, json_t *reply) {
+        if (reply)
+                call_reply(call, reply);
+        else
+                call_error_reason(call, "io.kaas.InternalError", "out of memory");
+}
+
+/* Checks a GetUserRecord or GetGroupRecord call, which names its record
+ * by id_key and/or name_key (neither: an enumeration). Returns 1 to go on,
+ * or the result of answering it: a wrong service, an enumeration not
+ * served or not asked for with "more", an id no record can have. */
+static int record_call_check(struct call *call, json_t *parameters, const struct daemon *d, const char *id_key,
+                             const char *name_key) {
+        if (!service_ok(call, parameters, d))
+                return 0;
+        json_t *id = param(parameters, id_key);
+        if (!id && !json_string_value(param(parameters, name_key))) {
+                if (!d->config->enumerate)
+                        return call_error(call, ERR_NO_ENUMERATION, NULL);
+                if (!call_wants_more(call))
+                        return call_error(call, VL_ERROR_EXPECTED_MORE, NULL);
+        } else if (id && (json_integer_value(id) < 0 || json_integer_value(id) >= (json_int_t)UINT32_MAX)) {
+                return call_error(call, ERR_NO_RECORD, NULL);
+        }
+        return 1;
+}
+
+/* ------------------------------------------------------------ GetUserRecord */
+
+static void on_user(int status, const struct unix_user *u, const char *error, void *userdata) {
+        struct user_query *q = userdata;
+        if (!reply_lookup_failure(q, status, error, "uid", "userName", status == 0 ? u->uid : 0)) {
+                if (user_filters_match(q->parameters, u))
+                        reply_record(q->call, record_reply(q->call, user_record(u, service_name(q->d)), true,
+                                                           u->uid));
                 else
-                        call_error_reason(q->call, "io.kaas.InternalError", "out of memory");
+                        call_error(q->call, ERR_NON_MATCHING, NULL);
         }
         user_query_free(q);
 }
@@ -227,23 +275,16 @@ static int enumerate_users(struct call *call, json_t *parameters, struct daemon 
 
 int userdb_get_user_record(struct call *call, json_t *parameters, void *context) {
         struct daemon *d = context;
-        if (!service_ok(call, parameters, d))
-                return 0;
+        int r = record_call_check(call, parameters, d, "uid", "userName");
+        if (r <= 0)
+                return r;
         json_t *uid = param(parameters, "uid");
         const char *name = json_string_value(param(parameters, "userName"));
-        if (!uid && !name) {
-                if (!d->config->enumerate)
-                        return call_error(call, ERR_NO_ENUMERATION, NULL);
-                if (!call_wants_more(call))
-                        return call_error(call, VL_ERROR_EXPECTED_MORE, NULL);
+        if (!uid && !name)
                 return enumerate_users(call, parameters, d);
-        }
-        if (uid && (json_integer_value(uid) < 0 || json_integer_value(uid) >= (json_int_t)UINT32_MAX))
-                return call_error(call, ERR_NO_RECORD, NULL);
-        struct user_query *q = calloc(1, sizeof(*q));
+        struct user_query *q = user_query_new(call, parameters, d);
         if (!q)
                 return -ENOMEM;
-        *q = (struct user_query){ .call = call_ref(call), .d = d, .parameters = json_incref(parameters) };
         if (name)
                 unix_user_by_name(d, name, 0, call_id(call), on_user, q);
         else
@@ -255,21 +296,12 @@ int userdb_get_user_record(struct call *call, json_t *parameters, void *context)
 
 static void on_group(int status, const struct unix_group *g, const char *error, void *userdata) {
         struct user_query *q = userdata;
-        json_t *p = q->parameters, *gid = param(p, "gid");
-        if (status != 0) {
-                if (status != -ENOENT)
-                        log_info(call_id(q->call), "userdb: %s", error ? error : strerror(-status));
-                reply_status(q->call, status);
-        } else if (gid && param(p, "groupName") && json_integer_value(gid) != (json_int_t)g->gid) {
-                call_error(q->call, ERR_CONFLICT, NULL);
-        } else if (!group_filters_match(p, g)) {
-                call_error(q->call, ERR_NON_MATCHING, NULL);
-        } else {
-                json_t *r = record_reply(q->call, group_record(g, service_name(q->d)), false, g->gid);
-                if (r)
-                        call_reply(q->call, r);
+        if (!reply_lookup_failure(q, status, error, "gid", "groupName", status == 0 ? g->gid : 0)) {
+                if (group_filters_match(q->parameters, g))
+                        reply_record(q->call, record_reply(q->call, group_record(g, service_name(q->d)), false,
+                                                           g->gid));
                 else
-                        call_error_reason(q->call, "io.kaas.InternalError", "out of memory");
+                        call_error(q->call, ERR_NON_MATCHING, NULL);
         }
         user_query_free(q);
 }
@@ -299,23 +331,16 @@ static int enumerate_groups(struct call *call, json_t *parameters, struct daemon
 
 int userdb_get_group_record(struct call *call, json_t *parameters, void *context) {
         struct daemon *d = context;
-        if (!service_ok(call, parameters, d))
-                return 0;
+        int r = record_call_check(call, parameters, d, "gid", "groupName");
+        if (r <= 0)
+                return r;
         json_t *gid = param(parameters, "gid");
         const char *name = json_string_value(param(parameters, "groupName"));
-        if (!gid && !name) {
-                if (!d->config->enumerate)
-                        return call_error(call, ERR_NO_ENUMERATION, NULL);
-                if (!call_wants_more(call))
-                        return call_error(call, VL_ERROR_EXPECTED_MORE, NULL);
+        if (!gid && !name)
                 return enumerate_groups(call, parameters, d);
-        }
-        if (gid && (json_integer_value(gid) < 0 || json_integer_value(gid) >= (json_int_t)UINT32_MAX))
-                return call_error(call, ERR_NO_RECORD, NULL);
-        struct user_query *q = calloc(1, sizeof(*q));
+        struct user_query *q = user_query_new(call, parameters, d);
         if (!q)
                 return -ENOMEM;
-        *q = (struct user_query){ .call = call_ref(call), .d = d, .parameters = json_incref(parameters) };
         if (name)
                 unix_group_by_name(d, name, call_id(call), on_group, q);
         else
@@ -409,10 +434,9 @@ int userdb_get_memberships(struct call *call, json_t *parameters, void *context)
                         return call_error(call, ERR_NO_ENUMERATION, NULL);
                 return enumerate_memberships(call, d);
         }
-        struct user_query *q = calloc(1, sizeof(*q));
+        struct user_query *q = user_query_new(call, parameters, d);
         if (!q)
                 return -ENOMEM;
-        *q = (struct user_query){ .call = call_ref(call), .d = d, .parameters = json_incref(parameters) };
         if (user)
                 unix_user_by_name(d, user, UNIX_WITH_GROUPS, call_id(call), on_member_user, q);
         else
