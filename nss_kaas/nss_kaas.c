@@ -204,68 +204,77 @@ static enum nss_status lookup(const char *method, json_t *params, const char *ke
         return NSS_STATUS_SUCCESS;
 }
 
-/* ------------------------------------------------------------ passwd */
+typedef enum nss_status (*fill_fn)(json_t *o, void *result, char *buf, size_t buflen, int *errnop);
 
-static enum nss_status passwd_call(const char *method, json_t *params, struct passwd *pw, char *buf,
-                                   size_t buflen, int *errnop) {
+static enum nss_status fill_passwd_any(json_t *o, void *result, char *buf, size_t buflen, int *errnop) {
+        return fill_passwd(o, result, buf, buflen, errnop);
+}
+
+static enum nss_status fill_group_any(json_t *o, void *result, char *buf, size_t buflen, int *errnop) {
+        return fill_group(o, result, buf, buflen, errnop);
+}
+
+/* Looks one entry up (the object key of the reply) and packs it into
+ * result with fill. */
+static enum nss_status lookup_fill(const char *method, json_t *params, const char *key, fill_fn fill,
+                                   void *result, char *buf, size_t buflen, int *errnop) {
         json_t *o = NULL;
-        enum nss_status s = lookup(method, params, "passwd", &o, errnop);
+        enum nss_status s = lookup(method, params, key, &o, errnop);
         if (s == NSS_STATUS_SUCCESS)
-                s = fill_passwd(o, pw, buf, buflen, errnop);
+                s = fill(o, result, buf, buflen, errnop);
         json_decref(o);
         return s;
 }
 
+/* The answer to a name or id kaasd is not asked about (empty, or below
+ * MIN_ID): not found, or unavailable like every call while bypassed. */
+static enum nss_status not_asked(int *errnop) {
+        *errnop = ENOENT;
+        return bypassed() ? NSS_STATUS_UNAVAIL : NSS_STATUS_NOTFOUND;
+}
+
+static bool name_askable(const char *name) {
+        return name && *name && !bypassed();
+}
+
+static bool id_askable(uint32_t id) {
+        return id >= MIN_ID && id != UINT32_MAX;
+}
+
+/* ------------------------------------------------------------ passwd */
+
 NSS_KAAS_EXPORT enum nss_status _nss_kaas_getpwnam_r(const char *name, struct passwd *pw, char *buf,
                                                      size_t buflen, int *errnop) {
-        if (!name || !*name || bypassed()) {
-                *errnop = ENOENT;
-                return bypassed() ? NSS_STATUS_UNAVAIL : NSS_STATUS_NOTFOUND;
-        }
-        return passwd_call("io.kaas.Nss.GetPasswdByName", json_pack("{s:s}", "name", name), pw, buf, buflen,
-                           errnop);
+        if (!name_askable(name))
+                return not_asked(errnop);
+        return lookup_fill("io.kaas.Nss.GetPasswdByName", json_pack("{s:s}", "name", name), "passwd",
+                           fill_passwd_any, pw, buf, buflen, errnop);
 }
 
 NSS_KAAS_EXPORT enum nss_status _nss_kaas_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t buflen,
                                                      int *errnop) {
-        if (uid < MIN_ID || uid == (uid_t)-1) {
-                *errnop = ENOENT;
-                return bypassed() ? NSS_STATUS_UNAVAIL : NSS_STATUS_NOTFOUND;
-        }
-        return passwd_call("io.kaas.Nss.GetPasswdByUid", json_pack("{s:I}", "uid", (json_int_t)uid), pw, buf,
-                           buflen, errnop);
+        if (!id_askable(uid))
+                return not_asked(errnop);
+        return lookup_fill("io.kaas.Nss.GetPasswdByUid", json_pack("{s:I}", "uid", (json_int_t)uid), "passwd",
+                           fill_passwd_any, pw, buf, buflen, errnop);
 }
 
 /* ------------------------------------------------------------ group */
 
-static enum nss_status group_call(const char *method, json_t *params, struct group *gr, char *buf,
-                                  size_t buflen, int *errnop) {
-        json_t *o = NULL;
-        enum nss_status s = lookup(method, params, "group", &o, errnop);
-        if (s == NSS_STATUS_SUCCESS)
-                s = fill_group(o, gr, buf, buflen, errnop);
-        json_decref(o);
-        return s;
-}
-
 NSS_KAAS_EXPORT enum nss_status _nss_kaas_getgrnam_r(const char *name, struct group *gr, char *buf,
                                                      size_t buflen, int *errnop) {
-        if (!name || !*name || bypassed()) {
-                *errnop = ENOENT;
-                return bypassed() ? NSS_STATUS_UNAVAIL : NSS_STATUS_NOTFOUND;
-        }
-        return group_call("io.kaas.Nss.GetGroupByName", json_pack("{s:s}", "name", name), gr, buf, buflen,
-                          errnop);
+        if (!name_askable(name))
+                return not_asked(errnop);
+        return lookup_fill("io.kaas.Nss.GetGroupByName", json_pack("{s:s}", "name", name), "group",
+                           fill_group_any, gr, buf, buflen, errnop);
 }
 
 NSS_KAAS_EXPORT enum nss_status _nss_kaas_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t buflen,
                                                      int *errnop) {
-        if (gid < MIN_ID || gid == (gid_t)-1) {
-                *errnop = ENOENT;
-                return bypassed() ? NSS_STATUS_UNAVAIL : NSS_STATUS_NOTFOUND;
-        }
-        return group_call("io.kaas.Nss.GetGroupByGid", json_pack("{s:I}", "gid", (json_int_t)gid), gr, buf,
-                          buflen, errnop);
+        if (!id_askable(gid))
+                return not_asked(errnop);
+        return lookup_fill("io.kaas.Nss.GetGroupByGid", json_pack("{s:I}", "gid", (json_int_t)gid), "group",
+                           fill_group_any, gr, buf, buflen, errnop);
 }
 
 /* ------------------------------------------------------------ initgroups */
@@ -273,10 +282,8 @@ NSS_KAAS_EXPORT enum nss_status _nss_kaas_getgrgid_r(gid_t gid, struct group *gr
 NSS_KAAS_EXPORT enum nss_status _nss_kaas_initgroups_dyn(const char *user, gid_t group, long int *start,
                                                          long int *size, gid_t **groupsp, long int limit,
                                                          int *errnop) {
-        if (!user || !*user || bypassed()) {
-                *errnop = ENOENT;
-                return bypassed() ? NSS_STATUS_UNAVAIL : NSS_STATUS_NOTFOUND;
-        }
+        if (!name_askable(user))
+                return not_asked(errnop);
         json_t *list = NULL;
         enum nss_status s = lookup("io.kaas.Nss.GetGroupList", json_pack("{s:s}", "name", user), "gids", &list,
                                    errnop);
@@ -350,16 +357,6 @@ static enum nss_status ent_set(struct ent_state *e, const char *method, const ch
                 return NSS_STATUS_UNAVAIL;
         }
         return s;
-}
-
-typedef enum nss_status (*fill_fn)(json_t *o, void *result, char *buf, size_t buflen, int *errnop);
-
-static enum nss_status fill_passwd_any(json_t *o, void *result, char *buf, size_t buflen, int *errnop) {
-        return fill_passwd(o, result, buf, buflen, errnop);
-}
-
-static enum nss_status fill_group_any(json_t *o, void *result, char *buf, size_t buflen, int *errnop) {
-        return fill_group(o, result, buf, buflen, errnop);
 }
 
 static enum nss_status ent_get(struct ent_state *e, fill_fn fill, void *result, char *buf, size_t buflen,
