@@ -97,25 +97,11 @@ static int account(struct pk_ctx *ctx) {
                 return r;
 
         json_t *user = NULL;
-        struct kaas_error err = KAAS_ERROR_INIT;
-        switch (pk_lookup_user(ctx, &user, &err)) {
-        case PK_OK:
-                r = check_user(ctx, user);
-                json_decref(user);
+        if ((r = pk_find_user(ctx, &user)) != PAM_SUCCESS)
                 return r;
-        case PK_NOT_FOUND:
-                pk_info(ctx, "account: %s is neither a local nor a Keystone user", ctx->user);
-                return pk_unknown_user(ctx);
-        case PK_REMOTE_ERROR:
-                pam_syslog(ctx->pamh, LOG_ERR, "account: kaasd cannot look up %s: %s", ctx->user,
-                           err.message ? err.message : err.name);
-                kaas_error_clear(&err);
-                return pk_unavailable(ctx);
-        case PK_UNTRUSTED:
-                return PAM_SERVICE_ERR;
-        default:
-                return pk_unavailable(ctx);
-        }
+        r = check_user(ctx, user);
+        json_decref(user);
+        return r;
 }
 
 PK_PUBLIC int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {

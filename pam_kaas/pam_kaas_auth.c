@@ -154,25 +154,9 @@ static int authenticate(struct pk_ctx *ctx) {
         /* a token ID from an earlier attempt on this handle is not this one's */
         (void)pam_set_data(ctx->pamh, PK_DATA_TOKEN_ID, NULL, NULL);
 
-        json_t *user = NULL;
-        struct kaas_error err = KAAS_ERROR_INIT;
-        switch (pk_lookup_user(ctx, &user, &err)) {
-        case PK_OK:
-                json_decref(user);  /* a disabled user is told apart by Validate */
-                break;
-        case PK_NOT_FOUND:
-                pk_info(ctx, "auth: %s is neither a local nor a Keystone user", ctx->user);
-                return pk_unknown_user(ctx);
-        case PK_REMOTE_ERROR:
-                pam_syslog(ctx->pamh, LOG_ERR, "auth: kaasd cannot look up %s: %s", ctx->user,
-                           err.message ? err.message : err.name);
-                kaas_error_clear(&err);
-                return pk_unavailable(ctx);
-        case PK_UNTRUSTED:
-                return PAM_SERVICE_ERR;
-        default:
-                return pk_unavailable(ctx);
-        }
+        /* a disabled user passes here: Validate tells it apart */
+        if ((r = pk_find_user(ctx, NULL)) != PAM_SUCCESS)
+                return r;
 
         const void *first = NULL;
         bool retry = false;

@@ -374,7 +374,13 @@ static enum pk_result get_user(struct pk_ctx *ctx, const char *name, const char 
         return PK_OK;
 }
 
-enum pk_result pk_lookup_user(struct pk_ctx *ctx, json_t **ret_user, struct kaas_error *err) {
+/* Looks the PAM user up in Keystone (io.kaas.Identity.GetUser), "name"
+ * being a user of the default domain and "name@domain" one of another
+ * domain, as the NSS module names them. On PK_OK *ret_user is the User
+ * object (a new reference). A user Keystone does not know, or one whose
+ * Unix name is not ctx->user, is PK_NOT_FOUND; other error replies
+ * (io.kaas.Identity.Unavailable) are PK_REMOTE_ERROR with err filled. */
+static enum pk_result lookup_user(struct pk_ctx *ctx, json_t **ret_user, struct kaas_error *err) {
         const char *at = strrchr(ctx->user, '@');
         if (at && at != ctx->user && at[1]) {
                 char *name = strndup(ctx->user, (size_t)(at - ctx->user));
@@ -392,4 +398,29 @@ enum pk_result pk_lookup_user(struct pk_ctx *ctx, json_t **ret_user, struct kaas
          * given: resolving a domain name may need Keystone */
         return get_user(ctx, ctx->user, ctx->opt.default_domain_set ? ctx->opt.default_domain : NULL, ret_user,
                         err);
+}
+
+int pk_find_user(struct pk_ctx *ctx, json_t **ret_user) {
+        json_t *user = NULL;
+        struct kaas_error err = KAAS_ERROR_INIT;
+        switch (lookup_user(ctx, &user, &err)) {
+        case PK_OK:
+                if (ret_user)
+                        *ret_user = user;
+                else
+                        json_decref(user);
+                return PAM_SUCCESS;
+        case PK_NOT_FOUND:
+                pk_info(ctx, "%s: %s is neither a local nor a Keystone user", ctx->stage, ctx->user);
+                return pk_unknown_user(ctx);
+        case PK_REMOTE_ERROR:
+                pam_syslog(ctx->pamh, LOG_ERR, "%s: kaasd cannot look up %s: %s", ctx->stage, ctx->user,
+                           err.message ? err.message : err.name);
+                kaas_error_clear(&err);
+                return pk_unavailable(ctx);
+        case PK_UNTRUSTED:
+                return PAM_SERVICE_ERR;
+        default:
+                return pk_unavailable(ctx);
+        }
 }

@@ -90,7 +90,7 @@ enum pk_result {
         PK_REMOTE_ERROR,    /* kaasd answered with an error: see the kaas_error */
         PK_UNAVAILABLE,     /* not running, refused, timed out, broken reply */
         PK_UNTRUSTED,       /* the socket or the process behind it is not kaasd's */
-        PK_NOT_FOUND,       /* pk_lookup_user(): no such Keystone user */
+        PK_NOT_FOUND,       /* the user lookup of pk_find_user(): no such Keystone user */
 };
 
 /* Calls method on kaasd, connecting first (with the peer check) when
@@ -100,13 +100,15 @@ enum pk_result {
 enum pk_result pk_call(struct pk_ctx *ctx, const char *method, json_t *parameters, json_t **ret_parameters,
                        struct kaas_error *err);
 
-/* Looks the PAM user up in Keystone (io.kaas.Identity.GetUser), "name"
- * being a user of the default domain and "name@domain" one of another
- * domain, as the NSS module names them. On PK_OK *ret_user is the User
- * object (a new reference). A user Keystone does not know, or one whose
- * Unix name is not ctx->user, is PK_NOT_FOUND; other error replies
- * (io.kaas.Identity.Unavailable) are PK_REMOTE_ERROR with err filled. */
-enum pk_result pk_lookup_user(struct pk_ctx *ctx, json_t **ret_user, struct kaas_error *err);
+/* Looks the PAM user up in Keystone (io.kaas.Identity.GetUser) for a
+ * stage that serves only users Keystone knows: "name" is a user of the
+ * default domain, "name@domain" one of another domain, as the NSS module
+ * names them. Returns PAM_SUCCESS with *ret_user the User object (a new
+ * reference; dropped when ret_user is NULL), or, logged, the stage's
+ * answer: pk_unknown_user() for a user Keystone does not know (or whose
+ * Unix name is not ctx->user), pk_unavailable() when kaasd cannot tell,
+ * PAM_SERVICE_ERR for a kaasd that is not trusted. */
+int pk_find_user(struct pk_ctx *ctx, json_t **ret_user);
 
 /* PAM_AUTHINFO_UNAVAIL, or PAM_IGNORE with ignore_authinfo_unavail. */
 int pk_unavailable(const struct pk_ctx *ctx);
