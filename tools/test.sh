@@ -1,8 +1,9 @@
 #!/bin/bash
 # Installs the dependencies, builds kaas and runs the whole test suite
 # twice — once plain with warnings as errors, once under AddressSanitizer
-# and UndefinedBehaviorSanitizer — then runs the libFuzzer targets briefly
-# in a clang build (KAAS_SKIP_FUZZ=1 skips them), plus `make distcheck`.
+# and UndefinedBehaviorSanitizer — runs kaasd under valgrind memcheck
+# through the hardening suites, then runs the libFuzzer targets briefly in
+# a clang build (KAAS_SKIP_FUZZ=1 skips them), plus `make distcheck`.
 # Ends with one line "tests: N passed, N failed[, N skipped]" and a
 # non-zero exit status when anything failed. Run as root on Debian 12 from
 # the source tree.
@@ -86,6 +87,30 @@ run_suite() {
 }
 
 run_suite plain --enable-werror
+
+# kaasd under valgrind memcheck through the integration suites of
+# tests/hardening.mk: no memory error, no definite leak (KAAS_SKIP_VALGRIND=1
+# skips it). It needs the build without sanitizers, so it uses the plain one.
+run_valgrind() {
+        local dir="$out/plain"
+        note "valgrind: make check-valgrind"
+        if [ ! -x "$dir/kaasd/kaasd" ]; then
+                echo "FAIL: check-valgrind (the plain build failed)"
+                failed=$((failed + 1))
+                return
+        fi
+        if make -C "$dir" check-valgrind >"$dir/valgrind.out" 2>&1; then
+                passed=$((passed + 1))
+                grep '^check-valgrind:' "$dir/valgrind.out"
+                echo "PASS: make check-valgrind"
+        else
+                grep -E '^(PASS|FAIL|ERROR):' "$dir/valgrind.out"
+                tail -80 "$dir/valgrind.out"
+                failed=$((failed + 1))
+                echo "FAIL: make check-valgrind"
+        fi
+}
+[ "${KAAS_SKIP_VALGRIND:-0}" != 1 ] && run_valgrind
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         run_suite sanitizers --enable-werror --enable-sanitizers
