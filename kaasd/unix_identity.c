@@ -535,22 +535,41 @@ static void private_group(struct daemon *d, const char *name, bool by_gid, uint3
                 unix_user_by_name(d, name, 0, rid, on_private_group_user, q);
 }
 
-void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id, unix_group_fn fn,
-                        void *userdata) {
+/* The engine for a group lookup, or NULL with fn told why not. */
+static struct unix_ids *group_lookup_prepare(struct daemon *d, unix_group_fn fn, void *userdata) {
         char err[300];
         struct unix_ids *ux;
         int r = prepare(d, &ux, err, sizeof(err));
         if (r < 0) {
                 fn(r, NULL, err, userdata);
-                return;
+                return NULL;
         }
+        return ux;
+}
+
+/* Answers fn with role entry e as the group gid; clears t (e with it). */
+static void reply_role_group(struct role_table *t, struct role_entry *e, uint32_t gid, unix_group_fn fn,
+                             void *userdata) {
+        struct unix_group g;
+        role_entry_to_group(e, gid, &g);
+        role_table_clear(t);
+        fn(0, &g, NULL, userdata);
+        unix_group_clear(&g);
+}
+
+void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id, unix_group_fn fn,
+                        void *userdata) {
+        struct unix_ids *ux = group_lookup_prepare(d, fn, userdata);
+        if (!ux)
+                return;
         if (local_accounts_has_group(ux->local, name)) {
                 fn(-ENOENT, NULL, NULL, userdata);
                 return;
         }
         /* role groups first: they are what sudoers and access rules name */
         struct role_table t;
-        if ((r = role_table_build(d, ux, &t)) < 0) {
+        int r = role_table_build(d, ux, &t);
+        if (r < 0) {
                 fn(r, NULL, store_last_error(d->store), userdata);
                 return;
         }
@@ -575,11 +594,7 @@ void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id,
                 return;
         }
         if (best) {
-                struct unix_group g;
-                role_entry_to_group(best, best_gid, &g);
-                role_table_clear(&t);
-                fn(0, &g, NULL, userdata);
-                unix_group_clear(&g);
+                reply_role_group(&t, best, best_gid, fn, userdata);
                 return;
         }
         role_table_clear(&t);
@@ -587,19 +602,15 @@ void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id,
 }
 
 void unix_group_by_gid(struct daemon *d, uint32_t gid, uint64_t request_id, unix_group_fn fn, void *userdata) {
-        char err[300];
-        struct unix_ids *ux;
-        int r = prepare(d, &ux, err, sizeof(err));
-        if (r < 0) {
-                fn(r, NULL, err, userdata);
+        struct unix_ids *ux = group_lookup_prepare(d, fn, userdata);
+        if (!ux)
                 return;
-        }
         if (local_accounts_has_gid(ux->local, gid)) {
                 fn(-ENOENT, NULL, NULL, userdata);
                 return;
         }
         char *key = NULL;
-        r = store_uid_lookup(d->store, gid, &key);
+        int r = store_uid_lookup(d->store, gid, &key);
         if (r < 0) {
                 fn(r == -ENOENT ? -ENOENT : r, NULL, NULL, userdata);
                 return;
@@ -630,11 +641,7 @@ void unix_group_by_gid(struct daemon *d, uint32_t gid, uint64_t request_id, unix
                 fn(-ENOENT, NULL, NULL, userdata);
                 return;
         }
-        struct unix_group g;
-        role_entry_to_group(e, gid, &g);
-        role_table_clear(&t);
-        fn(0, &g, NULL, userdata);
-        unix_group_clear(&g);
+        reply_role_group(&t, e, gid, fn, userdata);
 }
 
 /* ------------------------------------------------------------ enumeration */
