@@ -194,6 +194,17 @@ static void list_move(struct req_list *from, struct req_list *to) {
                 r->list = to;
 }
 
+/* Takes the first request off l (one list_move() filled), as a new
+ * request in no list; NULL when l is empty. */
+static struct ks_request *list_pop(struct req_list *l) {
+        struct ks_request *req = l->head;
+        if (req) {
+                list_remove(l, req);
+                req->state = REQ_NEW;
+        }
+        return req;
+}
+
 /* Percent-encodes everything but RFC 3986 unreserved characters. */
 static char *url_escape(const char *s) {
         static const char hex[] = "0123456789ABCDEF";
@@ -642,6 +653,15 @@ static void request_detach(struct ks_request *req) {
         req->state = REQ_NEW;
 }
 
+/* Frees req without a result, out of its list or transfer and the count. */
+static void request_abandon(struct ks_request *req) {
+        struct keystone *ks = req->ks;
+        request_detach(req);
+        ks->n_requests--;
+        ks->counters.in_flight = ks->n_requests;
+        request_free(req);
+}
+
 /* Hands the result to the caller and frees req. */
 static void request_deliver(struct ks_request *req, struct ks_result *res) {
         struct keystone *ks = req->ks;
@@ -658,10 +678,8 @@ static void fail_waiting(struct keystone *ks, int status, const char *error) {
         /* callbacks may queue new calls: take the list first */
         struct req_list l;
         list_move(&ks->waiting, &l);
-        while (l.head) {
-                struct ks_request *req = l.head;
-                list_remove(&l, req);
-                req->state = REQ_NEW;
+        struct ks_request *req;
+        while ((req = list_pop(&l))) {
                 struct ks_result res = { .kind = req->kind, .status = status, .error = error };
                 request_deliver(req, &res);
         }
@@ -670,10 +688,8 @@ static void fail_waiting(struct keystone *ks, int status, const char *error) {
 static void start_waiting(struct keystone *ks) {
         struct req_list l;
         list_move(&ks->waiting, &l);
-        while (l.head) {
-                struct ks_request *req = l.head;
-                list_remove(&l, req);
-                req->state = REQ_NEW;
+        struct ks_request *req;
+        while ((req = list_pop(&l))) {
                 int r = request_start_transfer(req);
                 if (r < 0) {
                         struct ks_result res = { .kind = req->kind, .status = r, .error = "cannot start the request" };
@@ -690,10 +706,8 @@ static void defer_fire(struct loop_timer *t, void *userdata) {
         ks->defer_timer = NULL;
         struct req_list l;
         list_move(&ks->deferred, &l);
-        while (l.head) {
-                struct ks_request *req = l.head;
-                list_remove(&l, req);
-                req->state = REQ_NEW;
+        struct ks_request *req;
+        while ((req = list_pop(&l))) {
                 struct ks_result res = { .kind = req->kind, .status = req->deferred_status, .error = req->deferred_error };
                 if (req->kind == KS_REQ_SERVICE_AUTH) {
                         struct ks_token_info none = { 0 };
@@ -1099,10 +1113,7 @@ void keystone_cancel(struct ks_request *req) {
                 return;
         struct keystone *ks = req->ks;
         bool was_auth = req->kind == KS_REQ_SERVICE_AUTH;
-        request_detach(req);
-        ks->n_requests--;
-        ks->counters.in_flight = ks->n_requests;
-        request_free(req);
+        request_abandon(req);
         if (was_auth && --ks->service_auth_in_flight == 0 && ks->waiting.head)
                 service_auth_start(ks);  /* others still wait for a token */
 }
@@ -1112,10 +1123,7 @@ static int start(struct keystone *ks, struct ks_request *req, struct ks_request 
         ks->counters.in_flight = ks->n_requests;
         int r = request_submit(req);
         if (r < 0) {
-                request_detach(req);
-                ks->n_requests--;
-                ks->counters.in_flight = ks->n_requests;
-                request_free(req);
+                request_abandon(req);
                 return r;
         }
         if (ret_req)
