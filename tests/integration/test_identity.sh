@@ -11,28 +11,11 @@ set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/keystone-env.sh"
+. "$top_srcdir/tests/lib/check.sh"
 
 PY=/usr/bin/python3
 VL="$PY $top_srcdir/tests/lib/varlink.py"
 started=$(date +%s%N)
-passes=0
-fails=0
-ok() { echo "ok $((passes + fails + 1)) - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok $((passes + fails + 1)) - $*"; fails=$((fails + 1)); }
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-check() {
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-# j JSON EXPR: evaluates a Python expression over the JSON value d, prints it as JSON
-j() { $PY -c 'import json, sys; d = json.loads(sys.argv[1]); print(json.dumps(eval(sys.argv[2]), ensure_ascii=False))' "$1" "$2"; }
-# jt JSON EXPR: true when the expression is true
-jt() {
-    [ "$(j "$1" "$2" 2>/dev/null)" = true ] && return 0
-    echo "#   got: ${1:0:400}"
-    return 1
-}
 ms() { echo $((($(date +%s%N) - started) / 1000000)); }
 
 call() { $VL -t "${T:-10}" "$SOCK" "$@"; }
@@ -361,10 +344,9 @@ kaasd_stop "$D"
 check "kaasd logged no sanitizer report" bash -c "! grep -q -E 'ERROR: AddressSanitizer|runtime error:' '$D/kaasd.log' '$D2/kaasd.log'"
 
 echo "# test time $(ms) ms"
-echo "$passes passed, $fails failed"
-if [ "$fails" != 0 ]; then
+check_done || {
     echo "--- kaasd log (last 40 lines):"
     tail -n 40 "$D/kaasd.log"
     exit 1
-fi
+}
 exit 0

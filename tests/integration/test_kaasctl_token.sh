@@ -15,17 +15,9 @@ set -uo pipefail
 KC=$top_builddir/client/kaasctl
 [ -x "$KC" ] || { echo "SKIP: kaasctl not built"; exit 77; }
 . "$top_srcdir/tests/lib/keystone-env.sh"
+. "$top_srcdir/tests/lib/check.sh"
 
 PY=/usr/bin/python3
-passes=0
-fails=0
-ok() { echo "ok $((passes + fails + 1)) - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok $((passes + fails + 1)) - $*"; fails=$((fails + 1)); }
-check() {
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 
 ks_env_setup
 # the socket must be reachable for the unprivileged user of the
@@ -88,8 +80,8 @@ run_as() {
 rc_is() { [ "$rc" -eq "$1" ]; }
 out_has() { grep -qF -- "$1" "$T/out"; }
 err_has() { grep -qF -- "$1" "$T/err"; }
-# jt FILE EXPR: a Python expression over the JSON in FILE (as d) is true
-jt() { $PY -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"; }
+# jft FILE EXPR: a Python expression over the JSON in FILE (as d) is true
+jft() { $PY -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"; }
 show() { echo "# rc=$rc out: $(head -c 600 "$T/out")"; echo "# err: $(head -c 600 "$T/err")"; }
 
 ALICE="OS_USERNAME=alice OS_PASSWORD=$ALICE_PASSWORD"
@@ -132,7 +124,7 @@ check "validate lists her role IDs (k8s-admins-alpha, member, developer)" \
     bash -c "grep -qF '$ROLE_K8S_ADMINS_ALPHA_ID' '$T/out' && grep -qF '$ROLE_MEMBER_ID' '$T/out' && grep -qF '$ROLE_DEVELOPER_ID' '$T/out'"
 run_in "$TOK1" --json token validate
 check "validate --json: username, uid and groups" \
-    jt "$T/out" "d['identity']['username'] == 'alice' and d['identity']['uid'] == '$ALICE_ID' and '$ROLE_K8S_ADMINS_ALPHA_ID' in d['identity']['groups'] and d['token_id'] == '$ID1'"
+    jft "$T/out" "d['identity']['username'] == 'alice' and d['identity']['uid'] == '$ALICE_ID' and '$ROLE_K8S_ADMINS_ALPHA_ID' in d['identity']['groups'] and d['token_id'] == '$ID1'"
 run_in "$TOK1" token validate --user bob
 check "validate --user bob of alice's token: exit 1" rc_is 1
 check "... naming the error InvalidToken" err_has "InvalidToken"
@@ -187,14 +179,14 @@ check "token create with OS_TOKEN" rc_is 0
 BOB_TOK=$(cat "$T/out")
 run OS_TOKEN="$KS_BOB" --json token list
 check "OS_TOKEN: bob's list holds the token, expiring in 30 days" \
-    jt "$T/out" "any(t['description'] == 'bob via keystone token' and t['user_name'] == 'bob' and 29*86400 < t['expires'] - t['created'] <= 30*86400 for t in d['tokens'])"
+    jft "$T/out" "any(t['description'] == 'bob via keystone token' and t['user_name'] == 'bob' and 29*86400 < t['expires'] - t['created'] <= 30*86400 for t in d['tokens'])"
 run_in "$BOB_TOK" token validate
 check "bob's token validates as bob" grep -qE '^User name: +bob$' "$T/out"
 run_in "$BOB_TOK" token create --kaas-token-stdin --description "bob via kaas token"
 check "token create --kaas-token-stdin with bob's KaaS token" rc_is 0
 run_in "$BOB_TOK" --json token list --kaas-token-stdin
 check "--kaas-token-stdin lists bob's two tokens" \
-    jt "$T/out" "len(d['tokens']) == 2 and all(t['user_name'] == 'bob' for t in d['tokens'])"
+    jft "$T/out" "len(d['tokens']) == 2 and all(t['user_name'] == 'bob' for t in d['tokens'])"
 
 # ------------------------------------------------ another user's tokens
 if [ "$NOBODY" = 1 ]; then
@@ -240,7 +232,7 @@ check "root lists alice's tokens without credentials" rc_is 0
 check "... the one from the pipe" out_has "from pipe"
 check "... with a USER column" bash -c "head -1 '$T/out' | grep -qE '^ID +USER +DESCRIPTION'"
 run --json token list --all
-check "root lists all tokens" jt "$T/out" "{'alice', 'bob'} <= {t['user_name'] for t in d['tokens']}"
+check "root lists all tokens" jft "$T/out" "{'alice', 'bob'} <= {t['user_name'] for t in d['tokens']}"
 run token revoke-user alice
 check "root revokes alice" rc_is 0
 check "... one token revoked" out_has "revoked 1 token of alice"
@@ -259,7 +251,7 @@ check "... role k8s-admins-alpha with its ID" grep -qE "^k8s-admins-alpha +$ROLE
 check "... admin of cluster alpha" grep -qE '^Admin of clusters: +alpha$' "$T/out"
 check "... project demo" grep -qE "^demo +$PROJECT_DEMO_ID" "$T/out"
 run --json user show alice
-check "user show --json" jt "$T/out" "d['name'] == 'alice' and d['admin_of_clusters'] == ['alpha'] and d['enabled']"
+check "user show --json" jft "$T/out" "d['name'] == 'alice' and d['admin_of_clusters'] == ['alpha'] and d['enabled']"
 run user show "$ALICE_ID"
 check "user show by ID" grep -qE '^Name: +alice$' "$T/out"
 run user show bob
@@ -353,7 +345,7 @@ assert d["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Grou
 fi
 run --json rbac cluster-admin --cluster alpha --role-id "a1,b2,a1"
 check "rbac --json: several role IDs, duplicates dropped" \
-    jt "$T/out" "[s['name'] for s in d['subjects']] == ['a1', 'b2'] and d['metadata']['name'] == 'kaas:cluster-admin:alpha'"
+    jft "$T/out" "[s['name'] for s in d['subjects']] == ['a1', 'b2'] and d['metadata']['name'] == 'kaas:cluster-admin:alpha'"
 run rbac cluster-admin --cluster alpha
 check "rbac without --role-id: usage error" rc_is 2
 run rbac cluster-admin --cluster 'a b' --role-id x
@@ -476,10 +468,9 @@ fi
 run KAAS_SOCKET="$T/no.sock" user show alice
 check "kaasd not running: exit 3" rc_is 3
 
-echo "# $passes passed, $fails failed"
-if [ "$fails" -gt 0 ]; then
+check_done || {
     echo "# kaasd log (tail):"
     tail -n 40 "$D/kaasd.log" | sed 's/^/# /'
     exit 1
-fi
+}
 exit 0

@@ -17,28 +17,13 @@ set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/keystone-env.sh"
+. "$top_srcdir/tests/lib/check.sh"
 
 PY=/usr/bin/python3
 VL="$PY $top_srcdir/tests/lib/varlink.py"
 MODULE=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
 PROBE=$top_builddir/tests/integration/nss_probe
 ERANGE=$top_builddir/tests/integration/nss_erange
-passes=0
-fails=0
-ok() { echo "ok $((passes + fails + 1)) - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok $((passes + fails + 1)) - $*"; fails=$((fails + 1)); }
-check() {
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-# j JSON EXPR: a Python expression over the JSON value d, printed as JSON
-j() { $PY -c 'import json, sys; d = json.loads(sys.argv[1]); print(json.dumps(eval(sys.argv[2]), ensure_ascii=False))' "$1" "$2"; }
-jt() {
-    [ "$(j "$1" "$2" 2>/dev/null)" = true ] && return 0
-    echo "#   got: ${1:0:400}"
-    return 1
-}
 # same DESC GOT WANT
 same() {
     if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   got:  '$2'"; echo "#   want: '$3'"; fi
@@ -380,5 +365,4 @@ SOCK2=$KAASD_SOCKET
 same "after a restart every user keeps its uid" "$(uids)" "$first"
 kaasd_stop "$D2"
 
-echo "# $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+check_done

@@ -6,7 +6,9 @@
 #   ok DESCRIPTION / not_ok DESCRIPTION
 #   j JSON EXPR                    evaluates a Python expression over the
 #                                  parsed JSON value d, prints it as JSON
-#   jt JSON EXPR                   true when that expression is true
+#   jt JSON EXPR                   true when that expression is true;
+#                                  otherwise prints the JSON (cut to 400
+#                                  characters) as a "#   got:" comment
 #   wait_for SECONDS COMMAND...    polls COMMAND (every 0.2 s) until it
 #                                  succeeds or SECONDS pass
 
@@ -27,7 +29,11 @@ j() {
     $CHECK_PY -c 'import json, sys; d = json.loads(sys.argv[1]); print(json.dumps(eval(sys.argv[2]), ensure_ascii=False))' "$1" "$2"
 }
 
-jt() { [ "$(j "$1" "$2" 2>/dev/null)" = true ]; }
+jt() {
+    [ "$(j "$1" "$2" 2>/dev/null)" = true ] && return 0
+    echo "#   got: ${1:0:400}"
+    return 1
+}
 
 wait_for() {
     local limit=$1 end
