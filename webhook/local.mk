@@ -28,7 +28,7 @@ webhook_kaas_webhook_LDADD = webhook/libkaas-tokenreview.la client/libkaas-stati
 # expired token in a stopped kaasd's store (kaasd cannot make one).
 check_PROGRAMS += tests/unit/test_tokenreview tests/tools/kaas-store-put-expired
 TESTS += tests/unit/test_tokenreview tests/e2e/test_webhook.sh
-EXTRA_DIST += tests/e2e/test_webhook.sh
+EXTRA_DIST += tests/e2e/test_webhook.sh tests/lib/webhook-env.sh
 
 tests_unit_test_tokenreview_SOURCES = tests/unit/test_tokenreview.c
 tests_unit_test_tokenreview_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/webhook

@@ -14,20 +14,9 @@
 set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
-for tool in openssl curl /usr/bin/python3; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is not installed"; exit 77; }
-done
-if [ "$(id -u)" = 0 ]; then
-    command -v setpriv >/dev/null 2>&1 || { echo "SKIP: setpriv is not installed (util-linux)"; exit 77; }
-    RUN_AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
-    VGROUP=nogroup
-else
-    RUN_AS=()
-    VGROUP=$(id -gn)
-fi
-WH_BUILT=$top_builddir/webhook/kaas-webhook
+. "$top_srcdir/tests/lib/webhook-env.sh"
+wh_env_init
 PUT_EXPIRED=$top_builddir/tests/tools/kaas-store-put-expired
-[ -x "$WH_BUILT" ] || { echo "kaas-webhook is not built: $WH_BUILT" >&2; exit 99; }
 [ -x "$PUT_EXPIRED" ] || { echo "kaas-store-put-expired is not built: $PUT_EXPIRED" >&2; exit 99; }
 
 . "$top_srcdir/tests/lib/keystone-env.sh"
@@ -49,12 +38,7 @@ jt() { [ "$(j "$1" "$2" 2>/dev/null)" = true ]; }
 jv() { j "$1" "$2" | tr -d '"'; }
 
 ks_env_setup
-# the unprivileged webhook reaches kaasd's socket and its own files in here
-chmod 755 "$KS_TMP"
-W=$KS_TMP/webhook
-mkdir -p "$W"
-chmod 755 "$W"
-WH_PID=
+wh_env_setup "$KS_TMP/webhook"
 DIS_ID=
 ADMIN_TOKEN=
 cleanup() {
@@ -72,28 +56,11 @@ trap cleanup EXIT
 
 # ------------------------------------------------------------------ certificates
 cd "$W" || exit 99
-ec() { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "$@" 2>>"$W/openssl.log"; }
-mk_ca() {  # NAME
-    ec -x509 -days 2 -subj "/CN=kaas webhook test CA $1" -keyout "$1.key" -out "$1.crt" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-}
-mk_cert() {  # CA NAME CN EXTENSIONS
-    ec -subj "/CN=$3" -keyout "$2.key" -out "$2.csr" &&
-        printf '%b\n' "$4" >"$2.ext" &&
-        openssl x509 -req -in "$2.csr" -CA "$1.crt" -CAkey "$1.key" -CAcreateserial -days 2 \
-            -out "$2.crt" -extfile "$2.ext" 2>>"$W/openssl.log"
-}
-mk_ca ca && mk_ca rogue &&
-    mk_cert ca server localhost 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature' &&
-    mk_cert ca client kube-apiserver 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature' &&
-    mk_cert rogue rogue-client kube-apiserver 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature' &&
-    mk_cert ca server-as-client kube-apiserver 'extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature' ||
+wh_mk_server_cert && wh_mk_ca rogue &&
+    wh_mk_cert ca client kube-apiserver 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature' &&
+    wh_mk_cert rogue rogue-client kube-apiserver 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature' &&
+    wh_mk_cert ca server-as-client kube-apiserver 'extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature' ||
     { cat "$W/openssl.log" >&2; echo "openssl failed" >&2; exit 99; }
-[ -n "${RUN_AS[*]}" ] && chown nobody:nogroup server.key
-# run the webhook from here: the build tree may be in a directory nobody cannot enter
-cp "$WH_BUILT" "$W/kaas-webhook"
-chmod 755 "$W/kaas-webhook"
-WH=$W/kaas-webhook
 
 # ------------------------------------------------------------------ kaasd
 KAASD_CONF_EXTRA="cache_ttl = 2
@@ -184,28 +151,7 @@ print(b({"alg": "RS256", "kid": "Wg2-kaas-test"}) + "." + b({"aud": ["https://ku
     "nbf": 1700000000, "sub": "system:serviceaccount:default:default"}) + ".c2lnbmF0dXJlLW5vdC1jaGVja2Vk")')
 
 # ------------------------------------------------------------------ the webhook
-free_port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 AUD=https://kubernetes.default.svc.cluster.local
-# start_webhook CONF LOG: as the unprivileged user; sets WH_PID, waits for the port
-start_webhook() {
-    local i
-    "${RUN_AS[@]}" "$WH" -f -c "$1" >>"$2" 2>&1 &
-    WH_PID=$!
-    for i in $(seq 100); do
-        curl -s -o /dev/null --max-time 2 --cacert "$W/ca.crt" "https://127.0.0.1:$PORT/healthz" && return 0
-        kill -0 "$WH_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "kaas-webhook did not come up; its log:" >&2
-    cat "$2" >&2
-    return 1
-}
-stop_webhook() {  # SIGTERM; the exit status goes to WH_RC
-    kill -TERM "$WH_PID"
-    wait "$WH_PID"
-    WH_RC=$?
-    WH_PID=
-}
 write_conf() {  # FILE [EXTRA [webhook] LINES]
     cat >"$1" <<EOF
 # kaas-webhook configuration of test_webhook.sh
@@ -226,9 +172,9 @@ audiences = $AUD
 audiences = kaas-test
 EOF
 }
-PORT=$(free_port)
+PORT=$(wh_free_port)
 write_conf "$W/webhook.conf"
-start_webhook "$W/webhook.conf" "$W/webhook.log" || exit 99
+wh_start "$W/webhook.conf" "$W/webhook.log" || exit 99
 URL=https://127.0.0.1:$PORT
 
 # body VERSION TOKEN [AUDIENCES-JSON]: a TokenReview as kube-apiserver
@@ -388,11 +334,11 @@ print(json.dumps({"count": float(m["kaas_webhook_review_duration_seconds_count"]
     "d['count'] == d['reviews'] == d['inf'] and d['count'] > 0 and d['inflight'] == 0"
 
 # ------------------------------------------------------------------ client certificates
-stop_webhook
+wh_stop
 check "the first webhook stops on SIGTERM with status 0" [ "$WH_RC" = 0 ]
-PORT=$(free_port)
+PORT=$(wh_free_port)
 write_conf "$W/webhook-mtls.conf" "client_ca = $W/ca.crt"
-start_webhook "$W/webhook-mtls.conf" "$W/webhook-mtls.log" || exit 99
+wh_start "$W/webhook-mtls.conf" "$W/webhook-mtls.log" || exit 99
 URL=https://127.0.0.1:$PORT
 body v1 "$T_ALICE"
 r=$(post --cert "$W/client.crt" --key "$W/client.key")
@@ -419,7 +365,7 @@ check "metrics: kaasd unreachable counted" [ "$(metric 'kaas_webhook_kaasd_error
 # the same store under a kaasd whose Keystone does not answer and whose
 # cache is empty: io.kaas.Token.Unavailable
 cp "$D/kaasd.conf" "$D/kaasd.conf.good"
-sed -i -e "s|^url = .*|url = http://127.0.0.1:$(free_port)|" -e 's/^cache_ttl = 2$/cache_ttl = 2\noffline_ttl = 0/' "$D/kaasd.conf"
+sed -i -e "s|^url = .*|url = http://127.0.0.1:$(wh_free_port)|" -e 's/^cache_ttl = 2$/cache_ttl = 2\noffline_ttl = 0/' "$D/kaasd.conf"
 restart_kaasd
 $VL "$SOCK" io.kaas.Admin.FlushCache >/dev/null
 r=$(post --cert "$W/client.crt" --key "$W/client.key")
@@ -448,7 +394,7 @@ check "an unknown key is an error naming file and line" grep -qF "$W/bad.conf:5:
 out=$("${RUN_AS[@]}" "$WH" --check-config -c "$W/webhook.conf" 2>&1)
 check "--check-config accepts the test's configuration" grep -q "configuration is valid" <<<"$out"
 
-stop_webhook
+wh_stop
 check "SIGTERM: the webhook exits with status 0" [ "$WH_RC" = 0 ]
 check "SIGTERM: the log says it stopped" grep -q "notice: stopped" "$W/webhook-mtls.log"
 
