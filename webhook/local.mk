@@ -12,6 +12,7 @@ webhook_kaas_webhook_SOURCES = \
 	webhook/main.c \
 	webhook/settings.c webhook/settings.h \
 	webhook/server.c webhook/server.h \
+	webhook/guard.c webhook/guard.h \
 	webhook/review.c webhook/review.h \
 	webhook/pool.c webhook/pool.h \
 	webhook/metrics.c webhook/metrics.h \

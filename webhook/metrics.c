@@ -26,6 +26,9 @@ static struct {
         atomic_ullong buckets[N_BUCKETS + 1];
         atomic_ullong sum_usec;
         atomic_llong in_flight;
+        atomic_llong connections;
+        atomic_ullong connections_refused;
+        atomic_ullong request_timeouts;
 } m;
 
 const char *wh_result_name(enum wh_result r) {
@@ -76,6 +79,18 @@ void wh_metrics_http_response(unsigned code) {
 
 void wh_metrics_in_flight(int delta) {
         atomic_fetch_add(&m.in_flight, delta);
+}
+
+void wh_metrics_connections(int delta) {
+        atomic_fetch_add(&m.connections, delta);
+}
+
+void wh_metrics_connection_refused(void) {
+        atomic_fetch_add(&m.connections_refused, 1);
+}
+
+void wh_metrics_request_timeout(void) {
+        atomic_fetch_add(&m.request_timeouts, 1);
 }
 
 struct text {
@@ -149,6 +164,19 @@ char *wh_metrics_render(unsigned pool_busy, unsigned pool_size, size_t *ret_len)
                 "# TYPE kaas_webhook_reviews_in_flight gauge\n"
                 "kaas_webhook_reviews_in_flight %lld\n",
             (long long)atomic_load(&m.in_flight));
+        put(&t, "# HELP kaas_webhook_connections HTTPS connections open now.\n"
+                "# TYPE kaas_webhook_connections gauge\n"
+                "kaas_webhook_connections %lld\n"
+                "# HELP kaas_webhook_connections_refused_total Connections closed at once: their client address "
+                "had max_connections_per_client open.\n"
+                "# TYPE kaas_webhook_connections_refused_total counter\n"
+                "kaas_webhook_connections_refused_total %llu\n"
+                "# HELP kaas_webhook_request_timeouts_total Connections closed: no whole request within "
+                "request_timeout.\n"
+                "# TYPE kaas_webhook_request_timeouts_total counter\n"
+                "kaas_webhook_request_timeouts_total %llu\n",
+            (long long)atomic_load(&m.connections), (unsigned long long)atomic_load(&m.connections_refused),
+            (unsigned long long)atomic_load(&m.request_timeouts));
         put(&t, "# HELP kaas_webhook_http_responses_total HTTP responses, by status code.\n"
                 "# TYPE kaas_webhook_http_responses_total counter\n");
         for (size_t i = 0; i <= N_CODES; i++) {

@@ -40,6 +40,12 @@ void wh_metrics_kaasd_error(enum wh_kaasd_error e);
 void wh_metrics_http_response(unsigned code);
 /* +1 when a review starts, -1 when it is answered */
 void wh_metrics_in_flight(int delta);
+/* +1 when a connection is accepted, -1 when it is closed */
+void wh_metrics_connections(int delta);
+/* a connection closed at once: its address had max_connections_per_client */
+void wh_metrics_connection_refused(void);
+/* a connection closed: no whole request within request_timeout */
+void wh_metrics_request_timeout(void);
 
 /* The whole exposition (malloc'd text; the caller frees it), with the
  * pool's state. NULL when out of memory. */

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "kaas.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,10 +36,20 @@
  * (or, with a Content-Length that says so, answered at once and closed) */
 #define DISCARD_FACTOR 16
 #define HEALTH_TIMEOUT_MS 2000
+/* each connection has a thread: 1 MiB of stack instead of glibc's 8 MiB
+ * (from RLIMIT_STACK) reserves 10 GiB of address space for 10,000 of
+ * them, not 80, which matters under RLIMIT_AS or strict overcommit;
+ * jansson's nesting limit keeps parsing well within it */
+#define THREAD_STACK_SIZE (1024 * 1024)
+/* connections the kernel completes while the listening thread is busy
+ * (capped by net.core.somaxconn): a burst from one host then costs
+ * others no dropped SYN and its second's wait for a retransmission */
+#define LISTEN_BACKLOG 4096
 
 struct wh_server {
         struct MHD_Daemon *mhd;
         const struct wh_reviewer *rv;
+        struct wh_guard *guard;
         size_t max_body;
         bool client_ca;
         atomic_int active;               /* requests between headers and answer */
@@ -83,6 +94,11 @@ static void peer_name(struct MHD_Connection *conn, char *buf, size_t size) {
         }
 }
 
+static struct wh_conn *conn_of(struct MHD_Connection *conn) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return ci ? ci->socket_context : NULL;
+}
+
 static void request_free(struct request *rq) {
         if (!rq)
                 return;
@@ -102,6 +118,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned code, const
                 free(body);
                 return MHD_NO;
         }
+        /* an answer follows the whole request (or ends the connection) */
+        wh_guard_answering(conn_of(conn));
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -254,6 +272,8 @@ static enum MHD_Result on_headers(struct wh_server *srv, struct MHD_Connection *
         if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) {
                 if (!method_is(method, MHD_HTTP_METHOD_GET) && !method_is(method, MHD_HTTP_METHOD_HEAD))
                         return respond_text(conn, 405, "method not allowed\n", "GET, HEAD");
+                /* /healthz asks kaasd: that time is not the client's */
+                wh_guard_answering(conn_of(conn));
                 return url[1] == 'h' ? serve_healthz(srv, conn) : serve_metrics(srv, conn);
         }
         if (strcmp(url, "/authenticate") != 0)
@@ -352,6 +372,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 *upload_data_size = 0;
                 return on_body(srv, rq, upload_data, n);
         }
+        /* the whole request is in: kaasd's time is not the client's */
+        wh_guard_answering(conn_of(conn));
         if (rq->too_large) {
                 wh_info("review from %s: 413: body of %zu bytes over the limit of %zu", rq->peer, rq->discarded,
                         srv->max_body);
@@ -365,12 +387,33 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
         struct wh_server *srv = cls;
         struct request *rq = *con_cls;
+        wh_guard_answered(conn_of(conn));
         if (!rq)
                 return;
         request_free(rq);
         *con_cls = NULL;
         atomic_fetch_sub(&srv->active, 1);
         wh_metrics_in_flight(-1);
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len) {
+        struct wh_server *srv = cls;
+        return wh_guard_admit(srv->guard, addr, len) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+        struct wh_server *srv = cls;
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+                const union MHD_ConnectionInfo *ca = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                if (fd)
+                        *socket_context = wh_guard_opened(srv->guard, fd->connect_fd, ca ? ca->client_addr : NULL);
+        } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+                /* before libmicrohttpd closes the socket: the guard stops naming it */
+                wh_guard_closed(srv->guard, *socket_context);
+                *socket_context = NULL;
+        }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -448,7 +491,7 @@ static int bind_listen(const char *listen_addr, char *err, size_t err_size) {
         /* "*" means IPv6 and IPv4 on one socket */
         if (ss.ss_family == AF_INET6)
                 (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-        if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+        if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
                 int r = -errno;
                 snprintf(err, err_size, "cannot listen on %s: %s", listen_addr, strerror(-r));
                 close(fd);
@@ -469,6 +512,11 @@ int wh_server_start(const struct wh_settings *s, const struct wh_reviewer *rv, s
         srv->max_body = s->max_body_size;
         srv->client_ca = s->client_ca_file != NULL;
         snprintf(srv->listen, sizeof(srv->listen), "%s", s->listen);
+        if ((r = wh_guard_new(s->max_connections_per_client, s->request_timeout_sec, &srv->guard)) < 0) {
+                free(srv);
+                snprintf(err, err_size, "cannot start the connection guard: %s", strerror(-r));
+                return r;
+        }
         pthread_mutex_init(&srv->health_lock, NULL);
         r = kaas_client_new(s->kaasd_socket, HEALTH_TIMEOUT_MS, &srv->health);
         if (r < 0) {
@@ -492,7 +540,7 @@ int wh_server_start(const struct wh_settings *s, const struct wh_reviewer *rv, s
         srv->mhd = MHD_start_daemon(
                 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG |
                         MHD_USE_ITC,
-                0, NULL, NULL, on_access, srv,
+                0, on_accept, srv, on_access, srv,
                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
                 MHD_OPTION_LISTEN_SOCKET, fd,
                 MHD_OPTION_HTTPS_MEM_CERT, cert,
@@ -501,6 +549,8 @@ int wh_server_start(const struct wh_settings *s, const struct wh_reviewer *rv, s
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->max_connections,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->connection_timeout_sec,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_SIZE,
                 MHD_OPTION_ARRAY, tls_trust,
                 MHD_OPTION_END);
         if (!srv->mhd) {
@@ -525,6 +575,7 @@ fail:
         free_pem(ca, ca_cap);
         kaas_client_free(srv->health);
         pthread_mutex_destroy(&srv->health_lock);
+        wh_guard_free(srv->guard);
         free(srv);
         return r < 0 ? r : -EINVAL;
 }
@@ -543,6 +594,7 @@ struct wh_server *wh_server_stop(struct wh_server *srv, unsigned timeout_sec) {
         if (active > 0)
                 wh_warning("%d reviews still in flight after %u s: closing their connections", active, timeout_sec);
         MHD_stop_daemon(srv->mhd);
+        wh_guard_free(srv->guard);
         kaas_client_free(srv->health);
         pthread_mutex_destroy(&srv->health_lock);
         free(srv);

@@ -8,7 +8,8 @@
  * and the status codes around them: 400 malformed review, 401/403 missing
  * or unverified client certificate, 404, 405 with Allow, 413 for a body
  * over max_body_size (refused from Content-Length, or while streaming in:
- * never more than the limit is buffered). */
+ * never more than the limit is buffered). Connections per client address
+ * and the time to deliver a request are bounded by guard.h. */
 #pragma once
 
 #include <stddef.h>

@@ -36,8 +36,10 @@ static const struct option_row options[] = {
         ROW("webhook", "client_ca", OPT_PATH, client_ca_file, 0, 0),
         ROW("webhook", "tls_priorities", OPT_STRING, tls_priorities, 0, 0),
         ROW("webhook", "max_connections", OPT_UINT, max_connections, 1, 10000),
+        ROW("webhook", "max_connections_per_client", OPT_UINT, max_connections_per_client, 1, 10000),
         ROW("webhook", "max_body_size", OPT_SIZE, max_body_size, 1024, 1024 * 1024),
         ROW("webhook", "connection_timeout", OPT_UINT, connection_timeout_sec, 1, 3600),
+        ROW("webhook", "request_timeout", OPT_UINT, request_timeout_sec, 1, 3600),
         ROW("webhook", "shutdown_timeout", OPT_UINT, shutdown_timeout_sec, 0, 300),
         ROW("webhook", "log_target", OPT_STRING, log_target, 0, 0),
         ROW("webhook", "log_level", OPT_LOGLEVEL, log_level, 0, 0),
@@ -68,8 +70,11 @@ int wh_settings_new(struct wh_settings **ret) {
         if (!s)
                 return -ENOMEM;
         s->max_connections = 256;
+        /* one host other than kube-apiserver's can take a quarter at most */
+        s->max_connections_per_client = 64;
         s->max_body_size = 64 * 1024;
         s->connection_timeout_sec = 60;
+        s->request_timeout_sec = 10;
         s->shutdown_timeout_sec = 10;
         s->log_level = LOG_INFO;
         s->kaasd_connections = 8;

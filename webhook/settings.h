@@ -18,8 +18,10 @@ struct wh_settings {
         char *client_ca_file;           /* PEM CA certificates; NULL: no client certificate asked */
         char *tls_priorities;           /* GnuTLS priority string */
         unsigned max_connections;
+        unsigned max_connections_per_client;  /* per client address; more are closed at once */
         size_t max_body_size;
-        unsigned connection_timeout_sec;
+        unsigned connection_timeout_sec;      /* idle: every byte received or sent resets it */
+        unsigned request_timeout_sec;         /* a whole request, however it trickles in */
         unsigned shutdown_timeout_sec;
         char *log_target;               /* auto, stderr, syslog */
         int log_level;                  /* syslog priority */
