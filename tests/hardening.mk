@@ -18,6 +18,12 @@ EXTRA_DIST += tests/integration/test_load.sh tests/integration/load_clients.py
 TESTS += tests/integration/test_faults_keystone.sh
 EXTRA_DIST += tests/integration/test_faults_keystone.sh tests/lib/keystone_fault_proxy.py
 
+# kaas-webhook's counterpart: 5,000 held connections, trickling,
+# non-reading and oversized clients from other addresses, while
+# kube-apiserver's reviews all succeed
+TESTS += tests/integration/test_webhook_load.sh
+EXTRA_DIST += tests/integration/test_webhook_load.sh tests/integration/webhook_load_clients.py
+
 # 10,000 calls through pam_kaas and libnss_kaas in one process, RSS compared
 check_PROGRAMS += tests/integration/client_loop
 tests_integration_client_loop_SOURCES = tests/integration/client_loop.c
