@@ -13,8 +13,6 @@
 
 #include "varlink_frame.h"
 
-#define READ_CHUNK 65536u
-
 /* realloc that leaves no copy of the old contents in freed memory */
 static char *secure_realloc(char *old, size_t old_cap, size_t used, size_t cap) {
         char *b = malloc(cap);
@@ -115,7 +113,7 @@ int vl_reader_feed(struct vl_reader *r, const void *data, size_t n) {
 ssize_t vl_reader_fill(struct vl_reader *r, int fd) {
         /* Read at most what could still complete a legal message, so one
          * read never grows the buffer far past the limit. */
-        int k = reader_reserve(r, READ_CHUNK);
+        int k = reader_reserve(r, VL_READ_CHUNK);
         if (k < 0)
                 return k;
         ssize_t n = read(fd, r->buf + r->len, r->cap - r->len);

@@ -11,6 +11,10 @@
 #include <sys/types.h>
 
 #define VL_DEFAULT_MAX_MESSAGE (1024u * 1024u)
+/* vl_reader_fill asks for at least this many bytes: a shorter read found
+ * the socket drained, so a caller woken by level-triggered readiness need
+ * not read again to learn it. */
+#define VL_READ_CHUNK 65536u
 
 struct vl_reader;
 struct vl_writer;
@@ -23,9 +27,10 @@ struct vl_reader *vl_reader_free(struct vl_reader *r);
  * exceed the limit. Used by tests and fuzzers. */
 int vl_reader_feed(struct vl_reader *r, const void *data, size_t n);
 
-/* Reads once from a non-blocking fd. Returns bytes read (> 0), 0 on EOF,
- * -EAGAIN when nothing is available, -EMSGSIZE on an oversized message,
- * another negative errno on error. */
+/* Reads once (at most what fits, at least VL_READ_CHUNK bytes of room).
+ * Returns bytes read (> 0), 0 on EOF, -EAGAIN when nothing is available
+ * (a non-blocking fd, or a receive timeout), -EMSGSIZE on an oversized
+ * message, another negative errno on error. */
 ssize_t vl_reader_fill(struct vl_reader *r, int fd);
 
 /* Takes the next complete message. Returns 1 and a new reference in

@@ -423,6 +423,7 @@ out:
 
 static void conn_read(struct conn *c) {
         struct server *s = c->server;
+        bool drained = false;  /* the last read found the socket empty */
         for (unsigned batch = 0; !c->dead && !c->close_after_flush;) {
                 if (c->n_calls >= s->limits.max_calls_per_connection ||
                     vl_writer_pending(c->writer) >= s->limits.max_output_buffer / 2)
@@ -445,7 +446,9 @@ static void conn_read(struct conn *c) {
                                             "invalid message");
                         break;
                 }
-                if (c->eof || batch++ >= READ_BATCH)
+                /* a short read emptied the socket: epoll (level-triggered)
+                 * wakes us for more, a read now would only say EAGAIN */
+                if (c->eof || drained || batch++ >= READ_BATCH)
                         break;
                 ssize_t n = vl_reader_fill(c->reader, c->fd);
                 if (n == -EAGAIN)
@@ -468,6 +471,7 @@ static void conn_read(struct conn *c) {
                         c->eof = true;
                         continue;  /* answer what is complete, then close */
                 }
+                drained = (size_t)n < VL_READ_CHUNK;
                 c->last_activity = loop_now_usec();
         }
         if (c->dead)
