@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -215,16 +216,129 @@ static int writer_append(struct vl_writer *w, const char *data, size_t n) {
         return 0;
 }
 
+/* ---- compact JSON straight into the writer's buffer
+ *
+ * The same text as json_dumps(JSON_COMPACT) (tests/unit/test_varlink_frame
+ * compares them), without jansson's per-character callback: runs of plain
+ * bytes are copied at once. Strings in a json_t are valid UTF-8 (jansson
+ * checks them when they are made), so only quotes, backslashes and control
+ * characters are escaped, as jansson does. */
+
+#define DUMP_MAX_DEPTH 2048  /* jansson's parser stops at the same depth */
+
+static int dump_string(struct vl_writer *w, const char *s, size_t len) {
+        static const char hex[] = "0123456789ABCDEF";
+        int r;
+        if ((r = writer_append(w, "\"", 1)) < 0)
+                return r;
+        size_t run = 0;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char ch = (unsigned char)s[i];
+                if (ch >= 0x20 && ch != '"' && ch != '\\')
+                        continue;
+                if (i > run && (r = writer_append(w, s + run, i - run)) < 0)
+                        return r;
+                run = i + 1;
+                char esc[6] = { '\\', 0 };
+                size_t n = 2;
+                switch (ch) {
+                case '"': esc[1] = '"'; break;
+                case '\\': esc[1] = '\\'; break;
+                case '\b': esc[1] = 'b'; break;
+                case '\f': esc[1] = 'f'; break;
+                case '\n': esc[1] = 'n'; break;
+                case '\r': esc[1] = 'r'; break;
+                case '\t': esc[1] = 't'; break;
+                default:
+                        memcpy(esc + 1, "u00", 3);
+                        esc[4] = hex[ch >> 4];
+                        esc[5] = hex[ch & 15];
+                        n = 6;
+                }
+                if ((r = writer_append(w, esc, n)) < 0)
+                        return r;
+        }
+        if (len > run && (r = writer_append(w, s + run, len - run)) < 0)
+                return r;
+        return writer_append(w, "\"", 1);
+}
+
+static int dump_value(struct vl_writer *w, const json_t *v, unsigned depth) {
+        char num[32];
+        int r;
+        if (depth > DUMP_MAX_DEPTH)
+                return -ELOOP;
+        switch (json_typeof(v)) {
+        case JSON_OBJECT: {
+                if ((r = writer_append(w, "{", 1)) < 0)
+                        return r;
+                bool first = true;
+                /* insertion order, as json_dumps() without JSON_SORT_KEYS */
+                for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+                        if ((!first && (r = writer_append(w, ",", 1)) < 0) ||
+                            (r = dump_string(w, json_object_iter_key(it), json_object_iter_key_len(it))) < 0 ||
+                            (r = writer_append(w, ":", 1)) < 0 ||
+                            (r = dump_value(w, json_object_iter_value(it), depth + 1)) < 0)
+                                return r;
+                        first = false;
+                }
+                return writer_append(w, "}", 1);
+        }
+        case JSON_ARRAY: {
+                if ((r = writer_append(w, "[", 1)) < 0)
+                        return r;
+                size_t n = json_array_size(v);
+                for (size_t i = 0; i < n; i++)
+                        if ((i > 0 && (r = writer_append(w, ",", 1)) < 0) ||
+                            (r = dump_value(w, json_array_get(v, i), depth + 1)) < 0)
+                                return r;
+                return writer_append(w, "]", 1);
+        }
+        case JSON_STRING:
+                return dump_string(w, json_string_value(v), json_string_length(v));
+        case JSON_INTEGER: {
+                int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                return writer_append(w, num, (size_t)n);
+        }
+        case JSON_REAL: {
+                /* rare here; jansson's own formatting keeps the text identical */
+                char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                if (!t)
+                        return -ENOMEM;
+                r = writer_append(w, t, strlen(t));
+                free(t);
+                return r;
+        }
+        case JSON_TRUE:
+                return writer_append(w, "true", 4);
+        case JSON_FALSE:
+                return writer_append(w, "false", 5);
+        case JSON_NULL:
+                return writer_append(w, "null", 4);
+        }
+        return -EINVAL;
+}
+
 int vl_writer_queue(struct vl_writer *w, const json_t *msg) {
-        char *s = json_dumps(msg, JSON_COMPACT);
-        if (!s)
-                return -ENOMEM;
-        /* include the terminating NUL: it is the message delimiter */
-        size_t n = strlen(s) + 1;
-        int r = writer_append(w, s, n);
-        explicit_bzero(s, n);
-        free(s);
-        return r;
+        /* Serialised straight into the buffer: json_dumps() would build the
+         * text in a string grown by realloc, leaving unwiped copies of it
+         * (new tokens) in freed memory, and cost a copy and a strlen. */
+        size_t before = w->len - w->start;
+        int r = json_is_object(msg) || json_is_array(msg) ? dump_value(w, msg, 0) : -EINVAL;
+        if (r == 0)
+                r = writer_append(w, "", 1);  /* the NUL delimiter */
+        if (r == 0)
+                return 0;
+        /* take back the part of the message already queued (the buffer may
+         * have been compacted meanwhile: count from its end) */
+        size_t appended = w->len - w->start - before;
+        if (appended > 0) {
+                explicit_bzero(w->buf + w->len - appended, appended);
+                w->len -= appended;
+        }
+        if (w->len == w->start)
+                w->start = w->len = 0;
+        return r == -ENOBUFS ? r : -ENOMEM;
 }
 
 int vl_writer_flush(struct vl_writer *w, int fd) {
