@@ -44,6 +44,7 @@ enum store_txn_kind {
         STORE_TXN_READ,                 /* read committed: locks released as the cursor moves */
         STORE_TXN_SYNC,                 /* a write, durable before store_txn_run() returns */
         STORE_TXN_NOSYNC,               /* a write, atomic, but may be lost in a crash */
+        STORE_TXN_NONE,                 /* one DB->get, no transaction: a page lock while it runs */
 };
 
 int store_txn_run(struct store *s, enum store_txn_kind kind, store_txn_fn fn, void *userdata);

@@ -142,7 +142,7 @@ int store_token_get(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
         struct get_ctx c = { .hash = hash };
         int r;
 
-        r = store_txn_run(s, STORE_TXN_READ, get_fn, &c);
+        r = store_txn_run(s, STORE_TXN_NONE, get_fn, &c);
         if (r < 0) {
                 token_record_free(&c.rec);
                 return r;
