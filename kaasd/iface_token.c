@@ -428,16 +428,17 @@ static void on_validated(enum token_verdict v, const uint8_t *hash, const struct
                          const struct identity *id, const char *error, void *userdata) {
         struct validation *val = userdata;
         struct call *call = val->call;
-        char peer[64];
-        audit_peer(peer, sizeof(peer), call);
         if (v == TOKEN_OK && val->user && !user_matches(val->d, id, val->user)) {
                 v = TOKEN_INVALID;
                 error = "the token belongs to another user";
         }
-        if (v != TOKEN_OK)
+        if (v != TOKEN_OK) {
+                char peer[64];
+                audit_peer(peer, sizeof(peer), call);
                 log_audit(call_id(call), "validation failed: %s (%s) token_id=%s expected_user=%s, %s",
                           token_verdict_name(v), error ? error : "-", rec ? rec->token_id : "-",
                           val->user ? val->user : "-", peer);
+        }
         switch (v) {
         case TOKEN_OK: {
                 json_t *ident = token_kube_identity(id);
