@@ -77,6 +77,24 @@ int libkaas_wait(int fd, short events, int64_t deadline) {
         }
 }
 
+int libkaas_read_deadline(struct kaas_client *c, int64_t deadline) {
+        if (deadline == INT64_MAX)
+                return 0;  /* a timeout still set only ends a read early */
+        int left = remaining_ms(deadline);
+        if (left == 0)
+                return -ETIMEDOUT;
+        if (c->recv_timeout_ms > 0 && c->recv_timeout_ms <= left)
+                return 0;
+        /* half of what is left, so the next calls with the same timeout
+         * find it short enough and need no setsockopt() of their own */
+        int ms = left > 100 ? left / 2 : left;
+        struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+                return -errno;
+        c->recv_timeout_ms = ms;
+        return 0;
+}
+
 static void sleep_ms(int ms) {
         (void)poll(NULL, 0, ms);
 }
@@ -105,6 +123,8 @@ void libkaas_disconnect(struct kaas_client *c) {
                 close(c->fd);
         c->fd = -1;
         c->n_pending = 0;
+        c->answered = false;
+        c->recv_timeout_ms = 0;
 }
 
 /* The socket file must be a socket owned by the required user. */
@@ -194,11 +214,20 @@ static int connect_socket(struct kaas_client *c, int64_t deadline) {
         /* before any byte, and so any secret, is sent */
         if (c->require_peer_uid && (r = check_peer(c, fd)) < 0)
                 goto fail;
+        /* Replies are read blocking, bounded by SO_RCVTIMEO: one read()
+         * instead of poll() and read() per call. Sends stay non-blocking
+         * (MSG_DONTWAIT), waiting in poll() only when the socket is full. */
+        if (fcntl(fd, F_SETFL, 0) < 0) {
+                r = -errno;
+                goto fail;
+        }
         if ((r = reset_buffers(c)) < 0)
                 goto fail;
         c->fd = fd;
         c->pid = getpid();
         c->n_pending = 0;
+        c->answered = false;
+        c->recv_timeout_ms = 0;
         return 0;
 fail:
         close(fd);
@@ -206,10 +235,12 @@ fail:
 }
 
 /* An idle connection that is readable has been closed by kaasd (idle
- * timeout, restart) or carries something nobody asked for: either way it
- * cannot take a call. */
+ * timeout, restart, a refusal at its connection limit) or carries
+ * something nobody asked for: either way it cannot take a call. Asked
+ * until kaasd has answered on the connection; later, the send finds a
+ * closed connection (EPIPE), and send_call() opens a new one. */
 static bool idle_connection_is_stale(struct kaas_client *c) {
-        if (c->n_pending > 0)
+        if (c->n_pending > 0 || c->answered)
                 return false;
         struct pollfd p = { .fd = c->fd, .events = POLLIN };
         int n;

@@ -25,35 +25,47 @@ static int send_call(struct kaas_client *c, const char *method, json_t *paramete
         if (!name)
                 return -EINVAL;
         json_decref(name);
-        int r = libkaas_ensure_connected(c, deadline);
-        if (r < 0)
-                return r;
 
         /* vl_call_new steals a reference; the caller keeps its own */
         json_t *msg = vl_call_new(method, parameters ? json_incref(parameters) : NULL,
                                   flags & KAAS_CALL_MORE, flags & KAAS_CALL_ONEWAY);
         if (!msg)
                 return -ENOMEM;
-        r = vl_writer_queue(c->writer, msg);
-        json_decref(msg);
-        if (r == -ENOBUFS)
-                return -EMSGSIZE;  /* nothing was written: the connection stays */
-        if (r < 0)
-                return r;
-        while ((r = vl_writer_flush(c->writer, c->fd)) == -EAGAIN)
-                if ((r = libkaas_wait(c->fd, POLLOUT, deadline)) < 0)
+        int r;
+        for (unsigned attempt = 0;; attempt++) {
+                if ((r = libkaas_ensure_connected(c, deadline)) < 0)
                         break;
-        if (r < 0) {
+                /* an idle connection kaasd answered on before: if kaasd has
+                 * closed it since (idle timeout, restart), it cannot have
+                 * taken any of this call, which may go again on a new one */
+                bool idle_used = c->answered && c->n_pending == 0;
+                if ((r = vl_writer_queue(c->writer, msg)) < 0) {
+                        if (r == -ENOBUFS)
+                                r = -EMSGSIZE;  /* nothing was written: the connection stays */
+                        break;
+                }
+                while ((r = vl_writer_flush(c->writer, c->fd)) == -EAGAIN)
+                        if ((r = libkaas_wait(c->fd, POLLOUT, deadline)) < 0)
+                                break;
+                if (r == 0)
+                        break;
+                if ((r == -EPIPE || r == -ECONNRESET) && idle_used && attempt == 0) {
+                        libkaas_disconnect(c);
+                        continue;
+                }
                 /* kaasd may have said why before closing (connection
                  * limit): keep the connection so the reply can be read */
                 if ((r == -EPIPE || r == -ECONNRESET) && !(flags & KAAS_CALL_ONEWAY)) {
                         vl_writer_consume(c->writer, vl_writer_pending(c->writer));
-                        c->n_pending++;
-                        return 0;
+                        r = 0;
+                        break;
                 }
                 libkaas_disconnect(c);
-                return r;
+                break;
         }
+        json_decref(msg);
+        if (r < 0)
+                return r;
         if (!(flags & KAAS_CALL_ONEWAY))
                 c->n_pending++;
         return 0;
@@ -72,11 +84,12 @@ static int receive_message(struct kaas_client *c, int64_t deadline, json_t **ret
                         return -EMSGSIZE;
                 if (r < 0)
                         return -EPROTO;
-                if ((r = libkaas_wait(c->fd, POLLIN, deadline)) < 0)
+                /* the socket blocks: read() waits, SO_RCVTIMEO bounds it */
+                if ((r = libkaas_read_deadline(c, deadline)) < 0)
                         return r;
                 ssize_t n = vl_reader_fill(c->reader, c->fd);
                 if (n == -EAGAIN)
-                        continue;
+                        continue;  /* the receive timeout or a signal: the deadline decides */
                 if (n < 0)
                         return (int)n;
                 if (n == 0)  /* end of stream: truncated reply, or none */
@@ -86,9 +99,9 @@ static int receive_message(struct kaas_client *c, int64_t deadline, json_t **ret
 
 /* Returns 0 for a final reply, 1 for one with "continues", or
  * KAAS_ERROR_REMOTE; fills the outputs accordingly. */
-static int receive_reply(struct kaas_client *c, int64_t deadline, json_t **ret_parameters,
+static int receive_reply(struct kaas_client *c, int64_t deadline, bool check_fork, json_t **ret_parameters,
                          struct kaas_error *ret_error) {
-        if (c->fd >= 0 && c->pid != getpid())
+        if (check_fork && c->fd >= 0 && c->pid != getpid())
                 libkaas_disconnect(c);  /* the parent's calls are not ours */
         if (c->n_pending == 0)
                 return -ENOMSG;
@@ -110,12 +123,14 @@ static int receive_reply(struct kaas_client *c, int64_t deadline, json_t **ret_p
                         goto fail;
                 }
                 c->n_pending--;
+                c->answered = true;
                 r = ret_error ? libkaas_error_set(ret_error, reply.error, reply.parameters) : 0;
                 json_decref(msg);
                 return r < 0 ? r : KAAS_ERROR_REMOTE;
         }
         if (!reply.continues)
                 c->n_pending--;
+        c->answered = true;
         if (ret_parameters)
                 *ret_parameters = json_incref(reply.parameters);
         json_decref(msg);
@@ -133,7 +148,7 @@ KAAS_PUBLIC int kaas_send(struct kaas_client *c, const char *method, json_t *par
 KAAS_PUBLIC int kaas_receive(struct kaas_client *c, json_t **ret_parameters, struct kaas_error *ret_error) {
         if (ret_error)
                 kaas_error_clear(ret_error);
-        return receive_reply(c, libkaas_deadline(c->timeout_ms), ret_parameters, ret_error);
+        return receive_reply(c, libkaas_deadline(c->timeout_ms), true, ret_parameters, ret_error);
 }
 
 /* A simple call waits for a reply of its own, so earlier pipelined calls
@@ -153,7 +168,8 @@ KAAS_PUBLIC int kaas_call(struct kaas_client *c, const char *method, json_t *par
         if (r < 0)
                 return r;
         json_t *params = NULL;
-        r = receive_reply(c, deadline, &params, ret_error);
+        /* send_call() has just checked that the connection is this process's */
+        r = receive_reply(c, deadline, false, &params, ret_error);
         if (r == 1) {
                 /* "continues" answers only calls made with "more" */
                 json_decref(params);
@@ -180,7 +196,7 @@ KAAS_PUBLIC int kaas_call_more(struct kaas_client *c, const char *method, json_t
                 return r;
         for (;;) {
                 json_t *params = NULL;
-                r = receive_reply(c, libkaas_deadline(c->timeout_ms), &params, ret_error);
+                r = receive_reply(c, libkaas_deadline(c->timeout_ms), true, &params, ret_error);
                 if (r < 0)
                         return r;
                 bool continues = r == 1;

@@ -28,6 +28,8 @@ struct kaas_client {
         struct vl_reader *reader;
         struct vl_writer *writer;
         unsigned n_pending;      /* calls sent whose final reply is still due */
+        bool answered;           /* a reply came on this connection: kaasd took it */
+        int recv_timeout_ms;     /* SO_RCVTIMEO of fd; 0: none */
 };
 
 /* Absolute CLOCK_MONOTONIC deadline in milliseconds; INT64_MAX = never. */
@@ -36,8 +38,14 @@ int64_t libkaas_deadline(int timeout_ms);
 /* Waits for events on fd until the deadline: 0, -ETIMEDOUT or -errno. */
 int libkaas_wait(int fd, short events, int64_t deadline);
 
+/* Lets the next blocking read of c->fd wait no later than the deadline:
+ * 0, -ETIMEDOUT when it has passed, or -errno. */
+int libkaas_read_deadline(struct kaas_client *c, int64_t deadline);
+
 /* Makes sure c holds a usable connection of this process: reconnects after
- * fork() and after kaasd closed an idle connection. */
+ * fork() and after kaasd closed an idle connection. A connection that has
+ * carried calls is not checked here (a syscall per call): a send on it that
+ * finds it closed says so, and send_call() reconnects then. */
 int libkaas_ensure_connected(struct kaas_client *c, int64_t deadline);
 
 /* Closes the connection and forgets buffered bytes and pending calls. */
