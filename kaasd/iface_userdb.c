@@ -64,6 +64,16 @@ static json_t *param(json_t *parameters, const char *key) {
         return v && !json_is_null(v) ? v : NULL;
 }
 
+/* Appends v (stolen, even on failure) to the array *list; when that
+ * fails, drops the list and sets *list to NULL, which the loops here take
+ * for out of memory. */
+static void list_add(json_t **list, json_t *v) {
+        if (json_array_append_new(*list, v) < 0) {
+                json_decref(*list);
+                *list = NULL;
+        }
+}
+
 /* ------------------------------------------------------------ filters */
 
 static bool fuzzy_match(json_t *fuzzy, const char *name, const char *real_name) {
@@ -124,10 +134,7 @@ static json_t *group_record(const struct unix_group *g, const char *service) {
                 return r;
         json_t *members = json_array();
         for (size_t i = 0; members && i < g->n_members; i++)
-                if (json_array_append_new(members, json_string(g->members[i])) < 0) {
-                        json_decref(members);
-                        members = NULL;
-                }
+                list_add(&members, json_string(g->members[i]));
         char desc[300];
         snprintf(desc, sizeof(desc), "Keystone role %s", g->role_name);
         if (!members || json_object_set_new(r, "members", members) < 0 ||
@@ -260,12 +267,8 @@ static int enumerate_users(struct call *call, json_t *parameters, struct daemon 
         }
         json_t *replies = json_array();
         for (size_t i = 0; replies && i < n; i++)
-                if (user_filters_match(parameters, &u[i]) &&
-                    json_array_append_new(replies, record_reply(call, user_record(&u[i], service_name(d)), true,
-                                                                u[i].uid)) < 0) {
-                        json_decref(replies);
-                        replies = NULL;
-                }
+                if (user_filters_match(parameters, &u[i]))
+                        list_add(&replies, record_reply(call, user_record(&u[i], service_name(d)), true, u[i].uid));
         unix_users_free(u, n);
         if (!replies)
                 return -ENOMEM;
@@ -316,12 +319,8 @@ static int enumerate_groups(struct call *call, json_t *parameters, struct daemon
         }
         json_t *replies = json_array();
         for (size_t i = 0; replies && i < n; i++)
-                if (group_filters_match(parameters, &g[i]) &&
-                    json_array_append_new(replies, record_reply(call, group_record(&g[i], service_name(d)), false,
-                                                                g[i].gid)) < 0) {
-                        json_decref(replies);
-                        replies = NULL;
-                }
+                if (group_filters_match(parameters, &g[i]))
+                        list_add(&replies, record_reply(call, group_record(&g[i], service_name(d)), false, g[i].gid));
         unix_groups_free(g, n);
         if (!replies)
                 return -ENOMEM;
@@ -366,10 +365,7 @@ static void on_member_user(int status, const struct unix_user *u, const char *er
         for (size_t i = 0; replies && i < u->n_groups; i++) {
                 if (want_group && strcmp(want_group, u->groups[i].name) != 0)
                         continue;
-                if (json_array_append_new(replies, membership(u->name, u->groups[i].name)) < 0) {
-                        json_decref(replies);
-                        replies = NULL;
-                }
+                list_add(&replies, membership(u->name, u->groups[i].name));
         }
         if (replies)
                 reply_stream(q->call, replies);
@@ -387,10 +383,7 @@ static void on_member_group(int status, const struct unix_group *g, const char *
         }
         json_t *replies = json_array();
         for (size_t i = 0; replies && i < g->n_members; i++)
-                if (json_array_append_new(replies, membership(g->members[i], g->name)) < 0) {
-                        json_decref(replies);
-                        replies = NULL;
-                }
+                list_add(&replies, membership(g->members[i], g->name));
         if (replies)
                 reply_stream(q->call, replies);
         else
@@ -409,10 +402,7 @@ static int enumerate_memberships(struct call *call, struct daemon *d) {
         json_t *replies = json_array();
         for (size_t i = 0; replies && i < n; i++)
                 for (size_t j = 0; replies && j < g[i].n_members; j++)
-                        if (json_array_append_new(replies, membership(g[i].members[j], g[i].name)) < 0) {
-                                json_decref(replies);
-                                replies = NULL;
-                        }
+                        list_add(&replies, membership(g[i].members[j], g[i].name));
         unix_groups_free(g, n);
         if (!replies)
                 return -ENOMEM;
