@@ -26,7 +26,7 @@ tests_integration_test_server_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(
 
 TESTS += tests/integration/test_tokens.sh
 EXTRA_DIST += tests/integration/test_tokens.sh tests/integration/crash_creations.py \
-	tests/lib/check.sh
+	tests/lib/check.sh tests/lib/sanitizer.sh
 
 check_PROGRAMS += tests/unit/test_ratelimit
 TESTS += tests/unit/test_ratelimit

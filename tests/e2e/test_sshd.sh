@@ -47,9 +47,9 @@ set -uo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/keystone-env.sh"
 . "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/tests/lib/sanitizer.sh"
 
 PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 MODULE=$top_builddir/pam_kaas/.libs/pam_kaas.so
 NSS_MODULE=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
 SSHD=/usr/sbin/sshd
@@ -71,13 +71,8 @@ PAMDIR=$(dirname "$(readlink -f "$LIBPAM")")/security
 
 # An ASan-built module (or NSS module) needs the sanitizer runtimes first
 # in the uninstrumented sshd and in the session's `id`.
-SAN_PRELOAD=
-if readelf -d "$MODULE" | grep 'NEEDED.*libasan' >/dev/null; then
-    for lib in asan ubsan; do
-        p=$(ldd "$MODULE" | awk -v l="lib$lib.so" 'index($1, l) == 1 { print $3 }')
-        [ -n "$p" ] && SAN_PRELOAD="$SAN_PRELOAD $p"
-    done
-    SAN_PRELOAD=${SAN_PRELOAD# }
+SAN_PRELOAD=$(sanitizer_runtimes "$MODULE")
+if [ -n "$SAN_PRELOAD" ]; then
     export PAM_WRAPPER_DISABLE_DEEPBIND=1
     # sshd keeps memory until it exits, by design: its "leaks" are not ours.
     # Only sshd and the session's commands get this (the last setting of
@@ -136,7 +131,6 @@ kaasd_start "$D" || exit 99
 SOCK=$KAASD_SOCKET
 chmod 755 "$D"
 call() { $VL -t 20 "$SOCK" "$@"; }
-param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
 create() { call io.kaas.Token.Create "{\"credentials\": {\"user\": \"$1\", \"password\": \"$2\"}}"; }
 
 # ----------------------------------------------------------------- tokens

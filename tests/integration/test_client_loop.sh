@@ -13,9 +13,8 @@ set -uo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/keystone-env.sh"
 . "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/tests/lib/sanitizer.sh"
 
-PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 LOOP=$top_builddir/tests/integration/client_loop
 PAM_MODULE=$top_builddir/pam_kaas/.libs/pam_kaas.so
 NSS_MODULE=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
@@ -35,14 +34,10 @@ PWRAP=$(ldconfig -p | awk '$1 == "libpam_wrapper.so" { print $NF }' | head -n 1)
 # RSS means nothing (the quarantine keeps freed memory)
 PRELOAD=$PWRAP
 SANITIZED=no
-if readelf -d "$PAM_MODULE" | grep 'NEEDED.*libasan' >/dev/null; then
+SAN_PRELOAD=$(sanitizer_runtimes "$PAM_MODULE")
+if [ -n "$SAN_PRELOAD" ]; then
     SANITIZED=yes
-    san=
-    for lib in asan ubsan; do
-        p=$(ldd "$PAM_MODULE" | awk -v l="lib$lib.so" 'index($1, l) == 1 { print $3 }')
-        [ -n "$p" ] && san="$san $p"
-    done
-    PRELOAD="${san# } $PWRAP"
+    PRELOAD="$SAN_PRELOAD $PWRAP"
     export PAM_WRAPPER_DISABLE_DEEPBIND=1
     # libpam and pam_wrapper keep a few blocks until exit
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}

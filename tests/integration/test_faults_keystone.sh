@@ -24,9 +24,7 @@ set -uo pipefail
 . "$top_srcdir/tests/lib/check.sh"
 
 PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 call() { $VL -t "${T:-15}" "$SOCK" "$@"; }
-param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
 status() { call io.kaas.Admin.Status; }
 ks_state() { j "$(T=5 status)" "d['parameters']['keystone']['state']" | tr -d '"'; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$KAASD_PID/status"; }

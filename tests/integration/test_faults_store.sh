@@ -29,9 +29,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 call() { $VL -t "${T:-20}" "$SOCK" "$@"; }
-param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
 
 ks_env_setup  # the shared Keystone will do: nothing here changes it
 D=$KS_TMP/kaasd

@@ -13,8 +13,6 @@ set -uo pipefail
 . "$top_srcdir/tests/lib/keystone-env.sh"
 . "$top_srcdir/tests/lib/check.sh"
 
-PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 started=$(date +%s%N)
 ms() { echo $((($(date +%s%N) - started) / 1000000)); }
 

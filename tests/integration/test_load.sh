@@ -38,10 +38,8 @@ fi
 . "$top_srcdir/tests/lib/check.sh"
 
 PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 LOAD="$PY $top_srcdir/tests/integration/load_clients.py"
 call() { $VL -t "${T:-15}" "$SOCK" "$@"; }
-param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
 as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 connections() { j "$(call io.kaas.Admin.Status)" "d['parameters']['connections']"; }
 

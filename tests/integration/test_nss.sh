@@ -20,7 +20,6 @@ set -uo pipefail
 . "$top_srcdir/tests/lib/check.sh"
 
 PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 MODULE=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
 PROBE=$top_builddir/tests/integration/nss_probe
 ERANGE=$top_builddir/tests/integration/nss_erange

@@ -17,9 +17,9 @@ set -uo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/keystone-env.sh"
 . "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/tests/lib/sanitizer.sh"
 
 PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 MODULE=$top_builddir/pam_kaas/.libs/pam_kaas.so
 TEST_PAM=$top_builddir/tests/integration/test_pam
 EXPIRED_TOOL=$top_builddir/tests/tools/kaas-store-put-expired
@@ -39,13 +39,9 @@ done
 # An ASan-built module needs the sanitizer runtimes loaded before
 # pam_wrapper, and pam_wrapper's RTLD_DEEPBIND is incompatible with them.
 PRELOAD=libpam_wrapper.so
-if readelf -d "$MODULE" | grep 'NEEDED.*libasan' >/dev/null; then
-    san=
-    for lib in asan ubsan; do
-        p=$(ldd "$MODULE" | awk -v l="lib$lib.so" 'index($1, l) == 1 { print $3 }')
-        [ -n "$p" ] && san="$san $p"
-    done
-    PRELOAD="${san# } $PRELOAD"
+SAN_PRELOAD=$(sanitizer_runtimes "$MODULE")
+if [ -n "$SAN_PRELOAD" ]; then
+    PRELOAD="$SAN_PRELOAD $PRELOAD"
     export PAM_WRAPPER_DISABLE_DEEPBIND=1
     # leak checks stay on: test_pam exits non-zero when the module leaks
     echo "# sanitizer build: LD_PRELOAD=$PRELOAD"
@@ -72,7 +68,6 @@ kaasd_write_conf "$D"
 kaasd_start "$D" || exit 99
 SOCK=$KAASD_SOCKET
 call() { $VL -t "${T:-20}" "$SOCK" "$@"; }
-param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
 creds_pw() { echo "{\"user\": \"$1\", \"password\": \"$2\"${3:+, \"domain\": \"$3\"}}"; }
 create() { call io.kaas.Token.Create "{\"credentials\": $(creds_pw "$@")}"; }
 counter() { j "$(call io.kaas.Admin.Status)" "d['parameters']['tokens']['$1']"; }

@@ -18,10 +18,7 @@ fi
 . "$top_srcdir/tests/lib/keystone-env.sh"
 . "$top_srcdir/tests/lib/check.sh"
 
-PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 call() { $VL -t "${T:-15}" "$SOCK" "$@"; }
-param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
 RUN_AS=nobody
 RUN_UID=$(id -u "$RUN_AS")
 RUN_GID=$(id -g "$RUN_AS")

@@ -11,11 +11,9 @@ set -uo pipefail
 . "$top_srcdir/tests/lib/check.sh"
 
 PY=/usr/bin/python3
-VL="$PY $top_srcdir/tests/lib/varlink.py"
 call() { $VL -t "${T:-15}" "$SOCK" "$@"; }
 # as_nobody COMMAND...: runs as an ordinary local user with no groups
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
-param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
 creds_pw() { echo "{\"user\": \"$1\", \"password\": \"$2\"${3:+, \"domain\": \"$3\"}}"; }
 status() { call io.kaas.Admin.Status; }
 counter() { j "$(status)" "d['parameters']['tokens']['$1']"; }

@@ -9,6 +9,8 @@
 #   jt JSON EXPR                   true when that expression is true;
 #                                  otherwise prints the JSON (cut to 400
 #                                  characters) as a "#   got:" comment
+#   param JSON KEY                 prints parameter KEY of a varlink reply
+#                                  (a string without its quotes)
 #   wait_for SECONDS COMMAND...    polls COMMAND (every 0.2 s) until it
 #                                  succeeds or SECONDS pass
 
@@ -34,6 +36,8 @@ jt() {
     echo "#   got: ${1:0:400}"
     return 1
 }
+
+param() { j "$1" "d['parameters']['$2']" | tr -d '"'; }
 
 wait_for() {
     local limit=$1 end

@@ -28,6 +28,8 @@
 #   kaasd_stop DIR          SIGTERM, bounded wait, SIGKILL
 #   ks_cleanup              stops every kaasd and private Keystone started here
 #                           (installed as the EXIT trap by ks_env_setup)
+#   VL                      the varlink client for kaasd's socket:
+#                           $VL [-t SECONDS] SOCKET METHOD [JSON]
 
 : "${top_srcdir:?top_srcdir must be set}"
 : "${top_builddir:?top_builddir must be set}"
@@ -37,6 +39,7 @@ KS_PRIVATE_DIR=
 KS_TMP=
 KS_KAASD_DIRS=
 KS_KEEP=${KAAS_TEST_KEEP:-0}
+VL="/usr/bin/python3 $top_srcdir/tests/lib/varlink.py"
 
 ks_cleanup() {
     local d
@@ -160,7 +163,7 @@ kaasd_start() {
     # a socket file may be left from a killed kaasd: wait for an answer
     for i in $(seq "$tries"); do
         if [ -S "$KAASD_SOCKET" ] &&
-            /usr/bin/python3 "$top_srcdir/tests/lib/varlink.py" -t 2 "$KAASD_SOCKET" org.varlink.service.GetInfo >/dev/null 2>&1; then
+            $VL -t 2 "$KAASD_SOCKET" org.varlink.service.GetInfo >/dev/null 2>&1; then
             return 0
         fi
         kill -0 "$KAASD_PID" 2>/dev/null || break
