@@ -28,6 +28,8 @@ struct store {
         DB *identities_by_name;         /* name "\0" domain ID → user ID (btree, unique) */
         DB *uid_by_user;                /* user ID → u32 uid (hash) */
         DB *user_by_uid;                /* u32 uid, big-endian → user ID (btree) */
+        DB *tokens_unindexed;           /* tokens.db again, without its indexes: for writes that
+                                         * change no indexed field (last use) */
         int lock_fd;
 
         pthread_mutex_t error_lock;

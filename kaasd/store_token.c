@@ -424,7 +424,9 @@ static int touch_fn(struct store *s, DB_TXN *txn, void *userdata) {
         size_t size;
         int r;
 
-        r = s->tokens->get(s->tokens, txn, &key, &data, DB_RMW);
+        /* Only last_used changes, which no index holds: the record is written through the
+         * handle without indexes, so the three of them are not looked up and rewritten. */
+        r = s->tokens_unindexed->get(s->tokens_unindexed, txn, &key, &data, DB_RMW);
         if (r != 0)
                 return store_error(s, r);
         r = decode(s, &data, &rec);
@@ -440,7 +442,7 @@ static int touch_fn(struct store *s, DB_TXN *txn, void *userdata) {
         if (r < 0)
                 return r;
         data = store_dbt(buf, size);
-        return store_error(s, s->tokens->put(s->tokens, txn, &key, &data, 0));
+        return store_error(s, s->tokens_unindexed->put(s->tokens_unindexed, txn, &key, &data, 0));
 }
 
 int store_token_touch(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
