@@ -421,19 +421,29 @@ static int writer_append(struct vl_writer *w, const char *data, size_t n) {
  * checks them when they are made), so only quotes, backslashes and control
  * characters are escaped, as jansson does. */
 
+/* writer_append() with the common case - room in the buffer - inline */
+static inline int writer_put(struct vl_writer *w, const char *data, size_t n) {
+        if (n > 0 && w->cap - w->len >= n && (!w->max_buffered || w->len - w->start + n <= w->max_buffered)) {
+                memcpy(w->buf + w->len, data, n);
+                w->len += n;
+                return 0;
+        }
+        return writer_append(w, data, n);
+}
+
 #define DUMP_MAX_DEPTH 2048  /* jansson's parser stops at the same depth */
 
 static int dump_string(struct vl_writer *w, const char *s, size_t len) {
         static const char hex[] = "0123456789ABCDEF";
         int r;
-        if ((r = writer_append(w, "\"", 1)) < 0)
+        if ((r = writer_put(w, "\"", 1)) < 0)
                 return r;
         size_t run = 0;
         for (size_t i = 0; i < len; i++) {
                 unsigned char ch = (unsigned char)s[i];
                 if (ch >= 0x20 && ch != '"' && ch != '\\')
                         continue;
-                if (i > run && (r = writer_append(w, s + run, i - run)) < 0)
+                if (i > run && (r = writer_put(w, s + run, i - run)) < 0)
                         return r;
                 run = i + 1;
                 char esc[6] = { '\\', 0 };
@@ -452,12 +462,12 @@ static int dump_string(struct vl_writer *w, const char *s, size_t len) {
                         esc[5] = hex[ch & 15];
                         n = 6;
                 }
-                if ((r = writer_append(w, esc, n)) < 0)
+                if ((r = writer_put(w, esc, n)) < 0)
                         return r;
         }
-        if (len > run && (r = writer_append(w, s + run, len - run)) < 0)
+        if (len > run && (r = writer_put(w, s + run, len - run)) < 0)
                 return r;
-        return writer_append(w, "\"", 1);
+        return writer_put(w, "\"", 1);
 }
 
 static int dump_value(struct vl_writer *w, const json_t *v, unsigned depth) {
@@ -467,51 +477,51 @@ static int dump_value(struct vl_writer *w, const json_t *v, unsigned depth) {
                 return -ELOOP;
         switch (json_typeof(v)) {
         case JSON_OBJECT: {
-                if ((r = writer_append(w, "{", 1)) < 0)
+                if ((r = writer_put(w, "{", 1)) < 0)
                         return r;
                 bool first = true;
                 /* insertion order, as json_dumps() without JSON_SORT_KEYS */
                 for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
-                        if ((!first && (r = writer_append(w, ",", 1)) < 0) ||
+                        if ((!first && (r = writer_put(w, ",", 1)) < 0) ||
                             (r = dump_string(w, json_object_iter_key(it), json_object_iter_key_len(it))) < 0 ||
-                            (r = writer_append(w, ":", 1)) < 0 ||
+                            (r = writer_put(w, ":", 1)) < 0 ||
                             (r = dump_value(w, json_object_iter_value(it), depth + 1)) < 0)
                                 return r;
                         first = false;
                 }
-                return writer_append(w, "}", 1);
+                return writer_put(w, "}", 1);
         }
         case JSON_ARRAY: {
-                if ((r = writer_append(w, "[", 1)) < 0)
+                if ((r = writer_put(w, "[", 1)) < 0)
                         return r;
                 size_t n = json_array_size(v);
                 for (size_t i = 0; i < n; i++)
-                        if ((i > 0 && (r = writer_append(w, ",", 1)) < 0) ||
+                        if ((i > 0 && (r = writer_put(w, ",", 1)) < 0) ||
                             (r = dump_value(w, json_array_get(v, i), depth + 1)) < 0)
                                 return r;
-                return writer_append(w, "]", 1);
+                return writer_put(w, "]", 1);
         }
         case JSON_STRING:
                 return dump_string(w, json_string_value(v), json_string_length(v));
         case JSON_INTEGER: {
                 int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                return writer_append(w, num, (size_t)n);
+                return writer_put(w, num, (size_t)n);
         }
         case JSON_REAL: {
                 /* rare here; jansson's own formatting keeps the text identical */
                 char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
                 if (!t)
                         return -ENOMEM;
-                r = writer_append(w, t, strlen(t));
+                r = writer_put(w, t, strlen(t));
                 free(t);
                 return r;
         }
         case JSON_TRUE:
-                return writer_append(w, "true", 4);
+                return writer_put(w, "true", 4);
         case JSON_FALSE:
-                return writer_append(w, "false", 5);
+                return writer_put(w, "false", 5);
         case JSON_NULL:
-                return writer_append(w, "null", 4);
+                return writer_put(w, "null", 4);
         }
         return -EINVAL;
 }
