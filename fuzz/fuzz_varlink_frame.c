@@ -9,8 +9,12 @@
  *
  * Properties: the messages yielded do not depend on how the stream was
  * split (up to the first error either way, one list is a prefix of the
- * other; without errors they are equal); and the writer's output, read
- * back, yields the same messages again. */
+ * other; without errors they are equal); they are what jansson's
+ * json_loadb(JSON_REJECT_DUPLICATES) makes of each NUL-terminated piece, and
+ * a piece the reader rejects as malformed jansson rejects too (or it is no
+ * object), so the reader's fast path neither accepts nor rejects anything
+ * differently; and the writer's output, read back by the reader and by
+ * jansson, yields the same messages again. */
 #include "config.h"
 
 #include <errno.h>
@@ -28,6 +32,7 @@ struct result {
         json_t *msgs[MAX_MESSAGES];
         size_t n;
         bool error;     /* stopped at an error (the connection would close) */
+        int reader_error;  /* vl_reader_next()'s error, when that was it */
         size_t buffered;  /* bytes of an unterminated message left at the end */
 };
 
@@ -63,10 +68,17 @@ static bool drain(struct vl_reader *r, struct result *res) {
                 if (k < 0) {
                         FUZZ_ASSERT(k == -EBADMSG || k == -EMSGSIZE);
                         res->error = true;
+                        res->reader_error = k;
                         return false;
                 }
                 FUZZ_ASSERT(json_is_object(msg));
-                dispatch(msg);
+                /* on a copy: vl_call_parse() adds defaults, and the
+                 * messages are compared with jansson's as they came */
+                json_t *copy = json_deep_copy(msg);
+                if (!copy)
+                        abort();
+                dispatch(copy);
+                json_decref(copy);
                 if (res->n == MAX_MESSAGES) {
                         json_decref(msg);
                         res->error = true;  /* enough: treat as closed */
@@ -117,6 +129,43 @@ static bool same_prefix(const struct result *a, const struct result *b) {
         return true;
 }
 
+/* piece i of data (pieces end with a NUL), or NULL when there is none */
+static const char *piece(const char *data, size_t len, size_t i, size_t *ret_len) {
+        const char *p = data, *end = data + len;
+        for (;;) {
+                const char *nul = memchr(p, '\0', (size_t)(end - p));
+                if (!nul)
+                        return NULL;
+                if (i-- == 0) {
+                        *ret_len = (size_t)(nul - p);
+                        return p;
+                }
+                p = nul + 1;
+        }
+}
+
+/* jansson alone, the reference the reader must agree with */
+static json_t *reference_parse(const char *text, size_t len) {
+        json_error_t error;
+        return json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+}
+
+static void check_against_jansson(const uint8_t *stream, size_t len, const struct result *res) {
+        const char *text = (const char *)stream, *p;
+        size_t plen;
+        for (size_t i = 0; i < res->n; i++) {
+                FUZZ_ASSERT((p = piece(text, len, i, &plen)) != NULL);
+                json_t *ref = reference_parse(p, plen);
+                FUZZ_ASSERT(ref && json_equal(ref, res->msgs[i]));
+                json_decref(ref);
+        }
+        if (res->reader_error == -EBADMSG && (p = piece(text, len, res->n, &plen))) {
+                json_t *ref = reference_parse(p, plen);
+                FUZZ_ASSERT(!ref || !json_is_object(ref));
+                json_decref(ref);
+        }
+}
+
 /* The writer frames what the reader took apart; reading that back must
  * give the same messages. */
 static void check_writer(const struct result *res) {
@@ -129,6 +178,14 @@ static void check_writer(const struct result *res) {
         size_t len;
         const char *data = vl_writer_data(w, &len);
         FUZZ_ASSERT(len == vl_writer_pending(w));
+        for (size_t i = 0; i < res->n; i++) {
+                size_t plen;
+                const char *p = piece(data, len, i, &plen);
+                FUZZ_ASSERT(p != NULL);
+                json_t *ref = reference_parse(p, plen);
+                FUZZ_ASSERT(ref && json_equal(ref, res->msgs[i]));
+                json_decref(ref);
+        }
         FUZZ_ASSERT(vl_reader_feed(r, data, len) == 0);
         vl_writer_consume(w, len);
         FUZZ_ASSERT(vl_writer_pending(w) == 0);
@@ -160,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         run(limit, sizes, k, stream, len, &split);
 
         FUZZ_ASSERT(same_prefix(&whole, &split));
+        check_against_jansson(stream, len, &whole);
         if (!whole.error && !split.error)
                 FUZZ_ASSERT(whole.n == split.n && whole.buffered == split.buffered);
         check_writer(&split);
