@@ -10,3 +10,11 @@ common_libkaas_common_la_SOURCES = \
 	common/cleanup.h
 common_libkaas_common_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -fPIC
 common_libkaas_common_la_LIBADD = $(JANSSON_LIBS)
+
+# The values of kaasd's and kaas-webhook's INI files (numbers, sizes,
+# booleans, log levels, and the first error with its file and line). A
+# library of its own: only those two programs link libinih.
+noinst_LTLIBRARIES += common/libkaas-config.la
+common_libkaas_config_la_SOURCES = common/config_value.c common/config_value.h
+common_libkaas_config_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
+common_libkaas_config_la_LIBADD = $(INIH_LIBS)

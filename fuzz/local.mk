@@ -205,9 +205,10 @@ fuzz_fuzz_nss_pack_LDFLAGS = $(fuzz_engine_ldflags)
 fuzz_replay_nss_pack_SOURCES = fuzz/replay.c fuzz/fuzz_nss_pack.c fuzz/fuzz.h $(fuzz_nss_pack_sources)
 fuzz_replay_nss_pack_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"nss_pack"'
 
-# webhook_settings: kaas-webhook's settings file, compiled in as above
+# webhook_settings: kaas-webhook's settings file, compiled in as above,
+# with the value parsing it shares with kaasd
 fuzz_webhook_settings_sources = webhook/settings.c webhook/settings.h
-fuzz_webhook_settings_libs = $(INIH_LIBS) $(JANSSON_LIBS)
+fuzz_webhook_settings_libs = common/libkaas-config.la $(INIH_LIBS) $(JANSSON_LIBS)
 fuzz_fuzz_webhook_settings_SOURCES = fuzz/fuzz_webhook_settings.c fuzz/fuzz.h fuzz/fuzz_file.h $(fuzz_webhook_settings_sources)
 fuzz_fuzz_webhook_settings_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
 fuzz_fuzz_webhook_settings_LDFLAGS = $(fuzz_engine_ldflags)

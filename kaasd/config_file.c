@@ -5,16 +5,13 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <ini.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 
 #include "config_file.h"
+#include "config_value.h"
 
 enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
 
@@ -149,57 +146,10 @@ struct config *config_free(struct config *c) {
         return NULL;
 }
 
-/* Debian's libinih is built without INI_HANDLER_LINENO, so the handler
- * does not learn its line; ini_parse() returns the line of the first entry
- * the handler rejected, and the message is prefixed with it afterwards. */
 struct parse_state {
         struct config *config;
-        char msg[512];
-        int error;
+        struct config_value_error err;
 };
-
-static int fail(struct parse_state *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct parse_state *ps, const char *fmt, ...) {
-        if (ps->error)
-                return 0;  /* keep the first error */
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
-        va_end(ap);
-        ps->error = -EINVAL;
-        return 0;  /* tells inih to report this line as an error */
-}
-
-static bool isdigit_only(const char *s) {
-        for (; *s; s++)
-                if (*s < '0' || *s > '9')
-                        return false;
-        return true;
-}
-
-static int parse_number(const char *value, unsigned long long *ret) {
-        if (!*value || *value == '-' || *value == '+')
-                return -EINVAL;
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(value, &end, 10);
-        if (errno || end == value)
-                return -EINVAL;
-        /* optional binary size suffix */
-        unsigned long long mult = 1;
-        if (*end == 'K' || *end == 'k')
-                mult = 1024ull, end++;
-        else if (*end == 'M')
-                mult = 1024ull * 1024, end++;
-        else if (*end == 'G')
-                mult = 1024ull * 1024 * 1024, end++;
-        if (*end)
-                return -EINVAL;
-        if (v > ULLONG_MAX / mult)
-                return -ERANGE;
-        *ret = v * mult;
-        return 0;
-}
 
 /* UTF-8 role names are fine: compare bytes as unsigned on every platform */
 static bool valid_name_list_char(char c) {
@@ -216,14 +166,14 @@ static int parse_cluster(struct parse_state *ps, const char *name, const char *k
                         cl = &c->clusters[i];
         if (!cl) {
                 if (c->n_clusters >= CONFIG_MAX_CLUSTERS)
-                        return fail(ps, "too many [cluster] sections (at most %d)", CONFIG_MAX_CLUSTERS);
+                        return config_value_fail(&ps->err, "too many [cluster] sections (at most %d)", CONFIG_MAX_CLUSTERS);
                 cl = &c->clusters[c->n_clusters];
                 if (!(cl->name = strdup(name)))
-                        return fail(ps, "out of memory");
+                        return config_value_fail(&ps->err, "out of memory");
                 c->n_clusters++;
         }
         if (strcmp(key, "admin_roles") != 0)
-                return fail(ps, "unknown key '%s' in [cluster %s]", key, name);
+                return config_value_fail(&ps->err, "unknown key '%s' in [cluster %s]", key, name);
         for (size_t j = 0; j < cl->n_admin_roles; j++)
                 free(cl->admin_roles[j]);
         cl->n_admin_roles = 0;
@@ -237,43 +187,30 @@ static int parse_cluster(struct parse_state *ps, const char *name, const char *k
                 while (*p && valid_name_list_char(*p))
                         p++;
                 if (*p && *p != ',' && *p != ' ' && *p != '\t')
-                        return fail(ps, "invalid character in admin_roles");
+                        return config_value_fail(&ps->err, "invalid character in admin_roles");
                 if (cl->n_admin_roles >= CONFIG_MAX_ROLES)
-                        return fail(ps, "too many admin_roles (at most %d)", CONFIG_MAX_ROLES);
+                        return config_value_fail(&ps->err, "too many admin_roles (at most %d)", CONFIG_MAX_ROLES);
                 if (!(cl->admin_roles[cl->n_admin_roles] = strndup(s, (size_t)(p - s))))
-                        return fail(ps, "out of memory");
+                        return config_value_fail(&ps->err, "out of memory");
                 cl->n_admin_roles++;
         }
         if (cl->n_admin_roles == 0)
-                return fail(ps, "admin_roles of [cluster %s] is empty", name);
+                return config_value_fail(&ps->err, "admin_roles of [cluster %s] is empty", name);
         return 1;
-}
-
-static int parse_loglevel(const char *v, int *ret) {
-        static const struct { const char *name; int prio; } levels[] = {
-                { "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
-                { "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
-        };
-        for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-                if (strcasecmp(v, levels[i].name) == 0) {
-                        *ret = levels[i].prio;
-                        return 0;
-                }
-        return -EINVAL;
 }
 
 static int on_entry(void *userdata, const char *section, const char *key, const char *value) {
         struct parse_state *ps = userdata;
-        if (ps->error)
+        if (ps->err.error)
                 return 0;
         if (!key)  /* a section header alone: check the name */
                 return 1;
         if (strlen(value) > CONFIG_STRING_MAX)
-                return fail(ps, "value of '%s' is too long", key);
+                return config_value_fail(&ps->err, "value of '%s' is too long", key);
         if (strncmp(section, "cluster ", 8) == 0) {
                 const char *name = section + 8;
                 if (!*name || strchr(name, ' '))
-                        return fail(ps, "invalid cluster name in [%s]", section);
+                        return config_value_fail(&ps->err, "invalid cluster name in [%s]", section);
                 return parse_cluster(ps, name, key, value);
         }
         const struct option_row *row = NULL;
@@ -286,51 +223,47 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
                         row = &options[i];
         }
         if (!section_known)
-                return fail(ps, "unknown section [%s]", section);
+                return config_value_fail(&ps->err, "unknown section [%s]", section);
         if (!row)
-                return fail(ps, "unknown key '%s' in [%s]", key, section);
+                return config_value_fail(&ps->err, "unknown key '%s' in [%s]", key, section);
 
         void *field = (char *)ps->config + row->offset;
         unsigned long long n;
         switch (row->kind) {
         case OPT_PATH:
                 if (value[0] != '/')
-                        return fail(ps, "%s must be an absolute path", key);
+                        return config_value_fail(&ps->err, "%s must be an absolute path", key);
                 /* fall through */
         case OPT_STRING:
                 if (!*value)
-                        return fail(ps, "%s must not be empty", key);
+                        return config_value_fail(&ps->err, "%s must not be empty", key);
                 if (set_string(field, value) < 0)
-                        return fail(ps, "out of memory");
+                        return config_value_fail(&ps->err, "out of memory");
                 break;
         case OPT_BOOL:
-                if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
-                        *(bool *)field = true;
-                else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
-                        *(bool *)field = false;
-                else
-                        return fail(ps, "%s must be yes or no, not '%s'", key, value);
+                if (config_value_bool(&ps->err, key, value, field) < 0)
+                        return 0;
                 break;
         case OPT_MODE: {
                 char *end;
                 errno = 0;
                 unsigned long m = strtoul(value, &end, 8);
                 if (errno || !*value || *end || m > row->max)
-                        return fail(ps, "%s must be an octal mode such as 0660, not '%s'", key, value);
+                        return config_value_fail(&ps->err, "%s must be an octal mode such as 0660, not '%s'", key, value);
                 *(mode_t *)field = (mode_t)m;
                 break;
         }
         case OPT_LOGLEVEL:
-                if (parse_loglevel(value, field) < 0)
-                        return fail(ps, "%s must be one of err, warning, notice, info, debug", key);
+                if (config_value_log_level(&ps->err, key, value, field) < 0)
+                        return 0;
                 break;
         case OPT_UINT:
         case OPT_U32:
         case OPT_SIZE:
-                if (parse_number(value, &n) < 0 || (row->kind != OPT_SIZE && !isdigit_only(value)))
-                        return fail(ps, "%s must be a number, not '%s'", key, value);
-                if (n < row->min || n > row->max)
-                        return fail(ps, "%s must be between %llu and %llu", key, row->min, row->max);
+                if (config_value_number(&ps->err, key, value,
+                                        row->kind == OPT_SIZE ? CONFIG_VALUE_GIB : CONFIG_VALUE_NO_SUFFIX,
+                                        row->min, row->max, &n) < 0)
+                        return 0;
                 if (row->kind == OPT_UINT)
                         *(unsigned *)field = (unsigned)n;
                 else if (row->kind == OPT_U32)
@@ -401,22 +334,10 @@ int config_load(const char *path, struct config **ret, char *err, size_t err_siz
                 return r;
         }
         struct parse_state ps = { .config = c };
-        int line = ini_parse(path, on_entry, &ps);
-        if (line == -1) {
-                r = errno ? -errno : -ENOENT;
-                snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-r));
+        r = config_value_read_ini(path, on_entry, &ps, &ps.err, err, err_size);
+        if (r < 0) {
                 config_free(c);
                 return r;
-        }
-        if (line != 0) {
-                if (ps.error)
-                        snprintf(err, err_size, "%s:%d: %s", path, line, ps.msg);
-                else if (line == -2)
-                        snprintf(err, err_size, "%s: out of memory", path);
-                else
-                        snprintf(err, err_size, "%s:%d: syntax error (expected [section] or key = value)", path, line);
-                config_free(c);
-                return line == -2 ? -ENOMEM : -EINVAL;
         }
         char why[400];
         r = config_validate(c, why, sizeof(why));

@@ -9,7 +9,7 @@ kaasd_libkaasd_core_la_SOURCES = \
 	kaasd/registry.c kaasd/registry.h \
 	kaasd/server.c kaasd/server.h
 kaasd_libkaasd_core_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS)
-kaasd_libkaasd_core_la_LIBADD = common/libkaas-common.la $(JANSSON_LIBS) $(INIH_LIBS)
+kaasd_libkaasd_core_la_LIBADD = common/libkaas-common.la common/libkaas-config.la $(JANSSON_LIBS) $(INIH_LIBS)
 
 sbin_PROGRAMS += kaasd/kaasd
 kaasd_kaasd_SOURCES = \

@@ -22,6 +22,7 @@ webhook_kaas_webhook_CFLAGS = $(AM_CFLAGS) -pthread $(JANSSON_CFLAGS) $(MHD_CFLA
 webhook_kaas_webhook_LDFLAGS = $(AM_LDFLAGS) -pthread
 # libkaas-static.la carries common/libkaas-common.la: not linked again here
 webhook_kaas_webhook_LDADD = webhook/libkaas-tokenreview.la client/libkaas-static.la common/libkaas-token.la \
+	common/libkaas-config.la \
 	$(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS)
 
 # Tests: the parser and renderer alone; the whole webhook over real HTTPS

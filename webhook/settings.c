@@ -5,16 +5,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ini.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 
+#include "config_value.h"
 #include "settings.h"
 
 enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_LOGLEVEL, OPT_LIST };
@@ -102,57 +100,10 @@ struct wh_settings *wh_settings_free(struct wh_settings *s) {
         return NULL;
 }
 
-/* Debian's libinih lacks INI_HANDLER_LINENO: the handler keeps the first
- * message and ini_parse()'s return value supplies the line. */
 struct parse_state {
         struct wh_settings *s;
-        char msg[300];
-        int error;
+        struct config_value_error err;
 };
-
-static int reject(struct parse_state *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int reject(struct parse_state *ps, const char *fmt, ...) {
-        if (!ps->error) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
-                va_end(ap);
-                ps->error = -EINVAL;
-        }
-        return 0;
-}
-
-static int parse_uint(const char *v, bool size_suffix, unsigned long long *ret) {
-        if (*v < '0' || *v > '9')
-                return -EINVAL;
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(v, &end, 10);
-        if (errno)
-                return -EINVAL;
-        unsigned long long mult = 1;
-        if (size_suffix && (*end == 'K' || *end == 'k'))
-                mult = 1024, end++;
-        else if (size_suffix && *end == 'M')
-                mult = 1024 * 1024, end++;
-        if (*end || n > ~0ull / mult)
-                return -EINVAL;
-        *ret = n * mult;
-        return 0;
-}
-
-static int parse_loglevel(const char *v, int *ret) {
-        static const struct { const char *name; int prio; } levels[] = {
-                { "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
-                { "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
-        };
-        for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-                if (strcasecmp(v, levels[i].name) == 0) {
-                        *ret = levels[i].prio;
-                        return 0;
-                }
-        return -EINVAL;
-}
 
 /* Audiences: comma- or space-separated; every audiences line adds to the
  * list, so long lists can be split over lines. */
@@ -165,9 +116,9 @@ static int add_audiences(struct parse_state *ps, const char *v) {
                         break;
                 size_t n = strcspn(v, ", \t");
                 if (s->n_audiences >= WH_MAX_AUDIENCES)
-                        return reject(ps, "too many audiences (at most %d)", WH_MAX_AUDIENCES);
+                        return config_value_fail(&ps->err, "too many audiences (at most %d)", WH_MAX_AUDIENCES);
                 if (!(s->audiences[s->n_audiences] = strndup(v, n)))
-                        return reject(ps, "out of memory");
+                        return config_value_fail(&ps->err, "out of memory");
                 s->n_audiences++;
                 v += n;
         }
@@ -183,12 +134,12 @@ static bool has_no_control_chars(const char *v) {
 
 static int on_entry(void *userdata, const char *section, const char *key, const char *value) {
         struct parse_state *ps = userdata;
-        if (ps->error)
+        if (ps->err.error)
                 return 0;
         if (!key)
                 return 1;
         if (strlen(value) > VALUE_MAX)
-                return reject(ps, "value of '%s' is too long", key);
+                return config_value_fail(&ps->err, "value of '%s' is too long", key);
         const struct option_row *row = NULL;
         bool section_known = false;
         for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -199,42 +150,38 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
                         row = &options[i];
         }
         if (!section_known)
-                return reject(ps, "unknown section [%s]", section);
+                return config_value_fail(&ps->err, "unknown section [%s]", section);
         if (!row)
-                return reject(ps, "unknown key '%s' in [%s]", key, section);
+                return config_value_fail(&ps->err, "unknown key '%s' in [%s]", key, section);
         if (!has_no_control_chars(value))
-                return reject(ps, "%s contains a control character", key);
+                return config_value_fail(&ps->err, "%s contains a control character", key);
         void *field = (char *)ps->s + row->offset;
         unsigned long long n;
         switch (row->kind) {
         case OPT_PATH:
                 if (value[0] != '/')
-                        return reject(ps, "%s must be an absolute path", key);
+                        return config_value_fail(&ps->err, "%s must be an absolute path", key);
                 /* fall through */
         case OPT_STRING:
                 if (!*value && row->offset != offsetof(struct wh_settings, group_prefix))
-                        return reject(ps, "%s must not be empty", key);
+                        return config_value_fail(&ps->err, "%s must not be empty", key);
                 if (wh_settings_set(field, *value ? value : NULL) < 0)
-                        return reject(ps, "out of memory");
+                        return config_value_fail(&ps->err, "out of memory");
                 break;
         case OPT_BOOL:
-                if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
-                        *(bool *)field = true;
-                else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
-                        *(bool *)field = false;
-                else
-                        return reject(ps, "%s must be yes or no, not '%s'", key, value);
+                if (config_value_bool(&ps->err, key, value, field) < 0)
+                        return 0;
                 break;
         case OPT_LOGLEVEL:
-                if (parse_loglevel(value, field) < 0)
-                        return reject(ps, "%s must be one of err, warning, notice, info, debug", key);
+                if (config_value_log_level(&ps->err, key, value, field) < 0)
+                        return 0;
                 break;
         case OPT_UINT:
         case OPT_SIZE:
-                if (parse_uint(value, row->kind == OPT_SIZE, &n) < 0)
-                        return reject(ps, "%s must be a number, not '%s'", key, value);
-                if (n < row->min || n > row->max)
-                        return reject(ps, "%s must be between %llu and %llu", key, row->min, row->max);
+                if (config_value_number(&ps->err, key, value,
+                                        row->kind == OPT_SIZE ? CONFIG_VALUE_MIB : CONFIG_VALUE_NO_SUFFIX,
+                                        row->min, row->max, &n) < 0)
+                        return 0;
                 if (row->kind == OPT_UINT)
                         *(unsigned *)field = (unsigned)n;
                 else
@@ -248,25 +195,7 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
 
 int wh_settings_load(struct wh_settings *s, const char *path, char *err, size_t err_size) {
         struct parse_state ps = { .s = s };
-        errno = 0;
-        int line = ini_parse(path, on_entry, &ps);
-        if (line == -1) {
-                int r = errno ? -errno : -ENOENT;
-                snprintf(err, err_size, "%s: cannot open: %s", path, strerror(-r));
-                return r;
-        }
-        if (line == -2) {
-                snprintf(err, err_size, "%s: out of memory", path);
-                return -ENOMEM;
-        }
-        if (line != 0) {
-                if (ps.error)
-                        snprintf(err, err_size, "%s:%d: %s", path, line, ps.msg);
-                else
-                        snprintf(err, err_size, "%s:%d: syntax error (expected [section] or key = value)", path, line);
-                return -EINVAL;
-        }
-        return 0;
+        return config_value_read_ini(path, on_entry, &ps, &ps.err, err, err_size);
 }
 
 int wh_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
@@ -274,7 +203,7 @@ int wh_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_
         if (!colon || colon == s)
                 return -EINVAL;
         unsigned long long port;
-        if (parse_uint(colon + 1, false, &port) < 0 || port < 1 || port > 65535)
+        if (config_value_parse_number(colon + 1, CONFIG_VALUE_NO_SUFFIX, &port) < 0 || port < 1 || port > 65535)
                 return -EINVAL;
         char host[INET6_ADDRSTRLEN + 2];
         size_t hlen = (size_t)(colon - s);
