@@ -13,7 +13,7 @@ TESTS += tests/integration/test_privdrop.sh
 EXTRA_DIST += tests/integration/test_privdrop.sh
 
 TESTS += tests/integration/test_load.sh
-EXTRA_DIST += tests/integration/test_load.sh tests/integration/load_clients.py
+EXTRA_DIST += tests/integration/test_load.sh tests/integration/load_clients.py tests/lib/load_client.py
 
 TESTS += tests/integration/test_faults_keystone.sh
 EXTRA_DIST += tests/integration/test_faults_keystone.sh tests/lib/keystone_fault_proxy.py

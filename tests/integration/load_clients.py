@@ -30,14 +30,13 @@ Each mode prints one JSON object on stdout; times are in milliseconds.
 
 import json
 import os
-import select
 import socket
 import sys
 import time
 
-
-def now_ms():
-    return time.monotonic() * 1000.0
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from load_client import call_until, closed_by_peer, hold, open_many, until_closed  # noqa: E402
 
 
 def connect(path, timeout=10.0):
@@ -71,27 +70,11 @@ def call(path, method, params, timeout):
         s.close()
 
 
-def closed_by_peer(s):
-    """True once kaasd has closed s (POLLHUP), without reading from it."""
-    p = select.poll()
-    p.register(s, select.POLLHUP | select.POLLRDHUP)
-    return bool(p.poll(0))
-
-
 def mode_hold(path, n, ready, release, max_seconds):
-    kept, refused, errors = [], 0, {}
-    t0 = now_ms()
-    for _ in range(n):
-        try:
-            s = connect(path)
-        except OSError as e:
-            errors[e.__class__.__name__] = errors.get(e.__class__.__name__, 0) + 1
-            continue
-        kept.append(s)
-    connect_ms = now_ms() - t0
+    kept, errors, connect_ms = open_many(n, lambda: connect(path))
     # a refused connection gets io.kaas.ConnectionLimit and is closed at once
     time.sleep(0.5)
-    still = []
+    still, refused = [], 0
     for s in kept:
         if closed_by_peer(s):
             try:
@@ -106,64 +89,40 @@ def mode_hold(path, n, ready, release, max_seconds):
             s.close()
         else:
             still.append(s)
-    open(ready, "w").close()
-    end = time.monotonic() + max_seconds
-    while not os.path.exists(release) and time.monotonic() < end:
-        time.sleep(0.05)
-    dropped = sum(1 for s in still if closed_by_peer(s))
-    for s in still:
-        s.close()
-    return {"open": len(still), "refused": refused, "errors": errors, "connect_ms": round(connect_ms),
-            "dropped_while_held": dropped}
+    return hold(still, refused, errors, connect_ms, ready, release, max_seconds)
 
 
 def mode_legit(path, stop, timeout, token):
-    calls, failures, slowest, examples = 0, 0, 0.0, []
     i = 0
-    while not os.path.exists(stop):
+
+    def one_call():
+        nonlocal i
         if token and i % 2:
             method, params, ok = "io.kaas.Token.Validate", {"token": token}, "identity"
         else:
             method, params, ok = "io.kaas.Admin.Status", {}, "version"
         i += 1
-        t = now_ms()
         try:
             r = call(path, method, params, timeout)
             good = ok in r.get("parameters", {})
         except (OSError, ValueError, ConnectionError) as e:
             r, good = {"exception": str(e)}, False
-        took = now_ms() - t
-        calls += 1
-        slowest = max(slowest, took)
-        if not good:
-            failures += 1
-            if len(examples) < 3:
-                examples.append({"method": method, "got": r, "ms": round(took)})
-        time.sleep(0.01)
-    return {"calls": calls, "failures": failures, "slowest_ms": round(slowest), "examples": examples}
+        return good, {"method": method, "got": r}
+    return call_until(stop, one_call, 0.01)
 
 
 def mode_slow(path, n, seconds):
     msg = json.dumps({"method": "io.kaas.Admin.Status"}).encode() + b"\0"
     socks = [connect(path) for _ in range(n)]
-    t0 = now_ms()
-    closed = [None] * n
-    sent = 0
-    while any(c is None for c in closed) and now_ms() - t0 < seconds * 1000:
-        for k, s in enumerate(socks):
-            if closed[k] is None:
-                if closed_by_peer(s):
-                    closed[k] = round(now_ms() - t0)
-                    continue
-                try:
-                    # a byte a second never completes the message in time
-                    s.send(msg[sent % (len(msg) - 1):sent % (len(msg) - 1) + 1], socket.MSG_DONTWAIT)
-                except OSError:
-                    closed[k] = round(now_ms() - t0)
-        sent += 1
-        time.sleep(1.0)
-    for s in socks:
-        s.close()
+
+    def send(k, s, sent, elapsed):
+        try:
+            # a byte a second never completes the message in time
+            s.send(msg[sent % (len(msg) - 1):sent % (len(msg) - 1) + 1], socket.MSG_DONTWAIT)
+        except OSError:
+            return False
+        return True
+    closed, _ = until_closed(socks, seconds, 1.0, send)
     return {"closed_after_ms": closed}
 
 
@@ -179,28 +138,20 @@ def mode_noread(path, n, seconds):
         s.connect(path)
         s.setblocking(False)
         socks.append(s)
-    t0 = now_ms()
-    closed = [None] * n
     stalled = [None] * n   # when kaasd stopped reading (our send would block)
     sent = [0] * n
-    while any(c is None for c in closed) and now_ms() - t0 < seconds * 1000:
-        for k, s in enumerate(socks):
-            if closed[k] is not None:
-                continue
-            if closed_by_peer(s):
-                closed[k] = round(now_ms() - t0)
-                continue
-            try:
-                s.send(one)
-                sent[k] += 1
-            except BlockingIOError:
-                if stalled[k] is None:
-                    stalled[k] = round(now_ms() - t0)
-            except OSError:
-                closed[k] = round(now_ms() - t0)
-        time.sleep(0.02)
-    for s in socks:
-        s.close()
+
+    def send(k, s, rounds, elapsed):
+        try:
+            s.send(one)
+            sent[k] += 1
+        except BlockingIOError:
+            if stalled[k] is None:
+                stalled[k] = elapsed()
+        except OSError:
+            return False
+        return True
+    closed, _ = until_closed(socks, seconds, 0.02, send)
     return {"closed_after_ms": closed, "stalled_after_ms": stalled, "calls_sent": sent}
 
 

@@ -38,17 +38,16 @@ in milliseconds.
 
 import json
 import os
-import select
 import socket
 import ssl
 import sys
 import time
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from load_client import call_until, closed_by_peer, hold, open_many, until_closed  # noqa: E402
+
 HOST = "127.0.0.1"
-
-
-def now_ms():
-    return time.monotonic() * 1000.0
 
 
 def tls_context(ca):
@@ -67,13 +66,6 @@ def tls(ctx, port, src, timeout=10.0, rcvbuf=None):
     raw.bind((src, 0))
     raw.connect((HOST, port))
     return ctx.wrap_socket(raw, server_hostname=HOST)
-
-
-def closed_by_peer(s):
-    """True once the webhook has closed or reset s, without reading from it."""
-    p = select.poll()
-    p.register(s.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
-    return bool(p.poll(0))
 
 
 def read_status(s, deadline):
@@ -105,9 +97,8 @@ def mode_legit(port, ca, stop, timeout, token_file, user):
     with open(token_file) as f:
         body = review_body(f.read().strip())
     ctx = tls_context(ca)
-    calls, failures, slowest, examples = 0, 0, 0.0, []
-    while not os.path.exists(stop):
-        t = now_ms()
+
+    def one_call():
         deadline = time.monotonic() + timeout
         got = None
         try:
@@ -135,30 +126,17 @@ def mode_legit(port, ca, stop, timeout, token_file, user):
             got = {"status": status.decode(errors="replace"), "authenticated": d["status"].get("authenticated")}
         except (OSError, ValueError, KeyError, IndexError, ssl.SSLError) as e:
             good, got = False, {"exception": "%s: %s" % (e.__class__.__name__, e)}
-        took = now_ms() - t
-        calls += 1
-        slowest = max(slowest, took)
-        if not good:
-            failures += 1
-            if len(examples) < 3:
-                examples.append({"got": got, "ms": round(took)})
-        time.sleep(0.02)
-    return {"calls": calls, "failures": failures, "slowest_ms": round(slowest), "examples": examples}
+        return good, {"got": got}
+    return call_until(stop, one_call, 0.02)
 
 
 def mode_hold(port, src, n, ready, release, max_seconds):
-    kept, errors = [], {}
-    t0 = now_ms()
-    for _ in range(n):
-        try:
-            kept.append(tcp(port, src))
-        except OSError as e:
-            errors[e.__class__.__name__] = errors.get(e.__class__.__name__, 0) + 1
-    connect_ms = now_ms() - t0
+    deadline = time.monotonic() + max_seconds
+    kept, errors, connect_ms = open_many(n, lambda: tcp(port, src))
     # a refused connection is closed as soon as it is accepted, which may
     # lag behind the kernel's: count once the count has held for 2 s
     counted, since = -1, time.monotonic()
-    while time.monotonic() - since < 2.0 and time.monotonic() < t0 / 1000.0 + max_seconds:
+    while time.monotonic() - since < 2.0 and time.monotonic() < deadline:
         n = sum(1 for s in kept if closed_by_peer(s))
         if n != counted:
             counted, since = n, time.monotonic()
@@ -170,15 +148,7 @@ def mode_hold(port, src, n, ready, release, max_seconds):
             s.close()
         else:
             still.append(s)
-    open(ready, "w").close()
-    end = time.monotonic() + max_seconds
-    while not os.path.exists(release) and time.monotonic() < end:
-        time.sleep(0.05)
-    dropped = sum(1 for s in still if closed_by_peer(s))
-    for s in still:
-        s.close()
-    return {"open": len(still), "refused": refused, "errors": errors, "connect_ms": round(connect_ms),
-            "dropped_while_held": dropped}
+    return hold(still, refused, errors, connect_ms, ready, release, max_seconds)
 
 
 def client_hello(ctx):
@@ -201,25 +171,15 @@ def mode_slow(port, ca, src, n, seconds, kind):
         msg = b"POST /authenticate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" \
               b"Content-Length: 100\r\n\r\n" + b"x" * 100
         socks = [tls(ctx, port, src) for _ in range(n)]
-    t0 = now_ms()
-    closed = [None] * n
-    sent = 0
-    while any(c is None for c in closed) and now_ms() - t0 < seconds * 1000:
-        for k, s in enumerate(socks):
-            if closed[k] is not None:
-                continue
-            if closed_by_peer(s):
-                closed[k] = round(now_ms() - t0)
-                continue
-            try:
-                # a byte a second never completes the message in time
-                s.send(msg[sent % len(msg):sent % len(msg) + 1])
-            except (OSError, ssl.SSLError):
-                closed[k] = round(now_ms() - t0)
-        sent += 1
-        time.sleep(1.0)
-    for s in socks:
-        s.close()
+
+    def send(k, s, sent, elapsed):
+        try:
+            # a byte a second never completes the message in time
+            s.send(msg[sent % len(msg):sent % len(msg) + 1])
+        except (OSError, ssl.SSLError):
+            return False
+        return True
+    closed, sent = until_closed(socks, seconds, 1.0, send)
     return {"closed_after_ms": closed, "bytes_sent": sent}
 
 
@@ -231,28 +191,20 @@ def mode_noread(port, ca, src, n, seconds):
         s = tls(ctx, port, src, rcvbuf=4096)
         s.setblocking(False)
         socks.append(s)
-    t0 = now_ms()
-    closed = [None] * n
     stalled = [None] * n   # when the webhook stopped reading (our send would block)
     sent = [0] * n
-    while any(c is None for c in closed) and now_ms() - t0 < seconds * 1000:
-        for k, s in enumerate(socks):
-            if closed[k] is not None:
-                continue
-            if closed_by_peer(s):
-                closed[k] = round(now_ms() - t0)
-                continue
-            try:
-                s.send(req)
-                sent[k] += 8
-            except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
-                if stalled[k] is None:
-                    stalled[k] = round(now_ms() - t0)
-            except (OSError, ssl.SSLError):
-                closed[k] = round(now_ms() - t0)
-        time.sleep(0.02)
-    for s in socks:
-        s.close()
+
+    def send(k, s, rounds, elapsed):
+        try:
+            s.send(req)
+            sent[k] += 8
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+            if stalled[k] is None:
+                stalled[k] = elapsed()
+        except (OSError, ssl.SSLError):
+            return False
+        return True
+    closed, _ = until_closed(socks, seconds, 0.02, send)
     return {"closed_after_ms": closed, "stalled_after_ms": stalled, "requests_sent": sent}
 
 
