@@ -153,24 +153,11 @@ print(b({"alg": "RS256", "kid": "Wg2-kaas-test"}) + "." + b({"aud": ["https://ku
 # ------------------------------------------------------------------ the webhook
 AUD=https://kubernetes.default.svc.cluster.local
 write_conf() {  # FILE [EXTRA [webhook] LINES]
-    cat >"$1" <<EOF
-# kaas-webhook configuration of test_webhook.sh
-[webhook]
-listen = 127.0.0.1:$PORT
-cert = $W/server.crt
-key = $W/server.key
-log_level = debug
-${2:-}
-
-[kaasd]
-socket = $SOCK
-connections = 4
-timeout = 10
-
+    wh_write_conf "$1" "log_level = debug
+${2:-}" "
 [kubernetes]
 audiences = $AUD
-audiences = kaas-test
-EOF
+audiences = kaas-test"
 }
 PORT=$(wh_free_port)
 write_conf "$W/webhook.conf"

@@ -76,19 +76,8 @@ r=$($VL -t 30 "$SOCK" io.kaas.Token.Create "{\"credentials\": {\"user\": \"alice
 grep -q '^kaas_' "$W/token" || { echo "Token.Create for alice failed: $r" >&2; exit 99; }
 
 write_conf() {  # FILE [WEBHOOK] LINES
-    cat >"$1" <<EOF
-[webhook]
-listen = 127.0.0.1:$PORT
-cert = $W/server.crt
-key = $W/server.key
-log_level = info
-$2
-
-[kaasd]
-socket = $SOCK
-connections = 4
-timeout = 10
-EOF
+    wh_write_conf "$1" "log_level = info
+$2"
 }
 metric() {  # NAME: its value now, asked from 127.0.0.1
     curl -sS --max-time 10 --cacert "$W/ca.crt" "https://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'

@@ -18,6 +18,11 @@
 #   wh_mk_server_cert  wh_mk_ca ca and DIR/server.crt for 127.0.0.1 and
 #                      localhost, its key readable by the webhook's user
 #   wh_free_port       a free TCP port on 127.0.0.1
+#   wh_write_conf FILE LINES [SECTIONS]
+#                      a configuration for https://127.0.0.1:$PORT with
+#                      DIR/server.crt, asking kaasd at $SOCK (4
+#                      connections, 10 s timeout): LINES go into [webhook],
+#                      SECTIONS after [kaasd]
 #   wh_start CONF LOG  starts $WH -f -c CONF (log appended to LOG) through
 #                      RUN_AS; sets WH_PID; waits (bounded) for /healthz on
 #                      https://127.0.0.1:$PORT
@@ -74,6 +79,22 @@ wh_mk_server_cert() {
 
 wh_free_port() {
     /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wh_write_conf() {
+    cat >"$1" <<EOF
+[webhook]
+listen = 127.0.0.1:$PORT
+cert = $W/server.crt
+key = $W/server.key
+$2
+
+[kaasd]
+socket = $SOCK
+connections = 4
+timeout = 10
+${3:-}
+EOF
 }
 
 wh_start() {
