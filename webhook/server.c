@@ -523,35 +523,39 @@ int wh_server_start(const struct wh_settings *s, const struct wh_reviewer *rv, s
                 snprintf(err, err_size, "kaasd client: %s", kaas_strerror(r));
                 goto fail;
         }
-        if ((r = read_pem(s->cert_file, &cert, &cert_cap, err, err_size)) < 0 ||
-            (r = read_pem(s->key_file, &key, &key_cap, err, err_size)) < 0 ||
-            (s->client_ca_file && (r = read_pem(s->client_ca_file, &ca, &ca_cap, err, err_size)) < 0))
+        /* the fuzz harness's plaintext mode (settings.h) skips the files,
+         * the listening socket and TLS, and nothing else */
+        const bool plain = s->fuzz_plaintext;
+        if (!plain && ((r = read_pem(s->cert_file, &cert, &cert_cap, err, err_size)) < 0 ||
+                       (r = read_pem(s->key_file, &key, &key_cap, err, err_size)) < 0 ||
+                       (s->client_ca_file && (r = read_pem(s->client_ca_file, &ca, &ca_cap, err, err_size)) < 0)))
                 goto fail;
-        if ((fd = bind_listen(s->listen, err, err_size)) < 0) {
+        if (!plain && (fd = bind_listen(s->listen, err, err_size)) < 0) {
                 r = fd;
                 goto fail;
         }
         /* MHD_OPTION_HTTPS_MEM_TRUST makes MHD ask for a client
-         * certificate; checking it is ours, per request */
-        struct MHD_OptionItem tls_trust[] = {
+         * certificate; checking it is ours, per request. MHD reads the
+         * array up to its first MHD_OPTION_END: in plaintext mode, none. */
+        struct MHD_OptionItem tls[] = {
+                { plain ? MHD_OPTION_END : MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+                { MHD_OPTION_HTTPS_MEM_CERT, 0, cert },
+                { MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+                { MHD_OPTION_HTTPS_PRIORITIES, 0, s->tls_priorities },
                 { ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, ca },
                 { MHD_OPTION_END, 0, NULL },
         };
         srv->mhd = MHD_start_daemon(
-                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG |
-                        MHD_USE_ITC,
+                MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                        (plain ? MHD_USE_NO_LISTEN_SOCKET : MHD_USE_TLS),
                 0, on_accept, srv, on_access, srv,
                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-                MHD_OPTION_LISTEN_SOCKET, fd,
-                MHD_OPTION_HTTPS_MEM_CERT, cert,
-                MHD_OPTION_HTTPS_MEM_KEY, key,
-                MHD_OPTION_HTTPS_PRIORITIES, s->tls_priorities,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->max_connections,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->connection_timeout_sec,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                 MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_SIZE,
-                MHD_OPTION_ARRAY, tls_trust,
+                MHD_OPTION_ARRAY, tls,
                 MHD_OPTION_END);
         if (!srv->mhd) {
                 snprintf(err, err_size,
@@ -578,6 +582,10 @@ fail:
         wh_guard_free(srv->guard);
         free(srv);
         return r < 0 ? r : -EINVAL;
+}
+
+int wh_server_add_connection(struct wh_server *srv, int fd, const struct sockaddr *addr, socklen_t len) {
+        return MHD_add_connection(srv->mhd, fd, addr, len) == MHD_YES ? 0 : -EIO;
 }
 
 struct wh_server *wh_server_stop(struct wh_server *srv, unsigned timeout_sec) {

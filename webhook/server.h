@@ -13,6 +13,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct wh_settings;
 struct wh_reviewer;
@@ -27,3 +28,9 @@ int wh_server_start(const struct wh_settings *s, const struct wh_reviewer *rv, s
  * flight to be answered, then closes everything. Accepts NULL; returns
  * NULL. */
 struct wh_server *wh_server_stop(struct wh_server *srv, unsigned timeout_sec);
+
+/* The fuzz harness's: hands the connected socket fd, from the client at
+ * addr, to a server started with fuzz_plaintext (settings.h). The server
+ * owns fd from then on, even on failure (-EIO). */
+int wh_server_add_connection(struct wh_server *srv, int fd, const struct sockaddr *addr, socklen_t len)
+        __attribute__((warn_unused_result, nonnull(1, 3)));

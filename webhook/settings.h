@@ -34,6 +34,12 @@ struct wh_settings {
         size_t n_audiences;
         char *group_prefix;             /* NULL: none */
         bool role_names_as_groups;
+
+        /* The fuzz harness's (fuzz/fuzz_webhook_http.c), never set from the
+         * file or the command line: wh_server_start() serves plain HTTP on
+         * no socket of its own (no certificate, key or listen address used),
+         * and connections come only from wh_server_add_connection(). */
+        bool fuzz_plaintext;
 };
 
 /* Defaults. Returns 0 or -ENOMEM. */
