@@ -10,7 +10,7 @@
 # flags go to the targets' own objects only.
 
 FUZZ_NAMES = varlink_frame varlink_message varlink_validate varlink_idl token_format config_file \
-	keystone_json store_record identity_blob tokenreview unix_names nss_pack webhook_settings
+	keystone_json store_record identity_blob tokenreview unix_names nss_pack webhook_settings webhook_http
 
 # how long `make fuzz-smoke` runs each target, and `make fuzz` (seconds);
 # FUZZ_TARGETS="a b" runs only those
@@ -23,7 +23,8 @@ fuzz_engine_cflags = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 fuzz_engine_ldflags = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 
 EXTRA_DIST += fuzz/README.md fuzz/run.sh fuzz/corpus fuzz/regressions \
-	fuzz/varlink.dict fuzz/config_file.dict fuzz/webhook_settings.dict fuzz/keystone_json.dict fuzz/tokenreview.dict
+	fuzz/varlink.dict fuzz/config_file.dict fuzz/webhook_settings.dict fuzz/keystone_json.dict fuzz/tokenreview.dict \
+	fuzz/webhook_http.dict
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += \
@@ -39,7 +40,8 @@ noinst_PROGRAMS += \
 	fuzz/fuzz_tokenreview \
 	fuzz/fuzz_unix_names \
 	fuzz/fuzz_nss_pack \
-	fuzz/fuzz_webhook_settings
+	fuzz/fuzz_webhook_settings \
+	fuzz/fuzz_webhook_http
 
 # every target for FUZZ_SMOKE_SECONDS over its seed corpus; fails on any crash
 fuzz-smoke: all
@@ -69,7 +71,8 @@ check_PROGRAMS += \
 	fuzz/replay_tokenreview \
 	fuzz/replay_unix_names \
 	fuzz/replay_nss_pack \
-	fuzz/replay_webhook_settings
+	fuzz/replay_webhook_settings \
+	fuzz/replay_webhook_http
 TESTS += \
 	fuzz/replay_varlink_frame \
 	fuzz/replay_varlink_message \
@@ -83,7 +86,8 @@ TESTS += \
 	fuzz/replay_tokenreview \
 	fuzz/replay_unix_names \
 	fuzz/replay_nss_pack \
-	fuzz/replay_webhook_settings
+	fuzz/replay_webhook_settings \
+	fuzz/replay_webhook_http
 
 # varlink_frame
 fuzz_varlink_frame_libs = common/libkaas-common.la $(JANSSON_LIBS)
@@ -217,3 +221,27 @@ fuzz_replay_webhook_settings_SOURCES = fuzz/replay.c fuzz/fuzz_webhook_settings.
 	$(fuzz_webhook_settings_sources)
 fuzz_replay_webhook_settings_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"webhook_settings"'
 fuzz_replay_webhook_settings_LDADD = $(fuzz_webhook_settings_libs)
+
+# webhook_http: kaas-webhook's HTTP handling through libmicrohttpd, in
+# plaintext mode on socketpairs; its sources compiled in as kaas-webhook
+# builds them (webhook/local.mk), main.c aside
+fuzz_webhook_http_sources = \
+	webhook/settings.c webhook/settings.h \
+	webhook/server.c webhook/server.h \
+	webhook/guard.c webhook/guard.h \
+	webhook/review.c webhook/review.h \
+	webhook/pool.c webhook/pool.h \
+	webhook/metrics.c webhook/metrics.h \
+	webhook/log.c webhook/log.h
+fuzz_webhook_http_cflags = $(fuzz_cflags) -pthread $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(SYSTEMD_CFLAGS)
+fuzz_webhook_http_libs = webhook/libkaas-tokenreview.la client/libkaas-static.la common/libkaas-token.la \
+	common/libkaas-config.la \
+	$(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS)
+fuzz_fuzz_webhook_http_SOURCES = fuzz/fuzz_webhook_http.c fuzz/fuzz.h $(fuzz_webhook_http_sources)
+fuzz_fuzz_webhook_http_CFLAGS = $(fuzz_webhook_http_cflags) $(fuzz_engine_cflags)
+fuzz_fuzz_webhook_http_LDFLAGS = $(fuzz_engine_ldflags) -pthread
+fuzz_fuzz_webhook_http_LDADD = $(fuzz_webhook_http_libs)
+fuzz_replay_webhook_http_SOURCES = fuzz/replay.c fuzz/fuzz_webhook_http.c fuzz/fuzz.h $(fuzz_webhook_http_sources)
+fuzz_replay_webhook_http_CFLAGS = $(fuzz_webhook_http_cflags) -DFUZZ_NAME='"webhook_http"'
+fuzz_replay_webhook_http_LDFLAGS = $(AM_LDFLAGS) -pthread
+fuzz_replay_webhook_http_LDADD = $(fuzz_webhook_http_libs)
