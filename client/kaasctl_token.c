@@ -342,6 +342,9 @@ static void explain_error(const char *method, const struct kaas_error *e) {
         if (token_or_identity(e, "AuthenticationFailed")) {
                 kaasctl_log("authentication failed: %s (%s)", reason ? reason : "the credentials were not accepted",
                             short_name);
+        } else if (token_or_identity(e, "ProofNotAccepted")) {
+                kaasctl_log("these credentials cannot prove your identity: %s; use your own password or a token "
+                            "from it (%s)", reason ? reason : "refused by kaasd", short_name);
         } else if (token_or_identity(e, "RateLimited")) {
                 kaasctl_log("too many failed authentications: try again in %" JSON_INTEGER_FORMAT " s (%s)",
                             json_integer_value(json_object_get(e->parameters, "retry_after")), short_name);

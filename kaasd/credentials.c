@@ -119,10 +119,43 @@ static void lookup_identity(struct check *c, const char *user_id) {
                 finish(c, -EHOSTUNREACH, 0, "identity lookup failed", NULL);
 }
 
+/* Why a valid Keystone token cannot prove its user's identity, or NULL.
+ * A delegated token carries only part of the user's rights (one project,
+ * some roles, a trustee acting for the trustor); a KaaS token would carry
+ * all of them for a year. Keystone itself refuses to exchange such tokens
+ * for new ones. */
+static const char *keystone_token_refusal(const struct ks_token_info *t) {
+        switch (t->delegation) {
+        case KS_DELEGATION_APPLICATION_CREDENTIAL:
+                return "application credential tokens cannot prove an identity for a KaaS token";
+        case KS_DELEGATION_TRUST:
+                return "trust-scoped (OS-TRUST) tokens cannot prove an identity for a KaaS token";
+        case KS_DELEGATION_OAUTH1:
+                return "OAuth1 (OS-OAUTH1) tokens cannot prove an identity for a KaaS token";
+        case KS_DELEGATION_NONE:
+                break;
+        }
+        if (t->methods & KS_METHOD_APPLICATION_CREDENTIAL)
+                return "application credential tokens cannot prove an identity for a KaaS token";
+        if (t->methods & KS_METHOD_OAUTH1)
+                return "OAuth1 tokens cannot prove an identity for a KaaS token";
+        const unsigned primary = KS_METHOD_PASSWORD | KS_METHOD_TOTP | KS_METHOD_EXTERNAL | KS_METHOD_FEDERATED;
+        if (!(t->methods & primary) || (t->methods & ~(primary | KS_METHOD_TOKEN)))
+                return "only Keystone tokens from the user's own password, TOTP, external or federated "
+                       "authentication can prove an identity for a KaaS token";
+        return NULL;
+}
+
 static void on_keystone(const struct ks_result *res, void *userdata) {
         struct check *c = userdata;
         c->ks_req = NULL;
         int64_t now = (int64_t)time(NULL);
+        if (res->status == 0 && res->user && res->kind == KS_REQ_TOKEN_CHECK) {
+                const char *why = res->token ? keystone_token_refusal(res->token)
+                                             : "Keystone did not say how the token was obtained";
+                if (why)  /* a genuine token: nothing to throttle */
+                        return finish(c, -ENOTSUP, 0, why, NULL);
+        }
         if (res->status == 0 && res->user) {
                 if (strncmp(c->limit_key, "user:", 5) == 0)
                         ratelimit_success(c->cc->rl, c->limit_key);  /* the name's owner got in */

@@ -4,6 +4,11 @@
  * user (checked locally). Each ends in the user's current identity from
  * the cache, so a disabled user cannot authenticate with any of them.
  *
+ * A Keystone token proves an identity only when it comes from the user's
+ * own authentication (password, TOTP, external, federated): tokens of
+ * application credentials, trusts and OAuth1 consumers carry a part of
+ * the user's rights and are refused (-ENOTSUP).
+ *
  * Failed password and token checks are throttled (ratelimit.h): per local
  * uid for ordinary users, per OpenStack user name for root's calls (which
  * come from services acting for many people). A throttled attempt is
@@ -23,7 +28,9 @@ struct credential_checker;
 struct credential_outcome {
         /* 0; -EINVAL malformed credentials; -EACCES not accepted;
          * -EPERM user disabled or refused; -EBUSY throttled (retry_after);
-         * -EHOSTUNREACH identity service unavailable; -ECANCELED shutdown */
+         * -ENOTSUP a genuine credential that cannot prove an identity (a
+         * delegated Keystone token); -EHOSTUNREACH identity service
+         * unavailable; -ECANCELED shutdown */
         int status;
         unsigned retry_after;
         const char *error;          /* for the caller and the log; no secrets */

@@ -67,6 +67,9 @@ static void reply_credentials_failure(struct call *call, const struct credential
         case -EACCES:
                 call_error_reason(call, ERR("AuthenticationFailed"), o->error);
                 break;
+        case -ENOTSUP:
+                call_error_reason(call, ERR("ProofNotAccepted"), o->error);
+                break;
         case -EPERM:
                 call_error(call, ERR("UserDisabled"), json_pack("{s:s}", "user_id", o->id ? o->id->user_id : ""));
                 break;

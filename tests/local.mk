@@ -28,6 +28,10 @@ TESTS += tests/integration/test_tokens.sh
 EXTRA_DIST += tests/integration/test_tokens.sh tests/integration/crash_creations.py \
 	tests/lib/check.sh tests/lib/sanitizer.sh
 
+# What may prove an identity: delegated Keystone tokens, KaaS token chains.
+TESTS += tests/integration/test_proof.sh
+EXTRA_DIST += tests/integration/test_proof.sh tests/integration/delegated_tokens.py
+
 check_PROGRAMS += tests/unit/test_ratelimit
 TESTS += tests/unit/test_ratelimit
 tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c kaasd/ratelimit.c kaasd/ratelimit.h
