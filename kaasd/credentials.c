@@ -27,6 +27,7 @@ struct check {
         void *userdata;
         uint64_t request_id;
         const char *method;
+        int64_t expires_limit;  /* kaas_token: the presented token's expiry */
         char limit_key[RATELIMIT_KEY_MAX];  /* empty: not throttled */
         struct ks_request *ks_req;
         struct identity_waiter *waiter;
@@ -67,6 +68,7 @@ static void check_unlink(struct check *c) {
 static void finish(struct check *c, int status, unsigned retry_after, const char *error, const struct identity *id) {
         struct credential_outcome o = {
                 .status = status, .retry_after = retry_after, .error = error, .method = c->method, .id = id,
+                .expires_limit = c->expires_limit,
         };
         check_unlink(c);
         c->finished = true;
@@ -176,6 +178,7 @@ static void on_kaas_token(enum token_verdict v, const uint8_t *hash, const struc
         int64_t now = (int64_t)time(NULL);
         switch (v) {
         case TOKEN_OK:
+                c->expires_limit = rec->expires;
                 return finish(c, 0, 0, NULL, id);
         case TOKEN_UNAVAILABLE:
                 return finish(c, -EHOSTUNREACH, 0, error, NULL);

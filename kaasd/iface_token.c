@@ -31,6 +31,7 @@ struct op {
         struct call *call;
         struct daemon *d;
         json_t *params;
+        int64_t expires_limit;  /* 0, or what a new token may not outlive */
 };
 
 static void op_free(struct op *op) {
@@ -150,6 +151,10 @@ static void do_create(struct op *op, const struct identity *id) {
                 .created = now,
                 .expires = now + (int64_t)days * 86400,
         };
+        /* proven by a KaaS token: a stolen token must not renew itself
+         * by minting successors */
+        if (op->expires_limit > 0 && rec.expires > op->expires_limit)
+                rec.expires = op->expires_limit;
         int r = -EEXIST;
         /* a collision of 238 random bits will not happen; of token IDs
          * (131 bits) neither — but a retry costs nothing */
@@ -362,6 +367,7 @@ static void on_credentials(const struct credential_outcome *o, void *userdata) {
                 op_free(op);
                 return;
         }
+        op->expires_limit = o->expires_limit;
         perform(op, o->id);
 }
 

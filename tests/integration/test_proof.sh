@@ -3,7 +3,7 @@
 # real Keystone: a Keystone token counts only when it comes from the user's
 # own authentication (an application credential token, a trust token are
 # refused with ProofNotAccepted, through varlink and through kaasctl
-# OS_TOKEN).
+# OS_TOKEN), and a KaaS token cannot make a successor that outlives it.
 # Each check is one "ok"/"not ok" line. Exit: 0 pass, 1 fail, 77 skip.
 set -uo pipefail
 
@@ -60,5 +60,24 @@ r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_ks "$(j "$toks" "d['pas
 check "an unscoped password token proves alice" jt "$r" "d['parameters']['user_id'] == '$ALICE_ID'"
 r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_ks "$(j "$toks" "d['project']" | tr -d '"')"), \"expires_in_days\": 2}")
 check "a project-scoped password token proves alice" jt "$r" "d['parameters']['user_id'] == '$ALICE_ID'"
+T1=$(param "$r" token)
+E1=$(param "$r" expires)
+check "... for the 2 days asked (a Keystone token does not cap it)" \
+    jt "$r" "abs(d['parameters']['expires'] - $(date +%s) - 2 * 86400) < 120"
+
+# --------------------------------- a KaaS token cannot outlive itself
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_kaas "$T1"), \"description\": \"successor\"}")
+T2=$(param "$r" token)
+T2ID=$(param "$r" id)
+check "Create with a KaaS token (default lifetime): expires with the presenting token" \
+    jt "$r" "d['parameters']['expires'] == $E1"
+r=$(call io.kaas.Token.List "{\"credentials\": $(creds_kaas "$T1")}")
+check "... and List shows that expiry for the new token" \
+    jt "$r" "[t['expires'] for t in d['parameters']['tokens'] if t['id'] == '$T2ID'] == [$E1]"
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_kaas "$T2"), \"expires_in_days\": 365}")
+check "a successor's successor expires with the first token too" jt "$r" "d['parameters']['expires'] == $E1"
+r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_kaas "$T1"), \"expires_in_days\": 1}")
+check "a shorter lifetime asked for is kept" \
+    jt "$r" "d['parameters']['expires'] < $E1 and abs(d['parameters']['expires'] - $(date +%s) - 86400) < 120"
 
 check_done
