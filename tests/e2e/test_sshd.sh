@@ -171,8 +171,8 @@ check "the sshd service keeps Debian's common-auth, common-account and common-se
 ROLE=$(sed -n 's/.*require_role=\([^[:space:]]*\).*/\1/p' <<<"$SSH_STACK")
 ADMIN_TOKEN=$(ks_admin_token)
 ks_rest() {  # METHOD PATH [BODY]: Keystone's reply body; a few tries
-    local i
-    for i in 1 2 3 4 5; do
+    local _
+    for _ in 1 2 3 4 5; do
         curl -fsS --max-time 20 -X "$1" -H "X-Auth-Token: $ADMIN_TOKEN" -H 'Content-Type: application/json' \
             ${3:+-d "$3"} "$KEYSTONE_AUTH_URL$2" 2>/dev/null && return 0
         [ "$1" = POST ] && return 1  # a lost reply may have created it: look again
