@@ -46,3 +46,9 @@ EXTRA_DIST += tests/integration/test_keystone_harness.sh \
 
 # hostile input, failures, load, permissions, privileges, valgrind
 include tests/hardening.mk
+
+# varlink interoperability: a client built (offline) with the varlink
+# project's Go library calls kaasd; skipped without golang-go and
+# golang-github-varlink-go-dev
+TESTS += tests/interop/test_varlink_go.sh
+EXTRA_DIST += tests/interop/test_varlink_go.sh tests/interop/varlink_client.go
