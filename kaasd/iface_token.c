@@ -89,11 +89,15 @@ static void reply_credentials_failure(struct call *call, const struct credential
 
 /* ------------------------------------------------------------ Create */
 
+/* Descriptions end up on other people's terminals (kaasctl token list of
+ * an administrator): no control characters, C0, DEL or C1. C1 controls
+ * (U+0080..U+009F; CSI U+009B starts an escape sequence as ESC [ does)
+ * are 0xc2 0x80..0x9f in UTF-8, which jansson has checked s is. */
 static bool description_valid(const char *s) {
         if (strlen(s) > STORE_DESCRIPTION_MAX)
                 return false;
         for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
+                if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
                         return false;
         return true;
 }
@@ -125,7 +129,8 @@ static void do_create(struct op *op, const struct identity *id) {
         const char *desc = json_string_value(json_object_get(op->params, "description"));
         if (desc && !description_valid(desc)) {
                 call_error_reason(call, ERR("InvalidArgument"),
-                                  "description: at most 256 bytes, no control characters");
+                                  "description: at most 256 bytes, no control characters (U+0000-U+001F, "
+                                  "U+007F-U+009F)");
                 return;
         }
         if (c->token_max_per_user > 0) {
