@@ -494,8 +494,10 @@ static int cmd_create(struct kaasctl *ctx, int argc, char **argv) {
         kaasctl_format_time(expires, sizeof(expires), json_integer_value(json_object_get(reply, "expires")));
         if (ctx->json)
                 kaasctl_print_json(stdout, reply);
-        else
-                printf("%s\n", json_string_value(json_object_get(reply, "token")));
+        else {
+                kaasctl_put(stdout, json_string_value(json_object_get(reply, "token")), false);
+                fputc('\n', stdout);
+        }
         /* the token itself goes to stdout only, so it can be redirected;
          * the notes follow it on stderr */
         if ((r = kaasctl_finish_output(KAASCTL_EXIT_OK)) != 0)
@@ -612,8 +614,11 @@ static int cmd_delete(struct kaasctl *ctx, int argc, char **argv) {
         size_t i;
         json_t *v;
         json_array_foreach(json_object_get(reply, "deleted"), i, v)
-                if (json_is_string(v))
-                        printf("deleted %s\n", json_string_value(v));
+                if (json_is_string(v)) {
+                        fputs("deleted ", stdout);
+                        kaasctl_put(stdout, json_string_value(v), false);
+                        fputc('\n', stdout);
+                }
         return KAASCTL_EXIT_OK;
 }
 
@@ -633,7 +638,9 @@ static int cmd_revoke_user(struct kaasctl *ctx, int argc, char **argv) {
                 return KAASCTL_EXIT_OK;
         }
         json_int_t n = json_integer_value(json_object_get(reply, "deleted"));
-        printf("revoked %" JSON_INTEGER_FORMAT " token%s of %s\n", n, n == 1 ? "" : "s", argv[0]);
+        printf("revoked %" JSON_INTEGER_FORMAT " token%s of ", n, n == 1 ? "" : "s");
+        kaasctl_put(stdout, argv[0], false);
+        fputc('\n', stdout);
         return KAASCTL_EXIT_OK;
 }
 
