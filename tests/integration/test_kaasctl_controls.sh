@@ -16,7 +16,8 @@ KC=$top_builddir/client/kaasctl
 
 PY=/usr/bin/python3
 
-ks_env_setup
+# a private Keystone: this test adds a user and a project to it
+ks_env_setup --private
 D=$KS_TMP/kaasd
 kaasd_write_conf "$D"
 kaasd_start "$D" || exit 99
