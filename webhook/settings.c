@@ -263,6 +263,12 @@ int wh_settings_validate(const struct wh_settings *s, char *err, size_t err_size
                 return -EINVAL;
         }
         json_decref(probe);
+        /* every group would land in Kubernetes' reserved space, where
+         * "system:masters" is cluster-admin */
+        if (s->group_prefix && strncmp(s->group_prefix, "system:", 7) == 0) {
+                snprintf(err, err_size, "group_prefix may not start with \"system:\": Kubernetes reserves those groups");
+                return -EINVAL;
+        }
         for (size_t i = 0; i < s->n_audiences; i++) {
                 if (!(probe = json_string(s->audiences[i]))) {
                         snprintf(err, err_size, "audience %zu is not valid UTF-8", i + 1);

@@ -80,7 +80,9 @@ struct tokenreview_user_options {
  * ({username, uid, groups, extra}): username and uid as they are, groups the
  * role IDs (then, with role_names, the names from extra
  * "alpha.kubernetes.io/identity/roles"), prefixed and without repeats,
- * extra copied.
+ * extra copied. A group starting with "system:", before or after the
+ * prefix, is dropped: Kubernetes reserves those names ("system:masters" is
+ * cluster-admin) and no Keystone role may grant them.
  *
  * Returns 0 and a new object in *ret; -EBADMSG when the identity is not of
  * that shape (a string where a string belongs, arrays of strings in
