@@ -439,10 +439,18 @@ static void test_render(void **state) {
         assert_int_equal(tokenreview_user_from_identity(id, &o, &user, err, sizeof(err)), 0);
         const char *auds[] = { "https://kubernetes.default.svc" };
 
-        struct tokenreview_status ok = { .authenticated = true, .user = user, .audiences = auds, .n_audiences = 1 };
+        const char *requested[] = { "vault", "https://kubernetes.default.svc" };
+        struct tokenreview_status ok = { .authenticated = true, .user = user, .audiences = auds, .n_audiences = 1,
+                                         .spec_audiences = requested, .n_spec_audiences = 2 };
         json_t *j = render(TOKENREVIEW_V1, &ok);
         assert_string_equal(json_string_value(json_object_get(j, "apiVersion")), "authentication.k8s.io/v1");
         assert_string_equal(json_string_value(json_object_get(j, "kind")), "TokenReview");
+        /* a spec, as typed clients require: the requested audiences, never the token */
+        json_t *spec = json_object_get(j, "spec");
+        assert_true(json_is_object(spec));
+        assert_null(json_object_get(spec, "token"));
+        assert_int_equal(json_array_size(json_object_get(spec, "audiences")), 2);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "audiences"), 0)), "vault");
         json_t *status = json_object_get(j, "status");
         assert_true(json_is_true(json_object_get(status, "authenticated")));
         assert_true(json_equal(json_object_get(status, "user"), user));
@@ -460,6 +468,7 @@ static void test_render(void **state) {
         /* a bad token: authenticated false and nothing else, so kube caches it */
         struct tokenreview_status no = { .authenticated = false, .audiences = auds, .n_audiences = 1 };
         j = render(TOKENREVIEW_V1BETA1, &no);
+        assert_true(json_is_object(json_object_get(j, "spec")) && json_object_size(json_object_get(j, "spec")) == 0);
         status = json_object_get(j, "status");
         assert_true(json_is_false(json_object_get(status, "authenticated")));
         assert_int_equal(json_object_size(status), 1);
