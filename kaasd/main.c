@@ -24,6 +24,7 @@
 #include "identity.h"
 #include "interfaces.h"
 #include "keystone.h"
+#include "keystone_url.h"
 #include "log.h"
 #include "methods.h"
 #include "state_check.h"
@@ -386,6 +387,9 @@ int main(int argc, char **argv) {
                 }
                 if (!d.config->keystone_verify_tls)
                         log_warning(0, "[keystone] verify_tls is off: Keystone's certificate is not checked");
+                if (keystone_url_is_plain_remote(d.config->keystone_url))
+                        log_warning(0, "[keystone] insecure_http: %s is plain HTTP to another machine: passwords "
+                                       "and tokens cross the network unencrypted", d.config->keystone_url);
         } else {
                 log_warning(0, "no [keystone] url configured: only cached identities are served");
         }
