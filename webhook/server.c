@@ -522,6 +522,8 @@ int wh_server_start(const struct wh_settings *s, const struct wh_reviewer *rv, s
         }
         pthread_mutex_init(&srv->health_lock, NULL);
         r = kaas_client_new(s->kaasd_socket, HEALTH_TIMEOUT_MS, &srv->health);
+        if (r >= 0)
+                r = kaas_client_require_kaasd(srv->health, rv->kaasd_uid);
         if (r < 0) {
                 snprintf(err, err_size, "kaasd client: %s", kaas_strerror(r));
                 goto fail;

@@ -43,6 +43,7 @@ static const struct option_row options[] = {
         ROW("webhook", "log_level", OPT_LOGLEVEL, log_level, 0, 0),
 
         ROW("kaasd", "socket", OPT_PATH, kaasd_socket, 0, 0),
+        ROW("kaasd", "user", OPT_STRING, kaasd_user, 0, 0),
         ROW("kaasd", "connections", OPT_UINT, kaasd_connections, 1, 64),
         ROW("kaasd", "timeout", OPT_UINT, kaasd_timeout_sec, 1, 300),
 
