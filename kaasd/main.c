@@ -480,6 +480,12 @@ int main(int argc, char **argv) {
         r = loop_run(d.loop);
 
         log_notice(0, "kaasd stopping");
+        goto finish;
+failed:
+        /* a start that failed once a socket was bound: what it made goes,
+         * the socket files included */
+        r = -1;
+finish:
         /* checks and lookups still waiting answer their calls: before the server goes */
         loop_timer_cancel(d.maintenance);
         credential_checker_free(d.credentials);
@@ -495,9 +501,4 @@ int main(int argc, char **argv) {
         free(d.socket_path);
         config_free(d.config);
         return r < 0 ? 1 : r;
-
-failed:
-        /* the process exits: what it holds goes with it, but not its files */
-        remove_sockets(&d, userdb_bound);
-        return 1;
 }

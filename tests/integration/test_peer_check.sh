@@ -74,7 +74,7 @@ while True:
     c.close()
 ' "$F" &
 FAKE_PID=$!
-wait_for 20 test -e "$F/ready" || { echo "the fake listener did not start" >&2; exit 99; }
+wait_for 60 test -e "$F/ready" || { echo "the fake listener did not start" >&2; exit 99; }
 received() { [ ! -s "$F/received" ]; }
 
 # ------------------------------------------------------------------ kaasctl

@@ -55,7 +55,7 @@ userdb_socket = $A/userdb/deep/io.kaas"
 start "$A.conf" "$A.log"
 KAASD_A=$PID
 check "kaasd starts although no parent of state_dir, socket or userdb_socket exists" \
-    wait_for 20 answers "$A/run/deep/kaasd.sock"
+    wait_for 60 answers "$A/run/deep/kaasd.sock"
 check "state_dir is created with mode 0700, its parents with 0755" \
     bash -c "[ \"\$(stat -c %a '$A/lib/deep/state')\" = 700 ] && [ \"\$(stat -c %a '$A/lib/deep')\" = 755 ] && [ \"\$(stat -c %a '$A/lib')\" = 755 ]"
 check "the userdb socket is there too, in its new directory" [ -S "$A/userdb/deep/io.kaas" ]
@@ -69,7 +69,7 @@ mkdir -p "$L"
 conf "$L.conf" "$L/state" "$L/kaasd.sock"
 start "$L.conf" "$L.log"
 KAASD_L=$PID
-wait_for 20 answers "$L/kaasd.sock" || { echo "kaasd did not start: $(cat "$L.log")" >&2; exit 99; }
+wait_for 60 answers "$L/kaasd.sock" || { echo "kaasd did not start: $(cat "$L.log")" >&2; exit 99; }
 B=$T/b
 mkdir -p "$B"
 conf "$B.conf" "$L/state" "$B/kaasd.sock"
@@ -108,7 +108,7 @@ sed -i "s|^password_file = .*|&\ninsecure_http = yes|" "$K.conf"
 out=$("$KAASD" --check-config -c "$K.conf" 2>&1)
 check "with insecure_http = yes it is accepted" grep -q "configuration is valid" <<<"$out"
 start "$K.conf" "$K.log"
-check "and kaasd starts" wait_for 20 answers "$K/kaasd.sock"
+check "and kaasd starts" wait_for 60 answers "$K/kaasd.sock"
 check "with a warning that passwords and tokens cross the network unencrypted" \
     grep -q "warning.*insecure_http: http://192.0.2.10:5000 is plain HTTP to another machine" "$K.log"
 stop "$PID"
