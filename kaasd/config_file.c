@@ -12,6 +12,7 @@
 
 #include "config_file.h"
 #include "config_value.h"
+#include "keystone_url.h"
 
 enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
 
@@ -49,6 +50,7 @@ static const struct option_row options[] = {
         ROW("keystone", "password_file", OPT_PATH, keystone_password_file, 0, 0),
         ROW("keystone", "ca_file", OPT_PATH, keystone_ca_file, 0, 0),
         ROW("keystone", "verify_tls", OPT_BOOL, keystone_verify_tls, 0, 0),
+        ROW("keystone", "insecure_http", OPT_BOOL, keystone_insecure_http, 0, 0),
         ROW("keystone", "connect_timeout", OPT_UINT, keystone_connect_timeout_sec, 1, 300),
         ROW("keystone", "timeout", OPT_UINT, keystone_timeout_sec, 1, 600),
         ROW("keystone", "max_response_size", OPT_SIZE, keystone_max_response, 4096, 256u * 1024 * 1024),
@@ -314,11 +316,8 @@ int config_validate(const struct config *c, char *err, size_t err_size) {
                 snprintf(err, err_size, "[kaasd] log_target must be auto, syslog or stderr");
                 return -EINVAL;
         }
-        if (c->keystone_url && strncmp(c->keystone_url, "https://", 8) != 0 &&
-            strncmp(c->keystone_url, "http://", 7) != 0) {
-                snprintf(err, err_size, "[keystone] url must start with https:// or http://");
+        if (c->keystone_url && keystone_url_check(c->keystone_url, c->keystone_insecure_http, err, err_size) < 0)
                 return -EINVAL;
-        }
         if (c->keystone_url && (!c->keystone_user || !c->keystone_password_file)) {
                 snprintf(err, err_size, "[keystone] url is set but user or password_file is missing");
                 return -EINVAL;

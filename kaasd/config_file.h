@@ -42,6 +42,7 @@ struct config {
         char *keystone_password_file;
         char *keystone_ca_file;
         bool keystone_verify_tls;
+        bool keystone_insecure_http;   /* http:// to a host other than this machine */
         unsigned keystone_connect_timeout_sec;
         unsigned keystone_timeout_sec;
         size_t keystone_max_response;

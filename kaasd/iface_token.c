@@ -473,11 +473,14 @@ static void on_validated(enum token_verdict v, const uint8_t *hash, const struct
                 call_error(call, ERR("Expired"), json_pack("{s:s, s:I}", "token_id", rec->token_id, "expired",
                                                            (json_int_t)rec->expires));
                 break;
+        /* the token ID lets a validator's log name the token as the audit line above does */
         case TOKEN_USER_DISABLED:
-                call_error(call, ERR("UserDisabled"), json_pack("{s:s}", "user_id", rec ? rec->owner_id : ""));
+                call_error(call, ERR("UserDisabled"), json_pack("{s:s, s:s}", "user_id", rec ? rec->owner_id : "",
+                                                                "token_id", rec ? rec->token_id : ""));
                 break;
         case TOKEN_USER_REFUSED:
-                call_error(call, ERR("UserRefused"), json_pack("{s:s, s:s}", "user_id", rec ? rec->owner_id : "",
+                call_error(call, ERR("UserRefused"), json_pack("{s:s, s:s, s:s}", "user_id", rec ? rec->owner_id : "",
+                                                               "token_id", rec ? rec->token_id : "",
                                                                "reason", error ? error : "reserved name"));
                 break;
         case TOKEN_UNAVAILABLE:

@@ -254,20 +254,15 @@ static enum pk_result connect_kaasd(struct pk_ctx *ctx) {
                 return PK_UNAVAILABLE;
         }
         struct kaas_client *c = NULL;
+        /* before any byte is sent: the socket file and the process behind
+         * it must be root's (or kaasd_uid's) */
         if ((r = kaas_client_new(ctx->opt.socket, left, &c)) < 0 ||
-            (r = kaas_client_require_peer_uid(c, 0)) < 0) {
+            (r = kaas_client_require_kaasd(c, ctx->opt.have_kaasd_uid ? ctx->opt.kaasd_uid : KAAS_UID_INVALID)) < 0) {
                 kaas_client_free(c);
                 pam_syslog(ctx->pamh, LOG_ERR, "%s: %s", ctx->stage, kaas_strerror(r));
                 return PK_UNAVAILABLE;
         }
-        /* before any byte is sent: the socket file and the process behind
-         * it must be root's (or kaasd_uid's) */
         r = kaas_client_connect(c);
-        if (r == -EPERM && ctx->opt.have_kaasd_uid && ctx->opt.kaasd_uid != 0) {
-                kaas_client_set_timeout(c, remaining_ms(ctx) ? remaining_ms(ctx) : 1);
-                if ((r = kaas_client_require_peer_uid(c, ctx->opt.kaasd_uid)) == 0)
-                        r = kaas_client_connect(c);
-        }
         if (r == -EPERM) {
                 pam_syslog(ctx->pamh, LOG_ERR,
                            "%s: refusing to talk to %s: the socket or the process listening on it does not "

@@ -24,7 +24,8 @@ tests_integration_test_server_SOURCES = tests/integration/test_server.c
 tests_integration_test_server_CFLAGS = $(UNIT_CFLAGS)
 tests_integration_test_server_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
-TESTS += tests/integration/test_tokens.sh
+TESTS += tests/integration/test_tokens.sh tests/integration/test_startup.sh
+EXTRA_DIST += tests/integration/test_startup.sh
 EXTRA_DIST += tests/integration/test_tokens.sh tests/integration/crash_creations.py \
 	tests/lib/check.sh tests/lib/sanitizer.sh
 

@@ -13,6 +13,7 @@ packages=(
         # tests
         libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper libuid-wrapper
         keystone uwsgi-core uwsgi-plugin-python3 python3 socat curl openssl
+        python3-kubernetes  # the typed client that decodes kaas-webhook's replies in the e2e test
         openssh-server openssh-client sshpass pamtester
         valgrind util-linux procps groff-base
         wrk  # the load generator of make bench-webhook

@@ -148,6 +148,9 @@ same "and asked from Keystone once for two lookups" "$(( $(kscount "name=nosuchu
 admins=$(nssw getent group k8s-admins-alpha)
 AGID=$(field "$admins" 3)
 check "getent group k8s-admins-alpha: gid $AGID in 300000..399999" test "$AGID" -ge 300000 -a "$AGID" -le 399999
+# nss_kaas(8): a role's gid derives from "role:" and the role ID
+check "its gid is the one nss_kaas(8) derives from role:<role ID>" \
+    test "$AGID" = "$(preferred "role:$ROLE_K8S_ADMINS_ALPHA_ID" 300000 399999)"
 check "alice is a member of k8s-admins-alpha" sh -c 'echo "$1" | cut -d: -f4 | tr , "\n" | grep -qx alice' _ "$admins"
 same "getent group $AGID" "$(nssw getent group "$AGID")" "$admins"
 out=$(probe initgroups alice)

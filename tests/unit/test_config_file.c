@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "kaasd/config_file.h"
+#include "kaasd/keystone_url.h"
 
 static char path[256];
 
@@ -123,6 +124,38 @@ static void test_errors(void **state) {
         expect_error("[nss]\nuid_min = 300000\nuid_max = 200000\n", 0, "uid_min");
         expect_error("[keystone]\nurl = ftp://x\nuser = u\npassword_file = /p\n", 0, "https://");
         expect_error("[keystone]\nurl = https://x\n", 0, "user or password_file is missing");
+        /* plain HTTP only to this machine unless insecure_http says otherwise */
+        expect_error("[keystone]\nurl = http://keystone.example:5000\nuser = u\npassword_file = /p\n", 0,
+                     "insecure_http");
+        expect_error("[keystone]\nurl = http://10.0.0.5/identity\nuser = u\npassword_file = /p\n", 0, "10.0.0.5");
+        expect_error("[keystone]\nurl = http://127.0.0.1.example/\nuser = u\npassword_file = /p\n", 0,
+                     "not this machine");
+        expect_error("[keystone]\nurl = HTTP://[2001:db8::1]:5000\nuser = u\npassword_file = /p\n", 0,
+                     "insecure_http");
+        expect_error("[keystone]\nurl = http://localhost@keystone.example/\nuser = u\npassword_file = /p\n", 0,
+                     "user@");
+        expect_error("[keystone]\nurl = https://\nuser = u\npassword_file = /p\n", 0, "name a host");
+}
+
+static void load_ok(const char *text, bool want_plain_remote) {
+        assert_int_equal(write_conf(text), 0);
+        struct config *c = NULL;
+        char err[512] = "";
+        if (config_load(path, &c, err, sizeof(err)) != 0)
+                fail_msg("%s: %s", text, err);
+        assert_int_equal(keystone_url_is_plain_remote(c->keystone_url), want_plain_remote);
+        config_free(c);
+        unlink(path);
+}
+
+static void test_keystone_url(void **state) {
+        load_ok("[keystone]\nurl = https://keystone.example:5000\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://127.0.0.1:5000\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://127.8.9.1/identity\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://localhost:5000\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://[::1]:5000/\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://keystone.example:5000\nuser = u\npassword_file = /p\ninsecure_http = yes\n",
+                true);
 }
 
 static void test_missing_file(void **state) {
@@ -137,6 +170,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_full_file),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_keystone_url),
                 cmocka_unit_test(test_missing_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
