@@ -74,6 +74,8 @@ static const struct option_row options[] = {
         ROW("nss", "enumerate", OPT_BOOL, enumerate, 0, 0),
         ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
         ROW("nss", "group_file", OPT_PATH, group_file, 0, 0),
+        ROW("nss", "subuid_file", OPT_PATH, subuid_file, 0, 0),
+        ROW("nss", "subgid_file", OPT_PATH, subgid_file, 0, 0),
         ROW("nss", "userdb_socket", OPT_PATH, userdb_socket, 0, 0),
 };
 
@@ -111,10 +113,14 @@ int config_new(struct config **ret) {
         c->retry_max_sec = 300;
         c->token_default_days = 365;
         c->token_max_days = 365;
-        c->uid_min = 200000;
-        c->uid_max = 299999;
-        c->gid_min = 300000;
-        c->gid_max = 399999;
+        /* clear of useradd's subordinate ids (100000 up to SUB_UID_MAX,
+         * 600100000) and of systemd's ranges (containers up to
+         * 1879048191, foreign ids from 2147352576, nothing from 2^31):
+         * 0x70000000 and 0x74000000, 64 Mi ids each; see kaasd.conf(5) */
+        c->uid_min = 1879048192;
+        c->uid_max = 1946157055;
+        c->gid_min = 1946157056;
+        c->gid_max = 2013265919;
         if (set_string(&c->socket_path, RUNSTATEDIR "/kaas/kaasd.sock") < 0 ||
             set_string(&c->state_dir, LOCALSTATEDIR "/lib/kaas") < 0 ||
             set_string(&c->log_target, "auto") < 0 ||
@@ -123,7 +129,9 @@ int config_new(struct config **ret) {
             set_string(&c->default_domain, "Default") < 0 ||
             set_string(&c->domain_separator, "@") < 0 ||
             set_string(&c->passwd_file, "/etc/passwd") < 0 ||
-            set_string(&c->group_file, "/etc/group") < 0) {
+            set_string(&c->group_file, "/etc/group") < 0 ||
+            set_string(&c->subuid_file, "/etc/subuid") < 0 ||
+            set_string(&c->subgid_file, "/etc/subgid") < 0) {
                 config_free(c);
                 return -ENOMEM;
         }

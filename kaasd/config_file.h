@@ -69,6 +69,8 @@ struct config {
         bool enumerate;                /* getpwent/getgrent list cached users */
         char *passwd_file;             /* names and ids never served */
         char *group_file;
+        char *subuid_file;             /* subordinate ids the ranges must not meet */
+        char *subgid_file;
         char *userdb_socket;           /* io.systemd.UserDatabase; NULL = off */
 
         /* [cluster NAME] */

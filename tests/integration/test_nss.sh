@@ -12,7 +12,8 @@
 # forced uid collision resolved and stable across a restart; kaasd
 # stopped (UNAVAIL at once) and stalled (UNAVAIL within the timeout);
 # enumeration off; the bypass; io.systemd.UserDatabase over plain
-# varlink; no leak in the module under valgrind.
+# varlink; no leak in the module under valgrind; ranges overlapping
+# subordinate ids refused.
 set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -57,7 +58,9 @@ ks_env_setup
 T=$KS_TMP/nss
 mkdir -p "$T"
 
-# uid 200000 + FNV-1a-64(ID) mod 100000: where a user goes when it is free
+# the default ranges (kaasd.conf(5))
+UID_MIN=1879048192 UID_MAX=1946157055 GID_MIN=1946157056 GID_MAX=2013265919
+# uid_min + FNV-1a-64(ID) mod range size: where a user goes when it is free
 preferred() {
     $PY -c '
 import sys
@@ -66,7 +69,7 @@ for b in sys.argv[1].encode():
     h = ((h ^ b) * 0x100000001b3) % 2**64
 print(int(sys.argv[2]) + h % (int(sys.argv[3]) - int(sys.argv[2]) + 1))' "$1" "$2" "$3"
 }
-ERIN_PREFERRED=$(preferred "$ERIN_ID" 200000 299999)
+ERIN_PREFERRED=$(preferred "$ERIN_ID" $UID_MIN $UID_MAX)
 
 # the local files: erin's preferred uid belongs to a local service account
 me=$(id -un)
@@ -87,6 +90,8 @@ KAASD_CONF_TAIL="
 [nss]
 passwd_file = $T/passwd
 group_file = $T/group
+subuid_file = $T/subuid
+subgid_file = $T/subgid
 userdb_socket = $KS_TMP/kaasd/io.kaas"
 D=$KS_TMP/kaasd
 kaasd_write_conf "$D"
@@ -111,8 +116,8 @@ alice=$(nssw getent passwd alice)
 same "getent passwd alice" "$(field "$alice" 1):$(field "$alice" 5):$(field "$alice" 6):$(field "$alice" 7)" \
     "alice:alice:/home/alice:/bin/bash"
 AUID=$(field "$alice" 3)
-check "alice's uid $AUID lies in 200000..299999, her gid is her uid" \
-    test "$AUID" -ge 200000 -a "$AUID" -le 299999 -a "$(field "$alice" 4)" = "$AUID"
+check "alice's uid $AUID lies in $UID_MIN..$UID_MAX, her gid is her uid" \
+    test "$AUID" -ge $UID_MIN -a "$AUID" -le $UID_MAX -a "$(field "$alice" 4)" = "$AUID"
 same "getent passwd $AUID" "$(nssw getent passwd "$AUID")" "$alice"
 same "getent group alice: her private group" "$(nssw getent group alice)" "alice:x:$AUID:"
 same "getent group $AUID" "$(nssw getent group "$AUID")" "alice:x:$AUID:"
@@ -147,7 +152,8 @@ same "and asked from Keystone once for two lookups" "$(( $(kscount "name=nosuchu
 
 admins=$(nssw getent group k8s-admins-alpha)
 AGID=$(field "$admins" 3)
-check "getent group k8s-admins-alpha: gid $AGID in 300000..399999" test "$AGID" -ge 300000 -a "$AGID" -le 399999
+check "getent group k8s-admins-alpha: gid $AGID in $GID_MIN..$GID_MAX" \
+    test "$AGID" -ge $GID_MIN -a "$AGID" -le $GID_MAX
 check "alice is a member of k8s-admins-alpha" sh -c 'echo "$1" | cut -d: -f4 | tr , "\n" | grep -qx alice' _ "$admins"
 same "getent group $AGID" "$(nssw getent group "$AGID")" "$admins"
 out=$(probe initgroups alice)
@@ -336,7 +342,9 @@ KAASD_CONF_TAIL="
 uid_min = 200000
 uid_max = 200002
 passwd_file = $T/passwd
-group_file = $T/group"
+group_file = $T/group
+subuid_file = $T/subuid
+subgid_file = $T/subgid"
 D2=$KS_TMP/kaasd-tiny
 kaasd_write_conf "$D2"
 kaasd_start "$D2" || exit 99
@@ -363,5 +371,43 @@ kaasd_start "$D2" || exit 99
 SOCK2=$KAASD_SOCKET
 same "after a restart every user keeps its uid" "$(uids)" "$first"
 kaasd_stop "$D2"
+
+# ------------------------------------------------------------------ ranges and subordinate ids
+
+# kaasd_refuses DIR PATTERN: kaasd with DIR/kaasd.conf exits at start (not
+# by the timeout) and says PATTERN
+kaasd_refuses() {
+    timeout 60 "$top_builddir/kaasd/kaasd" -f -c "$1/kaasd.conf" >"$1/out" 2>&1
+    local rc=$?
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -qF "$2" "$1/out" && return 0
+    echo "#   exit $rc: $(tail -n 3 "$1/out")"
+    return 1
+}
+printf '# as useradd writes it\nkaasuser:100000:65536\n' >"$T/subuid-std"
+printf 'kaasuser:100000:65536\nother:1946157056:1\n' >"$T/subgid-std"
+subid_conf() {
+    KAASD_CONF_TAIL="
+[nss]
+$1
+passwd_file = $T/passwd
+group_file = $T/group
+subuid_file = $T/subuid-std
+subgid_file = $T/subgid-std"
+    kaasd_write_conf "$2"
+}
+subid_conf "uid_min = 100000
+uid_max = 199999
+gid_min = 300000
+gid_max = 399999" "$KS_TMP/kaasd-subuid"
+check "a uid range over a subordinate uid block: kaasd refuses to start, naming file and line" \
+    kaasd_refuses "$KS_TMP/kaasd-subuid" "overlaps the subordinate ids of $T/subuid-std line 2 (kaasuser:100000:65536)"
+subid_conf "uid_min = 1000000000
+uid_max = 1000099999" "$KS_TMP/kaasd-subgid"
+check "the default gid range over a subordinate gid: refused, naming file and line" \
+    kaasd_refuses "$KS_TMP/kaasd-subgid" "[nss] gid_min..gid_max ($GID_MIN..$GID_MAX) overlaps the subordinate ids of $T/subgid-std line 2"
+printf 'kaasuser:100000:65536\nbroken line\n' >"$T/subgid-std"
+subid_conf "" "$KS_TMP/kaasd-subbad"
+check "a subordinate-id line kaasd cannot read: refused, naming file and line" \
+    kaasd_refuses "$KS_TMP/kaasd-subbad" "$T/subgid-std line 2 is not"
 
 check_done
