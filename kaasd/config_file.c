@@ -13,7 +13,7 @@
 #include "config_file.h"
 #include "config_value.h"
 
-enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
+enum opt_kind { OPT_STRING, OPT_STRING_OR_EMPTY, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
 
 struct option_row {
         const char *section;
@@ -69,7 +69,7 @@ static const struct option_row options[] = {
         ROW("nss", "default_domain", OPT_STRING, default_domain, 0, 0),
         ROW("nss", "gid_min", OPT_U32, gid_min, 1000, 0xfffffffeu),
         ROW("nss", "gid_max", OPT_U32, gid_max, 1000, 0xfffffffeu),
-        ROW("nss", "role_group_prefix", OPT_STRING, role_group_prefix, 0, 0),
+        ROW("nss", "role_group_prefix", OPT_STRING_OR_EMPTY, role_group_prefix, 0, 0),
         ROW("nss", "domain_separator", OPT_STRING, domain_separator, 0, 0),
         ROW("nss", "enumerate", OPT_BOOL, enumerate, 0, 0),
         ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
@@ -131,7 +131,9 @@ int config_new(struct config **ret) {
             set_string(&c->passwd_file, "/etc/passwd") < 0 ||
             set_string(&c->group_file, "/etc/group") < 0 ||
             set_string(&c->subuid_file, "/etc/subuid") < 0 ||
-            set_string(&c->subgid_file, "/etc/subgid") < 0) {
+            set_string(&c->subgid_file, "/etc/subgid") < 0 ||
+            /* the role admin must never be the group admin */
+            set_string(&c->role_group_prefix, "kaas-") < 0) {
                 config_free(c);
                 return -ENOMEM;
         }
@@ -143,7 +145,8 @@ struct config *config_free(struct config *c) {
         if (!c)
                 return NULL;
         for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH)
+                if (options[i].kind == OPT_STRING || options[i].kind == OPT_STRING_OR_EMPTY ||
+                    options[i].kind == OPT_PATH)
                         free(*(char **)((char *)c + options[i].offset));
         for (size_t i = 0; i < c->n_clusters; i++) {
                 free(c->clusters[i].name);
@@ -245,6 +248,10 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         case OPT_STRING:
                 if (!*value)
                         return config_value_fail(&ps->err, "%s must not be empty", key);
+                if (set_string(field, value) < 0)
+                        return config_value_fail(&ps->err, "out of memory");
+                break;
+        case OPT_STRING_OR_EMPTY:
                 if (set_string(field, value) < 0)
                         return config_value_fail(&ps->err, "out of memory");
                 break;
