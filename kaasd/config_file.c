@@ -14,7 +14,7 @@
 #include "config_value.h"
 #include "keystone_url.h"
 
-enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
+enum opt_kind { OPT_STRING, OPT_STRING_OR_EMPTY, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
 
 struct option_row {
         const char *section;
@@ -71,11 +71,13 @@ static const struct option_row options[] = {
         ROW("nss", "default_domain", OPT_STRING, default_domain, 0, 0),
         ROW("nss", "gid_min", OPT_U32, gid_min, 1000, 0xfffffffeu),
         ROW("nss", "gid_max", OPT_U32, gid_max, 1000, 0xfffffffeu),
-        ROW("nss", "role_group_prefix", OPT_STRING, role_group_prefix, 0, 0),
+        ROW("nss", "role_group_prefix", OPT_STRING_OR_EMPTY, role_group_prefix, 0, 0),
         ROW("nss", "domain_separator", OPT_STRING, domain_separator, 0, 0),
         ROW("nss", "enumerate", OPT_BOOL, enumerate, 0, 0),
         ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
         ROW("nss", "group_file", OPT_PATH, group_file, 0, 0),
+        ROW("nss", "subuid_file", OPT_PATH, subuid_file, 0, 0),
+        ROW("nss", "subgid_file", OPT_PATH, subgid_file, 0, 0),
         ROW("nss", "userdb_socket", OPT_PATH, userdb_socket, 0, 0),
 };
 
@@ -113,10 +115,14 @@ int config_new(struct config **ret) {
         c->retry_max_sec = 300;
         c->token_default_days = 365;
         c->token_max_days = 365;
-        c->uid_min = 200000;
-        c->uid_max = 299999;
-        c->gid_min = 300000;
-        c->gid_max = 399999;
+        /* clear of useradd's subordinate ids (100000 up to SUB_UID_MAX,
+         * 600100000) and of systemd's ranges (containers up to
+         * 1879048191, foreign ids from 2147352576, nothing from 2^31):
+         * 0x70000000 and 0x74000000, 64 Mi ids each; see kaasd.conf(5) */
+        c->uid_min = 1879048192;
+        c->uid_max = 1946157055;
+        c->gid_min = 1946157056;
+        c->gid_max = 2013265919;
         if (set_string(&c->socket_path, RUNSTATEDIR "/kaas/kaasd.sock") < 0 ||
             set_string(&c->state_dir, LOCALSTATEDIR "/lib/kaas") < 0 ||
             set_string(&c->log_target, "auto") < 0 ||
@@ -125,7 +131,11 @@ int config_new(struct config **ret) {
             set_string(&c->default_domain, "Default") < 0 ||
             set_string(&c->domain_separator, "@") < 0 ||
             set_string(&c->passwd_file, "/etc/passwd") < 0 ||
-            set_string(&c->group_file, "/etc/group") < 0) {
+            set_string(&c->group_file, "/etc/group") < 0 ||
+            set_string(&c->subuid_file, "/etc/subuid") < 0 ||
+            set_string(&c->subgid_file, "/etc/subgid") < 0 ||
+            /* the role admin must never be the group admin */
+            set_string(&c->role_group_prefix, "kaas-") < 0) {
                 config_free(c);
                 return -ENOMEM;
         }
@@ -137,7 +147,8 @@ struct config *config_free(struct config *c) {
         if (!c)
                 return NULL;
         for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH)
+                if (options[i].kind == OPT_STRING || options[i].kind == OPT_STRING_OR_EMPTY ||
+                    options[i].kind == OPT_PATH)
                         free(*(char **)((char *)c + options[i].offset));
         for (size_t i = 0; i < c->n_clusters; i++) {
                 free(c->clusters[i].name);
@@ -239,6 +250,10 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         case OPT_STRING:
                 if (!*value)
                         return config_value_fail(&ps->err, "%s must not be empty", key);
+                if (set_string(field, value) < 0)
+                        return config_value_fail(&ps->err, "out of memory");
+                break;
+        case OPT_STRING_OR_EMPTY:
                 if (set_string(field, value) < 0)
                         return config_value_fail(&ps->err, "out of memory");
                 break;

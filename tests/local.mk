@@ -18,6 +18,12 @@ tests_unit_test_config_file_SOURCES = tests/unit/test_config_file.c
 tests_unit_test_config_file_CFLAGS = $(UNIT_CFLAGS) $(INIH_CFLAGS)
 tests_unit_test_config_file_LDADD = kaasd/libkaasd-core.la $(CMOCKA_LIBS) $(INIH_LIBS)
 
+check_PROGRAMS += tests/unit/test_subid
+TESTS += tests/unit/test_subid
+tests_unit_test_subid_SOURCES = tests/unit/test_subid.c
+tests_unit_test_subid_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_subid_LDADD = kaasd/libkaasd-core.la $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/integration/test_server
 TESTS += tests/integration/test_server
 tests_integration_test_server_SOURCES = tests/integration/test_server.c

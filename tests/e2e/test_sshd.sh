@@ -306,7 +306,7 @@ check "alice logs in with her token through Debian's common-account (password)" 
     shows "uid=$ALICE_UID(alice)"
 echo "$out" | sed 's/^/#   /'
 check "... with the role groups Keystone gives her, through glibc's initgroups" \
-    bash -c '[[ $0 == *"($1)"* && $0 == *"(k8s-admins-alpha)"* && $0 == *"(member)"* ]]' \
+    bash -c '[[ $0 == *"(kaas-$1)"* && $0 == *"(kaas-k8s-admins-alpha)"* && $0 == *"(kaas-member)"* ]]' \
     "$(echo "$out" | sed -n 1p)" "$ROLE"
 check "sshd accepted the password through PAM" grep -q "Accepted password for alice" "$T/sshd.log"
 check "her first login created her home: owner, group and mode $HOME_MODE" home_is alice "$ALICE_UID"

@@ -54,6 +54,8 @@ static void test_defaults(void **state) {
         assert_int_equal(c->max_message_size, 1024 * 1024);
         assert_true(c->keystone_verify_tls);
         assert_null(c->keystone_url);
+        /* the role admin must not become the group admin */
+        assert_string_equal(c->role_group_prefix, "kaas-");
         char err[256];
         assert_int_equal(config_validate(c, err, sizeof(err)), 0);
         config_free(c);
@@ -158,6 +160,24 @@ static void test_keystone_url(void **state) {
                 true);
 }
 
+static void test_role_group_prefix(void **state) {
+        struct config *c = NULL;
+        char err[512] = "";
+        /* an empty value turns the prefix off */
+        assert_int_equal(write_conf("[nss]\nrole_group_prefix =\n"), 0);
+        if (config_load(path, &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_string_equal(c->role_group_prefix, "");
+        config_free(c);
+        unlink(path);
+        assert_int_equal(write_conf("[nss]\nrole_group_prefix = os-\n"), 0);
+        assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+        assert_string_equal(c->role_group_prefix, "os-");
+        config_free(c);
+        unlink(path);
+        expect_error("[nss]\nrole_group_prefix = Kaas\n", 0, "role_group_prefix may hold only");
+}
+
 static void test_missing_file(void **state) {
         struct config *c = NULL;
         char err[512];
@@ -171,6 +191,7 @@ int main(void) {
                 cmocka_unit_test(test_full_file),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_keystone_url),
+                cmocka_unit_test(test_role_group_prefix),
                 cmocka_unit_test(test_missing_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
