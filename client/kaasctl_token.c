@@ -760,7 +760,7 @@ static const struct kaasctl_command token_commands[] = {
         { "create", "", "Create a KaaS token (shown once)", 0, 0, create_options, cmd_create },
         { "list", "", "List your tokens, or another user's or all (administrators)", 0, 0, list_options, cmd_list },
         { "delete", "ID...", "Delete tokens by token ID", 1, 1024, delete_options, cmd_delete },
-        { "revoke-user", "USER", "Delete every token of a user (administrators)", 1, 1, revoke_options,
+        { "revoke-user", "USER", "Delete every token of a user (yourself, or anyone for administrators)", 1, 1, revoke_options,
           cmd_revoke_user },
         { "validate", "", "Check a token read from stdin; show its identity", 0, 0, validate_options, cmd_validate },
 };

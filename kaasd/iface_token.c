@@ -259,6 +259,15 @@ static void on_resolved(int status, const struct identity *id, enum identity_sou
         op_free(op);
 }
 
+/* Whether RevokeUser's user (an ID, or a name with an optional domain ID
+ * or name) is the proven caller. */
+static bool names_actor(const struct identity *actor, const char *user, const char *domain) {
+        if (strcmp(user, actor->user_id) != 0 && !(actor->name && strcmp(user, actor->name) == 0))
+                return false;
+        return !domain || (actor->domain_id && strcmp(domain, actor->domain_id) == 0) ||
+               (actor->domain_name && strcmp(domain, actor->domain_name) == 0);
+}
+
 static void act_for_named_user(struct op *op, const char *user) {
         struct resolve *rs = calloc(1, sizeof(*rs));
         if (!rs || !(rs->user = strdup(user))) {
@@ -355,12 +364,19 @@ static void perform(struct op *op, const struct identity *actor) {
                 do_delete(op, actor, admin);
                 break;
         case OP_REVOKE:
-                if (!admin) {
-                        call_error_reason(op->call, ERR("PermissionDenied"), "only administrators may revoke a user");
+                if (admin) {
+                        act_for_named_user(op, user);
+                        return;
+                }
+                /* owners end all of their own tokens at once: after a theft,
+                 * that includes whatever the stolen token made */
+                if (actor && names_actor(actor, user, json_string_value(json_object_get(op->params, "domain")))) {
+                        finish_for_user(op, actor->user_id);
                         break;
                 }
-                act_for_named_user(op, user);
-                return;
+                call_error_reason(op->call, ERR("PermissionDenied"),
+                                  "only administrators may revoke another user's tokens");
+                break;
         }
         op_free(op);
 }

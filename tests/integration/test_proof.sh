@@ -20,6 +20,7 @@ creds_kaas() { echo "{\"kaas_token\": \"$1\"}"; }
 ks_env_setup
 D=$KS_TMP/kaasd
 kaasd_write_conf "$D"
+chmod 0711 "$KS_TMP" "$D"  # an unprivileged client reaches the socket
 kaasd_start "$D" || exit 99
 SOCK=$KAASD_SOCKET
 
@@ -79,5 +80,37 @@ check "a successor's successor expires with the first token too" jt "$r" "d['par
 r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_kaas "$T1"), \"expires_in_days\": 1}")
 check "a shorter lifetime asked for is kept" \
     jt "$r" "d['parameters']['expires'] < $E1 and abs(d['parameters']['expires'] - $(date +%s) - 86400) < 120"
+
+# ------------------- the owner ends every token, successors included
+# Deleting a stolen token leaves what it made (they expire with it), so
+# the owner, not only an administrator, can revoke all of their tokens.
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups $VL -t "${T:-30}" "$SOCK" "$@"; }
+pw() { echo "{\"user\": \"$1\", \"password\": \"$2\"}"; }
+if [ "$(id -u)" = 0 ] && as_nobody org.varlink.service.GetInfo '{}' >/dev/null 2>&1; then
+    r=$(as_nobody io.kaas.Token.RevokeUser "{\"credentials\": $(pw bob "$BOB_PASSWORD"), \"user\": \"alice\"}")
+    check "bob (no administrator) cannot revoke alice's tokens" \
+        jt "$r" "d.get('error') == 'io.kaas.Token.PermissionDenied'"
+    r=$(call io.kaas.Token.Validate "{\"token\": \"$T2\"}")
+    check "... and alice's tokens still validate" jt "$r" "d['parameters']['user_id'] == '$ALICE_ID'"
+    # bob's token B1 is stolen; the thief makes B2 with it; bob deletes B1
+    r=$(as_nobody io.kaas.Token.Create "{\"credentials\": $(pw bob "$BOB_PASSWORD")}")
+    B1=$(param "$r" token)
+    B1ID=$(param "$r" id)
+    B2=$(param "$(as_nobody io.kaas.Token.Create "{\"credentials\": $(creds_kaas "$B1")}")" token)
+    r=$(as_nobody io.kaas.Token.Delete "{\"credentials\": $(pw bob "$BOB_PASSWORD"), \"ids\": [\"$B1ID\"]}")
+    check "bob deletes his stolen token" jt "$r" "d['parameters']['deleted'] == ['$B1ID']"
+    r=$(call io.kaas.Token.Validate "{\"token\": \"$B2\"}")
+    check "... the token it made still validates (it expires with it)" \
+        jt "$r" "d['parameters']['user_id'] == '$BOB_ID'"
+    r=$(as_nobody io.kaas.Token.RevokeUser "{\"credentials\": $(pw bob "$BOB_PASSWORD"), \"user\": \"bob\", \"domain\": \"elsewhere\"}")
+    check "bob naming a bob of another domain is refused" \
+        jt "$r" "d.get('error') == 'io.kaas.Token.PermissionDenied'"
+    r=$(as_nobody io.kaas.Token.RevokeUser "{\"credentials\": $(pw bob "$BOB_PASSWORD"), \"user\": \"bob\"}")
+    check "bob (no administrator) revokes all of his own tokens" jt "$r" "d['parameters']['deleted'] == 1"
+    r=$(call io.kaas.Token.Validate "{\"token\": \"$B2\"}")
+    check "... and the thief's successor is refused now" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
+else
+    echo "# SKIP: the owner's RevokeUser needs root to run a client as nobody"
+fi
 
 check_done
