@@ -51,3 +51,4 @@ kaasd/interfaces.c: $(KAASD_INTERFACES) $(top_srcdir)/tools/varlink-to-c.sh Make
 	$(AM_V_GEN)$(MKDIR_P) kaasd && $(SHELL) $(top_srcdir)/tools/varlink-to-c.sh $@ $(top_srcdir) $(KAASD_INTERFACES)
 include kaasd/store.mk
 include kaasd/identity.mk
+include kaasd/etcd.mk

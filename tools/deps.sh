@@ -16,6 +16,7 @@ packages=(
         openssh-server openssh-client sshpass
         valgrind util-linux procps groff-base
         wrk  # the load generator of make bench-webhook
+        etcd-server etcd-client  # the environment-wide token store (tests/etcd/)
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
 )
