@@ -15,6 +15,7 @@
 
 #include "credentials.h"
 #include "daemon.h"
+#include "environment.h"
 #include "log.h"
 #include "methods.h"
 #include "token_format.h"
@@ -147,6 +148,10 @@ static void do_create(struct op *op, const struct identity *id) {
                 .created = now,
                 .expires = now + (int64_t)days * 86400,
         };
+        if (environment_enabled(d)) {
+                environment_token_create(d, call, &rec, id);  /* replies once replicated here */
+                return;
+        }
         int r = -EEXIST;
         /* a collision of 238 random bits will not happen; of token IDs
          * (131 bits) neither — but a retry costs nothing */
@@ -220,6 +225,10 @@ static void finish_for_user(struct op *op, const char *user_id) {
                 reply_list(op, user_id);
                 return;
         }
+        if (environment_enabled(op->d)) {
+                environment_token_revoke(op->d, op->call, user_id);
+                return;
+        }
         uint64_t n = 0;
         int r = store_token_delete_by_owner(op->d->store, user_id, &n);
         token_service_stats_mut(op->d->tokens)->deleted += n;
@@ -289,6 +298,10 @@ static void do_delete(struct op *op, const struct identity *actor, bool admin) {
                         call_error(op->call, ERR("NotFound"), json_pack("{s:s}", "id", tid));
                         return;
                 }
+        }
+        if (environment_enabled(d)) {
+                environment_token_delete(d, op->call, ids, actor ? actor->name : "local administrator");
+                return;
         }
         json_t *deleted = json_array();
         json_array_foreach(ids, i, v) {
@@ -370,6 +383,10 @@ static int start(enum op_kind kind, struct call *call, json_t *parameters, struc
         op->call = call_ref(call);
         op->d = d;
         op->params = json_incref(parameters);
+        if (kind != OP_LIST && environment_refuse_write(d, call)) {
+                op_free(op);
+                return 0;
+        }
         json_t *cred = json_object_get(parameters, "credentials");
         if (!cred || json_is_null(cred)) {
                 if (kind == OP_CREATE || !call_peer_is_admin(call)) {
