@@ -24,10 +24,35 @@ static int gate(void *userdata, const char **ret_reason) {
         return r;
 }
 
+static void fatal(void *userdata, const char *msg) {
+        struct daemon *d = userdata;
+        log_err(0, "%s", msg);
+        fprintf(stderr, "kaasd: %s\n", msg);
+        loop_quit(d->loop, 1);
+}
+
+/* The keyed hash of a fixed text that is no token: the key's fingerprint,
+ * from which the key cannot be learnt. */
+static int key_fingerprint(struct daemon *d, char ret[static 33]) {
+        static const char text[] = "kaas token hashing key fingerprint v1";
+        uint8_t h[TOKEN_HASH_SIZE];
+        int r = token_service_hash(d->tokens, text, sizeof(text) - 1, h);
+        if (r == 0)
+                sodium_bin2hex(ret, 33, h, 16);
+        sodium_memzero(h, sizeof(h));
+        return r;
+}
+
 int environment_start(struct daemon *d, char *err, size_t err_size) {
         if (!d->config->etcd_endpoints)
                 return 0;
-        int r = replica_new(d->loop, d->store, d->config, &d->replica, err, err_size);
+        char fp[33];
+        int r = key_fingerprint(d, fp);
+        if (r < 0) {
+                snprintf(err, err_size, "the token hashing key is not loaded");
+                return r;
+        }
+        r = replica_new(d->loop, d->store, d->config, fp, fatal, d, &d->replica, err, err_size);
         if (r < 0)
                 return r;
         token_service_set_gate(d->tokens, gate, d->replica);

@@ -26,6 +26,7 @@
 #define REPLICA_RETRY_MIN_USEC (100 * 1000)
 #define REPLICA_RETRY_MAX_USEC (5 * 1000 * 1000)
 #define REPLICA_HEARTBEAT_USEC (2 * 1000 * 1000)
+#define REPLICA_FINGERPRINT_KEY "meta/key-fingerprint"
 
 enum phase { PHASE_LOADING, PHASE_WATCHING, PHASE_WAITING };
 
@@ -59,6 +60,10 @@ struct replica {
         enum phase phase;
         struct etcd_request *req;               /* the range page or the watch */
         bool need_load;                         /* no snapshot yet, or etcd compacted past ours */
+        char *fingerprint;                      /* of this kaasd's hashing key */
+        bool key_checked;                       /* against the environment's, recorded in etcd */
+        replica_fatal_fn fatal;
+        void *fatal_userdata;
         struct loop_timer *retry_timer;
         uint64_t retry_usec;
 
@@ -82,6 +87,7 @@ struct replica {
 
 static void start_load(struct replica *r);
 static void start_watch(struct replica *r);
+static char *concat(const char *a, const char *b);
 static void ops_progress(struct replica *r);
 
 /* ------------------------------------------------------------ connection state */
@@ -102,10 +108,14 @@ static void note_revision(struct replica *r, int64_t rev) {
                 r->etcd_revision = rev;
 }
 
+static void start_key_check(struct replica *r);
+
 static void retry_fired(struct loop_timer *t, void *userdata) {
         struct replica *r = userdata;
         r->retry_timer = NULL;
-        if (r->need_load)
+        if (!r->key_checked)
+                start_key_check(r);
+        else if (r->need_load)
                 start_load(r);
         else
                 start_watch(r);
@@ -386,6 +396,95 @@ static void start_watch(struct replica *r) {
                 retry_later(r, "watching the token records", strerror(-q));
 }
 
+/* ------------------------------------------------------------ the hashing key */
+
+/* Every kaasd of an environment must hash with the same key. The first
+ * writer records its key's fingerprint (never the key) in etcd; a kaasd
+ * whose fingerprint differs stops, naming both. */
+static void start_replicating(struct replica *r) {
+        r->key_checked = true;
+        if (r->need_load)
+                start_load(r);
+        else
+                start_watch(r);
+}
+
+static char *fingerprint_key(const struct replica *r) {
+        return concat(r->prefix, REPLICA_FINGERPRINT_KEY);
+}
+
+static void on_fingerprint_put(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->req = NULL;
+        if (res->status < 0) {
+                retry_later(r, "recording the hashing key's fingerprint", res->error);
+                return;
+        }
+        if (!res->txn->succeeded) {  /* another writer was first: compare with its */
+                start_key_check(r);
+                return;
+        }
+        log_notice(0, "etcd: recorded this environment's hashing key fingerprint %s", r->fingerprint);
+        start_replicating(r);
+}
+
+static void on_fingerprint(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->req = NULL;
+        if (res->status < 0) {
+                retry_later(r, "reading the hashing key's fingerprint", res->error);
+                return;
+        }
+        set_connected(r, true);
+        note_revision(r, res->revision);
+        if (res->range->n_kvs > 0) {
+                const struct etcd_kv *kv = &res->range->kvs[0];
+                if (kv->value_len == strlen(r->fingerprint) && memcmp(kv->value, r->fingerprint, kv->value_len) == 0) {
+                        start_replicating(r);
+                        return;
+                }
+                char msg[512], theirs[72];
+                size_t n = kv->value_len < 64 ? kv->value_len : 64;
+                for (size_t i = 0; i < n; i++)
+                        theirs[i] = kv->value[i] >= 0x21 && kv->value[i] < 0x7f ? kv->value[i] : '?';
+                theirs[n] = '\0';
+                snprintf(msg, sizeof(msg),
+                         "this kaasd's token hashing key (fingerprint %s) is not the environment's (fingerprint %s, "
+                         "in etcd at %s%s): copy the environment's token.key to this host (docs/environment.md)",
+                         r->fingerprint, theirs, r->prefix, REPLICA_FINGERPRINT_KEY);
+                r->fatal(r->fatal_userdata, msg);
+                return;
+        }
+        if (!r->writer) {
+                log_warning(0, "etcd: no hashing key fingerprint recorded yet; a writer records it at its start");
+                start_replicating(r);
+                return;
+        }
+        char *key = fingerprint_key(r);
+        char *k64 = key ? etcd_b64(key, strlen(key)) : NULL, *v64 = etcd_b64(r->fingerprint, strlen(r->fingerprint));
+        json_t *txn = k64 && v64 ? json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[{s:{s:s, s:s}}]}", "compare", "key", k64,
+                                             "target", "CREATE", "result", "EQUAL", "create_revision", "0", "success",
+                                             "request_put", "key", k64, "value", v64)
+                                 : NULL;
+        char *body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
+        int q = body ? etcd_txn(r->etcd, body, on_fingerprint_put, r, &r->req) : -ENOMEM;
+        json_decref(txn);
+        free(body);
+        free(key);
+        free(k64);
+        free(v64);
+        if (q < 0)
+                retry_later(r, "recording the hashing key's fingerprint", strerror(-q));
+}
+
+static void start_key_check(struct replica *r) {
+        char *key = fingerprint_key(r);
+        int q = key ? etcd_range(r->etcd, key, strlen(key), NULL, 0, 0, 1, on_fingerprint, r, &r->req) : -ENOMEM;
+        free(key);
+        if (q < 0)
+                retry_later(r, "reading the hashing key's fingerprint", strerror(-q));
+}
+
 /* ------------------------------------------------------------ heartbeat */
 
 static void heartbeat_fired(struct loop_timer *t, void *userdata);
@@ -634,8 +733,8 @@ static char *range_end(const char *p) {
         return e;
 }
 
-int replica_new(struct loop *loop, struct store *store, const struct config *c, struct replica **ret, char *err,
-                size_t err_size) {
+int replica_new(struct loop *loop, struct store *store, const struct config *c, const char *key_fingerprint,
+                replica_fatal_fn fatal, void *fatal_userdata, struct replica **ret, char *err, size_t err_size) {
         struct replica *r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
@@ -645,6 +744,8 @@ int replica_new(struct loop *loop, struct store *store, const struct config *c, 
         r->max_disconnected_sec = c->etcd_max_disconnected_sec;
         r->timeout_usec = (uint64_t)c->etcd_timeout_sec * 1000000u;
         r->disconnected_since = (int64_t)time(NULL);
+        r->fatal = fatal;
+        r->fatal_userdata = fatal_userdata;
         int q = etcd_client_new(loop, c, &r->etcd, err, err_size);
         if (q < 0) {
                 free(r);
@@ -652,7 +753,7 @@ int replica_new(struct loop *loop, struct store *store, const struct config *c, 
         }
         if (!(r->prefix = strdup(c->etcd_prefix)) || !(r->prefix_end = range_end(c->etcd_prefix)) ||
             !(r->tokens = concat(c->etcd_prefix, REPLICA_TOKENS_DIR)) || !(r->tokens_end = range_end(r->tokens)) ||
-            !(r->node = strdup(c->etcd_node))) {
+            !(r->node = strdup(c->etcd_node)) || !(r->fingerprint = strdup(key_fingerprint))) {
                 replica_free(r);
                 snprintf(err, err_size, "out of memory");
                 return -ENOMEM;
@@ -663,10 +764,7 @@ int replica_new(struct loop *loop, struct store *store, const struct config *c, 
                 return q;
         }
         r->need_load = !r->st.complete;
-        if (r->need_load)
-                start_load(r);
-        else
-                start_watch(r);
+        start_key_check(r);
         heartbeat_schedule(r);
         *ret = r;
         return 0;
@@ -689,6 +787,7 @@ struct replica *replica_free(struct replica *r) {
         free(r->tokens);
         free(r->tokens_end);
         free(r->node);
+        free(r->fingerprint);
         free(r);
         return NULL;
 }

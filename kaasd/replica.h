@@ -41,8 +41,15 @@ struct replica_status {
         uint64_t events_applied, records_ignored, reloads;
 };
 
-int replica_new(struct loop *loop, struct store *store, const struct config *c, struct replica **ret,
-                char *err, size_t err_size);
+/* Called when this kaasd must not go on: its hashing key is not the
+ * environment's (msg names both fingerprints). */
+typedef void (*replica_fatal_fn)(void *userdata, const char *msg);
+
+/* key_fingerprint identifies this kaasd's token hashing key (never the
+ * key itself): the first writer records it under PREFIX meta/, and every
+ * kaasd compares its own before it replicates anything. */
+int replica_new(struct loop *loop, struct store *store, const struct config *c, const char *key_fingerprint,
+                replica_fatal_fn fatal, void *fatal_userdata, struct replica **ret, char *err, size_t err_size);
 /* Fails the writes in flight (-ECANCELED) and frees. Accepts NULL. */
 struct replica *replica_free(struct replica *r);
 
