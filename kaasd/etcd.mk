@@ -18,6 +18,9 @@ kaasd_libkaasd_replica_la_SOURCES = \
 	kaasd/replica_record.c kaasd/replica_record.h
 kaasd_libkaasd_replica_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SODIUM_CFLAGS)
 
+TESTS += tests/integration/test_environment.sh
+EXTRA_DIST += tests/integration/test_environment.sh
+
 check_PROGRAMS += tests/unit/test_etcd_json
 TESTS += tests/unit/test_etcd_json
 tests_unit_test_etcd_json_SOURCES = tests/unit/test_etcd_json.c
