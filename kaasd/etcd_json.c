@@ -224,10 +224,20 @@ int etcd_json_watch_reply(const char *body, size_t len, size_t max_events, struc
                 r = json_object_get(j, "error") ? -EPROTO : -EBADMSG;
                 goto out;
         }
-        if ((r = header_revision(res, &w.revision)) < 0 || (r = get_bool(res, "created", &w.created)) < 0 ||
+        /* etcd leaves the revision out of the header of a canceled watch */
+        json_t *h = json_object_get(res, "header");
+        if (!json_is_object(h)) {
+                r = -EBADMSG;
+                goto out;
+        }
+        if ((r = get_int64(h, "revision", &w.revision)) < 0 || (r = get_bool(res, "created", &w.created)) < 0 ||
             (r = get_bool(res, "canceled", &w.canceled)) < 0 ||
             (r = get_int64(res, "compact_revision", &w.compact_revision)) < 0)
                 goto out;
+        if (w.revision == 0 && !w.canceled) {
+                r = -EBADMSG;
+                goto out;
+        }
         const char *reason = json_string_value(json_object_get(res, "cancel_reason"));
         if (reason && !(w.cancel_reason = strndup(reason, 256))) {
                 r = -ENOMEM;
