@@ -288,6 +288,8 @@ json_t *environment_status(struct daemon *d) {
                               "max_disconnected", (json_int_t)d->config->etcd_max_disconnected_sec, "events_applied",
                               (json_int_t)s.events_applied, "records_ignored", (json_int_t)s.records_ignored,
                               "reloads", (json_int_t)s.reloads);
+        if (j && s.loading)
+                json_object_set_new(j, "load_progress", json_integer((json_int_t)s.load_progress));
         if (j && s.disconnected_since > 0)
                 json_object_set_new(j, "disconnected_since", json_integer(s.disconnected_since));
         return j;

@@ -819,5 +819,6 @@ void replica_get_status(const struct replica *r, struct replica_status *ret) {
                 .events_applied = r->events_applied,
                 .records_ignored = r->records_ignored,
                 .reloads = r->reloads,
+                .load_progress = r->n_seen,
         };
 }

@@ -39,6 +39,7 @@ struct replica_status {
         int64_t etcd_revision;          /* etcd's latest known; lag = etcd_revision - revision */
         int64_t disconnected_since;     /* unix seconds; 0 when connected */
         uint64_t events_applied, records_ignored, reloads;
+        uint64_t load_progress;         /* records of the snapshot being loaded taken so far */
 };
 
 /* Called when this kaasd must not go on: its hashing key is not the
