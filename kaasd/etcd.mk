@@ -27,3 +27,12 @@ tests_unit_test_etcd_json_SOURCES = tests/unit/test_etcd_json.c
 tests_unit_test_etcd_json_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/kaasd
 tests_unit_test_etcd_json_LDADD = kaasd/libkaasd-replica.la kaasd/libkaasd-etcd.la kaasd/libkaasd-store.la \
 	$(CMOCKA_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS) $(BDB_LIBS)
+
+check_PROGRAMS += tests/unit/test_store_replica
+TESTS += tests/unit/test_store_replica
+tests_unit_test_store_replica_SOURCES = tests/unit/test_store_replica.c
+tests_unit_test_store_replica_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/kaasd
+tests_unit_test_store_replica_LDADD = kaasd/libkaasd-store.la $(CMOCKA_LIBS) $(BDB_LIBS) $(SODIUM_LIBS)
+
+TESTS += tests/integration/test_environment_load.sh
+EXTRA_DIST += tests/integration/test_environment_load.sh tests/etcd/etcd-fill.py

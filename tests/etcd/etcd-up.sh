@@ -161,8 +161,17 @@ KAAS_PREFIX=/kaas/ KAAS_READER_NODES=$READER_NODES KAAS_SECRETS=$DIR/secrets \
     { cat "$DIR/rbac.log" >&2; die "the guide's etcd-rbac commands failed"; }
 
 if [ -n "${ETCD_WATCH_PID:-}" ]; then
-    ( while kill -0 "$ETCD_WATCH_PID" 2>/dev/null && [ -d "$DIR" ]; do sleep 1; done
-      "$here/etcd-down.sh" "$DIR" ) </dev/null >/dev/null 2>&1 &
+    # Remembers the members' pids as it goes (a test may restart them), so
+    # it can stop them even when DIR was removed under it.
+    ( pids=
+      while kill -0 "$ETCD_WATCH_PID" 2>/dev/null && [ -d "$DIR" ]; do
+          pids=$(cat "$DIR"/m[123].pid 2>/dev/null || true)
+          sleep 1
+      done
+      "$here/etcd-down.sh" "$DIR" || true
+      for p in $pids; do
+          [ "$(cat "/proc/$p/comm" 2>/dev/null)" = etcd ] && kill -KILL "$p" 2>/dev/null
+      done ) </dev/null >/dev/null 2>&1 &
     echo $! >"$DIR/watchdog.pid"
 fi
 

@@ -20,12 +20,12 @@ call() { local sock=$1; shift; $VL -t "${T:-20}" "$sock" "$@"; }
 
 ks_env_setup --private
 ETCD=$KS_TMP/etcd
+# etcd first: ks_cleanup removes KS_TMP, where the cluster lives
 etcd_cleanup() {
-    ks_cleanup
     ETCD_KEEP_DIR=${KAAS_TEST_KEEP:-0} "$top_srcdir/tests/etcd/etcd-down.sh" "$ETCD" >/dev/null 2>&1 || true
+    ks_cleanup
 }
 trap etcd_cleanup EXIT
-# etcd-down.sh runs before ks_cleanup removes KS_TMP: keep the order explicit
 trap 'exit 130' INT TERM
 ETCD_WATCH_PID=$$ "$top_srcdir/tests/etcd/etcd-up.sh" "$ETCD" >"$KS_TMP/etcd-up.log" 2>&1 || {
     cat "$KS_TMP/etcd-up.log" >&2
@@ -147,6 +147,48 @@ for s in "$RS1" "$RS2"; do
     check "reader ${s%/kaasd.sock}: alice's token stays valid" valid "$s" "$T3"
 done
 
+# ---------------------------------------------------------------- the leader killed mid-stream
+etcdctl_root() {
+    ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/root.crt" \
+        --key "$PKI/root.key" "$@"
+}
+# the member number (1..3) of the current leader
+leader() {
+    local st
+    st=$(etcdctl_root endpoint status -w json 2>/dev/null) || return 1
+    j "$st" "[i + 1 for i, e in enumerate(d) if e['Status']['header']['member_id'] == e['Status']['leader']][0]"
+}
+: >"$KS_TMP/stream.ok"
+(
+    for i in $(seq 40); do
+        t=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")" token 2>/dev/null)
+        case $t in kaas_*) echo "$t" >>"$KS_TMP/stream.ok" ;; esac
+    done
+) &
+stream=$!
+some_created() { [ "$(wc -l <"$KS_TMP/stream.ok")" -ge 5 ]; }
+check "a stream of creations is under way" wait_for 60 some_created
+L=$(leader)
+check "etcd has a leader (member $L)" test -n "$L"
+kill -KILL "$(cat "$ETCD_DIR/m$L.pid")"
+wait "$stream"
+n_ok=$(wc -l <"$KS_TMP/stream.ok")
+check "creations went on around the leader's death ($n_ok of 40 succeeded)" test "$n_ok" -ge 5
+all_valid() {
+    local t
+    while read -r t; do valid "$1" "$t" || return 1; done <"$KS_TMP/stream.ok"
+}
+check "leader killed: every Create that succeeded validates on node1" wait_for 60 all_valid "$RS1"
+check "leader killed: every Create that succeeded validates on node2" wait_for 60 all_valid "$RS2"
+created_after() {
+    local t
+    t=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")" token 2>/dev/null)
+    [ "${t#kaas_}" != "$t" ]
+}
+check "leader killed: the writer creates again, without a restart" wait_for 60 created_after
+"$ETCD_DIR/start-member.sh" "$L"
+check "the killed member rejoins" wait_for 60 etcdctl_root endpoint health
+
 # ---------------------------------------------------------------- another hashing key
 X=$KS_TMP/stranger
 KAASD_CONF_TAIL=$(etcd_conf stranger kaasd-etcd-reader kaas-node-node2 node2) kaasd_write_conf "$X"
@@ -190,5 +232,22 @@ for s in "$RS1" "$RS2"; do
     check "etcd back: ${s%/kaasd.sock} is connected again" wait_for 30 complete "$s"
 done
 
-check "no token appears in any kaasd log" bash -c "! grep -qF -e '$TOKEN' -e '$T1' -e '$T3' '$W/kaasd.log' '$R1/kaasd.log' '$R2/kaasd.log'"
+# ---------------------------------------------------------------- a reader away while etcd compacts
+r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
+T5=$(param "$r" token) TID5=$(param "$r" id)
+check "node1 holds a token before it stops" wait_for 30 valid "$RS1" "$T5"
+kaasd_stop "$R1"
+r=$(call "$WS" io.kaas.Token.Delete "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"ids\": [\"$TID5\"]}")
+check "node1 away: that token is deleted on the writer" jt "$r" "d['parameters']['deleted'] == ['$TID5']"
+T6=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")" token)
+rev=$(j "$(etcdctl_root get "${ETCD_PREFIX}" -w json)" "d['header']['revision']")
+check "node1 away: etcd compacts up to revision $rev" etcdctl_root compact "$rev"
+kaasd_start "$R1" || exit 99
+check "node1 back after the compaction: the token deleted meanwhile is refused" wait_for 30 invalid "$RS1" "$T5"
+check "node1 back after the compaction: the token created meanwhile is valid" wait_for 30 valid "$RS1" "$T6"
+check "node1 back after the compaction: older tokens are still valid" valid "$RS1" "$T3"
+check "node1 back after the compaction: its Status counts the reload" \
+    jt "$(status "$RS1")" "d['parameters']['store']['reloads'] >= 1 and d['parameters']['store']['complete']"
+
+check "no token appears in any kaasd log" bash -c "! grep -qF -e '$TOKEN' -e '$T1' -e '$T3' -e '$T5' '$W/kaasd.log' '$R1/kaasd.log' '$R2/kaasd.log'"
 check_done
