@@ -64,6 +64,11 @@ struct replica {
         bool key_checked;                       /* against the environment's, recorded in etcd */
         replica_fatal_fn fatal;
         void *fatal_userdata;
+
+        /* a standalone store moving in (writer only) */
+        uint8_t (*migrate)[STORE_HASH_SIZE];
+        size_t n_migrate, cap_migrate, migrate_done, migrate_present;
+        bool migrated;
         struct loop_timer *retry_timer;
         uint64_t retry_usec;
 
@@ -87,6 +92,7 @@ struct replica {
 
 static void start_load(struct replica *r);
 static void start_watch(struct replica *r);
+static void migrate_next(struct replica *r);
 static char *concat(const char *a, const char *b);
 static void ops_progress(struct replica *r);
 
@@ -109,12 +115,15 @@ static void note_revision(struct replica *r, int64_t rev) {
 }
 
 static void start_key_check(struct replica *r);
+static void start_replicating(struct replica *r);
 
 static void retry_fired(struct loop_timer *t, void *userdata) {
         struct replica *r = userdata;
         r->retry_timer = NULL;
         if (!r->key_checked)
                 start_key_check(r);
+        else if (r->migrate)
+                migrate_next(r);
         else if (r->need_load)
                 start_load(r);
         else
@@ -396,6 +405,87 @@ static void start_watch(struct replica *r) {
                 retry_later(r, "watching the token records", strerror(-q));
 }
 
+/* A transaction that creates key with value unless key exists (JSON text
+ * for /v3/kv/txn, malloc()ed); NULL when out of memory. */
+static char *put_if_absent(const char *key, const char *value) {
+        char *k64 = key ? etcd_b64(key, strlen(key)) : NULL, *v64 = value ? etcd_b64(value, strlen(value)) : NULL;
+        json_t *txn = k64 && v64 ? json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[{s:{s:s, s:s}}]}", "compare", "key", k64,
+                                             "target", "CREATE", "result", "EQUAL", "create_revision", "0", "success",
+                                             "request_put", "key", k64, "value", v64)
+                                 : NULL;
+        char *body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
+        json_decref(txn);
+        free(k64);
+        free(v64);
+        return body;
+}
+
+/* ------------------------------------------------------------ a standalone store moves in */
+
+/* A writer whose store never replicated holds a standalone kaasd's tokens:
+ * they are put into etcd, each only if absent (so running it again, or
+ * after an interruption, changes nothing already there), before the first
+ * snapshot, whose sweep would otherwise drop them. */
+static int migrate_collect(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
+        struct replica *r = userdata;
+        if (r->n_migrate == r->cap_migrate) {
+                size_t cap = r->cap_migrate ? r->cap_migrate * 2 : 256;
+                void *p = realloc(r->migrate, cap * STORE_HASH_SIZE);
+                if (!p)
+                        return -ENOMEM;
+                r->migrate = p;
+                r->cap_migrate = cap;
+        }
+        memcpy(r->migrate[r->n_migrate++], hash, STORE_HASH_SIZE);
+        return 0;
+}
+
+static void on_migrated(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->req = NULL;
+        if (res->status < 0) {
+                retry_later(r, "moving the standalone store's tokens into etcd", res->error);
+                return;  /* resumes at the same token */
+        }
+        if (!res->txn->succeeded)
+                r->migrate_present++;
+        r->migrate_done++;
+        migrate_next(r);
+}
+
+static void migrate_next(struct replica *r) {
+        while (r->migrate_done < r->n_migrate) {
+                struct token_record rec = { 0 };
+                const uint8_t *hash = r->migrate[r->migrate_done];
+                int q = store_token_get(r->store, hash, &rec);
+                if (q == -ENOENT) {  /* purged meanwhile */
+                        r->migrate_done++;
+                        continue;
+                }
+                char *key = q == 0 ? replica_token_key(r->prefix, hash) : NULL;
+                char *value = q == 0 ? replica_token_value(&rec) : NULL;
+                char *body = put_if_absent(key, value);
+                token_record_free(&rec);
+                free(key);
+                free(value);
+                if (q == 0 && !body)
+                        q = -ENOMEM;
+                if (q == 0)
+                        q = etcd_txn(r->etcd, body, on_migrated, r, &r->req);
+                free(body);
+                if (q < 0)
+                        retry_later(r, "moving the standalone store's tokens into etcd", strerror(-q));
+                return;
+        }
+        log_notice(0, "etcd: moved the standalone store's %zu tokens into etcd (%zu were there already)",
+                   r->n_migrate - r->migrate_present, r->migrate_present);
+        free(r->migrate);
+        r->migrate = NULL;
+        r->n_migrate = r->cap_migrate = r->migrate_done = r->migrate_present = 0;
+        r->migrated = true;
+        start_replicating(r);
+}
+
 /* ------------------------------------------------------------ the hashing key */
 
 /* Every kaasd of an environment must hash with the same key. The first
@@ -403,6 +493,22 @@ static void start_watch(struct replica *r) {
  * whose fingerprint differs stops, naming both. */
 static void start_replicating(struct replica *r) {
         r->key_checked = true;
+        if (r->writer && !r->migrated && !r->st.complete && r->st.revision == 0) {
+                r->migrated = true;  /* looked once; migrate_next() finishes what it found */
+                int q = store_token_list_all(r->store, migrate_collect, r);
+                if (q < 0) {
+                        log_err(0, "etcd: cannot read the standalone store to move it into etcd: %s",
+                                store_last_error(r->store));
+                        free(r->migrate);
+                        r->migrate = NULL;
+                        r->n_migrate = r->cap_migrate = 0;
+                } else if (r->n_migrate > 0) {
+                        log_notice(0, "etcd: moving the standalone store's %zu tokens into etcd", r->n_migrate);
+                        r->migrated = false;
+                        migrate_next(r);
+                        return;
+                }
+        }
         if (r->need_load)
                 start_load(r);
         else
@@ -461,18 +567,10 @@ static void on_fingerprint(const struct etcd_result *res, void *userdata) {
                 return;
         }
         char *key = fingerprint_key(r);
-        char *k64 = key ? etcd_b64(key, strlen(key)) : NULL, *v64 = etcd_b64(r->fingerprint, strlen(r->fingerprint));
-        json_t *txn = k64 && v64 ? json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[{s:{s:s, s:s}}]}", "compare", "key", k64,
-                                             "target", "CREATE", "result", "EQUAL", "create_revision", "0", "success",
-                                             "request_put", "key", k64, "value", v64)
-                                 : NULL;
-        char *body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
+        char *body = put_if_absent(key, r->fingerprint);
         int q = body ? etcd_txn(r->etcd, body, on_fingerprint_put, r, &r->req) : -ENOMEM;
-        json_decref(txn);
         free(body);
         free(key);
-        free(k64);
-        free(v64);
         if (q < 0)
                 retry_later(r, "recording the hashing key's fingerprint", strerror(-q));
 }
@@ -619,17 +717,9 @@ int replica_token_put(struct replica *r, const uint8_t hash[static STORE_HASH_SI
         if (q < 0)
                 return q;
         char *key = replica_token_key(r->prefix, hash), *value = replica_token_value(rec);
-        char *k64 = key ? etcd_b64(key, strlen(key)) : NULL, *v64 = value ? etcd_b64(value, strlen(value)) : NULL;
-        json_t *txn = k64 && v64 ? json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[{s:{s:s, s:s}}]}", "compare", "key", k64,
-                                             "target", "CREATE", "result", "EQUAL", "create_revision", "0", "success",
-                                             "request_put", "key", k64, "value", v64)
-                                 : NULL;
-        op->put_body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
-        json_decref(txn);
+        op->put_body = put_if_absent(key, value);
         free(key);
         free(value);
-        free(k64);
-        free(v64);
         if (!op->put_body || (q = etcd_txn(r->etcd, op->put_body, on_put_done, op, &op->req)) < 0) {
                 op->req = NULL;
                 op_free(op);
@@ -788,6 +878,7 @@ struct replica *replica_free(struct replica *r) {
         free(r->tokens_end);
         free(r->node);
         free(r->fingerprint);
+        free(r->migrate);
         free(r);
         return NULL;
 }

@@ -55,6 +55,13 @@ etcd_conf() {
 }
 
 W=$KS_TMP/writer R1=$KS_TMP/node1 R2=$KS_TMP/node2
+# the writer host ran a standalone kaasd before the environment had etcd
+kaasd_write_conf "$W"
+kaasd_start "$W" || exit 99
+r=$(call "$W/kaasd.sock" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"standalone\"}")
+T0=$(param "$r" token)
+check "standalone: the writer host has a token of its own" jt "$r" "d['parameters']['token'].startswith('kaas_')"
+kaasd_stop "$W"
 KAASD_CONF_TAIL=$(etcd_conf writer kaasd-etcd-writer kaas-writer admin-1) kaasd_write_conf "$W"
 check "the guide's writer block names the writer role" grep -qx 'role = writer' "$W/kaasd.conf"
 kaasd_start "$W" || exit 99
@@ -74,7 +81,7 @@ RS1=$R1/kaasd.sock RS2=$R2/kaasd.sock
 status() { call "$1" io.kaas.Admin.Status; }
 complete() { jt "$(status "$1")" "d['parameters']['store']['complete'] and d['parameters']['store']['connected']" >/dev/null; }
 for s in "$WS" "$RS1" "$RS2"; do
-    check "${s%/kaasd.sock}: the replica loads the (empty) store" wait_for 30 complete "$s"
+    check "${s%/kaasd.sock}: the replica loads the store" wait_for 30 complete "$s"
 done
 r=$(status "$RS1")
 check "Status shows the reader's replica" \
@@ -83,6 +90,10 @@ check "Status shows the reader's replica" \
 validate() { call "$1" io.kaas.Token.Validate "{\"token\": \"$2\"}"; }
 valid() { jt "$(validate "$1" "$2")" "'user_id' in d.get('parameters', {})" >/dev/null; }
 invalid() { jt "$(validate "$1" "$2")" "d.get('error') == 'io.kaas.Token.InvalidToken'"; }
+
+check "the standalone store's token moved into etcd: valid on node1" wait_for 30 valid "$RS1" "$T0"
+check "the standalone store's token moved into etcd: valid on node2" wait_for 30 valid "$RS2" "$T0"
+check "the writer says how many tokens it moved" grep -q "moved the standalone store's 1 tokens into etcd (0 were there already)" "$W/kaasd.log"
 
 # ---------------------------------------------------------------- create on the writer
 r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"laptop\"}")
@@ -250,4 +261,7 @@ check "node1 back after the compaction: its Status counts the reload" \
     jt "$(status "$RS1")" "d['parameters']['store']['reloads'] >= 1 and d['parameters']['store']['complete']"
 
 check "no token appears in any kaasd log" bash -c "! grep -qF -e '$TOKEN' -e '$T1' -e '$T3' -e '$T5' '$W/kaasd.log' '$R1/kaasd.log' '$R2/kaasd.log'"
+for d in "$W" "$R1" "$R2"; do kaasd_stop "$d"; done
+check "no kaasd logged a sanitizer report" \
+    bash -c "! grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$W/kaasd.log' '$R1/kaasd.log' '$R2/kaasd.log' '$X/kaasd.log'"
 check_done
