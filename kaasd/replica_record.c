@@ -27,8 +27,11 @@ int replica_token_key_parse(const char *prefix, const char *key, size_t key_len,
                 return -ENOENT;
         const char *hex = key + pl + dl;
         size_t n = key_len - pl - dl, bin_len = 0;
-        if (n != REPLICA_HASH_HEX || strspn(hex, "0123456789abcdef") < n)
+        if (n != REPLICA_HASH_HEX)
                 return -EBADMSG;
+        for (size_t i = 0; i < n; i++)  /* key is not NUL-terminated: no str*() */
+                if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+                        return -EBADMSG;
         uint8_t hash[STORE_HASH_SIZE];
         if (sodium_hex2bin(hash, sizeof(hash), hex, n, NULL, &bin_len, NULL) != 0 || bin_len != sizeof(hash))
                 return -EBADMSG;
