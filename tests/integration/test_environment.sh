@@ -218,6 +218,9 @@ stop_member() {
 for n in 1 2 3; do stop_member "$n" || not_ok "etcd member $n did not stop"; done
 disconnected() { jt "$(status "$1")" "'disconnected_since' in d['parameters']['store'] and not d['parameters']['store']['connected']" >/dev/null; }
 check "etcd down: the reader's Status shows since when it is disconnected" wait_for 30 disconnected "$RS1"
+out=$("$top_builddir/client/kaasctl" --socket="$RS1" status 2>&1)
+check "etcd down: kaasctl status shows the replica's revision, lag and since when it is disconnected" \
+    bash -c 'grep -q "revision" <<<"$1" && grep -q "lag" <<<"$1" && grep -q "disconnected_since" <<<"$1"' _ "$out"
 check "etcd down: reader node1 still validates an existing token" valid "$RS1" "$T3"
 unavailable() { jt "$(validate "$1" "$2")" "d.get('error') == 'io.kaas.Token.Unavailable'" >/dev/null; }
 check "etcd down: node2 (max_disconnected = 4) refuses tokens once that is exceeded" wait_for 30 unavailable "$RS2" "$T3"
