@@ -5,7 +5,10 @@
 #
 #   1. Validate on a reader kaasd (tokens replicated from etcd) against
 #      Validate on a standalone kaasd holding the same store;
-#   2. a reader's first load of BENCH_ENV_LOAD_TOKENS records (default
+#   2. revocation latency: Delete on the writer until a reader refuses the
+#      token, against etcd's own put -> watch-event latency (bench/env_latency.py,
+#      BENCH_ENV_REVOKE tokens, default 200);
+#   3. a reader's first load of BENCH_ENV_LOAD_TOKENS records (default
 #      1,000,000) against `etcdctl get --prefix` of the same keys.
 #
 # The reader starts from a copy of a filled standalone store (tokens and
@@ -77,6 +80,10 @@ bench_environment() {
     "$B/bench-validate" --socket "$BW/reader.sock" --tokens "$data/tokens.txt" --echo-server "$B/bench-echo-server" \
         --workdir "$BW" --threads "$THREADS" --label "Validate, reader" \
         --other "$BW/standalone.sock" --other-tokens "$data/tokens.txt" --other-label "Validate, standalone" || return 1
+    echo
+    echo "## Revocation: Delete on the writer until a reader refuses, against etcd's put -> watch event"
+    /usr/bin/python3 "$top_srcdir/bench/env_latency.py" "$BW/etcd" "$BW/writer.sock" "$BW/reader.sock" \
+        "$data/tokens.txt" "${BENCH_ENV_REVOKE:-200}" || return 1
     kaasd_down writer
     kaasd_down reader
     kaasd_down standalone

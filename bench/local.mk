@@ -56,7 +56,7 @@ bench_bench_startup_CFLAGS = $(bench_cflags)
 bench_bench_startup_LDFLAGS = $(AM_LDFLAGS) -pthread
 bench_bench_startup_LDADD = client/libkaas-static.la $(JANSSON_LIBS)
 
-EXTRA_DIST += bench/run.sh bench/lib.sh bench/http.sh bench/environment.sh bench/tokenreview.lua docs/PERFORMANCE.md
+EXTRA_DIST += bench/run.sh bench/lib.sh bench/http.sh bench/environment.sh bench/env_latency.py bench/tokenreview.lua docs/PERFORMANCE.md
 
 BENCH_RUN = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	$(SHELL) $(top_srcdir)/bench/run.sh
