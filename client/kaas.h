@@ -131,6 +131,26 @@ struct kaas_client *kaas_client_free(struct kaas_client *c);
 int kaas_client_require_peer_uid(struct kaas_client *c, uid_t uid)
         KAAS_WARN_UNUSED_RESULT KAAS_NONNULL(1);
 
+/* The system user kaasd runs as under the shipped systemd unit. */
+#define KAAS_KAASD_USER "kaas"
+
+/* No user: (uid_t)-1, as chown() spells it. */
+#define KAAS_UID_INVALID ((uid_t)-1)
+
+/* For every caller that sends a secret (kaasctl, kaas-webhook, PAM): talk
+ * only to a kaasd running as root or as kaasd_uid (KAAS_UID_INVALID or 0:
+ * root only). Before every connect the socket file must be a socket owned
+ * by one of them, and after it the server's SO_PEERCRED uid must be one of
+ * them; otherwise the connection is closed before anything is sent and the
+ * operation fails with -EPERM. Otherwise as kaas_client_require_peer_uid(). */
+int kaas_client_require_kaasd(struct kaas_client *c, uid_t kaasd_uid)
+        KAAS_WARN_UNUSED_RESULT KAAS_NONNULL(1);
+
+/* The uid of user, a user name or a decimal uid, for
+ * kaas_client_require_kaasd(). Looks the name up with getpwnam_r(). Returns
+ * 0, -ENOENT for no such user, -EINVAL for an empty name, or -errno. */
+int kaas_kaasd_uid(const char *user, uid_t *ret) KAAS_WARN_UNUSED_RESULT KAAS_NONNULL(2);
+
 /* Timeout for later operations, as in kaas_connect(). */
 void kaas_client_set_timeout(struct kaas_client *c, int timeout_ms) KAAS_NONNULL(1);
 

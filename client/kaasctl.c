@@ -20,6 +20,7 @@ static const struct kaasctl_group *const groups[] = { KAASCTL_GROUPS(KAASCTL_GRO
 
 enum {
         OPT_SOCKET = 0x100,
+        OPT_KAASD_USER,
         OPT_TIMEOUT,
         OPT_JSON,
         OPT_COMMAND = 0x200,  /* + index in the command's option table */
@@ -27,6 +28,7 @@ enum {
 
 static const struct option global_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
+        { "kaasd-user", required_argument, NULL, OPT_KAASD_USER },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
@@ -79,12 +81,32 @@ const char *kaasctl_option(const struct kaasctl *ctx, const char *name) {
         return option_value(ctx, name);
 }
 
+/* Passwords and tokens go only to a kaasd of root's or of kaasd's own
+ * user: the socket file and the process listening on it are checked
+ * before the first byte is sent. The default user is optional (a kaasd
+ * run as root needs none); one named with --kaasd-user must exist. */
 int kaasctl_connect(struct kaasctl *ctx) {
         if (ctx->client)
                 return 0;
-        int r = kaas_connect(ctx->socket_path, ctx->timeout_ms, &ctx->client);
-        if (r < 0)
+        const char *user = ctx->kaasd_user ? ctx->kaasd_user : KAAS_KAASD_USER;
+        uid_t kaasd_uid = KAAS_UID_INVALID;
+        int r = kaas_kaasd_uid(user, &kaasd_uid);
+        if (r < 0 && ctx->kaasd_user)
+                return kaasctl_usage_error("--kaasd-user: no user '%s'", ctx->kaasd_user);
+        struct kaas_client *c = NULL;
+        if ((r = kaas_client_new(ctx->socket_path, ctx->timeout_ms, &c)) < 0 ||
+            (r = kaas_client_require_kaasd(c, kaasd_uid)) < 0 || (r = kaas_client_connect(c)) < 0) {
+                if (r == -EPERM) {
+                        kaasctl_log("refusing to talk to %s: the socket or the process listening on it belongs to "
+                                    "neither root nor kaasd's user '%s' (see --kaasd-user)",
+                                    kaas_client_get_socket_path(c), user);
+                        kaas_client_free(c);
+                        return kaasctl_exit_code(r);
+                }
+                kaas_client_free(c);
                 return kaasctl_report_failure(ctx, r, NULL, false);
+        }
+        ctx->client = c;
         return 0;
 }
 
@@ -122,6 +144,7 @@ static void print_global_options(FILE *f) {
         fputs("Options:\n"
               "      --socket=PATH          kaasd's socket (default: $KAAS_SOCKET, else\n"
               "                             the compiled-in path)\n"
+              "      --kaasd-user=USER      kaasd may run as root or USER (default: " KAAS_KAASD_USER ")\n"
               "      --timeout=SEC          give up after SEC seconds (0: wait forever)\n"
               "      --json                 print results as JSON\n"
               "  -h, --help                 show this help and exit\n"
@@ -179,6 +202,11 @@ static int handle_global_option(struct kaasctl *ctx, int opt, const char *arg) {
                 if (!*arg)
                         return kaasctl_usage_error("--socket needs a path") + 1;
                 ctx->socket_path = arg;
+                return 0;
+        case OPT_KAASD_USER:
+                if (!*arg)
+                        return kaasctl_usage_error("--kaasd-user needs a user name or uid") + 1;
+                ctx->kaasd_user = arg;
                 return 0;
         case OPT_TIMEOUT: {
                 char *end;

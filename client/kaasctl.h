@@ -73,6 +73,7 @@ KAASCTL_GROUPS(KAASCTL_DECLARE_GROUP)
 /* One invocation: global options, the chosen command and its options. */
 struct kaasctl {
         const char *socket_path;  /* NULL: $KAAS_SOCKET or the default */
+        const char *kaasd_user;   /* besides root, kaasd may run as this user; NULL: KAAS_KAASD_USER */
         int timeout_ms;           /* as libkaas takes it: 0 default, < 0 forever */
         bool json;
         const struct kaasctl_command *command;

@@ -211,8 +211,10 @@ static int cmd_introspect(struct kaasctl *ctx, int argc, char **argv) {
                 size_t i;
                 json_t *v;
                 json_array_foreach(json_object_get(reply, "interfaces"), i, v)
-                        if (json_is_string(v))
-                                puts(json_string_value(v));
+                        if (json_is_string(v)) {
+                                kaasctl_put(stdout, json_string_value(v), false);
+                                fputc('\n', stdout);
+                        }
                 return KAASCTL_EXIT_OK;
         }
 
@@ -232,8 +234,8 @@ static int cmd_introspect(struct kaasctl *ctx, int argc, char **argv) {
                 kaasctl_log("kaasd sent no interface description");
                 return KAASCTL_EXIT_LOCAL;
         }
-        /* verbatim: the text kaasd checks calls against */
-        fputs(text, stdout);
+        /* the text kaasd checks calls against, but for terminal controls */
+        kaasctl_put(stdout, text, true);
         size_t len = strlen(text);
         if (len > 0 && text[len - 1] != '\n')
                 fputc('\n', stdout);

@@ -27,12 +27,16 @@ static int cmd_invalidate(struct kaasctl *ctx, int argc, char **argv) {
                 return KAASCTL_EXIT_OK;
         }
         json_int_t n = json_integer_value(json_object_get(reply, "removed"));
-        if (all)
+        if (all) {
                 printf("removed %" JSON_INTEGER_FORMAT " cached entr%s\n", n, n == 1 ? "y" : "ies");
-        else if (n == 0)
-                printf("nothing cached for %s\n", argv[0]);
+                return KAASCTL_EXIT_OK;
+        }
+        if (n == 0)
+                fputs("nothing cached for ", stdout);
         else
-                printf("removed %" JSON_INTEGER_FORMAT " cached entr%s of %s\n", n, n == 1 ? "y" : "ies", argv[0]);
+                printf("removed %" JSON_INTEGER_FORMAT " cached entr%s of ", n, n == 1 ? "y" : "ies");
+        kaasctl_put(stdout, argv[0], false);
+        fputc('\n', stdout);
         return KAASCTL_EXIT_OK;
 }
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,60 @@
 #include "kaasctl_output.h"
 
 #define COLUMN_GAP 2
+
+/* ---- text for people */
+
+/* The length of the well-formed UTF-8 character at p (1..4) and its code
+ * point, or 0 when p does not start one (overlong forms and surrogates
+ * included: a terminal must not get to decode them its own way). */
+static size_t utf8_char(const unsigned char *p, uint32_t *ret_cp) {
+        size_t n;
+        uint32_t cp, min;
+        if (p[0] < 0x80) {
+                *ret_cp = p[0];
+                return 1;
+        }
+        if ((p[0] & 0xe0) == 0xc0)
+                n = 2, cp = p[0] & 0x1f, min = 0x80;
+        else if ((p[0] & 0xf0) == 0xe0)
+                n = 3, cp = p[0] & 0x0f, min = 0x800;
+        else if ((p[0] & 0xf8) == 0xf0)
+                n = 4, cp = p[0] & 0x07, min = 0x10000;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((p[i] & 0xc0) != 0x80)  /* the terminating NUL stops here too */
+                        return 0;
+                cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        *ret_cp = cp;
+        return n;
+}
+
+void kaasctl_put(FILE *f, const char *s, bool keep_lines) {
+        const unsigned char *p = (const unsigned char *)(s ? s : "");
+        while (*p) {
+                uint32_t cp;
+                size_t n = utf8_char(p, &cp);
+                if (n == 0) {
+                        fprintf(f, "\\x%02x", *p++);
+                } else if (cp < 0x20 || cp == 0x7f) {
+                        if (keep_lines && (cp == '\n' || cp == '\t'))
+                                fputc((int)cp, f);
+                        else
+                                fprintf(f, "\\x%02x", (unsigned)cp);
+                        p++;
+                } else if (cp >= 0x80 && cp <= 0x9f) {
+                        fprintf(f, "\\u%04x", (unsigned)cp);
+                        p += n;
+                } else {
+                        fwrite(p, 1, n, f);
+                        p += n;
+                }
+        }
+}
 
 struct kaasctl_table {
         size_t n_columns;
@@ -62,13 +117,17 @@ int kaasctl_table_add(struct kaasctl_table *t, const char *cell) {
                 t->cells = c;
                 t->cap_cells = cap;
         }
-        char *s = strdup(cell ? cell : "");
-        if (!s)
+        /* cells hold what kaasd sent: keep terminal control codes out */
+        char *s = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&s, &len);
+        if (!f)
                 return -ENOMEM;
-        /* cells may hold what kaasd sent: keep terminal control codes out */
-        for (char *p = s; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                        *p = '?';
+        kaasctl_put(f, cell, false);
+        if (fclose(f) != 0 || !s) {
+                free(s);
+                return -ENOMEM;
+        }
         t->cells[t->n_cells++] = s;
         return 0;
 }
@@ -138,25 +197,68 @@ void kaasctl_table_print(const struct kaasctl_table *t, FILE *f) {
         free(width);
 }
 
+struct json_out {
+        FILE *f;
+        bool lead_c2;  /* a 0xc2 byte held back: the next decides */
+};
+
+/* jansson escapes C0 controls in strings but writes DEL and C1 controls
+ * as they are; outside strings its text is ASCII. U+0080..U+009F are
+ * 0xc2 0x80..0x9f in UTF-8, possibly split between two calls. Streamed
+ * rather than built in memory: the value may hold a new token. */
+static int json_out_write(const char *buf, size_t size, void *data) {
+        struct json_out *o = data;
+        for (size_t i = 0; i < size; i++) {
+                unsigned char c = (unsigned char)buf[i];
+                if (o->lead_c2) {
+                        o->lead_c2 = false;
+                        if (c >= 0x80 && c <= 0x9f) {
+                                fprintf(o->f, "\\u%04x", c);
+                                continue;
+                        }
+                        fputc(0xc2, o->f);
+                }
+                if (c == 0xc2)
+                        o->lead_c2 = true;
+                else if (c == 0x7f)
+                        fputs("\\u007f", o->f);
+                else
+                        fputc(c, o->f);
+        }
+        return 0;
+}
+
 void kaasctl_print_json(FILE *f, const json_t *v) {
-        json_dumpf(v, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        struct json_out o = { .f = f };
+        json_dump_callback(v, json_out_write, &o, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        if (o.lead_c2)
+                fputc(0xc2, f);
         fputc('\n', f);
+}
+
+static void log_message(const char *fmt, va_list ap) {
+        char *msg = NULL;
+        fputs("kaasctl: ", stderr);
+        if (vasprintf(&msg, fmt, ap) < 0) {
+                fputs("out of memory", stderr);
+                return;
+        }
+        kaasctl_put(stderr, msg, false);
+        free(msg);
 }
 
 void kaasctl_log(const char *fmt, ...) {
         va_list ap;
-        fputs("kaasctl: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        log_message(fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
 }
 
 int kaasctl_usage_error(const char *fmt, ...) {
         va_list ap;
-        fputs("kaasctl: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        log_message(fmt, ap);
         va_end(ap);
         fputs("\nTry 'kaasctl --help' for more information.\n", stderr);
         return KAASCTL_EXIT_USAGE;

@@ -22,8 +22,8 @@ struct kaasctl_table *kaasctl_table_new(size_t n_columns, const char *const *hea
 struct kaasctl_table *kaasctl_table_free(struct kaasctl_table *t);
 /* Numbers read better right-aligned. */
 void kaasctl_table_align_right(struct kaasctl_table *t, size_t column);
-/* Appends one cell (copied), filling rows left to right; control
- * characters are shown as '?'. -ENOMEM on failure. */
+/* Appends one cell (copied, escaped as kaasctl_put does without
+ * keep_lines), filling rows left to right. -ENOMEM on failure. */
 int kaasctl_table_add(struct kaasctl_table *t, const char *cell);
 int kaasctl_table_addf(struct kaasctl_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends a JSON value as a cell: strings as they are, others as compact JSON. */
@@ -36,14 +36,27 @@ static inline void kaasctl_table_freep(struct kaasctl_table **t) {
 /* A table variable freed when it leaves scope. */
 #define KAASCTL_TABLE_AUTO __attribute__((cleanup(kaasctl_table_freep)))
 
+/* ---- text for people ----
+ *
+ * Names come from Keystone, descriptions from other users, reasons from
+ * kaasd: all hostile. Whatever kaasctl shows people goes through
+ * kaasctl_put (tables, messages and JSON through their own functions
+ * above and below), so no byte of it makes a terminal act: C0 controls
+ * and DEL are written as \xNN, C1 controls (U+0080..U+009F, such as CSI
+ * U+009B) as \u00NN, and bytes that are not UTF-8 as \xNN. keep_lines
+ * leaves newlines and tabs of multi-line text alone. */
+void kaasctl_put(FILE *f, const char *s, bool keep_lines);
+
 /* ---- JSON ---- */
 
-/* Pretty-prints v (two-space indent, one value per call, newline after). */
+/* Pretty-prints v (two-space indent, one value per call, newline after).
+ * JSON strings may hold C1 controls and DEL unescaped: they are written
+ * as \u00NN escapes, which read back as the same strings. */
 void kaasctl_print_json(FILE *f, const json_t *v);
 
 /* ---- diagnostics ---- */
 
-/* "kaasctl: <message>" on stderr. */
+/* "kaasctl: <message>" on stderr, the message escaped as by kaasctl_put. */
 void kaasctl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A usage error: prints the message and a hint to --help; returns

@@ -342,6 +342,9 @@ static void explain_error(const char *method, const struct kaas_error *e) {
         if (token_or_identity(e, "AuthenticationFailed")) {
                 kaasctl_log("authentication failed: %s (%s)", reason ? reason : "the credentials were not accepted",
                             short_name);
+        } else if (token_or_identity(e, "ProofNotAccepted")) {
+                kaasctl_log("these credentials cannot prove your identity: %s; use your own password or a token "
+                            "from it (%s)", reason ? reason : "refused by kaasd", short_name);
         } else if (token_or_identity(e, "RateLimited")) {
                 kaasctl_log("too many failed authentications: try again in %" JSON_INTEGER_FORMAT " s (%s)",
                             json_integer_value(json_object_get(e->parameters, "retry_after")), short_name);
@@ -491,8 +494,10 @@ static int cmd_create(struct kaasctl *ctx, int argc, char **argv) {
         kaasctl_format_time(expires, sizeof(expires), json_integer_value(json_object_get(reply, "expires")));
         if (ctx->json)
                 kaasctl_print_json(stdout, reply);
-        else
-                printf("%s\n", json_string_value(json_object_get(reply, "token")));
+        else {
+                kaasctl_put(stdout, json_string_value(json_object_get(reply, "token")), false);
+                fputc('\n', stdout);
+        }
         /* the token itself goes to stdout only, so it can be redirected;
          * the notes follow it on stderr */
         if ((r = kaasctl_finish_output(KAASCTL_EXIT_OK)) != 0)
@@ -609,8 +614,11 @@ static int cmd_delete(struct kaasctl *ctx, int argc, char **argv) {
         size_t i;
         json_t *v;
         json_array_foreach(json_object_get(reply, "deleted"), i, v)
-                if (json_is_string(v))
-                        printf("deleted %s\n", json_string_value(v));
+                if (json_is_string(v)) {
+                        fputs("deleted ", stdout);
+                        kaasctl_put(stdout, json_string_value(v), false);
+                        fputc('\n', stdout);
+                }
         return KAASCTL_EXIT_OK;
 }
 
@@ -630,7 +638,9 @@ static int cmd_revoke_user(struct kaasctl *ctx, int argc, char **argv) {
                 return KAASCTL_EXIT_OK;
         }
         json_int_t n = json_integer_value(json_object_get(reply, "deleted"));
-        printf("revoked %" JSON_INTEGER_FORMAT " token%s of %s\n", n, n == 1 ? "" : "s", argv[0]);
+        printf("revoked %" JSON_INTEGER_FORMAT " token%s of ", n, n == 1 ? "" : "s");
+        kaasctl_put(stdout, argv[0], false);
+        fputc('\n', stdout);
         return KAASCTL_EXIT_OK;
 }
 

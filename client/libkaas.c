@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,23 +128,30 @@ void libkaas_disconnect(struct kaas_client *c) {
         c->recv_timeout_ms = 0;
 }
 
-/* The socket file must be a socket owned by the required user. */
+static bool peer_uid_allowed(const struct kaas_client *c, uid_t uid) {
+        for (size_t i = 0; i < c->n_peer_uids; i++)
+                if (c->peer_uids[i] == uid)
+                        return true;
+        return false;
+}
+
+/* The socket file must be a socket owned by a required user. */
 static int check_socket_owner(const struct kaas_client *c) {
         struct stat st;
         if (lstat(c->socket_path, &st) < 0)
                 return -errno;
-        if (!S_ISSOCK(st.st_mode) || st.st_uid != c->peer_uid)
+        if (!S_ISSOCK(st.st_mode) || !peer_uid_allowed(c, st.st_uid))
                 return -EPERM;
         return 0;
 }
 
-/* The process listening on the other end must run as the required user. */
+/* The process listening on the other end must run as a required user. */
 static int check_peer(const struct kaas_client *c, int fd) {
         struct ucred cred;
         socklen_t len = sizeof(cred);
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
                 return -errno;
-        if (len != sizeof(cred) || cred.uid != c->peer_uid)
+        if (len != sizeof(cred) || !peer_uid_allowed(c, cred.uid))
                 return -EPERM;
         return 0;
 }
@@ -305,9 +313,10 @@ KAAS_PUBLIC struct kaas_client *kaas_client_free(struct kaas_client *c) {
         return NULL;
 }
 
-KAAS_PUBLIC int kaas_client_require_peer_uid(struct kaas_client *c, uid_t uid) {
+/* Applies the users set in c: at the next connect, or now on an open
+ * connection (closed when it fails). */
+static int require_peer(struct kaas_client *c) {
         c->require_peer_uid = true;
-        c->peer_uid = uid;
         if (c->fd < 0 || c->pid != getpid())
                 return 0;  /* checked when the connection is opened */
         int r = check_socket_owner(c);
@@ -316,6 +325,41 @@ KAAS_PUBLIC int kaas_client_require_peer_uid(struct kaas_client *c, uid_t uid) {
         if (r < 0)
                 libkaas_disconnect(c);
         return r;
+}
+
+KAAS_PUBLIC int kaas_client_require_peer_uid(struct kaas_client *c, uid_t uid) {
+        c->peer_uids[0] = uid;
+        c->n_peer_uids = 1;
+        return require_peer(c);
+}
+
+KAAS_PUBLIC int kaas_client_require_kaasd(struct kaas_client *c, uid_t kaasd_uid) {
+        c->peer_uids[0] = 0;
+        c->n_peer_uids = 1;
+        if (kaasd_uid != 0 && kaasd_uid != KAAS_UID_INVALID)
+                c->peer_uids[c->n_peer_uids++] = kaasd_uid;
+        return require_peer(c);
+}
+
+KAAS_PUBLIC int kaas_kaasd_uid(const char *user, uid_t *ret) {
+        if (!user || !*user)
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(user, &end, 10);
+        if (user[0] >= '0' && user[0] <= '9' && !*end && errno == 0 && n < KAAS_UID_INVALID) {
+                *ret = (uid_t)n;
+                return 0;
+        }
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        int r = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+        if (r != 0)
+                return -r;
+        if (!res)
+                return -ENOENT;
+        *ret = res->pw_uid;
+        return 0;
 }
 
 KAAS_PUBLIC void kaas_client_set_timeout(struct kaas_client *c, int timeout_ms) {

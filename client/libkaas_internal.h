@@ -24,7 +24,8 @@ struct kaas_client {
         int timeout_ms;          /* < 0: forever */
         size_t max_message;
         bool require_peer_uid;
-        uid_t peer_uid;
+        uid_t peer_uids[2];      /* the users kaasd may run as */
+        size_t n_peer_uids;
         struct vl_reader *reader;
         struct vl_writer *writer;
         unsigned n_pending;      /* calls sent whose final reply is still due */

@@ -49,5 +49,6 @@ tests_unit_test_libkaas_SOURCES = tests/unit/test_libkaas.c
 tests_unit_test_libkaas_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_libkaas_LDADD = client/libkaas-static.la $(JANSSON_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/unit/test_libkaas tests/integration/test_kaasctl.sh \
-	tests/integration/test_kaasctl_token.sh
-EXTRA_DIST += tests/integration/test_kaasctl.sh tests/integration/test_kaasctl_token.sh
+	tests/integration/test_kaasctl_token.sh tests/integration/test_kaasctl_controls.sh
+EXTRA_DIST += tests/integration/test_kaasctl.sh tests/integration/test_kaasctl_token.sh \
+	tests/integration/test_kaasctl_controls.sh

@@ -72,12 +72,20 @@ static int optional_bool(json_t *msg, const char *key, bool *ret) {
         return 0;
 }
 
+/* The parameters member must be an object, or absent or null: both mean
+ * "no parameters" (the varlink reference library in Go sends null for a
+ * method without parameters). */
+static bool parameters_valid(json_t *msg) {
+        json_t *p = json_object_get(msg, "parameters");
+        return !p || json_is_null(p) || json_is_object(p);
+}
+
 static json_t *parameters_or_empty(json_t *msg, const char *key) {
         json_t *p = json_object_get(msg, key);
-        if (p)
+        if (json_is_object(p))
                 return p;
-        /* an absent parameters member means "no parameters": store an
-         * empty object in the message so the borrowed pointer stays valid */
+        /* absent or null: store an empty object in the message (replacing
+         * the null) so the borrowed pointer stays valid */
         p = json_object();
         if (!p || json_object_set_new(msg, key, p) < 0)
                 return NULL;
@@ -105,8 +113,7 @@ int vl_call_parse(json_t *msg, struct vl_call *ret, const char **ret_field) {
                 return -EBADMSG;
         }
         c.method = json_string_value(m);
-        json_t *p = json_object_get(msg, "parameters");
-        if (p && !json_is_object(p)) {
+        if (!parameters_valid(msg)) {
                 *ret_field = "parameters";
                 return -EBADMSG;
         }
@@ -141,8 +148,7 @@ int vl_reply_parse(json_t *msg, struct vl_reply *ret) {
                         return -EBADMSG;
                 r.error = json_string_value(e);
         }
-        json_t *p = json_object_get(msg, "parameters");
-        if (p && !json_is_object(p))
+        if (!parameters_valid(msg))
                 return -EBADMSG;
         if (optional_bool(msg, "continues", &r.continues) < 0)
                 return -EBADMSG;

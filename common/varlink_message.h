@@ -16,7 +16,7 @@
 
 struct vl_call {
         const char *method;  /* "io.kaas.Admin.Status"; borrowed from msg */
-        json_t *parameters;  /* borrowed; an empty object when absent */
+        json_t *parameters;  /* borrowed; an empty object when absent or null */
         bool more;
         bool oneway;
         bool upgrade;
@@ -24,7 +24,7 @@ struct vl_call {
 
 struct vl_reply {
         const char *error;   /* NULL on success; borrowed */
-        json_t *parameters;  /* borrowed; an empty object when absent */
+        json_t *parameters;  /* borrowed; an empty object when absent or null */
         bool continues;
 };
 

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_ASSERT((r == 0) == (need <= buflen));
         if (r == 0) {
                 FUZZ_ASSERT(inside(pw.pw_name, buf, buflen) && strcmp(pw.pw_name, f[0]) == 0);
-                FUZZ_ASSERT(inside(pw.pw_passwd, buf, buflen) && strcmp(pw.pw_passwd, "x") == 0);
+                FUZZ_ASSERT(inside(pw.pw_passwd, buf, buflen) && strcmp(pw.pw_passwd, NSS_PACK_PASSWD_FIELD) == 0);
                 FUZZ_ASSERT(inside(pw.pw_gecos, buf, buflen) && strcmp(pw.pw_gecos, f[1]) == 0);
                 FUZZ_ASSERT(inside(pw.pw_dir, buf, buflen) && strcmp(pw.pw_dir, f[2]) == 0);
                 FUZZ_ASSERT(inside(pw.pw_shell, buf, buflen) && strcmp(pw.pw_shell, f[3]) == 0);

@@ -79,6 +79,8 @@ static void render(const struct tokenreview_request *req, const json_t *user, co
                         FUZZ_ASSERT(strcmp(aud[i], aud[k]) != 0);
 
         struct tokenreview_status st = {
+                .spec_audiences = req->audiences,
+                .n_spec_audiences = req->n_audiences,
                 .authenticated = ok && user,
                 .user = user,
                 .audiences = aud,
@@ -92,6 +94,9 @@ static void render(const struct tokenreview_request *req, const json_t *user, co
         FUZZ_ASSERT(reply);
         FUZZ_ASSERT(strcmp(json_string_value(json_object_get(reply, "apiVersion")),
                            tokenreview_api_version(req->version)) == 0);
+        /* typed clients need a spec; the token never goes back */
+        FUZZ_ASSERT(json_is_object(json_object_get(reply, "spec")));
+        FUZZ_ASSERT(!json_object_get(json_object_get(reply, "spec"), "token"));
         json_decref(reply);
         /* the token may coincide with an audience or a user field the
          * reply carries by design; only check when it is not part of them */

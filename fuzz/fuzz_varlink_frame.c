@@ -42,11 +42,18 @@ static void result_clear(struct result *res) {
         res->n = 0;
 }
 
-/* What kaasd does with each message: check the envelope, split the name. */
+/* What kaasd does with each message: check the envelope, split the name.
+ * Parameters absent or null mean none: only another type is refused. */
 static void dispatch(json_t *msg) {
         struct vl_call call;
         const char *field = NULL;
-        if (vl_call_parse(msg, &call, &field) == 0) {
+        json_t *params = json_object_get(msg, "parameters");
+        bool params_usable = !params || json_is_null(params) || json_is_object(params);
+        int r = vl_call_parse(msg, &call, &field);
+        if (r < 0 && field && strcmp(field, "parameters") == 0)
+                FUZZ_ASSERT(!params_usable);
+        if (r == 0) {
+                FUZZ_ASSERT(params_usable);
                 FUZZ_ASSERT(call.method && json_is_object(call.parameters));
                 FUZZ_ASSERT(!(call.more && call.oneway));
                 char iface[VL_NAME_MAX + 1];

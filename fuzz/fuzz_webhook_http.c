@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "kaas.h"
 #include "webhook/log.h"
 #include "webhook/pool.h"
 #include "webhook/review.h"
@@ -81,11 +82,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         settings->kaasd_timeout_sec = 1;
         if (wh_settings_set(&settings->kaasd_socket, "/nonexistent/kaas-fuzz/kaasd.socket") < 0)
                 abort();
-        if (kaasd_pool_new(settings->kaasd_socket, settings->kaasd_connections,
+        if (kaasd_pool_new(settings->kaasd_socket, KAAS_UID_INVALID, settings->kaasd_connections,
                            (int)settings->kaasd_timeout_sec * 1000, &pool) < 0)
                 abort();
         reviewer = (struct wh_reviewer){
                 .pool = pool,
+                .kaasd_uid = KAAS_UID_INVALID,
                 .timeout_ms = (int)settings->kaasd_timeout_sec * 1000,
                 .audiences = audiences,
                 .n_audiences = sizeof(audiences) / sizeof(audiences[0]),

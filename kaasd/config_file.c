@@ -12,8 +12,9 @@
 
 #include "config_file.h"
 #include "config_value.h"
+#include "keystone_url.h"
 
-enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
+enum opt_kind { OPT_STRING, OPT_STRING_OR_EMPTY, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_MODE, OPT_LOGLEVEL, OPT_U32 };
 
 struct option_row {
         const char *section;
@@ -49,6 +50,7 @@ static const struct option_row options[] = {
         ROW("keystone", "password_file", OPT_PATH, keystone_password_file, 0, 0),
         ROW("keystone", "ca_file", OPT_PATH, keystone_ca_file, 0, 0),
         ROW("keystone", "verify_tls", OPT_BOOL, keystone_verify_tls, 0, 0),
+        ROW("keystone", "insecure_http", OPT_BOOL, keystone_insecure_http, 0, 0),
         ROW("keystone", "connect_timeout", OPT_UINT, keystone_connect_timeout_sec, 1, 300),
         ROW("keystone", "timeout", OPT_UINT, keystone_timeout_sec, 1, 600),
         ROW("keystone", "max_response_size", OPT_SIZE, keystone_max_response, 4096, 256u * 1024 * 1024),
@@ -69,11 +71,13 @@ static const struct option_row options[] = {
         ROW("nss", "default_domain", OPT_STRING, default_domain, 0, 0),
         ROW("nss", "gid_min", OPT_U32, gid_min, 1000, 0xfffffffeu),
         ROW("nss", "gid_max", OPT_U32, gid_max, 1000, 0xfffffffeu),
-        ROW("nss", "role_group_prefix", OPT_STRING, role_group_prefix, 0, 0),
+        ROW("nss", "role_group_prefix", OPT_STRING_OR_EMPTY, role_group_prefix, 0, 0),
         ROW("nss", "domain_separator", OPT_STRING, domain_separator, 0, 0),
         ROW("nss", "enumerate", OPT_BOOL, enumerate, 0, 0),
         ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
         ROW("nss", "group_file", OPT_PATH, group_file, 0, 0),
+        ROW("nss", "subuid_file", OPT_PATH, subuid_file, 0, 0),
+        ROW("nss", "subgid_file", OPT_PATH, subgid_file, 0, 0),
         ROW("nss", "userdb_socket", OPT_PATH, userdb_socket, 0, 0),
         ROW("etcd", "endpoints", OPT_STRING, etcd_endpoints, 0, 0),
         ROW("etcd", "ca_file", OPT_PATH, etcd_ca_file, 0, 0),
@@ -125,10 +129,14 @@ int config_new(struct config **ret) {
         c->token_max_days = 365;
         c->etcd_connect_timeout_sec = 5;
         c->etcd_timeout_sec = 10;
-        c->uid_min = 200000;
-        c->uid_max = 299999;
-        c->gid_min = 300000;
-        c->gid_max = 399999;
+        /* clear of useradd's subordinate ids (100000 up to SUB_UID_MAX,
+         * 600100000) and of systemd's ranges (containers up to
+         * 1879048191, foreign ids from 2147352576, nothing from 2^31):
+         * 0x70000000 and 0x74000000, 64 Mi ids each; see kaasd.conf(5) */
+        c->uid_min = 1879048192;
+        c->uid_max = 1946157055;
+        c->gid_min = 1946157056;
+        c->gid_max = 2013265919;
         if (set_string(&c->socket_path, RUNSTATEDIR "/kaas/kaasd.sock") < 0 ||
             set_string(&c->state_dir, LOCALSTATEDIR "/lib/kaas") < 0 ||
             set_string(&c->log_target, "auto") < 0 ||
@@ -138,6 +146,10 @@ int config_new(struct config **ret) {
             set_string(&c->domain_separator, "@") < 0 ||
             set_string(&c->passwd_file, "/etc/passwd") < 0 ||
             set_string(&c->group_file, "/etc/group") < 0 ||
+            set_string(&c->subuid_file, "/etc/subuid") < 0 ||
+            set_string(&c->subgid_file, "/etc/subgid") < 0 ||
+            /* the role admin must never be the group admin */
+            set_string(&c->role_group_prefix, "kaas-") < 0 ||
             set_string(&c->etcd_prefix, "/kaas/") < 0 ||
             set_string(&c->etcd_role, "reader") < 0) {
                 config_free(c);
@@ -151,7 +163,8 @@ struct config *config_free(struct config *c) {
         if (!c)
                 return NULL;
         for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH)
+                if (options[i].kind == OPT_STRING || options[i].kind == OPT_STRING_OR_EMPTY ||
+                    options[i].kind == OPT_PATH)
                         free(*(char **)((char *)c + options[i].offset));
         for (size_t i = 0; i < c->n_clusters; i++) {
                 free(c->clusters[i].name);
@@ -253,6 +266,10 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         case OPT_STRING:
                 if (!*value)
                         return config_value_fail(&ps->err, "%s must not be empty", key);
+                if (set_string(field, value) < 0)
+                        return config_value_fail(&ps->err, "out of memory");
+                break;
+        case OPT_STRING_OR_EMPTY:
                 if (set_string(field, value) < 0)
                         return config_value_fail(&ps->err, "out of memory");
                 break;
@@ -380,11 +397,8 @@ int config_validate(const struct config *c, char *err, size_t err_size) {
                 snprintf(err, err_size, "[kaasd] log_target must be auto, syslog or stderr");
                 return -EINVAL;
         }
-        if (c->keystone_url && strncmp(c->keystone_url, "https://", 8) != 0 &&
-            strncmp(c->keystone_url, "http://", 7) != 0) {
-                snprintf(err, err_size, "[keystone] url must start with https:// or http://");
+        if (c->keystone_url && keystone_url_check(c->keystone_url, c->keystone_insecure_http, err, err_size) < 0)
                 return -EINVAL;
-        }
         if (c->keystone_url && (!c->keystone_user || !c->keystone_password_file)) {
                 snprintf(err, err_size, "[keystone] url is set but user or password_file is missing");
                 return -EINVAL;

@@ -42,6 +42,7 @@ struct config {
         char *keystone_password_file;
         char *keystone_ca_file;
         bool keystone_verify_tls;
+        bool keystone_insecure_http;   /* http:// to a host other than this machine */
         unsigned keystone_connect_timeout_sec;
         unsigned keystone_timeout_sec;
         size_t keystone_max_response;
@@ -64,11 +65,13 @@ struct config {
         char *default_domain;          /* users of other domains are user@domain */
         uint32_t gid_min;              /* role groups; user private groups use the uid */
         uint32_t gid_max;
-        char *role_group_prefix;       /* NULL = none */
+        char *role_group_prefix;       /* "" or NULL = none */
         char *domain_separator;        /* one character between user and domain */
         bool enumerate;                /* getpwent/getgrent list cached users */
         char *passwd_file;             /* names and ids never served */
         char *group_file;
+        char *subuid_file;             /* subordinate ids the ranges must not meet */
+        char *subgid_file;
         char *userdb_socket;           /* io.systemd.UserDatabase; NULL = off */
 
         /* [etcd]: present = this kaasd replicates tokens from etcd */

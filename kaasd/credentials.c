@@ -27,6 +27,7 @@ struct check {
         void *userdata;
         uint64_t request_id;
         const char *method;
+        int64_t expires_limit;  /* kaas_token: the presented token's expiry */
         char limit_key[RATELIMIT_KEY_MAX];  /* empty: not throttled */
         struct ks_request *ks_req;
         struct identity_waiter *waiter;
@@ -67,6 +68,7 @@ static void check_unlink(struct check *c) {
 static void finish(struct check *c, int status, unsigned retry_after, const char *error, const struct identity *id) {
         struct credential_outcome o = {
                 .status = status, .retry_after = retry_after, .error = error, .method = c->method, .id = id,
+                .expires_limit = c->expires_limit,
         };
         check_unlink(c);
         c->finished = true;
@@ -119,10 +121,43 @@ static void lookup_identity(struct check *c, const char *user_id) {
                 finish(c, -EHOSTUNREACH, 0, "identity lookup failed", NULL);
 }
 
+/* Why a valid Keystone token cannot prove its user's identity, or NULL.
+ * A delegated token carries only part of the user's rights (one project,
+ * some roles, a trustee acting for the trustor); a KaaS token would carry
+ * all of them for a year. Keystone itself refuses to exchange such tokens
+ * for new ones. */
+static const char *keystone_token_refusal(const struct ks_token_info *t) {
+        switch (t->delegation) {
+        case KS_DELEGATION_APPLICATION_CREDENTIAL:
+                return "application credential tokens cannot prove an identity for a KaaS token";
+        case KS_DELEGATION_TRUST:
+                return "trust-scoped (OS-TRUST) tokens cannot prove an identity for a KaaS token";
+        case KS_DELEGATION_OAUTH1:
+                return "OAuth1 (OS-OAUTH1) tokens cannot prove an identity for a KaaS token";
+        case KS_DELEGATION_NONE:
+                break;
+        }
+        if (t->methods & KS_METHOD_APPLICATION_CREDENTIAL)
+                return "application credential tokens cannot prove an identity for a KaaS token";
+        if (t->methods & KS_METHOD_OAUTH1)
+                return "OAuth1 tokens cannot prove an identity for a KaaS token";
+        const unsigned primary = KS_METHOD_PASSWORD | KS_METHOD_TOTP | KS_METHOD_EXTERNAL | KS_METHOD_FEDERATED;
+        if (!(t->methods & primary) || (t->methods & ~(primary | KS_METHOD_TOKEN)))
+                return "only Keystone tokens from the user's own password, TOTP, external or federated "
+                       "authentication can prove an identity for a KaaS token";
+        return NULL;
+}
+
 static void on_keystone(const struct ks_result *res, void *userdata) {
         struct check *c = userdata;
         c->ks_req = NULL;
         int64_t now = (int64_t)time(NULL);
+        if (res->status == 0 && res->user && res->kind == KS_REQ_TOKEN_CHECK) {
+                const char *why = res->token ? keystone_token_refusal(res->token)
+                                             : "Keystone did not say how the token was obtained";
+                if (why)  /* a genuine token: nothing to throttle */
+                        return finish(c, -ENOTSUP, 0, why, NULL);
+        }
         if (res->status == 0 && res->user) {
                 if (strncmp(c->limit_key, "user:", 5) == 0)
                         ratelimit_success(c->cc->rl, c->limit_key);  /* the name's owner got in */
@@ -143,6 +178,7 @@ static void on_kaas_token(enum token_verdict v, const uint8_t *hash, const struc
         int64_t now = (int64_t)time(NULL);
         switch (v) {
         case TOKEN_OK:
+                c->expires_limit = rec->expires;
                 return finish(c, 0, 0, NULL, id);
         case TOKEN_UNAVAILABLE:
                 return finish(c, -EHOSTUNREACH, 0, error, NULL);

@@ -4,6 +4,12 @@
  * user (checked locally). Each ends in the user's current identity from
  * the cache, so a disabled user cannot authenticate with any of them.
  *
+ * A Keystone token proves an identity only when it comes from the user's
+ * own authentication (password, TOTP, external, federated): tokens of
+ * application credentials, trusts and OAuth1 consumers carry a part of
+ * the user's rights and are refused (-ENOTSUP). A KaaS token proves the
+ * identity only until it expires itself (expires_limit).
+ *
  * Failed password and token checks are throttled (ratelimit.h): per local
  * uid for ordinary users, per OpenStack user name for root's calls (which
  * come from services acting for many people). A throttled attempt is
@@ -23,9 +29,14 @@ struct credential_checker;
 struct credential_outcome {
         /* 0; -EINVAL malformed credentials; -EACCES not accepted;
          * -EPERM user disabled or refused; -EBUSY throttled (retry_after);
-         * -EHOSTUNREACH identity service unavailable; -ECANCELED shutdown */
+         * -ENOTSUP a genuine credential that cannot prove an identity (a
+         * delegated Keystone token); -EHOSTUNREACH identity service
+         * unavailable; -ECANCELED shutdown */
         int status;
         unsigned retry_after;
+        /* kaas_token: the presented token's expiry, which nothing it
+         * proves may outlive; 0 for the other kinds */
+        int64_t expires_limit;
         const char *error;          /* for the caller and the log; no secrets */
         const char *method;         /* "password", "keystone_token", "kaas_token" */
         const struct identity *id;  /* status 0 (and -EPERM when known) */

@@ -13,6 +13,7 @@
 #include "identity.h"
 #include "keystone.h"
 #include "log.h"
+#include "subid.h"
 
 /* Group names resolve through files only in practice: kaasd sets
  * KAAS_NSS_BYPASS so libnss_kaas never answers inside kaasd itself. */
@@ -85,6 +86,12 @@ int daemon_read_config(const struct daemon *d, struct config **ret, char *err, s
                 config_free(c);
                 snprintf(err, err_size, "out of memory");
                 return -ENOMEM;
+        }
+        /* a local user owning subordinate ids in the ranges could own
+         * Keystone users' files from a user namespace */
+        if ((r = subid_check_config(c, err, err_size)) < 0) {
+                config_free(c);
+                return r;
         }
         *ret = c;
         return 0;

@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon.h"
 #include "identity.h"
 #include "log.h"
 #include "methods.h"
+#include "unix_identity.h"
 
 #define ERR_USER_NOT_FOUND "io.kaas.Identity.UserNotFound"
 #define ERR_UNAVAILABLE "io.kaas.Identity.Unavailable"
@@ -46,6 +48,34 @@ static void on_user(int status, const struct identity *id, enum identity_source 
         free(g);
 }
 
+/* Starts the lookup of q for g; a lookup that cannot start is answered
+ * here (and g freed). */
+static void lookup(struct get_user *g, const struct identity_query *q) {
+        struct call *call = g->call;
+        int r = identity_lookup(g->daemon->identities, q, call_id(call), on_user, g, NULL);
+        if (r >= 0)
+                return;
+        free(g);
+        if (r == -EINVAL)
+                call_error_reason(call, ERR_INVALID, "id, name or domain is empty, too long or holds control characters");
+        else if (r == -EBUSY)
+                call_error_reason(call, ERR_UNAVAILABLE, "too many identity lookups in flight");
+        else
+                call_error_reason(call, "io.kaas.InternalError", strerror(-r));
+        call_unref(call);
+}
+
+/* The Unix user of unix_name is known: the User of its Keystone ID. */
+static void on_unix_user(int status, const struct unix_user *u, const char *error, void *userdata) {
+        struct get_user *g = userdata;
+        if (status != 0) {
+                on_user(status == -ENOENT ? -ENOENT : -EHOSTUNREACH, NULL, IDENTITY_FROM_CACHE, error, g);
+                return;
+        }
+        struct identity_query q = { .user_id = u->user_id };
+        lookup(g, &q);
+}
+
 int identity_get_user(struct call *call, json_t *parameters, void *context) {
         struct daemon *d = context;
         struct identity_query q = {
@@ -53,10 +83,11 @@ int identity_get_user(struct call *call, json_t *parameters, void *context) {
                 .name = json_string_value(json_object_get(parameters, "name")),
                 .domain = json_string_value(json_object_get(parameters, "domain")),
         };
-        if (!q.user_id == !q.name)
-                return call_error_reason(call, ERR_INVALID, "give exactly one of id and name");
-        if (q.user_id && q.domain)
-                return call_error_reason(call, ERR_INVALID, "domain goes with name, not with id");
+        const char *unix_name = json_string_value(json_object_get(parameters, "unix_name"));
+        if (!!q.user_id + !!q.name + !!unix_name != 1)
+                return call_error_reason(call, ERR_INVALID, "give exactly one of id, name and unix_name");
+        if (q.domain && !q.name)
+                return call_error_reason(call, ERR_INVALID, "domain goes with name only");
         if (!d->identities)
                 return call_error_reason(call, ERR_UNAVAILABLE, "the identity cache is not running");
         struct get_user *g = calloc(1, sizeof(*g));
@@ -64,16 +95,11 @@ int identity_get_user(struct call *call, json_t *parameters, void *context) {
                 return -ENOMEM;
         g->call = call_ref(call);
         g->daemon = d;
-        int r = identity_lookup(d->identities, &q, call_id(call), on_user, g, NULL);
-        if (r < 0) {
-                call_unref(call);
-                free(g);
-                if (r == -EINVAL)
-                        return call_error_reason(call, ERR_INVALID,
-                                                 "id, name or domain is empty, too long or holds control characters");
-                if (r == -EBUSY)
-                        return call_error_reason(call, ERR_UNAVAILABLE, "too many identity lookups in flight");
-                return r;
+        if (unix_name) {
+                /* kaasd's own naming rules, the ones io.kaas.Nss serves */
+                unix_user_by_name(d, unix_name, 0, call_id(call), on_unix_user, g);
+                return 0;
         }
+        lookup(g, &q);
         return 0;
 }

@@ -1,5 +1,5 @@
 /* org.varlink.service: introspection, so any varlink client can discover
- * and call kaasd. */
+ * and call kaasd; and io.kaas.Ping, the liveness check. */
 #include "config.h"
 
 #include <errno.h>
@@ -32,4 +32,8 @@ int service_get_interface_description(struct call *call, json_t *parameters, voi
         if (!iface)
                 return call_error(call, VL_ERROR_INTERFACE_NOT_FOUND, json_pack("{s:s}", "interface", name));
         return call_reply(call, json_pack("{s:s}", "description", iface->description));
+}
+
+int service_ping(struct call *call, json_t *parameters, void *context) {
+        return call_reply(call, NULL);
 }

@@ -32,6 +32,7 @@ struct op {
         struct call *call;
         struct daemon *d;
         json_t *params;
+        int64_t expires_limit;  /* 0, or what a new token may not outlive */
 };
 
 static void op_free(struct op *op) {
@@ -68,6 +69,9 @@ static void reply_credentials_failure(struct call *call, const struct credential
         case -EACCES:
                 call_error_reason(call, ERR("AuthenticationFailed"), o->error);
                 break;
+        case -ENOTSUP:
+                call_error_reason(call, ERR("ProofNotAccepted"), o->error);
+                break;
         case -EPERM:
                 call_error(call, ERR("UserDisabled"), json_pack("{s:s}", "user_id", o->id ? o->id->user_id : ""));
                 break;
@@ -86,11 +90,15 @@ static void reply_credentials_failure(struct call *call, const struct credential
 
 /* ------------------------------------------------------------ Create */
 
+/* Descriptions end up on other people's terminals (kaasctl token list of
+ * an administrator): no control characters, C0, DEL or C1. C1 controls
+ * (U+0080..U+009F; CSI U+009B starts an escape sequence as ESC [ does)
+ * are 0xc2 0x80..0x9f in UTF-8, which jansson has checked s is. */
 static bool description_valid(const char *s) {
         if (strlen(s) > STORE_DESCRIPTION_MAX)
                 return false;
         for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-                if (*p < 0x20 || *p == 0x7f)
+                if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
                         return false;
         return true;
 }
@@ -122,7 +130,8 @@ static void do_create(struct op *op, const struct identity *id) {
         const char *desc = json_string_value(json_object_get(op->params, "description"));
         if (desc && !description_valid(desc)) {
                 call_error_reason(call, ERR("InvalidArgument"),
-                                  "description: at most 256 bytes, no control characters");
+                                  "description: at most 256 bytes, no control characters (U+0000-U+001F, "
+                                  "U+007F-U+009F)");
                 return;
         }
         if (c->token_max_per_user > 0) {
@@ -148,6 +157,10 @@ static void do_create(struct op *op, const struct identity *id) {
                 .created = now,
                 .expires = now + (int64_t)days * 86400,
         };
+        /* proven by a KaaS token: a stolen token must not renew itself
+         * by minting successors */
+        if (op->expires_limit > 0 && rec.expires > op->expires_limit)
+                rec.expires = op->expires_limit;
         if (environment_enabled(d)) {
                 environment_token_create(d, call, &rec, id);  /* replies once replicated here */
                 return;
@@ -372,6 +385,7 @@ static void on_credentials(const struct credential_outcome *o, void *userdata) {
                 op_free(op);
                 return;
         }
+        op->expires_limit = o->expires_limit;
         perform(op, o->id);
 }
 
@@ -476,11 +490,14 @@ static void on_validated(enum token_verdict v, const uint8_t *hash, const struct
                 call_error(call, ERR("Expired"), json_pack("{s:s, s:I}", "token_id", rec->token_id, "expired",
                                                            (json_int_t)rec->expires));
                 break;
+        /* the token ID lets a validator's log name the token as the audit line above does */
         case TOKEN_USER_DISABLED:
-                call_error(call, ERR("UserDisabled"), json_pack("{s:s}", "user_id", rec ? rec->owner_id : ""));
+                call_error(call, ERR("UserDisabled"), json_pack("{s:s, s:s}", "user_id", rec ? rec->owner_id : "",
+                                                                "token_id", rec ? rec->token_id : ""));
                 break;
         case TOKEN_USER_REFUSED:
-                call_error(call, ERR("UserRefused"), json_pack("{s:s, s:s}", "user_id", rec ? rec->owner_id : "",
+                call_error(call, ERR("UserRefused"), json_pack("{s:s, s:s, s:s}", "user_id", rec ? rec->owner_id : "",
+                                                               "token_id", rec ? rec->token_id : "",
                                                                "reason", error ? error : "reserved name"));
                 break;
         case TOKEN_UNAVAILABLE:

@@ -776,6 +776,7 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
                                 r = ks_json_parse_token(req->resp, req->resp_len, &info, perr, sizeof(perr));
                                 res.user = &info.user;
                                 res.expires_at = info.expires_at;
+                                res.token = &info;
                                 break;
                         case KS_REQ_USER:
                                 r = ks_json_parse_user(req->resp, req->resp_len, &user, perr, sizeof(perr));
@@ -815,6 +816,7 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
         }
         if (res.status < 0) {
                 res.user = NULL;
+                res.token = NULL;
                 res.assignments = NULL;
                 res.domain = NULL;
         } else {

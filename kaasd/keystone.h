@@ -66,6 +66,7 @@ struct ks_result {
         struct ks_assignments *assignments;       /* ROLES */
         const struct ks_domain *domain;           /* DOMAIN, DOMAIN_BY_NAME */
         int64_t expires_at;                       /* PASSWORD, TOKEN_CHECK: the token's */
+        const struct ks_token_info *token;        /* PASSWORD, TOKEN_CHECK: how it was obtained */
 };
 
 typedef void (*keystone_done_fn)(const struct ks_result *result, void *userdata);

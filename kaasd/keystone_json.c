@@ -505,6 +505,86 @@ fail:
         return r;
 }
 
+/* Methods a token can name: more than this is not a reply we believe. */
+#define KS_METHODS_MAX 16
+
+static unsigned method_bit(const char *m, const char *protocol) {
+        static const struct {
+                const char *name;
+                unsigned bit;
+        } known[] = {
+                { "password", KS_METHOD_PASSWORD },
+                { "totp", KS_METHOD_TOTP },
+                { "external", KS_METHOD_EXTERNAL },
+                { "kerberos", KS_METHOD_EXTERNAL },
+                { "x509", KS_METHOD_EXTERNAL },
+                { "mapped", KS_METHOD_FEDERATED },
+                { "openid", KS_METHOD_FEDERATED },
+                { "saml2", KS_METHOD_FEDERATED },
+                { "token", KS_METHOD_TOKEN },
+                { "application_credential", KS_METHOD_APPLICATION_CREDENTIAL },
+                { "oauth1", KS_METHOD_OAUTH1 },
+        };
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+                if (strcmp(m, known[i].name) == 0)
+                        return known[i].bit;
+        /* a federated token names the protocol its user came through */
+        if (protocol && strcmp(m, protocol) == 0)
+                return KS_METHOD_FEDERATED;
+        return KS_METHOD_OTHER;
+}
+
+/* token.methods, the delegation sections and user.OS-FEDERATION: how the
+ * token was obtained. */
+static int parse_token_origin(const json_t *tok, const json_t *user, struct ks_token_info *t, char *err,
+                              size_t err_size) {
+        _cleanup_free_ char *protocol = NULL;
+        int r;
+        json_t *fed = json_object_get(user, "OS-FEDERATION");
+        if (fed) {
+                json_t *proto;
+                if (!json_is_object(fed))
+                        return bad(err, err_size, "token.user.OS-FEDERATION is %s, not an object",
+                                   json_type_name(fed));
+                t->federated = true;
+                if (json_object_get(fed, "protocol") &&
+                    ((r = get_object(fed, "protocol", "token.user.OS-FEDERATION", &proto, err, err_size)) < 0 ||
+                     (r = get_string(proto, "id", "token.user.OS-FEDERATION.protocol", STR_ID, &protocol, err,
+                                     err_size)) < 0))
+                        return r;
+        }
+        json_t *methods = json_object_get(tok, "methods");
+        if (methods) {
+                if (!json_is_array(methods))
+                        return bad(err, err_size, "token.methods is %s, not an array", json_type_name(methods));
+                if (json_array_size(methods) > KS_METHODS_MAX)
+                        return bad(err, err_size, "token.methods has %zu entries (at most %d)",
+                                   json_array_size(methods), KS_METHODS_MAX);
+                size_t i;
+                json_t *m;
+                json_array_foreach(methods, i, m) {
+                        const char *s = json_string_value(m);
+                        if (!s || strlen(s) != json_string_length(m) || !ks_valid_id(s))
+                                return bad(err, err_size, "token.methods[%zu] is not a method name", i);
+                        t->methods |= method_bit(s, protocol);
+                }
+        }
+        static const struct {
+                const char *key;
+                enum ks_delegation kind;
+        } sections[] = {
+                { "application_credential", KS_DELEGATION_APPLICATION_CREDENTIAL },
+                { "OS-TRUST:trust", KS_DELEGATION_TRUST },
+                { "OS-OAUTH1", KS_DELEGATION_OAUTH1 },
+        };
+        /* present at all counts, whatever it holds: null or a malformed
+         * section must not read as "no delegation" */
+        for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]) && !t->delegation; i++)
+                if (json_object_get(tok, sections[i].key))
+                        t->delegation = sections[i].kind;
+        return 0;
+}
+
 int ks_json_parse_token(const char *body, size_t len, struct ks_token_info *ret, char *err,
                         size_t err_size) {
         _cleanup_json_ json_t *j = NULL;
@@ -538,6 +618,8 @@ int ks_json_parse_token(const char *body, size_t len, struct ks_token_info *ret,
         }
         json_t *sys = json_object_get(tok, "system");
         t.system_scope = json_is_object(sys) && json_is_true(json_object_get(sys, "all"));
+        if ((r = parse_token_origin(tok, user, &t, err, err_size)) < 0)
+                goto fail;
         *ret = t;
         return 0;
 fail:

@@ -53,13 +53,38 @@ struct ks_assignments {
         char *user_domain_name;
 };
 
-/* The body of POST or GET /v3/auth/tokens: who the token is for and its
- * lifetime. The token itself travels in a header and is not parsed here. */
+/* token.methods, as bits: how the token was obtained. Rescoping a token
+ * adds "token" and keeps the methods it came from. */
+enum {
+        KS_METHOD_PASSWORD = 1u << 0,
+        KS_METHOD_TOTP = 1u << 1,
+        KS_METHOD_EXTERNAL = 1u << 2,               /* external, kerberos, x509 */
+        KS_METHOD_FEDERATED = 1u << 3,              /* mapped, openid, saml2, or user.OS-FEDERATION's protocol */
+        KS_METHOD_TOKEN = 1u << 4,
+        KS_METHOD_APPLICATION_CREDENTIAL = 1u << 5,
+        KS_METHOD_OAUTH1 = 1u << 6,
+        KS_METHOD_OTHER = 1u << 7,                  /* any other name (ec2credential, a plugin's) */
+};
+
+/* A section that says the token acts for someone under a delegation. */
+enum ks_delegation {
+        KS_DELEGATION_NONE,
+        KS_DELEGATION_APPLICATION_CREDENTIAL,  /* token.application_credential */
+        KS_DELEGATION_TRUST,                   /* token.OS-TRUST:trust */
+        KS_DELEGATION_OAUTH1,                  /* token.OS-OAUTH1 */
+};
+
+/* The body of POST or GET /v3/auth/tokens: who the token is for, its
+ * lifetime and how it was obtained. The token itself travels in a header
+ * and is not parsed here. */
 struct ks_token_info {
         struct ks_user user;      /* domain_name filled, enabled = true */
         int64_t issued_at;        /* unix seconds */
         int64_t expires_at;
         bool system_scope;        /* "system": {"all": true} */
+        unsigned methods;         /* KS_METHOD_* of token.methods; 0 when absent or empty */
+        enum ks_delegation delegation;  /* the first of the sections present, in enum order */
+        bool federated;           /* user.OS-FEDERATION present */
 };
 
 void ks_user_clear(struct ks_user *u);

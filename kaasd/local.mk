@@ -6,6 +6,8 @@ kaasd_libkaasd_core_la_SOURCES = \
 	kaasd/log.c kaasd/log.h \
 	kaasd/peer.c kaasd/peer.h \
 	kaasd/config_file.c kaasd/config_file.h \
+	kaasd/keystone_url.c kaasd/keystone_url.h \
+	kaasd/subid.c kaasd/subid.h \
 	kaasd/registry.c kaasd/registry.h \
 	kaasd/server.c kaasd/server.h
 kaasd_libkaasd_core_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS)

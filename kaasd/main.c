@@ -25,6 +25,7 @@
 #include "identity.h"
 #include "interfaces.h"
 #include "keystone.h"
+#include "keystone_url.h"
 #include "log.h"
 #include "methods.h"
 #include "state_check.h"
@@ -169,10 +170,51 @@ static int bind_socket(const char *path, mode_t mode, const char *group, int *re
         return 0;
 }
 
-static int make_dir(const char *path, mode_t mode) {
-        if (mkdir(path, mode) < 0 && errno != EEXIST)
+/* Creates path and its missing parents: the parents with 0755, as /run
+ * and /var/lib are, path itself with mode. Existing directories are left
+ * as they are. */
+static int make_dirs(const char *path, mode_t mode) {
+        char buf[PATH_MAX];
+        size_t n = strlen(path);
+        if (n == 0 || n >= sizeof(buf))
+                return -ENAMETOOLONG;
+        memcpy(buf, path, n + 1);
+        for (char *p = buf + 1; *p; p++) {
+                if (*p != '/' || p[-1] == '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
                 return -errno;
         return 0;
+}
+
+/* The directory a socket goes into, with its missing parents. */
+static int make_socket_dir(const char *socket_path) {
+        char dir[PATH_MAX];
+        const char *slash = strrchr(socket_path, '/');
+        if (!slash || slash == socket_path)
+                return 0;
+        if ((size_t)(slash - socket_path) >= sizeof(dir))
+                return -ENAMETOOLONG;
+        memcpy(dir, socket_path, (size_t)(slash - socket_path));
+        dir[slash - socket_path] = '\0';
+        int r = make_dirs(dir, 0755);
+        if (r < 0)
+                fprintf(stderr, "kaasd: cannot create %s for the socket %s: %s\n", dir, socket_path, strerror(-r));
+        return r;
+}
+
+/* Removes the socket files this kaasd bound (never systemd's): after a
+ * stop, and after a start that failed once they existed. */
+static void remove_sockets(const struct daemon *d, bool userdb_bound) {
+        if (d->socket_path)
+                unlink(d->socket_path);
+        if (userdb_bound)
+                unlink(d->config->userdb_socket);
 }
 
 static void on_drained(void *userdata) {
@@ -318,14 +360,15 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: %s\n", err);
                 return 1;
         }
-        if (make_dir(d.config->state_dir, 0700) < 0) {
-                fprintf(stderr, "kaasd: cannot create state directory %s: %m\n", d.config->state_dir);
+        if ((r = make_dirs(d.config->state_dir, 0700)) < 0) {
+                fprintf(stderr, "kaasd: cannot create state directory %s: %s\n", d.config->state_dir, strerror(-r));
                 return 1;
         }
 
         /* sockets: from systemd when activated, else our own */
         int n_fds = sd_listen_fds(1);
         int listen_fd = -1, userdb_fd = -1;
+        bool userdb_bound = false;
         if (n_fds > 2) {
                 fprintf(stderr, "kaasd: expected one or two sockets from systemd, got %d\n", n_fds);
                 return 1;
@@ -348,70 +391,75 @@ int main(int argc, char **argv) {
                         (void)fcntl(userdb_fd, F_SETFD, FD_CLOEXEC);
                 }
         } else {
-                char *dir = strdup(d.config->socket_path);
-                char *slash = dir ? strrchr(dir, '/') : NULL;
-                if (slash && slash != dir) {
-                        *slash = '\0';
-                        (void)make_dir(dir, 0755);
+                if (make_socket_dir(d.config->socket_path) < 0 ||
+                    bind_socket(d.config->socket_path, d.config->socket_mode, d.config->socket_group, &listen_fd) < 0)
+                        return 1;
+                if (!(d.socket_path = strdup(d.config->socket_path))) {
+                        unlink(d.config->socket_path);
+                        fprintf(stderr, "kaasd: out of memory\n");
+                        return 1;
                 }
-                free(dir);
-                if (bind_socket(d.config->socket_path, d.config->socket_mode, d.config->socket_group, &listen_fd) < 0)
-                        return 1;
-                d.socket_path = strdup(d.config->socket_path);
                 /* systemd's userdb socket: open to everyone, as /etc/passwd */
-                if (d.config->userdb_socket &&
-                    bind_socket(d.config->userdb_socket, 0666, NULL, &userdb_fd) < 0)
-                        return 1;
+                if (d.config->userdb_socket) {
+                        if (make_socket_dir(d.config->userdb_socket) < 0 ||
+                            bind_socket(d.config->userdb_socket, 0666, NULL, &userdb_fd) < 0)
+                                goto failed;
+                        userdb_bound = true;
+                }
         }
+        /* from here on, a failed start removes the socket files it made */
 
         if (d.config->user && drop_privileges(d.config->user, d.config->state_dir) < 0)
-                return 1;
+                goto failed;
 
         if (loop_new(&d.loop) < 0) {
                 fprintf(stderr, "kaasd: cannot create the event loop: %m\n");
-                return 1;
+                goto failed;
         }
         /* files another user could have loosened or planted are not opened */
         if (state_dir_check(d.config->state_dir, geteuid(), err, sizeof(err)) < 0) {
                 fprintf(stderr, "kaasd: refusing to open the store: %s\n", err);
-                return 1;
+                goto failed;
         }
         if (store_open(d.config->state_dir, &d.store, err, sizeof(err)) < 0) {
                 fprintf(stderr, "kaasd: cannot open the store in %s: %s\n", d.config->state_dir, err);
-                return 1;
+                goto failed;
         }
         if (d.config->keystone_url) {
                 if (keystone_new(d.loop, d.config, &d.keystone, err, sizeof(err)) < 0) {
                         fprintf(stderr, "kaasd: %s\n", err);
-                        return 1;
+                        goto failed;
                 }
                 if (!d.config->keystone_verify_tls)
                         log_warning(0, "[keystone] verify_tls is off: Keystone's certificate is not checked");
+                if (keystone_url_is_plain_remote(d.config->keystone_url))
+                        log_warning(0, "[keystone] insecure_http: %s is plain HTTP to another machine: passwords "
+                                       "and tokens cross the network unencrypted", d.config->keystone_url);
         } else {
                 log_warning(0, "no [keystone] url configured: only cached identities are served");
         }
         if (identity_cache_new(d.loop, d.keystone, d.store, d.config, &d.identities) < 0) {
                 fprintf(stderr, "kaasd: cannot start the identity cache: out of memory\n");
-                return 1;
+                goto failed;
         }
         char key_path[PATH_MAX];
         snprintf(key_path, sizeof(key_path), "%s/token.key", d.config->state_dir);
         if (token_service_new(d.loop, d.store, d.identities, key_path, &d.tokens, err, sizeof(err)) < 0) {
                 fprintf(stderr, "kaasd: %s\n", err);
-                return 1;
+                goto failed;
         }
         if (environment_start(&d, err, sizeof(err)) < 0) {
                 fprintf(stderr, "kaasd: %s\n", err);
-                return 1;
+                goto failed;
         }
         if (credential_checker_new(d.keystone, d.identities, d.tokens, &d.credentials) < 0) {
                 fprintf(stderr, "kaasd: out of memory\n");
-                return 1;
+                goto failed;
         }
         /* checkpoints, log removal and expired-token purges run by themselves */
         if (loop_timer_add(d.loop, loop_now_usec() + MAINTENANCE_INTERVAL_USEC, on_maintenance, &d, &d.maintenance) < 0) {
                 fprintf(stderr, "kaasd: out of memory\n");
-                return 1;
+                goto failed;
         }
         struct server_limits limits;
         daemon_limits_from_config(d.config, &limits);
@@ -422,14 +470,14 @@ int main(int argc, char **argv) {
             (r = loop_signal_add(d.loop, SIGINT, on_term, &d)) < 0 ||
             (r = loop_signal_add(d.loop, SIGHUP, on_signal, &d)) < 0) {
                 fprintf(stderr, "kaasd: start-up failed: %s\n", strerror(-r));
-                return 1;
+                goto failed;
         }
         signal(SIGPIPE, SIG_IGN);
         d.started_usec = loop_now_usec();
 
         if (!o.foreground && !getenv("NOTIFY_SOCKET") && daemon(0, 0) < 0) {
                 fprintf(stderr, "kaasd: cannot detach: %m\n");
-                return 1;
+                goto failed;
         }
         log_notice(0, "kaasd %s ready on %s", PACKAGE_VERSION, d.socket_path ? d.socket_path : "systemd socket");
         sd_notify(0, "READY=1\nSTATUS=Serving");
@@ -437,6 +485,12 @@ int main(int argc, char **argv) {
         r = loop_run(d.loop);
 
         log_notice(0, "kaasd stopping");
+        goto finish;
+failed:
+        /* a start that failed once a socket was bound: what it made goes,
+         * the socket files included */
+        r = -1;
+finish:
         /* checks and lookups still waiting answer their calls: before the server goes */
         loop_timer_cancel(d.maintenance);
         credential_checker_free(d.credentials);
@@ -449,10 +503,7 @@ int main(int argc, char **argv) {
         registry_free(d.registry);
         loop_free(d.loop);
         unix_ids_free(d.unix_ids);
-        if (d.socket_path)
-                unlink(d.socket_path);
-        if (d.socket_path && d.config->userdb_socket)
-                unlink(d.config->userdb_socket);
+        remove_sockets(&d, userdb_bound);
         free(d.socket_path);
         config_free(d.config);
         return r < 0 ? 1 : r;

@@ -10,6 +10,7 @@ const struct method_def kaasd_methods[] = {
         /* introspection: anyone, as every varlink service */
         { "org.varlink.service.GetInfo", ACCESS_ANYONE, false, service_get_info },
         { "org.varlink.service.GetInterfaceDescription", ACCESS_ANYONE, false, service_get_interface_description },
+        { "io.kaas.Ping", ACCESS_ANYONE, false, service_ping },
 
         /* administration */
         { "io.kaas.Admin.Status", ACCESS_ANYONE, false, admin_status },

@@ -11,6 +11,7 @@ extern const size_t kaasd_n_methods;
 /* handlers, one file per interface */
 int service_get_info(struct call *call, json_t *parameters, void *context);
 int service_get_interface_description(struct call *call, json_t *parameters, void *context);
+int service_ping(struct call *call, json_t *parameters, void *context);
 int admin_status(struct call *call, json_t *parameters, void *context);
 int admin_reload(struct call *call, json_t *parameters, void *context);
 int admin_invalidate_user(struct call *call, json_t *parameters, void *context);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cleanup.h"
 #include "daemon.h"
@@ -123,6 +124,31 @@ static const char *domain_of(const struct identity *id) {
         return id->domain_name && *id->domain_name ? id->domain_name : id->domain_id;
 }
 
+/* Whether kaas must not give a group this name: one the system already
+ * trusts (unix_group_name_privileged()) or one of kaasd's own groups,
+ * whose members kaasd itself trusts. */
+static bool group_name_refused(const struct config *cfg, const char *name) {
+        return unix_group_name_privileged(name) || (cfg->admin_group && strcasecmp(cfg->admin_group, name) == 0) ||
+               (cfg->validator_group && strcasecmp(cfg->validator_group, name) == 0) ||
+               (cfg->socket_group && strcasecmp(cfg->socket_group, name) == 0);
+}
+
+/* The group name of a role: -EINVAL when the role has no usable name,
+ * -EPERM when the name is refused. */
+static int role_group_name(const struct config *cfg, const char *role_name, char **ret) {
+        char *gname;
+        int r = unix_role_group_name(cfg->role_group_prefix, role_name, &gname);
+        if (r < 0)
+                return r;
+        if (group_name_refused(cfg, gname)) {
+                log_debug(0, "[nss] role %s would be group %s, a name kaas never gives: no group", role_name, gname);
+                free(gname);
+                return -EPERM;
+        }
+        *ret = gname;
+        return 0;
+}
+
 /* Holds the local ids inside [min, max] back from assignment, once each. */
 static int reserve_local_ids(struct daemon *d, struct unix_ids *ux, uint32_t min, uint32_t max) {
         uint32_t *ids;
@@ -164,7 +190,26 @@ static int id_for_key(struct daemon *d, struct unix_ids *ux, const char *key, ui
         return r;
 }
 
-static int role_groups_of(struct daemon *d, struct unix_ids *ux, const struct identity *id, struct unix_user *u) {
+struct role_table;
+static int role_table_build(struct daemon *d, struct unix_ids *ux, struct role_table *t);
+static void role_table_clear(struct role_table *t);
+static bool role_name_taken(const struct role_table *t, const char *key, const char *gname);
+
+/* Whether role i of id has the group name gname of another role of id. */
+static bool own_roles_collide(const struct config *cfg, const struct identity *id, size_t i, const char *gname) {
+        bool clash = false;
+        for (size_t j = 0; j < id->n_roles && !clash; j++) {
+                char *other;
+                if (strcmp(id->roles[j].id, id->roles[i].id) == 0 || role_group_name(cfg, id->roles[j].name, &other) < 0)
+                        continue;
+                clash = strcmp(other, gname) == 0;
+                free(other);
+        }
+        return clash;
+}
+
+static int role_groups_of(struct daemon *d, struct unix_ids *ux, const struct identity *id, struct unix_user *u,
+                          const struct role_table *t) {
         const struct config *cfg = d->config;
         for (size_t i = 0; i < id->n_roles; i++) {
                 const struct identity_role *role = &id->roles[i];
@@ -174,14 +219,17 @@ static int role_groups_of(struct daemon *d, struct unix_ids *ux, const struct id
                 if (seen)
                         continue;
                 char *gname = NULL, key[KEY_SIZE];
-                if (unix_role_group_name(cfg->role_group_prefix, role->name, &gname) < 0)
+                if (role_group_name(cfg, role->name, &gname) < 0)
                         continue;
-                if (local_accounts_has_group(ux->local, gname)) {
+                unix_role_key(role->id, key, sizeof(key));
+                /* two roles, one name: whatever is granted to the name
+                 * would go to the holders of both, so neither is a group */
+                if (local_accounts_has_group(ux->local, gname) || role_name_taken(t, key, gname) ||
+                    own_roles_collide(cfg, id, i, gname)) {
                         free(gname);
                         continue;
                 }
                 uint32_t gid;
-                unix_role_key(role->id, key, sizeof(key));
                 int r = id_for_key(d, ux, key, cfg->gid_min, cfg->gid_max, &gid);
                 if (r < 0 || local_accounts_has_gid(ux->local, gid)) {
                         free(gname);
@@ -199,6 +247,9 @@ static int role_groups_of(struct daemon *d, struct unix_ids *ux, const struct id
         }
         return 0;
 }
+
+static int with_role_groups(struct daemon *d, struct unix_ids *ux, const struct identity *id,
+                            struct unix_user *u);
 
 /* The Unix user of a Keystone identity: -ENOENT when it is not served here. */
 static int build_user(struct daemon *d, struct unix_ids *ux, const struct identity *id, unsigned flags,
@@ -239,7 +290,7 @@ static int build_user(struct daemon *d, struct unix_ids *ux, const struct identi
                 goto fail;
         }
         /* a disabled user keeps its name and files, but no role's rights */
-        if ((flags & UNIX_WITH_GROUPS) && id->enabled && (r = role_groups_of(d, ux, id, &u)) < 0)
+        if ((flags & UNIX_WITH_GROUPS) && id->enabled && (r = with_role_groups(d, ux, id, &u)) < 0)
                 goto fail;
         *ret = u;
         return 0;
@@ -256,6 +307,7 @@ struct role_entry {
         char *gname;
         char **members;
         size_t n_members;
+        bool ambiguous;         /* another role has the same group name */
 };
 
 struct role_table {
@@ -286,8 +338,8 @@ static struct role_entry *role_entry_get(struct role_table *t, const struct iden
                 if (strcmp(t->e[i].key, key) == 0)
                         return &t->e[i];
         char *gname;
-        if (unix_role_group_name(t->d->config->role_group_prefix, role->name, &gname) < 0)
-                return NULL;  /* errno-free: a role without a usable name is no group */
+        if (role_group_name(t->d->config, role->name, &gname) < 0)
+                return NULL;  /* errno-free: a role without a usable or allowed name is no group */
         struct role_entry *e = realloc(t->e, (t->n + 1) * sizeof(*e));
         if (!e) {
                 free(gname);
@@ -347,8 +399,49 @@ static int role_walk_cb(const struct identity_record *rec, void *userdata) {
 static int role_table_build(struct daemon *d, struct unix_ids *ux, struct role_table *t) {
         *t = (struct role_table){ .d = d, .ux = ux };
         int r = store_identity_list(d->store, role_walk_cb, t);
-        if (r < 0)
+        if (r < 0) {
                 role_table_clear(t);
+                return r;
+        }
+        for (size_t i = 0; i < t->n; i++)
+                for (size_t j = i + 1; j < t->n; j++)
+                        if (strcmp(t->e[i].gname, t->e[j].gname) == 0) {
+                                if (!t->e[i].ambiguous)
+                                        log_debug(0, "[nss] roles %s and %s are both group %s: neither is served",
+                                                  t->e[i].role_name, t->e[j].role_name, t->e[i].gname);
+                                t->e[i].ambiguous = t->e[j].ambiguous = true;
+                        }
+        return 0;
+}
+
+/* Whether a role other than the one of key has the group name gname. */
+static bool role_name_taken(const struct role_table *t, const char *key, const char *gname) {
+        for (size_t i = 0; i < t->n; i++)
+                if (strcmp(t->e[i].gname, gname) == 0 && strcmp(t->e[i].key, key) != 0)
+                        return true;
+        return false;
+}
+
+/* Whether a user's private group may have this name: not a refused name,
+ * nothing in the role groups' prefix, no role group's name. */
+static bool private_group_allowed(const struct config *cfg, const struct role_table *t, const char *name) {
+        const char *prefix = cfg->role_group_prefix;
+        if (group_name_refused(cfg, name) || (prefix && *prefix && strncasecmp(name, prefix, strlen(prefix)) == 0))
+                return false;
+        for (size_t i = 0; i < t->n; i++)
+                if (strcasecmp(t->e[i].gname, name) == 0)
+                        return false;
+        return true;
+}
+
+static int with_role_groups(struct daemon *d, struct unix_ids *ux, const struct identity *id,
+                            struct unix_user *u) {
+        struct role_table t;
+        int r = role_table_build(d, ux, &t);
+        if (r < 0)
+                return r;
+        r = role_groups_of(d, ux, id, u, &t);
+        role_table_clear(&t);
         return r;
 }
 
@@ -507,17 +600,33 @@ void unix_user_by_uid(struct daemon *d, uint32_t uid, unsigned flags, uint64_t r
 /* ------------------------------------------------------------ group lookups */
 
 struct group_req {
+        struct daemon *d;
         unix_group_fn fn;
         void *userdata;
 };
 
-/* A user's private group: its name, gid = uid, no listed members. */
+/* A user's private group: its name, gid = uid, no listed members; none
+ * when its name is refused or a role group's (private_group_allowed()). */
 static void on_private_group_user(int status, const struct unix_user *u, const char *error, void *userdata) {
         struct group_req *q = userdata;
         struct unix_group g = { 0 };
+        if (status == 0) {
+                struct role_table t;
+                int r = role_table_build(q->d, q->d->unix_ids, &t);
+                if (r < 0) {
+                        status = r;
+                        error = store_last_error(q->d->store);
+                } else {
+                        if (!private_group_allowed(q->d->config, &t, u->name)) {
+                                log_debug(0, "[nss] %s: no private group of that name", u->name);
+                                status = -ENOENT;
+                        }
+                        role_table_clear(&t);
+                }
+        }
         if (status == 0)
                 g = (struct unix_group){ .name = u->name, .gid = u->gid };
-        q->fn(status, status == 0 ? &g : NULL, error, q->userdata);
+        q->fn(status, status == 0 ? &g : NULL, status == 0 || status == -ENOENT ? NULL : error, q->userdata);
         free(q);
 }
 
@@ -528,7 +637,7 @@ static void private_group(struct daemon *d, const char *name, bool by_gid, uint3
                 fn(-ENOMEM, NULL, NULL, userdata);
                 return;
         }
-        *q = (struct group_req){ .fn = fn, .userdata = userdata };
+        *q = (struct group_req){ .d = d, .fn = fn, .userdata = userdata };
         if (by_gid)
                 unix_user_by_uid(d, gid, 0, rid, on_private_group_user, q);
         else
@@ -575,15 +684,19 @@ void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id,
         }
         struct role_entry *best = NULL;
         uint32_t best_gid = 0;
+        bool taken = false;     /* a role's name: never a private group's */
         for (size_t i = 0; i < t.n && r >= 0; i++) {
                 uint32_t gid;
-                if (strcmp(t.e[i].gname, name) != 0)
+                if (strcasecmp(t.e[i].gname, name) != 0)
+                        continue;
+                taken = true;
+                /* two roles with one Unix name: neither answers for it */
+                if (t.e[i].ambiguous || strcmp(t.e[i].gname, name) != 0)
                         continue;
                 r = id_for_key(d, ux, t.e[i].key, d->config->gid_min, d->config->gid_max, &gid);
                 if (r == -ENOSPC)
                         r = 0;
-                else if (r == 0 && !local_accounts_has_gid(ux->local, gid) && (!best || gid < best_gid)) {
-                        /* two roles with one Unix name: the lower gid answers for the name */
+                else if (r == 0 && !local_accounts_has_gid(ux->local, gid)) {
                         best = &t.e[i];
                         best_gid = gid;
                 }
@@ -597,7 +710,12 @@ void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id,
                 reply_role_group(&t, best, best_gid, fn, userdata);
                 return;
         }
+        bool allowed = !taken && private_group_allowed(d->config, &t, name);
         role_table_clear(&t);
+        if (!allowed) {
+                fn(-ENOENT, NULL, NULL, userdata);
+                return;
+        }
         private_group(d, name, false, 0, request_id, fn, userdata);
 }
 
@@ -636,7 +754,7 @@ void unix_group_by_gid(struct daemon *d, uint32_t gid, uint64_t request_id, unix
                         e = &t.e[i];
         free(key);
         /* a role no cached user holds any more is not known here */
-        if (!e || local_accounts_has_group(ux->local, e->gname)) {
+        if (!e || e->ambiguous || local_accounts_has_group(ux->local, e->gname)) {
                 role_table_clear(&t);
                 fn(-ENOENT, NULL, NULL, userdata);
                 return;
@@ -705,12 +823,16 @@ int unix_list_groups(struct daemon *d, struct unix_group **ret, size_t *ret_n) {
                 return r;
         }
         struct unix_group *g = calloc(t.n + n_users + 1, sizeof(*g));
+        bool *keep = calloc(n_users + 1, sizeof(*keep));
         size_t n = 0;
-        if (!g)
+        if (!g || !keep)
                 r = -ENOMEM;
+        /* decided before the role entries move into g */
+        for (size_t i = 0; i < n_users && r >= 0; i++)
+                keep[i] = private_group_allowed(d->config, &t, users[i].name);
         for (size_t i = 0; i < t.n && r >= 0; i++) {
                 uint32_t gid;
-                if (local_accounts_has_group(ux->local, t.e[i].gname))
+                if (t.e[i].ambiguous || local_accounts_has_group(ux->local, t.e[i].gname))
                         continue;
                 r = id_for_key(d, ux, t.e[i].key, d->config->gid_min, d->config->gid_max, &gid);
                 if (r == -ENOSPC) {
@@ -720,15 +842,10 @@ int unix_list_groups(struct daemon *d, struct unix_group **ret, size_t *ret_n) {
                 if (r == 0 && !local_accounts_has_gid(ux->local, gid))
                         role_entry_to_group(&t.e[i], gid, &g[n++]);
         }
-        for (size_t i = 0; i < n_users && r >= 0; i++) {
-                /* a role group of the same name answers for the name */
-                bool shadowed = false;
-                for (size_t j = 0; j < n && !shadowed; j++)
-                        shadowed = g[j].role_name && strcmp(g[j].name, users[i].name) == 0;
-                if (shadowed)
-                        continue;
-                g[n++] = (struct unix_group){ .name = TAKE_PTR(users[i].name), .gid = users[i].gid };
-        }
+        for (size_t i = 0; i < n_users && r >= 0; i++)
+                if (keep[i])
+                        g[n++] = (struct unix_group){ .name = TAKE_PTR(users[i].name), .gid = users[i].gid };
+        free(keep);
         role_table_clear(&t);
         unix_users_free(users, n_users);
         if (r < 0) {

@@ -132,6 +132,28 @@ int unix_role_group_name(const char *prefix, const char *role_name, char **ret) 
         return 0;
 }
 
+/* Groups that grant more than a user has: root's powers (sudoers of
+ * Debian, Ubuntu, Fedora, Arch; polkit's admin rules), raw devices and
+ * memory, logs and password hashes, container runtimes (a member can
+ * mount / into a container), virtualisation, and the system's own
+ * accounts. */
+static const char *const privileged_groups[] = {
+        "root", "wheel", "sudo", "sudoers", "admin", "admins", "adm", "shadow", "disk", "kmem", "mem", "tty",
+        "dialout", "uucp", "lp", "lpadmin", "sys", "staff", "src", "operator", "daemon", "bin", "utmp",
+        "input", "kvm", "video", "render", "audio", "netdev", "docker", "lxd", "lxc", "incus", "incus-admin",
+        "libvirt", "libvirtd", "libvirt-qemu", "podman", "containerd", "microk8s", "sambashare",
+        "ssl-cert", "ssh", "_ssh", "sshd", "polkitd", "sssd", "nogroup", "nobody", "users", "kaas",
+};
+
+bool unix_group_name_privileged(const char *name) {
+        if (strncasecmp(name, "systemd-", 8) == 0)
+                return true;
+        for (size_t i = 0; i < sizeof(privileged_groups) / sizeof(privileged_groups[0]); i++)
+                if (strcasecmp(name, privileged_groups[i]) == 0)
+                        return true;
+        return false;
+}
+
 void unix_role_key(const char *role_id, char *buf, size_t size) {
         /* the store's keys hold at most 64 bytes */
         if (strlen(UNIX_ROLE_KEY_PREFIX) + strlen(role_id) <= 64)

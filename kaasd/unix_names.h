@@ -53,6 +53,13 @@ int unix_split_name(const char *unix_name, char sep, char **ret_user, char **ret
  * '_'. -EINVAL for an empty role name or a result over UNIX_NAME_MAX. */
 int unix_role_group_name(const char *prefix, const char *role_name, char **ret);
 
+/* Whether a group of this name must never come from kaas, compared
+ * without case: a group that stock sudoers, polkit, device files, log
+ * files or container runtimes already trust (root, wheel, sudo, admin,
+ * adm, shadow, disk, docker, lxd, systemd-* and the like; the list is
+ * in unix_names.c and nss_kaas(8)). */
+bool unix_group_name_privileged(const char *name);
+
 /* The uid map key of a role: "role:<id>", or for an ID too long for the
  * map "role:#<16 hex digits of its FNV-1a>". size >= 70. */
 void unix_role_key(const char *role_id, char *buf, size_t size);

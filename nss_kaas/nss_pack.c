@@ -29,7 +29,7 @@ static char *pack_str(struct packer *p, const char *s) {
 int nss_pack_passwd(const struct nss_passwd_src *src, struct passwd *pw, char *buf, size_t buflen) {
         struct packer p = { .buf = buf, .len = buflen };
         char *name, *passwd, *gecos, *dir, *shell;
-        if (!(name = pack_str(&p, src->name)) || !(passwd = pack_str(&p, "x")) ||
+        if (!(name = pack_str(&p, src->name)) || !(passwd = pack_str(&p, NSS_PACK_PASSWD_FIELD)) ||
             !(gecos = pack_str(&p, src->gecos)) || !(dir = pack_str(&p, src->dir)) ||
             !(shell = pack_str(&p, src->shell)))
                 return -ERANGE;

@@ -13,6 +13,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* pw_passwd of every user: "*", as SSSD serves (its pwfield). pam_unix
+ * takes "x" as "see the shadow file" and, with no shadow entry, refuses
+ * the account stage ("unix_chkpwd: could not obtain user info"); "*" says
+ * there is no Unix password, so pam_unix's account stage passes, its auth
+ * stage never matches, and sshd (without PAM) does not take the account
+ * for locked as it would with "!". An empty field would let pam_unix's
+ * nullok log anyone in. */
+#define NSS_PACK_PASSWD_FIELD "*"
+
 struct nss_passwd_src {
         const char *name;
         uint32_t uid, gid;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -93,7 +92,6 @@ void pk_ctx_init(struct pk_ctx *ctx, pam_handle_t *pamh, int flags, const char *
                         .timeout_ms = PK_DEFAULT_TIMEOUT_MS,
                         .prompt = PK_DEFAULT_PROMPT,
                         .passwd_file = PK_DEFAULT_PASSWD_FILE,
-                        .default_domain = "Default",
                 },
         };
         struct pk_options *o = &ctx->opt;
@@ -121,10 +119,10 @@ void pk_ctx_init(struct pk_ctx *ctx, pam_handle_t *pamh, int flags, const char *
                         o->prompt = v;
                 else if ((v = option_value(a, "passwd_file")) && *v == '/')
                         o->passwd_file = v;
-                else if ((v = option_value(a, "default_domain")) && *v) {
-                        o->default_domain = v;
-                        o->default_domain_set = true;
-                }
+                else if (option_value(a, "default_domain"))
+                        /* a second copy of kaasd's naming rules could only disagree */
+                        pam_syslog(pamh, LOG_NOTICE, "default_domain= is ignored: kaasd's [nss] default_domain "
+                                   "decides which Keystone user a Unix name is");
                 else if ((v = option_value(a, "kaasd_uid")))
                         kaasd_uid = v;
                 else if ((v = option_value(a, "timeout"))) {
@@ -254,20 +252,15 @@ static enum pk_result connect_kaasd(struct pk_ctx *ctx) {
                 return PK_UNAVAILABLE;
         }
         struct kaas_client *c = NULL;
+        /* before any byte is sent: the socket file and the process behind
+         * it must be root's (or kaasd_uid's) */
         if ((r = kaas_client_new(ctx->opt.socket, left, &c)) < 0 ||
-            (r = kaas_client_require_peer_uid(c, 0)) < 0) {
+            (r = kaas_client_require_kaasd(c, ctx->opt.have_kaasd_uid ? ctx->opt.kaasd_uid : KAAS_UID_INVALID)) < 0) {
                 kaas_client_free(c);
                 pam_syslog(ctx->pamh, LOG_ERR, "%s: %s", ctx->stage, kaas_strerror(r));
                 return PK_UNAVAILABLE;
         }
-        /* before any byte is sent: the socket file and the process behind
-         * it must be root's (or kaasd_uid's) */
         r = kaas_client_connect(c);
-        if (r == -EPERM && ctx->opt.have_kaasd_uid && ctx->opt.kaasd_uid != 0) {
-                kaas_client_set_timeout(c, remaining_ms(ctx) ? remaining_ms(ctx) : 1);
-                if ((r = kaas_client_require_peer_uid(c, ctx->opt.kaasd_uid)) == 0)
-                        r = kaas_client_connect(c);
-        }
         if (r == -EPERM) {
                 pam_syslog(ctx->pamh, LOG_ERR,
                            "%s: refusing to talk to %s: the socket or the process listening on it does not "
@@ -316,31 +309,15 @@ enum pk_result pk_call(struct pk_ctx *ctx, const char *method, json_t *parameter
         return PK_OK;
 }
 
-/* The Unix name kaas gives user u (unix_user_name() in kaasd, which the
- * NSS module serves): "name" in the default domain, else "name@domain".
- * Whether that is ctx->user. */
-static bool unix_name_is_user(const struct pk_ctx *ctx, json_t *u) {
-        const char *name = json_string_value(json_object_get(u, "name"));
-        const char *domain_id = json_string_value(json_object_get(u, "domain_id"));
-        const char *domain_name = json_string_value(json_object_get(u, "domain_name"));
-        const char *def = ctx->opt.default_domain;
-        if (!name)
-                return false;
-        if ((domain_id && strcmp(domain_id, def) == 0) || (domain_name && strcasecmp(domain_name, def) == 0))
-                return strcmp(ctx->user, name) == 0;
-        const char *domain = domain_name && *domain_name ? domain_name : domain_id;
-        size_t n = strlen(name);
-        return domain && strncmp(ctx->user, name, n) == 0 && ctx->user[n] == '@' &&
-               strcmp(ctx->user + n + 1, domain) == 0;
-}
-
-/* One GetUser call by name in domain. PK_OK with *ret_user only when the
- * user found is ctx->user by kaas's naming; a user Keystone does not know
- * (or cannot hold: InvalidArgument) is PK_NOT_FOUND. */
-static enum pk_result get_user(struct pk_ctx *ctx, const char *name, const char *domain, json_t **ret_user,
-                               struct kaas_error *err) {
-        json_t *params = domain ? json_pack("{s:s, s:s}", "name", name, "domain", domain)
-                                : json_pack("{s:s}", "name", name);
+/* Looks the PAM user up by its Unix name (io.kaas.Identity.GetUser with
+ * unix_name): kaasd alone maps Unix names to Keystone users, with the same
+ * rules ([nss] default_domain, domain_separator, local accounts) as for
+ * the NSS module, so that this stage always decides for the user NSS
+ * resolves. On PK_OK *ret_user is the User object (a new reference). A
+ * name kaasd does not serve is PK_NOT_FOUND; other error replies
+ * (io.kaas.Identity.Unavailable) are PK_REMOTE_ERROR with err filled. */
+static enum pk_result lookup_user(struct pk_ctx *ctx, json_t **ret_user, struct kaas_error *err) {
+        json_t *params = json_pack("{s:s}", "unix_name", ctx->user);
         if (!params) {
                 pam_syslog(ctx->pamh, LOG_ERR, "%s: out of memory", ctx->stage);
                 return PK_UNAVAILABLE;
@@ -350,8 +327,7 @@ static enum pk_result get_user(struct pk_ctx *ctx, const char *name, const char 
         json_decref(params);
         if (res == PK_REMOTE_ERROR && (kaas_error_is(err, "io.kaas.Identity.UserNotFound") ||
                                        kaas_error_is(err, "io.kaas.Identity.InvalidArgument"))) {
-                pk_debug(ctx, "%s: no Keystone user %s in domain %s (%s)", ctx->stage, name,
-                         domain ? domain : "default", err->name);
+                pk_debug(ctx, "%s: kaasd serves no Keystone user as %s (%s)", ctx->stage, ctx->user, err->name);
                 kaas_error_clear(err);
                 return PK_NOT_FOUND;
         }
@@ -363,41 +339,9 @@ static enum pk_result get_user(struct pk_ctx *ctx, const char *name, const char 
                 json_decref(reply);
                 return PK_UNAVAILABLE;
         }
-        if (!unix_name_is_user(ctx, u)) {
-                pk_debug(ctx, "%s: Keystone user %s in domain %s is not named %s here", ctx->stage, name,
-                         domain ? domain : "default", ctx->user);
-                json_decref(reply);
-                return PK_NOT_FOUND;
-        }
         *ret_user = json_incref(u);
         json_decref(reply);
         return PK_OK;
-}
-
-/* Looks the PAM user up in Keystone (io.kaas.Identity.GetUser), "name"
- * being a user of the default domain and "name@domain" one of another
- * domain, as the NSS module names them. On PK_OK *ret_user is the User
- * object (a new reference). A user Keystone does not know, or one whose
- * Unix name is not ctx->user, is PK_NOT_FOUND; other error replies
- * (io.kaas.Identity.Unavailable) are PK_REMOTE_ERROR with err filled. */
-static enum pk_result lookup_user(struct pk_ctx *ctx, json_t **ret_user, struct kaas_error *err) {
-        const char *at = strrchr(ctx->user, '@');
-        if (at && at != ctx->user && at[1]) {
-                char *name = strndup(ctx->user, (size_t)(at - ctx->user));
-                if (!name) {
-                        pam_syslog(ctx->pamh, LOG_ERR, "%s: out of memory", ctx->stage);
-                        return PK_UNAVAILABLE;
-                }
-                enum pk_result res = get_user(ctx, name, at + 1, ret_user, err);
-                free(name);
-                if (res != PK_NOT_FOUND)
-                        return res;
-                /* "name@domain" may also be a whole name in the default domain */
-        }
-        /* kaasd's own default ("default", by ID) unless default_domain= is
-         * given: resolving a domain name may need Keystone */
-        return get_user(ctx, ctx->user, ctx->opt.default_domain_set ? ctx->opt.default_domain : NULL, ret_user,
-                        err);
 }
 
 int pk_find_user(struct pk_ctx *ctx, json_t **ret_user) {

@@ -41,13 +41,11 @@ struct pk_options {
         bool ignore_authinfo_unavail;
         bool have_kaasd_uid;
         bool bad_restriction;           /* a require_* option without a usable value */
-        bool default_domain_set;
         uid_t kaasd_uid;
         int timeout_ms;
         const char *socket;             /* NULL: libkaas's default */
         const char *prompt;
         const char *passwd_file;
-        const char *default_domain;     /* users of this domain (ID or name) have no @domain */
         const char *require_role;       /* comma-separated names or IDs */
         const char *require_cluster_admin;
 };
@@ -100,13 +98,13 @@ enum pk_result {
 enum pk_result pk_call(struct pk_ctx *ctx, const char *method, json_t *parameters, json_t **ret_parameters,
                        struct kaas_error *err);
 
-/* Looks the PAM user up in Keystone (io.kaas.Identity.GetUser) for a
- * stage that serves only users Keystone knows: "name" is a user of the
- * default domain, "name@domain" one of another domain, as the NSS module
- * names them. Returns PAM_SUCCESS with *ret_user the User object (a new
- * reference; dropped when ret_user is NULL), or, logged, the stage's
- * answer: pk_unknown_user() for a user Keystone does not know (or whose
- * Unix name is not ctx->user), pk_unavailable() when kaasd cannot tell,
+/* Looks the PAM user up (io.kaas.Identity.GetUser by unix_name) for a
+ * stage that serves only users Keystone knows: kaasd decides which
+ * Keystone user a Unix name is, by the rules its NSS answers follow; the
+ * module holds no copy of them. Returns PAM_SUCCESS with *ret_user the
+ * User object (a new reference; dropped when ret_user is NULL), or,
+ * logged, the stage's answer: pk_unknown_user() for a name kaasd serves
+ * no Keystone user as, pk_unavailable() when kaasd cannot tell,
  * PAM_SERVICE_ERR for a kaasd that is not trusted. */
 int pk_find_user(struct pk_ctx *ctx, json_t **ret_user);
 

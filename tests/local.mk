@@ -18,15 +18,26 @@ tests_unit_test_config_file_SOURCES = tests/unit/test_config_file.c
 tests_unit_test_config_file_CFLAGS = $(UNIT_CFLAGS) $(INIH_CFLAGS)
 tests_unit_test_config_file_LDADD = kaasd/libkaasd-core.la $(CMOCKA_LIBS) $(INIH_LIBS)
 
+check_PROGRAMS += tests/unit/test_subid
+TESTS += tests/unit/test_subid
+tests_unit_test_subid_SOURCES = tests/unit/test_subid.c
+tests_unit_test_subid_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_subid_LDADD = kaasd/libkaasd-core.la $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/integration/test_server
 TESTS += tests/integration/test_server
 tests_integration_test_server_SOURCES = tests/integration/test_server.c
 tests_integration_test_server_CFLAGS = $(UNIT_CFLAGS)
 tests_integration_test_server_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
-TESTS += tests/integration/test_tokens.sh
+TESTS += tests/integration/test_tokens.sh tests/integration/test_startup.sh
+EXTRA_DIST += tests/integration/test_startup.sh
 EXTRA_DIST += tests/integration/test_tokens.sh tests/integration/crash_creations.py \
 	tests/lib/check.sh tests/lib/sanitizer.sh
+
+# What may prove an identity: delegated Keystone tokens, KaaS token chains.
+TESTS += tests/integration/test_proof.sh
+EXTRA_DIST += tests/integration/test_proof.sh tests/integration/delegated_tokens.py
 
 check_PROGRAMS += tests/unit/test_ratelimit
 TESTS += tests/unit/test_ratelimit
@@ -42,3 +53,9 @@ EXTRA_DIST += tests/integration/test_keystone_harness.sh \
 
 # hostile input, failures, load, permissions, privileges, valgrind
 include tests/hardening.mk
+
+# varlink interoperability: a client built (offline) with the varlink
+# project's Go library calls kaasd; skipped without golang-go and
+# golang-github-varlink-go-dev
+TESTS += tests/interop/test_varlink_go.sh
+EXTRA_DIST += tests/interop/test_varlink_go.sh tests/interop/varlink_client.go

@@ -13,10 +13,12 @@ packages=(
         # tests
         libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper libuid-wrapper
         keystone uwsgi-core uwsgi-plugin-python3 python3 socat curl openssl
-        openssh-server openssh-client sshpass
+        python3-kubernetes  # the typed client that decodes kaas-webhook's replies in the e2e test
+        openssh-server openssh-client sshpass pamtester
         valgrind util-linux procps groff-base
         wrk  # the load generator of make bench-webhook
         etcd-server etcd-client  # the environment-wide token store (tests/etcd/)
+        golang-go golang-github-varlink-go-dev  # tests/interop: a Go varlink client
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
 )

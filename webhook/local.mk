@@ -31,6 +31,9 @@ webhook_kaas_webhook_LDADD = webhook/libkaas-tokenreview.la client/libkaas-stati
 check_PROGRAMS += tests/unit/test_tokenreview tests/tools/kaas-store-put-expired
 TESTS += tests/unit/test_tokenreview tests/e2e/test_webhook.sh
 EXTRA_DIST += tests/e2e/test_webhook.sh tests/lib/webhook-env.sh
+# kaasctl and the webhook talk only to a kaasd of root's or kaasd's user
+TESTS += tests/integration/test_peer_check.sh
+EXTRA_DIST += tests/integration/test_peer_check.sh
 
 tests_unit_test_tokenreview_SOURCES = tests/unit/test_tokenreview.c
 tests_unit_test_tokenreview_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/webhook

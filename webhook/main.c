@@ -189,9 +189,20 @@ int main(int argc, char **argv) {
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
         signal(SIGPIPE, SIG_IGN);
 
+        /* tokens go only to a kaasd of root's or of kaasd's own user */
+        const char *kaasd_user = s->kaasd_user ? s->kaasd_user : KAAS_KAASD_USER;
+        uid_t kaasd_uid = KAAS_UID_INVALID;
+        r = kaas_kaasd_uid(kaasd_user, &kaasd_uid);
+        if (r < 0 && s->kaasd_user) {
+                wh_err("[kaasd] user '%s' does not exist", s->kaasd_user);
+                wh_settings_free(s);
+                return 1;
+        }
+        if (r < 0)
+                kaasd_user = "root";
         struct kaasd_pool *pool = NULL;
         int timeout_ms = (int)s->kaasd_timeout_sec * 1000;
-        r = kaasd_pool_new(s->kaasd_socket, s->kaasd_connections, timeout_ms, &pool);
+        r = kaasd_pool_new(s->kaasd_socket, kaasd_uid, s->kaasd_connections, timeout_ms, &pool);
         if (r < 0) {
                 wh_err("cannot set up the connections to kaasd: %s", kaas_strerror(r));
                 wh_settings_free(s);
@@ -199,6 +210,7 @@ int main(int argc, char **argv) {
         }
         struct wh_reviewer rv = {
                 .pool = pool,
+                .kaasd_uid = kaasd_uid,
                 .timeout_ms = timeout_ms,
                 .audiences = (const char *const *)s->audiences,
                 .n_audiences = s->n_audiences,
@@ -212,9 +224,10 @@ int main(int argc, char **argv) {
                 wh_settings_free(s);
                 return 1;
         }
-        wh_notice("listening on https://%s (client certificates %s), kaasd at %s with %u connections, "
-                  "%u s timeout, %zu accepted audiences",
+        wh_notice("listening on https://%s (client certificates %s), kaasd at %s (run by root%s%s) with %u "
+                  "connections, %u s timeout, %zu accepted audiences",
                   s->listen, s->client_ca_file ? "required" : "not asked", kaas_socket_path(s->kaasd_socket),
+                  kaasd_uid != KAAS_UID_INVALID ? " or " : "", kaasd_uid != KAAS_UID_INVALID ? kaasd_user : "",
                   s->kaasd_connections, s->kaasd_timeout_sec, s->n_audiences);
         sd_notify(0, "READY=1\nSTATUS=Serving TokenReviews");
 

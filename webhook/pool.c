@@ -20,7 +20,7 @@ struct kaasd_pool {
         struct kaas_client **free;
 };
 
-int kaasd_pool_new(const char *socket_path, unsigned size, int timeout_ms, struct kaasd_pool **ret) {
+int kaasd_pool_new(const char *socket_path, uid_t kaasd_uid, unsigned size, int timeout_ms, struct kaasd_pool **ret) {
         if (size == 0)
                 return -EINVAL;
         struct kaasd_pool *p = calloc(1, sizeof(*p));
@@ -42,6 +42,8 @@ int kaasd_pool_new(const char *socket_path, unsigned size, int timeout_ms, struc
         p->size = size;
         for (unsigned i = 0; i < size; i++) {
                 int r = kaas_client_new(socket_path, timeout_ms, &p->all[i]);
+                if (r >= 0)
+                        r = kaas_client_require_kaasd(p->all[i], kaasd_uid);
                 if (r < 0) {
                         kaasd_pool_free(p);
                         return r;

@@ -6,14 +6,17 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct kaas_client;
 struct kaasd_pool;
 
 /* size clients for socket_path (NULL: libkaas's default), each call bounded
- * by timeout_ms. Nothing connects yet. Returns 0 or a negative errno. */
-int kaasd_pool_new(const char *socket_path, unsigned size, int timeout_ms, struct kaasd_pool **ret)
-        __attribute__((warn_unused_result, nonnull(4)));
+ * by timeout_ms, each talking only to a kaasd of root's or kaasd_uid's
+ * (kaas_client_require_kaasd()). Nothing connects yet. Returns 0 or a
+ * negative errno. */
+int kaasd_pool_new(const char *socket_path, uid_t kaasd_uid, unsigned size, int timeout_ms, struct kaasd_pool **ret)
+        __attribute__((warn_unused_result, nonnull(5)));
 
 /* Frees the clients; no thread may still hold one. Accepts NULL. */
 struct kaasd_pool *kaasd_pool_free(struct kaasd_pool *p);

@@ -109,6 +109,11 @@ static void on_local_error(struct wh_review *out, int r) {
         case -ENOTCONN:
                 failed(out, WH_KAASD_UNREACHABLE, "kaasd is unreachable", detail);
                 break;
+        case -EPERM:
+                failed(out, WH_KAASD_UNREACHABLE, "kaasd is unreachable",
+                       "refusing to talk to kaasd's socket: it or the process listening on it belongs to neither "
+                       "root nor [kaasd] user; nothing was sent");
+                break;
         default:
                 failed(out, WH_KAASD_OTHER, "token validation failed", detail);
                 break;

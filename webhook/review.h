@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "metrics.h"
 #include "token_format.h"
@@ -16,6 +17,7 @@ struct kaasd_pool;
 
 struct wh_reviewer {
         struct kaasd_pool *pool;
+        uid_t kaasd_uid;                         /* kaasd runs as root or this user (the pool checks it) */
         int timeout_ms;                          /* waiting for a pooled connection */
         const char *const *audiences;            /* accepted audiences; none: not audience-bound */
         size_t n_audiences;

@@ -240,6 +240,8 @@ static enum MHD_Result answer_review(struct wh_server *srv, struct MHD_Connectio
         struct wh_review out;
         wh_review_decide(srv->rv, &req, &out);
         struct tokenreview_status st = {
+                .spec_audiences = req.audiences,
+                .n_spec_audiences = req.n_audiences,
                 .authenticated = out.result == WH_AUTHENTICATED,
                 .error = out.result == WH_ERROR ? out.error : NULL,
                 .user = out.user,
@@ -520,6 +522,8 @@ int wh_server_start(const struct wh_settings *s, const struct wh_reviewer *rv, s
         }
         pthread_mutex_init(&srv->health_lock, NULL);
         r = kaas_client_new(s->kaasd_socket, HEALTH_TIMEOUT_MS, &srv->health);
+        if (r >= 0)
+                r = kaas_client_require_kaasd(srv->health, rv->kaasd_uid);
         if (r < 0) {
                 snprintf(err, err_size, "kaasd client: %s", kaas_strerror(r));
                 goto fail;

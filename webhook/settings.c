@@ -43,6 +43,7 @@ static const struct option_row options[] = {
         ROW("webhook", "log_level", OPT_LOGLEVEL, log_level, 0, 0),
 
         ROW("kaasd", "socket", OPT_PATH, kaasd_socket, 0, 0),
+        ROW("kaasd", "user", OPT_STRING, kaasd_user, 0, 0),
         ROW("kaasd", "connections", OPT_UINT, kaasd_connections, 1, 64),
         ROW("kaasd", "timeout", OPT_UINT, kaasd_timeout_sec, 1, 300),
 
@@ -263,6 +264,12 @@ int wh_settings_validate(const struct wh_settings *s, char *err, size_t err_size
                 return -EINVAL;
         }
         json_decref(probe);
+        /* every group would land in Kubernetes' reserved space, where
+         * "system:masters" is cluster-admin */
+        if (s->group_prefix && strncmp(s->group_prefix, "system:", 7) == 0) {
+                snprintf(err, err_size, "group_prefix may not start with \"system:\": Kubernetes reserves those groups");
+                return -EINVAL;
+        }
         for (size_t i = 0; i < s->n_audiences; i++) {
                 if (!(probe = json_string(s->audiences[i]))) {
                         snprintf(err, err_size, "audience %zu is not valid UTF-8", i + 1);

@@ -27,6 +27,7 @@ struct wh_settings {
         int log_level;                  /* syslog priority */
         /* [kaasd] */
         char *kaasd_socket;             /* NULL: libkaas's default */
+        char *kaasd_user;               /* kaasd runs as root or this user; NULL: KAAS_KAASD_USER if it exists */
         unsigned kaasd_connections;
         unsigned kaasd_timeout_sec;
         /* [kubernetes] */

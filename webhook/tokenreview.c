@@ -181,7 +181,14 @@ bool tokenreview_match_audiences(const struct tokenreview_request *req, const ch
         return n > 0;
 }
 
-/* Appends prefix+name to groups unless already there. */
+static bool is_reserved(const char *name) {
+        return strncmp(name, RESERVED_PREFIX, strlen(RESERVED_PREFIX)) == 0;
+}
+
+/* Appends prefix+name to groups unless already there. A name in
+ * Kubernetes' reserved "system:" space, before or after the prefix, is
+ * dropped: a Keystone role called "system:masters" must not make its
+ * holders cluster administrators. */
 static int add_group(json_t *groups, const char *prefix, const char *name) {
         size_t plen = prefix ? strlen(prefix) : 0, nlen = strlen(name);
         char buf[1024];
@@ -189,6 +196,8 @@ static int add_group(json_t *groups, const char *prefix, const char *name) {
                 return -EBADMSG;
         memcpy(buf, prefix ? prefix : "", plen);
         memcpy(buf + plen, name, nlen + 1);
+        if (is_reserved(name) || is_reserved(buf))
+                return 0;
         size_t i;
         json_t *g;
         json_array_foreach(groups, i, g)
@@ -237,7 +246,7 @@ int tokenreview_user_from_identity(const json_t *identity, const struct tokenrev
         const char *name = json_string_value(username);
         if (!*name)
                 return fail(-EPERM, err, err_size, "the user name is empty");
-        if (strncmp(name, RESERVED_PREFIX, strlen(RESERVED_PREFIX)) == 0)
+        if (is_reserved(name))
                 return fail(-EPERM, err, err_size, "user names starting with \"" RESERVED_PREFIX "\" are reserved");
 
         json_t *out_groups = json_array();
@@ -286,11 +295,26 @@ static char *dump(json_t *j, size_t *ret_len) {
 
 char *tokenreview_render(enum tokenreview_version v, const struct tokenreview_status *st, size_t *ret_len) {
         json_t *status = json_pack("{s:b}", "authenticated", st->authenticated && st->user);
-        json_t *reply = status ? json_pack("{s:s, s:s, s:o}", "apiVersion", tokenreview_api_version(v), "kind",
-                                           TOKENREVIEW_KIND, "status", status)
-                               : NULL;
-        if (!reply)
+        json_t *spec = json_object();
+        json_t *reply = status && spec ? json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", tokenreview_api_version(v),
+                                                   "kind", TOKENREVIEW_KIND, "spec", spec, "status", status)
+                                       : NULL;
+        if (!reply) {
+                if (!status || !spec) {
+                        json_decref(status);
+                        json_decref(spec);
+                }
                 return NULL;
+        }
+        /* spec.token stays out: the reply is logged and cached by clients */
+        if (st->n_spec_audiences > 0) {
+                json_t *a = json_array();
+                if (json_object_set_new(spec, "audiences", a) < 0)
+                        goto oom;
+                for (size_t i = 0; i < st->n_spec_audiences; i++)
+                        if (json_array_append_new(a, json_string(st->spec_audiences[i])) < 0)
+                                goto oom;
+        }
         if (st->authenticated && st->user &&
             json_object_set_new(status, "user", json_deep_copy(st->user)) < 0)
                 goto oom;

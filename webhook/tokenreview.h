@@ -80,7 +80,9 @@ struct tokenreview_user_options {
  * ({username, uid, groups, extra}): username and uid as they are, groups the
  * role IDs (then, with role_names, the names from extra
  * "alpha.kubernetes.io/identity/roles"), prefixed and without repeats,
- * extra copied.
+ * extra copied. A group starting with "system:", before or after the
+ * prefix, is dropped: Kubernetes reserves those names ("system:masters" is
+ * cluster-admin) and no Keystone role may grant them.
  *
  * Returns 0 and a new object in *ret; -EBADMSG when the identity is not of
  * that shape (a string where a string belongs, arrays of strings in
@@ -93,6 +95,8 @@ int tokenreview_user_from_identity(const json_t *identity, const struct tokenrev
 
 /* What a reply says. */
 struct tokenreview_status {
+        const char *const *spec_audiences;  /* the request's spec.audiences, echoed in spec */
+        size_t n_spec_audiences;
         bool authenticated;
         const char *error;                  /* status.error, or NULL */
         const json_t *user;                 /* status.user when authenticated (borrowed) */
@@ -101,7 +105,10 @@ struct tokenreview_status {
 };
 
 /* The reply as compact JSON text (malloc'd; the caller frees it), with the
- * request's apiVersion and kind TokenReview. NULL when out of memory. */
+ * request's apiVersion, kind TokenReview, a spec and the status. The spec
+ * (which typed clients require, as kube-apiserver's own replies carry one)
+ * holds the request's audiences and never the token. NULL when out of
+ * memory. */
 char *tokenreview_render(enum tokenreview_version v, const struct tokenreview_status *st, size_t *ret_len)
         __attribute__((warn_unused_result, nonnull(2, 3)));
 

@@ -9,8 +9,11 @@
 # an expired one is planted in the stopped kaasd's store by
 # tests/tools/kaas-store-put-expired. A user disabled in Keystone is one
 # this test creates (and deletes), so a shared Keystone's fixtures are left
-# as they are. Each check is one "ok"/"not ok" line; any "not ok" fails.
-# Exit 77 only when a tool is missing.
+# as they are, and so is a user holding a Keystone role named
+# "system:masters" (the role too, unless it already exists). Replies are
+# also decoded as python3-kubernetes' typed client does. Each check is one
+# "ok"/"not ok" line; any "not ok" fails. Exit 77 only when a tool is
+# missing.
 set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -22,6 +25,7 @@ PUT_EXPIRED=$top_builddir/tests/tools/kaas-store-put-expired
 . "$top_srcdir/tests/lib/keystone-env.sh"
 
 PY=/usr/bin/python3
+$PY -c 'import kubernetes' 2>/dev/null || { echo "SKIP: python3-kubernetes is not installed"; exit 77; }
 VL="$PY $top_srcdir/tests/lib/varlink.py"
 passes=0
 fails=0
@@ -40,6 +44,9 @@ jv() { j "$1" "$2" | tr -d '"'; }
 ks_env_setup
 wh_env_setup "$KS_TMP/webhook"
 DIS_ID=
+SYS_ID=
+SYS_ROLE_ID=
+SYS_ROLE_OURS=
 ADMIN_TOKEN=
 cleanup() {
     if [ -n "$WH_PID" ]; then
@@ -49,6 +56,14 @@ cleanup() {
     if [ -n "$DIS_ID" ] && [ -n "$ADMIN_TOKEN" ]; then
         curl -sS -o /dev/null --max-time 20 -X DELETE -H "X-Auth-Token: $ADMIN_TOKEN" \
             "$KEYSTONE_AUTH_URL/users/$DIS_ID" || true
+    fi
+    if [ -n "$SYS_ID" ] && [ -n "$ADMIN_TOKEN" ]; then
+        curl -sS -o /dev/null --max-time 20 -X DELETE -H "X-Auth-Token: $ADMIN_TOKEN" \
+            "$KEYSTONE_AUTH_URL/users/$SYS_ID" || true
+    fi
+    if [ -n "$SYS_ROLE_OURS" ] && [ -n "$ADMIN_TOKEN" ]; then
+        curl -sS -o /dev/null --max-time 20 -X DELETE -H "X-Auth-Token: $ADMIN_TOKEN" \
+            "$KEYSTONE_AUTH_URL/roles/$SYS_ROLE_ID" || true
     fi
     ks_cleanup
 }
@@ -122,6 +137,27 @@ ks_write PUT "/projects/$PROJECT_DEMO_ID/users/$DIS_ID/roles/$ROLE_MEMBER_ID" >/
     { echo "assigning a role failed" >&2; exit 99; }
 r=$(create_token "$DIS_NAME" "$DIS_PW") || { echo "Token.Create for $DIS_NAME failed: $r" >&2; exit 99; }
 T_DIS=$(jv "$r" "d['token']")
+T_DIS_ID=$(jv "$r" "d['id']")
+
+# a Keystone role named like Kubernetes' cluster-admin group, and a user
+# holding it (and member) on demo
+SYS_ROLE_ID=$(curl -fsS --max-time 30 -H "X-Auth-Token: $ADMIN_TOKEN" "$KEYSTONE_AUTH_URL/roles?name=system:masters" |
+    $PY -c 'import json, sys; r = json.load(sys.stdin)["roles"]; print(r[0]["id"] if r else "")')
+if [ -z "$SYS_ROLE_ID" ]; then
+    r=$(ks_write POST /roles '{"role": {"name": "system:masters"}}') || { echo "creating a Keystone role failed" >&2; exit 99; }
+    SYS_ROLE_ID=$(jv "$r" "d['role']['id']")
+    SYS_ROLE_OURS=1
+fi
+SYS_NAME=webhook-sys-$$-$RANDOM
+r=$(ks_write POST /users "{\"user\": {\"name\": \"$SYS_NAME\", \"domain_id\": \"default\", \"enabled\": true, \"password\": \"$DIS_PW\"}}") ||
+    { echo "creating a Keystone user failed" >&2; exit 99; }
+SYS_ID=$(jv "$r" "d['user']['id']")
+for role in "$ROLE_MEMBER_ID" "$SYS_ROLE_ID"; do
+    ks_write PUT "/projects/$PROJECT_DEMO_ID/users/$SYS_ID/roles/$role" >/dev/null ||
+        { echo "assigning a role failed" >&2; exit 99; }
+done
+r=$(create_token "$SYS_NAME" "$DIS_PW") || { echo "Token.Create for $SYS_NAME failed: $r" >&2; exit 99; }
+T_SYS=$(jv "$r" "d['token']")
 
 # an expired token of alice's, planted while kaasd is stopped
 kaasd_stop "$D"
@@ -152,12 +188,13 @@ print(b({"alg": "RS256", "kid": "Wg2-kaas-test"}) + "." + b({"aud": ["https://ku
 
 # ------------------------------------------------------------------ the webhook
 AUD=https://kubernetes.default.svc.cluster.local
-write_conf() {  # FILE [EXTRA [webhook] LINES]
+write_conf() {  # FILE [EXTRA [webhook] LINES [EXTRA [kubernetes] LINES]]
     wh_write_conf "$1" "log_level = debug
 ${2:-}" "
 [kubernetes]
 audiences = $AUD
-audiences = kaas-test"
+audiences = kaas-test
+${3:-}"
 }
 PORT=$(wh_free_port)
 write_conf "$W/webhook.conf"
@@ -190,6 +227,19 @@ metric() {  # NAME{LABELS}: its value now
 }
 # a review answered 200 with authenticated false and no error
 refused_cleanly() { [ "$(code "$1")" = 200 ] && jt "$(reply "$1")" "d['status'] == {'authenticated': False}"; }
+# kube_decode REPLY: the reply as python3-kubernetes' typed client decodes
+# it (V1TokenReview, which requires a spec), summed up as JSON
+kube_decode() {
+    $PY -c '
+import json, sys
+from kubernetes import client
+class Response:
+    data = sys.argv[1]
+t = client.ApiClient().deserialize(Response(), "V1TokenReview")
+u = t.status.user
+print(json.dumps({"kind": t.kind, "authenticated": t.status.authenticated, "username": u.username if u else None,
+                  "groups": u.groups if u else None, "spec_token": t.spec.token, "spec_audiences": t.spec.audiences}))' "$1"
+}
 
 # ------------------------------------------------------------------ valid tokens
 ROLES=$(curl -fsS --max-time 30 -H "X-Auth-Token: $ADMIN_TOKEN" \
@@ -210,6 +260,11 @@ check "v1: extra carries the k8s-keystone-auth keys (roles, projects, domain)" \
     jt "$R" "set(d['status']['user']['extra']) == {'alpha.kubernetes.io/identity/roles', 'alpha.kubernetes.io/identity/project/id', 'alpha.kubernetes.io/identity/project/name', 'alpha.kubernetes.io/identity/user/domain/id', 'alpha.kubernetes.io/identity/user/domain/name'} and {'developer', 'k8s-admins-alpha'} <= set(d['status']['user']['extra']['alpha.kubernetes.io/identity/roles']) and d['status']['user']['extra']['alpha.kubernetes.io/identity/project/name'] == ['demo'] and d['status']['user']['extra']['alpha.kubernetes.io/identity/user/domain/id'] == ['default']"
 check "v1: status.audiences is the accepted requested audience; no error" \
     jt "$R" "d['status']['audiences'] == ['$AUD'] and 'error' not in d['status']"
+K=$(kube_decode "$R" 2>"$W/kube_decode.err")
+check "v1: python3-kubernetes decodes the reply into V1TokenReview ($(tail -1 "$W/kube_decode.err"))" \
+    jt "$K" "d['kind'] == 'TokenReview' and d['authenticated'] is True and d['username'] == 'alice'"
+check "v1: the reply's spec echoes the audiences and holds no token" \
+    jt "$R" "d['spec'] == {'audiences': ['$AUD']}"
 r=$(review v1beta1 "$T_ALICE")
 R=$(reply "$r")
 check "v1beta1, alice's token, no audiences: answered as v1beta1, same user, no status.audiences" \
@@ -217,8 +272,11 @@ check "v1beta1, alice's token, no audiences: answered as v1beta1, same user, no 
 r=$(review v1beta1 "$T_ALICE" "[\"vault\", \"kaas-test\", \"kaas-test\", \"$AUD\"]")
 check "audiences: the reply lists the intersection in request order, without repeats" \
     jt "$(reply "$r")" "d['status']['authenticated'] is True and d['status']['audiences'] == ['kaas-test', '$AUD']"
+r=$(review v1beta1 "$T_ALICE")
+check "v1beta1: python3-kubernetes decodes the reply too" \
+    jt "$(kube_decode "$(reply "$r")" 2>/dev/null)" "d['authenticated'] is True and d['spec_token'] is None"
 a1=$(metric 'kaas_webhook_reviews_total{result="authenticated"}')
-check "metrics: authenticated reviews counted (3)" [ $((a1 - a0)) = 3 ]
+check "metrics: authenticated reviews counted (4)" [ $((a1 - a0)) = 4 ]
 
 # ------------------------------------------------------------------ tokens that do not authenticate
 v0=$(kaasd_validations)
@@ -238,6 +296,8 @@ check "metrics: 3 format failures and 1 audience refusal" \
 
 r=$(review v1 "$T_UNKNOWN" "[\"$AUD\"]")
 check "a well-formed token kaasd never issued: authenticated false, no error" refused_cleanly "$r"
+check "python3-kubernetes decodes a refusal too; its spec holds no token" \
+    jt "$(kube_decode "$(reply "$r")" 2>/dev/null)" "d['authenticated'] is False and d['spec_token'] is None and d['spec_audiences'] == ['$AUD']"
 r=$(review v1 "$T_EXP")
 check "an expired token: authenticated false, no error" refused_cleanly "$r"
 check "metrics: the expired token was refused as expired, the unknown one as invalid" \
@@ -267,6 +327,8 @@ done
 check "disabled in Keystone: authenticated false without error once kaasd's cache_ttl (2 s) passed ($(($(date +%s) - t0)) s)" \
     refused_cleanly "$r"
 check "metrics: refused as user_disabled" [ "$(metric 'kaas_webhook_unauthenticated_total{reason="user_disabled"}')" -ge 1 ]
+check "the refusal of the disabled user's token names its token ID in the log, as kaasd's audit line does" \
+    grep -q "not authenticated (user_disabled).*token $T_DIS_ID" "$W/webhook.log"
 
 # ------------------------------------------------------------------ HTTP errors
 TARGET=
@@ -324,12 +386,17 @@ print(json.dumps({"count": float(m["kaas_webhook_review_duration_seconds_count"]
 wh_stop
 check "the first webhook stops on SIGTERM with status 0" [ "$WH_RC" = 0 ]
 PORT=$(wh_free_port)
-write_conf "$W/webhook-mtls.conf" "client_ca = $W/ca.crt"
+write_conf "$W/webhook-mtls.conf" "client_ca = $W/ca.crt" "role_names_as_groups = yes"
 wh_start "$W/webhook-mtls.conf" "$W/webhook-mtls.log" || exit 99
 URL=https://127.0.0.1:$PORT
 body v1 "$T_ALICE"
 r=$(post --cert "$W/client.crt" --key "$W/client.key")
 check "client CA: a client certificate from it is accepted" jt "$(reply "$r")" "'$(code "$r")' == '200' and d['status']['authenticated'] is True"
+body v1 "$T_SYS"
+r=$(post --cert "$W/client.crt" --key "$W/client.key")
+check "role_names_as_groups: a Keystone role named system:masters is no group, by name or ID; member is" \
+    jt "$(reply "$r")" "d['status']['authenticated'] is True and 'member' in d['status']['user']['groups'] and '$ROLE_MEMBER_ID' in d['status']['user']['groups'] and not any(g.startswith('system:') for g in d['status']['user']['groups'])"
+body v1 "$T_ALICE"
 r=$(post)
 check "client CA: no client certificate: 401" [ "$(code "$r")" = 401 ]
 r=$(post --cert "$W/rogue-client.crt" --key "$W/rogue-client.key")
@@ -380,13 +447,17 @@ out=$("${RUN_AS[@]}" "$WH" --check-config -c "$W/bad.conf" 2>&1)
 check "an unknown key is an error naming file and line" grep -qF "$W/bad.conf:5: unknown key 'bogus' in [webhook]" <<<"$out"
 out=$("${RUN_AS[@]}" "$WH" --check-config -c "$W/webhook.conf" 2>&1)
 check "--check-config accepts the test's configuration" grep -q "configuration is valid" <<<"$out"
+write_conf "$W/system-prefix.conf" "" "group_prefix = system:"
+out=$("${RUN_AS[@]}" "$WH" --check-config -c "$W/system-prefix.conf" 2>&1)
+check "group_prefix = system: is refused: every group would be a reserved one" \
+    grep -q 'group_prefix may not start with "system:"' <<<"$out"
 
 wh_stop
 check "SIGTERM: the webhook exits with status 0" [ "$WH_RC" = 0 ]
 check "SIGTERM: the log says it stopped" grep -q "notice: stopped" "$W/webhook-mtls.log"
 
 leaks=0
-for t in "$T_ALICE" "$T_DEL" "$T_EXP" "$T_DIS" "$T_UNKNOWN" "$T_TYPO" "$T_SHORT" "$T_JWT" "${T_ALICE:5:20}"; do
+for t in "$T_ALICE" "$T_DEL" "$T_EXP" "$T_DIS" "$T_SYS" "$T_UNKNOWN" "$T_TYPO" "$T_SHORT" "$T_JWT" "${T_ALICE:5:20}"; do
     grep -qF -- "$t" "$W/webhook.log" "$W/webhook-mtls.log" && leaks=$((leaks + 1))
 done
 check "no token (nor part of one) appears in the webhook's debug-level logs" [ "$leaks" = 0 ]

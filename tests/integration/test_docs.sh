@@ -7,7 +7,9 @@
 #     permission table and kaasd(8);
 #   - kaasd/main.c's long options against kaasd --help and kaasd(8);
 #   - every man page a Makefile fragment installs: present, named as its
-#     .TH says, and silent under groff -ww.
+#     .TH says, and silent under groff -ww;
+#   - the key role gids are derived from (kaasd/unix_names.h) against
+#     nss_kaas(8).
 # Paths in the documentation are those of a distribution build
 # (/etc, /var, /run), whatever this build was configured with.
 #
@@ -348,6 +350,24 @@ for m in $mans; do
                 fi
         fi
 done
+
+# ------------------------------------------------------------ role gids
+# unix_role_key(): UNIX_ROLE_KEY_PREFIX and the role ID, or the prefix,
+# "#" and 16 hex digits of the ID's FNV-1a hash past 64 bytes in all
+prefix=$(sed -n 's/^#define UNIX_ROLE_KEY_PREFIX "\(.*\)"$/\1/p' "$srcdir/kaasd/unix_names.h")
+[ -n "$prefix" ] || bad "no UNIX_ROLE_KEY_PREFIX in kaasd/unix_names.h"
+limit=$((64 - ${#prefix}))
+sentence=$(sed -n '/^Role gids are derived/,/^\.SH\|^For uids/p' "$srcdir/docs/nss_kaas.8" | tr '\n' ' ')
+case $sentence in
+*".B $prefix followed by the role ID"*) ok ;;
+*) bad "nss_kaas(8) does not say role gids derive from \"$prefix\" followed by the role ID: $sentence" ;;
+esac
+case $sentence in
+*"longer than $limit bytes, .B $prefix# followed by the 16 hexadecimal digits of the ID's FNV-1a hash"*) ok ;;
+*) bad "nss_kaas(8) does not describe role IDs longer than $limit bytes as unix_role_key() treats them" ;;
+esac
+grep -q "snprintf(buf, size, UNIX_ROLE_KEY_PREFIX \"#%016llx\"" "$srcdir/kaasd/unix_names.c" && ok ||
+        bad "kaasd/unix_names.c: unix_role_key() no longer writes the prefix, # and 16 hex digits"
 
 echo "# $checks checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -99,6 +99,20 @@ r=$(get_user "{\"id\": \"$ALICE_ID\", \"name\": \"alice\"}")
 check "both id and name: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Identity.InvalidArgument'"
 r=$(get_user '{"name": "a\nb"}')
 check "control character in a name: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Identity.InvalidArgument'"
+r=$(get_user '{"name": "alice", "unix_name": "alice"}')
+check "both name and unix_name: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Identity.InvalidArgument'"
+r=$(get_user '{"unix_name": "alice", "domain": "Default"}')
+check "domain with unix_name: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Identity.InvalidArgument'"
+
+# by Unix name: kaasd's [nss] rules, the names io.kaas.Nss serves
+r=$(get_user '{"unix_name": "carol@partners"}')
+check "unix_name carol@partners: carol of partners" jt "$r" "d['parameters']['user']['id'] == '$CAROL_PARTNERS_ID'"
+r=$(get_user '{"unix_name": "carol"}')
+check "unix_name carol: carol of Default" jt "$r" "d['parameters']['user']['id'] == '$CAROL_ID'"
+for n in "carol@Default" "carol@$DOMAIN_PARTNERS_ID" "system:evil" "nobody"; do
+    r=$(get_user "{\"unix_name\": \"$n\"}")
+    check "unix_name $n: no such Unix user, UserNotFound" jt "$r" "d.get('error') == 'io.kaas.Identity.UserNotFound'"
+done
 
 s=$(status)
 check "Status: keystone online, negative hit counted, cache entries" \

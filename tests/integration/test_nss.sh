@@ -12,7 +12,11 @@
 # forced uid collision resolved and stable across a restart; kaasd
 # stopped (UNAVAIL at once) and stalled (UNAVAIL within the timeout);
 # enumeration off; the bypass; io.systemd.UserDatabase over plain
-# varlink; no leak in the module under valgrind.
+# varlink; no leak in the module under valgrind. Role groups carry the
+# default prefix "kaas-"; no group with a privileged name (the bootstrap
+# user and role "admin"), no two roles under one name, no private group
+# under a role group's name; ranges overlapping subordinate ids refused.
+# Keystone is private: this test adds a role and a user to it.
 set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -53,11 +57,13 @@ if ldd "$MODULE" | grep libasan >/dev/null; then
     echo "# sanitizer build: preloading the ASan runtime before nss_wrapper"
 fi
 
-ks_env_setup
+ks_env_setup --private
 T=$KS_TMP/nss
 mkdir -p "$T"
 
-# uid 200000 + FNV-1a-64(ID) mod 100000: where a user goes when it is free
+# the default ranges (kaasd.conf(5))
+UID_MIN=1879048192 UID_MAX=1946157055 GID_MIN=1946157056 GID_MAX=2013265919
+# uid_min + FNV-1a-64(ID) mod range size: where a user goes when it is free
 preferred() {
     $PY -c '
 import sys
@@ -66,7 +72,7 @@ for b in sys.argv[1].encode():
     h = ((h ^ b) * 0x100000001b3) % 2**64
 print(int(sys.argv[2]) + h % (int(sys.argv[3]) - int(sys.argv[2]) + 1))' "$1" "$2" "$3"
 }
-ERIN_PREFERRED=$(preferred "$ERIN_ID" 200000 299999)
+ERIN_PREFERRED=$(preferred "$ERIN_ID" $UID_MIN $UID_MAX)
 
 # the local files: erin's preferred uid belongs to a local service account
 me=$(id -un)
@@ -87,6 +93,8 @@ KAASD_CONF_TAIL="
 [nss]
 passwd_file = $T/passwd
 group_file = $T/group
+subuid_file = $T/subuid
+subgid_file = $T/subgid
 userdb_socket = $KS_TMP/kaasd/io.kaas"
 D=$KS_TMP/kaasd
 kaasd_write_conf "$D"
@@ -111,8 +119,8 @@ alice=$(nssw getent passwd alice)
 same "getent passwd alice" "$(field "$alice" 1):$(field "$alice" 5):$(field "$alice" 6):$(field "$alice" 7)" \
     "alice:alice:/home/alice:/bin/bash"
 AUID=$(field "$alice" 3)
-check "alice's uid $AUID lies in 200000..299999, her gid is her uid" \
-    test "$AUID" -ge 200000 -a "$AUID" -le 299999 -a "$(field "$alice" 4)" = "$AUID"
+check "alice's uid $AUID lies in $UID_MIN..$UID_MAX, her gid is her uid" \
+    test "$AUID" -ge $UID_MIN -a "$AUID" -le $UID_MAX -a "$(field "$alice" 4)" = "$AUID"
 same "getent passwd $AUID" "$(nssw getent passwd "$AUID")" "$alice"
 same "getent group alice: her private group" "$(nssw getent group alice)" "alice:x:$AUID:"
 same "getent group $AUID" "$(nssw getent group "$AUID")" "alice:x:$AUID:"
@@ -145,21 +153,44 @@ same "and asked from Keystone once for two lookups" "$(( $(kscount "name=nosuchu
 
 # ------------------------------------------------------------------ groups
 
-admins=$(nssw getent group k8s-admins-alpha)
+admins=$(nssw getent group kaas-k8s-admins-alpha)
 AGID=$(field "$admins" 3)
-check "getent group k8s-admins-alpha: gid $AGID in 300000..399999" test "$AGID" -ge 300000 -a "$AGID" -le 399999
-check "alice is a member of k8s-admins-alpha" sh -c 'echo "$1" | cut -d: -f4 | tr , "\n" | grep -qx alice' _ "$admins"
+check "getent group kaas-k8s-admins-alpha: gid $AGID in $GID_MIN..$GID_MAX" \
+    test "$AGID" -ge $GID_MIN -a "$AGID" -le $GID_MAX
+# nss_kaas(8): a role's gid derives from "role:" and the role ID
+check "its gid is the one nss_kaas(8) derives from role:<role ID>" \
+    test "$AGID" = "$(preferred "role:$ROLE_K8S_ADMINS_ALPHA_ID" "$GID_MIN" "$GID_MAX")"
+check "without the prefix there is no such group" fails nssw getent group k8s-admins-alpha
+check "alice is a member of kaas-k8s-admins-alpha" sh -c 'echo "$1" | cut -d: -f4 | tr , "\n" | grep -qx alice' _ "$admins"
 same "getent group $AGID" "$(nssw getent group "$AGID")" "$admins"
 out=$(probe initgroups alice)
 echo "# $out"
 check "initgroups_dyn (what glibc calls) adds alice's role gids, $AGID among them" \
     sh -c 'echo "$1" | grep -q "^SUCCESS" && echo "$1" | sed -n "s/.*gids=//p" | tr , "\n" | grep -qx "$2"' _ "$out" "$AGID"
-RGID=$(field "$(nssw getent group reader)" 3)
+RGID=$(field "$(nssw getent group kaas-reader)" 3)
 out=$(probe initgroups carol@partners)
-BGID=$(field "$(nssw getent group k8s-admins-beta)" 3)
+BGID=$(field "$(nssw getent group kaas-k8s-admins-beta)" 3)
 check "carol@partners: k8s-admins-beta ($BGID), not k8s-admins-alpha" \
     sh -c 'g=$(echo "$1" | sed -n "s/.*gids=//p" | tr , "\n"); echo "$g" | grep -qx "$2" && ! echo "$g" | grep -qx "$3"' \
     _ "$out" "$BGID" "$AGID"
+
+# ------------------------------------------------------------------ names kaas never gives a group
+
+# Keystone's bootstrap user is "admin" and holds the role "admin": stock
+# sudoers on Ubuntu gives the group admin root
+adm=$(nssw getent passwd "$ADMIN_NAME")
+ADM_UID=$(field "$adm" 3)
+check "the Keystone user $ADMIN_NAME resolves (uid $ADM_UID)" test "$ADMIN_NAME" = admin -a -n "$ADM_UID"
+check "but brings no group admin with it: getent group admin fails" fails nssw getent group admin
+check "... nor under its gid $ADM_UID" fails nssw getent group "$ADM_UID"
+out=$($VL "$SOCK" io.kaas.Nss.GetGroupByGid "{\"gid\": $ADM_UID}")
+check "... io.kaas.Nss says NotFound" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
+kadm=$(nssw getent group kaas-admin)
+KADM_GID=$(field "$kadm" 3)
+check "the role admin is the group kaas-admin ($KADM_GID), admin a member" \
+    sh -c 'echo "$1" | cut -d: -f4 | tr , "\n" | grep -qx admin' _ "$kadm"
+out=$($VL "$SOCK" io.kaas.Nss.GetGroupByName '{"name": "Admin"}')
+check "nor a case variant: Admin is no group" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
 
 out=$(NSS_PROBE_THREADS=8 probe getpwnam alice 25)
 same "8 threads looking alice up at once, 25 times each: all succeed" "$out" "threads=8 calls=200 success=200"
@@ -187,7 +218,7 @@ check "enumeration on (after SIGHUP): getpwent lists the cached users ($out)" \
     sh -c 'echo "$1" | grep -q "^entries=[1-9][0-9]* SUCCESS"' _ "$out"
 idout=$(nssw id alice)
 echo "# $idout"
-for g in k8s-admins-alpha developer member reader; do
+for g in kaas-k8s-admins-alpha kaas-developer kaas-member kaas-reader; do
     check "id alice shows $g" sh -c 'echo "$1" | grep -q "($2)"' _ "$idout" "$g"
 done
 check "id alice: uid and gid are hers" sh -c 'echo "$1" | grep -q "^uid=$2(alice) gid=$2(alice)"' _ "$idout" "$AUID"
@@ -196,13 +227,13 @@ echo "# initgroups: $init"
 check "getent initgroups alice lists $AGID" sh -c 'echo "$1" | tr " " "\n" | grep -qx "$2"' _ "$init" "$AGID"
 cpid=$(nssw id carol@partners)
 check "id carol@partners: k8s-admins-beta and developer, not k8s-admins-alpha" \
-    sh -c 'echo "$1" | grep -q "(k8s-admins-beta)" && echo "$1" | grep -q "(developer)" && ! echo "$1" | grep -q "(k8s-admins-alpha)"' _ "$cpid"
+    sh -c 'echo "$1" | grep -q "(kaas-k8s-admins-beta)" && echo "$1" | grep -q "(kaas-developer)" && ! echo "$1" | grep -q "(kaas-k8s-admins-alpha)"' _ "$cpid"
 
 # a disabled user resolves (files keep their owner) but holds no role
 dave=$(nssw getent passwd dave)
 check "disabled dave resolves" test "$(field "$dave" 1)" = dave
 same "but has no role groups" "$(probe initgroups dave | sed -n 's/.*gids=//p')" ""
-member=$(nssw getent group member)
+member=$(nssw getent group kaas-member)
 check "and is no member of the member group" sh -c '! echo "$1" | cut -d: -f4 | tr , "\n" | grep -qx dave' _ "$member"
 
 # ------------------------------------------------------------------ ERANGE
@@ -211,10 +242,10 @@ out=$(nssw "$ERANGE" passwd alice)
 echo "# $out"
 check "getpwnam_r with growing buffers: ERANGE until it fits, then alice" \
     sh -c 'echo "$1" | grep -Eq "^eranges=[1-9][0-9]* size=[0-9]+ alice:$2:$2:"' _ "$out" "$AUID"
-out=$(nssw "$ERANGE" group k8s-admins-alpha)
+out=$(nssw "$ERANGE" group kaas-k8s-admins-alpha)
 echo "# $out"
 check "getgrnam_r with growing buffers: ERANGE until it fits, then the group" \
-    sh -c 'echo "$1" | grep -Eq "^eranges=[1-9][0-9]* size=[0-9]+ k8s-admins-alpha:$2:.*alice"' _ "$out" "$AGID"
+    sh -c 'echo "$1" | grep -Eq "^eranges=[1-9][0-9]* size=[0-9]+ kaas-k8s-admins-alpha:$2:.*alice"' _ "$out" "$AGID"
 out=$(probe getpwnam alice)
 check "the module answers SUCCESS directly" sh -c 'echo "$1" | grep -q "^SUCCESS .* alice:$2:"' _ "$out" "$AUID"
 
@@ -239,12 +270,12 @@ check "userdb: BadService" jt "$out" "d.get('error') == 'io.systemd.UserDatabase
 out=$($VL "$UDB" io.systemd.UserDatabase.GetUserRecord '{"service": "io.kaas"}')
 check "userdb: enumeration (on here) without more: ExpectedMore" \
     jt "$out" "d.get('error') == 'org.varlink.service.ExpectedMore'"
-out=$($VL "$UDB" io.systemd.UserDatabase.GetGroupRecord '{"groupName": "k8s-admins-alpha", "service": "io.kaas"}')
-check "userdb: the group record of k8s-admins-alpha" \
+out=$($VL "$UDB" io.systemd.UserDatabase.GetGroupRecord '{"groupName": "kaas-k8s-admins-alpha", "service": "io.kaas"}')
+check "userdb: the group record of kaas-k8s-admins-alpha" \
     jt "$out" "d['parameters']['record']['gid'] == $AGID and 'alice' in d['parameters']['record']['members']"
-out=$($VL "$UDB" io.systemd.UserDatabase.GetMemberships '{"userName": "alice", "groupName": "k8s-admins-alpha", "service": "io.kaas"}')
-check "userdb: GetMemberships of alice in k8s-admins-alpha" \
-    jt "$out" "d['parameters'] == {'userName': 'alice', 'groupName': 'k8s-admins-alpha'}"
+out=$($VL "$UDB" io.systemd.UserDatabase.GetMemberships '{"userName": "alice", "groupName": "kaas-k8s-admins-alpha", "service": "io.kaas"}')
+check "userdb: GetMemberships of alice in kaas-k8s-admins-alpha" \
+    jt "$out" "d['parameters'] == {'userName': 'alice', 'groupName': 'kaas-k8s-admins-alpha'}"
 out=$($PY - "$UDB" <<'EOF'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(30); s.connect(sys.argv[1])
@@ -262,7 +293,7 @@ while True:
 print(" ".join(sorted(groups)))
 EOF
 )
-same "userdb: GetMemberships with more streams alice's groups" "$out" "developer k8s-admins-alpha member reader"
+same "userdb: GetMemberships with more streams alice's groups" "$out" "kaas-developer kaas-k8s-admins-alpha kaas-member kaas-reader"
 out=$($VL "$UDB" io.systemd.UserDatabase.GetMemberships '{"userName": "alice", "service": "io.kaas"}')
 check "userdb: GetMemberships of all her groups without more: ExpectedMore" \
     jt "$out" "d.get('error') == 'org.varlink.service.ExpectedMore'"
@@ -273,18 +304,18 @@ bob=$(nssw getent passwd bob)
 BUID=$(field "$bob" 3)
 check "bob is served by kaasd (uid $BUID)" test -n "$BUID"
 echo "bob:x:1500:1500:local bob:/home/bob:/bin/sh" >>"$T/passwd"
-echo "reader:x:1600:" >>"$T/group"
+echo "kaas-reader:x:1600:" >>"$T/group"
 out=$($VL "$SOCK" io.kaas.Nss.GetPasswdByName '{"name": "bob"}')
 check "a local bob in the passwd file: kaasd no longer serves bob" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
 out=$($VL "$SOCK" io.kaas.Nss.GetPasswdByUid "{\"uid\": $BUID}")
 check "nor bob's uid $BUID" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
 same "getent passwd bob is the local one" "$(nssw getent passwd bob)" "bob:x:1500:1500:local bob:/home/bob:/bin/sh"
-out=$($VL "$SOCK" io.kaas.Nss.GetGroupByName '{"name": "reader"}')
-check "a local group reader: kaasd no longer serves the role group reader" \
+out=$($VL "$SOCK" io.kaas.Nss.GetGroupByName '{"name": "kaas-reader"}')
+check "a local group kaas-reader: kaasd no longer serves the role group kaas-reader" \
     jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
 out=$($VL "$SOCK" io.kaas.Nss.GetGroupList '{"name": "alice"}')
 check "and alice's groups no longer hold the role reader" jt "$out" "$RGID not in d['parameters']['gids']"
-check "but the local reader group still answers" prints "^reader:x:1600:" nssw getent group reader
+check "but the local kaas-reader group still answers" prints "^kaas-reader:x:1600:" nssw getent group kaas-reader
 
 # ------------------------------------------------------------------ valgrind
 
@@ -293,7 +324,7 @@ if [ "$ASAN_BUILD" = yes ]; then
 elif ! command -v valgrind >/dev/null 2>&1; then
     echo "# SKIP valgrind: not installed"
 else
-    for call in "getpwnam alice" "getpwuid $AUID" "getgrnam k8s-admins-alpha" "getgrgid $AGID" \
+    for call in "getpwnam alice" "getpwuid $AUID" "getgrnam kaas-k8s-admins-alpha" "getgrgid $AGID" \
                 "initgroups alice" "getpwnam nosuchuser"; do
         # shellcheck disable=SC2086
         if KAAS_SOCKET="$SOCK" KAAS_NSS_TIMEOUT_MS=30000 valgrind -q --leak-check=full \
@@ -336,7 +367,9 @@ KAASD_CONF_TAIL="
 uid_min = 200000
 uid_max = 200002
 passwd_file = $T/passwd
-group_file = $T/group"
+group_file = $T/group
+subuid_file = $T/subuid
+subgid_file = $T/subgid"
 D2=$KS_TMP/kaasd-tiny
 kaasd_write_conf "$D2"
 kaasd_start "$D2" || exit 99
@@ -363,5 +396,109 @@ kaasd_start "$D2" || exit 99
 SOCK2=$KAASD_SOCKET
 same "after a restart every user keeps its uid" "$(uids)" "$first"
 kaasd_stop "$D2"
+
+# ------------------------------------------------------------------ ranges and subordinate ids
+
+# kaasd_refuses DIR PATTERN: kaasd with DIR/kaasd.conf exits at start (not
+# by the timeout) and says PATTERN
+kaasd_refuses() {
+    timeout 60 "$top_builddir/kaasd/kaasd" -f -c "$1/kaasd.conf" >"$1/out" 2>&1
+    local rc=$?
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -qF "$2" "$1/out" && return 0
+    echo "#   exit $rc: $(tail -n 3 "$1/out")"
+    return 1
+}
+printf '# as useradd writes it\nkaasuser:100000:65536\n' >"$T/subuid-std"
+printf 'kaasuser:100000:65536\nother:1946157056:1\n' >"$T/subgid-std"
+subid_conf() {
+    KAASD_CONF_TAIL="
+[nss]
+$1
+passwd_file = $T/passwd
+group_file = $T/group
+subuid_file = $T/subuid-std
+subgid_file = $T/subgid-std"
+    kaasd_write_conf "$2"
+}
+subid_conf "uid_min = 100000
+uid_max = 199999
+gid_min = 300000
+gid_max = 399999" "$KS_TMP/kaasd-subuid"
+check "a uid range over a subordinate uid block: kaasd refuses to start, naming file and line" \
+    kaasd_refuses "$KS_TMP/kaasd-subuid" "overlaps the subordinate ids of $T/subuid-std line 2 (kaasuser:100000:65536)"
+subid_conf "uid_min = 1000000000
+uid_max = 1000099999" "$KS_TMP/kaasd-subgid"
+check "the default gid range over a subordinate gid: refused, naming file and line" \
+    kaasd_refuses "$KS_TMP/kaasd-subgid" "[nss] gid_min..gid_max ($GID_MIN..$GID_MAX) overlaps the subordinate ids of $T/subgid-std line 2"
+printf 'kaasuser:100000:65536\nbroken line\n' >"$T/subgid-std"
+subid_conf "" "$KS_TMP/kaasd-subbad"
+check "a subordinate-id line kaasd cannot read: refused, naming file and line" \
+    kaasd_refuses "$KS_TMP/kaasd-subbad" "$T/subgid-std line 2 is not"
+
+# ------------------------------------------------------------------ role names that meet
+
+# a second role "Developer" (carol, on demo) has the Unix name of "developer"
+ADM_TOKEN=$(ks_admin_token)
+ks_api() {
+    curl -fsS --max-time 30 -X "$1" -H "X-Auth-Token: $ADM_TOKEN" -H 'Content-Type: application/json' \
+        ${3:+-d "$3"} "$KEYSTONE_AUTH_URL$2"
+}
+DEV2_ID=$(j "$(ks_api POST /roles '{"role": {"name": "Developer"}}')" "d['role']['id']" | tr -d '"')
+ks_api PUT "/projects/$PROJECT_DEMO_ID/users/$CAROL_ID/roles/$DEV2_ID" >/dev/null
+# and a user whose name is in the role groups' prefix
+KM=$(j "$(ks_api POST /users '{"user": {"name": "kaas-member", "domain_id": "default", "enabled": true}}')" \
+    "d['user']['id']" | tr -d '"')
+check "fixture: role Developer for carol, user kaas-member" test -n "$DEV2_ID" -a -n "$KM"
+KAASD_CONF_TAIL="
+[nss]
+passwd_file = $T/passwd
+group_file = $T/group
+subuid_file = $T/subuid
+subgid_file = $T/subgid"
+D3=$KS_TMP/kaasd-names
+kaasd_write_conf "$D3"
+kaasd_start "$D3" || exit 99
+SOCK3=$KAASD_SOCKET
+nss3() { $VL -t 30 "$SOCK3" "io.kaas.Nss.$1" "$2"; }
+for u in alice carol erin kaas-member; do nss3 GetPasswdByName "{\"name\": \"$u\"}" >/dev/null; done
+out=$(nss3 GetGroupByName '{"name": "kaas-developer"}')
+check "developer and Developer, one Unix name: kaas-developer is no group" \
+    jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
+out=$(nss3 GetGroupByName '{"name": "kaas-member"}')
+MGID=$(j "$out" "d['parameters']['group']['gid']")
+check "kaas-member is the role member ($MGID), not the user's private group" \
+    jt "$out" "d['parameters']['group']['gid'] >= $GID_MIN and 'alice' in d['parameters']['group']['members']"
+KMUID=$(j "$(nss3 GetPasswdByName '{"name": "kaas-member"}')" "d['parameters']['passwd']['uid']")
+out=$(nss3 GetGroupByGid "{\"gid\": $KMUID}")
+check "the user kaas-member (uid $KMUID) has no private group of a role group's name" \
+    jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
+names_of() {
+    local g
+    for g in $(j "$(nss3 GetGroupList "{\"name\": \"$1\"}")" "' '.join(map(str, d['parameters']['gids']))" | tr -d '"'); do
+        j "$(nss3 GetGroupByGid "{\"gid\": $g}")" "d['parameters']['group']['name'] if 'parameters' in d else d['error']"
+    done | tr -d '"' | sort | tr '\n' ' '
+}
+# (kaas-reader is a local group by now)
+same "alice's groups: no kaas-developer among them" "$(names_of alice)" "kaas-k8s-admins-alpha kaas-member "
+same "carol's groups: no kaas-developer either" "$(names_of carol)" "kaas-member "
+kaasd_stop "$D3"
+
+# without a prefix: the role admin is refused, developer still meets Developer
+KAASD_CONF_TAIL="$KAASD_CONF_TAIL
+role_group_prefix ="
+D4=$KS_TMP/kaasd-noprefix
+kaasd_write_conf "$D4"
+kaasd_start "$D4" || exit 99
+SOCK3=$KAASD_SOCKET
+for u in admin alice carol; do nss3 GetPasswdByName "{\"name\": \"$u\"}" >/dev/null; done
+for g in admin Admin developer; do
+    out=$(nss3 GetGroupByName "{\"name\": \"$g\"}")
+    check "role_group_prefix empty: no group $g" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
+done
+out=$(nss3 GetGroupByName '{"name": "member"}')
+check "role_group_prefix empty: the role member is the group member" \
+    jt "$out" "'alice' in d['parameters']['group']['members']"
+same "the user admin's groups hold no admin" "$(names_of admin | tr ' ' '\n' | grep -cx admin)" 0
+kaasd_stop "$D4"
 
 check_done

@@ -6,6 +6,9 @@
  *
  *   up         kaasd serving: tokens, users, roles, options, stages
  *   typo       only malformed tokens (the script checks kaasd saw none)
+ *   names      kaasd with [nss] default_domain = partners and
+ *              domain_separator = %, carol of partners disabled: the
+ *              module decides for the user kaasd maps the name to
  *   untrusted  the socket (kaas_fake) belongs to a process not running as root
  *   kaasd_uid  the same socket, trusted with kaasd_uid= (kaas_fake_uid)
  *   offline    Keystone stopped and kaasd's copies too old to use
@@ -25,7 +28,10 @@
  * "kaas_prompt" (prompt=...), "kaas_timeout" (timeout=1500), "kaas_badrole"
  * (require_role= without a value), "kaas_fake" and "kaas_fake_uid"
  * (socket= a fake kaasd, with ignore_authinfo_unavail; the latter also
- * with kaasd_uid= the fake's uid).
+ * with kaasd_uid= the fake's uid), and for the names phase "kaas_names"
+ * (auth and account, a passwd file with root only), "kaas_names_dd" (the
+ * same with default_domain=Default, which kaasd's naming overrules) and
+ * "kaas_names_role" (require_role=developer).
  *
  * Inputs from the environment: KAAS_TEST_{ALICE,ALICE_DELETED,BOB,FRANK,
  * CAROL_P,EXPIRED}_TOKEN (EXPIRED may be empty: that case is skipped),
@@ -359,6 +365,37 @@ static void typo_only(void **state) {
                 NULL);
 }
 
+/* ------------------------------------------------------------ names */
+
+static void kaasd_maps_names(void **state) {
+        /* "carol" is carol of partners here, whom Keystone disabled; carol
+         * of Default is enabled, and must not stand in for her, whatever
+         * the module's default_domain= says */
+        struct conv cv = { 0 };
+        expect1("kaas_names", "carol", NULL, PAMTEST_ACCOUNT, PAM_ACCT_EXPIRED, &cv);
+        assert_said(&cv, "disabled");
+        expect1("kaas_names_dd", "carol", NULL, PAMTEST_ACCOUNT, PAM_ACCT_EXPIRED, NULL);
+        /* a public-key login (account and session, no auth) of her fails */
+        struct conv cv2 = { 0 };
+        struct pam_testcase pubkey[] = { pam_test(PAMTEST_ACCOUNT, PAM_ACCT_EXPIRED) };
+        run_ops("kaas_names", "carol", &cv2, pubkey, 1);
+        assert_int_equal(cv2.prompts, 0);
+        /* users of Default are name%Default */
+        expect1("kaas_names", "alice%Default", NULL, PAMTEST_ACCOUNT, PAM_SUCCESS, NULL);
+        expect1("kaas_names_dd", "alice%Default", NULL, PAMTEST_ACCOUNT, PAM_SUCCESS, NULL);
+        expect1("kaas_names_role", "alice%Default", NULL, PAMTEST_ACCOUNT, PAM_SUCCESS, NULL);
+        expect1("kaas_names_role", "bob%Default", NULL, PAMTEST_ACCOUNT, PAM_PERM_DENIED, NULL);
+        expect1("kaas_names", "frank%Default", NULL, PAMTEST_ACCOUNT, PAM_ACCT_EXPIRED, NULL);
+        expect1("kaas_names", "alice%Default", env("KAAS_TEST_ALICE_TOKEN"), PAMTEST_AUTHENTICATE, PAM_SUCCESS,
+                NULL);
+        /* and no other spelling is anybody */
+        const char *nobody[] = { "alice", "alice@Default", "alice@default", "carol%partners", "carol@partners" };
+        for (size_t i = 0; i < sizeof(nobody) / sizeof(nobody[0]); i++)
+                expect1("kaas_names_dd", nobody[i], NULL, PAMTEST_ACCOUNT, PAM_USER_UNKNOWN, NULL);
+        expect1("kaas_names", "alice", env("KAAS_TEST_ALICE_TOKEN"), PAMTEST_AUTHENTICATE, PAM_USER_UNKNOWN,
+                NULL);
+}
+
 /* ------------------------------------------------------------ untrusted */
 
 static void untrusted_socket(void **state) {
@@ -440,6 +477,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(password_stage_refused),
         };
         const struct CMUnitTest typo[] = { cmocka_unit_test(typo_only) };
+        const struct CMUnitTest names[] = { cmocka_unit_test(kaasd_maps_names) };
         const struct CMUnitTest untrusted[] = { cmocka_unit_test(untrusted_socket) };
         const struct CMUnitTest kaasd_uid[] = { cmocka_unit_test(trusted_by_kaasd_uid) };
         const struct CMUnitTest down[] = { cmocka_unit_test_setup(unavailable, service_plain) };
@@ -450,6 +488,8 @@ int main(int argc, char **argv) {
                 return cmocka_run_group_tests_name("pam_kaas, kaasd up", up, NULL, NULL);
         if (strcmp(phase, "typo") == 0)
                 return cmocka_run_group_tests_name("pam_kaas, malformed tokens", typo, NULL, NULL);
+        if (strcmp(phase, "names") == 0)
+                return cmocka_run_group_tests_name("pam_kaas, kaasd's naming rules", names, NULL, NULL);
         if (strcmp(phase, "untrusted") == 0)
                 return cmocka_run_group_tests_name("pam_kaas, a socket not kaasd's", untrusted, NULL, NULL);
         if (strcmp(phase, "kaasd_uid") == 0)
@@ -460,6 +500,6 @@ int main(int argc, char **argv) {
                 return cmocka_run_group_tests_name("pam_kaas, kaasd stopped with SIGSTOP", stalled, NULL, NULL);
         if (strcmp(phase, "down") == 0)
                 return cmocka_run_group_tests_name("pam_kaas, no kaasd", down, NULL, NULL);
-        fprintf(stderr, "usage: %s up|typo|untrusted|kaasd_uid|offline|stalled|down\n", argv[0]);
+        fprintf(stderr, "usage: %s up|typo|names|untrusted|kaasd_uid|offline|stalled|down\n", argv[0]);
         return 2;
 }

@@ -168,6 +168,37 @@ check "malformed tokens are refused (test_pam typo)" run_phase typo
 check "... before reaching kaasd: no validation, no store lookup" \
     [ "$(counter validations)-$(counter store_lookups)" = "$before_v-$before_l" ]
 
+# ------------------------------------------------- kaasd's naming rules
+# kaasd alone maps a Unix name to a Keystone user: with [nss] default_domain
+# = partners and domain_separator = % (as nss_kaas(8) suggests for e-mail
+# names), "carol" is carol of partners, disabled here, and alice of Default
+# is alice%Default; the module's default_domain= cannot change that
+check "fixture: carol of partners disabled in Keystone" ks_user_set_enabled "$CAROL_PARTNERS_ID" false
+kaasd_stop "$D"
+KAASD_CONF_TAIL="
+[nss]
+default_domain = partners
+domain_separator = %"
+kaasd_write_conf "$D"
+kaasd_start "$D" || exit 99
+carol_disabled() {
+    [[ $(call io.kaas.Identity.GetUser '{"unix_name": "carol"}') == *"\"enabled\": false"* ]]
+}
+check "fixture: kaasd maps carol to carol of partners, and knows she is disabled" wait_for 30 carol_disabled
+PASSWD_ROOT=$KS_TMP/passwd-root
+echo "root:x:0:0:root:/root:/bin/sh" >"$PASSWD_ROOT"
+N="socket=$SOCK passwd_file=$PASSWD_ROOT nodelay debug"
+svc kaas_names "auth required $M $N" "account required $M $N"
+svc kaas_names_dd "account required $M $N default_domain=Default"
+svc kaas_names_role "account required $M $N require_role=developer"
+check "domain_separator=% and default_domain=partners: the user kaasd names (test_pam names)" run_phase names
+check "... default_domain= in the module is said to be ignored" \
+    grep -q "default_domain= is ignored" "$LOGS/names.log"
+kaasd_stop "$D"
+KAASD_CONF_TAIL=
+kaasd_write_conf "$D"
+kaasd_start "$D" || exit 99
+
 # ------------------------------------------ a socket that is not kaasd's
 mkdir -p "$FAKE_DIR"
 chmod 755 "$KS_TMP"

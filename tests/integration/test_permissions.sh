@@ -81,6 +81,7 @@ cat >"$T/table.json" <<'EOF'
 {
   "org.varlink.service.GetInfo": ["anyone", {}],
   "org.varlink.service.GetInterfaceDescription": ["anyone", {"interface": "io.kaas.Token"}],
+  "io.kaas.Ping": ["anyone", {}],
   "io.kaas.Admin.Status": ["anyone", {}],
   "io.kaas.Admin.Reload": ["admin", {}],
   "io.kaas.Admin.InvalidateUser": ["admin", {"user": "no-such-user"}],

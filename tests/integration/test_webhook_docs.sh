@@ -6,7 +6,10 @@
 #   - the example, with every option uncommented, passes --check-config;
 #   - every long option of webhook/main.c is in --help and in OPTIONS of
 #     kaas-webhook(8), and OPTIONS describes no other;
-#   - every metric family the code renders is named in kaas-webhook(8).
+#   - every metric family the code renders is named in kaas-webhook(8);
+#   - docs/kubernetes.md: its webhook.conf, taken verbatim, passes
+#     --check-config, and its cluster-admin binding is what its kaasctl
+#     command line, run verbatim, writes.
 # Needs a built kaas-webhook for the checks that run it.
 set -u
 
@@ -86,6 +89,47 @@ fi
 # ------------------------------------------------------------ metrics
 for m in $(grep -o '"# TYPE [a-z_]*' "$metrics_c" | sed 's/.* //' | sort -u); do
         if grep -qF "$m" "$man8"; then ok; else bad "kaas-webhook(8) does not name the metric $m"; fi
+done
+
+# ------------------------------------------------------------ kubernetes.md
+k8s_md=$srcdir/docs/kubernetes.md
+kaasctl=$top_builddir/client/kaasctl
+# the fenced block after the line $1 (a fixed string), with fence $2
+md_block() {
+        awk -v head="$1" -v fence="$2" '
+                index($0, head) == 1 { armed = 1; next }
+                armed && !inside && $0 == fence { inside = 1; next }
+                inside && $0 == "```" { exit }
+                inside { print }' "$k8s_md"
+}
+md_block '`/etc/kaas/webhook.conf`:' '```ini' >"$tmp/k8s-webhook.conf"
+[ -s "$tmp/k8s-webhook.conf" ] || bad "kubernetes.md: no webhook.conf example found"
+if [ -x "$wh" ]; then
+        if out=$("$wh" --check-config -c "$tmp/k8s-webhook.conf" 2>&1); then ok
+        else bad "kubernetes.md's webhook.conf, as written, is refused: $out"
+        fi
+fi
+cmd=$(grep -m1 '^kaasctl rbac cluster-admin ' "$k8s_md" | sed 's/ |.*//')
+md_block 'applies this binding' '```yaml' >"$tmp/k8s-binding.yaml"
+if [ -z "$cmd" ] || [ ! -s "$tmp/k8s-binding.yaml" ]; then
+        bad "kubernetes.md: no kaasctl rbac cluster-admin command, or no binding after it"
+elif [ -x "$kaasctl" ] && python3 -c 'import yaml' 2>/dev/null; then
+        # shellcheck disable=SC2086
+        if "$kaasctl" ${cmd#kaasctl } >"$tmp/kaasctl-binding.yaml" 2>&1 &&
+                python3 -c 'import sys, yaml; a, b = (yaml.safe_load(open(f)) for f in sys.argv[1:]); sys.exit(a != b)' \
+                        "$tmp/k8s-binding.yaml" "$tmp/kaasctl-binding.yaml"; then
+                ok
+        else
+                bad "kubernetes.md's binding is not what '$cmd' writes: $(cat "$tmp/kaasctl-binding.yaml")"
+        fi
+else
+        echo "# SKIP the binding check: kaasctl not built or python3-yaml missing"
+fi
+for name in $(grep -o 'kaas:[a-z:-]*cluster-admin[a-zA-Z:_.-]*' "$k8s_md" | sort -u); do
+        case $name in
+        kaas:cluster-admin | kaas:cluster-admin:NAME) ok ;;
+        *) bad "kubernetes.md names the binding $name; kaasctl writes kaas:cluster-admin[:CLUSTER]" ;;
+        esac
 done
 
 echo "# $checks checks, $fails failed"

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "kaasd/config_file.h"
+#include "kaasd/keystone_url.h"
 
 static char path[256];
 
@@ -53,6 +54,8 @@ static void test_defaults(void **state) {
         assert_int_equal(c->max_message_size, 1024 * 1024);
         assert_true(c->keystone_verify_tls);
         assert_null(c->keystone_url);
+        /* the role admin must not become the group admin */
+        assert_string_equal(c->role_group_prefix, "kaas-");
         char err[256];
         assert_int_equal(config_validate(c, err, sizeof(err)), 0);
         config_free(c);
@@ -123,6 +126,56 @@ static void test_errors(void **state) {
         expect_error("[nss]\nuid_min = 300000\nuid_max = 200000\n", 0, "uid_min");
         expect_error("[keystone]\nurl = ftp://x\nuser = u\npassword_file = /p\n", 0, "https://");
         expect_error("[keystone]\nurl = https://x\n", 0, "user or password_file is missing");
+        /* plain HTTP only to this machine unless insecure_http says otherwise */
+        expect_error("[keystone]\nurl = http://keystone.example:5000\nuser = u\npassword_file = /p\n", 0,
+                     "insecure_http");
+        expect_error("[keystone]\nurl = http://10.0.0.5/identity\nuser = u\npassword_file = /p\n", 0, "10.0.0.5");
+        expect_error("[keystone]\nurl = http://127.0.0.1.example/\nuser = u\npassword_file = /p\n", 0,
+                     "not this machine");
+        expect_error("[keystone]\nurl = HTTP://[2001:db8::1]:5000\nuser = u\npassword_file = /p\n", 0,
+                     "insecure_http");
+        expect_error("[keystone]\nurl = http://localhost@keystone.example/\nuser = u\npassword_file = /p\n", 0,
+                     "user@");
+        expect_error("[keystone]\nurl = https://\nuser = u\npassword_file = /p\n", 0, "name a host");
+}
+
+static void load_ok(const char *text, bool want_plain_remote) {
+        assert_int_equal(write_conf(text), 0);
+        struct config *c = NULL;
+        char err[512] = "";
+        if (config_load(path, &c, err, sizeof(err)) != 0)
+                fail_msg("%s: %s", text, err);
+        assert_int_equal(keystone_url_is_plain_remote(c->keystone_url), want_plain_remote);
+        config_free(c);
+        unlink(path);
+}
+
+static void test_keystone_url(void **state) {
+        load_ok("[keystone]\nurl = https://keystone.example:5000\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://127.0.0.1:5000\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://127.8.9.1/identity\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://localhost:5000\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://[::1]:5000/\nuser = u\npassword_file = /p\n", false);
+        load_ok("[keystone]\nurl = http://keystone.example:5000\nuser = u\npassword_file = /p\ninsecure_http = yes\n",
+                true);
+}
+
+static void test_role_group_prefix(void **state) {
+        struct config *c = NULL;
+        char err[512] = "";
+        /* an empty value turns the prefix off */
+        assert_int_equal(write_conf("[nss]\nrole_group_prefix =\n"), 0);
+        if (config_load(path, &c, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        assert_string_equal(c->role_group_prefix, "");
+        config_free(c);
+        unlink(path);
+        assert_int_equal(write_conf("[nss]\nrole_group_prefix = os-\n"), 0);
+        assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+        assert_string_equal(c->role_group_prefix, "os-");
+        config_free(c);
+        unlink(path);
+        expect_error("[nss]\nrole_group_prefix = Kaas\n", 0, "role_group_prefix may hold only");
 }
 
 #define ETCD_OK "[etcd]\nendpoints = https://10.0.0.1:2379, https://10.0.0.2:2379\n" \
@@ -173,6 +226,8 @@ int main(void) {
                 cmocka_unit_test(test_full_file),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_etcd),
+                cmocka_unit_test(test_keystone_url),
+                cmocka_unit_test(test_role_group_prefix),
                 cmocka_unit_test(test_missing_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

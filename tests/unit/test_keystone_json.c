@@ -116,6 +116,125 @@ static void test_token_bad(void **state) {
         assert_int_equal(ks_json_parse_token(NULL, 0, &t, err, sizeof(err)), -EBADMSG);
 }
 
+/* How a token was obtained, as Keystone 22 renders it
+ * (keystone/common/render_token.py): the project part every scoped reply
+ * shares, then one reply per kind of token. */
+#define PROJECT_PART                                                                                               \
+        " \"project\": {\"domain\": {\"id\": \"default\", \"name\": \"Default\"},"                                \
+        " \"id\": \"1a9a529b0ec54d3e9ce981b1dabbed55\", \"name\": \"demo\"}, \"is_domain\": false,"                \
+        " \"roles\": [{\"id\": \"e83ed07bc4304fc1a175949562057e04\", \"name\": \"reader\"}], \"catalog\": [],"
+#define TOKEN_TAIL                                                                                                 \
+        " \"audit_ids\": [\"eV12TePgRQ--tL84kje5SA\"], \"expires_at\": \"2026-11-25T15:40:57.000000Z\","            \
+        " \"issued_at\": \"2026-11-25T14:40:57.000000Z\"}}"
+#define ALICE_USER                                                                                                 \
+        " \"user\": {\"domain\": {\"id\": \"default\", \"name\": \"Default\"}, \"id\": \"" ALICE "\","            \
+        " \"name\": \"alice\", \"password_expires_at\": null},"
+
+static const char app_cred_token_reply[] =
+        "{\"token\": {\"methods\": [\"application_credential\"]," ALICE_USER PROJECT_PART
+        " \"application_credential\": {\"id\": \"0b2f6b3a4c1e4f3c9b5d8c7e6a5f4d3c\", \"name\": \"ci\","
+        " \"restricted\": true}," TOKEN_TAIL;
+
+/* impersonation: the token names the trustor as its user */
+static const char trust_token_reply[] =
+        "{\"token\": {\"methods\": [\"password\"]," ALICE_USER PROJECT_PART
+        " \"OS-TRUST:trust\": {\"id\": \"5a0e2a4c3b1d4e6f8a9b0c1d2e3f4a5b\", \"trustor_user\": {\"id\": \"" ALICE "\"},"
+        " \"trustee_user\": {\"id\": \"6f5275cf9582479a8499795f5757370c\"}, \"impersonation\": true}," TOKEN_TAIL;
+
+static const char oauth1_token_reply[] =
+        "{\"token\": {\"methods\": [\"oauth1\"]," ALICE_USER PROJECT_PART
+        " \"OS-OAUTH1\": {\"access_token_id\": \"8c4b1a2d3e5f6a7b8c9d0e1f2a3b4c5d\","
+        " \"consumer_id\": \"7d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a\"}," TOKEN_TAIL;
+
+/* a password token rescoped to a project: "token" added, "password" kept */
+static const char rescoped_token_reply[] =
+        "{\"token\": {\"methods\": [\"password\", \"token\"]," ALICE_USER PROJECT_PART TOKEN_TAIL;
+
+static const char totp_token_reply[] =
+        "{\"token\": {\"methods\": [\"password\", \"totp\"]," ALICE_USER TOKEN_TAIL;
+
+/* federated through a protocol the operator named "oidc" */
+static const char federated_token_reply[] =
+        "{\"token\": {\"methods\": [\"oidc\"], \"user\": {\"domain\": {\"id\": \"4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e\","
+        " \"name\": \"Federated\"}, \"id\": \"" ALICE "\", \"name\": \"alice\", \"OS-FEDERATION\": {\"groups\":"
+        " [{\"id\": \"9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b\"}], \"identity_provider\": {\"id\": \"corp\"},"
+        " \"protocol\": {\"id\": \"oidc\"}}}," TOKEN_TAIL;
+
+static const char ec2_token_reply[] =
+        "{\"token\": {\"methods\": [\"ec2credential\"]," ALICE_USER PROJECT_PART TOKEN_TAIL;
+
+static void test_token_origin(void **state) {
+        static const struct {
+                const char *body;
+                unsigned methods;
+                enum ks_delegation delegation;
+                bool federated;
+        } cases[] = {
+                { token_reply, KS_METHOD_PASSWORD, KS_DELEGATION_NONE, false },
+                { app_cred_token_reply, KS_METHOD_APPLICATION_CREDENTIAL, KS_DELEGATION_APPLICATION_CREDENTIAL, false },
+                { trust_token_reply, KS_METHOD_PASSWORD, KS_DELEGATION_TRUST, false },
+                { oauth1_token_reply, KS_METHOD_OAUTH1, KS_DELEGATION_OAUTH1, false },
+                { rescoped_token_reply, KS_METHOD_PASSWORD | KS_METHOD_TOKEN, KS_DELEGATION_NONE, false },
+                { totp_token_reply, KS_METHOD_PASSWORD | KS_METHOD_TOTP, KS_DELEGATION_NONE, false },
+                { federated_token_reply, KS_METHOD_FEDERATED, KS_DELEGATION_NONE, true },
+                { ec2_token_reply, KS_METHOD_OTHER, KS_DELEGATION_NONE, false },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct ks_token_info t;
+                assert_int_equal(ks_json_parse_token(cases[i].body, strlen(cases[i].body), &t, err, sizeof(err)), 0);
+                assert_int_equal(t.methods, cases[i].methods);
+                assert_int_equal(t.delegation, cases[i].delegation);
+                assert_int_equal(t.federated, cases[i].federated);
+                assert_string_equal(t.user.id, ALICE);
+                ks_token_info_clear(&t);
+        }
+}
+
+/* Sections present in any form count; methods that are not a list of
+ * names are a bad reply, not an empty list. */
+static void test_token_origin_hostile(void **state) {
+#define T(extra) "{\"token\": {" extra ALICE_USER TOKEN_TAIL
+        static const struct {
+                const char *body;
+                enum ks_delegation delegation;
+        } odd[] = {
+                { T("\"methods\": [\"password\"], \"application_credential\": null,"),
+                  KS_DELEGATION_APPLICATION_CREDENTIAL },
+                { T("\"methods\": [\"password\"], \"OS-TRUST:trust\": 1,"), KS_DELEGATION_TRUST },
+                { T("\"methods\": [\"password\"], \"OS-OAUTH1\": {},"), KS_DELEGATION_OAUTH1 },
+                { T(""), KS_DELEGATION_NONE },  /* no methods at all: none known */
+        };
+        for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+                struct ks_token_info t;
+                assert_int_equal(ks_json_parse_token(odd[i].body, strlen(odd[i].body), &t, err, sizeof(err)), 0);
+                assert_int_equal(t.delegation, odd[i].delegation);
+                ks_token_info_clear(&t);
+        }
+        struct ks_token_info t;
+        assert_int_equal(ks_json_parse_token(T(""), strlen(T("")), &t, err, sizeof(err)), 0);
+        assert_int_equal(t.methods, 0);
+        ks_token_info_clear(&t);
+
+        static const char *const bad[] = {
+                T("\"methods\": \"password\","),
+                T("\"methods\": [\"password\", 7],"),
+                T("\"methods\": [\"pass word\"],"),
+                T("\"methods\": [\"\"],"),
+                T("\"methods\": [\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+                  "\"a\",\"a\",\"a\"],"),
+                "{\"token\": {\"methods\": [\"oidc\"], \"user\": {\"domain\": {\"id\": \"d\", \"name\": \"D\"},"
+                " \"id\": \"x\", \"name\": \"y\", \"OS-FEDERATION\": []}," TOKEN_TAIL,
+                "{\"token\": {\"methods\": [\"oidc\"], \"user\": {\"domain\": {\"id\": \"d\", \"name\": \"D\"},"
+                " \"id\": \"x\", \"name\": \"y\", \"OS-FEDERATION\": {\"protocol\": {\"id\": 3}}}," TOKEN_TAIL,
+        };
+#undef T
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                err[0] = '\0';
+                assert_int_equal(ks_json_parse_token(bad[i], strlen(bad[i]), &t, err, sizeof(err)), -EBADMSG);
+                assert_true(err[0] != '\0');
+        }
+}
+
 static void test_user_good(void **state) {
         struct ks_user u;
         assert_int_equal(PARSE_USER(user_reply, &u), 0);
@@ -397,6 +516,7 @@ static void test_valid_strings(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_token_good),       cmocka_unit_test(test_token_bad),
+                cmocka_unit_test(test_token_origin),     cmocka_unit_test(test_token_origin_hostile),
                 cmocka_unit_test(test_user_good),        cmocka_unit_test(test_user_missing_fields),
                 cmocka_unit_test(test_user_wrong_types), cmocka_unit_test(test_user_bad_strings),
                 cmocka_unit_test(test_huge_values),      cmocka_unit_test(test_user_list),

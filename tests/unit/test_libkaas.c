@@ -633,6 +633,67 @@ static void test_require_peer_uid(void **state) {
         server_kill(&s);
 }
 
+/* kaas_client_require_kaasd(): root or kaasd's user, for the socket file's
+ * owner and for the server process alike. */
+static void test_require_kaasd(void **state) {
+        struct server s;
+        server_start(&s, script_accept_quietly);
+        uid_t me = getuid(), other = getuid() + 4242, third = getuid() + 4243;
+        struct kaas_client *c = NULL;
+
+        /* served by this process's user, named as kaasd's: accepted */
+        assert_int_equal(kaas_client_new(s.path, TIMEOUT_MS, &c), 0);
+        assert_int_equal(kaas_client_require_kaasd(c, me), 0);
+        assert_int_equal(kaas_client_connect(c), 0);
+        kaas_client_free(c);
+        assert_int_equal(server_wait_sync(&s), '0');
+
+        if (geteuid() != 0) {
+                /* neither root nor kaasd's user: refused before anything is sent */
+                assert_int_equal(kaas_client_new(s.path, TIMEOUT_MS, &c), 0);
+                assert_int_equal(kaas_client_require_kaasd(c, other), 0);
+                assert_int_equal(kaas_client_connect(c), -EPERM);
+                assert_int_equal(kaas_call(c, "io.kaas.Secret.Check", NULL, NULL, NULL), -EPERM);
+                kaas_client_free(c);
+                assert_int_equal(kaas_client_new(s.path, TIMEOUT_MS, &c), 0);
+                assert_int_equal(kaas_client_require_kaasd(c, KAAS_UID_INVALID), 0);
+                assert_int_equal(kaas_client_connect(c), -EPERM);
+                kaas_client_free(c);
+        } else if (chown(s.path, third, (gid_t)-1) == 0) {
+                /* root serves: trusted whoever kaasd's user is, unless the
+                 * socket file belongs to a third user */
+                assert_int_equal(kaas_client_new(s.path, TIMEOUT_MS, &c), 0);
+                assert_int_equal(kaas_client_require_kaasd(c, other), 0);
+                assert_int_equal(kaas_client_connect(c), -EPERM);
+                kaas_client_free(c);
+                /* a socket file of kaasd's user, served by root: accepted */
+                assert_int_equal(chown(s.path, other, (gid_t)-1), 0);
+                assert_int_equal(kaas_client_new(s.path, TIMEOUT_MS, &c), 0);
+                assert_int_equal(kaas_client_require_kaasd(c, other), 0);
+                assert_int_equal(kaas_client_connect(c), 0);
+                kaas_client_free(c);
+                assert_int_equal(server_wait_sync(&s), '0');
+                /* root only: kaasd's user's socket file is refused */
+                assert_int_equal(kaas_client_new(s.path, TIMEOUT_MS, &c), 0);
+                assert_int_equal(kaas_client_require_kaasd(c, KAAS_UID_INVALID), 0);
+                assert_int_equal(kaas_client_connect(c), -EPERM);
+                kaas_client_free(c);
+        }
+        server_kill(&s);
+
+        uid_t uid = 1;
+        assert_int_equal(kaas_kaasd_uid("0", &uid), 0);
+        assert_int_equal(uid, 0);
+        uid = 1;
+        assert_int_equal(kaas_kaasd_uid("root", &uid), 0);
+        assert_int_equal(uid, 0);
+        assert_int_equal(kaas_kaasd_uid("4242", &uid), 0);
+        assert_int_equal(uid, 4242);
+        assert_int_equal(kaas_kaasd_uid("", &uid), -EINVAL);
+        assert_int_equal(kaas_kaasd_uid("no-such-user-kaas-test", &uid), -ENOENT);
+        assert_int_equal(kaas_kaasd_uid("4294967295", &uid), -ENOENT);
+}
+
 /* The parent's connection is accepted first, the child's second; each is
  * answered with its number, the child's first. */
 static int script_two_connections(int lfd, int sync_fd) {
@@ -875,6 +936,7 @@ int main(void) {
                 cmocka_unit_test(test_connect_timeout_when_backlog_full),
                 cmocka_unit_test(test_fd_above_stdio_and_cloexec),
                 cmocka_unit_test(test_require_peer_uid),
+                cmocka_unit_test(test_require_kaasd),
                 cmocka_unit_test(test_use_after_fork_reconnects),
                 cmocka_unit_test(test_reconnect_after_idle_close),
                 cmocka_unit_test(test_connection_refused_with_error),

@@ -24,7 +24,7 @@ static bool inside(const char *p, const char *buf, size_t len) {
 static void test_passwd_sizes(void **state) {
         struct nss_passwd_src src = { .name = "alice", .uid = 200001, .gid = 200001, .gecos = "Alice",
                                       .dir = "/home/alice", .shell = "/bin/bash" };
-        size_t need = strlen("alice") + strlen("x") + strlen("Alice") + strlen("/home/alice") +
+        size_t need = strlen("alice") + strlen("*") + strlen("Alice") + strlen("/home/alice") +
                       strlen("/bin/bash") + 5;
         char *buf = malloc(need);
         struct passwd pw;
@@ -32,7 +32,9 @@ static void test_passwd_sizes(void **state) {
                 assert_int_equal(nss_pack_passwd(&src, &pw, buf, len), -ERANGE);
         assert_int_equal(nss_pack_passwd(&src, &pw, buf, need), 0);
         assert_string_equal(pw.pw_name, "alice");
-        assert_string_equal(pw.pw_passwd, "x");
+        /* no password, not "see shadow": pam_unix's account stage would
+         * look for a shadow entry a Keystone user never has */
+        assert_string_equal(pw.pw_passwd, "*");
         assert_int_equal(pw.pw_uid, 200001);
         assert_int_equal(pw.pw_gid, 200001);
         assert_string_equal(pw.pw_gecos, "Alice");

@@ -388,6 +388,39 @@ static void test_user_refused_and_malformed(void **state) {
         json_decref(id);
 }
 
+/* Kubernetes' reserved groups never come from Keystone: a role named
+ * "system:masters" (as an ID or, with role_names, a name) is dropped, and
+ * so is any group that the prefix turns into a "system:" name. */
+static void test_reserved_groups_dropped(void **state) {
+        json_t *id = json_loads(
+                "{\"username\":\"mallory\",\"uid\":\"m1\",\"groups\":[\"system:masters\",\"r-dev\",\"tem:nodes\"],"
+                "\"extra\":{\"alpha.kubernetes.io/identity/roles\":[\"system:masters\",\"developer\",\"system:nodes\"]}}",
+                0, NULL);
+        assert_non_null(id);
+        json_t *user = NULL;
+        char err[200];
+        struct tokenreview_user_options names = { .role_names = true };
+        assert_int_equal(tokenreview_user_from_identity(id, &names, &user, err, sizeof(err)), 0);
+        static const char *const plain[] = { "r-dev", "tem:nodes", "developer" };
+        assert_groups(user, plain, 3);
+        json_decref(user);
+
+        /* a prefix keeps the reserved names out of "system:" but they are still dropped */
+        struct tokenreview_user_options keystone = { .group_prefix = "keystone:", .role_names = true };
+        assert_int_equal(tokenreview_user_from_identity(id, &keystone, &user, err, sizeof(err)), 0);
+        static const char *const prefixed[] = { "keystone:r-dev", "keystone:tem:nodes", "keystone:developer" };
+        assert_groups(user, prefixed, 3);
+        json_decref(user);
+
+        /* "sys" + "tem:nodes" is "system:nodes": dropped after the prefix */
+        struct tokenreview_user_options sys = { .group_prefix = "sys", .role_names = true };
+        assert_int_equal(tokenreview_user_from_identity(id, &sys, &user, err, sizeof(err)), 0);
+        static const char *const joined[] = { "sysr-dev", "sysdeveloper" };
+        assert_groups(user, joined, 2);
+        json_decref(user);
+        json_decref(id);
+}
+
 static json_t *render(enum tokenreview_version v, const struct tokenreview_status *st) {
         size_t len = 0;
         char *s = tokenreview_render(v, st, &len);
@@ -406,10 +439,18 @@ static void test_render(void **state) {
         assert_int_equal(tokenreview_user_from_identity(id, &o, &user, err, sizeof(err)), 0);
         const char *auds[] = { "https://kubernetes.default.svc" };
 
-        struct tokenreview_status ok = { .authenticated = true, .user = user, .audiences = auds, .n_audiences = 1 };
+        const char *requested[] = { "vault", "https://kubernetes.default.svc" };
+        struct tokenreview_status ok = { .authenticated = true, .user = user, .audiences = auds, .n_audiences = 1,
+                                         .spec_audiences = requested, .n_spec_audiences = 2 };
         json_t *j = render(TOKENREVIEW_V1, &ok);
         assert_string_equal(json_string_value(json_object_get(j, "apiVersion")), "authentication.k8s.io/v1");
         assert_string_equal(json_string_value(json_object_get(j, "kind")), "TokenReview");
+        /* a spec, as typed clients require: the requested audiences, never the token */
+        json_t *spec = json_object_get(j, "spec");
+        assert_true(json_is_object(spec));
+        assert_null(json_object_get(spec, "token"));
+        assert_int_equal(json_array_size(json_object_get(spec, "audiences")), 2);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "audiences"), 0)), "vault");
         json_t *status = json_object_get(j, "status");
         assert_true(json_is_true(json_object_get(status, "authenticated")));
         assert_true(json_equal(json_object_get(status, "user"), user));
@@ -427,6 +468,7 @@ static void test_render(void **state) {
         /* a bad token: authenticated false and nothing else, so kube caches it */
         struct tokenreview_status no = { .authenticated = false, .audiences = auds, .n_audiences = 1 };
         j = render(TOKENREVIEW_V1BETA1, &no);
+        assert_true(json_is_object(json_object_get(j, "spec")) && json_object_size(json_object_get(j, "spec")) == 0);
         status = json_object_get(j, "status");
         assert_true(json_is_false(json_object_get(status, "authenticated")));
         assert_int_equal(json_object_size(status), 1);
@@ -493,6 +535,7 @@ int main(void) {
                 cmocka_unit_test(test_audiences),
                 cmocka_unit_test(test_user_from_identity),
                 cmocka_unit_test(test_user_refused_and_malformed),
+                cmocka_unit_test(test_reserved_groups_dropped),
                 cmocka_unit_test(test_render),
                 cmocka_unit_test(test_render_failure),
                 cmocka_unit_test(test_truncations),

@@ -112,6 +112,20 @@ static void test_role_groups(void **state) {
         assert_true(strlen(key) <= 64);
 }
 
+static void test_privileged_group_names(void **state) {
+        const char *refused[] = { "root", "wheel", "sudo", "admin", "Admin", "ADMIN", "adm", "shadow", "disk",
+                                  "docker", "lxd", "kmem", "systemd-journal", "systemd-network", "Systemd-X",
+                                  "libvirt", "kvm", "incus-admin", "staff", "kaas" };
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+                if (!unix_group_name_privileged(refused[i]))
+                        fail_msg("%s is not refused", refused[i]);
+        const char *fine[] = { "kaas-admin", "admins-alpha", "developer", "member", "reader", "alice", "sudo-x",
+                               "systemd", "rooted", "k8s-admins-alpha" };
+        for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+                if (unix_group_name_privileged(fine[i]))
+                        fail_msg("%s is refused", fine[i]);
+}
+
 static void test_uid_derivation(void **state) {
         /* FNV-1a-64 reference values */
         assert_true(unix_fnv1a64("") == 0xcbf29ce484222325ull);
@@ -208,6 +222,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_user_names),   cmocka_unit_test(test_split),
                 cmocka_unit_test(test_role_groups),  cmocka_unit_test(test_uid_derivation),
+                cmocka_unit_test(test_privileged_group_names),
                 cmocka_unit_test(test_home),         cmocka_unit_test(test_local_accounts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

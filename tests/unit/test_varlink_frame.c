@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "varlink_frame.h"
+#include "varlink_message.h"
 
 static const char two_calls[] =
         "{\"method\":\"org.varlink.service.GetInfo\"}\0"
@@ -231,6 +232,40 @@ static void test_writer_peer_not_reading(void **state) {
         close(sv[1]);
 }
 
+/* "parameters": null means no parameters, whichever parser reads the
+ * message: the fast one (plain ASCII) or jansson (an escape, non-ASCII). */
+static void test_null_parameters(void **state) {
+        static const char calls[] =
+                "{\"method\":\"org.varlink.service.GetInfo\",\"parameters\":null}\0"
+                "{\"method\":\"org.varlink.service.Get\\u0049nfo\",\"parameters\":null}\0"
+                "{\"parameters\" : null, \"method\":\"io.kaas.Admin.Status\",\"more\":true}";
+        static const char *const methods[] = {
+                "org.varlink.service.GetInfo", "org.varlink.service.GetInfo", "io.kaas.Admin.Status",
+        };
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        assert_int_equal(vl_reader_feed(r, calls, sizeof(calls)), 0);
+        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+                json_t *m = NULL;
+                struct vl_call c;
+                const char *field = NULL;
+                assert_int_equal(vl_reader_next(r, &m), 1);
+                assert_int_equal(vl_call_parse(m, &c, &field), 0);
+                assert_string_equal(c.method, methods[i]);
+                assert_true(json_is_object(c.parameters));
+                assert_int_equal(json_object_size(c.parameters), 0);
+                json_decref(m);
+        }
+        vl_reader_free(r);
+
+        json_t *reply = json_loads("{\"parameters\":null}", 0, NULL);
+        struct vl_reply rp;
+        assert_non_null(reply);
+        assert_int_equal(vl_reply_parse(reply, &rp), 0);
+        assert_true(json_is_object(rp.parameters));
+        json_decref(reply);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_split_at_every_byte),
@@ -244,6 +279,7 @@ int main(void) {
                 cmocka_unit_test(test_fill_from_socket),
                 cmocka_unit_test(test_writer_roundtrip_and_limit),
                 cmocka_unit_test(test_writer_peer_not_reading),
+                cmocka_unit_test(test_null_parameters),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

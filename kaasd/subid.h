@@ -1,0 +1,27 @@
+/* Subordinate ids (/etc/subuid, /etc/subgid, subuid(5)): a local user who
+ * owns a subordinate range can map any id of it in a user namespace and
+ * so own that id's files. kaasd's uid and gid ranges must therefore stay
+ * clear of every such range; this file checks that at start and reload.
+ *
+ * Depends on libc only. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+
+/* Checks [min, max] (called `what` in the message) against every range of
+ * the subordinate-id file at path, lines "owner:start:count" (blank lines
+ * and '#' comments skipped). 0 when none overlaps or the file does not
+ * exist; -EEXIST when a range overlaps and -EINVAL for a line that is not
+ * a range (a range kaasd cannot read is one it cannot keep clear of),
+ * with err saying "PATH line N (...)"; another -errno when the file
+ * cannot be read. */
+int subid_check_range(const char *path, uint32_t min, uint32_t max, const char *what, char *err,
+                      size_t err_size);
+
+/* The checks of a configuration: [nss] subuid_file against the uid range,
+ * [nss] subgid_file against the uid range (private groups have gid = uid)
+ * and the gid range (role groups). 0 or the first failure, as above. */
+int subid_check_config(const struct config *c, char *err, size_t err_size);

@@ -1,0 +1,119 @@
+#!/bin/bash
+# kaasd's start-up, as an operator meets it: it creates the missing
+# parents of state_dir, of its socket and of userdb_socket; a start that
+# fails once a socket is bound (the store locked by another kaasd, the
+# userdb socket impossible) removes the socket files it made, as kaasd(8)
+# says; and [keystone] url refuses plain HTTP to another machine unless
+# insecure_http is set, with a warning at start. No Keystone is needed:
+# kaasd starts without one, and the remote URL is a documentation address
+# (192.0.2.0/24) that is never reached within this test.
+set -uo pipefail
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/tests/lib/check.sh"
+KAASD=$top_builddir/kaasd/kaasd
+VL="/usr/bin/python3 $top_srcdir/tests/lib/varlink.py"
+T=$(mktemp -d /tmp/kaas-startup.XXXXXX)
+PIDS=
+cleanup() {
+    local p
+    for p in $PIDS; do
+        kill -TERM "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    rm -rf -- "$T"
+}
+trap cleanup EXIT
+
+# conf FILE STATE SOCKET [EXTRA [kaasd] LINES [SECTIONS]]
+conf() {
+    cat >"$1" <<EOF
+[kaasd]
+state_dir = $2
+socket = $3
+log_target = stderr
+${4:-}
+${5:-}
+EOF
+}
+# start CONF LOG: kaasd in the background; sets PID
+start() {
+    "$KAASD" -f -c "$1" >>"$2" 2>&1 &
+    PID=$!
+    PIDS="$PIDS $PID"
+}
+answers() { $VL -t 2 "$1" org.varlink.service.GetInfo >/dev/null 2>&1; }
+stop() {
+    kill -TERM "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+
+# ------------------------------------------------------------------ missing parents
+A=$T/a
+conf "$A.conf" "$A/lib/deep/state" "$A/run/deep/kaasd.sock" "" "[nss]
+userdb_socket = $A/userdb/deep/io.kaas"
+start "$A.conf" "$A.log"
+KAASD_A=$PID
+check "kaasd starts although no parent of state_dir, socket or userdb_socket exists" \
+    wait_for 60 answers "$A/run/deep/kaasd.sock"
+check "state_dir is created with mode 0700, its parents with 0755" \
+    bash -c "[ \"\$(stat -c %a '$A/lib/deep/state')\" = 700 ] && [ \"\$(stat -c %a '$A/lib/deep')\" = 755 ] && [ \"\$(stat -c %a '$A/lib')\" = 755 ]"
+check "the userdb socket is there too, in its new directory" [ -S "$A/userdb/deep/io.kaas" ]
+
+stop "$KAASD_A"
+check "a stopped kaasd removes both its sockets" [ ! -e "$A/run/deep/kaasd.sock" -a ! -e "$A/userdb/deep/io.kaas" ]
+
+# ------------------------------------------------------------------ failed starts leave no socket
+L=$T/l
+mkdir -p "$L"
+conf "$L.conf" "$L/state" "$L/kaasd.sock"
+start "$L.conf" "$L.log"
+KAASD_L=$PID
+wait_for 60 answers "$L/kaasd.sock" || { echo "kaasd did not start: $(cat "$L.log")" >&2; exit 99; }
+B=$T/b
+mkdir -p "$B"
+conf "$B.conf" "$L/state" "$B/kaasd.sock"
+timeout 60 "$KAASD" -f -c "$B.conf" >"$B.log" 2>&1
+rc=$?
+check "a second kaasd on the same state_dir fails to start (status $rc: $(tail -1 "$B.log"))" \
+    bash -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -q 'cannot open the store' '$B.log'"
+check "and removes the socket it had bound" [ ! -e "$B/kaasd.sock" ]
+check "the first kaasd still answers" answers "$L/kaasd.sock"
+stop "$KAASD_L"
+
+C=$T/c
+mkdir -p "$C"
+: >"$C/not-a-socket"
+conf "$C.conf" "$C/state" "$C/kaasd.sock" "" "[nss]
+userdb_socket = $C/not-a-socket"
+timeout 60 "$KAASD" -f -c "$C.conf" >"$C.log" 2>&1
+rc=$?
+check "kaasd fails to start when userdb_socket cannot be bound (status $rc: $(tail -1 "$C.log"))" \
+    bash -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -q 'not-a-socket: exists and is not a socket' '$C.log'"
+check "and removes the main socket it had bound" [ ! -e "$C/kaasd.sock" ]
+check "and leaves the file in the way alone" [ -f "$C/not-a-socket" ]
+
+# ------------------------------------------------------------------ plain HTTP to Keystone
+K=$T/k
+mkdir -p "$K"
+(umask 077 && echo secret >"$K/pw")
+conf "$K.conf" "$K/state" "$K/kaasd.sock" "" "[keystone]
+url = http://192.0.2.10:5000
+user = kaasd
+password_file = $K/pw"
+out=$("$KAASD" --check-config -c "$K.conf" 2>&1)
+check "url = http:// to another machine is refused, naming insecure_http" \
+    grep -q "url is plain http:// to 192.0.2.10.*insecure_http = yes" <<<"$out"
+sed -i "s|^password_file = .*|&\ninsecure_http = yes|" "$K.conf"
+out=$("$KAASD" --check-config -c "$K.conf" 2>&1)
+check "with insecure_http = yes it is accepted" grep -q "configuration is valid" <<<"$out"
+start "$K.conf" "$K.log"
+check "and kaasd starts" wait_for 60 answers "$K/kaasd.sock"
+check "with a warning that passwords and tokens cross the network unencrypted" \
+    grep -q "warning.*insecure_http: http://192.0.2.10:5000 is plain HTTP to another machine" "$K.log"
+stop "$PID"
+sed -i "s|^url = .*|url = http://127.0.0.1:9|; /^insecure_http/d" "$K.conf"
+out=$("$KAASD" --check-config -c "$K.conf" 2>&1)
+check "http:// to this machine needs no option" grep -q "configuration is valid" <<<"$out"
+
+check_done
