@@ -27,6 +27,10 @@ BENCH_KEYSTONE=
 # one finds the stores unlocked and the ports free.
 bench_stop_all() {
     local p
+    if [ -n "${BENCH_ETCD:-}" ]; then
+        "$top_srcdir/tests/etcd/etcd-down.sh" "$BENCH_ETCD" >/dev/null 2>&1 || true
+        BENCH_ETCD=
+    fi
     if [ -n "$BENCH_KEYSTONE" ]; then
         "$top_srcdir/tests/keystone/keystone-down.sh" "$BENCH_KEYSTONE" >/dev/null 2>&1 || true
         BENCH_KEYSTONE=

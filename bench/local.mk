@@ -56,7 +56,7 @@ bench_bench_startup_CFLAGS = $(bench_cflags)
 bench_bench_startup_LDFLAGS = $(AM_LDFLAGS) -pthread
 bench_bench_startup_LDADD = client/libkaas-static.la $(JANSSON_LIBS)
 
-EXTRA_DIST += bench/run.sh bench/lib.sh bench/http.sh bench/tokenreview.lua docs/PERFORMANCE.md
+EXTRA_DIST += bench/run.sh bench/lib.sh bench/http.sh bench/environment.sh bench/env_latency.py bench/tokenreview.lua docs/PERFORMANCE.md
 
 BENCH_RUN = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	$(SHELL) $(top_srcdir)/bench/run.sh
@@ -76,7 +76,9 @@ bench-create: $(BENCH_DEPS)
 	$(BENCH_RUN) create
 bench-memory: $(BENCH_DEPS)
 	$(BENCH_RUN) memory
+bench-environment: $(BENCH_DEPS)
+	$(BENCH_RUN) environment
 # the filled stores are slow to make and kept across runs; this drops them
 bench-clean-data:
 	rm -rf bench-data
-.PHONY: bench bench-validate bench-webhook bench-nss bench-pam bench-create bench-memory bench-clean-data
+.PHONY: bench bench-validate bench-webhook bench-nss bench-pam bench-create bench-memory bench-environment bench-clean-data

@@ -11,6 +11,7 @@ set -uo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/bench/lib.sh"
 . "$top_srcdir/bench/http.sh"
+. "$top_srcdir/bench/environment.sh"
 
 THREADS=${BENCH_THREADS:-1,4,16}
 BIG=${BENCH_BIG_TOKENS:-1000000}
@@ -105,6 +106,7 @@ run_one() {
     nss) bench_nss ;;
     pam) bench_pam ;;
     create) bench_create ;;
+    environment) bench_environment ;;
     *) echo "bench/run.sh: unknown benchmark '$1'" >&2; return 2 ;;
     esac
 }

@@ -10,7 +10,8 @@
 # flags go to the targets' own objects only.
 
 FUZZ_NAMES = varlink_frame varlink_message varlink_validate varlink_idl token_format config_file \
-	keystone_json store_record identity_blob tokenreview unix_names nss_pack webhook_settings webhook_http
+	keystone_json store_record identity_blob tokenreview unix_names nss_pack webhook_settings webhook_http \
+	etcd_json
 
 # how long `make fuzz-smoke` runs each target, and `make fuzz` (seconds);
 # FUZZ_TARGETS="a b" runs only those
@@ -41,7 +42,8 @@ noinst_PROGRAMS += \
 	fuzz/fuzz_unix_names \
 	fuzz/fuzz_nss_pack \
 	fuzz/fuzz_webhook_settings \
-	fuzz/fuzz_webhook_http
+	fuzz/fuzz_webhook_http \
+	fuzz/fuzz_etcd_json
 
 # every target for FUZZ_SMOKE_SECONDS over its seed corpus; fails on any crash
 fuzz-smoke: all
@@ -72,7 +74,8 @@ check_PROGRAMS += \
 	fuzz/replay_unix_names \
 	fuzz/replay_nss_pack \
 	fuzz/replay_webhook_settings \
-	fuzz/replay_webhook_http
+	fuzz/replay_webhook_http \
+	fuzz/replay_etcd_json
 TESTS += \
 	fuzz/replay_varlink_frame \
 	fuzz/replay_varlink_message \
@@ -87,7 +90,8 @@ TESTS += \
 	fuzz/replay_unix_names \
 	fuzz/replay_nss_pack \
 	fuzz/replay_webhook_settings \
-	fuzz/replay_webhook_http
+	fuzz/replay_webhook_http \
+	fuzz/replay_etcd_json
 
 # varlink_frame
 fuzz_varlink_frame_libs = common/libkaas-common.la $(JANSSON_LIBS)
@@ -245,3 +249,14 @@ fuzz_replay_webhook_http_SOURCES = fuzz/replay.c fuzz/fuzz_webhook_http.c fuzz/f
 fuzz_replay_webhook_http_CFLAGS = $(fuzz_webhook_http_cflags) -DFUZZ_NAME='"webhook_http"'
 fuzz_replay_webhook_http_LDFLAGS = $(AM_LDFLAGS) -pthread
 fuzz_replay_webhook_http_LDADD = $(fuzz_webhook_http_libs)
+
+# etcd_json
+fuzz_etcd_json_libs = kaasd/libkaasd-replica.la kaasd/libkaasd-etcd.la kaasd/libkaasd-store.la \
+	common/libkaas-token.la $(JANSSON_LIBS) $(BDB_LIBS) $(SODIUM_LIBS)
+fuzz_fuzz_etcd_json_SOURCES = fuzz/fuzz_etcd_json.c fuzz/fuzz.h
+fuzz_fuzz_etcd_json_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
+fuzz_fuzz_etcd_json_LDFLAGS = $(fuzz_engine_ldflags)
+fuzz_fuzz_etcd_json_LDADD = $(fuzz_etcd_json_libs)
+fuzz_replay_etcd_json_SOURCES = fuzz/replay.c fuzz/fuzz_etcd_json.c fuzz/fuzz.h
+fuzz_replay_etcd_json_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"etcd_json"'
+fuzz_replay_etcd_json_LDADD = $(fuzz_etcd_json_libs)

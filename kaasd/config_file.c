@@ -79,6 +79,18 @@ static const struct option_row options[] = {
         ROW("nss", "subuid_file", OPT_PATH, subuid_file, 0, 0),
         ROW("nss", "subgid_file", OPT_PATH, subgid_file, 0, 0),
         ROW("nss", "userdb_socket", OPT_PATH, userdb_socket, 0, 0),
+        ROW("etcd", "endpoints", OPT_STRING, etcd_endpoints, 0, 0),
+        ROW("etcd", "ca_file", OPT_PATH, etcd_ca_file, 0, 0),
+        ROW("etcd", "cert_file", OPT_PATH, etcd_cert_file, 0, 0),
+        ROW("etcd", "key_file", OPT_PATH, etcd_key_file, 0, 0),
+        ROW("etcd", "user", OPT_STRING, etcd_user, 0, 0),
+        ROW("etcd", "password_file", OPT_PATH, etcd_password_file, 0, 0),
+        ROW("etcd", "prefix", OPT_STRING, etcd_prefix, 0, 0),
+        ROW("etcd", "role", OPT_STRING, etcd_role, 0, 0),
+        ROW("etcd", "node", OPT_STRING, etcd_node, 0, 0),
+        ROW("etcd", "connect_timeout", OPT_UINT, etcd_connect_timeout_sec, 1, 300),
+        ROW("etcd", "timeout", OPT_UINT, etcd_timeout_sec, 1, 600),
+        ROW("etcd", "max_disconnected", OPT_UINT, etcd_max_disconnected_sec, 0, 30u * 86400),
 };
 
 #define CONFIG_STRING_MAX 4096
@@ -115,6 +127,8 @@ int config_new(struct config **ret) {
         c->retry_max_sec = 300;
         c->token_default_days = 365;
         c->token_max_days = 365;
+        c->etcd_connect_timeout_sec = 5;
+        c->etcd_timeout_sec = 10;
         /* clear of useradd's subordinate ids (100000 up to SUB_UID_MAX,
          * 600100000) and of systemd's ranges (containers up to
          * 1879048191, foreign ids from 2147352576, nothing from 2^31):
@@ -135,7 +149,9 @@ int config_new(struct config **ret) {
             set_string(&c->subuid_file, "/etc/subuid") < 0 ||
             set_string(&c->subgid_file, "/etc/subgid") < 0 ||
             /* the role admin must never be the group admin */
-            set_string(&c->role_group_prefix, "kaas-") < 0) {
+            set_string(&c->role_group_prefix, "kaas-") < 0 ||
+            set_string(&c->etcd_prefix, "/kaas/") < 0 ||
+            set_string(&c->etcd_role, "reader") < 0) {
                 config_free(c);
                 return -ENOMEM;
         }
@@ -292,6 +308,56 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         return 1;
 }
 
+static bool etcd_name_valid(const char *s, size_t max) {
+        size_t n = strlen(s);
+        return n >= 1 && n <= max &&
+               strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* [etcd]: all or nothing, every endpoint over TLS. */
+static int config_validate_etcd(const struct config *c, char *err, size_t err_size) {
+        if (!c->etcd_endpoints) {
+                if (c->etcd_user || c->etcd_password_file || c->etcd_cert_file || c->etcd_key_file ||
+                    c->etcd_ca_file || c->etcd_node) {
+                        snprintf(err, err_size, "[etcd] endpoints is required when [etcd] is used");
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (!c->etcd_ca_file || !c->etcd_cert_file || !c->etcd_key_file || !c->etcd_user ||
+            !c->etcd_password_file || !c->etcd_node) {
+                snprintf(err, err_size,
+                         "[etcd] needs endpoints, ca_file, cert_file, key_file, user, password_file and node");
+                return -EINVAL;
+        }
+        if (strcmp(c->etcd_role, "writer") != 0 && strcmp(c->etcd_role, "reader") != 0) {
+                snprintf(err, err_size, "[etcd] role must be writer or reader");
+                return -EINVAL;
+        }
+        if (!etcd_name_valid(c->etcd_node, 64)) {
+                snprintf(err, err_size, "[etcd] node may hold only letters, digits, . _ and - (at most 64)");
+                return -EINVAL;
+        }
+        size_t n = strlen(c->etcd_prefix);
+        if (n < 2 || n > 128 || c->etcd_prefix[0] != '/' || c->etcd_prefix[n - 1] != '/' ||
+            strspn(c->etcd_prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != n) {
+                snprintf(err, err_size, "[etcd] prefix must start and end with / and hold only letters, digits, . _ - /");
+                return -EINVAL;
+        }
+        const char *p = c->etcd_endpoints;
+        while (*p) {
+                p += strspn(p, ", \t");
+                if (!*p)
+                        break;
+                if (strncmp(p, "https://", 8) != 0) {
+                        snprintf(err, err_size, "[etcd] endpoints must be https:// URLs separated by commas");
+                        return -EINVAL;
+                }
+                p += strcspn(p, ", \t");
+        }
+        return 0;
+}
+
 int config_validate(const struct config *c, char *err, size_t err_size) {
         if (c->uid_min > c->uid_max) {
                 snprintf(err, err_size, "[nss] uid_min (%u) is above uid_max (%u)", c->uid_min, c->uid_max);
@@ -337,7 +403,7 @@ int config_validate(const struct config *c, char *err, size_t err_size) {
                 snprintf(err, err_size, "[keystone] url is set but user or password_file is missing");
                 return -EINVAL;
         }
-        return 0;
+        return config_validate_etcd(c, err, err_size);
 }
 
 int config_load(const char *path, struct config **ret, char *err, size_t err_size) {

@@ -74,6 +74,20 @@ struct config {
         char *subgid_file;
         char *userdb_socket;           /* io.systemd.UserDatabase; NULL = off */
 
+        /* [etcd]: present = this kaasd replicates tokens from etcd */
+        char *etcd_endpoints;          /* comma-separated https:// URLs; NULL = standalone */
+        char *etcd_ca_file;
+        char *etcd_cert_file;          /* client certificate (no CN: see kaasd.conf(5)) */
+        char *etcd_key_file;
+        char *etcd_user;               /* etcd user of this kaasd */
+        char *etcd_password_file;      /* its password, mode 0600 */
+        char *etcd_prefix;             /* key prefix, ends with / */
+        char *etcd_role;               /* "writer" or "reader" */
+        char *etcd_node;               /* this node's name (last-used prefix) */
+        unsigned etcd_connect_timeout_sec;
+        unsigned etcd_timeout_sec;
+        unsigned etcd_max_disconnected_sec;   /* 0 = keep validating while disconnected */
+
         /* [cluster NAME] */
         struct config_cluster clusters[CONFIG_MAX_CLUSTERS];
         size_t n_clusters;

@@ -16,6 +16,7 @@ struct store;
 struct token_service;
 struct credential_checker;
 struct unix_ids;
+struct replica;
 
 struct daemon {
         const char *config_path;
@@ -36,6 +37,7 @@ struct daemon {
         struct credential_checker *credentials;
         struct loop_timer *maintenance;
         struct unix_ids *unix_ids;              /* NSS and userdb; made on first use */
+        struct replica *replica;                /* NULL: standalone (no [etcd]) */
 };
 
 int daemon_policy_from_config(const struct config *c, struct access_policy *ret, char *err,

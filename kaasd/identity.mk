@@ -4,6 +4,8 @@
 
 noinst_LTLIBRARIES += kaasd/libkaasd-identity.la
 kaasd_libkaasd_identity_la_SOURCES = \
+	kaasd/curl_loop.c kaasd/curl_loop.h \
+	kaasd/secret_file.c kaasd/secret_file.h \
 	kaasd/keystone.c kaasd/keystone.h \
 	kaasd/keystone_json.c kaasd/keystone_json.h \
 	kaasd/identity.c kaasd/identity.h \

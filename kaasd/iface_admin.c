@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "environment.h"
 #include "identity.h"
 #include "credentials.h"
 #include "keystone.h"
@@ -122,6 +123,11 @@ int admin_status(struct call *call, json_t *parameters, void *context) {
                                   "tokens", tokens);
         if (!reply)
                 return -ENOMEM;
+        json_t *store = environment_status(d);
+        if (store && json_object_set_new(reply, "store", store) < 0) {
+                json_decref(reply);
+                return -ENOMEM;
+        }
         return call_reply(call, reply);
 }
 

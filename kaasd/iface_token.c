@@ -15,6 +15,7 @@
 
 #include "credentials.h"
 #include "daemon.h"
+#include "environment.h"
 #include "log.h"
 #include "methods.h"
 #include "token_format.h"
@@ -160,6 +161,10 @@ static void do_create(struct op *op, const struct identity *id) {
          * by minting successors */
         if (op->expires_limit > 0 && rec.expires > op->expires_limit)
                 rec.expires = op->expires_limit;
+        if (environment_enabled(d)) {
+                environment_token_create(d, call, &rec, id);  /* replies once replicated here */
+                return;
+        }
         int r = -EEXIST;
         /* a collision of 238 random bits will not happen; of token IDs
          * (131 bits) neither — but a retry costs nothing */
@@ -231,6 +236,10 @@ static void finish_for_user(struct op *op, const char *user_id) {
         audit_peer(peer, sizeof(peer), op->call);
         if (op->kind == OP_LIST) {
                 reply_list(op, user_id);
+                return;
+        }
+        if (environment_enabled(op->d)) {
+                environment_token_revoke(op->d, op->call, user_id);
                 return;
         }
         uint64_t n = 0;
@@ -311,6 +320,10 @@ static void do_delete(struct op *op, const struct identity *actor, bool admin) {
                         call_error(op->call, ERR("NotFound"), json_pack("{s:s}", "id", tid));
                         return;
                 }
+        }
+        if (environment_enabled(d)) {
+                environment_token_delete(d, op->call, ids, actor ? actor->name : "local administrator");
+                return;
         }
         json_t *deleted = json_array();
         json_array_foreach(ids, i, v) {
@@ -400,6 +413,10 @@ static int start(enum op_kind kind, struct call *call, json_t *parameters, struc
         op->call = call_ref(call);
         op->d = d;
         op->params = json_incref(parameters);
+        if (kind != OP_LIST && environment_refuse_write(d, call)) {
+                op_free(op);
+                return 0;
+        }
         json_t *cred = json_object_get(parameters, "credentials");
         if (!cred || json_is_null(cred)) {
                 if (kind == OP_CREATE || !call_peer_is_admin(call)) {

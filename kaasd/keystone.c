@@ -1,17 +1,15 @@
 /* The Keystone client on libcurl's multi interface; see keystone.h.
  *
- * libcurl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and
- * when to call it back (CURLMOPT_TIMERFUNCTION); both map onto loop io
- * watchers and one loop timer. Completed transfers are collected after
- * every curl_multi_socket_action(), outside any libcurl callback, so a
- * completion callback may start or cancel other calls. The multi handle's
- * connection cache keeps connections to Keystone open between calls.
+ * curl_loop.c drives libcurl from the event loop and hands over completed
+ * transfers outside any libcurl callback, so a completion callback may
+ * start or cancel other calls. The multi handle's connection cache keeps
+ * connections to Keystone open between calls.
  *
  * Secrets handled here: the service password (read per authentication,
  * wiped at once), the service token (wiped when replaced or freed), user
  * passwords and tokens under check (request bodies and header lists are
  * wiped before they are freed). None of them is ever logged or put in an
- * error text. Depends on libcurl, libsodium, loop.h and keystone_json.h. */
+ * error text. Depends on libcurl, libsodium, curl_loop.h and keystone_json.h. */
 #include "config.h"
 
 #include <curl/curl.h>
@@ -28,6 +26,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "curl_loop.h"
+#include "secret_file.h"
 #include "keystone.h"
 
 #define KS_MAX_IN_FLIGHT 512          /* calls started and not completed */
@@ -35,13 +35,6 @@
 #define KS_PASSWORD_MAX 1024
 #define KS_SERVICE_TOKEN_MAX 8192
 #define KS_ERRMSG_SIZE 512
-
-struct ks_socket {
-        struct keystone *ks;
-        struct loop_io *io;
-        curl_socket_t fd;
-        struct ks_socket *prev, *next;
-};
 
 enum req_state { REQ_NEW, REQ_WAITING, REQ_ACTIVE, REQ_DONE };
 
@@ -82,10 +75,8 @@ struct req_list {
 
 struct keystone {
         struct loop *loop;
-        CURLM *multi;
-        struct loop_timer *curl_timer;
+        struct curl_loop *curl;
         struct loop_timer *defer_timer;
-        struct ks_socket *sockets;
 
         char *base_url;               /* without /v3 and without a trailing slash */
         char *user;
@@ -108,7 +99,6 @@ struct keystone {
         struct req_list waiting;      /* for a service token */
         struct req_list deferred;     /* completed without a transfer */
         unsigned n_requests;
-        bool curl_global;
         struct keystone_counters counters;
 };
 
@@ -288,146 +278,6 @@ static int build_password_body(const char *name, const char *domain, bool domain
         *ret = b;
         *ret_len = n;
         return 0;
-}
-
-/* The service password: a regular file, not reachable by group or others,
- * owned by root or by the user kaasd runs as. */
-static int read_password_file(const char *path, char *buf, size_t size, char *err, size_t err_size) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd < 0) {
-                int r = -errno;
-                snprintf(err, err_size, "cannot open password_file %s: %s", path, strerror(-r));
-                return r;
-        }
-        struct stat st;
-        int r = 0;
-        if (fstat(fd, &st) < 0) {
-                r = -errno;
-                snprintf(err, err_size, "cannot stat password_file %s: %s", path, strerror(-r));
-        } else if (!S_ISREG(st.st_mode)) {
-                r = -EINVAL;
-                snprintf(err, err_size, "password_file %s is not a regular file", path);
-        } else if (st.st_mode & 077) {
-                r = -EPERM;
-                snprintf(err, err_size,
-                         "password_file %s has mode %04o: group and others must have no access (chmod 0600)",
-                         path, (unsigned)(st.st_mode & 07777));
-        } else if (st.st_uid != 0 && st.st_uid != geteuid()) {
-                r = -EPERM;
-                snprintf(err, err_size, "password_file %s is owned by uid %u: it must be owned by root or uid %u",
-                         path, (unsigned)st.st_uid, (unsigned)geteuid());
-        }
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        size_t n = 0;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, size - 1 - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        snprintf(err, err_size, "cannot read password_file %s: %s", path, strerror(-r));
-                        break;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-                if (n == size - 1) {
-                        r = -EFBIG;
-                        snprintf(err, err_size, "password_file %s is longer than %zu bytes", path, size - 2);
-                        break;
-                }
-        }
-        close(fd);
-        buf[n] = '\0';
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-                buf[--n] = '\0';
-        if (r == 0 && n == 0) {
-                r = -EINVAL;
-                snprintf(err, err_size, "password_file %s is empty", path);
-        }
-        if (r < 0)
-                sodium_memzero(buf, size);
-        return r;
-}
-
-/* ------------------------------------------------------------ libcurl glue */
-
-static void process_done(struct keystone *ks);
-
-static void on_socket_event(struct loop_io *io, int fd, uint32_t events, void *userdata) {
-        struct keystone *ks = userdata;
-        int mask = 0, running;
-        if (events & EPOLLIN)
-                mask |= CURL_CSELECT_IN;
-        if (events & EPOLLOUT)
-                mask |= CURL_CSELECT_OUT;
-        if (events & (EPOLLERR | EPOLLHUP))
-                mask |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(ks->multi, fd, mask, &running);
-        process_done(ks);
-}
-
-static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
-        struct keystone *ks = userp;
-        struct ks_socket *sock = socketp;
-        if (what == CURL_POLL_REMOVE) {
-                if (sock) {
-                        loop_io_remove(sock->io);
-                        if (sock->prev)
-                                sock->prev->next = sock->next;
-                        else
-                                ks->sockets = sock->next;
-                        if (sock->next)
-                                sock->next->prev = sock->prev;
-                        free(sock);
-                        curl_multi_assign(ks->multi, s, NULL);
-                }
-                return 0;
-        }
-        uint32_t events = 0;
-        if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-                events |= EPOLLIN;
-        if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-                events |= EPOLLOUT;
-        if (!sock) {
-                sock = calloc(1, sizeof(*sock));
-                if (!sock)
-                        return -1;
-                sock->ks = ks;
-                sock->fd = s;
-                if (loop_io_add(ks->loop, s, events, on_socket_event, ks, &sock->io) < 0) {
-                        free(sock);
-                        return -1;
-                }
-                sock->next = ks->sockets;
-                if (ks->sockets)
-                        ks->sockets->prev = sock;
-                ks->sockets = sock;
-                curl_multi_assign(ks->multi, s, sock);
-                return 0;
-        }
-        return loop_io_set_events(sock->io, events) < 0 ? -1 : 0;
-}
-
-static void on_curl_timer_fired(struct loop_timer *t, void *userdata) {
-        struct keystone *ks = userdata;
-        int running;
-        ks->curl_timer = NULL;  /* the loop frees it after this callback */
-        curl_multi_socket_action(ks->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        process_done(ks);
-}
-
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
-        struct keystone *ks = userp;
-        loop_timer_cancel(ks->curl_timer);
-        ks->curl_timer = NULL;
-        if (timeout_ms < 0)
-                return 0;
-        return loop_timer_add(ks->loop, loop_now_usec() + (uint64_t)timeout_ms * 1000u, on_curl_timer_fired, ks,
-                              &ks->curl_timer) < 0 ? -1 : 0;
 }
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
@@ -635,7 +485,7 @@ static int request_start_transfer(struct ks_request *req) {
         } else {
                 curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
         }
-        if (curl_multi_add_handle(ks->multi, e) != CURLM_OK)
+        if (curl_loop_add(ks->curl, e) < 0)
                 return -ENOMEM;
         req->state = REQ_ACTIVE;
         req->started_usec = loop_now_usec();
@@ -647,7 +497,7 @@ static int request_start_transfer(struct ks_request *req) {
 static void request_detach(struct ks_request *req) {
         struct keystone *ks = req->ks;
         if (req->state == REQ_ACTIVE)
-                curl_multi_remove_handle(ks->multi, req->easy);
+                curl_loop_remove(ks->curl, req->easy);
         if (req->list)
                 list_remove(req->list, req);
         req->state = REQ_NEW;
@@ -733,7 +583,7 @@ static struct ks_request *service_auth_new(struct keystone *ks, keystone_done_fn
         ks->n_requests++;
         ks->service_auth_in_flight++;
         char password[KS_PASSWORD_MAX + 2], err[KS_ERRMSG_SIZE];
-        r = read_password_file(ks->password_file, password, sizeof(password), err, sizeof(err));
+        r = secret_file_read(ks->password_file, password, sizeof(password), err, sizeof(err));
         if (r < 0) {
                 complete_later(req, -EKEYREJECTED, "%s", err);
                 return req;
@@ -981,18 +831,11 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
         ks_token_info_clear(&info);
 }
 
-static void process_done(struct keystone *ks) {
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(ks->multi, &left))) {
-                if (m->msg != CURLMSG_DONE)
-                        continue;
-                struct ks_request *req = NULL;
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&req);
-                CURLcode cc = m->data.result;
-                if (req)
-                        request_finish(req, cc);
-        }
+static void on_transfer_done(CURL *easy, CURLcode cc, void *userdata) {
+        struct ks_request *req = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
+        if (req)
+                request_finish(req, cc);
 }
 
 /* ------------------------------------------------------------ public API */
@@ -1035,28 +878,22 @@ int keystone_new(struct loop *loop, const struct config *c, struct keystone **re
         if (!ks)
                 return -ENOMEM;
         ks->loop = loop;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        int r = curl_loop_new(loop, KS_MAX_CONNECTIONS, on_transfer_done, ks, &ks->curl);
+        if (r < 0) {
                 free(ks);
                 snprintf(err, err_size, "libcurl initialisation failed");
-                return -EIO;
+                return r;
         }
-        ks->curl_global = true;
         ks->verify_tls = c->keystone_verify_tls;
         apply_limits(ks, c);
         if (!(ks->base_url = normalize_url(c->keystone_url)) || set_str(&ks->user, c->keystone_user) < 0 ||
             set_str(&ks->user_domain, c->keystone_user_domain ? c->keystone_user_domain : "Default") < 0 ||
             set_str(&ks->password_file, c->keystone_password_file) < 0 ||
-            set_str(&ks->ca_file, c->keystone_ca_file) < 0 || !(ks->multi = curl_multi_init())) {
+            set_str(&ks->ca_file, c->keystone_ca_file) < 0) {
                 keystone_free(ks);
                 snprintf(err, err_size, "out of memory");
                 return -ENOMEM;
         }
-        curl_multi_setopt(ks->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-        curl_multi_setopt(ks->multi, CURLMOPT_SOCKETDATA, ks);
-        curl_multi_setopt(ks->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-        curl_multi_setopt(ks->multi, CURLMOPT_TIMERDATA, ks);
-        curl_multi_setopt(ks->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)KS_MAX_CONNECTIONS);
-        curl_multi_setopt(ks->multi, CURLMOPT_MAXCONNECTS, (long)KS_MAX_CONNECTIONS);
         *ret = ks;
         return 0;
 }
@@ -1075,15 +912,7 @@ struct keystone *keystone_free(struct keystone *ks) {
         drop_list(ks, &ks->active);
         drop_list(ks, &ks->waiting);
         drop_list(ks, &ks->deferred);
-        if (ks->multi)
-                curl_multi_cleanup(ks->multi);
-        while (ks->sockets) {
-                struct ks_socket *s = ks->sockets;
-                ks->sockets = s->next;
-                loop_io_remove(s->io);
-                free(s);
-        }
-        loop_timer_cancel(ks->curl_timer);
+        ks->curl = curl_loop_free(ks->curl);
         loop_timer_cancel(ks->defer_timer);
         service_token_drop(ks);
         free(ks->base_url);
@@ -1091,8 +920,6 @@ struct keystone *keystone_free(struct keystone *ks) {
         free(ks->user_domain);
         free(ks->password_file);
         free(ks->ca_file);
-        if (ks->curl_global)
-                curl_global_cleanup();
         free(ks);
         return NULL;
 }

@@ -30,10 +30,11 @@ kaasd_kaasd_SOURCES = \
 	kaasd/credentials.c kaasd/credentials.h \
 	kaasd/ratelimit.c kaasd/ratelimit.h \
 	kaasd/state_check.c kaasd/state_check.h \
+	kaasd/environment.c kaasd/environment.h \
 	kaasd/interfaces.h
 nodist_kaasd_kaasd_SOURCES = kaasd/interfaces.c
 kaasd_kaasd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(CURL_CFLAGS) $(SODIUM_CFLAGS)
-kaasd_kaasd_LDADD = kaasd/libkaasd-identity.la kaasd/libkaasd-store.la kaasd/libkaasd-core.la \
+kaasd_kaasd_LDADD = kaasd/libkaasd-replica.la kaasd/libkaasd-etcd.la kaasd/libkaasd-identity.la kaasd/libkaasd-store.la kaasd/libkaasd-core.la \
 	$(JANSSON_LIBS) $(SYSTEMD_LIBS) $(CURL_LIBS) $(SODIUM_LIBS) $(BDB_LIBS)
 
 # The interface definitions in docs/ are the source of truth: kaasd serves
@@ -53,3 +54,4 @@ kaasd/interfaces.c: $(KAASD_INTERFACES) $(top_srcdir)/tools/varlink-to-c.sh Make
 	$(AM_V_GEN)$(MKDIR_P) kaasd && $(SHELL) $(top_srcdir)/tools/varlink-to-c.sh $@ $(top_srcdir) $(KAASD_INTERFACES)
 include kaasd/store.mk
 include kaasd/identity.mk
+include kaasd/etcd.mk

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "environment.h"
 #include "identity.h"
 #include "interfaces.h"
 #include "keystone.h"
@@ -447,6 +448,10 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: %s\n", err);
                 goto failed;
         }
+        if (environment_start(&d, err, sizeof(err)) < 0) {
+                fprintf(stderr, "kaasd: %s\n", err);
+                goto failed;
+        }
         if (credential_checker_new(d.keystone, d.identities, d.tokens, &d.credentials) < 0) {
                 fprintf(stderr, "kaasd: out of memory\n");
                 goto failed;
@@ -489,6 +494,7 @@ finish:
         /* checks and lookups still waiting answer their calls: before the server goes */
         loop_timer_cancel(d.maintenance);
         credential_checker_free(d.credentials);
+        environment_stop(&d);
         token_service_free(d.tokens);
         identity_cache_free(d.identities);
         keystone_free(d.keystone);

@@ -213,3 +213,36 @@ __attribute__((warn_unused_result, nonnull))
 int store_uid_get(struct store *s, const char *user_id, uint32_t *ret_uid);
 __attribute__((warn_unused_result, nonnull))
 int store_uid_lookup(struct store *s, uint32_t uid, char **ret_user_id);
+
+/* ---------------------------------------------------------------- replica of the environment's store */
+
+/*
+ * With an [etcd] section the token records are a replica of etcd's (docs/environment.md). The
+ * replica remembers the etcd revision it has applied, and whether it ever held a complete
+ * snapshot, in the same transactions as the changes themselves: after a crash both roll back
+ * together and the replica resumes from the revision it really holds.
+ */
+struct store_replica_state {
+        int64_t revision;               /* etcd revision applied; 0 = none */
+        bool complete;                  /* a whole snapshot has been loaded at least once */
+};
+
+struct store_replica_change {
+        bool deleted;
+        const uint8_t *hash;            /* STORE_HASH_SIZE bytes */
+        const struct token_record *rec; /* for a put; a record with the same token ID under
+                                         * another hash is replaced */
+};
+
+/* {0, false} for a store that never replicated. */
+__attribute__((warn_unused_result, nonnull))
+int store_replica_state_get(struct store *s, struct store_replica_state *ret);
+
+/*
+ * Applies n changes and, unless state is NULL, records state, atomically. Deleting an unknown
+ * hash is not an error. Not synced: etcd holds the durable copy. -EINVAL if a record is out of
+ * bounds (nothing is applied).
+ */
+__attribute__((warn_unused_result, nonnull(1)))
+int store_replica_apply(struct store *s, const struct store_replica_change *changes, size_t n,
+                        const struct store_replica_state *state);

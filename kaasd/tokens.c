@@ -33,6 +33,8 @@ struct token_service {
         unsigned touch_used;
         struct loop_timer *touch_timer;
         struct token_stats stats;
+        token_gate_fn gate;             /* NULL: the local store is always the answer */
+        void *gate_userdata;
 };
 
 const char *token_verdict_name(enum token_verdict v) {
@@ -201,6 +203,11 @@ int token_service_check(struct token_service *ts, const char *token, size_t len,
                 check_finish(c, TOKEN_FAILED, NULL, "token key not loaded");
                 return 0;
         }
+        const char *why = NULL;
+        if (ts->gate && ts->gate(ts->gate_userdata, &why) < 0) {
+                check_finish(c, TOKEN_UNAVAILABLE, NULL, why);
+                return 0;
+        }
         ts->stats.store_lookups++;
         int r = store_token_get(ts->store, c->hash, &c->rec);
         if (r == -ENOENT) {
@@ -221,6 +228,11 @@ int token_service_check(struct token_service *ts, const char *token, size_t len,
         if (r < 0)
                 check_finish(c, TOKEN_FAILED, NULL, "identity lookup failed");
         return 0;
+}
+
+void token_service_set_gate(struct token_service *ts, token_gate_fn gate, void *userdata) {
+        ts->gate = gate;
+        ts->gate_userdata = userdata;
 }
 
 /* ------------------------------------------------------ JSON views */

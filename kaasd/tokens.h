@@ -66,6 +66,12 @@ typedef void (*token_check_fn)(enum token_verdict verdict, const uint8_t *hash,
 int token_service_check(struct token_service *ts, const char *token, size_t len, uint64_t request_id,
                         token_check_fn fn, void *userdata);
 
+/* A replicated store may not be fit to answer (not loaded yet, or out of
+ * touch for too long): gate returns < 0 with a reason, and checks then end
+ * as TOKEN_UNAVAILABLE before any lookup. NULL removes it. */
+typedef int (*token_gate_fn)(void *userdata, const char **ret_reason);
+void token_service_set_gate(struct token_service *ts, token_gate_fn gate, void *userdata);
+
 /* Notes a use of the token with this hash; written out later. */
 void token_service_note_use(struct token_service *ts, const uint8_t hash[static TOKEN_HASH_SIZE], int64_t now);
 

@@ -17,6 +17,7 @@ packages=(
         openssh-server openssh-client sshpass pamtester
         valgrind util-linux procps groff-base
         wrk  # the load generator of make bench-webhook
+        etcd-server etcd-client  # the environment-wide token store (tests/etcd/)
         golang-go golang-github-varlink-go-dev  # tests/interop: a Go varlink client
         # fuzzing and sanitizers
         clang libclang-rt-14-dev

@@ -178,6 +178,41 @@ static void test_role_group_prefix(void **state) {
         expect_error("[nss]\nrole_group_prefix = Kaas\n", 0, "role_group_prefix may hold only");
 }
 
+#define ETCD_OK "[etcd]\nendpoints = https://10.0.0.1:2379, https://10.0.0.2:2379\n" \
+        "ca_file = /etc/kaas/etcd/ca.crt\ncert_file = /etc/kaas/etcd/kaasd.crt\n" \
+        "key_file = /etc/kaas/etcd/kaasd.key\nuser = kaas-writer\n" \
+        "password_file = /etc/kaas/etcd/password\nnode = cp-1\n"
+
+static void test_etcd(void **state) {
+        struct config *c = NULL;
+        char err[512] = "";
+        /* without [etcd], kaasd is standalone */
+        assert_int_equal(config_new(&c), 0);
+        assert_null(c->etcd_endpoints);
+        assert_string_equal(c->etcd_prefix, "/kaas/");
+        assert_string_equal(c->etcd_role, "reader");
+        assert_int_equal(c->etcd_max_disconnected_sec, 0);
+        config_free(c);
+
+        assert_int_equal(write_conf(ETCD_OK "role = writer\nprefix = /env1/kaas/\nmax_disconnected = 600\n"), 0);
+        assert_int_equal(config_load(path, &c, err, sizeof(err)), 0);
+        assert_string_equal(c->etcd_endpoints, "https://10.0.0.1:2379, https://10.0.0.2:2379");
+        assert_string_equal(c->etcd_role, "writer");
+        assert_string_equal(c->etcd_node, "cp-1");
+        assert_string_equal(c->etcd_prefix, "/env1/kaas/");
+        assert_int_equal(c->etcd_max_disconnected_sec, 600);
+        config_free(c);
+        unlink(path);
+
+        expect_error(ETCD_OK "role = admin\n", 0, "[etcd] role must be writer or reader");
+        expect_error(ETCD_OK "prefix = kaas\n", 0, "[etcd] prefix must start and end with /");
+        expect_error(ETCD_OK "node = a b\n", 0, "[etcd] node may hold only");
+        expect_error("[etcd]\nuser = kaas-writer\n", 0, "[etcd] endpoints is required");
+        expect_error("[etcd]\nendpoints = http://10.0.0.1:2379\n", 0, "[etcd] needs endpoints, ca_file");
+        expect_error(ETCD_OK "endpoints = https://a:1,http://b:2\n", 0, "[etcd] endpoints must be https://");
+        expect_error(ETCD_OK "max_disconnected = -1\n", 9, "max_disconnected must be");
+}
+
 static void test_missing_file(void **state) {
         struct config *c = NULL;
         char err[512];
@@ -190,6 +225,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_full_file),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_etcd),
                 cmocka_unit_test(test_keystone_url),
                 cmocka_unit_test(test_role_group_prefix),
                 cmocka_unit_test(test_missing_file),

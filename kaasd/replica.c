@@ -1,0 +1,915 @@
+/* The replica of the environment's token store; see replica.h.
+ *
+ * States: LOADING (range pages at one revision, then a sweep of what the
+ * snapshot lacks), WATCHING (one watch of the whole prefix, so that every
+ * revision of it arrives, including those of last-used and other records),
+ * WAITING (a pause before the next attempt, growing up to a bound). A
+ * heartbeat (a one-key range every few seconds) measures etcd's revision
+ * and notices an unreachable cluster while the watch is silent. */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "etcd_client.h"
+#include "log.h"
+#include "replica.h"
+#include "replica_record.h"
+
+#define REPLICA_PAGE 1000                       /* keys per range page */
+#define REPLICA_DELETE_BATCH 100                /* deletes per txn (etcd allows 128 ops) */
+#define REPLICA_SWEEP_BATCH 1000
+#define REPLICA_RETRY_MIN_USEC (100 * 1000)
+#define REPLICA_RETRY_MAX_USEC (5 * 1000 * 1000)
+#define REPLICA_HEARTBEAT_USEC (2 * 1000 * 1000)
+#define REPLICA_FINGERPRINT_KEY "meta/key-fingerprint"
+
+enum phase { PHASE_LOADING, PHASE_WATCHING, PHASE_WAITING };
+
+/* A write waiting for its txn, then for the replica to reach its revision. */
+struct write_op {
+        struct replica *r;
+        replica_done_fn fn;
+        void *userdata;
+        uint8_t (*hashes)[STORE_HASH_SIZE];     /* delete: all of them */
+        size_t n_hashes, next;                  /* next: first not yet sent */
+        char *put_body;                         /* put: the txn */
+        uint64_t deleted;
+        int64_t wait_revision;                  /* > 0: committed, waiting for the replica */
+        uint64_t deadline_usec;
+        struct etcd_request *req;
+        struct write_op *prev, *next_op;
+};
+
+struct replica {
+        struct loop *loop;
+        struct store *store;
+        struct etcd_client *etcd;
+        char *prefix, *prefix_end;              /* the watched range [prefix, prefix_end) */
+        char *tokens, *tokens_end;              /* [PREFIX tokens/, PREFIX tokens0) */
+        char *node;
+        bool writer;
+        unsigned max_disconnected_sec;
+        uint64_t timeout_usec;
+
+        struct store_replica_state st;
+        enum phase phase;
+        struct etcd_request *req;               /* the range page or the watch */
+        bool need_load;                         /* no snapshot yet, or etcd compacted past ours */
+        char *fingerprint;                      /* of this kaasd's hashing key */
+        bool key_checked;                       /* against the environment's, recorded in etcd */
+        replica_fatal_fn fatal;
+        void *fatal_userdata;
+
+        /* a standalone store moving in (writer only) */
+        uint8_t (*migrate)[STORE_HASH_SIZE];
+        size_t n_migrate, cap_migrate, migrate_done, migrate_present;
+        bool migrated;
+        struct loop_timer *retry_timer;
+        uint64_t retry_usec;
+
+        /* LOADING */
+        int64_t load_revision;                  /* 0 until the first page answers */
+        char *load_from;                        /* key of the next page */
+        size_t load_from_len;
+        uint8_t (*seen)[STORE_HASH_SIZE];
+        size_t n_seen, cap_seen;
+
+        struct loop_timer *heartbeat_timer;
+        struct etcd_request *heartbeat;
+        bool watch_created, heartbeat_ok;
+        int64_t etcd_revision;
+        int64_t disconnected_since;
+
+        struct write_op *ops;
+        struct loop_timer *ops_timer;
+        uint64_t events_applied, records_ignored, reloads;
+};
+
+static void start_load(struct replica *r);
+static void start_watch(struct replica *r);
+static void migrate_next(struct replica *r);
+static char *concat(const char *a, const char *b);
+static void ops_progress(struct replica *r);
+
+/* ------------------------------------------------------------ connection state */
+
+static void set_connected(struct replica *r, bool ok) {
+        if (ok) {
+                if (r->disconnected_since)
+                        log_notice(0, "etcd: connected again (%s), replica at revision %lld", etcd_client_endpoint(r->etcd),
+                                   (long long)r->st.revision);
+                r->disconnected_since = 0;
+        } else if (!r->disconnected_since) {
+                r->disconnected_since = (int64_t)time(NULL);
+        }
+}
+
+static void note_revision(struct replica *r, int64_t rev) {
+        if (rev > r->etcd_revision)
+                r->etcd_revision = rev;
+}
+
+static void start_key_check(struct replica *r);
+static void start_replicating(struct replica *r);
+
+static void retry_fired(struct loop_timer *t, void *userdata) {
+        struct replica *r = userdata;
+        r->retry_timer = NULL;
+        if (!r->key_checked)
+                start_key_check(r);
+        else if (r->migrate)
+                migrate_next(r);
+        else if (r->need_load)
+                start_load(r);
+        else
+                start_watch(r);
+}
+
+/* Tries again later: load when a load was under way, else watch. */
+static void retry_later(struct replica *r, const char *what, const char *error) {
+        set_connected(r, false);
+        r->phase = PHASE_WAITING;
+        r->retry_usec = r->retry_usec ? r->retry_usec * 2 : REPLICA_RETRY_MIN_USEC;
+        if (r->retry_usec > REPLICA_RETRY_MAX_USEC)
+                r->retry_usec = REPLICA_RETRY_MAX_USEC;
+        log_warning(0, "etcd: %s failed: %s; retrying in %llu ms", what, error ? error : "-",
+                    (unsigned long long)(r->retry_usec / 1000));
+        loop_timer_cancel(r->retry_timer);
+        if (loop_timer_add(r->loop, loop_now_usec() + r->retry_usec, retry_fired, r, &r->retry_timer) < 0)
+                r->retry_timer = NULL;
+}
+
+/* ------------------------------------------------------------ applying */
+
+/* Turns kvs or events into store changes. Records that are not valid are
+ * skipped (and counted): one hostile value must not stop replication. */
+struct batch {
+        struct store_replica_change *changes;
+        struct token_record *recs;
+        uint8_t (*hashes)[STORE_HASH_SIZE];
+        size_t n;
+};
+
+static int batch_init(struct batch *b, size_t cap) {
+        *b = (struct batch){ 0 };
+        if (cap == 0)
+                return 0;
+        b->changes = calloc(cap, sizeof(*b->changes));
+        b->recs = calloc(cap, sizeof(*b->recs));
+        b->hashes = calloc(cap, sizeof(*b->hashes));
+        return b->changes && b->recs && b->hashes ? 0 : -ENOMEM;
+}
+
+static void batch_clear(struct batch *b) {
+        if (b->recs)
+                for (size_t i = 0; i < b->n; i++)
+                        token_record_free(&b->recs[i]);
+        free(b->changes);
+        free(b->recs);
+        free(b->hashes);
+        *b = (struct batch){ 0 };
+}
+
+/* Adds one kv; returns 1 when it is a token record taken, 0 when skipped. */
+static int batch_add(struct replica *r, struct batch *b, const struct etcd_kv *kv, bool deleted) {
+        int q = replica_token_key_parse(r->prefix, kv->key, kv->key_len, b->hashes[b->n]);
+        if (q == -ENOENT)
+                return 0;  /* another record of the prefix */
+        if (q == 0 && !deleted)
+                q = replica_token_value_parse(kv->value, kv->value_len, &b->recs[b->n]);
+        if (q < 0) {
+                r->records_ignored++;
+                log_warning(0, "etcd: ignoring a malformed token record at revision %lld", (long long)kv->mod_revision);
+                return 0;
+        }
+        b->changes[b->n] = (struct store_replica_change){
+                .deleted = deleted, .hash = b->hashes[b->n], .rec = deleted ? NULL : &b->recs[b->n] };
+        b->n++;
+        return 1;
+}
+
+static int apply(struct replica *r, struct batch *b, const struct store_replica_state *st) {
+        int q = store_replica_apply(r->store, b->changes, b->n, st);
+        if (q < 0) {
+                log_err(0, "etcd: applying %zu changes to the local store failed: %s", b->n, store_last_error(r->store));
+                return q;
+        }
+        if (st)
+                r->st = *st;
+        return 0;
+}
+
+/* ------------------------------------------------------------ loading */
+
+static int hash_cmp(const void *a, const void *b) {
+        return memcmp(a, b, STORE_HASH_SIZE);
+}
+
+static void load_reset(struct replica *r) {
+        free(r->seen);
+        r->seen = NULL;
+        r->n_seen = r->cap_seen = 0;
+        free(r->load_from);
+        r->load_from = NULL;
+        r->load_from_len = 0;
+        r->load_revision = 0;
+}
+
+struct sweep_ctx {
+        struct replica *r;
+        uint8_t (*gone)[STORE_HASH_SIZE];
+        size_t n, cap;
+};
+
+static int sweep_cb(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
+        struct sweep_ctx *c = userdata;
+        if (bsearch(hash, c->r->seen, c->r->n_seen, STORE_HASH_SIZE, hash_cmp))
+                return 0;
+        if (c->n == c->cap) {
+                size_t cap = c->cap ? c->cap * 2 : 256;
+                void *p = realloc(c->gone, cap * STORE_HASH_SIZE);
+                if (!p)
+                        return -ENOMEM;
+                c->gone = p;
+                c->cap = cap;
+        }
+        memcpy(c->gone[c->n++], hash, STORE_HASH_SIZE);
+        return 0;
+}
+
+/* The snapshot is in: remove what it lacks, then mark it complete. */
+static int load_finish(struct replica *r) {
+        if (r->n_seen > 0)
+                qsort(r->seen, r->n_seen, STORE_HASH_SIZE, hash_cmp);
+        struct sweep_ctx c = { .r = r };
+        int q = store_token_list_all(r->store, sweep_cb, &c);
+        for (size_t i = 0; q == 0 && i < c.n; i += REPLICA_SWEEP_BATCH) {
+                size_t n = c.n - i < REPLICA_SWEEP_BATCH ? c.n - i : REPLICA_SWEEP_BATCH;
+                struct store_replica_change ch[REPLICA_SWEEP_BATCH];
+                for (size_t k = 0; k < n; k++)
+                        ch[k] = (struct store_replica_change){ .deleted = true, .hash = c.gone[i + k] };
+                q = store_replica_apply(r->store, ch, n, NULL);
+        }
+        if (q == 0) {
+                struct store_replica_state st = { .revision = r->load_revision, .complete = true };
+                struct batch none = { 0 };
+                q = apply(r, &none, &st);
+        }
+        if (q == 0)
+                log_notice(0, "etcd: replica loaded at revision %lld: %zu tokens, %zu removed", (long long)r->load_revision,
+                           r->n_seen, c.n);
+        free(c.gone);
+        return q;
+}
+
+static void on_page(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->req = NULL;
+        if (res->status < 0) {
+                if (res->error && strstr(res->error, "compacted"))
+                        load_reset(r);  /* the snapshot's revision is gone: start over */
+                retry_later(r, "loading the token records", res->error);
+                return;
+        }
+        set_connected(r, true);
+        note_revision(r, res->revision);
+        const struct etcd_range_reply *rr = res->range;
+        if (r->load_revision == 0)
+                r->load_revision = rr->revision;
+        struct batch b;
+        int q = batch_init(&b, rr->n_kvs);
+        if (q == 0 && r->n_seen + rr->n_kvs > r->cap_seen) {
+                size_t cap = r->cap_seen ? r->cap_seen : 4096;
+                while (cap < r->n_seen + rr->n_kvs)
+                        cap *= 2;
+                void *p = realloc(r->seen, cap * STORE_HASH_SIZE);
+                if (p) {
+                        r->seen = p;
+                        r->cap_seen = cap;
+                } else {
+                        q = -ENOMEM;
+                }
+        }
+        for (size_t i = 0; q == 0 && i < rr->n_kvs; i++)
+                if (batch_add(r, &b, &rr->kvs[i], false) > 0)
+                        memcpy(r->seen[r->n_seen++], b.hashes[b.n - 1], STORE_HASH_SIZE);
+        if (q == 0)
+                q = apply(r, &b, NULL);
+        batch_clear(&b);
+        if (q == 0 && rr->more && rr->n_kvs > 0) {
+                const struct etcd_kv *last = &rr->kvs[rr->n_kvs - 1];
+                char *from = malloc(last->key_len + 1);
+                if (!from) {
+                        q = -ENOMEM;
+                } else {
+                        memcpy(from, last->key, last->key_len);
+                        from[last->key_len] = '\0';  /* the next key after last */
+                        free(r->load_from);
+                        r->load_from = from;
+                        r->load_from_len = last->key_len + 1;
+                        start_load(r);
+                        return;
+                }
+        }
+        if (q == 0)
+                q = load_finish(r);
+        if (q < 0) {
+                retry_later(r, "storing the token records", strerror(-q));
+                return;
+        }
+        load_reset(r);
+        r->need_load = false;
+        r->retry_usec = 0;
+        ops_progress(r);
+        start_watch(r);
+}
+
+static void start_load(struct replica *r) {
+        r->phase = PHASE_LOADING;
+        const char *from = r->load_from ? r->load_from : r->tokens;
+        size_t from_len = r->load_from ? r->load_from_len : strlen(r->tokens);
+        int q = etcd_range(r->etcd, from, from_len, r->tokens_end, strlen(r->tokens_end), r->load_revision,
+                           REPLICA_PAGE, on_page, r, &r->req);
+        if (q < 0)
+                retry_later(r, "loading the token records", strerror(-q));
+}
+
+/* ------------------------------------------------------------ watching */
+
+static int on_watch_message(const struct etcd_watch_reply *w, void *userdata) {
+        struct replica *r = userdata;
+        note_revision(r, w->revision);
+        if (w->compact_revision > 0) {
+                log_warning(0, "etcd: revision %lld was compacted (oldest kept: %lld): reloading the replica",
+                            (long long)r->st.revision + 1, (long long)w->compact_revision);
+                /* what is held stays served (complete, older) while the new snapshot loads over it */
+                r->reloads++;
+                r->need_load = true;
+                load_reset(r);
+                return -1;
+        }
+        if (w->canceled)
+                return -1;
+        if (w->created) {
+                r->watch_created = true;
+                r->retry_usec = 0;
+                set_connected(r, true);
+                return 0;
+        }
+        struct batch b;
+        if (batch_init(&b, w->n_events) < 0)
+                return -1;
+        int64_t rev = r->st.revision;
+        for (size_t i = 0; i < w->n_events; i++) {
+                const struct etcd_event *e = &w->events[i];
+                if (e->kv.mod_revision <= r->st.revision)
+                        continue;  /* already applied (a resumed watch) */
+                batch_add(r, &b, &e->kv, e->deleted);
+                if (e->kv.mod_revision > rev)
+                        rev = e->kv.mod_revision;
+        }
+        if (w->n_events == 0 && w->revision > rev)
+                rev = w->revision;  /* a progress notification: nothing before it is pending */
+        struct store_replica_state st = { .revision = rev, .complete = r->st.complete };
+        int q = rev > r->st.revision || b.n > 0 ? apply(r, &b, &st) : 0;
+        r->events_applied += b.n;
+        batch_clear(&b);
+        if (q < 0)
+                return -1;
+        ops_progress(r);
+        return 0;
+}
+
+static void on_watch_end(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->req = NULL;
+        r->watch_created = false;
+        if (r->need_load && res->status == -ECANCELED) {  /* compacted */
+                start_load(r);
+                return;
+        }
+        retry_later(r, "watching the token records", res->error);
+}
+
+static void start_watch(struct replica *r) {
+        r->phase = PHASE_WATCHING;
+        r->watch_created = false;
+        int q = etcd_watch(r->etcd, r->prefix, strlen(r->prefix), r->prefix_end, strlen(r->prefix_end),
+                           r->st.revision + 1, on_watch_message, on_watch_end, r, &r->req);
+        if (q < 0)
+                retry_later(r, "watching the token records", strerror(-q));
+}
+
+/* A transaction that creates key with value unless key exists (JSON text
+ * for /v3/kv/txn, malloc()ed); NULL when out of memory. */
+static char *put_if_absent(const char *key, const char *value) {
+        char *k64 = key ? etcd_b64(key, strlen(key)) : NULL, *v64 = value ? etcd_b64(value, strlen(value)) : NULL;
+        json_t *txn = k64 && v64 ? json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[{s:{s:s, s:s}}]}", "compare", "key", k64,
+                                             "target", "CREATE", "result", "EQUAL", "create_revision", "0", "success",
+                                             "request_put", "key", k64, "value", v64)
+                                 : NULL;
+        char *body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
+        json_decref(txn);
+        free(k64);
+        free(v64);
+        return body;
+}
+
+/* ------------------------------------------------------------ a standalone store moves in */
+
+/* A writer whose store never replicated holds a standalone kaasd's tokens:
+ * they are put into etcd, each only if absent (so running it again, or
+ * after an interruption, changes nothing already there), before the first
+ * snapshot, whose sweep would otherwise drop them. */
+static int migrate_collect(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
+        struct replica *r = userdata;
+        if (r->n_migrate == r->cap_migrate) {
+                size_t cap = r->cap_migrate ? r->cap_migrate * 2 : 256;
+                void *p = realloc(r->migrate, cap * STORE_HASH_SIZE);
+                if (!p)
+                        return -ENOMEM;
+                r->migrate = p;
+                r->cap_migrate = cap;
+        }
+        memcpy(r->migrate[r->n_migrate++], hash, STORE_HASH_SIZE);
+        return 0;
+}
+
+static void on_migrated(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->req = NULL;
+        if (res->status < 0) {
+                retry_later(r, "moving the standalone store's tokens into etcd", res->error);
+                return;  /* resumes at the same token */
+        }
+        if (!res->txn->succeeded)
+                r->migrate_present++;
+        r->migrate_done++;
+        migrate_next(r);
+}
+
+static void migrate_next(struct replica *r) {
+        while (r->migrate_done < r->n_migrate) {
+                struct token_record rec = { 0 };
+                const uint8_t *hash = r->migrate[r->migrate_done];
+                int q = store_token_get(r->store, hash, &rec);
+                if (q == -ENOENT) {  /* purged meanwhile */
+                        r->migrate_done++;
+                        continue;
+                }
+                char *key = q == 0 ? replica_token_key(r->prefix, hash) : NULL;
+                char *value = q == 0 ? replica_token_value(&rec) : NULL;
+                char *body = put_if_absent(key, value);
+                token_record_free(&rec);
+                free(key);
+                free(value);
+                if (q == 0 && !body)
+                        q = -ENOMEM;
+                if (q == 0)
+                        q = etcd_txn(r->etcd, body, on_migrated, r, &r->req);
+                free(body);
+                if (q < 0)
+                        retry_later(r, "moving the standalone store's tokens into etcd", strerror(-q));
+                return;
+        }
+        log_notice(0, "etcd: moved the standalone store's %zu tokens into etcd (%zu were there already)",
+                   r->n_migrate - r->migrate_present, r->migrate_present);
+        free(r->migrate);
+        r->migrate = NULL;
+        r->n_migrate = r->cap_migrate = r->migrate_done = r->migrate_present = 0;
+        r->migrated = true;
+        start_replicating(r);
+}
+
+/* ------------------------------------------------------------ the hashing key */
+
+/* Every kaasd of an environment must hash with the same key. The first
+ * writer records its key's fingerprint (never the key) in etcd; a kaasd
+ * whose fingerprint differs stops, naming both. */
+static void start_replicating(struct replica *r) {
+        r->key_checked = true;
+        if (r->writer && !r->migrated && !r->st.complete && r->st.revision == 0) {
+                r->migrated = true;  /* looked once; migrate_next() finishes what it found */
+                int q = store_token_list_all(r->store, migrate_collect, r);
+                if (q < 0) {
+                        log_err(0, "etcd: cannot read the standalone store to move it into etcd: %s",
+                                store_last_error(r->store));
+                        free(r->migrate);
+                        r->migrate = NULL;
+                        r->n_migrate = r->cap_migrate = 0;
+                } else if (r->n_migrate > 0) {
+                        log_notice(0, "etcd: moving the standalone store's %zu tokens into etcd", r->n_migrate);
+                        r->migrated = false;
+                        migrate_next(r);
+                        return;
+                }
+        }
+        if (r->need_load)
+                start_load(r);
+        else
+                start_watch(r);
+}
+
+static char *fingerprint_key(const struct replica *r) {
+        return concat(r->prefix, REPLICA_FINGERPRINT_KEY);
+}
+
+static void on_fingerprint_put(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->req = NULL;
+        if (res->status < 0) {
+                retry_later(r, "recording the hashing key's fingerprint", res->error);
+                return;
+        }
+        if (!res->txn->succeeded) {  /* another writer was first: compare with its */
+                start_key_check(r);
+                return;
+        }
+        log_notice(0, "etcd: recorded this environment's hashing key fingerprint %s", r->fingerprint);
+        start_replicating(r);
+}
+
+static void on_fingerprint(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->req = NULL;
+        if (res->status < 0) {
+                retry_later(r, "reading the hashing key's fingerprint", res->error);
+                return;
+        }
+        set_connected(r, true);
+        note_revision(r, res->revision);
+        if (res->range->n_kvs > 0) {
+                const struct etcd_kv *kv = &res->range->kvs[0];
+                if (kv->value_len == strlen(r->fingerprint) && memcmp(kv->value, r->fingerprint, kv->value_len) == 0) {
+                        start_replicating(r);
+                        return;
+                }
+                char msg[512], theirs[72];
+                size_t n = kv->value_len < 64 ? kv->value_len : 64;
+                for (size_t i = 0; i < n; i++)
+                        theirs[i] = kv->value[i] >= 0x21 && kv->value[i] < 0x7f ? kv->value[i] : '?';
+                theirs[n] = '\0';
+                snprintf(msg, sizeof(msg),
+                         "this kaasd's token hashing key (fingerprint %s) is not the environment's (fingerprint %s, "
+                         "in etcd at %s%s): copy the environment's token.key to this host (docs/environment.md)",
+                         r->fingerprint, theirs, r->prefix, REPLICA_FINGERPRINT_KEY);
+                r->fatal(r->fatal_userdata, msg);
+                return;
+        }
+        if (!r->writer) {
+                log_warning(0, "etcd: no hashing key fingerprint recorded yet; a writer records it at its start");
+                start_replicating(r);
+                return;
+        }
+        char *key = fingerprint_key(r);
+        char *body = put_if_absent(key, r->fingerprint);
+        int q = body ? etcd_txn(r->etcd, body, on_fingerprint_put, r, &r->req) : -ENOMEM;
+        free(body);
+        free(key);
+        if (q < 0)
+                retry_later(r, "recording the hashing key's fingerprint", strerror(-q));
+}
+
+static void start_key_check(struct replica *r) {
+        char *key = fingerprint_key(r);
+        int q = key ? etcd_range(r->etcd, key, strlen(key), NULL, 0, 0, 1, on_fingerprint, r, &r->req) : -ENOMEM;
+        free(key);
+        if (q < 0)
+                retry_later(r, "reading the hashing key's fingerprint", strerror(-q));
+}
+
+/* ------------------------------------------------------------ heartbeat */
+
+static void heartbeat_fired(struct loop_timer *t, void *userdata);
+
+static void heartbeat_schedule(struct replica *r) {
+        if (loop_timer_add(r->loop, loop_now_usec() + REPLICA_HEARTBEAT_USEC, heartbeat_fired, r,
+                           &r->heartbeat_timer) < 0)
+                r->heartbeat_timer = NULL;
+}
+
+static void on_heartbeat(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->heartbeat = NULL;
+        r->heartbeat_ok = res->status == 0;
+        if (res->status == 0) {
+                note_revision(r, res->revision);
+                if (r->phase == PHASE_WATCHING && r->watch_created)
+                        set_connected(r, true);
+        } else {
+                set_connected(r, false);
+        }
+        heartbeat_schedule(r);
+}
+
+static void heartbeat_fired(struct loop_timer *t, void *userdata) {
+        struct replica *r = userdata;
+        r->heartbeat_timer = NULL;
+        if (etcd_range(r->etcd, r->prefix, strlen(r->prefix), NULL, 0, 0, 1, on_heartbeat, r, &r->heartbeat) < 0)
+                heartbeat_schedule(r);
+}
+
+/* ------------------------------------------------------------ writes */
+
+static void op_free(struct write_op *op) {
+        struct replica *r = op->r;
+        etcd_cancel(op->req);
+        if (op->prev)
+                op->prev->next_op = op->next_op;
+        else
+                r->ops = op->next_op;
+        if (op->next_op)
+                op->next_op->prev = op->prev;
+        free(op->hashes);
+        free(op->put_body);
+        free(op);
+}
+
+static void op_finish(struct write_op *op, int status, const char *error) {
+        replica_done_fn fn = op->fn;
+        void *userdata = op->userdata;
+        uint64_t n = op->deleted;
+        op->req = NULL;
+        op_free(op);
+        fn(status, n, error, userdata);
+}
+
+static void ops_timer_fired(struct loop_timer *t, void *userdata);
+
+/* Answers the writes the replica has caught up with, or that waited too long. */
+static void ops_progress(struct replica *r) {
+        uint64_t now = loop_now_usec(), next = 0;
+        struct write_op *op = r->ops;
+        while (op) {
+                struct write_op *following = op->next_op;
+                if (op->wait_revision > 0 && r->st.revision >= op->wait_revision) {
+                        op_finish(op, 0, NULL);
+                } else if (op->wait_revision > 0 && now >= op->deadline_usec) {
+                        op_finish(op, -ETIMEDOUT, "committed in etcd but not yet replicated to this kaasd");
+                } else if (op->wait_revision > 0 && (!next || op->deadline_usec < next)) {
+                        next = op->deadline_usec;
+                }
+                op = following;
+        }
+        loop_timer_cancel(r->ops_timer);
+        r->ops_timer = NULL;
+        if (next && loop_timer_add(r->loop, next, ops_timer_fired, r, &r->ops_timer) < 0)
+                r->ops_timer = NULL;
+}
+
+static void ops_timer_fired(struct loop_timer *t, void *userdata) {
+        struct replica *r = userdata;
+        r->ops_timer = NULL;
+        ops_progress(r);
+}
+
+static int op_new(struct replica *r, replica_done_fn fn, void *userdata, struct write_op **ret) {
+        if (!r->writer)
+                return -EROFS;
+        struct write_op *op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->r = r;
+        op->fn = fn;
+        op->userdata = userdata;
+        op->next_op = r->ops;
+        if (r->ops)
+                r->ops->prev = op;
+        r->ops = op;
+        *ret = op;
+        return 0;
+}
+
+/* From now on the op waits for the replica; it is looked at from the loop,
+ * never before the call that started it returned. */
+static void op_committed(struct write_op *op, int64_t revision) {
+        struct replica *r = op->r;
+        op->wait_revision = revision;
+        op->deadline_usec = loop_now_usec() + r->timeout_usec;
+        loop_timer_cancel(r->ops_timer);
+        if (loop_timer_add(r->loop, 0, ops_timer_fired, r, &r->ops_timer) < 0)
+                r->ops_timer = NULL;
+}
+
+static void on_put_done(const struct etcd_result *res, void *userdata) {
+        struct write_op *op = userdata;
+        op->req = NULL;
+        if (res->status < 0) {
+                op_finish(op, res->status, res->error);
+                return;
+        }
+        if (!res->txn->succeeded) {
+                op_finish(op, -EEXIST, "a token with this hash exists already");
+                return;
+        }
+        op_committed(op, res->txn->revision);
+}
+
+int replica_token_put(struct replica *r, const uint8_t hash[static STORE_HASH_SIZE],
+                      const struct token_record *rec, replica_done_fn fn, void *userdata) {
+        struct write_op *op;
+        int q = op_new(r, fn, userdata, &op);
+        if (q < 0)
+                return q;
+        char *key = replica_token_key(r->prefix, hash), *value = replica_token_value(rec);
+        op->put_body = put_if_absent(key, value);
+        free(key);
+        free(value);
+        if (!op->put_body || (q = etcd_txn(r->etcd, op->put_body, on_put_done, op, &op->req)) < 0) {
+                op->req = NULL;
+                op_free(op);
+                return q < 0 ? q : -ENOMEM;
+        }
+        return 0;
+}
+
+static int delete_next(struct write_op *op);
+
+static void on_delete_done(const struct etcd_result *res, void *userdata) {
+        struct write_op *op = userdata;
+        op->req = NULL;
+        if (res->status < 0) {
+                op_finish(op, res->status, res->error);
+                return;
+        }
+        op->deleted += (uint64_t)res->txn->deleted;
+        if (res->txn->deleted > 0 && res->txn->revision > op->wait_revision)
+                op->wait_revision = res->txn->revision;
+        if (op->next < op->n_hashes) {
+                int q = delete_next(op);
+                if (q < 0)
+                        op_finish(op, q, "cannot send the next deletions");
+                return;
+        }
+        if (op->wait_revision == 0) {
+                op_finish(op, 0, NULL);  /* nothing was there: nothing to wait for */
+                return;
+        }
+        op_committed(op, op->wait_revision);
+}
+
+static int delete_next(struct write_op *op) {
+        struct replica *r = op->r;
+        json_t *success = json_array();
+        size_t end = op->next + REPLICA_DELETE_BATCH < op->n_hashes ? op->next + REPLICA_DELETE_BATCH : op->n_hashes;
+        int q = success ? 0 : -ENOMEM;
+        for (size_t i = op->next; q == 0 && i < end; i++) {
+                char *key = replica_token_key(r->prefix, op->hashes[i]);
+                char *k64 = key ? etcd_b64(key, strlen(key)) : NULL;
+                if (!k64 || json_array_append_new(success, json_pack("{s:{s:s}}", "request_delete_range", "key", k64)) < 0)
+                        q = -ENOMEM;
+                free(key);
+                free(k64);
+        }
+        json_t *txn = q == 0 ? json_pack("{s:o}", "success", success) : (json_decref(success), NULL);
+        char *body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
+        json_decref(txn);
+        if (!body)
+                return -ENOMEM;
+        op->next = end;
+        q = etcd_txn(r->etcd, body, on_delete_done, op, &op->req);
+        free(body);
+        if (q < 0)
+                op->req = NULL;
+        return q;
+}
+
+int replica_token_delete(struct replica *r, const uint8_t (*hashes)[STORE_HASH_SIZE], size_t n, replica_done_fn fn,
+                         void *userdata) {
+        struct write_op *op;
+        int q = op_new(r, fn, userdata, &op);
+        if (q < 0)
+                return q;
+        if (n > 0 && !(op->hashes = malloc(n * STORE_HASH_SIZE))) {
+                op_free(op);
+                return -ENOMEM;
+        }
+        if (n > 0)
+                memcpy(op->hashes, hashes, n * STORE_HASH_SIZE);
+        op->n_hashes = n;
+        if (n == 0) {
+                /* answer from the loop, never before this call returned */
+                op_committed(op, r->st.revision > 0 ? r->st.revision : 1);
+                return 0;
+        }
+        if ((q = delete_next(op)) < 0) {
+                op_free(op);
+                return q;
+        }
+        return 0;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+static char *concat(const char *a, const char *b) {
+        size_t n = strlen(a) + strlen(b) + 1;
+        char *s = malloc(n);
+        if (s)
+                snprintf(s, n, "%s%s", a, b);
+        return s;
+}
+
+/* The end of the range of keys starting with p: p with its last byte + 1
+ * (prefixes end with '/', so no carry). */
+static char *range_end(const char *p) {
+        char *e = strdup(p);
+        if (e && *e)
+                e[strlen(e) - 1]++;
+        return e;
+}
+
+int replica_new(struct loop *loop, struct store *store, const struct config *c, const char *key_fingerprint,
+                replica_fatal_fn fatal, void *fatal_userdata, struct replica **ret, char *err, size_t err_size) {
+        struct replica *r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->loop = loop;
+        r->store = store;
+        r->writer = strcmp(c->etcd_role, "writer") == 0;
+        r->max_disconnected_sec = c->etcd_max_disconnected_sec;
+        r->timeout_usec = (uint64_t)c->etcd_timeout_sec * 1000000u;
+        r->disconnected_since = (int64_t)time(NULL);
+        r->fatal = fatal;
+        r->fatal_userdata = fatal_userdata;
+        int q = etcd_client_new(loop, c, &r->etcd, err, err_size);
+        if (q < 0) {
+                free(r);
+                return q;
+        }
+        if (!(r->prefix = strdup(c->etcd_prefix)) || !(r->prefix_end = range_end(c->etcd_prefix)) ||
+            !(r->tokens = concat(c->etcd_prefix, REPLICA_TOKENS_DIR)) || !(r->tokens_end = range_end(r->tokens)) ||
+            !(r->node = strdup(c->etcd_node)) || !(r->fingerprint = strdup(key_fingerprint))) {
+                replica_free(r);
+                snprintf(err, err_size, "out of memory");
+                return -ENOMEM;
+        }
+        if ((q = store_replica_state_get(store, &r->st)) < 0) {
+                snprintf(err, err_size, "cannot read the replica's state: %s", store_last_error(store));
+                replica_free(r);
+                return q;
+        }
+        r->need_load = !r->st.complete;
+        start_key_check(r);
+        heartbeat_schedule(r);
+        *ret = r;
+        return 0;
+}
+
+struct replica *replica_free(struct replica *r) {
+        if (!r)
+                return NULL;
+        while (r->ops)
+                op_finish(r->ops, -ECANCELED, "kaasd is stopping");
+        etcd_cancel(r->req);
+        etcd_cancel(r->heartbeat);
+        loop_timer_cancel(r->retry_timer);
+        loop_timer_cancel(r->heartbeat_timer);
+        loop_timer_cancel(r->ops_timer);
+        load_reset(r);
+        etcd_client_free(r->etcd);
+        free(r->prefix);
+        free(r->prefix_end);
+        free(r->tokens);
+        free(r->tokens_end);
+        free(r->node);
+        free(r->fingerprint);
+        free(r->migrate);
+        free(r);
+        return NULL;
+}
+
+bool replica_is_writer(const struct replica *r) {
+        return r->writer;
+}
+
+int replica_usable(const struct replica *r, int64_t now) {
+        if (!r->st.complete)
+                return -EAGAIN;
+        if (r->max_disconnected_sec > 0 && r->disconnected_since > 0 &&
+            now - r->disconnected_since > (int64_t)r->max_disconnected_sec)
+                return -ENOLINK;
+        return 0;
+}
+
+void replica_get_status(const struct replica *r, struct replica_status *ret) {
+        *ret = (struct replica_status){
+                .writer = r->writer,
+                .node = r->node,
+                .endpoint = etcd_client_endpoint(r->etcd),
+                .complete = r->st.complete,
+                .loading = r->phase == PHASE_LOADING,
+                .connected = r->disconnected_since == 0,
+                .revision = r->st.revision,
+                .etcd_revision = r->etcd_revision > r->st.revision ? r->etcd_revision : r->st.revision,
+                .disconnected_since = r->disconnected_since,
+                .events_applied = r->events_applied,
+                .records_ignored = r->records_ignored,
+                .reloads = r->reloads,
+                .load_progress = r->n_seen,
+        };
+}

@@ -1,0 +1,93 @@
+/* Token records as etcd holds them; see replica_record.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replica_record.h"
+#include "store_record.h"
+
+char *replica_token_key(const char *prefix, const uint8_t hash[static STORE_HASH_SIZE]) {
+        size_t n = strlen(prefix) + strlen(REPLICA_TOKENS_DIR) + REPLICA_HASH_HEX + 1;
+        char *k = malloc(n);
+        if (!k)
+                return NULL;
+        size_t p = (size_t)snprintf(k, n, "%s%s", prefix, REPLICA_TOKENS_DIR);
+        sodium_bin2hex(k + p, n - p, hash, STORE_HASH_SIZE);
+        return k;
+}
+
+int replica_token_key_parse(const char *prefix, const char *key, size_t key_len,
+                            uint8_t ret_hash[static STORE_HASH_SIZE]) {
+        size_t pl = strlen(prefix), dl = strlen(REPLICA_TOKENS_DIR);
+        if (key_len < pl + dl || memcmp(key, prefix, pl) != 0 || memcmp(key + pl, REPLICA_TOKENS_DIR, dl) != 0)
+                return -ENOENT;
+        const char *hex = key + pl + dl;
+        size_t n = key_len - pl - dl, bin_len = 0;
+        if (n != REPLICA_HASH_HEX)
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++)  /* key is not NUL-terminated: no str*() */
+                if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+                        return -EBADMSG;
+        uint8_t hash[STORE_HASH_SIZE];
+        if (sodium_hex2bin(hash, sizeof(hash), hex, n, NULL, &bin_len, NULL) != 0 || bin_len != sizeof(hash))
+                return -EBADMSG;
+        memcpy(ret_hash, hash, sizeof(hash));
+        return 0;
+}
+
+char *replica_token_value(const struct token_record *rec) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "owner_id", rec->owner_id, "owner_name",
+                              rec->owner_name, "owner_domain_id", rec->owner_domain_id ? rec->owner_domain_id : "",
+                              "token_id", rec->token_id, "description", rec->description ? rec->description : "",
+                              "created", (json_int_t)rec->created, "expires", (json_int_t)rec->expires);
+        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        return s;
+}
+
+static int take(json_t *j, const char *name, char **ret) {
+        const char *v = json_string_value(json_object_get(j, name));
+        if (!v || strlen(v) != json_string_length(json_object_get(j, name)))
+                return -EBADMSG;  /* missing, or with a NUL inside */
+        return (*ret = strdup(v)) ? 0 : -ENOMEM;
+}
+
+int replica_token_value_parse(const char *value, size_t len, struct token_record *ret) {
+        json_t *j = json_loadb(value, len, JSON_REJECT_DUPLICATES, NULL);
+        struct token_record rec = { 0 };
+        char *token_id = NULL;
+        int r = json_is_object(j) ? 0 : -EBADMSG;
+        json_t *created = json_object_get(j, "created"), *expires = json_object_get(j, "expires");
+        if (r == 0 && (!json_is_integer(created) || !json_is_integer(expires)))
+                r = -EBADMSG;
+        if (r == 0 && ((r = take(j, "owner_id", &rec.owner_id)) < 0 || (r = take(j, "owner_name", &rec.owner_name)) < 0 ||
+                       (r = take(j, "owner_domain_id", &rec.owner_domain_id)) < 0 ||
+                       (r = take(j, "description", &rec.description)) < 0 || (r = take(j, "token_id", &token_id)) < 0))
+                goto out;
+        if (r == 0 && strlen(token_id) != TOKEN_ID_LENGTH)
+                r = -EBADMSG;
+        if (r < 0)
+                goto out;
+        memcpy(rec.token_id, token_id, TOKEN_ID_LENGTH + 1);
+        rec.created = (int64_t)json_integer_value(created);
+        rec.expires = (int64_t)json_integer_value(expires);
+        /* the store's own bounds decide what a valid record is */
+        uint8_t buf[TOKEN_RECORD_SIZE_MAX];
+        size_t size;
+        if (token_record_encode(&rec, buf, &size) < 0 ||
+            token_id_check_format(rec.token_id, TOKEN_ID_LENGTH) < 0) {
+                r = -EBADMSG;
+                goto out;
+        }
+        *ret = rec;
+        rec = (struct token_record){ 0 };
+out:
+        free(token_id);
+        token_record_free(&rec);
+        json_decref(j);
+        return r;
+}

@@ -1,0 +1,26 @@
+/* The token record as etcd holds it: key PREFIX "tokens/" + 64 hex digits
+ * of the keyed hash, value a JSON object (owner_id, owner_name,
+ * owner_domain_id, token_id, description, created, expires). Pure
+ * functions, so that what etcd sends can be tested and fuzzed on its own;
+ * a value that is not a valid record is -EBADMSG. Never a hash in logs. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define REPLICA_TOKENS_DIR "tokens/"
+#define REPLICA_HASH_HEX (2 * STORE_HASH_SIZE)
+
+/* PREFIX tokens/ HEX, NUL-terminated, into a malloc()ed string. */
+char *replica_token_key(const char *prefix, const uint8_t hash[static STORE_HASH_SIZE]);
+/* The hash of a key under PREFIX tokens/; -ENOENT for a key elsewhere,
+ * -EBADMSG for a malformed one. */
+int replica_token_key_parse(const char *prefix, const char *key, size_t key_len,
+                            uint8_t ret_hash[static STORE_HASH_SIZE]);
+/* The JSON value of rec (malloc()ed); NULL when out of memory. */
+char *replica_token_value(const struct token_record *rec);
+/* Parses and checks a value (bounds as store_token_put()); the record owns
+ * its strings (token_record_free()). */
+int replica_token_value_parse(const char *value, size_t len, struct token_record *ret);

@@ -1,0 +1,270 @@
+#!/bin/bash
+# One token store for the whole environment: a real 3-member etcd cluster
+# with TLS, client certificates and the roles docs/environment.md sets up,
+# one writer kaasd and two reader kaasd (configured with the guide's
+# [etcd] blocks), all against the same real Keystone. Every wait is a
+# bounded poll for a condition.
+set -uo pipefail
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/tests/lib/keystone-env.sh"
+. "$top_srcdir/tests/lib/check.sh"
+
+command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || {
+    echo "SKIP: etcd is not installed (apt-get install etcd-server etcd-client)"
+    exit 77
+}
+GUIDE=$top_srcdir/docs/environment.md
+creds_pw() { echo "{\"user\": \"$1\", \"password\": \"$2\"${3:+, \"domain\": \"$3\"}}"; }
+call() { local sock=$1; shift; $VL -t "${T:-20}" "$sock" "$@"; }
+
+ks_env_setup --private
+ETCD=$KS_TMP/etcd
+# etcd first: ks_cleanup removes KS_TMP, where the cluster lives
+etcd_cleanup() {
+    ETCD_KEEP_DIR=${KAAS_TEST_KEEP:-0} "$top_srcdir/tests/etcd/etcd-down.sh" "$ETCD" >/dev/null 2>&1 || true
+    ks_cleanup
+}
+trap etcd_cleanup EXIT
+trap 'exit 130' INT TERM
+ETCD_WATCH_PID=$$ "$top_srcdir/tests/etcd/etcd-up.sh" "$ETCD" >"$KS_TMP/etcd-up.log" 2>&1 || {
+    cat "$KS_TMP/etcd-up.log" >&2
+    echo "etcd-up.sh failed" >&2
+    exit 99
+}
+. "$ETCD/env"
+PKI=$ETCD_DIR/pki
+
+# block NAME: the lines between the guide's markers, without the fences
+block() {
+    awk -v name="$1" '$0 == "<!-- begin " name " -->" { on = 1; next }
+        $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$GUIDE"
+}
+# etcd_conf NAME BLOCK USER NODE: the guide's [etcd] block for this test's
+# cluster: its endpoints, and files where this test keeps them
+etcd_conf() {
+    local d=$KS_TMP/$1
+    mkdir -p "$d"
+    install -m 0600 "$ETCD_DIR/secrets/$3.password" "$d/etcd-password"
+    block "$2" | sed -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINTS|" \
+        -e "s|^ca_file = .*|ca_file = $PKI/ca.crt|" \
+        -e "s|^cert_file = .*|cert_file = $PKI/$3.crt|" \
+        -e "s|^key_file = .*|key_file = $PKI/$3.key|" \
+        -e "s|^password_file = .*|password_file = $d/etcd-password|" \
+        -e "s|^user = .*|user = $3|" -e "s|^node = .*|node = $4|"
+}
+
+W=$KS_TMP/writer R1=$KS_TMP/node1 R2=$KS_TMP/node2
+# the writer host ran a standalone kaasd before the environment had etcd
+kaasd_write_conf "$W"
+kaasd_start "$W" || exit 99
+r=$(call "$W/kaasd.sock" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"standalone\"}")
+T0=$(param "$r" token)
+check "standalone: the writer host has a token of its own" jt "$r" "d['parameters']['token'].startswith('kaas_')"
+kaasd_stop "$W"
+KAASD_CONF_TAIL=$(etcd_conf writer kaasd-etcd-writer kaas-writer admin-1) kaasd_write_conf "$W"
+check "the guide's writer block names the writer role" grep -qx 'role = writer' "$W/kaasd.conf"
+kaasd_start "$W" || exit 99
+WS=$W/kaasd.sock
+# the hashing key is shared: the readers get the writer's, as the guide says
+for d in "$R1" "$R2"; do
+    n=${d##*/}
+    conf=$(etcd_conf "$n" kaasd-etcd-reader "kaas-node-$n" "$n")
+    # node2 prefers failing closed: it refuses tokens 4 s after losing etcd
+    [ "$n" = node2 ] && conf=$(sed 's/^max_disconnected = 0$/max_disconnected = 4/' <<<"$conf")
+    KAASD_CONF_TAIL=$conf kaasd_write_conf "$d"
+    install -m 0600 "$W/state/token.key" "$d/state/token.key"
+    kaasd_start "$d" || exit 99
+done
+RS1=$R1/kaasd.sock RS2=$R2/kaasd.sock
+
+status() { call "$1" io.kaas.Admin.Status; }
+complete() { jt "$(status "$1")" "d['parameters']['store']['complete'] and d['parameters']['store']['connected']" >/dev/null; }
+for s in "$WS" "$RS1" "$RS2"; do
+    check "${s%/kaasd.sock}: the replica loads the store" wait_for 30 complete "$s"
+done
+r=$(status "$RS1")
+check "Status shows the reader's replica" \
+    jt "$r" "d['parameters']['store']['role'] == 'reader' and d['parameters']['store']['node'] == 'node1' and 'disconnected_since' not in d['parameters']['store']"
+
+validate() { call "$1" io.kaas.Token.Validate "{\"token\": \"$2\"}"; }
+valid() { jt "$(validate "$1" "$2")" "'user_id' in d.get('parameters', {})" >/dev/null; }
+invalid() { jt "$(validate "$1" "$2")" "d.get('error') == 'io.kaas.Token.InvalidToken'"; }
+
+check "the standalone store's token moved into etcd: valid on node1" wait_for 30 valid "$RS1" "$T0"
+check "the standalone store's token moved into etcd: valid on node2" wait_for 30 valid "$RS2" "$T0"
+check "the writer says how many tokens it moved" grep -q "moved the standalone store's 1 tokens into etcd (0 were there already)" "$W/kaasd.log"
+
+# ---------------------------------------------------------------- create on the writer
+r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"laptop\"}")
+TOKEN=$(param "$r" token)
+TID=$(param "$r" id)
+check "writer: Create answers a token" jt "$r" "d['parameters']['token'].startswith('kaas_')"
+check "writer: its own replica has it at once (read-your-writes)" valid "$WS" "$TOKEN"
+check "reader node1: the token becomes valid" wait_for 20 valid "$RS1" "$TOKEN"
+check "reader node2: the token becomes valid" wait_for 20 valid "$RS2" "$TOKEN"
+r=$(validate "$RS2" "$TOKEN")
+check "reader node2: Validate names alice" jt "$r" "d['parameters']['user_id'] == '$ALICE_ID'"
+
+# ---------------------------------------------------------------- readers cannot write
+r=$(call "$RS1" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
+check "reader: Create is refused with ReadOnly, naming the writer hosts" \
+    jt "$r" "d['error'] == 'io.kaas.Token.ReadOnly' and 'writer hosts' in d['parameters']['reason']"
+r=$(call "$RS1" io.kaas.Token.Delete "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"ids\": [\"$TID\"]}")
+check "reader: Delete is refused with ReadOnly" jt "$r" "d['error'] == 'io.kaas.Token.ReadOnly'"
+check "reader: the token is still valid after the refused Delete" valid "$RS1" "$TOKEN"
+
+# the reader's own etcd credentials, used directly, cannot write a token record
+key=$(printf '%stokens/%064d' "$ETCD_PREFIX" 0 | base64 -w0)
+val=$(printf '{"owner_id":"x"}' | base64 -w0)
+login=$(curl -sS --cacert "$PKI/ca.crt" --cert "$PKI/kaas-node-node1.crt" --key "$PKI/kaas-node-node1.key" \
+    "$ETCD_ENDPOINT_1/v3/auth/authenticate" \
+    -d "{\"name\":\"kaas-node-node1\",\"password\":\"$(cat "$ETCD_DIR/secrets/kaas-node-node1.password")\"}")
+etok=$(j "$login" "d['token']" | tr -d '"')
+check "reader's etcd user logs in" test -n "$etok"
+put=$(curl -sS --cacert "$PKI/ca.crt" --cert "$PKI/kaas-node-node1.crt" --key "$PKI/kaas-node-node1.key" \
+    -H "Authorization: $etok" "$ETCD_ENDPOINT_2/v3/kv/put" -d "{\"key\":\"$key\",\"value\":\"$val\"}")
+check "etcd refuses the reader's own credentials writing a token record" \
+    jt "$put" "'permission denied' in d.get('message', '')"
+lu=$(printf '%slast-used/node1/x' "$ETCD_PREFIX" | base64 -w0)
+put=$(curl -sS --cacert "$PKI/ca.crt" --cert "$PKI/kaas-node-node1.crt" --key "$PKI/kaas-node-node1.key" \
+    -H "Authorization: $etok" "$ETCD_ENDPOINT_2/v3/kv/put" -d "{\"key\":\"$lu\",\"value\":\"$val\"}")
+check "etcd lets the reader write its own last-used prefix" jt "$put" "'header' in d and 'error' not in d"
+put=$(ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/kaas-node-node2.crt" \
+    --key "$PKI/kaas-node-node2.key" --user "kaas-node-node2:$(cat "$ETCD_DIR/secrets/kaas-node-node2.password")" \
+    put "${ETCD_PREFIX}tokens/$(printf '%064d' 1)" x 2>&1)
+check "etcdctl with node2's credentials cannot write a token record either" \
+    bash -c "grep -q 'permission denied' <<<'$put'"
+
+# ---------------------------------------------------------------- delete and revoke on the writer
+r=$(call "$WS" io.kaas.Token.Delete "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"ids\": [\"$TID\"]}")
+check "writer: Delete answers the deleted ID" jt "$r" "d['parameters']['deleted'] == ['$TID']"
+check "writer: refused at once after Delete (read-your-writes)" invalid "$WS" "$TOKEN"
+check "reader node1: the deleted token is refused" wait_for 20 invalid "$RS1" "$TOKEN"
+check "reader node2: the deleted token is refused" wait_for 20 invalid "$RS2" "$TOKEN"
+
+T1=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw bob "$BOB_PASSWORD")}")" token)
+T2=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw bob "$BOB_PASSWORD")}")" token)
+T3=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")" token)
+for t in "$T1" "$T2" "$T3"; do
+    wait_for 20 valid "$RS1" "$t" && wait_for 20 valid "$RS2" "$t" || not_ok "a new token did not reach both readers"
+done
+r=$(call "$WS" io.kaas.Token.RevokeUser "{\"user\": \"$BOB_ID\"}")
+check "writer: RevokeUser deletes bob's two tokens" jt "$r" "d['parameters']['deleted'] == 2"
+bob_refused() { invalid "$1" "$T1" >/dev/null && invalid "$1" "$T2" >/dev/null; }
+check "writer: bob's tokens refused at once" bob_refused "$WS"
+for s in "$RS1" "$RS2"; do
+    check "reader ${s%/kaasd.sock}: bob's revoked tokens are refused" wait_for 20 bob_refused "$s"
+    check "reader ${s%/kaasd.sock}: alice's token stays valid" valid "$s" "$T3"
+done
+
+# ---------------------------------------------------------------- the leader killed mid-stream
+etcdctl_root() {
+    ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/root.crt" \
+        --key "$PKI/root.key" "$@"
+}
+# the member number (1..3) of the current leader
+leader() {
+    local st
+    st=$(etcdctl_root endpoint status -w json 2>/dev/null) || return 1
+    j "$st" "[i + 1 for i, e in enumerate(d) if e['Status']['header']['member_id'] == e['Status']['leader']][0]"
+}
+: >"$KS_TMP/stream.ok"
+(
+    for i in $(seq 40); do
+        t=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")" token 2>/dev/null)
+        case $t in kaas_*) echo "$t" >>"$KS_TMP/stream.ok" ;; esac
+    done
+) &
+stream=$!
+some_created() { [ "$(wc -l <"$KS_TMP/stream.ok")" -ge 5 ]; }
+check "a stream of creations is under way" wait_for 60 some_created
+L=$(leader)
+check "etcd has a leader (member $L)" test -n "$L"
+kill -KILL "$(cat "$ETCD_DIR/m$L.pid")"
+wait "$stream"
+n_ok=$(wc -l <"$KS_TMP/stream.ok")
+check "creations went on around the leader's death ($n_ok of 40 succeeded)" test "$n_ok" -ge 5
+all_valid() {
+    local t
+    while read -r t; do valid "$1" "$t" || return 1; done <"$KS_TMP/stream.ok"
+}
+check "leader killed: every Create that succeeded validates on node1" wait_for 60 all_valid "$RS1"
+check "leader killed: every Create that succeeded validates on node2" wait_for 60 all_valid "$RS2"
+created_after() {
+    local t
+    t=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")" token 2>/dev/null)
+    [ "${t#kaas_}" != "$t" ]
+}
+check "leader killed: the writer creates again, without a restart" wait_for 60 created_after
+"$ETCD_DIR/start-member.sh" "$L"
+check "the killed member rejoins" wait_for 60 etcdctl_root endpoint health
+
+# ---------------------------------------------------------------- another hashing key
+X=$KS_TMP/stranger
+KAASD_CONF_TAIL=$(etcd_conf stranger kaasd-etcd-reader kaas-node-node2 node2) kaasd_write_conf "$X"
+timeout 60 "$top_builddir/kaasd/kaasd" -f -c "$X/kaasd.conf" >"$X/kaasd.log" 2>&1
+rc=$?
+check "a kaasd with another hashing key stops (exit status $rc)" test "$rc" = 1
+check "it names both fingerprints" grep -q "hashing key (fingerprint [0-9a-f]\{32\}) is not the environment's (fingerprint [0-9a-f]\{32\}" "$X/kaasd.log"
+
+# ---------------------------------------------------------------- etcd entirely down
+stop_member() {
+    local pid
+    pid=$(cat "$ETCD_DIR/m$1.pid")
+    kill -TERM "$pid" 2>/dev/null
+    wait_for 20 bash -c "! kill -0 $pid 2>/dev/null"
+}
+for n in 1 2 3; do stop_member "$n" || not_ok "etcd member $n did not stop"; done
+disconnected() { jt "$(status "$1")" "'disconnected_since' in d['parameters']['store'] and not d['parameters']['store']['connected']" >/dev/null; }
+check "etcd down: the reader's Status shows since when it is disconnected" wait_for 30 disconnected "$RS1"
+out=$("$top_builddir/client/kaasctl" --socket="$RS1" status 2>&1)
+check "etcd down: kaasctl status shows the replica's revision, lag and since when it is disconnected" \
+    bash -c 'grep -q "revision" <<<"$1" && grep -q "lag" <<<"$1" && grep -q "disconnected_since" <<<"$1"' _ "$out"
+check "etcd down: reader node1 still validates an existing token" valid "$RS1" "$T3"
+unavailable() { jt "$(validate "$1" "$2")" "d.get('error') == 'io.kaas.Token.Unavailable'" >/dev/null; }
+check "etcd down: node2 (max_disconnected = 4) refuses tokens once that is exceeded" wait_for 30 unavailable "$RS2" "$T3"
+check "etcd down: node1 (max_disconnected = 0) still validates" valid "$RS1" "$T3"
+r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
+check "etcd down: the writer answers Create with StoreUnavailable" jt "$r" "d['error'] == 'io.kaas.StoreUnavailable'"
+
+for n in 1 2 3; do "$ETCD_DIR/start-member.sh" "$n"; done
+healthy() {
+    ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/root.crt" \
+        --key "$PKI/root.key" endpoint health >/dev/null 2>&1
+}
+check "etcd back: the cluster is healthy" wait_for 60 healthy
+created() {
+    local r
+    r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
+    T4=$(param "$r" token 2>/dev/null)
+    [ "${T4#kaas_}" != "$T4" ]
+}
+check "etcd back: the writer creates again, without a restart" wait_for 60 created
+for s in "$RS1" "$RS2"; do
+    check "etcd back: ${s%/kaasd.sock} catches up without a restart" wait_for 30 valid "$s" "$T4"
+    check "etcd back: ${s%/kaasd.sock} is connected again" wait_for 30 complete "$s"
+done
+
+# ---------------------------------------------------------------- a reader away while etcd compacts
+r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
+T5=$(param "$r" token) TID5=$(param "$r" id)
+check "node1 holds a token before it stops" wait_for 30 valid "$RS1" "$T5"
+kaasd_stop "$R1"
+r=$(call "$WS" io.kaas.Token.Delete "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"ids\": [\"$TID5\"]}")
+check "node1 away: that token is deleted on the writer" jt "$r" "d['parameters']['deleted'] == ['$TID5']"
+T6=$(param "$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")" token)
+rev=$(j "$(etcdctl_root get "${ETCD_PREFIX}" -w json)" "d['header']['revision']")
+check "node1 away: etcd compacts up to revision $rev" etcdctl_root compact "$rev"
+kaasd_start "$R1" || exit 99
+check "node1 back after the compaction: the token deleted meanwhile is refused" wait_for 30 invalid "$RS1" "$T5"
+check "node1 back after the compaction: the token created meanwhile is valid" wait_for 30 valid "$RS1" "$T6"
+check "node1 back after the compaction: older tokens are still valid" valid "$RS1" "$T3"
+check "node1 back after the compaction: its Status counts the reload" \
+    jt "$(status "$RS1")" "d['parameters']['store']['reloads'] >= 1 and d['parameters']['store']['complete']"
+
+check "no token appears in any kaasd log" bash -c "! grep -qF -e '$TOKEN' -e '$T1' -e '$T3' -e '$T5' '$W/kaasd.log' '$R1/kaasd.log' '$R2/kaasd.log'"
+for d in "$W" "$R1" "$R2"; do kaasd_stop "$d"; done
+check "no kaasd logged a sanitizer report" \
+    bash -c "! grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$W/kaasd.log' '$R1/kaasd.log' '$R2/kaasd.log' '$X/kaasd.log'"
+check_done

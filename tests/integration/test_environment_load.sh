@@ -1,0 +1,74 @@
+#!/bin/bash
+# A reader kaasd killed with SIGKILL in the middle of its first load of
+# 100,000 token records restarts and finishes the load by itself, at the
+# revision etcd holds, with every record taken. Real 3-member etcd cluster
+# (tests/etcd/); no Keystone is needed: nothing here checks an identity.
+set -uo pipefail
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/tests/lib/check.sh"
+command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || {
+    echo "SKIP: etcd is not installed (apt-get install etcd-server etcd-client)"
+    exit 77
+}
+VL="/usr/bin/python3 $top_srcdir/tests/lib/varlink.py"
+COUNT=${KAAS_TEST_LOAD_TOKENS:-100000}
+TMP=$(mktemp -d /tmp/kaas-test.XXXXXX)
+ETCD=$TMP/etcd
+D=$TMP/node1
+PID=
+cleanup() {
+    [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
+    "$top_srcdir/tests/etcd/etcd-down.sh" "$ETCD" >/dev/null 2>&1
+    [ "${KAAS_TEST_KEEP:-0}" = 1 ] || rm -rf -- "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ETCD_WATCH_PID=$$ "$top_srcdir/tests/etcd/etcd-up.sh" "$ETCD" >"$TMP/etcd-up.log" 2>&1 || {
+    cat "$TMP/etcd-up.log" >&2
+    exit 99
+}
+. "$ETCD/env"
+REV=$(/usr/bin/python3 "$top_srcdir/tests/etcd/etcd-fill.py" "$ETCD" "$COUNT") || exit 99
+echo "# $COUNT token records in etcd, revision $REV"
+
+mkdir -p "$D/state"
+install -m 0600 "$ETCD_DIR/secrets/kaas-node-node1.password" "$D/etcd-password"
+block() {
+    awk -v name="$1" '$0 == "<!-- begin " name " -->" { on = 1; next }
+        $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$top_srcdir/docs/environment.md"
+}
+{
+    printf '[kaasd]\nsocket = %s\nstate_dir = %s\nlog_target = stderr\n\n' "$D/kaasd.sock" "$D/state"
+    block kaasd-etcd-reader | sed -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINTS|" \
+        -e "s|^ca_file = .*|ca_file = $ETCD_DIR/pki/ca.crt|" \
+        -e "s|^cert_file = .*|cert_file = $ETCD_DIR/pki/kaas-node-node1.crt|" \
+        -e "s|^key_file = .*|key_file = $ETCD_DIR/pki/kaas-node-node1.key|" \
+        -e "s|^password_file = .*|password_file = $D/etcd-password|"
+} >"$D/kaasd.conf"
+
+start() {
+    "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >>"$D/kaasd.log" 2>&1 &
+    PID=$!
+    wait_for 60 $VL -t 2 "$D/kaasd.sock" org.varlink.service.GetInfo >/dev/null 2>&1
+}
+store() { j "$($VL -t 10 "$D/kaasd.sock" io.kaas.Admin.Status 2>/dev/null)" "d['parameters']['store']" 2>/dev/null; }
+loading() { jt "$(store)" "d['loading'] and not d['complete'] and 0 < d.get('load_progress', 0) < $COUNT" >/dev/null; }
+loaded() { jt "$(store)" "d['complete'] and d['revision'] >= $REV" >/dev/null; }
+
+check "kaasd starts" start
+check "it is loading the records (some taken, not all)" wait_for 60 loading
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null
+PID=
+check "killed during the load, it never marked the replica complete" \
+    bash -c "! grep -q 'replica loaded' '$D/kaasd.log'"
+check "kaasd starts again" start
+check "it finishes the load by itself" wait_for 300 loaded
+r=$(store)
+check "every record was taken, none ignored" jt "$r" "d['records_ignored'] == 0 and d['revision'] >= $REV"
+check "the log counts $COUNT tokens" grep -q "replica loaded at revision [0-9]*: $COUNT tokens" "$D/kaasd.log"
+kill -TERM "$PID"
+wait "$PID" 2>/dev/null
+PID=
+check_done

@@ -1,0 +1,192 @@
+/* etcd's v3 gateway JSON (kaasd/etcd_json.c) and the token records kaasd
+ * keeps in etcd (kaasd/replica_record.c): replies as etcd 3.4 sends them,
+ * then each way a reply or record can be wrong. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "etcd_json.h"
+#include "replica_record.h"
+
+#define HDR "\"header\":{\"cluster_id\":\"4572799909641127681\",\"member_id\":\"99172963967106787\",\"revision\":\"42\",\"raft_term\":\"2\"}"
+
+static void test_range(void **state) {
+        /* key /kaas/tokens/x, value hello */
+        static const char reply[] = "{" HDR ",\"kvs\":[{\"key\":\"L2thYXMvdG9rZW5zL3g=\",\"create_revision\":\"2\","
+                                    "\"mod_revision\":\"7\",\"version\":\"1\",\"value\":\"aGVsbG8=\"}],\"more\":true,\"count\":\"3\"}";
+        struct etcd_range_reply r;
+        assert_int_equal(etcd_json_range_reply(reply, strlen(reply), 10, &r), 0);
+        assert_int_equal(r.revision, 42);
+        assert_true(r.more);
+        assert_int_equal(r.n_kvs, 1);
+        assert_int_equal(r.kvs[0].key_len, 14);
+        assert_memory_equal(r.kvs[0].key, "/kaas/tokens/x", 15);
+        assert_string_equal(r.kvs[0].value, "hello");
+        assert_int_equal(r.kvs[0].mod_revision, 7);
+        etcd_range_reply_clear(&r);
+
+        static const char empty[] = "{" HDR "}";
+        assert_int_equal(etcd_json_range_reply(empty, strlen(empty), 10, &r), 0);
+        assert_int_equal(r.n_kvs, 0);
+        assert_false(r.more);
+        etcd_range_reply_clear(&r);
+
+        static const char *const bad[] = {
+                "[]", "{}", "{\"header\":{}}", "{\"header\":{\"revision\":\"-1\"}}",
+                "{\"header\":{\"revision\":\"99999999999999999999\"}}", "{\"header\":{\"revision\":\"1x\"}}",
+                "{" HDR ",\"kvs\":{}}", "{" HDR ",\"kvs\":[{\"key\":\"!!!\"}]}", "{" HDR ",\"kvs\":[{\"key\":7}]}",
+                "{" HDR ",\"kvs\":[{\"key\":\"YQ==\",\"value\":3}]}", "{" HDR ",\"more\":\"yes\"}",
+                "{" HDR ",\"kvs\":[1]}", "{" HDR ",\"kvs\":[{\"key\":\"YQ==\"},{\"key\":\"YQ==\"}]}",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (etcd_json_range_reply(bad[i], strlen(bad[i]), 1, &r) != -EBADMSG)
+                        fail_msg("accepted: %s", bad[i]);
+}
+
+static void test_watch(void **state) {
+        static const char created[] = "{\"result\":{" HDR ",\"created\":true}}";
+        struct etcd_watch_reply w;
+        assert_int_equal(etcd_json_watch_reply(created, strlen(created), 10, &w), 0);
+        assert_true(w.created);
+        assert_int_equal(w.n_events, 0);
+        etcd_watch_reply_clear(&w);
+
+        /* a put (the gateway leaves out type PUT) and a delete */
+        static const char events[] = "{\"result\":{" HDR ",\"events\":[{\"kv\":{\"key\":\"YQ==\",\"create_revision\":\"5\","
+                                     "\"mod_revision\":\"5\",\"version\":\"1\",\"value\":\"Yg==\"}},{\"type\":\"DELETE\","
+                                     "\"kv\":{\"key\":\"YQ==\",\"mod_revision\":\"6\"}}]}}";
+        assert_int_equal(etcd_json_watch_reply(events, strlen(events), 10, &w), 0);
+        assert_int_equal(w.n_events, 2);
+        assert_false(w.events[0].deleted);
+        assert_string_equal(w.events[0].kv.value, "b");
+        assert_true(w.events[1].deleted);
+        assert_null(w.events[1].kv.value);
+        assert_int_equal(w.events[1].kv.mod_revision, 6);
+        etcd_watch_reply_clear(&w);
+
+        /* as etcd 3.4 sends it: no revision in the header */
+        static const char compacted[] = "{\"result\":{\"header\":{\"cluster_id\":\"11927805099599008854\",\"member_id\":"
+                                        "\"14810163916253387439\",\"raft_term\":\"2\"},\"canceled\":true,\"compact_revision\":\"30\"}}";
+        assert_int_equal(etcd_json_watch_reply(compacted, strlen(compacted), 10, &w), 0);
+        assert_true(w.canceled);
+        assert_int_equal(w.compact_revision, 30);
+        etcd_watch_reply_clear(&w);
+
+        static const char error[] = "{\"error\":{\"grpc_code\":16,\"http_code\":401,\"message\":\"etcdserver: invalid auth token\"}}";
+        assert_int_equal(etcd_json_watch_reply(error, strlen(error), 10, &w), -EPROTO);
+        int code;
+        char msg[64];
+        assert_true(etcd_json_error(error, strlen(error), &code, msg, sizeof(msg)));
+        assert_int_equal(code, 16);
+        assert_string_equal(msg, "etcdserver: invalid auth token");
+
+        static const char *const bad[] = {
+                "{\"result\":[]}", "{\"result\":{" HDR ",\"events\":[{\"type\":\"EXPIRE\",\"kv\":{\"key\":\"YQ==\",\"mod_revision\":\"1\"}}]}}",
+                "{\"result\":{" HDR ",\"events\":[{\"kv\":{\"key\":\"YQ==\",\"value\":\"Yg==\"}}]}}",  /* no revision */
+                "{\"result\":{" HDR ",\"events\":[{}]}}", "{\"result\":{" HDR ",\"created\":1}}", "not json",
+                "{\"result\":{\"header\":{},\"created\":true}}",  /* a revision is missing only when canceled */
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (etcd_json_watch_reply(bad[i], strlen(bad[i]), 10, &w) != -EBADMSG)
+                        fail_msg("accepted: %s", bad[i]);
+}
+
+static void test_txn_auth_error(void **state) {
+        static const char put[] = "{" HDR ",\"succeeded\":true,\"responses\":[{\"response_put\":{" HDR "}}]}";
+        struct etcd_txn_reply t;
+        assert_int_equal(etcd_json_txn_reply(put, strlen(put), &t), 0);
+        assert_true(t.succeeded);
+        assert_int_equal(t.revision, 42);
+        static const char del[] = "{" HDR ",\"succeeded\":true,\"responses\":[{\"response_delete_range\":{" HDR
+                                  ",\"deleted\":\"1\"}},{\"response_delete_range\":{" HDR "}}]}";
+        assert_int_equal(etcd_json_txn_reply(del, strlen(del), &t), 0);
+        assert_int_equal(t.deleted, 1);
+        static const char failed[] = "{" HDR "}";
+        assert_int_equal(etcd_json_txn_reply(failed, strlen(failed), &t), 0);
+        assert_false(t.succeeded);
+        static const char bad[] = "{" HDR ",\"responses\":[{\"response_delete_range\":{\"deleted\":\"x\"}}]}";
+        assert_int_equal(etcd_json_txn_reply(bad, strlen(bad), &t), -EBADMSG);
+
+        char *tok = NULL;
+        static const char auth[] = "{" HDR ",\"token\":\"eqUpWQYvfeKVUWxx.26\"}";
+        assert_int_equal(etcd_json_auth_reply(auth, strlen(auth), 64, &tok), 0);
+        assert_string_equal(tok, "eqUpWQYvfeKVUWxx.26");
+        free(tok);
+        static const char crlf[] = "{\"token\":\"a\\r\\nX-Evil: 1\"}";
+        assert_int_equal(etcd_json_auth_reply(crlf, strlen(crlf), 64, &tok), -EBADMSG);
+        assert_int_equal(etcd_json_auth_reply(auth, strlen(auth), 4, &tok), -EBADMSG);
+
+        int code;
+        char msg[16];
+        static const char perm[] = "{\"error\":\"etcdserver: permission denied\",\"code\":7,\"message\":\"etcdserver: permission\\ndenied\"}";
+        assert_true(etcd_json_error(perm, strlen(perm), &code, msg, sizeof(msg)));
+        assert_int_equal(code, 7);
+        assert_string_equal(msg, "etcdserver: per");
+        assert_false(etcd_json_error(put, strlen(put), &code, msg, sizeof(msg)));
+}
+
+static void test_record(void **state) {
+        uint8_t hash[STORE_HASH_SIZE], back[STORE_HASH_SIZE];
+        for (size_t i = 0; i < sizeof(hash); i++)
+                hash[i] = (uint8_t)(i * 7);
+        char *key = replica_token_key("/kaas/", hash);
+        assert_non_null(key);
+        assert_int_equal(strncmp(key, "/kaas/tokens/00070e15", 21), 0);
+        assert_int_equal(replica_token_key_parse("/kaas/", key, strlen(key), back), 0);
+        assert_memory_equal(hash, back, sizeof(hash));
+        assert_int_equal(replica_token_key_parse("/kaas/", "/kaas/last-used/n/x", 19, back), -ENOENT);
+        assert_int_equal(replica_token_key_parse("/other/", key, strlen(key), back), -ENOENT);
+        key[strlen(key) - 1] = 'G';
+        assert_int_equal(replica_token_key_parse("/kaas/", key, strlen(key), back), -EBADMSG);
+        assert_int_equal(replica_token_key_parse("/kaas/", key, strlen(key) - 1, back), -EBADMSG);
+        free(key);
+
+        struct token_record rec = { .owner_id = "a0cba8b7ca3046da8375b62192fe10ca", .owner_name = "alice",
+                                    .owner_domain_id = "default", .description = "laptop", .created = 1700000000,
+                                    .expires = 1800000000 };
+        assert_int_equal(token_id_generate(rec.token_id), 0);
+        char *value = replica_token_value(&rec);
+        assert_non_null(value);
+        struct token_record got;
+        assert_int_equal(replica_token_value_parse(value, strlen(value), &got), 0);
+        assert_string_equal(got.owner_id, rec.owner_id);
+        assert_string_equal(got.owner_name, "alice");
+        assert_string_equal(got.token_id, rec.token_id);
+        assert_int_equal(got.expires, 1800000000);
+        token_record_free(&got);
+        free(value);
+
+        static const char *const bad[] = {
+                "{}", "[]", "{\"owner_id\":\"a\",\"owner_name\":\"b\",\"owner_domain_id\":\"\",\"description\":\"\","
+                            "\"token_id\":\"short\",\"created\":1,\"expires\":2}",
+                "{\"owner_id\":\"\",\"owner_name\":\"b\",\"owner_domain_id\":\"\",\"description\":\"\","
+                "\"token_id\":\"short\",\"created\":1,\"expires\":\"2\"}",
+                "{\"owner_id\":\"a\\u0000b\",\"owner_name\":\"b\",\"owner_domain_id\":\"\",\"description\":\"\","
+                "\"token_id\":\"short\",\"created\":1,\"expires\":2}",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (replica_token_value_parse(bad[i], strlen(bad[i]), &got) != -EBADMSG)
+                        fail_msg("accepted: %s", bad[i]);
+}
+
+int main(void) {
+        if (sodium_init() < 0)
+                return 1;
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_range),
+                cmocka_unit_test(test_watch),
+                cmocka_unit_test(test_txn_auth_error),
+                cmocka_unit_test(test_record),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
