@@ -35,6 +35,7 @@ struct call {
         unsigned refs;
         struct server *server;
         struct conn *conn;        /* NULL when oneway or orphaned */
+        struct peer peer;         /* the caller's, copied at dispatch: valid when conn is gone */
         uint64_t id;
         json_t *msg;
         struct vl_call vc;
@@ -126,8 +127,7 @@ void call_unref(struct call *c) {
 }
 
 const struct peer *call_peer(const struct call *c) {
-        static const struct peer nobody = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
-        return c->conn ? &c->conn->peer : &nobody;
+        return &c->peer;
 }
 
 uint64_t call_id(const struct call *c) {
@@ -151,11 +151,11 @@ struct server *call_server(const struct call *c) {
 }
 
 bool call_peer_is_admin(const struct call *c) {
-        return c->conn && access_allowed(ACCESS_ADMIN, &c->conn->peer, &c->server->policy);
+        return access_allowed(ACCESS_ADMIN, &c->peer, &c->server->policy);
 }
 
 bool call_peer_is_validator(const struct call *c) {
-        return c->conn && access_allowed(ACCESS_VALIDATOR, &c->conn->peer, &c->server->policy);
+        return access_allowed(ACCESS_VALIDATOR, &c->peer, &c->server->policy);
 }
 
 static int call_push(struct call *c, json_t *msg, bool final, bool is_error) {
@@ -337,6 +337,7 @@ static void conn_protocol_error(struct conn *c, const char *error, json_t *param
         }
         call->refs = 1;
         call->server = c->server;
+        call->peer = c->peer;
         c->close_after_flush = true;
         conn_enqueue(c, call);
         call_error(call, error, params);
@@ -353,6 +354,7 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
         }
         call->refs = 1;
         call->server = s;
+        call->peer = c->peer;  /* oneway and orphaned calls keep their caller */
         call->msg = msg;
         call->id = ++s->last_call_id;
         call->in_flight = true;
@@ -395,6 +397,13 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
                 log_notice(call->id, "%s denied to uid %u pid %d (requires %s)", e->name,
                            (unsigned)c->peer.uid, (int)c->peer.pid, access_class_name(e->def->access));
                 call_error(call, VL_ERROR_PERMISSION_DENIED, NULL);
+                goto out;
+        }
+        if (e->def->needs_reply && call->vc.oneway) {
+                /* answered, in order, although oneway: a caller must not
+                 * learn the outcome from side effects alone */
+                conn_enqueue(c, call);
+                call_error(call, VL_ERROR_INVALID_PARAMETER, json_pack("{s:s}", "parameter", "oneway"));
                 goto out;
         }
         if (e->def->needs_more && !call->vc.more) {
