@@ -44,7 +44,7 @@ static json_t *keystone_status(struct daemon *d) {
         bool has_token = d->keystone && keystone_has_service_token(d->keystone, &token_expires);
         bool offline = st.state == IDENTITY_BACKEND_OFFLINE;
         return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                         " s:I, s:I, s:I, s:I, s:I, s:I}",
+                         " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                          "state", identity_backend_state_name(st.state),
                          "url", d->keystone ? json_string(keystone_url(d->keystone)) : json_null(),
                          "retry_at", int_or_null(offline, st.retry_at),
@@ -67,7 +67,9 @@ static json_t *keystone_status(struct daemon *d) {
                          "fetches", (json_int_t)st.fetches,
                          "fetches_in_flight", (json_int_t)st.pending,
                          "background_refreshes", (json_int_t)st.background_refreshes,
-                         "unavailable", (json_int_t)st.unavailable);
+                         "unavailable", (json_int_t)st.unavailable,
+                         "share_refused", (json_int_t)st.share_refused,
+                         "share_queued", (json_int_t)st.share_queued);
 }
 
 /* Outcome counters (errors per method and in all, token verdicts) tell

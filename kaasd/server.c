@@ -85,6 +85,7 @@ struct server {
         uint64_t last_call_id;
         uint64_t last_conn_id;
         struct loop_timer *sweep;
+        struct call *current;     /* the call whose handler is running */
         bool draining;
         void (*on_drained)(void *userdata);
         void *drained_userdata;
@@ -421,7 +422,9 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
                 goto out;
         }
         log_debug(call->id, "%s from uid %u pid %d", e->name, (unsigned)c->peer.uid, (int)c->peer.pid);
+        s->current = call;
         r = e->def->fn(call, call->vc.parameters, s->context);
+        s->current = NULL;
         if (r < 0 && !call->answered) {
                 log_err(call->id, "%s failed: %s", e->name, strerror(-r));
                 call_error_reason(call, ERROR_INTERNAL, strerror(-r));
@@ -703,6 +706,10 @@ void server_drain(struct server *s, void (*on_drained)(void *), void *userdata) 
 
 const struct server_stats *server_get_stats(const struct server *s) {
         return &s->stats;
+}
+
+const struct call *server_current_call(const struct server *s) {
+        return s->current;
 }
 
 struct registry *server_registry(const struct server *s) {
