@@ -23,6 +23,9 @@
 #define ACCEPT_BATCH 64
 #define READ_BATCH 16
 #define SWEEP_INTERVAL_USEC 1000000u
+/* JSON values in one message: parsed, each costs tens of bytes, so a 1 MiB
+ * message of tiny values would hold 16 MiB while its call is in flight */
+#define MAX_MESSAGE_VALUES 4096
 
 #define ERROR_PROTOCOL "io.kaas.ProtocolError"
 #define ERROR_TOO_LARGE "io.kaas.MessageTooLarge"
@@ -452,6 +455,12 @@ static void conn_read(struct conn *c) {
                                             "message over the size limit");
                         break;
                 }
+                if (r == -E2BIG) {
+                        conn_protocol_error(c, ERROR_PROTOCOL,
+                                            json_pack("{s:s}", "reason", "message holds more than 4096 JSON values"),
+                                            "message over the value limit");
+                        break;
+                }
                 if (r < 0) {
                         conn_protocol_error(c, ERROR_PROTOCOL,
                                             json_pack("{s:s}", "reason", "message is not a valid UTF-8 JSON object"),
@@ -584,6 +593,7 @@ static void on_listener_io(struct loop_io *io, int lfd, uint32_t events, void *u
                         log_err(0, "out of memory accepting a connection");
                         continue;
                 }
+                vl_reader_set_max_values(c->reader, MAX_MESSAGE_VALUES);
                 c->server = s;
                 c->fd = fd;
                 c->peer = peer;
