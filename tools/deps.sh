@@ -18,6 +18,7 @@ packages=(
         valgrind util-linux procps groff-base
         wrk  # the load generator of make bench-webhook
         golang-go golang-github-varlink-go-dev  # tests/interop: a Go varlink client
+        stress-ng  # CPU load beside the suite: no test may depend on speed
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
 )
