@@ -87,9 +87,16 @@ static int print_status(json_t *st) {
             (r = kaasctl_table_addf(t, "%" JSON_INTEGER_FORMAT " open, %" JSON_INTEGER_FORMAT " total, %" JSON_INTEGER_FORMAT " refused",
                                     get_int(st, "connections"), get_int(st, "connections_total"),
                                     get_int(st, "connections_refused"))) < 0 ||
-            (r = kaasctl_table_add(t, "Calls:")) < 0 ||
-            (r = kaasctl_table_addf(t, "%" JSON_INTEGER_FORMAT " total, %" JSON_INTEGER_FORMAT " errors, %" JSON_INTEGER_FORMAT " in flight",
-                                    get_int(st, "calls"), get_int(st, "errors"), get_int(st, "calls_in_flight"))) < 0)
+            (r = kaasctl_table_add(t, "Calls:")) < 0)
+                return r;
+        /* errors are shown to administrators only (null otherwise) */
+        if (json_is_integer(json_object_get(st, "errors")))
+                r = kaasctl_table_addf(t, "%" JSON_INTEGER_FORMAT " total, %" JSON_INTEGER_FORMAT " errors, %" JSON_INTEGER_FORMAT " in flight",
+                                       get_int(st, "calls"), get_int(st, "errors"), get_int(st, "calls_in_flight"));
+        else
+                r = kaasctl_table_addf(t, "%" JSON_INTEGER_FORMAT " total, %" JSON_INTEGER_FORMAT " in flight",
+                                       get_int(st, "calls"), get_int(st, "calls_in_flight"));
+        if (r < 0)
                 return r;
         const char *key;
         json_t *v;
@@ -112,7 +119,9 @@ static int print_status(json_t *st) {
         json_array_foreach(methods, i, v) {
                 if ((r = kaasctl_table_add_json(m, json_object_get(v, "method"))) < 0 ||
                     (r = kaasctl_table_addf(m, "%" JSON_INTEGER_FORMAT, get_int(v, "calls"))) < 0 ||
-                    (r = kaasctl_table_addf(m, "%" JSON_INTEGER_FORMAT, get_int(v, "errors"))) < 0)
+                    (r = json_is_integer(json_object_get(v, "errors"))
+                                 ? kaasctl_table_addf(m, "%" JSON_INTEGER_FORMAT, get_int(v, "errors"))
+                                 : kaasctl_table_add(m, "-")) < 0)
                         return r;
         }
         fputc('\n', stdout);

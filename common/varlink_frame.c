@@ -36,6 +36,7 @@ struct vl_reader {
         size_t tail;    /* bytes after the last NUL buffered: the message in progress */
         size_t cap;
         size_t max_message;
+        size_t max_values;  /* 0: unlimited */
 };
 
 struct vl_writer {
@@ -320,6 +321,35 @@ static json_t *fast_parse_object(const char *text, size_t len) {
         return v;
 }
 
+void vl_reader_set_max_values(struct vl_reader *r, size_t max_values) {
+        r->max_values = max_values;
+}
+
+/* More than max JSON values (and member names) in text? Counted before
+ * parsing, from the commas and brackets outside strings: each value after
+ * the first of its container follows a comma. A parsed value costs tens
+ * of bytes, so a small message of tiny values would cost many times its
+ * size. */
+static bool too_many_values(const char *text, size_t len, size_t max) {
+        size_t n = 1;
+        bool in_string = false;
+        for (size_t i = 0; i < len; i++) {
+                char ch = text[i];
+                if (in_string) {
+                        if (ch == '\\')
+                                i++;
+                        else if (ch == '"')
+                                in_string = false;
+                } else if (ch == '"') {
+                        in_string = true;
+                } else if (ch == ',' || ch == '[' || ch == '{') {
+                        if (++n > max)
+                                return true;
+                }
+        }
+        return false;
+}
+
 int vl_reader_next(struct vl_reader *r, json_t **ret_msg) {
         size_t pending = r->len - r->start;
         if (r->scanned >= pending) {
@@ -338,6 +368,10 @@ int vl_reader_next(struct vl_reader *r, json_t **ret_msg) {
         r->scanned = 0;
         if (len > r->max_message)
                 return -EMSGSIZE;
+        if (r->max_values && too_many_values(msg, len, r->max_values)) {
+                explicit_bzero(r->buf + (msg - r->buf), len + 1);
+                return -E2BIG;
+        }
 
         /* jansson rejects invalid UTF-8 and, with DISABLE_EOF_CHECK unset,
          * trailing garbage after the value. */

@@ -33,10 +33,16 @@ int vl_reader_feed(struct vl_reader *r, const void *data, size_t n);
  * message, another negative errno on error. */
 ssize_t vl_reader_fill(struct vl_reader *r, int fd);
 
+/* Bounds the JSON values (and member names) of one message, so that what a
+ * message costs once parsed stays near its size; 0 (the default) means no
+ * bound. */
+void vl_reader_set_max_values(struct vl_reader *r, size_t max_values);
+
 /* Takes the next complete message. Returns 1 and a new reference in
  * *ret_msg, 0 when no complete message is buffered yet, -EBADMSG when the
- * next message is not valid UTF-8 JSON holding an object. After -EBADMSG the
- * stream is out of sync and the connection should be closed. */
+ * next message is not valid UTF-8 JSON holding an object, -E2BIG when it
+ * holds more values than vl_reader_set_max_values() allows (it is dropped
+ * unparsed). After -EBADMSG or -E2BIG the connection should be closed. */
 int vl_reader_next(struct vl_reader *r, json_t **ret_msg);
 
 /* True when bytes of an unterminated message are buffered (EOF mid-message). */

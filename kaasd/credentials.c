@@ -18,6 +18,7 @@ struct credential_checker {
         struct identity_cache *identities;
         struct token_service *tokens;
         struct ratelimit *rl;
+        int64_t frozen_clock;  /* > 0: the throttle's clock stands still (tests) */
         struct check *checks;  /* in flight, for cancellation at shutdown */
 };
 
@@ -28,7 +29,9 @@ struct check {
         uint64_t request_id;
         const char *method;
         int64_t expires_limit;  /* kaas_token: the presented token's expiry */
-        char limit_key[RATELIMIT_KEY_MAX];  /* empty: not throttled */
+        char limit_key[RATELIMIT_KEY_MAX];    /* counts the attempt; empty: not throttled */
+        char account_key[RATELIMIT_KEY_MAX];  /* one check at a time per account; may be empty */
+        bool limit_begun, account_begun;      /* attempts outstanding in the throttle */
         struct ks_request *ks_req;
         struct identity_waiter *waiter;
         bool in_lookup;  /* inside identity_lookup(): it may answer at once */
@@ -48,6 +51,11 @@ int credential_checker_new(struct keystone *ks, struct identity_cache *identitie
                 free(cc);
                 return -ENOMEM;
         }
+        /* Set by whoever starts kaasd (root), never by a caller: lets a
+         * test hold the throttle's delays still however slow the machine. */
+        const char *frozen = getenv("KAASD_TEST_THROTTLE_CLOCK");
+        if (frozen && *frozen)
+                cc->frozen_clock = strtoll(frozen, NULL, 10);
         cc->ks = ks;
         cc->identities = identities;
         cc->tokens = tokens;
@@ -64,12 +72,53 @@ static void check_unlink(struct check *c) {
                 c->next->prev = c->prev;
 }
 
+static int64_t throttle_now(const struct credential_checker *cc) {
+        return cc->frozen_clock > 0 ? cc->frozen_clock : (int64_t)time(NULL);
+}
+
+/* Ends the check's attempts in the throttle: only a success (Keystone or
+ * the store accepted the credentials) releases the attempt's count, and
+ * clears the failures of the account it proved. */
+static void throttle_end(struct check *c, bool success) {
+        if (c->account_begun)
+                ratelimit_end(c->cc->rl, c->account_key, success, true);
+        if (c->limit_begun)
+                ratelimit_end(c->cc->rl, c->limit_key, success, strcmp(c->limit_key, c->account_key) == 0);
+        c->account_begun = c->limit_begun = false;
+}
+
+/* Starts the check's attempts in the throttle: 0, or -EBUSY with
+ * *ret_wait when the account or the caller has a check outstanding or is
+ * blocked. */
+static int throttle_begin(struct check *c, unsigned *ret_wait) {
+        int64_t now = throttle_now(c->cc);
+        int r = 0;
+        bool same = strcmp(c->limit_key, c->account_key) == 0;
+        if (c->account_key[0] && !same) {
+                r = ratelimit_begin(c->cc->rl, c->account_key, now, RATELIMIT_EXCLUSIVE, ret_wait);
+                c->account_begun = r == 0;
+        }
+        if (r == 0 && c->limit_key[0]) {
+                /* passwords one at a time; token proofs may overlap, each
+                 * counted from its start */
+                unsigned flags = RATELIMIT_COUNT | (c->account_key[0] ? RATELIMIT_EXCLUSIVE : 0);
+                r = ratelimit_begin(c->cc->rl, c->limit_key, now, flags, ret_wait);
+                c->limit_begun = r == 0;
+        }
+        if (r < 0) {
+                throttle_end(c, false);
+                return -EBUSY;
+        }
+        return 0;
+}
+
 /* Answers once; frees unless identity_lookup() is still on the stack. */
 static void finish(struct check *c, int status, unsigned retry_after, const char *error, const struct identity *id) {
         struct credential_outcome o = {
                 .status = status, .retry_after = retry_after, .error = error, .method = c->method, .id = id,
                 .expires_limit = c->expires_limit,
         };
+        throttle_end(c, false);  /* still outstanding: it did not succeed */
         check_unlink(c);
         c->finished = true;
         c->fn(&o, c->userdata);
@@ -151,23 +200,22 @@ static const char *keystone_token_refusal(const struct ks_token_info *t) {
 static void on_keystone(const struct ks_result *res, void *userdata) {
         struct check *c = userdata;
         c->ks_req = NULL;
-        int64_t now = (int64_t)time(NULL);
         if (res->status == 0 && res->user && res->kind == KS_REQ_TOKEN_CHECK) {
                 const char *why = res->token ? keystone_token_refusal(res->token)
                                              : "Keystone did not say how the token was obtained";
-                if (why)  /* a genuine token: nothing to throttle */
+                if (why) {
+                        throttle_end(c, true);  /* a genuine token: nothing to throttle */
                         return finish(c, -ENOTSUP, 0, why, NULL);
+                }
         }
         if (res->status == 0 && res->user) {
-                if (strncmp(c->limit_key, "user:", 5) == 0)
-                        ratelimit_success(c->cc->rl, c->limit_key);  /* the name's owner got in */
+                throttle_end(c, true);  /* the name's owner got in */
                 return lookup_identity(c, res->user->id);
         }
+        /* the attempt stays counted, whether Keystone said no or could not
+         * answer: an attacker must not guess for free while it is down */
         if (keystone_error_is_unavailable(res->status) || res->status == -EKEYREJECTED)
                 return finish(c, -EHOSTUNREACH, 0, res->error ? res->error : "identity service unavailable", NULL);
-        /* Keystone answered no: count it */
-        if (c->limit_key[0])
-                ratelimit_failure(c->cc->rl, c->limit_key, now);
         finish(c, -EACCES, 0, c->method[0] == 'p' ? "wrong user name, domain or password" : "Keystone token not accepted",
                NULL);
 }
@@ -175,21 +223,20 @@ static void on_keystone(const struct ks_result *res, void *userdata) {
 static void on_kaas_token(enum token_verdict v, const uint8_t *hash, const struct token_record *rec,
                           const struct identity *id, const char *error, void *userdata) {
         struct check *c = userdata;
-        int64_t now = (int64_t)time(NULL);
         switch (v) {
         case TOKEN_OK:
                 c->expires_limit = rec->expires;
+                throttle_end(c, true);
                 return finish(c, 0, 0, NULL, id);
         case TOKEN_UNAVAILABLE:
                 return finish(c, -EHOSTUNREACH, 0, error, NULL);
         case TOKEN_USER_DISABLED:
         case TOKEN_USER_REFUSED:
+                throttle_end(c, true);  /* a genuine token */
                 return finish(c, -EPERM, 0, error, id);
         case TOKEN_FAILED:
                 return finish(c, -EIO, 0, error, NULL);
         default:
-                if (c->limit_key[0])
-                        ratelimit_failure(c->cc->rl, c->limit_key, now);
                 return finish(c, -EACCES, 0, "KaaS token not accepted", NULL);
         }
 }
@@ -230,20 +277,23 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
          * uid), so guessing from one account never locks anyone else out.
          * Root's calls come from services that act for many people (a web
          * front end): there the attempts against one OpenStack user name
-         * are throttled instead. */
-        int64_t now = (int64_t)time(NULL);
+         * are throttled instead. Either way one password check at a time
+         * runs per OpenStack user name, and one per local uid other than
+         * root's, so guesses cannot be put in flight faster than Keystone
+         * answers them. */
         if (peer->uid != 0)
                 snprintf(c->limit_key, sizeof(c->limit_key), "uid:%u", (unsigned)peer->uid);
         if (user) {
                 c->method = "password";
+                snprintf(c->account_key, sizeof(c->account_key), "user:%s@%s", user, domain ? domain : "Default");
                 if (peer->uid == 0)
-                        snprintf(c->limit_key, sizeof(c->limit_key), "user:%s@%s", user, domain ? domain : "Default");
+                        memcpy(c->limit_key, c->account_key, sizeof(c->limit_key));
         } else {
                 c->method = ks_token ? "keystone_token" : "kaas_token";
         }
-        unsigned wait = c->limit_key[0] ? ratelimit_check(cc->rl, c->limit_key, now) : 0;
-        if (wait > 0) {
-                finish(c, -EBUSY, wait, "too many failed attempts", NULL);
+        unsigned wait = 0;
+        if (throttle_begin(c, &wait) < 0) {
+                finish(c, -EBUSY, wait, "too many failed attempts, or another attempt in progress", NULL);
                 return 0;
         }
         if (kaas_token) {

@@ -10,10 +10,13 @@
  * the user's rights and are refused (-ENOTSUP). A KaaS token proves the
  * identity only until it expires itself (expires_limit).
  *
- * Failed password and token checks are throttled (ratelimit.h): per local
- * uid for ordinary users, per OpenStack user name for root's calls (which
- * come from services acting for many people). A throttled attempt is
- * refused at once with a retry time and never reaches Keystone. */
+ * Password and token checks are throttled (ratelimit.h): per local uid
+ * for ordinary users, per OpenStack user name for root's calls (which come
+ * from services acting for many people). Each attempt counts from its
+ * start and only its success releases it; one password check at a time
+ * runs per OpenStack user name and per uid other than root's. A throttled
+ * attempt is refused at once with a retry time and never reaches
+ * Keystone. */
 #pragma once
 
 #include <jansson.h>

@@ -15,6 +15,13 @@
 #include "log.h"
 #include "subid.h"
 
+void daemon_identity_caller(const struct call *call, struct identity_caller *ret) {
+        *ret = (struct identity_caller){ 0 };
+        if (!call || call_peer_is_validator(call) || call_peer_is_admin(call))
+                return;
+        *ret = (struct identity_caller){ .bounded = true, .uid = call_peer(call)->uid };
+}
+
 /* Group names resolve through files only in practice: kaasd sets
  * KAAS_NSS_BYPASS so libnss_kaas never answers inside kaasd itself. */
 static int resolve_group(const char *name, gid_t *ret) {

@@ -40,6 +40,12 @@ struct daemon {
         struct replica *replica;                /* NULL: standalone (no [etcd]) */
 };
 
+struct identity_caller;
+/* Whom Keystone work started for call counts against: ordinary local users
+ * (neither root, nor validator_group, nor admin_group) are bounded. NULL:
+ * kaasd's own work. */
+void daemon_identity_caller(const struct call *call, struct identity_caller *ret);
+
 int daemon_policy_from_config(const struct config *c, struct access_policy *ret, char *err,
                               size_t err_size);
 void daemon_limits_from_config(const struct config *c, struct server_limits *ret);

@@ -20,6 +20,7 @@
 #define MAX_WAITERS 4096        /* lookups waiting on one fetch */
 #define MAX_NEGATIVE 4096
 #define MAX_DOMAINS 1024
+#define MAX_SHARE_UIDS 1024     /* ordinary uids with lookups waiting on Keystone */
 #define ERROR_SIZE 512
 /* Parsed copies of cached identities kept in memory, in front of the
  * store: a lookup then costs no database read and no JSON parse. Bounded
@@ -43,6 +44,8 @@ struct domain_entry {
 enum pending_kind { PENDING_BY_ID, PENDING_BY_NAME };
 
 struct identity_waiter {
+        struct identity_cache *c;
+        struct identity_caller caller;  /* bounded: counted in the uid's share */
         struct pending *p;
         identity_done_fn fn;
         void *userdata;
@@ -73,7 +76,15 @@ struct pending {
         char fail_error[128];
         unsigned n_waiters;
         struct identity_waiter *wait_head, *wait_tail;
+        bool ordinary;          /* started for an ordinary user: runs in their share */
+        bool queued;            /* waiting for a place in that share, not started */
+        struct pending *queue_next;
         struct pending *prev, *next;
+};
+
+struct uid_share {
+        uid_t uid;
+        unsigned waiting;       /* lookups waiting on a fetch */
 };
 
 /* One identity packed in a single allocation: the strings and arrays of
@@ -106,6 +117,11 @@ struct identity_cache {
         uint64_t cache_ttl_ms, offline_ttl_ms, negative_ttl_ms, retry_min_ms, retry_max_ms;
 
         struct pending *pending;
+        bool closing;                           /* start no queued fetch */
+        unsigned ordinary_running;              /* ordinary fetches started */
+        struct pending *queue_head, *queue_tail; /* ordinary fetches waiting to start */
+        struct uid_share shares[MAX_SHARE_UIDS];
+        unsigned n_shares;
         struct negative *neg_head, *neg_tail;
         struct domain_entry *domains;
         unsigned n_domains;
@@ -730,9 +746,46 @@ static void waiter_unlink(struct identity_waiter *w) {
         p->n_waiters--;
 }
 
+/* ------------------------------------------------------------ ordinary users' share */
+
+static struct uid_share *share_find(struct identity_cache *c, uid_t uid) {
+        for (unsigned i = 0; i < c->n_shares; i++)
+                if (c->shares[i].uid == uid)
+                        return &c->shares[i];
+        return NULL;
+}
+
+/* Whether a bounded caller may add one more lookup waiting on Keystone. */
+static bool share_allows(struct identity_cache *c, const struct identity_caller *caller) {
+        if (!caller->bounded)
+                return true;
+        const struct uid_share *sh = share_find(c, caller->uid);
+        return sh ? sh->waiting < IDENTITY_SHARE_PER_UID : c->n_shares < MAX_SHARE_UIDS;
+}
+
+static void share_take(struct identity_cache *c, const struct identity_caller *caller) {
+        if (!caller->bounded)
+                return;
+        struct uid_share *sh = share_find(c, caller->uid);
+        if (!sh && c->n_shares < MAX_SHARE_UIDS) {
+                sh = &c->shares[c->n_shares++];
+                *sh = (struct uid_share){ .uid = caller->uid };
+        }
+        if (sh)
+                sh->waiting++;
+}
+
+static void share_release(struct identity_cache *c, const struct identity_caller *caller) {
+        struct uid_share *sh = caller->bounded ? share_find(c, caller->uid) : NULL;
+        if (!sh || --sh->waiting > 0)
+                return;
+        *sh = c->shares[--c->n_shares];  /* the last one fills the hole */
+}
+
 static void waiter_free(struct identity_waiter *w) {
         if (!w)
                 return;
+        share_release(w->c, &w->caller);
         free(w->name);
         free(w);
 }
@@ -745,7 +798,7 @@ void identity_lookup_cancel(struct identity_waiter *w) {
 }
 
 static int waiter_add(struct pending *p, identity_done_fn fn, void *userdata, uint64_t request_id,
-                      const char *name, struct identity_waiter **ret) {
+                      const char *name, const struct identity_caller *caller, struct identity_waiter **ret) {
         if (p->n_waiters >= MAX_WAITERS)
                 return -EBUSY;
         struct identity_waiter *w = calloc(1, sizeof(*w));
@@ -755,6 +808,9 @@ static int waiter_add(struct pending *p, identity_done_fn fn, void *userdata, ui
                 free(w);
                 return -ENOMEM;
         }
+        w->c = p->c;
+        w->caller = *caller;
+        share_take(p->c, caller);
         w->p = p;
         w->fn = fn;
         w->userdata = userdata;
@@ -774,12 +830,66 @@ static int waiter_add(struct pending *p, identity_done_fn fn, void *userdata, ui
 /* ------------------------------------------------------------ pending fetches */
 
 static void pending_step(struct pending *p);
+static void queue_remove(struct identity_cache *c, struct pending *p);
+static void queue_start_next(struct identity_cache *c);
 
 static struct pending *pending_find(struct identity_cache *c, const char *key) {
         for (struct pending *p = c->pending; p; p = p->next)
                 if (strcmp(p->key, key) == 0)
                         return p;
         return NULL;
+}
+
+static void queue_remove(struct identity_cache *c, struct pending *p) {
+        struct pending **pp = &c->queue_head, *prev = NULL;
+        while (*pp && *pp != p) {
+                prev = *pp;
+                pp = &(*pp)->queue_next;
+        }
+        if (*pp)
+                *pp = p->queue_next;
+        if (c->queue_tail == p)
+                c->queue_tail = prev;
+        p->queue_next = NULL;
+        p->queued = false;
+}
+
+/* Starts the fetch, or queues it when it is an ordinary user's and their
+ * share of Keystone connections is taken. */
+static void pending_go(struct pending *p) {
+        struct identity_cache *c = p->c;
+        if (p->ordinary && c->ordinary_running >= IDENTITY_SHARE_FETCHES) {
+                p->queued = true;
+                if (c->queue_tail)
+                        c->queue_tail->queue_next = p;
+                else
+                        c->queue_head = p;
+                c->queue_tail = p;
+                c->stats.share_queued++;
+                return;
+        }
+        if (p->ordinary)
+                c->ordinary_running++;
+        pending_step(p);
+}
+
+/* A privileged lookup joined a queued fetch: it starts now, outside the
+ * ordinary share. */
+static void pending_promote(struct pending *p) {
+        if (!p->queued)
+                return;
+        queue_remove(p->c, p);
+        p->ordinary = false;
+        pending_step(p);
+}
+
+static void queue_start_next(struct identity_cache *c) {
+        struct pending *p = c->queue_head;
+        if (!p || c->closing || c->ordinary_running >= IDENTITY_SHARE_FETCHES)
+                return;
+        queue_remove(c, p);
+        c->ordinary_running++;
+        pending_step(p);
 }
 
 static void pending_unlink(struct pending *p) {
@@ -792,6 +902,13 @@ static void pending_unlink(struct pending *p) {
                 p->next->prev = p->prev;
         p->prev = p->next = NULL;
         c->stats.pending--;
+        if (p->queued)
+                queue_remove(c, p);
+        if (p->ordinary) {
+                p->ordinary = false;
+                c->ordinary_running--;
+                queue_start_next(c);
+        }
 }
 
 static void pending_free(struct pending *p) {
@@ -1233,6 +1350,19 @@ int identity_lookup(struct identity_cache *c, const struct identity_query *q, ui
                 goto done;
         }
 
+        /* Keystone work from here on: an ordinary user's share is bounded */
+        if (!share_allows(c, &q->caller)) {
+                char msg[160];
+                c->stats.share_refused++;
+                c->stats.unavailable++;
+                snprintf(msg, sizeof(msg),
+                         "identity service unavailable: too many lookups of uid %u waiting for Keystone",
+                         (unsigned)q->caller.uid);
+                answer_now(c, fn, userdata, -EHOSTUNREACH, NULL, IDENTITY_FROM_CACHE, msg);
+                r = 0;
+                goto done;
+        }
+
         /* a fetch keeps the cached copy as its fallback: one of its own */
         struct identity *stale = NULL;
         if (cached && !(stale = loaded ? TAKE_PTR(loaded) : identity_clone(cached))) {
@@ -1241,12 +1371,14 @@ int identity_lookup(struct identity_cache *c, const struct identity_query *q, ui
         }
         struct pending *p = pending_find(c, key);
         if (p) {
-                r = waiter_add(p, fn, userdata, request_id, by_id ? NULL : q->name, ret_waiter);
+                r = waiter_add(p, fn, userdata, request_id, by_id ? NULL : q->name, &q->caller, ret_waiter);
                 if (r < 0) {
                         identity_free(stale);
                         goto done;
                 }
                 c->stats.merged++;
+                if (!q->caller.bounded)
+                        pending_promote(p);
                 if (stale && !p->stale)
                         p->stale = stale;
                 else
@@ -1262,13 +1394,14 @@ int identity_lookup(struct identity_cache *c, const struct identity_query *q, ui
                 r = pending_start(c, key, PENDING_BY_NAME, NULL, q->name, q->domain, domain_id, NULL, request_id, &p);
         if (r < 0)
                 goto done;
-        r = waiter_add(p, fn, userdata, request_id, by_id ? NULL : q->name, ret_waiter);
+        r = waiter_add(p, fn, userdata, request_id, by_id ? NULL : q->name, &q->caller, ret_waiter);
         if (r < 0) {
                 pending_unlink(p);
                 pending_free(p);
                 goto done;
         }
-        pending_step(p);
+        p->ordinary = q->caller.bounded;
+        pending_go(p);
         r = 0;
 done:
         memo_entry_unref(m);
@@ -1397,6 +1530,7 @@ int identity_cache_new(struct loop *loop, struct keystone *ks, struct store *sto
 struct identity_cache *identity_cache_free(struct identity_cache *c) {
         if (!c)
                 return NULL;
+        c->closing = true;
         while (c->pending) {
                 struct pending *p = c->pending;
                 keystone_cancel(p->req_user);

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config_file.h"
 #include "keystone.h"
@@ -94,10 +95,26 @@ json_t *identity_to_user_json(const struct identity *id, const struct config *co
 typedef void (*identity_done_fn)(int status, const struct identity *id, enum identity_source source,
                                  const char *error, void *userdata);
 
+/* Who a lookup is for, as far as Keystone capacity goes. An ordinary
+ * local user (bounded) may have IDENTITY_SHARE_PER_UID lookups waiting on
+ * Keystone, further ones fail at once as unavailable; and ordinary users'
+ * fetches together run IDENTITY_SHARE_FETCHES at a time (more wait their
+ * turn), so background refreshes, password checks and the lookups of root
+ * and validators always find Keystone connections free. Zero (not
+ * bounded) is kaasd's own work and privileged callers. */
+struct identity_caller {
+        bool bounded;
+        uid_t uid;
+};
+
+#define IDENTITY_SHARE_PER_UID 16
+#define IDENTITY_SHARE_FETCHES 4   /* two Keystone calls each: half of keystone.c's 16 connections */
+
 struct identity_query {
         const char *user_id;    /* either this */
         const char *name;       /* or this, in */
         const char *domain;     /* a domain given by name or ID; NULL = "default" */
+        struct identity_caller caller;
 };
 
 enum identity_backend_state { IDENTITY_BACKEND_UNCONFIGURED, IDENTITY_BACKEND_ONLINE, IDENTITY_BACKEND_OFFLINE };
@@ -117,6 +134,8 @@ struct identity_stats {
         uint64_t background_refreshes;
         uint64_t unavailable;           /* lookups answered "unavailable" */
         uint64_t pending;               /* fetches in flight now */
+        uint64_t share_refused;         /* ordinary users' lookups over their share */
+        uint64_t share_queued;          /* ordinary users' fetches that waited their turn */
         uint64_t negative_entries;
 };
 

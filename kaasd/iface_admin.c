@@ -45,7 +45,7 @@ static json_t *keystone_status(struct daemon *d) {
         bool has_token = d->keystone && keystone_has_service_token(d->keystone, &token_expires);
         bool offline = st.state == IDENTITY_BACKEND_OFFLINE;
         return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                         " s:I, s:I, s:I, s:I, s:I, s:I}",
+                         " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                          "state", identity_backend_state_name(st.state),
                          "url", d->keystone ? json_string(keystone_url(d->keystone)) : json_null(),
                          "retry_at", int_or_null(offline, st.retry_at),
@@ -68,20 +68,26 @@ static json_t *keystone_status(struct daemon *d) {
                          "fetches", (json_int_t)st.fetches,
                          "fetches_in_flight", (json_int_t)st.pending,
                          "background_refreshes", (json_int_t)st.background_refreshes,
-                         "unavailable", (json_int_t)st.unavailable);
+                         "unavailable", (json_int_t)st.unavailable,
+                         "share_refused", (json_int_t)st.share_refused,
+                         "share_queued", (json_int_t)st.share_queued);
 }
 
+/* Outcome counters (errors per method and in all, token verdicts) tell
+ * whether calls succeeded, other users' too: only administrators see
+ * them. Everyone else gets them as null. */
 int admin_status(struct call *call, json_t *parameters, void *context) {
         struct daemon *d = context;
         const struct server_stats *st = server_get_stats(d->server);
+        bool admin = call_peer_is_admin(call);
         json_t *methods = json_array();
         if (!methods)
                 return -ENOMEM;
         for (size_t i = 0; i < registry_n_methods(d->registry); i++) {
                 const struct method_entry *e = registry_method_at(d->registry, i);
-                if (json_array_append_new(methods, json_pack("{s:s, s:I, s:I}", "method", e->name,
+                if (json_array_append_new(methods, json_pack("{s:s, s:I, s:o}", "method", e->name,
                                                              "calls", (json_int_t)e->calls,
-                                                             "errors", (json_int_t)e->errors)) < 0) {
+                                                             "errors", int_or_null(admin, (int64_t)e->errors))) < 0) {
                         json_decref(methods);
                         return -ENOMEM;
                 }
@@ -92,7 +98,7 @@ int admin_status(struct call *call, json_t *parameters, void *context) {
                 return -ENOMEM;
         }
         const struct token_stats *ts = token_service_stats(d->tokens);
-        json_t *tokens = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        json_t *tokens = !admin ? json_null() : json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                                    "created", (json_int_t)ts->created, "deleted", (json_int_t)ts->deleted,
                                    "validations", (json_int_t)ts->validations,
                                    "store_lookups", (json_int_t)ts->store_lookups,
@@ -109,14 +115,14 @@ int admin_status(struct call *call, json_t *parameters, void *context) {
                 return -ENOMEM;
         }
         uint64_t uptime = (loop_now_usec() - d->started_usec) / 1000000u;
-        json_t *reply = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
+        json_t *reply = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:o}",
                                   "version", PACKAGE_VERSION,
                                   "uptime_seconds", (json_int_t)uptime,
                                   "connections", (json_int_t)st->connections,
                                   "connections_total", (json_int_t)st->connections_total,
                                   "connections_refused", (json_int_t)st->connections_refused,
                                   "calls", (json_int_t)st->calls,
-                                  "errors", (json_int_t)st->errors,
+                                  "errors", int_or_null(admin, (int64_t)st->errors),
                                   "calls_in_flight", (json_int_t)st->calls_in_flight,
                                   "methods", methods,
                                   "keystone", ks,

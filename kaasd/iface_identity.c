@@ -73,6 +73,7 @@ static void on_unix_user(int status, const struct unix_user *u, const char *erro
                 return;
         }
         struct identity_query q = { .user_id = u->user_id };
+        daemon_identity_caller(g->call, &q.caller);
         lookup(g, &q);
 }
 
@@ -83,6 +84,7 @@ int identity_get_user(struct call *call, json_t *parameters, void *context) {
                 .name = json_string_value(json_object_get(parameters, "name")),
                 .domain = json_string_value(json_object_get(parameters, "domain")),
         };
+        daemon_identity_caller(call, &q.caller);
         const char *unix_name = json_string_value(json_object_get(parameters, "unix_name"));
         if (!!q.user_id + !!q.name + !!unix_name != 1)
                 return call_error_reason(call, ERR_INVALID, "give exactly one of id, name and unix_name");

@@ -14,6 +14,7 @@ struct entry {
         unsigned failures;
         int64_t last_failure;
         int64_t blocked_until;
+        unsigned outstanding;  /* attempts begun and not ended */
         bool used;
 };
 
@@ -54,48 +55,80 @@ static struct entry *find(struct ratelimit *rl, const char *key) {
         return NULL;
 }
 
-unsigned ratelimit_check(struct ratelimit *rl, const char *key, int64_t now) {
-        struct entry *e = find(rl, key);
-        if (!e || e->blocked_until <= now)
-                return 0;
-        rl->refused++;
-        return (unsigned)(e->blocked_until - now);
+/* A free slot, else the entry idle the longest that has no attempt
+ * outstanding; NULL when every entry has one. */
+static struct entry *make(struct ratelimit *rl, const char *key) {
+        struct entry *e = NULL, *oldest = NULL;
+        for (unsigned i = 0; i < rl->p.capacity && !e; i++) {
+                struct entry *x = &rl->entries[i];
+                if (!x->used)
+                        e = x;
+                else if (x->outstanding == 0 && (!oldest || x->last_failure < oldest->last_failure))
+                        oldest = x;
+        }
+        if (!e)
+                e = oldest;
+        if (!e)
+                return NULL;
+        memset(e, 0, sizeof(*e));
+        e->used = true;
+        snprintf(e->key, sizeof(e->key), "%s", key);
+        return e;
 }
 
-void ratelimit_failure(struct ratelimit *rl, const char *key, int64_t now) {
+/* The delay after the key's latest counted failure. */
+static void update_block(struct ratelimit *rl, struct entry *e) {
+        e->blocked_until = 0;
+        if (e->failures < rl->p.free_failures || e->failures == 0)
+                return;
+        unsigned n = e->failures - rl->p.free_failures;
+        uint64_t delay = (uint64_t)rl->p.base_delay_sec << (n > 20 ? 20 : n);
+        if (delay > rl->p.max_delay_sec)
+                delay = rl->p.max_delay_sec;
+        e->blocked_until = e->last_failure + (int64_t)delay;
+}
+
+int ratelimit_begin(struct ratelimit *rl, const char *key, int64_t now, unsigned flags, unsigned *ret_wait) {
         struct entry *e = find(rl, key);
-        if (!e) {
-                /* a free slot, else forget the entry idle the longest */
-                struct entry *oldest = &rl->entries[0];
-                for (unsigned i = 0; i < rl->p.capacity && !e; i++) {
-                        if (!rl->entries[i].used)
-                                e = &rl->entries[i];
-                        else if (rl->entries[i].last_failure < oldest->last_failure)
-                                oldest = &rl->entries[i];
-                }
-                if (!e)
-                        e = oldest;
-                memset(e, 0, sizeof(*e));
-                e->used = true;
-                snprintf(e->key, sizeof(e->key), "%s", key);
+        if (e && e->outstanding > 0 && (flags & RATELIMIT_EXCLUSIVE)) {
+                rl->refused++;
+                *ret_wait = 1;
+                return -EBUSY;
         }
+        if (e && e->blocked_until > now) {
+                rl->refused++;
+                *ret_wait = (unsigned)(e->blocked_until - now);
+                return -EBUSY;
+        }
+        if (!e && !(e = make(rl, key))) {
+                rl->refused++;
+                *ret_wait = 1;
+                return -ENOSPC;
+        }
+        e->outstanding++;
+        if (!(flags & RATELIMIT_COUNT))
+                return 0;
         if (now - e->last_failure > (int64_t)rl->p.window_sec)
                 e->failures = 0;
         e->failures++;
         e->last_failure = now;
-        if (e->failures > rl->p.free_failures) {
-                unsigned n = e->failures - rl->p.free_failures - 1;
-                uint64_t delay = (uint64_t)rl->p.base_delay_sec << (n > 20 ? 20 : n);
-                if (delay > rl->p.max_delay_sec)
-                        delay = rl->p.max_delay_sec;
-                e->blocked_until = now + (int64_t)delay;
-        }
+        update_block(rl, e);
+        return 0;
 }
 
-void ratelimit_success(struct ratelimit *rl, const char *key) {
+void ratelimit_end(struct ratelimit *rl, const char *key, bool success, bool clear) {
         struct entry *e = find(rl, key);
-        if (e)
-                memset(e, 0, sizeof(*e));
+        if (!e || e->outstanding == 0)
+                return;
+        e->outstanding--;
+        if (success && clear)
+                e->failures = 0;
+        else if (success && e->failures > 0)
+                e->failures--;
+        if (success)
+                update_block(rl, e);
+        if (e->failures == 0 && e->outstanding == 0)
+                memset(e, 0, sizeof(*e));  /* nothing left to remember */
 }
 
 uint64_t ratelimit_refused(const struct ratelimit *rl) {

@@ -34,6 +34,8 @@ struct method_def {
         enum access_class access;
         bool needs_more;        /* must be called with "more": true */
         method_fn fn;
+        bool needs_reply;       /* "oneway" refused: the answer is the point, or the
+                                   call costs Keystone work nobody would wait for */
 };
 
 struct access_policy {

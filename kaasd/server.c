@@ -23,6 +23,9 @@
 #define ACCEPT_BATCH 64
 #define READ_BATCH 16
 #define SWEEP_INTERVAL_USEC 1000000u
+/* JSON values in one message: parsed, each costs tens of bytes, so a 1 MiB
+ * message of tiny values would hold 16 MiB while its call is in flight */
+#define MAX_MESSAGE_VALUES 4096
 
 #define ERROR_PROTOCOL "io.kaas.ProtocolError"
 #define ERROR_TOO_LARGE "io.kaas.MessageTooLarge"
@@ -35,6 +38,7 @@ struct call {
         unsigned refs;
         struct server *server;
         struct conn *conn;        /* NULL when oneway or orphaned */
+        struct peer peer;         /* the caller's, copied at dispatch: valid when conn is gone */
         uint64_t id;
         json_t *msg;
         struct vl_call vc;
@@ -84,6 +88,7 @@ struct server {
         uint64_t last_call_id;
         uint64_t last_conn_id;
         struct loop_timer *sweep;
+        struct call *current;     /* the call whose handler is running */
         bool draining;
         void (*on_drained)(void *userdata);
         void *drained_userdata;
@@ -126,8 +131,7 @@ void call_unref(struct call *c) {
 }
 
 const struct peer *call_peer(const struct call *c) {
-        static const struct peer nobody = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
-        return c->conn ? &c->conn->peer : &nobody;
+        return &c->peer;
 }
 
 uint64_t call_id(const struct call *c) {
@@ -151,11 +155,11 @@ struct server *call_server(const struct call *c) {
 }
 
 bool call_peer_is_admin(const struct call *c) {
-        return c->conn && access_allowed(ACCESS_ADMIN, &c->conn->peer, &c->server->policy);
+        return access_allowed(ACCESS_ADMIN, &c->peer, &c->server->policy);
 }
 
 bool call_peer_is_validator(const struct call *c) {
-        return c->conn && access_allowed(ACCESS_VALIDATOR, &c->conn->peer, &c->server->policy);
+        return access_allowed(ACCESS_VALIDATOR, &c->peer, &c->server->policy);
 }
 
 static int call_push(struct call *c, json_t *msg, bool final, bool is_error) {
@@ -337,6 +341,7 @@ static void conn_protocol_error(struct conn *c, const char *error, json_t *param
         }
         call->refs = 1;
         call->server = c->server;
+        call->peer = c->peer;
         c->close_after_flush = true;
         conn_enqueue(c, call);
         call_error(call, error, params);
@@ -353,6 +358,7 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
         }
         call->refs = 1;
         call->server = s;
+        call->peer = c->peer;  /* oneway and orphaned calls keep their caller */
         call->msg = msg;
         call->id = ++s->last_call_id;
         call->in_flight = true;
@@ -397,6 +403,13 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
                 call_error(call, VL_ERROR_PERMISSION_DENIED, NULL);
                 goto out;
         }
+        if (e->def->needs_reply && call->vc.oneway) {
+                /* answered, in order, although oneway: a caller must not
+                 * learn the outcome from side effects alone */
+                conn_enqueue(c, call);
+                call_error(call, VL_ERROR_INVALID_PARAMETER, json_pack("{s:s}", "parameter", "oneway"));
+                goto out;
+        }
         if (e->def->needs_more && !call->vc.more) {
                 call_error(call, VL_ERROR_EXPECTED_MORE, NULL);
                 goto out;
@@ -412,7 +425,9 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
                 goto out;
         }
         log_debug(call->id, "%s from uid %u pid %d", e->name, (unsigned)c->peer.uid, (int)c->peer.pid);
+        s->current = call;
         r = e->def->fn(call, call->vc.parameters, s->context);
+        s->current = NULL;
         if (r < 0 && !call->answered) {
                 log_err(call->id, "%s failed: %s", e->name, strerror(-r));
                 call_error_reason(call, ERROR_INTERNAL, strerror(-r));
@@ -438,6 +453,12 @@ static void conn_read(struct conn *c) {
                         conn_protocol_error(c, ERROR_TOO_LARGE,
                                             json_pack("{s:I}", "limit", (json_int_t)s->limits.max_message_size),
                                             "message over the size limit");
+                        break;
+                }
+                if (r == -E2BIG) {
+                        conn_protocol_error(c, ERROR_PROTOCOL,
+                                            json_pack("{s:s}", "reason", "message holds more than 4096 JSON values"),
+                                            "message over the value limit");
                         break;
                 }
                 if (r < 0) {
@@ -572,6 +593,7 @@ static void on_listener_io(struct loop_io *io, int lfd, uint32_t events, void *u
                         log_err(0, "out of memory accepting a connection");
                         continue;
                 }
+                vl_reader_set_max_values(c->reader, MAX_MESSAGE_VALUES);
                 c->server = s;
                 c->fd = fd;
                 c->peer = peer;
@@ -694,6 +716,10 @@ void server_drain(struct server *s, void (*on_drained)(void *), void *userdata) 
 
 const struct server_stats *server_get_stats(const struct server *s) {
         return &s->stats;
+}
+
+const struct call *server_current_call(const struct server *s) {
+        return s->current;
 }
 
 struct registry *server_registry(const struct server *s) {

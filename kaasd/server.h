@@ -52,6 +52,9 @@ void server_drain(struct server *s, void (*on_drained)(void *userdata), void *us
 
 const struct server_stats *server_get_stats(const struct server *s);
 struct registry *server_registry(const struct server *s);
+/* The call whose handler runs now (NULL outside handlers): work a handler
+ * starts through layers that do not see the call is attributed to it. */
+const struct call *server_current_call(const struct server *s);
 
 /* ---- for handlers ---- */
 const struct peer *call_peer(const struct call *c);

@@ -463,6 +463,7 @@ struct user_req {
         bool by_uid;
         uint32_t want_uid;
         char *fallback_name;    /* the whole name in the default domain, after name SEP domain */
+        struct identity_caller caller;  /* whose share of Keystone work the lookups take */
         unix_user_fn fn;
         void *userdata;
 };
@@ -509,7 +510,9 @@ static void on_identity(int status, const struct identity *id, enum identity_sou
 }
 
 static void user_query(struct user_req *q, const struct identity_query *iq) {
-        int r = identity_lookup(q->d->identities, iq, q->rid, on_identity, q, NULL);
+        struct identity_query query = *iq;
+        query.caller = q->caller;
+        int r = identity_lookup(q->d->identities, &query, q->rid, on_identity, q, NULL);
         if (r == -EINVAL)  /* a name Keystone cannot hold: nobody has it */
                 on_identity(-ENOENT, NULL, IDENTITY_FROM_CACHE, NULL, q);
         else if (r == -EBUSY)
@@ -533,6 +536,7 @@ static struct user_req *user_req_new(struct daemon *d, unsigned flags, uint64_t 
                 return NULL;
         }
         *q = (struct user_req){ .d = d, .ux = ux, .flags = flags, .rid = rid, .fn = fn, .userdata = userdata };
+        daemon_identity_caller(server_current_call(d->server), &q->caller);
         return q;
 }
 

@@ -18,6 +18,11 @@ EXTRA_DIST += tests/integration/test_load.sh tests/integration/load_clients.py t
 TESTS += tests/integration/test_faults_keystone.sh
 EXTRA_DIST += tests/integration/test_faults_keystone.sh tests/lib/keystone_fault_proxy.py
 
+# one ordinary user's flood of lookups keeps to its share of Keystone;
+# root's lookups still get through
+TESTS += tests/integration/test_keystone_share.sh
+EXTRA_DIST += tests/integration/test_keystone_share.sh
+
 # kaas-webhook's counterpart: 5,000 held connections, trickling,
 # non-reading and oversized clients from other addresses, while
 # kube-apiserver's reviews all succeed

@@ -19,6 +19,7 @@ packages=(
         wrk  # the load generator of make bench-webhook
         etcd-server etcd-client  # the environment-wide token store (tests/etcd/)
         golang-go golang-github-varlink-go-dev  # tests/interop: a Go varlink client
+        stress-ng  # CPU load beside the suite: no test may depend on speed
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
 )

@@ -332,6 +332,48 @@ static void test_oversized_message(void **state) {
         assert_alive();
 }
 
+/* n values in one message: "[0,0,...]" as a parameter of Status */
+static char *message_with_values(size_t n) {
+        const char head[] = "{\"method\":\"io.kaas.Admin.Status\",\"parameters\":{\"x\":[";
+        char *m = malloc(sizeof(head) + 2 * n + 4);
+        assert_non_null(m);
+        size_t len = sizeof(head) - 1;
+        memcpy(m, head, len);
+        for (size_t i = 0; i < n; i++) {
+                m[len++] = '0';
+                m[len++] = i + 1 < n ? ',' : ']';
+        }
+        memcpy(m + len, "}}", 3);
+        return m;
+}
+
+/* What a message costs once parsed stays near its size: one of many tiny
+ * values is refused unparsed (a 1 MiB one held 16 MiB while in flight). */
+static void test_too_many_values(void **state) {
+        int fd = connect_kaasd();
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        char *ok = message_with_values(4000), *big = message_with_values(20000);  /* 40 KB < 64K */
+        send_call(fd, ok);
+        send_call(fd, big);
+        free(ok);
+        free(big);
+        json_t *m = read_reply(fd, r, 5000);
+        assert_non_null(m);
+        assert_string_equal(error_of(m), "org.varlink.service.InvalidParameter");  /* parsed, checked */
+        json_decref(m);
+        m = read_reply(fd, r, 5000);
+        assert_non_null(m);
+        assert_string_equal(error_of(m), "io.kaas.ProtocolError");
+        assert_non_null(strstr(json_string_value(json_object_get(json_object_get(m, "parameters"), "reason")),
+                               "4096 JSON values"));
+        json_decref(m);
+        assert_true(closed_within(fd, 5000));
+        vl_reader_free(r);
+        close(fd);
+        assert_alive();
+}
+
 static void test_disconnect_mid_message(void **state) {
         for (int i = 0; i < 20; i++) {
                 int fd = connect_kaasd();
@@ -511,6 +553,7 @@ int main(void) {
                 cmocka_unit_test(test_standard_errors),
                 cmocka_unit_test(test_garbage_gets_error_then_close),
                 cmocka_unit_test(test_oversized_message),
+                cmocka_unit_test(test_too_many_values),
                 cmocka_unit_test(test_disconnect_mid_message),
                 cmocka_unit_test(test_peer_that_never_reads),
                 cmocka_unit_test(test_idle_and_slow_clients_dropped),

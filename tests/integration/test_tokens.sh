@@ -24,6 +24,9 @@ offline_ttl = 30
 timeout = 20"
 D=$KS_TMP/kaasd
 kaasd_write_conf "$D"
+# the throttle's clock stands still, so its delays cannot run out between
+# calls however slow the machine is (read by kaasd at start only)
+export KAASD_TEST_THROTTLE_CLOCK=1000000000
 kaasd_start "$D" || exit 99
 SOCK=$KAASD_SOCKET
 # ordinary users must reach the socket through its directories
@@ -130,15 +133,94 @@ frank_disabled() { [[ $(call io.kaas.Token.Validate "{\"token\": \"$FRANK_TOKEN\
 check "frank disabled in Keystone: his token is refused after the cache refresh" wait_for 30 frank_disabled
 
 # ------------------------------------------------------------ throttling
-for i in 1 2 3 4 5; do
+# password checks that reached Keystone, as kaasd counts them
+password_requests() { j "$(status)" "[k['requests'] for k in d['parameters']['keystone']['requests'] if k['kind'] == 'password'][0]"; }
+# concurrent.py N SOCKET METHOD PARAMS: N connections send the call at
+# once, then every reply is read; prints {error or "ok": count}
+cat >"$KS_TMP/concurrent.py" <<'PYEOF'
+import json, socket, sys
+n, path, method, params = int(sys.argv[1]), sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+conns = []
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(60)
+    s.connect(path)
+    conns.append(s)
+msg = json.dumps({"method": method, "parameters": params}).encode() + b"\0"
+for s in conns:
+    s.sendall(msg)
+seen = {}
+for s in conns:
+    buf = b""
+    while b"\0" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    r = json.loads(buf.split(b"\0", 1)[0]) if b"\0" in buf else {"error": "no reply"}
+    k = r.get("error", "ok")
+    seen[k] = seen.get(k, 0) + 1
+print(json.dumps(seen))
+PYEOF
+chmod 644 "$KS_TMP/concurrent.py"
+before=$(password_requests)
+r=$(as_nobody $PY "$KS_TMP/concurrent.py" 50 "$SOCK" io.kaas.Token.Create "{\"credentials\": $(creds_pw bob wrong-concurrent)}")
+check "50 concurrent wrong passwords: each refused, as failed or throttled ($r)" \
+    jt "$r" "sum(d.values()) == 50 and set(d) <= {'io.kaas.Token.AuthenticationFailed', 'io.kaas.Token.RateLimited'} and d.get('io.kaas.Token.RateLimited', 0) >= 47"
+after=$(password_requests)
+check "50 concurrent wrong passwords: at most the 3 free attempts reached Keystone ($before -> $after)" \
+    [ $((after - before)) -ge 1 -a $((after - before)) -le 3 ]
+# sequential guesses until the free attempts are spent: with the clock
+# held still, the delay that follows cannot run out before the next call
+for i in 1 2 3 4; do
     r=$(as_nobody $VL "$SOCK" io.kaas.Token.Create "{\"credentials\": $(creds_pw bob wrong-$i)}")
 done
 check "repeated wrong passwords from one account are throttled" jt "$r" "d.get('error') == 'io.kaas.Token.RateLimited' and d['parameters']['retry_after'] > 0"
+check "no more than the 3 free attempts reached Keystone in all" [ $(($(password_requests) - before)) -le 3 ]
 r=$(as_nobody $VL "$SOCK" io.kaas.Token.Create "{\"credentials\": $(creds_pw bob "$BOB_PASSWORD")}")
 check "the throttled account is refused even with the right password" jt "$r" "d.get('error') == 'io.kaas.Token.RateLimited'"
 r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw bob "$BOB_PASSWORD")}")
 check "bob himself, from another account, is not locked out" jt "$r" "d['parameters']['user_id'] == '$BOB_ID'"
-check "throttled attempts are counted" [ "$(counter throttled_attempts)" -ge 2 ]
+check "throttled attempts are counted" [ "$(counter throttled_attempts)" -ge 49 ]
+
+# oneway calls: refused where the outcome matters, and never anonymous
+before=$(password_requests)
+r=$(as_nobody $PY - "$SOCK" "$(creds_pw bob "$BOB_PASSWORD")" <<'PYEOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(sys.argv[1])
+s.sendall(json.dumps({"method": "io.kaas.Token.Create", "oneway": True,
+                      "parameters": {"credentials": json.loads(sys.argv[2])}}).encode() + b"\0")
+s.sendall(json.dumps({"method": "io.kaas.Admin.Status"}).encode() + b"\0")
+buf = b""
+while buf.count(b"\0") < 2:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+print(json.dumps([json.loads(m) for m in buf.split(b"\0") if m]))
+PYEOF
+)
+check "a oneway Create is refused with a reply naming oneway" \
+    jt "$r" "d[0].get('error') == 'org.varlink.service.InvalidParameter' and d[0]['parameters']['parameter'] == 'oneway'"
+check "a oneway Create never reaches Keystone" [ "$(password_requests)" = "$before" ]
+check "Status hides outcome counters from an ordinary user" \
+    jt "$r" "d[1]['parameters']['errors'] is None and d[1]['parameters']['tokens'] is None and all(m['errors'] is None for m in d[1]['parameters']['methods'])"
+$PY - "$SOCK" <<'PYEOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(sys.argv[1])
+s.sendall(json.dumps({"method": "io.kaas.Admin.Reload", "oneway": True}).encode() + b"\0")
+s.sendall(json.dumps({"method": "org.varlink.service.GetInfo"}).encode() + b"\0")
+while b"\0" not in s.recv(65536):
+    pass
+PYEOF
+check "a oneway call acts for its real caller (uid 0 in the reload's log line)" \
+    wait_for 10 grep -qE "configuration reloaded on request of uid 0( |$)" "$D/kaasd.log"
+check "Status shows outcome counters to root" \
+    jt "$(status)" "isinstance(d['parameters']['errors'], int) and d['parameters']['tokens']['throttled_attempts'] >= 1 and all(isinstance(m['errors'], int) for m in d['parameters']['methods'])"
 
 # ---------------------------------------------------------- the key file
 kaasd_stop "$D"

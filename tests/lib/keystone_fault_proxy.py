@@ -19,6 +19,10 @@ DIR/mode at each request (a missing or empty file means "pass"):
              to warn the client), streamed until the client stops reading
   stall      nothing at all: the connection stays open, silent, until the
              client gives up (or 120 s pass)
+  hold       the request is logged ("held METHOD PATH") as it arrives and
+             kept until the mode is no longer "hold" (at most 120 s), then
+             forwarded and answered as in "pass": calls stay in flight for
+             as long as the test wants, however fast the machine is
 
 DIR/requests.log gets one line per request: "MODE METHOD PATH UPSTREAM_STATUS".
 Exits when PID (the test) is gone, or on SIGTERM.
@@ -92,6 +96,11 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n > 0 else b""
         mode = read_mode()
+        if mode == "hold":
+            log("held %s %s" % (self.command, self.path))
+            end = time.monotonic() + STALL_MAX
+            while read_mode() == "hold" and time.monotonic() < end:
+                time.sleep(0.05)
         try:
             status, reason, headers, data = forward(self.command, self.path, self.headers, body)
         except OSError as e:
