@@ -466,6 +466,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: cannot open the store in %s: %s\n", d.config->state_dir, err);
                 goto failed;
         }
+        daemon_check_stored_ids(&d);
         if (d.config->keystone_url) {
                 if (keystone_new(d.loop, d.config, &d.keystone, err, sizeof(err)) < 0) {
                         fprintf(stderr, "kaasd: %s\n", err);

@@ -60,6 +60,8 @@ check "kaasd starts although no parent of state_dir, socket or userdb_socket exi
 check "state_dir is created with mode 0700, its parents with 0755" \
     bash -c "[ \"\$(stat -c %a '$A/lib/deep/state')\" = 700 ] && [ \"\$(stat -c %a '$A/lib/deep')\" = 755 ] && [ \"\$(stat -c %a '$A/lib')\" = 755 ]"
 check "the userdb socket is there too, in its new directory" [ -S "$A/userdb/deep/io.kaas" ]
+check "Status counts no stored id in a subordinate range (a new store)" \
+    test "$(param "$($VL -t 10 "$A/run/deep/kaasd.sock" io.kaas.Admin.Status)" stored_ids_in_subordinate_ranges)" = 0
 
 stop "$KAASD_A"
 check "a stopped kaasd removes both its sockets" [ ! -e "$A/run/deep/kaasd.sock" -a ! -e "$A/userdb/deep/io.kaas" ]
