@@ -112,17 +112,20 @@ NSSW_GROUP=$KS_TMP/nss-group
   printf 'kaas:x:%s:%s:Keystone user kaas:/home/kaas:/bin/sh\nimpostor:x:%s:%s::/:/bin/sh\n' \
       "$FAKE_UID" "$FAKE_UID" "$FAKE_UID" "$FAKE_UID"; } >"$NSSW_PASSWD"
 cp /etc/group "$NSSW_GROUP"
+# a sanitizer build's programs need the ASan runtime first in LD_PRELOAD
+. "$top_srcdir/tests/lib/sanitizer.sh"
+SAN_RT=$(sanitizer_runtimes "$top_builddir/kaasd/kaasd")
 # nsswrap COMMAND...: runs it with the names above served by NSS only
 nsswrap() {
-    local pre=$NSSW
-    [ -n "${LD_PRELOAD:-}" ] && pre="$LD_PRELOAD:$NSSW"
+    local pre="${SAN_RT:+$SAN_RT }$NSSW"
+    [ -n "${LD_PRELOAD:-}" ] && pre="$LD_PRELOAD $pre"
     env LD_PRELOAD="$pre" NSS_WRAPPER_PASSWD="$NSSW_PASSWD" NSS_WRAPPER_GROUP="$NSSW_GROUP" "$@"
 }
 if [ -z "$NSSW" ] || grep -q '^kaas:' /etc/passwd; then
     echo "# SKIP: no libnss_wrapper.so, or a local kaas account: the NSS-only kaasd user is not checked"
 else
     check "nss_wrapper serves kaas as uid $FAKE_UID" \
-        test "$(nsswrap getent passwd kaas | cut -d: -f3)" = "$FAKE_UID"
+        test "$(ASAN_OPTIONS=detect_leaks=0 nsswrap getent passwd kaas | cut -d: -f3)" = "$FAKE_UID"
     out=$(OS_USERNAME=alice OS_PASSWORD=$ALICE_PASSWORD nsswrap "$KAASCTL" --socket "$F/kaasd.sock" token create 2>&1)
     rc=$?
     check "kaasctl's default user kaas, known only to NSS, is not trusted (status $rc: $out)" \
