@@ -147,8 +147,9 @@ int kaas_client_require_kaasd(struct kaas_client *c, uid_t kaasd_uid)
         KAAS_WARN_UNUSED_RESULT KAAS_NONNULL(1);
 
 /* The uid of user, a user name or a decimal uid, for
- * kaas_client_require_kaasd(). Looks the name up with getpwnam_r(). Returns
- * 0, -ENOENT for no such user, -EINVAL for an empty name, or -errno. */
+ * kaas_client_require_kaasd(). Looks the name up in /etc/passwd itself, never
+ * through NSS (where nss_kaas would give a Keystone user of that name a uid).
+ * Returns 0, -ENOENT for no such user, -EINVAL for an empty name, or -errno. */
 int kaas_kaasd_uid(const char *user, uid_t *ret) KAAS_WARN_UNUSED_RESULT KAAS_NONNULL(2);
 
 /* Timeout for later operations, as in kaas_connect(). */

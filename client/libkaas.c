@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "libkaas_internal.h"
+#include "passwd_file.h"
 
 #ifndef RUNSTATEDIR
 #  error "RUNSTATEDIR must be defined by the build"
@@ -351,15 +351,12 @@ KAAS_PUBLIC int kaas_kaasd_uid(const char *user, uid_t *ret) {
                 *ret = (uid_t)n;
                 return 0;
         }
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-        int r = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
-        if (r != 0)
-                return -r;
-        if (!res)
-                return -ENOENT;
-        *ret = res->pw_uid;
-        return 0;
+        /* the passwd file, not NSS: through nss_kaas a Keystone user of
+         * that name would have a uid, and be sent passwords and tokens */
+        int r = passwd_file_find(PASSWD_FILE_DEFAULT, user, ret);
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOENT;
 }
 
 KAAS_PUBLIC void kaas_client_set_timeout(struct kaas_client *c, int timeout_ms) {

@@ -14,6 +14,7 @@
 #include "keystone.h"
 #include "log.h"
 #include "subid.h"
+#include "subid_stored.h"
 
 void daemon_identity_caller(const struct call *call, struct identity_caller *ret) {
         *ret = (struct identity_caller){ 0 };
@@ -133,5 +134,23 @@ int daemon_reload(struct daemon *d, char *err, size_t err_size) {
         config_free(d->config);
         d->config = c;
         log_notice(0, "configuration reloaded from %s", d->config_path);
+        daemon_check_stored_ids(d);
         return 0;
+}
+
+void daemon_check_stored_ids(struct daemon *d) {
+        char msg[1024];
+        uint64_t n = 0;
+        if (!d->store)
+                return;
+        int r = subid_stored_check(d->store, d->config, &n, msg, sizeof(msg));
+        if (r < 0) {
+                log_err(0, "[nss] cannot check the stored ids against subordinate ids: %s", msg);
+                return;
+        }
+        d->stored_ids_in_subid = n;
+        if (n > 0)
+                log_warning(0, "[nss] %s. A local user owning such a range can own these Keystone users' files "
+                               "from a user namespace: move those subordinate ranges (kaasd.conf(5), subuid_file)",
+                            msg);
 }

@@ -38,6 +38,7 @@ struct daemon {
         struct loop_timer *maintenance;
         struct unix_ids *unix_ids;              /* NSS and userdb; made on first use */
         struct replica *replica;                /* NULL: standalone (no [etcd]) */
+        uint64_t stored_ids_in_subid;           /* at the last start or reload; see subid_stored.h */
 };
 
 struct identity_caller;
@@ -56,3 +57,8 @@ void daemon_limits_from_config(const struct config *c, struct server_limits *ret
  * and absent) and applies the command-line overrides. */
 int daemon_read_config(const struct daemon *d, struct config **ret, char *err, size_t err_size);
 int daemon_reload(struct daemon *d, char *err, size_t err_size);
+
+/* Checks the ids remembered in the store against the subordinate-id files
+ * and logs a warning naming those inside a range (subid_stored.h). At
+ * start, once the store is open, and at every reload. */
+void daemon_check_stored_ids(struct daemon *d);

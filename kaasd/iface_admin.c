@@ -115,7 +115,7 @@ int admin_status(struct call *call, json_t *parameters, void *context) {
                 return -ENOMEM;
         }
         uint64_t uptime = (loop_now_usec() - d->started_usec) / 1000000u;
-        json_t *reply = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:o}",
+        json_t *reply = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:o, s:I}",
                                   "version", PACKAGE_VERSION,
                                   "uptime_seconds", (json_int_t)uptime,
                                   "connections", (json_int_t)st->connections,
@@ -126,7 +126,8 @@ int admin_status(struct call *call, json_t *parameters, void *context) {
                                   "calls_in_flight", (json_int_t)st->calls_in_flight,
                                   "methods", methods,
                                   "keystone", ks,
-                                  "tokens", tokens);
+                                  "tokens", tokens,
+                                  "stored_ids_in_subordinate_ranges", (json_int_t)d->stored_ids_in_subid);
         if (!reply)
                 return -ENOMEM;
         json_t *store = environment_status(d);

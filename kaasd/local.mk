@@ -31,6 +31,7 @@ kaasd_kaasd_SOURCES = \
 	kaasd/ratelimit.c kaasd/ratelimit.h \
 	kaasd/state_check.c kaasd/state_check.h \
 	kaasd/environment.c kaasd/environment.h \
+	kaasd/subid_stored.c kaasd/subid_stored.h \
 	kaasd/interfaces.h
 nodist_kaasd_kaasd_SOURCES = kaasd/interfaces.c
 kaasd_kaasd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(CURL_CFLAGS) $(SODIUM_CFLAGS)

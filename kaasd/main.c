@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "daemon.h"
 #include "environment.h"
 #include "identity.h"
@@ -172,7 +173,8 @@ static int bind_socket(const char *path, mode_t mode, const char *group, int *re
 
 /* Creates path and its missing parents: the parents with 0755, as /run
  * and /var/lib are, path itself with mode. Existing directories are left
- * as they are. */
+ * as they are. Returns 1 when path itself was created, 0 when it existed,
+ * or a negative errno. */
 static int make_dirs(const char *path, mode_t mode) {
         char buf[PATH_MAX];
         size_t n = strlen(path);
@@ -187,13 +189,16 @@ static int make_dirs(const char *path, mode_t mode) {
                         return -errno;
                 *p = '/';
         }
-        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
+        if (mkdir(buf, mode) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        return 1;
 }
 
-/* The directory a socket goes into, with its missing parents. */
-static int make_socket_dir(const char *socket_path) {
+/* The directory a socket goes into, with its missing parents. When it is
+ * created here, *ret_created is its path: with "user =", it is handed to
+ * that user (as systemd's RuntimeDirectory= would be), so that a start
+ * failing after the privileges are dropped can still remove its socket. */
+static int make_socket_dir(const char *socket_path, char **ret_created) {
         char dir[PATH_MAX];
         const char *slash = strrchr(socket_path, '/');
         if (!slash || slash == socket_path)
@@ -203,9 +208,29 @@ static int make_socket_dir(const char *socket_path) {
         memcpy(dir, socket_path, (size_t)(slash - socket_path));
         dir[slash - socket_path] = '\0';
         int r = make_dirs(dir, 0755);
-        if (r < 0)
+        if (r < 0) {
                 fprintf(stderr, "kaasd: cannot create %s for the socket %s: %s\n", dir, socket_path, strerror(-r));
-        return r;
+                return r;
+        }
+        if (r > 0 && !(*ret_created = strdup(dir))) {
+                fprintf(stderr, "kaasd: out of memory\n");
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Gives a directory this kaasd created to uid:gid; never follows a
+ * symbolic link put in its place. */
+static int hand_over_dir(const char *path, uid_t uid, gid_t gid) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fchown(fd, uid, gid) < 0) {
+                int r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        close(fd);
+        return 0;
 }
 
 /* Removes the socket files this kaasd bound (never systemd's): after a
@@ -288,8 +313,10 @@ static bool dir_is_empty(const char *path) {
 
 /* Switches to user after the socket is bound. The state directory must be
  * that user's: one kaasd has just created is handed over, one owned by
- * anybody else is refused with the command that fixes it. */
-static int drop_privileges(const char *user, const char *state_dir) {
+ * anybody else is refused with the command that fixes it. The socket
+ * directories kaasd created (socket_dirs, NULL where it created none) are
+ * handed over too. */
+static int drop_privileges(const char *user, const char *state_dir, char *const socket_dirs[], size_t n_dirs) {
         struct passwd *pw = getpwnam(user);
         if (!pw) {
                 fprintf(stderr, "kaasd: user '%s' does not exist\n", user);
@@ -308,6 +335,15 @@ static int drop_privileges(const char *user, const char *state_dir) {
                                         "(uid %u): chown -R %s %s\n", state_dir, (unsigned)st.st_uid, user,
                                 (unsigned)pw->pw_uid, user, state_dir);
                         return -EPERM;
+                }
+        }
+        for (size_t i = 0; i < n_dirs; i++) {
+                if (!socket_dirs[i])
+                        continue;
+                int r = hand_over_dir(socket_dirs[i], pw->pw_uid, pw->pw_gid);
+                if (r < 0) {
+                        fprintf(stderr, "kaasd: cannot give %s to '%s': %s\n", socket_dirs[i], user, strerror(-r));
+                        return r;
                 }
         }
         if (setgroups(0, NULL) < 0 || initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
@@ -369,6 +405,8 @@ int main(int argc, char **argv) {
         int n_fds = sd_listen_fds(1);
         int listen_fd = -1, userdb_fd = -1;
         bool userdb_bound = false;
+        /* socket directories created here: [0] kaasd's, [1] the userdb one */
+        _cleanup_free_ char *socket_dir = NULL, *userdb_dir = NULL;
         if (n_fds > 2) {
                 fprintf(stderr, "kaasd: expected one or two sockets from systemd, got %d\n", n_fds);
                 return 1;
@@ -391,7 +429,7 @@ int main(int argc, char **argv) {
                         (void)fcntl(userdb_fd, F_SETFD, FD_CLOEXEC);
                 }
         } else {
-                if (make_socket_dir(d.config->socket_path) < 0 ||
+                if (make_socket_dir(d.config->socket_path, &socket_dir) < 0 ||
                     bind_socket(d.config->socket_path, d.config->socket_mode, d.config->socket_group, &listen_fd) < 0)
                         return 1;
                 if (!(d.socket_path = strdup(d.config->socket_path))) {
@@ -401,7 +439,7 @@ int main(int argc, char **argv) {
                 }
                 /* systemd's userdb socket: open to everyone, as /etc/passwd */
                 if (d.config->userdb_socket) {
-                        if (make_socket_dir(d.config->userdb_socket) < 0 ||
+                        if (make_socket_dir(d.config->userdb_socket, &userdb_dir) < 0 ||
                             bind_socket(d.config->userdb_socket, 0666, NULL, &userdb_fd) < 0)
                                 goto failed;
                         userdb_bound = true;
@@ -409,8 +447,11 @@ int main(int argc, char **argv) {
         }
         /* from here on, a failed start removes the socket files it made */
 
-        if (d.config->user && drop_privileges(d.config->user, d.config->state_dir) < 0)
-                goto failed;
+        if (d.config->user) {
+                char *const socket_dirs[] = { socket_dir, userdb_dir };
+                if (drop_privileges(d.config->user, d.config->state_dir, socket_dirs, 2) < 0)
+                        goto failed;
+        }
 
         if (loop_new(&d.loop) < 0) {
                 fprintf(stderr, "kaasd: cannot create the event loop: %m\n");
@@ -425,6 +466,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: cannot open the store in %s: %s\n", d.config->state_dir, err);
                 goto failed;
         }
+        daemon_check_stored_ids(&d);
         if (d.config->keystone_url) {
                 if (keystone_new(d.loop, d.config, &d.keystone, err, sizeof(err)) < 0) {
                         fprintf(stderr, "kaasd: %s\n", err);

@@ -246,3 +246,19 @@ int store_replica_state_get(struct store *s, struct store_replica_state *ret);
 __attribute__((warn_unused_result, nonnull(1)))
 int store_replica_apply(struct store *s, const struct store_replica_change *changes, size_t n,
                         const struct store_replica_state *state);
+
+/* A remembered mapping, as store_uid_in_range() reports it. */
+struct store_uid_entry {
+        uint32_t uid;
+        char key[STORE_USER_ID_MAX + 1];
+};
+typedef bool (*store_uid_key_filter)(const char *key);
+
+/*
+ * Counts the remembered mappings with a uid in [from, to] whose key passes want (NULL: every
+ * key), walking the uid index from `from` only, and copies the first n_first of them, in uid
+ * order, to first. *ret_count is the whole count.
+ */
+__attribute__((warn_unused_result, nonnull(1, 7)))
+int store_uid_in_range(struct store *s, uint32_t from, uint32_t to, store_uid_key_filter want,
+                       struct store_uid_entry *first, size_t n_first, uint64_t *ret_count);

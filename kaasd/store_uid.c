@@ -189,6 +189,66 @@ int store_uid_lookup(struct store *s, uint32_t uid, char **ret_user_id) {
         return 0;
 }
 
+/* ---------------------------------------------------------------- ranges */
+
+struct range_ctx {
+        uint32_t from, to;
+        store_uid_key_filter want;
+        struct store_uid_entry *first;
+        size_t n_first;
+        uint64_t count;
+};
+
+static int range_fn(struct store *s, DB_TXN *txn, void *userdata) {
+        struct range_ctx *c = userdata;
+        uint8_t kbuf[4];
+        char buf[STORE_USER_ID_MAX + 1];
+        DBT key = store_dbt_out(kbuf, sizeof(kbuf)), data = store_dbt_out(buf, STORE_USER_ID_MAX);
+        DBC *cur;
+        int r = 0, bdb;
+
+        c->count = 0;   /* a retried transaction starts over */
+        bdb = s->user_by_uid->cursor(s->user_by_uid, txn, &cur, DB_READ_COMMITTED);
+        if (bdb != 0)
+                return store_error(s, bdb);
+        store_be32_put(kbuf, c->from);
+        key.size = sizeof(kbuf);
+        for (bdb = cur->get(cur, &key, &data, DB_SET_RANGE); bdb == 0; bdb = cur->get(cur, &key, &data, DB_NEXT)) {
+                if (key.size != sizeof(kbuf) || !store_user_id_valid(buf, data.size)) {
+                        r = store_fail(s, -EUCLEAN, "corrupt uid index entry");
+                        break;
+                }
+                uint32_t uid = store_be32_get(kbuf);
+                if (uid > c->to)
+                        break;
+                buf[data.size] = '\0';
+                if (c->want && !c->want(buf))
+                        continue;
+                if (c->count < c->n_first) {
+                        c->first[c->count].uid = uid;
+                        memcpy(c->first[c->count].key, buf, data.size + 1);
+                }
+                c->count++;
+        }
+        if (r == 0 && bdb != 0 && bdb != DB_NOTFOUND)
+                r = bdb == DB_LOCK_DEADLOCK ? -EDEADLK : store_error(s, bdb);
+        cur->close(cur);
+        return r;
+}
+
+int store_uid_in_range(struct store *s, uint32_t from, uint32_t to, store_uid_key_filter want,
+                       struct store_uid_entry *first, size_t n_first, uint64_t *ret_count) {
+        struct range_ctx c = { .from = from, .to = to, .want = want, .first = first, .n_first = n_first };
+
+        if (from > to || (n_first > 0 && !first))
+                return -EINVAL;
+        int r = store_txn_run(s, STORE_TXN_READ, range_fn, &c);
+        if (r < 0)
+                return r;
+        *ret_count = c.count;
+        return 0;
+}
+
 /* ---------------------------------------------------------------- consistency */
 
 static int check_fn(struct store *s, DB_TXN *txn, void *userdata) {

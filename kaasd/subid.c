@@ -39,8 +39,7 @@ static int parse_line(char *line, uint32_t *ret_start, uint32_t *ret_count) {
         return r;
 }
 
-int subid_check_range(const char *path, uint32_t min, uint32_t max, const char *what, char *err,
-                      size_t err_size) {
+int subid_each_range(const char *path, subid_range_cb cb, void *userdata, char *err, size_t err_size) {
         FILE *f = fopen(path, "re");
         if (!f) {
                 if (errno == ENOENT)
@@ -67,14 +66,8 @@ int subid_check_range(const char *path, uint32_t min, uint32_t max, const char *
                         r = -EINVAL;
                         break;
                 }
-                if (count == 0)
-                        continue;
-                uint64_t last = (uint64_t)start + count - 1;
-                if (start <= max && last >= min) {
-                        snprintf(err, err_size, "%s (%u..%u) overlaps the subordinate ids of %s line %u (%.64s)",
-                                 what, min, max, path, lineno, line);
-                        r = -EEXIST;
-                }
+                if (count > 0)
+                        r = cb(start, count, lineno, line, userdata);
         }
         if (r == 0 && ferror(f)) {
                 r = -EIO;
@@ -83,6 +76,29 @@ int subid_check_range(const char *path, uint32_t min, uint32_t max, const char *
         free(line);
         fclose(f);
         return r;
+}
+
+struct overlap_ctx {
+        const char *path, *what;
+        uint32_t min, max;
+        char *err;
+        size_t err_size;
+};
+
+static int overlap_cb(uint32_t start, uint32_t count, unsigned lineno, const char *line, void *userdata) {
+        struct overlap_ctx *c = userdata;
+        uint64_t last = (uint64_t)start + count - 1;
+        if (start > c->max || last < c->min)
+                return 0;
+        snprintf(c->err, c->err_size, "%s (%u..%u) overlaps the subordinate ids of %s line %u (%.64s)", c->what,
+                 c->min, c->max, c->path, lineno, line);
+        return -EEXIST;
+}
+
+int subid_check_range(const char *path, uint32_t min, uint32_t max, const char *what, char *err,
+                      size_t err_size) {
+        struct overlap_ctx c = { .path = path, .what = what, .min = min, .max = max, .err = err, .err_size = err_size };
+        return subid_each_range(path, overlap_cb, &c, err, err_size);
 }
 
 int subid_check_config(const struct config *c, char *err, size_t err_size) {

@@ -25,3 +25,11 @@ int subid_check_range(const char *path, uint32_t min, uint32_t max, const char *
  * [nss] subgid_file against the uid range (private groups have gid = uid)
  * and the gid range (role groups). 0 or the first failure, as above. */
 int subid_check_config(const struct config *c, char *err, size_t err_size);
+
+/* Calls cb for every range of the subordinate-id file at path, with its
+ * line number and text (line ends stripped); a nonzero return of cb stops
+ * the walk and is returned. 0 when the file does not exist; -EINVAL for a
+ * line that is not a range and another -errno when the file cannot be
+ * read, with err saying why. */
+typedef int (*subid_range_cb)(uint32_t start, uint32_t count, unsigned lineno, const char *line, void *userdata);
+int subid_each_range(const char *path, subid_range_cb cb, void *userdata, char *err, size_t err_size);

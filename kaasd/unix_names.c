@@ -132,17 +132,28 @@ int unix_role_group_name(const char *prefix, const char *role_name, char **ret) 
         return 0;
 }
 
-/* Groups that grant more than a user has: root's powers (sudoers of
- * Debian, Ubuntu, Fedora, Arch; polkit's admin rules), raw devices and
- * memory, logs and password hashes, container runtimes (a member can
- * mount / into a container), virtualisation, and the system's own
- * accounts. */
+/* Groups that grant more than a user has, or that a stock system already
+ * gives a meaning: root's powers (sudoers of Debian, Ubuntu, Fedora, Arch;
+ * polkit's admin rules), raw devices and memory, logs and password hashes,
+ * container runtimes (a member can mount / into a container),
+ * virtualisation, and the system's own accounts. Debian's static groups
+ * (base-passwd) come first, then groups packages commonly create. Private
+ * groups of Keystone users carry no prefix: this list is what keeps a
+ * Keystone user named "cdrom" or "docker" from being those groups. */
 static const char *const privileged_groups[] = {
-        "root", "wheel", "sudo", "sudoers", "admin", "admins", "adm", "shadow", "disk", "kmem", "mem", "tty",
-        "dialout", "uucp", "lp", "lpadmin", "sys", "staff", "src", "operator", "daemon", "bin", "utmp",
-        "input", "kvm", "video", "render", "audio", "netdev", "docker", "lxd", "lxc", "incus", "incus-admin",
-        "libvirt", "libvirtd", "libvirt-qemu", "podman", "containerd", "microk8s", "sambashare",
-        "ssl-cert", "ssh", "_ssh", "sshd", "polkitd", "sssd", "nogroup", "nobody", "users", "kaas",
+        /* base-passwd */
+        "root", "daemon", "bin", "sys", "adm", "tty", "disk", "lp", "mail", "news", "uucp", "man", "proxy",
+        "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape", "sudo", "audio", "dip", "www-data",
+        "backup", "operator", "list", "irc", "src", "gnats", "shadow", "utmp", "video", "sasl", "plugdev",
+        "staff", "games", "users", "nogroup",
+        /* other distributions, and packages */
+        "wheel", "sudoers", "admin", "admins", "mem", "lpadmin", "input", "kvm", "render", "sgx", "netdev",
+        "crontab", "messagebus", "bluetooth", "scanner", "saned", "i2c", "gpio", "spi", "tss", "fuse",
+        "pcap", "tcpdump", "wireshark", "docker", "lxd", "lxc", "incus", "incus-admin", "libvirt",
+        "libvirtd", "libvirt-qemu", "kvm-qemu", "qemu", "vboxusers", "podman", "containerd", "microk8s",
+        "sambashare", "ssl-cert", "ssh", "_ssh", "sshd", "polkitd", "sssd", "avahi", "pulse",
+        "pulse-access", "rtkit", "colord", "postdrop", "postfix", "exim", "debian-exim", "mlocate",
+        "plocate", "utempter", "uuidd", "chrony", "_chrony", "ntp", "_ntp", "nobody", "kaas", "kaas-webhook",
 };
 
 bool unix_group_name_privileged(const char *name) {

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +13,9 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "passwd_file.h"
 #include "varlink_message.h"
 #include "support.h"
-
-#define PASSWD_LINE_MAX (1024 * 1024)  /* a longer passwd line is not read */
 
 static int64_t now_ms(void) {
         struct timespec ts;
@@ -43,43 +41,6 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *ret) {
                 return false;
         *ret = v;
         return true;
-}
-
-/* Finds name in the passwd file: 1 with *ret_uid set, 0 when absent, or a
- * negative errno. fgetpwent_r() reads the file itself, never NSS. */
-static int passwd_file_find(const char *path, const char *name, uid_t *ret_uid) {
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        size_t size = 1024;
-        char *buf = malloc(size);
-        int found = 0, r = 0;
-        while (buf) {
-                struct passwd pw, *res = NULL;
-                r = fgetpwent_r(f, &pw, buf, size, &res);
-                if (r == ERANGE && size < PASSWD_LINE_MAX) {
-                        /* glibc rewinds to the start of the line */
-                        char *bigger = realloc(buf, size * 2);
-                        if (!bigger)
-                                break;
-                        buf = bigger;
-                        size *= 2;
-                        continue;
-                }
-                if (r != 0 || !res)
-                        break;
-                if (strcmp(pw.pw_name, name) == 0) {
-                        if (ret_uid)
-                                *ret_uid = pw.pw_uid;
-                        found = 1;
-                        break;
-                }
-        }
-        bool failed = !buf || (!found && r != 0 && r != ENOENT);
-        int saved = !buf ? ENOMEM : r;
-        free(buf);
-        fclose(f);
-        return failed ? -saved : found;
 }
 
 void pk_ctx_init(struct pk_ctx *ctx, pam_handle_t *pamh, int flags, const char *stage, int argc,

@@ -16,6 +16,7 @@
 #include <security/pam_modules.h>
 
 #include "kaas.h"
+#include "passwd_file.h"
 
 /* The entry points; everything else stays inside the module (the build
  * hides all symbols and pam_kaas.sym exports only pam_sm_*). */
@@ -23,7 +24,7 @@
 
 #define PK_DEFAULT_TIMEOUT_MS 5000
 #define PK_DEFAULT_PROMPT "KaaS token: "
-#define PK_DEFAULT_PASSWD_FILE "/etc/passwd"
+#define PK_DEFAULT_PASSWD_FILE PASSWD_FILE_DEFAULT
 /* Linux-PAM's usual failure delay (pam_unix), in microseconds */
 #define PK_FAIL_DELAY_US 2000000
 /* PAM data: the public token ID the auth stage accepted */

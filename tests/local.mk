@@ -24,6 +24,14 @@ tests_unit_test_subid_SOURCES = tests/unit/test_subid.c
 tests_unit_test_subid_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_subid_LDADD = kaasd/libkaasd-core.la $(CMOCKA_LIBS)
 
+# the stored ids against the subordinate ranges: a real store
+check_PROGRAMS += tests/unit/test_subid_stored
+TESTS += tests/unit/test_subid_stored
+tests_unit_test_subid_stored_SOURCES = tests/unit/test_subid_stored.c kaasd/subid_stored.c
+tests_unit_test_subid_stored_CFLAGS = $(UNIT_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/kaasd
+tests_unit_test_subid_stored_LDADD = kaasd/libkaasd-store.la kaasd/libkaasd-core.la $(CMOCKA_LIBS) \
+	$(BDB_LIBS) $(SODIUM_LIBS)
+
 check_PROGRAMS += tests/integration/test_server
 TESTS += tests/integration/test_server
 tests_integration_test_server_SOURCES = tests/integration/test_server.c

@@ -9,7 +9,8 @@
 #   - every man page a Makefile fragment installs: present, named as its
 #     .TH says, and silent under groff -ww;
 #   - the key role gids are derived from (kaasd/unix_names.h) against
-#     nss_kaas(8).
+#     nss_kaas(8);
+#   - the refused group names (kaasd/unix_names.c) against nss_kaas(8).
 # Paths in the documentation are those of a distribution build
 # (/etc, /var, /run), whatever this build was configured with.
 #
@@ -368,6 +369,26 @@ case $sentence in
 esac
 grep -q "snprintf(buf, size, UNIX_ROLE_KEY_PREFIX \"#%016llx\"" "$srcdir/kaasd/unix_names.c" && ok ||
         bad "kaasd/unix_names.c: unix_role_key() no longer writes the prefix, # and 16 hex digits"
+
+# ------------------------------------------------------------ refused group names
+# privileged_groups[] in kaasd/unix_names.c against the list under
+# REFUSED GROUP NAMES in nss_kaas(8), both ways
+sed -n '/^static const char \*const privileged_groups\[\] = {/,/^};/p' "$srcdir/kaasd/unix_names.c" |
+        grep -v '^[[:space:]]*/\*' | grep -o '"[^"]*"' | tr -d '"' | sort >"$tmp/groups.code"
+sed -n '/^\.SH REFUSED GROUP NAMES/,/^every name starting with/p' "$srcdir/docs/nss_kaas.8" |
+        sed -n 's/^\.BR \([^ ]*\) ,$/\1/p' | sed 's/\\-/-/g' | sort >"$tmp/groups.doc"
+if [ "$(wc -l <"$tmp/groups.code")" -lt 40 ]; then
+        bad "kaasd/unix_names.c: privileged_groups[] not found or shorter than 40 names"
+elif d=$(diff "$tmp/groups.code" "$tmp/groups.doc"); then
+        ok
+else
+        bad "nss_kaas(8) REFUSED GROUP NAMES and privileged_groups[] in kaasd/unix_names.c differ (< code, > doc): $d"
+fi
+sed -n '/^\.SH REFUSED GROUP NAMES/,/^\.SH/p' "$srcdir/docs/nss_kaas.8" | tr '\n' ' ' |
+        grep -q 'every name starting with \.BR systemd\\- ' && ok ||
+        bad "nss_kaas(8) does not say every name starting with systemd- is refused"
+grep -q 'strncasecmp(name, "systemd-", 8) == 0' "$srcdir/kaasd/unix_names.c" && ok ||
+        bad "kaasd/unix_names.c no longer refuses every name starting with systemd-"
 
 echo "# $checks checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -15,7 +15,9 @@
 # varlink; no leak in the module under valgrind. Role groups carry the
 # default prefix "kaas-"; no group with a privileged name (the bootstrap
 # user and role "admin"), no two roles under one name, no private group
-# under a role group's name; ranges overlapping subordinate ids refused.
+# under a role group's name; ranges overlapping subordinate ids refused;
+# stored ids inside subordinate ranges (an upgraded range) warned about,
+# counted in Admin.Status, and clear again once the range is moved.
 # Keystone is private: this test adds a role and a user to it.
 set -uo pipefail
 
@@ -395,6 +397,34 @@ kaasd_stop "$D2"
 kaasd_start "$D2" || exit 99
 SOCK2=$KAASD_SOCKET
 same "after a restart every user keeps its uid" "$(uids)" "$first"
+kaasd_stop "$D2"
+
+# An upgraded installation: the range is now the default one, but the
+# three uids kaasd keeps (200000-200002, the old defaults' start) lie in a
+# local user's subordinate uids. kaasd serves them still and says so.
+printf '# as useradd wrote it\nkaasuser:200000:65536\n' >"$T/subuid-old"
+: >"$T/subgid-old"
+KAASD_CONF_TAIL="
+[nss]
+passwd_file = $T/passwd
+group_file = $T/group
+subuid_file = $T/subuid-old
+subgid_file = $T/subgid-old"
+kaasd_write_conf "$D2"
+kaasd_start "$D2" || exit 99
+SOCK2=$KAASD_SOCKET
+same "with the default range, the users keep their stored uids" "$(uids)" "$first"
+check "the start warns: 3 stored ids in subordinate ranges, per file, the first named with file and line" \
+    grep -qE "warning.*3 stored ids lie in subordinate ranges \(3 in $T/subuid-old, 0 in $T/subgid-old\); first: user ID [0-9a-f]+ uid 20000[0-2] \($T/subuid-old line 2\)" "$D2/kaasd.log"
+stored_in_subid() {
+    param "$($VL -t 30 "$SOCK2" io.kaas.Admin.Status)" stored_ids_in_subordinate_ranges
+}
+same "Admin.Status counts them" "$(stored_in_subid)" 3
+# the remedy kaasd.conf(5) gives: move the subordinate range, reload
+printf 'kaasuser:2013265920:65536\n' >"$T/subuid-old"
+kill -HUP "$KAASD_PID"
+none_stored_in_subid() { [ "$(stored_in_subid)" = 0 ]; }
+check "after moving the range and a reload, Admin.Status counts none" wait_for 30 none_stored_in_subid
 kaasd_stop "$D2"
 
 # ------------------------------------------------------------------ ranges and subordinate ids

@@ -98,6 +98,46 @@ rc=$?
 check "an unknown --kaasd-user is a usage error (status $rc)" \
     bash -c "[ $rc = 2 ] && grep -q \"no user 'no-such-user-kaas'\" <<<\"\$1\"" _ "$out"
 
+# ------------------------------------------------------------------ a kaasd user served only by NSS
+# Through NSS (nss_kaas on a real host, nss_wrapper here) the default user
+# "kaas" resolves to the fake listener's uid; only the passwd file counts.
+NSSW=
+for d in $(pkg-config --variable=libdir nss_wrapper 2>/dev/null) /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib \
+    /usr/lib/*-linux-gnu; do
+    [ -f "$d/libnss_wrapper.so" ] && { NSSW=$d/libnss_wrapper.so; break; }
+done
+NSSW_PASSWD=$KS_TMP/nss-passwd
+NSSW_GROUP=$KS_TMP/nss-group
+{ grep -v -e '^kaas:' -e '^impostor:' /etc/passwd
+  printf 'kaas:x:%s:%s:Keystone user kaas:/home/kaas:/bin/sh\nimpostor:x:%s:%s::/:/bin/sh\n' \
+      "$FAKE_UID" "$FAKE_UID" "$FAKE_UID" "$FAKE_UID"; } >"$NSSW_PASSWD"
+cp /etc/group "$NSSW_GROUP"
+# a sanitizer build's programs need the ASan runtime first in LD_PRELOAD
+. "$top_srcdir/tests/lib/sanitizer.sh"
+SAN_RT=$(sanitizer_runtimes "$top_builddir/kaasd/kaasd")
+# nsswrap COMMAND...: runs it with the names above served by NSS only
+nsswrap() {
+    local pre="${SAN_RT:+$SAN_RT }$NSSW"
+    [ -n "${LD_PRELOAD:-}" ] && pre="$LD_PRELOAD $pre"
+    env LD_PRELOAD="$pre" NSS_WRAPPER_PASSWD="$NSSW_PASSWD" NSS_WRAPPER_GROUP="$NSSW_GROUP" "$@"
+}
+if [ -z "$NSSW" ] || grep -q '^kaas:' /etc/passwd; then
+    echo "# SKIP: no libnss_wrapper.so, or a local kaas account: the NSS-only kaasd user is not checked"
+else
+    check "nss_wrapper serves kaas as uid $FAKE_UID" \
+        test "$(ASAN_OPTIONS=detect_leaks=0 nsswrap getent passwd kaas | cut -d: -f3)" = "$FAKE_UID"
+    out=$(OS_USERNAME=alice OS_PASSWORD=$ALICE_PASSWORD nsswrap "$KAASCTL" --socket "$F/kaasd.sock" token create 2>&1)
+    rc=$?
+    check "kaasctl's default user kaas, known only to NSS, is not trusted (status $rc: $out)" \
+        bash -c "[ $rc = 3 ] && grep -q 'refusing to talk to $F/kaasd.sock' <<<\"\$1\"" _ "$out"
+    check "and sent it nothing" received
+    out=$(nsswrap "$KAASCTL" --socket "$F/kaasd.sock" --kaasd-user=impostor status 2>&1)
+    rc=$?
+    check "--kaasd-user naming a user known only to NSS is a usage error (status $rc)" \
+        bash -c "[ $rc = 2 ] && grep -q \"no user 'impostor'\" <<<\"\$1\"" _ "$out"
+    check "and sent it nothing" received
+fi
+
 # ------------------------------------------------------------------ kaas-webhook
 wh_env_setup "$KS_TMP/webhook"
 cd "$W" || exit 99
@@ -133,6 +173,14 @@ out=$("${RUN_AS[@]}" "$WH" -f -c "$W/bad.conf" 2>&1)
 rc=$?
 check "an unknown [kaasd] user stops the webhook at start (status $rc)" \
     bash -c "[ $rc != 0 ] && grep -q \"user 'no-such-user-kaas' does not exist\" <<<\"\$1\"" _ "$out"
+
+if [ -n "$NSSW" ] && ! grep -q '^impostor:' /etc/passwd; then
+    printf '[webhook]\ncert = %s\nkey = %s\n\n[kaasd]\nuser = impostor\n' "$W/server.crt" "$W/server.key" >"$W/nss.conf"
+    out=$(nsswrap timeout 30 "${RUN_AS[@]}" "$WH" -f -c "$W/nss.conf" 2>&1)
+    rc=$?
+    check "a [kaasd] user known only to NSS stops the webhook at start (status $rc)" \
+        bash -c "[ $rc != 0 ] && grep -q \"user 'impostor' does not exist\" <<<\"\$1\"" _ "$out"
+fi
 
 check "the fake listener saw no byte at all" received
 check_done

@@ -3,7 +3,8 @@
 # parents of state_dir, of its socket and of userdb_socket; a start that
 # fails once a socket is bound (the store locked by another kaasd, the
 # userdb socket impossible) removes the socket files it made, as kaasd(8)
-# says; and [keystone] url refuses plain HTTP to another machine unless
+# says, with "user =" too (a socket directory kaasd creates is its user's);
+# and [keystone] url refuses plain HTTP to another machine unless
 # insecure_http is set, with a warning at start. No Keystone is needed:
 # kaasd starts without one, and the remote URL is a documentation address
 # (192.0.2.0/24) that is never reached within this test.
@@ -59,6 +60,8 @@ check "kaasd starts although no parent of state_dir, socket or userdb_socket exi
 check "state_dir is created with mode 0700, its parents with 0755" \
     bash -c "[ \"\$(stat -c %a '$A/lib/deep/state')\" = 700 ] && [ \"\$(stat -c %a '$A/lib/deep')\" = 755 ] && [ \"\$(stat -c %a '$A/lib')\" = 755 ]"
 check "the userdb socket is there too, in its new directory" [ -S "$A/userdb/deep/io.kaas" ]
+check "Status counts no stored id in a subordinate range (a new store)" \
+    test "$(param "$($VL -t 10 "$A/run/deep/kaasd.sock" io.kaas.Admin.Status)" stored_ids_in_subordinate_ranges)" = 0
 
 stop "$KAASD_A"
 check "a stopped kaasd removes both its sockets" [ ! -e "$A/run/deep/kaasd.sock" -a ! -e "$A/userdb/deep/io.kaas" ]
@@ -92,6 +95,32 @@ check "kaasd fails to start when userdb_socket cannot be bound (status $rc: $(ta
     bash -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -q 'not-a-socket: exists and is not a socket' '$C.log'"
 check "and removes the main socket it had bound" [ ! -e "$C/kaasd.sock" ]
 check "and leaves the file in the way alone" [ -f "$C/not-a-socket" ]
+
+# ------------------------------------------------------------------ the same with "user ="
+# kaasd binds as root and then runs as nobody: a socket directory it
+# creates is nobody's, so a start failing after the switch (the store
+# locked) can still remove its socket.
+if [ "$(id -u)" != 0 ]; then
+    echo "# SKIP failed starts with user = nobody: needs root"
+else
+    chmod 755 "$T"
+    U=$T/u
+    mkdir -p "$U/first"
+    conf "$U.conf" "$U/state" "$U/first/kaasd.sock" "user = nobody"
+    start "$U.conf" "$U.log"
+    KAASD_U=$PID
+    wait_for 60 answers "$U/first/kaasd.sock" || { echo "kaasd did not start: $(cat "$U.log")" >&2; exit 99; }
+    conf "$U-2.conf" "$U/state" "$U/run/deep/kaasd.sock" "user = nobody"
+    timeout 60 "$KAASD" -f -c "$U-2.conf" >"$U-2.log" 2>&1
+    rc=$?
+    check "user = nobody: a second kaasd on the same state_dir fails to start (status $rc: $(tail -1 "$U-2.log"))" \
+        bash -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -q 'cannot open the store' '$U-2.log'"
+    check "and removes the socket it had bound before switching to nobody" [ ! -e "$U/run/deep/kaasd.sock" ]
+    check "the socket directory it created is nobody's, its parents root's" \
+        bash -c "[ \"\$(stat -c %U:%a '$U/run/deep')\" = nobody:755 ] && [ \"\$(stat -c %U '$U/run')\" = root ]"
+    check "the first kaasd still answers" answers "$U/first/kaasd.sock"
+    stop "$KAASD_U"
+fi
 
 # ------------------------------------------------------------------ plain HTTP to Keystone
 K=$T/k

@@ -115,7 +115,14 @@ static void test_role_groups(void **state) {
 static void test_privileged_group_names(void **state) {
         const char *refused[] = { "root", "wheel", "sudo", "admin", "Admin", "ADMIN", "adm", "shadow", "disk",
                                   "docker", "lxd", "kmem", "systemd-journal", "systemd-network", "Systemd-X",
-                                  "libvirt", "kvm", "incus-admin", "staff", "kaas" };
+                                  "libvirt", "kvm", "incus-admin", "staff", "kaas",
+                                  /* Debian's static groups (base-passwd), any case */
+                                  "mail", "news", "man", "proxy", "fax", "voice", "cdrom", "floppy", "tape",
+                                  "dip", "www-data", "backup", "list", "irc", "gnats", "sasl", "plugdev",
+                                  "games", "CDROM", "Plugdev",
+                                  /* package groups */
+                                  "crontab", "messagebus", "sgx", "wireshark", "netdev", "_ssh", "input",
+                                  "render", "systemd-timesync" };
         for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
                 if (!unix_group_name_privileged(refused[i]))
                         fail_msg("%s is not refused", refused[i]);
