@@ -276,6 +276,11 @@ void environment_token_revoke(struct daemon *d, struct call *call, const char *u
 
 /* ------------------------------------------------------------ Status */
 
+void environment_uid_assigned(struct daemon *d, const char *key, uint32_t id) {
+        if (d->replica && replica_uid_publish(d->replica, key, id) < 0)
+                log_err(0, "etcd: out of memory: the uid map entry of %s is not shared", key);
+}
+
 json_t *environment_status(struct daemon *d) {
         if (!d->replica)
                 return NULL;
@@ -288,6 +293,8 @@ json_t *environment_status(struct daemon *d) {
                               "max_disconnected", (json_int_t)d->config->etcd_max_disconnected_sec, "events_applied",
                               (json_int_t)s.events_applied, "records_ignored", (json_int_t)s.records_ignored,
                               "reloads", (json_int_t)s.reloads);
+        if (j)
+                json_object_set_new(j, "uid_conflicts", json_integer((json_int_t)s.uid_conflicts));
         if (j && s.loading)
                 json_object_set_new(j, "load_progress", json_integer((json_int_t)s.load_progress));
         if (j && s.disconnected_since > 0)

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "replica.h"
 #include "replica_record.h"
+#include "unix_names.h"
 
 #define REPLICA_PAGE 1000                       /* keys per range page */
 #define REPLICA_DELETE_BATCH 100                /* deletes per txn (etcd allows 128 ops) */
@@ -88,6 +89,19 @@ struct replica {
         struct write_op *ops;
         struct loop_timer *ops_timer;
         uint64_t events_applied, records_ignored, reloads;
+
+        /* the shared uid/gid map */
+        uint32_t uid_min, uid_max, gid_min, gid_max;
+        struct uid_pub *pubs;                   /* entries of this node not yet in etcd */
+        uint64_t uid_conflicts;
+};
+
+/* A uid/gid map entry this node made, to be created in etcd if absent. */
+struct uid_pub {
+        struct replica *r;
+        char *body;                             /* the txn */
+        struct etcd_request *req;               /* NULL: waiting for etcd to answer again */
+        struct uid_pub *prev, *next;
 };
 
 static void start_load(struct replica *r);
@@ -95,6 +109,8 @@ static void start_watch(struct replica *r);
 static void migrate_next(struct replica *r);
 static char *concat(const char *a, const char *b);
 static void ops_progress(struct replica *r);
+static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted);
+static void uid_pubs_send(struct replica *r);
 
 /* ------------------------------------------------------------ connection state */
 
@@ -295,9 +311,11 @@ static void on_page(const struct etcd_result *res, void *userdata) {
                         q = -ENOMEM;
                 }
         }
-        for (size_t i = 0; q == 0 && i < rr->n_kvs; i++)
+        for (size_t i = 0; q == 0 && i < rr->n_kvs; i++) {
+                uid_entry(r, &rr->kvs[i], false);
                 if (batch_add(r, &b, &rr->kvs[i], false) > 0)
                         memcpy(r->seen[r->n_seen++], b.hashes[b.n - 1], STORE_HASH_SIZE);
+        }
         if (q == 0)
                 q = apply(r, &b, NULL);
         batch_clear(&b);
@@ -331,9 +349,10 @@ static void on_page(const struct etcd_result *res, void *userdata) {
 
 static void start_load(struct replica *r) {
         r->phase = PHASE_LOADING;
-        const char *from = r->load_from ? r->load_from : r->tokens;
-        size_t from_len = r->load_from ? r->load_from_len : strlen(r->tokens);
-        int q = etcd_range(r->etcd, from, from_len, r->tokens_end, strlen(r->tokens_end), r->load_revision,
+        /* the whole prefix: the token records and the uid/gid map */
+        const char *from = r->load_from ? r->load_from : r->prefix;
+        size_t from_len = r->load_from ? r->load_from_len : strlen(r->prefix);
+        int q = etcd_range(r->etcd, from, from_len, r->prefix_end, strlen(r->prefix_end), r->load_revision,
                            REPLICA_PAGE, on_page, r, &r->req);
         if (q < 0)
                 retry_later(r, "loading the token records", strerror(-q));
@@ -369,6 +388,7 @@ static int on_watch_message(const struct etcd_watch_reply *w, void *userdata) {
                 const struct etcd_event *e = &w->events[i];
                 if (e->kv.mod_revision <= r->st.revision)
                         continue;  /* already applied (a resumed watch) */
+                uid_entry(r, &e->kv, e->deleted);
                 batch_add(r, &b, &e->kv, e->deleted);
                 if (e->kv.mod_revision > rev)
                         rev = e->kv.mod_revision;
@@ -601,6 +621,7 @@ static void on_heartbeat(const struct etcd_result *res, void *userdata) {
                 note_revision(r, res->revision);
                 if (r->phase == PHASE_WATCHING && r->watch_created)
                         set_connected(r, true);
+                uid_pubs_send(r);
         } else {
                 set_connected(r, false);
         }
@@ -612,6 +633,109 @@ static void heartbeat_fired(struct loop_timer *t, void *userdata) {
         r->heartbeat_timer = NULL;
         if (etcd_range(r->etcd, r->prefix, strlen(r->prefix), NULL, 0, 0, 1, on_heartbeat, r, &r->heartbeat) < 0)
                 heartbeat_schedule(r);
+}
+
+/* ------------------------------------------------------------ the shared uid/gid map */
+
+/* A map entry from etcd. A node keeps the number it gave: one that etcd
+ * holds differently (another node made it first, or the entry was changed
+ * or deleted in etcd) is reported and counted, never applied, since files
+ * on this node already carry the number it gave. */
+static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted) {
+        char *key = NULL;
+        uint32_t theirs = 0, ours;
+        int q = replica_uid_key_parse(r->prefix, kv->key, kv->key_len, &key);
+        if (q == -ENOENT)
+                return;
+        if (q == 0 && !deleted) {
+                bool role = strncmp(key, UNIX_ROLE_KEY_PREFIX, strlen(UNIX_ROLE_KEY_PREFIX)) == 0;
+                uint32_t min = role ? r->gid_min : r->uid_min, max = role ? r->gid_max : r->uid_max;
+                q = replica_uid_value_parse(kv->value, kv->value_len, &theirs);
+                if (q == 0 && (theirs < min || theirs > max))
+                        q = -ERANGE;
+        }
+        if (q < 0) {
+                r->records_ignored++;
+                log_warning(0, "etcd: ignoring a malformed uid map entry at revision %lld", (long long)kv->mod_revision);
+                free(key);
+                return;
+        }
+        q = store_uid_get(r->store, key, &ours);
+        if (deleted) {
+                if (q == 0) {
+                        r->uid_conflicts++;
+                        log_warning(0, "etcd: the uid map entry of %s was deleted at revision %lld: %u kept here", key,
+                                    (long long)kv->mod_revision, ours);
+                }
+        } else if (q == -ENOENT) {
+                q = store_uid_get_or_assign(r->store, key, theirs, theirs, theirs, &ours);
+                if (q == -ENOSPC) {
+                        r->uid_conflicts++;
+                        log_warning(0, "etcd: the uid map gives %s id %u, another's here: not taken", key, theirs);
+                } else if (q < 0) {
+                        log_err(0, "etcd: storing the uid map entry of %s failed: %s", key, store_last_error(r->store));
+                }
+        } else if (q == 0 && ours != theirs) {
+                r->uid_conflicts++;
+                log_warning(0, "etcd: the uid map gives %s id %u at revision %lld, this node gave %u: %u kept", key,
+                            theirs, (long long)kv->mod_revision, ours, ours);
+        } else if (q < 0) {
+                log_err(0, "etcd: reading the uid map entry of %s failed: %s", key, store_last_error(r->store));
+        }
+        free(key);
+}
+
+static void uid_pub_free(struct uid_pub *p) {
+        struct replica *r = p->r;
+        etcd_cancel(p->req);
+        if (p->prev)
+                p->prev->next = p->next;
+        else
+                r->pubs = p->next;
+        if (p->next)
+                p->next->prev = p->prev;
+        free(p->body);
+        free(p);
+}
+
+static void on_uid_published(const struct etcd_result *res, void *userdata) {
+        struct uid_pub *p = userdata;
+        p->req = NULL;
+        if (res->status < 0 && etcd_error_is_unavailable(res->status))
+                return;  /* sent again once etcd answers (uid_pubs_send()) */
+        if (res->status < 0)
+                log_err(0, "etcd: creating a uid map entry failed: %s", res->error ? res->error : strerror(-res->status));
+        /* created, or there already: the watch brings etcd's entry, and
+         * uid_entry() compares it with this node's */
+        uid_pub_free(p);
+}
+
+static void uid_pubs_send(struct replica *r) {
+        for (struct uid_pub *p = r->pubs; p; p = p->next)
+                if (!p->req && etcd_txn(r->etcd, p->body, on_uid_published, p, &p->req) < 0)
+                        p->req = NULL;
+}
+
+int replica_uid_publish(struct replica *r, const char *id_key, uint32_t id) {
+        if (strncmp(id_key, REPLICA_UID_LOCAL_PREFIX, strlen(REPLICA_UID_LOCAL_PREFIX)) == 0)
+                return 0;  /* a local account's id, held back on this node only */
+        char *key = replica_uid_key(r->prefix, id_key), *value = replica_uid_value(id);
+        struct uid_pub *p = calloc(1, sizeof(*p));
+        char *body = key && value ? put_if_absent(key, value) : NULL;
+        free(key);
+        free(value);
+        if (!p || !body) {
+                free(p);
+                free(body);
+                return -ENOMEM;
+        }
+        *p = (struct uid_pub){ .r = r, .body = body, .next = r->pubs };
+        if (r->pubs)
+                r->pubs->prev = p;
+        r->pubs = p;
+        if (etcd_txn(r->etcd, p->body, on_uid_published, p, &p->req) < 0)
+                p->req = NULL;
+        return 0;
 }
 
 /* ------------------------------------------------------------ writes */
@@ -833,6 +957,10 @@ int replica_new(struct loop *loop, struct store *store, const struct config *c, 
         r->writer = strcmp(c->etcd_role, "writer") == 0;
         r->max_disconnected_sec = c->etcd_max_disconnected_sec;
         r->timeout_usec = (uint64_t)c->etcd_timeout_sec * 1000000u;
+        r->uid_min = c->uid_min;
+        r->uid_max = c->uid_max;
+        r->gid_min = c->gid_min;
+        r->gid_max = c->gid_max;
         r->disconnected_since = (int64_t)time(NULL);
         r->fatal = fatal;
         r->fatal_userdata = fatal_userdata;
@@ -865,6 +993,8 @@ struct replica *replica_free(struct replica *r) {
                 return NULL;
         while (r->ops)
                 op_finish(r->ops, -ECANCELED, "kaasd is stopping");
+        while (r->pubs)
+                uid_pub_free(r->pubs);
         etcd_cancel(r->req);
         etcd_cancel(r->heartbeat);
         loop_timer_cancel(r->retry_timer);
@@ -910,6 +1040,7 @@ void replica_get_status(const struct replica *r, struct replica_status *ret) {
                 .events_applied = r->events_applied,
                 .records_ignored = r->records_ignored,
                 .reloads = r->reloads,
+                .uid_conflicts = r->uid_conflicts,
                 .load_progress = r->n_seen,
         };
 }

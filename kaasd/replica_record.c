@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,4 +92,52 @@ out:
         token_record_free(&rec);
         json_decref(j);
         return r;
+}
+
+/* ------------------------------------------------------------ the shared uid/gid map */
+
+char *replica_uid_key(const char *prefix, const char *id_key) {
+        size_t n = strlen(prefix) + strlen(REPLICA_UIDS_DIR) + strlen(id_key) + 1;
+        char *k = malloc(n);
+        if (k)
+                snprintf(k, n, "%s%s%s", prefix, REPLICA_UIDS_DIR, id_key);
+        return k;
+}
+
+int replica_uid_key_parse(const char *prefix, const char *key, size_t key_len, char **ret_id_key) {
+        size_t pl = strlen(prefix), dl = strlen(REPLICA_UIDS_DIR), ll = strlen(REPLICA_UID_LOCAL_PREFIX);
+        if (key_len < pl + dl || memcmp(key, prefix, pl) != 0 || memcmp(key + pl, REPLICA_UIDS_DIR, dl) != 0)
+                return -ENOENT;
+        const char *id = key + pl + dl;
+        size_t n = key_len - pl - dl;
+        /* a node's own reservations of its local accounts' ids never leave it */
+        if (!store_user_id_valid(id, n) || (n >= ll && memcmp(id, REPLICA_UID_LOCAL_PREFIX, ll) == 0))
+                return -EBADMSG;
+        char *s = strndup(id, n);
+        if (!s)
+                return -ENOMEM;
+        *ret_id_key = s;
+        return 0;
+}
+
+char *replica_uid_value(uint32_t id) {
+        char *v = malloc(11);
+        if (v)
+                snprintf(v, 11, "%" PRIu32, id);
+        return v;
+}
+
+int replica_uid_value_parse(const char *value, size_t len, uint32_t *ret) {
+        uint64_t v = 0;
+        if (len == 0 || len > 10 || (len > 1 && value[0] == '0'))
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++) {  /* not NUL-terminated: no strto*() */
+                if (value[i] < '0' || value[i] > '9')
+                        return -EBADMSG;
+                v = v * 10 + (uint64_t)(value[i] - '0');
+        }
+        if (v == 0 || v > UINT32_MAX)
+                return -EBADMSG;
+        *ret = (uint32_t)v;
+        return 0;
 }
