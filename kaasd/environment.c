@@ -24,6 +24,11 @@ static int gate(void *userdata, const char **ret_reason) {
         return r;
 }
 
+/* A last use written here: shared with the other nodes in batches. */
+static void touched(void *userdata, const uint8_t hash[TOKEN_HASH_SIZE], int64_t last_used) {
+        replica_last_used(userdata, hash, last_used);
+}
+
 static void fatal(void *userdata, const char *msg) {
         struct daemon *d = userdata;
         log_err(0, "%s", msg);
@@ -56,14 +61,17 @@ int environment_start(struct daemon *d, char *err, size_t err_size) {
         if (r < 0)
                 return r;
         token_service_set_gate(d->tokens, gate, d->replica);
+        token_service_set_touch_hook(d->tokens, touched, d->replica);
         log_notice(0, "token store: replica of etcd %s under %s, as a %s (node %s)", d->config->etcd_endpoints,
                    d->config->etcd_prefix, d->config->etcd_role, d->config->etcd_node);
         return 0;
 }
 
 void environment_stop(struct daemon *d) {
-        if (d->tokens)
+        if (d->tokens) {
                 token_service_set_gate(d->tokens, NULL, NULL);
+                token_service_set_touch_hook(d->tokens, NULL, NULL);
+        }
         d->replica = replica_free(d->replica);
 }
 

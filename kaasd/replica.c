@@ -28,6 +28,10 @@
 #define REPLICA_RETRY_MAX_USEC (5 * 1000 * 1000)
 #define REPLICA_HEARTBEAT_USEC (2 * 1000 * 1000)
 #define REPLICA_FINGERPRINT_KEY "meta/key-fingerprint"
+#define REPLICA_LAST_USED_USEC (1000 * 1000)    /* this node's last uses go to etcd at most this often */
+#define REPLICA_LAST_USED_BATCH 100             /* puts per txn (etcd allows 128 ops) */
+#define REPLICA_LAST_USED_MAX 100000            /* waiting while etcd is away; more are dropped */
+#define REPLICA_LAST_USED_SKEW_SEC 600          /* a last use further in the future is not believed */
 
 enum phase { PHASE_LOADING, PHASE_WATCHING, PHASE_WAITING };
 
@@ -90,10 +94,24 @@ struct replica {
         struct loop_timer *ops_timer;
         uint64_t events_applied, records_ignored, reloads;
 
+        /* last uses: this node's on their way to etcd (the first n_lu_sending
+         * of them in lu_req), and those a snapshot brings, taken once its
+         * token records are in */
+        struct last_use *lu_out, *lu_in;
+        size_t n_lu_out, cap_lu_out, n_lu_sending, n_lu_in, cap_lu_in;
+        struct etcd_request *lu_req;
+        struct loop_timer *lu_timer;
+        uint64_t last_used_dropped;
+
         /* the shared uid/gid map */
         uint32_t uid_min, uid_max, gid_min, gid_max;
         struct uid_pub *pubs;                   /* entries of this node not yet in etcd */
         uint64_t uid_conflicts;
+};
+
+struct last_use {
+        uint8_t hash[STORE_HASH_SIZE];
+        int64_t t;
 };
 
 /* A uid/gid map entry this node made, to be created in etcd if absent. */
@@ -111,6 +129,8 @@ static char *concat(const char *a, const char *b);
 static void ops_progress(struct replica *r);
 static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted);
 static void uid_pubs_send(struct replica *r);
+static int last_use_entry(struct replica *r, const struct etcd_kv *kv, bool loading);
+static void last_uses_take(struct replica *r);
 
 /* ------------------------------------------------------------ connection state */
 
@@ -234,6 +254,9 @@ static void load_reset(struct replica *r) {
         r->load_from = NULL;
         r->load_from_len = 0;
         r->load_revision = 0;
+        free(r->lu_in);
+        r->lu_in = NULL;
+        r->n_lu_in = r->cap_lu_in = 0;
 }
 
 struct sweep_ctx {
@@ -271,6 +294,8 @@ static int load_finish(struct replica *r) {
                         ch[k] = (struct store_replica_change){ .deleted = true, .hash = c.gone[i + k] };
                 q = store_replica_apply(r->store, ch, n, NULL);
         }
+        if (q == 0)
+                last_uses_take(r);
         if (q == 0) {
                 struct store_replica_state st = { .revision = r->load_revision, .complete = true };
                 struct batch none = { 0 };
@@ -313,6 +338,8 @@ static void on_page(const struct etcd_result *res, void *userdata) {
         }
         for (size_t i = 0; q == 0 && i < rr->n_kvs; i++) {
                 uid_entry(r, &rr->kvs[i], false);
+                if (last_use_entry(r, &rr->kvs[i], true) < 0)
+                        q = -ENOMEM;
                 if (batch_add(r, &b, &rr->kvs[i], false) > 0)
                         memcpy(r->seen[r->n_seen++], b.hashes[b.n - 1], STORE_HASH_SIZE);
         }
@@ -396,7 +423,12 @@ static int on_watch_message(const struct etcd_watch_reply *w, void *userdata) {
         if (w->n_events == 0 && w->revision > rev)
                 rev = w->revision;  /* a progress notification: nothing before it is pending */
         struct store_replica_state st = { .revision = rev, .complete = r->st.complete };
+        int64_t before = r->st.revision;
         int q = rev > r->st.revision || b.n > 0 ? apply(r, &b, &st) : 0;
+        /* last uses after the token records of the same message */
+        for (size_t i = 0; q == 0 && i < w->n_events; i++)
+                if (w->events[i].kv.mod_revision > before && !w->events[i].deleted)
+                        (void)last_use_entry(r, &w->events[i].kv, false);
         r->events_applied += b.n;
         batch_clear(&b);
         if (q < 0)
@@ -633,6 +665,135 @@ static void heartbeat_fired(struct loop_timer *t, void *userdata) {
         r->heartbeat_timer = NULL;
         if (etcd_range(r->etcd, r->prefix, strlen(r->prefix), NULL, 0, 0, 1, on_heartbeat, r, &r->heartbeat) < 0)
                 heartbeat_schedule(r);
+}
+
+/* ------------------------------------------------------------ last used */
+
+/* Every node writes the last uses it sees under PREFIX last-used/NODE/, in
+ * batches from a timer (never from validation), and merges everybody's
+ * into its own store, where a last use never moves backwards: List
+ * anywhere shows the latest use on any node. */
+
+/* A last use from etcd: 1 taken, 0 not a last use, -ENOMEM. */
+static int last_use_entry(struct replica *r, const struct etcd_kv *kv, bool loading) {
+        struct last_use u;
+        int q = replica_last_used_key_parse(r->prefix, kv->key, kv->key_len, u.hash);
+        if (q == -ENOENT)
+                return 0;
+        if (q == 0)
+                q = replica_time_value_parse(kv->value, kv->value_len, &u.t);
+        if (q == 0 && u.t > (int64_t)time(NULL) + REPLICA_LAST_USED_SKEW_SEC)
+                q = -ERANGE;
+        if (q < 0) {
+                r->records_ignored++;
+                log_warning(0, "etcd: ignoring a malformed last-used record at revision %lld", (long long)kv->mod_revision);
+                return 0;
+        }
+        if (loading) {
+                if (r->n_lu_in == r->cap_lu_in) {
+                        size_t cap = r->cap_lu_in ? r->cap_lu_in * 2 : 256;
+                        void *p = realloc(r->lu_in, cap * sizeof(*r->lu_in));
+                        if (!p)
+                                return -ENOMEM;
+                        r->lu_in = p;
+                        r->cap_lu_in = cap;
+                }
+                r->lu_in[r->n_lu_in++] = u;
+                return 1;
+        }
+        q = store_token_touch(r->store, u.hash, u.t);
+        if (q < 0 && q != -ENOENT)
+                log_warning(0, "etcd: recording a last use failed: %s", store_last_error(r->store));
+        return 1;
+}
+
+/* The snapshot's last uses, once its token records are stored. */
+static void last_uses_take(struct replica *r) {
+        for (size_t i = 0; i < r->n_lu_in; i++) {
+                int q = store_token_touch(r->store, r->lu_in[i].hash, r->lu_in[i].t);
+                if (q < 0 && q != -ENOENT)
+                        log_warning(0, "etcd: recording a last use failed: %s", store_last_error(r->store));
+        }
+}
+
+static void last_uses_fired(struct loop_timer *t, void *userdata);
+
+static void last_uses_schedule(struct replica *r) {
+        if (!r->lu_timer && !r->lu_req && r->n_lu_out > 0 &&
+            loop_timer_add(r->loop, loop_now_usec() + REPLICA_LAST_USED_USEC, last_uses_fired, r, &r->lu_timer) < 0)
+                r->lu_timer = NULL;
+}
+
+static void on_last_uses_written(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->lu_req = NULL;
+        if (res->status == 0) {
+                memmove(r->lu_out, r->lu_out + r->n_lu_sending, (r->n_lu_out - r->n_lu_sending) * sizeof(*r->lu_out));
+                r->n_lu_out -= r->n_lu_sending;
+        } else {
+                log_debug(0, "etcd: writing %zu last uses failed, kept for later: %s", r->n_lu_sending,
+                          res->error ? res->error : strerror(-res->status));
+        }
+        r->n_lu_sending = 0;
+        last_uses_schedule(r);
+}
+
+/* One txn of puts under PREFIX last-used/NODE/ for the first n waiting. */
+static char *last_uses_txn(struct replica *r, size_t n) {
+        json_t *ops = json_array(), *txn = NULL;
+        for (size_t i = 0; ops && i < n; i++) {
+                char value[24];
+                snprintf(value, sizeof(value), "%lld", (long long)r->lu_out[i].t);
+                char *key = replica_last_used_key(r->prefix, r->node, r->lu_out[i].hash);
+                char *k64 = key ? etcd_b64(key, strlen(key)) : NULL, *v64 = etcd_b64(value, strlen(value));
+                json_t *op = k64 && v64 ? json_pack("{s:{s:s, s:s}}", "request_put", "key", k64, "value", v64) : NULL;
+                free(key);
+                free(k64);
+                free(v64);
+                if (!op || json_array_append_new(ops, op) < 0) {
+                        json_decref(ops);
+                        ops = NULL;
+                }
+        }
+        txn = ops ? json_pack("{s:o}", "success", ops) : NULL;
+        char *body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
+        json_decref(txn);
+        return body;
+}
+
+static void last_uses_fired(struct loop_timer *t, void *userdata) {
+        struct replica *r = userdata;
+        r->lu_timer = NULL;
+        if (r->lu_req || r->n_lu_out == 0)
+                return;
+        size_t n = r->n_lu_out < REPLICA_LAST_USED_BATCH ? r->n_lu_out : REPLICA_LAST_USED_BATCH;
+        char *body = last_uses_txn(r, n);
+        if (body && etcd_txn(r->etcd, body, on_last_uses_written, r, &r->lu_req) == 0)
+                r->n_lu_sending = n;
+        else
+                r->lu_req = NULL;
+        free(body);  /* etcd_txn() copies it */
+        last_uses_schedule(r);
+}
+
+void replica_last_used(struct replica *r, const uint8_t hash[static STORE_HASH_SIZE], int64_t last_used) {
+        if (r->n_lu_out == REPLICA_LAST_USED_MAX) {
+                r->last_used_dropped++;
+                return;
+        }
+        if (r->n_lu_out == r->cap_lu_out) {
+                size_t cap = r->cap_lu_out ? r->cap_lu_out * 2 : 256;
+                void *p = realloc(r->lu_out, cap * sizeof(*r->lu_out));
+                if (!p) {
+                        r->last_used_dropped++;
+                        return;
+                }
+                r->lu_out = p;
+                r->cap_lu_out = cap;
+        }
+        memcpy(r->lu_out[r->n_lu_out].hash, hash, STORE_HASH_SIZE);
+        r->lu_out[r->n_lu_out++].t = last_used;
+        last_uses_schedule(r);
 }
 
 /* ------------------------------------------------------------ the shared uid/gid map */
@@ -997,6 +1158,9 @@ struct replica *replica_free(struct replica *r) {
                 uid_pub_free(r->pubs);
         etcd_cancel(r->req);
         etcd_cancel(r->heartbeat);
+        etcd_cancel(r->lu_req);
+        loop_timer_cancel(r->lu_timer);
+        free(r->lu_out);
         loop_timer_cancel(r->retry_timer);
         loop_timer_cancel(r->heartbeat_timer);
         loop_timer_cancel(r->ops_timer);

@@ -71,6 +71,11 @@ typedef void (*replica_done_fn)(int status, uint64_t n, const char *error, void 
 
 int replica_token_put(struct replica *r, const uint8_t hash[static STORE_HASH_SIZE],
                       const struct token_record *rec, replica_done_fn fn, void *userdata);
+/* Notes a last use seen on this node (a local store write already made):
+ * written to etcd under PREFIX last-used/NODE/ in batches from a timer,
+ * never on the caller's path. */
+void replica_last_used(struct replica *r, const uint8_t hash[static STORE_HASH_SIZE], int64_t last_used);
+
 /* Creates the uid/gid map entry id_key -> id in etcd unless it is there
  * (sent again while etcd is unreachable). Whatever etcd holds comes back
  * through the watch and is compared with this node's own entry. Local

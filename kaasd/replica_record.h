@@ -29,6 +29,16 @@ char *replica_token_value(const struct token_record *rec);
  * its strings (token_record_free()). */
 int replica_token_value_parse(const char *value, size_t len, struct token_record *ret);
 
+/* Last uses: key PREFIX "last-used/" NODE "/" + 64 hex digits of the
+ * keyed hash, value unix seconds in decimal; each node writes only under
+ * its own NODE. */
+#define REPLICA_LAST_USED_DIR "last-used/"
+char *replica_last_used_key(const char *prefix, const char *node, const uint8_t hash[static STORE_HASH_SIZE]);
+/* The hash of a key under PREFIX last-used/ (any node); -ENOENT for a key
+ * elsewhere, -EBADMSG for a malformed one. */
+int replica_last_used_key_parse(const char *prefix, const char *key, size_t key_len,
+                                uint8_t ret_hash[static STORE_HASH_SIZE]);
+
 /* The shared uid/gid map: key PREFIX "uids/" + the map's key (a Keystone
  * user ID, or "role:" + a role ID for a role's group), value the number in
  * decimal. Entries are created once and never change. */
@@ -39,5 +49,7 @@ char *replica_uid_key(const char *prefix, const char *id_key);
 int replica_uid_key_parse(const char *prefix, const char *key, size_t key_len, char **ret_id_key);
 /* The decimal value of id (malloc()ed); NULL when out of memory. */
 char *replica_uid_value(uint32_t id);
+/* A last use's value: unix seconds, 1..2^53, in decimal; else -EBADMSG. */
+int replica_time_value_parse(const char *value, size_t len, int64_t *ret);
 /* 1..UINT32_MAX in decimal, no sign, no leading zero; else -EBADMSG. */
 int replica_uid_value_parse(const char *value, size_t len, uint32_t *ret);

@@ -181,6 +181,18 @@ for s in "$WS" "$RS1" "$RS2"; do
 done
 check "a changed uid map entry is logged" grep -q "the uid map gives $ERIN_ID id $((WUID + 1)) at revision $rev, this node gave $WUID: $WUID kept" "$R1/kaasd.log"
 
+# ---------------------------------------------------------------- last used, merged from every node
+r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"used on node1\"}")
+TL=$(param "$r" token) TLID=$(param "$r" id)
+check "node1: a token made on the writer is used there" wait_for 20 valid "$RS1" "$TL"
+used_on_writer() {
+    jt "$(call "$WS" io.kaas.Token.List '{"all": true}')" \
+        "any(t['id'] == '$TLID' and t.get('last_used', 0) > 0 for t in d['parameters']['tokens'])" >/dev/null
+}
+check "writer: List shows the last use the token had on node1" wait_for 30 used_on_writer
+lu=$(etcdctl_root get "${ETCD_PREFIX}last-used/node1/" --prefix --keys-only)
+check "node1 wrote the last use under its own prefix" test -n "$lu"
+
 # ---------------------------------------------------------------- delete and revoke on the writer
 r=$(call "$WS" io.kaas.Token.Delete "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"ids\": [\"$TID\"]}")
 check "writer: Delete answers the deleted ID" jt "$r" "d['parameters']['deleted'] == ['$TID']"
