@@ -141,6 +141,9 @@ int replica_uid_key_parse(const char *prefix, const char *key, size_t key_len, c
         /* a node's own reservations of its local accounts' ids never leave it */
         if (!store_user_id_valid(id, n) || (n >= ll && memcmp(id, REPLICA_UID_LOCAL_PREFIX, ll) == 0))
                 return -EBADMSG;
+        for (size_t i = 0; i < n; i++)  /* Keystone IDs: printable, no space (they end up in logs) */
+                if (id[i] <= ' ' || id[i] > '~')
+                        return -EBADMSG;
         char *s = strndup(id, n);
         if (!s)
                 return -ENOMEM;
