@@ -24,6 +24,11 @@ static int gate(void *userdata, const char **ret_reason) {
         return r;
 }
 
+/* A last use written here: shared with the other nodes in batches. */
+static void touched(void *userdata, const uint8_t hash[TOKEN_HASH_SIZE], int64_t last_used) {
+        replica_last_used(userdata, hash, last_used);
+}
+
 static void fatal(void *userdata, const char *msg) {
         struct daemon *d = userdata;
         log_err(0, "%s", msg);
@@ -56,14 +61,17 @@ int environment_start(struct daemon *d, char *err, size_t err_size) {
         if (r < 0)
                 return r;
         token_service_set_gate(d->tokens, gate, d->replica);
+        token_service_set_touch_hook(d->tokens, touched, d->replica);
         log_notice(0, "token store: replica of etcd %s under %s, as a %s (node %s)", d->config->etcd_endpoints,
                    d->config->etcd_prefix, d->config->etcd_role, d->config->etcd_node);
         return 0;
 }
 
 void environment_stop(struct daemon *d) {
-        if (d->tokens)
+        if (d->tokens) {
                 token_service_set_gate(d->tokens, NULL, NULL);
+                token_service_set_touch_hook(d->tokens, NULL, NULL);
+        }
         d->replica = replica_free(d->replica);
 }
 
@@ -276,6 +284,11 @@ void environment_token_revoke(struct daemon *d, struct call *call, const char *u
 
 /* ------------------------------------------------------------ Status */
 
+void environment_uid_assigned(struct daemon *d, const char *key, uint32_t id) {
+        if (d->replica && replica_uid_publish(d->replica, key, id) < 0)
+                log_err(0, "etcd: out of memory: the uid map entry of %s is not shared", key);
+}
+
 json_t *environment_status(struct daemon *d) {
         if (!d->replica)
                 return NULL;
@@ -288,6 +301,8 @@ json_t *environment_status(struct daemon *d) {
                               "max_disconnected", (json_int_t)d->config->etcd_max_disconnected_sec, "events_applied",
                               (json_int_t)s.events_applied, "records_ignored", (json_int_t)s.records_ignored,
                               "reloads", (json_int_t)s.reloads);
+        if (j)
+                json_object_set_new(j, "uid_conflicts", json_integer((json_int_t)s.uid_conflicts));
         if (j && s.loading)
                 json_object_set_new(j, "load_progress", json_integer((json_int_t)s.load_progress));
         if (j && s.disconnected_since > 0)

@@ -34,5 +34,10 @@ void environment_token_delete(struct daemon *d, struct call *call, json_t *ids, 
 /* Deletes every token of user_id. */
 void environment_token_revoke(struct daemon *d, struct call *call, const char *user_id);
 
+/* This node gave key (a Keystone user ID or a role key) the number id:
+ * shares it in the environment's uid/gid map, so that the other nodes
+ * give the same. Standalone, nothing. */
+void environment_uid_assigned(struct daemon *d, const char *key, uint32_t id);
+
 /* io.kaas.Admin.StoreStatus, or NULL when standalone. */
 json_t *environment_status(struct daemon *d);

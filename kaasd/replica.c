@@ -19,6 +19,7 @@
 #include "log.h"
 #include "replica.h"
 #include "replica_record.h"
+#include "unix_names.h"
 
 #define REPLICA_PAGE 1000                       /* keys per range page */
 #define REPLICA_DELETE_BATCH 100                /* deletes per txn (etcd allows 128 ops) */
@@ -27,6 +28,10 @@
 #define REPLICA_RETRY_MAX_USEC (5 * 1000 * 1000)
 #define REPLICA_HEARTBEAT_USEC (2 * 1000 * 1000)
 #define REPLICA_FINGERPRINT_KEY "meta/key-fingerprint"
+#define REPLICA_LAST_USED_USEC (1000 * 1000)    /* this node's last uses go to etcd at most this often */
+#define REPLICA_LAST_USED_BATCH 100             /* puts per txn (etcd allows 128 ops) */
+#define REPLICA_LAST_USED_MAX 100000            /* waiting while etcd is away; more are dropped */
+#define REPLICA_LAST_USED_SKEW_SEC 600          /* a last use further in the future is not believed */
 
 enum phase { PHASE_LOADING, PHASE_WATCHING, PHASE_WAITING };
 
@@ -88,6 +93,33 @@ struct replica {
         struct write_op *ops;
         struct loop_timer *ops_timer;
         uint64_t events_applied, records_ignored, reloads;
+
+        /* last uses: this node's on their way to etcd (the first n_lu_sending
+         * of them in lu_req), and those a snapshot brings, taken once its
+         * token records are in */
+        struct last_use *lu_out, *lu_in;
+        size_t n_lu_out, cap_lu_out, n_lu_sending, n_lu_in, cap_lu_in;
+        struct etcd_request *lu_req;
+        struct loop_timer *lu_timer;
+        uint64_t last_used_dropped;
+
+        /* the shared uid/gid map */
+        uint32_t uid_min, uid_max, gid_min, gid_max;
+        struct uid_pub *pubs;                   /* entries of this node not yet in etcd */
+        uint64_t uid_conflicts;
+};
+
+struct last_use {
+        uint8_t hash[STORE_HASH_SIZE];
+        int64_t t;
+};
+
+/* A uid/gid map entry this node made, to be created in etcd if absent. */
+struct uid_pub {
+        struct replica *r;
+        char *body;                             /* the txn */
+        struct etcd_request *req;               /* NULL: waiting for etcd to answer again */
+        struct uid_pub *prev, *next;
 };
 
 static void start_load(struct replica *r);
@@ -95,6 +127,10 @@ static void start_watch(struct replica *r);
 static void migrate_next(struct replica *r);
 static char *concat(const char *a, const char *b);
 static void ops_progress(struct replica *r);
+static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted);
+static void uid_pubs_send(struct replica *r);
+static int last_use_entry(struct replica *r, const struct etcd_kv *kv, bool loading);
+static void last_uses_take(struct replica *r);
 
 /* ------------------------------------------------------------ connection state */
 
@@ -218,6 +254,9 @@ static void load_reset(struct replica *r) {
         r->load_from = NULL;
         r->load_from_len = 0;
         r->load_revision = 0;
+        free(r->lu_in);
+        r->lu_in = NULL;
+        r->n_lu_in = r->cap_lu_in = 0;
 }
 
 struct sweep_ctx {
@@ -255,6 +294,8 @@ static int load_finish(struct replica *r) {
                         ch[k] = (struct store_replica_change){ .deleted = true, .hash = c.gone[i + k] };
                 q = store_replica_apply(r->store, ch, n, NULL);
         }
+        if (q == 0)
+                last_uses_take(r);
         if (q == 0) {
                 struct store_replica_state st = { .revision = r->load_revision, .complete = true };
                 struct batch none = { 0 };
@@ -295,9 +336,13 @@ static void on_page(const struct etcd_result *res, void *userdata) {
                         q = -ENOMEM;
                 }
         }
-        for (size_t i = 0; q == 0 && i < rr->n_kvs; i++)
+        for (size_t i = 0; q == 0 && i < rr->n_kvs; i++) {
+                uid_entry(r, &rr->kvs[i], false);
+                if (last_use_entry(r, &rr->kvs[i], true) < 0)
+                        q = -ENOMEM;
                 if (batch_add(r, &b, &rr->kvs[i], false) > 0)
                         memcpy(r->seen[r->n_seen++], b.hashes[b.n - 1], STORE_HASH_SIZE);
+        }
         if (q == 0)
                 q = apply(r, &b, NULL);
         batch_clear(&b);
@@ -331,9 +376,10 @@ static void on_page(const struct etcd_result *res, void *userdata) {
 
 static void start_load(struct replica *r) {
         r->phase = PHASE_LOADING;
-        const char *from = r->load_from ? r->load_from : r->tokens;
-        size_t from_len = r->load_from ? r->load_from_len : strlen(r->tokens);
-        int q = etcd_range(r->etcd, from, from_len, r->tokens_end, strlen(r->tokens_end), r->load_revision,
+        /* the whole prefix: the token records and the uid/gid map */
+        const char *from = r->load_from ? r->load_from : r->prefix;
+        size_t from_len = r->load_from ? r->load_from_len : strlen(r->prefix);
+        int q = etcd_range(r->etcd, from, from_len, r->prefix_end, strlen(r->prefix_end), r->load_revision,
                            REPLICA_PAGE, on_page, r, &r->req);
         if (q < 0)
                 retry_later(r, "loading the token records", strerror(-q));
@@ -369,6 +415,7 @@ static int on_watch_message(const struct etcd_watch_reply *w, void *userdata) {
                 const struct etcd_event *e = &w->events[i];
                 if (e->kv.mod_revision <= r->st.revision)
                         continue;  /* already applied (a resumed watch) */
+                uid_entry(r, &e->kv, e->deleted);
                 batch_add(r, &b, &e->kv, e->deleted);
                 if (e->kv.mod_revision > rev)
                         rev = e->kv.mod_revision;
@@ -376,7 +423,12 @@ static int on_watch_message(const struct etcd_watch_reply *w, void *userdata) {
         if (w->n_events == 0 && w->revision > rev)
                 rev = w->revision;  /* a progress notification: nothing before it is pending */
         struct store_replica_state st = { .revision = rev, .complete = r->st.complete };
+        int64_t before = r->st.revision;
         int q = rev > r->st.revision || b.n > 0 ? apply(r, &b, &st) : 0;
+        /* last uses after the token records of the same message */
+        for (size_t i = 0; q == 0 && i < w->n_events; i++)
+                if (w->events[i].kv.mod_revision > before && !w->events[i].deleted)
+                        (void)last_use_entry(r, &w->events[i].kv, false);
         r->events_applied += b.n;
         batch_clear(&b);
         if (q < 0)
@@ -601,6 +653,7 @@ static void on_heartbeat(const struct etcd_result *res, void *userdata) {
                 note_revision(r, res->revision);
                 if (r->phase == PHASE_WATCHING && r->watch_created)
                         set_connected(r, true);
+                uid_pubs_send(r);
         } else {
                 set_connected(r, false);
         }
@@ -612,6 +665,238 @@ static void heartbeat_fired(struct loop_timer *t, void *userdata) {
         r->heartbeat_timer = NULL;
         if (etcd_range(r->etcd, r->prefix, strlen(r->prefix), NULL, 0, 0, 1, on_heartbeat, r, &r->heartbeat) < 0)
                 heartbeat_schedule(r);
+}
+
+/* ------------------------------------------------------------ last used */
+
+/* Every node writes the last uses it sees under PREFIX last-used/NODE/, in
+ * batches from a timer (never from validation), and merges everybody's
+ * into its own store, where a last use never moves backwards: List
+ * anywhere shows the latest use on any node. */
+
+/* A last use from etcd: 1 taken, 0 not a last use, -ENOMEM. */
+static int last_use_entry(struct replica *r, const struct etcd_kv *kv, bool loading) {
+        struct last_use u;
+        int q = replica_last_used_key_parse(r->prefix, kv->key, kv->key_len, u.hash);
+        if (q == -ENOENT)
+                return 0;
+        if (q == 0)
+                q = replica_time_value_parse(kv->value, kv->value_len, &u.t);
+        if (q == 0 && u.t > (int64_t)time(NULL) + REPLICA_LAST_USED_SKEW_SEC)
+                q = -ERANGE;
+        if (q < 0) {
+                r->records_ignored++;
+                log_warning(0, "etcd: ignoring a malformed last-used record at revision %lld", (long long)kv->mod_revision);
+                return 0;
+        }
+        if (loading) {
+                if (r->n_lu_in == r->cap_lu_in) {
+                        size_t cap = r->cap_lu_in ? r->cap_lu_in * 2 : 256;
+                        void *p = realloc(r->lu_in, cap * sizeof(*r->lu_in));
+                        if (!p)
+                                return -ENOMEM;
+                        r->lu_in = p;
+                        r->cap_lu_in = cap;
+                }
+                r->lu_in[r->n_lu_in++] = u;
+                return 1;
+        }
+        q = store_token_touch(r->store, u.hash, u.t);
+        if (q < 0 && q != -ENOENT)
+                log_warning(0, "etcd: recording a last use failed: %s", store_last_error(r->store));
+        return 1;
+}
+
+/* The snapshot's last uses, once its token records are stored. */
+static void last_uses_take(struct replica *r) {
+        for (size_t i = 0; i < r->n_lu_in; i++) {
+                int q = store_token_touch(r->store, r->lu_in[i].hash, r->lu_in[i].t);
+                if (q < 0 && q != -ENOENT)
+                        log_warning(0, "etcd: recording a last use failed: %s", store_last_error(r->store));
+        }
+}
+
+static void last_uses_fired(struct loop_timer *t, void *userdata);
+
+static void last_uses_schedule(struct replica *r) {
+        if (!r->lu_timer && !r->lu_req && r->n_lu_out > 0 &&
+            loop_timer_add(r->loop, loop_now_usec() + REPLICA_LAST_USED_USEC, last_uses_fired, r, &r->lu_timer) < 0)
+                r->lu_timer = NULL;
+}
+
+static void on_last_uses_written(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->lu_req = NULL;
+        if (res->status == 0) {
+                memmove(r->lu_out, r->lu_out + r->n_lu_sending, (r->n_lu_out - r->n_lu_sending) * sizeof(*r->lu_out));
+                r->n_lu_out -= r->n_lu_sending;
+        } else {
+                log_debug(0, "etcd: writing %zu last uses failed, kept for later: %s", r->n_lu_sending,
+                          res->error ? res->error : strerror(-res->status));
+        }
+        r->n_lu_sending = 0;
+        last_uses_schedule(r);
+}
+
+/* One txn of puts under PREFIX last-used/NODE/ for the first n waiting. */
+static char *last_uses_txn(struct replica *r, size_t n) {
+        json_t *ops = json_array(), *txn = NULL;
+        for (size_t i = 0; ops && i < n; i++) {
+                char value[24];
+                snprintf(value, sizeof(value), "%lld", (long long)r->lu_out[i].t);
+                char *key = replica_last_used_key(r->prefix, r->node, r->lu_out[i].hash);
+                char *k64 = key ? etcd_b64(key, strlen(key)) : NULL, *v64 = etcd_b64(value, strlen(value));
+                json_t *op = k64 && v64 ? json_pack("{s:{s:s, s:s}}", "request_put", "key", k64, "value", v64) : NULL;
+                free(key);
+                free(k64);
+                free(v64);
+                if (!op || json_array_append_new(ops, op) < 0) {
+                        json_decref(ops);
+                        ops = NULL;
+                }
+        }
+        txn = ops ? json_pack("{s:o}", "success", ops) : NULL;
+        char *body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
+        json_decref(txn);
+        return body;
+}
+
+static void last_uses_fired(struct loop_timer *t, void *userdata) {
+        struct replica *r = userdata;
+        r->lu_timer = NULL;
+        if (r->lu_req || r->n_lu_out == 0)
+                return;
+        size_t n = r->n_lu_out < REPLICA_LAST_USED_BATCH ? r->n_lu_out : REPLICA_LAST_USED_BATCH;
+        char *body = last_uses_txn(r, n);
+        if (body && etcd_txn(r->etcd, body, on_last_uses_written, r, &r->lu_req) == 0)
+                r->n_lu_sending = n;
+        else
+                r->lu_req = NULL;
+        free(body);  /* etcd_txn() copies it */
+        last_uses_schedule(r);
+}
+
+void replica_last_used(struct replica *r, const uint8_t hash[static STORE_HASH_SIZE], int64_t last_used) {
+        if (r->n_lu_out == REPLICA_LAST_USED_MAX) {
+                r->last_used_dropped++;
+                return;
+        }
+        if (r->n_lu_out == r->cap_lu_out) {
+                size_t cap = r->cap_lu_out ? r->cap_lu_out * 2 : 256;
+                void *p = realloc(r->lu_out, cap * sizeof(*r->lu_out));
+                if (!p) {
+                        r->last_used_dropped++;
+                        return;
+                }
+                r->lu_out = p;
+                r->cap_lu_out = cap;
+        }
+        memcpy(r->lu_out[r->n_lu_out].hash, hash, STORE_HASH_SIZE);
+        r->lu_out[r->n_lu_out++].t = last_used;
+        last_uses_schedule(r);
+}
+
+/* ------------------------------------------------------------ the shared uid/gid map */
+
+/* A map entry from etcd. A node keeps the number it gave: one that etcd
+ * holds differently (another node made it first, or the entry was changed
+ * or deleted in etcd) is reported and counted, never applied, since files
+ * on this node already carry the number it gave. */
+static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted) {
+        char *key = NULL;
+        uint32_t theirs = 0, ours;
+        int q = replica_uid_key_parse(r->prefix, kv->key, kv->key_len, &key);
+        if (q == -ENOENT)
+                return;
+        if (q == 0 && !deleted) {
+                bool role = strncmp(key, UNIX_ROLE_KEY_PREFIX, strlen(UNIX_ROLE_KEY_PREFIX)) == 0;
+                uint32_t min = role ? r->gid_min : r->uid_min, max = role ? r->gid_max : r->uid_max;
+                q = replica_uid_value_parse(kv->value, kv->value_len, &theirs);
+                if (q == 0 && (theirs < min || theirs > max))
+                        q = -ERANGE;
+        }
+        if (q < 0) {
+                r->records_ignored++;
+                log_warning(0, "etcd: ignoring a malformed uid map entry at revision %lld", (long long)kv->mod_revision);
+                free(key);
+                return;
+        }
+        q = store_uid_get(r->store, key, &ours);
+        if (deleted) {
+                if (q == 0) {
+                        r->uid_conflicts++;
+                        log_warning(0, "etcd: the uid map entry of %s was deleted at revision %lld: %u kept here", key,
+                                    (long long)kv->mod_revision, ours);
+                }
+        } else if (q == -ENOENT) {
+                q = store_uid_get_or_assign(r->store, key, theirs, theirs, theirs, &ours);
+                if (q == -ENOSPC) {
+                        r->uid_conflicts++;
+                        log_warning(0, "etcd: the uid map gives %s id %u, another's here: not taken", key, theirs);
+                } else if (q < 0) {
+                        log_err(0, "etcd: storing the uid map entry of %s failed: %s", key, store_last_error(r->store));
+                }
+        } else if (q == 0 && ours != theirs) {
+                r->uid_conflicts++;
+                log_warning(0, "etcd: the uid map gives %s id %u at revision %lld, this node gave %u: %u kept", key,
+                            theirs, (long long)kv->mod_revision, ours, ours);
+        } else if (q < 0) {
+                log_err(0, "etcd: reading the uid map entry of %s failed: %s", key, store_last_error(r->store));
+        }
+        free(key);
+}
+
+static void uid_pub_free(struct uid_pub *p) {
+        struct replica *r = p->r;
+        etcd_cancel(p->req);
+        if (p->prev)
+                p->prev->next = p->next;
+        else
+                r->pubs = p->next;
+        if (p->next)
+                p->next->prev = p->prev;
+        free(p->body);
+        free(p);
+}
+
+static void on_uid_published(const struct etcd_result *res, void *userdata) {
+        struct uid_pub *p = userdata;
+        p->req = NULL;
+        if (res->status < 0 && etcd_error_is_unavailable(res->status))
+                return;  /* sent again once etcd answers (uid_pubs_send()) */
+        if (res->status < 0)
+                log_err(0, "etcd: creating a uid map entry failed: %s", res->error ? res->error : strerror(-res->status));
+        /* created, or there already: the watch brings etcd's entry, and
+         * uid_entry() compares it with this node's */
+        uid_pub_free(p);
+}
+
+static void uid_pubs_send(struct replica *r) {
+        for (struct uid_pub *p = r->pubs; p; p = p->next)
+                if (!p->req && etcd_txn(r->etcd, p->body, on_uid_published, p, &p->req) < 0)
+                        p->req = NULL;
+}
+
+int replica_uid_publish(struct replica *r, const char *id_key, uint32_t id) {
+        if (strncmp(id_key, REPLICA_UID_LOCAL_PREFIX, strlen(REPLICA_UID_LOCAL_PREFIX)) == 0)
+                return 0;  /* a local account's id, held back on this node only */
+        char *key = replica_uid_key(r->prefix, id_key), *value = replica_uid_value(id);
+        struct uid_pub *p = calloc(1, sizeof(*p));
+        char *body = key && value ? put_if_absent(key, value) : NULL;
+        free(key);
+        free(value);
+        if (!p || !body) {
+                free(p);
+                free(body);
+                return -ENOMEM;
+        }
+        *p = (struct uid_pub){ .r = r, .body = body, .next = r->pubs };
+        if (r->pubs)
+                r->pubs->prev = p;
+        r->pubs = p;
+        if (etcd_txn(r->etcd, p->body, on_uid_published, p, &p->req) < 0)
+                p->req = NULL;
+        return 0;
 }
 
 /* ------------------------------------------------------------ writes */
@@ -833,6 +1118,10 @@ int replica_new(struct loop *loop, struct store *store, const struct config *c, 
         r->writer = strcmp(c->etcd_role, "writer") == 0;
         r->max_disconnected_sec = c->etcd_max_disconnected_sec;
         r->timeout_usec = (uint64_t)c->etcd_timeout_sec * 1000000u;
+        r->uid_min = c->uid_min;
+        r->uid_max = c->uid_max;
+        r->gid_min = c->gid_min;
+        r->gid_max = c->gid_max;
         r->disconnected_since = (int64_t)time(NULL);
         r->fatal = fatal;
         r->fatal_userdata = fatal_userdata;
@@ -865,8 +1154,13 @@ struct replica *replica_free(struct replica *r) {
                 return NULL;
         while (r->ops)
                 op_finish(r->ops, -ECANCELED, "kaasd is stopping");
+        while (r->pubs)
+                uid_pub_free(r->pubs);
         etcd_cancel(r->req);
         etcd_cancel(r->heartbeat);
+        etcd_cancel(r->lu_req);
+        loop_timer_cancel(r->lu_timer);
+        free(r->lu_out);
         loop_timer_cancel(r->retry_timer);
         loop_timer_cancel(r->heartbeat_timer);
         loop_timer_cancel(r->ops_timer);
@@ -910,6 +1204,7 @@ void replica_get_status(const struct replica *r, struct replica_status *ret) {
                 .events_applied = r->events_applied,
                 .records_ignored = r->records_ignored,
                 .reloads = r->reloads,
+                .uid_conflicts = r->uid_conflicts,
                 .load_progress = r->n_seen,
         };
 }

@@ -39,6 +39,7 @@ struct replica_status {
         int64_t etcd_revision;          /* etcd's latest known; lag = etcd_revision - revision */
         int64_t disconnected_since;     /* unix seconds; 0 when connected */
         uint64_t events_applied, records_ignored, reloads;
+        uint64_t uid_conflicts;         /* uid/gid map entries etcd holds unlike this node */
         uint64_t load_progress;         /* records of the snapshot being loaded taken so far */
 };
 
@@ -70,6 +71,17 @@ typedef void (*replica_done_fn)(int status, uint64_t n, const char *error, void 
 
 int replica_token_put(struct replica *r, const uint8_t hash[static STORE_HASH_SIZE],
                       const struct token_record *rec, replica_done_fn fn, void *userdata);
+/* Notes a last use seen on this node (a local store write already made):
+ * written to etcd under PREFIX last-used/NODE/ in batches from a timer,
+ * never on the caller's path. */
+void replica_last_used(struct replica *r, const uint8_t hash[static STORE_HASH_SIZE], int64_t last_used);
+
+/* Creates the uid/gid map entry id_key -> id in etcd unless it is there
+ * (sent again while etcd is unreachable). Whatever etcd holds comes back
+ * through the watch and is compared with this node's own entry. Local
+ * reservations (UNIX_LOCAL_KEY_PREFIX) are never shared. */
+int replica_uid_publish(struct replica *r, const char *id_key, uint32_t id);
+
 /* Deletes the tokens with these hashes (n may be large: done in batches). */
 int replica_token_delete(struct replica *r, const uint8_t (*hashes)[STORE_HASH_SIZE], size_t n,
                          replica_done_fn fn, void *userdata);

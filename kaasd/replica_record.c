@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +22,41 @@ char *replica_token_key(const char *prefix, const uint8_t hash[static STORE_HASH
         return k;
 }
 
+/* The hash of 64 lower-case hex digits. */
+static int hash_parse(const char *hex, size_t n, uint8_t ret_hash[static STORE_HASH_SIZE]);
+
 int replica_token_key_parse(const char *prefix, const char *key, size_t key_len,
                             uint8_t ret_hash[static STORE_HASH_SIZE]) {
         size_t pl = strlen(prefix), dl = strlen(REPLICA_TOKENS_DIR);
         if (key_len < pl + dl || memcmp(key, prefix, pl) != 0 || memcmp(key + pl, REPLICA_TOKENS_DIR, dl) != 0)
                 return -ENOENT;
-        const char *hex = key + pl + dl;
-        size_t n = key_len - pl - dl, bin_len = 0;
+        return hash_parse(key + pl + dl, key_len - pl - dl, ret_hash);
+}
+
+char *replica_last_used_key(const char *prefix, const char *node, const uint8_t hash[static STORE_HASH_SIZE]) {
+        size_t n = strlen(prefix) + strlen(REPLICA_LAST_USED_DIR) + strlen(node) + 1 + REPLICA_HASH_HEX + 1;
+        char *k = malloc(n);
+        if (!k)
+                return NULL;
+        size_t p = (size_t)snprintf(k, n, "%s%s%s/", prefix, REPLICA_LAST_USED_DIR, node);
+        sodium_bin2hex(k + p, n - p, hash, STORE_HASH_SIZE);
+        return k;
+}
+
+int replica_last_used_key_parse(const char *prefix, const char *key, size_t key_len,
+                                uint8_t ret_hash[static STORE_HASH_SIZE]) {
+        size_t pl = strlen(prefix), dl = strlen(REPLICA_LAST_USED_DIR);
+        if (key_len < pl + dl || memcmp(key, prefix, pl) != 0 || memcmp(key + pl, REPLICA_LAST_USED_DIR, dl) != 0)
+                return -ENOENT;
+        const char *node = key + pl + dl, *end = key + key_len;
+        const char *slash = memchr(node, '/', (size_t)(end - node));
+        if (!slash || slash == node)
+                return -EBADMSG;
+        return hash_parse(slash + 1, (size_t)(end - slash - 1), ret_hash);
+}
+
+static int hash_parse(const char *hex, size_t n, uint8_t ret_hash[static STORE_HASH_SIZE]) {
+        size_t bin_len = 0;
         if (n != REPLICA_HASH_HEX)
                 return -EBADMSG;
         for (size_t i = 0; i < n; i++)  /* key is not NUL-terminated: no str*() */
@@ -89,5 +119,73 @@ out:
         free(token_id);
         token_record_free(&rec);
         json_decref(j);
+        return r;
+}
+
+/* ------------------------------------------------------------ the shared uid/gid map */
+
+char *replica_uid_key(const char *prefix, const char *id_key) {
+        size_t n = strlen(prefix) + strlen(REPLICA_UIDS_DIR) + strlen(id_key) + 1;
+        char *k = malloc(n);
+        if (k)
+                snprintf(k, n, "%s%s%s", prefix, REPLICA_UIDS_DIR, id_key);
+        return k;
+}
+
+int replica_uid_key_parse(const char *prefix, const char *key, size_t key_len, char **ret_id_key) {
+        size_t pl = strlen(prefix), dl = strlen(REPLICA_UIDS_DIR), ll = strlen(REPLICA_UID_LOCAL_PREFIX);
+        if (key_len < pl + dl || memcmp(key, prefix, pl) != 0 || memcmp(key + pl, REPLICA_UIDS_DIR, dl) != 0)
+                return -ENOENT;
+        const char *id = key + pl + dl;
+        size_t n = key_len - pl - dl;
+        /* a node's own reservations of its local accounts' ids never leave it */
+        if (!store_user_id_valid(id, n) || (n >= ll && memcmp(id, REPLICA_UID_LOCAL_PREFIX, ll) == 0))
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++)  /* Keystone IDs: printable, no space (they end up in logs) */
+                if (id[i] <= ' ' || id[i] > '~')
+                        return -EBADMSG;
+        char *s = strndup(id, n);
+        if (!s)
+                return -ENOMEM;
+        *ret_id_key = s;
+        return 0;
+}
+
+char *replica_uid_value(uint32_t id) {
+        char *v = malloc(11);
+        if (v)
+                snprintf(v, 11, "%" PRIu32, id);
+        return v;
+}
+
+/* A positive decimal number of at most 16 digits, no sign, no leading zero. */
+static int decimal_parse(const char *value, size_t len, uint64_t max, uint64_t *ret) {
+        uint64_t v = 0;
+        if (len == 0 || len > 16 || (len > 1 && value[0] == '0'))
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++) {  /* not NUL-terminated: no strto*() */
+                if (value[i] < '0' || value[i] > '9')
+                        return -EBADMSG;
+                v = v * 10 + (uint64_t)(value[i] - '0');
+        }
+        if (v == 0 || v > max)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int replica_uid_value_parse(const char *value, size_t len, uint32_t *ret) {
+        uint64_t v;
+        int r = decimal_parse(value, len, UINT32_MAX, &v);
+        if (r == 0)
+                *ret = (uint32_t)v;
+        return r;
+}
+
+int replica_time_value_parse(const char *value, size_t len, int64_t *ret) {
+        uint64_t v;
+        int r = decimal_parse(value, len, UINT64_C(1) << 53, &v);
+        if (r == 0)
+                *ret = (int64_t)v;
         return r;
 }

@@ -35,6 +35,8 @@ struct token_service {
         struct token_stats stats;
         token_gate_fn gate;             /* NULL: the local store is always the answer */
         void *gate_userdata;
+        token_touch_fn touched;         /* NULL: last uses stay on this node */
+        void *touched_userdata;
 };
 
 const char *token_verdict_name(enum token_verdict v) {
@@ -53,6 +55,8 @@ static void touch_flush(struct token_service *ts) {
                         log_warning(0, "recording a token's last use failed: %s", store_last_error(ts->store));
                 else if (r == 0)
                         ts->stats.touches_written++;
+                if (r == 0 && ts->touched)
+                        ts->touched(ts->touched_userdata, s->hash, s->noted);
                 s->written = s->noted;
         }
 }
@@ -233,6 +237,11 @@ int token_service_check(struct token_service *ts, const char *token, size_t len,
 void token_service_set_gate(struct token_service *ts, token_gate_fn gate, void *userdata) {
         ts->gate = gate;
         ts->gate_userdata = userdata;
+}
+
+void token_service_set_touch_hook(struct token_service *ts, token_touch_fn fn, void *userdata) {
+        ts->touched = fn;
+        ts->touched_userdata = userdata;
 }
 
 /* ------------------------------------------------------ JSON views */

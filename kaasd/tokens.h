@@ -71,6 +71,11 @@ int token_service_check(struct token_service *ts, const char *token, size_t len,
  * as TOKEN_UNAVAILABLE before any lookup. NULL removes it. */
 typedef int (*token_gate_fn)(void *userdata, const char **ret_reason);
 void token_service_set_gate(struct token_service *ts, token_gate_fn gate, void *userdata);
+/* Called for each last use written to the local store (in batches, from
+ * the flush timer or when the table of recent uses is full), never with
+ * I/O of its own on the validation path; NULL: none. */
+typedef void (*token_touch_fn)(void *userdata, const uint8_t hash[TOKEN_HASH_SIZE], int64_t last_used);
+void token_service_set_touch_hook(struct token_service *ts, token_touch_fn fn, void *userdata);
 
 /* Notes a use of the token with this hash; written out later. */
 void token_service_note_use(struct token_service *ts, const uint8_t hash[static TOKEN_HASH_SIZE], int64_t now);

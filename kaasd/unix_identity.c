@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "daemon.h"
+#include "environment.h"
 #include "identity.h"
 #include "local_accounts.h"
 #include "log.h"
@@ -183,6 +184,8 @@ static int id_for_key(struct daemon *d, struct unix_ids *ux, const char *key, ui
                 return r;
         uint32_t preferred = unix_id_preferred(key, min, max);
         r = store_uid_get_or_assign(d->store, key, min, max, preferred, ret);
+        if (r == 0)
+                environment_uid_assigned(d, key, *ret);
         if (r == 0 && *ret != preferred)
                 log_info(0, "[nss] %s: id %u was taken, %u assigned instead", key, preferred, *ret);
         if (r == -ENOSPC)

@@ -4,6 +4,13 @@
 # KaaS token created with an OpenStack password and then used. Run as root on Debian 12 from the source tree.
 # Everything it starts lives under $KAAS_DEMO_DIR (default /tmp/kaas-demo);
 # run it again to restart, or `bash tools/demo.sh stop` to stop it.
+#
+# `bash tools/demo.sh --environment` shows one token store for a whole
+# environment instead (docs/environment.md): a 3-member etcd cluster on
+# 127.0.0.1 with TLS, client certificates and the guide's roles
+# (tests/etcd/etcd-up.sh), one writer kaasd and two reader kaasd configured
+# with the guide's [etcd] blocks; a token created on the writer is used on a
+# reader. KAAS_DEMO_NO_BUILD=1 uses kaas as already installed under the prefix.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -11,28 +18,45 @@ demo=${KAAS_DEMO_DIR:-/tmp/kaas-demo}
 prefix=${KAAS_DEMO_PREFIX:-/usr/local}
 
 stop() {
-        if [ -f "$demo/kaasd.pid" ]; then
-                kill "$(cat "$demo/kaasd.pid")" 2>/dev/null || true
-                rm -f "$demo/kaasd.pid"
+        local f
+        for f in "$demo"/kaasd.pid "$demo"/*/kaasd.pid; do
+                [ -f "$f" ] || continue
+                kill "$(cat "$f")" 2>/dev/null || true
+                rm -f "$f"
+        done
+        if [ -d "$demo/etcd" ]; then
+                bash tests/etcd/etcd-down.sh "$demo/etcd" >/dev/null 2>&1 || true
+                rm -rf "$demo/etcd"
         fi
         [ -d "$demo/keystone" ] && bash tests/keystone/keystone-down.sh "$demo/keystone" >/dev/null 2>&1 || true
 }
-if [ "${1:-}" = stop ]; then
+environment=false
+case "${1:-}" in
+stop)
         stop
         exit 0
-fi
+        ;;
+--environment) environment=true ;;
+"") ;;
+*)
+        echo "usage: bash tools/demo.sh [--environment | stop]" >&2
+        exit 2
+        ;;
+esac
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-step "Installing dependencies"
-bash tools/deps.sh >/dev/null
+if [ "${KAAS_DEMO_NO_BUILD:-0}" != 1 ]; then
+        step "Installing dependencies"
+        bash tools/deps.sh >/dev/null
 
-step "Building and installing kaas into $prefix"
-autoreconf -fi >/dev/null
-mkdir -p build/demo
-(cd build/demo && "$top/configure" -q --prefix="$prefix" --sysconfdir=/etc --localstatedir=/var --runstatedir=/run &&
-        make -j"$(nproc)" >/dev/null && make install >/dev/null)
-ldconfig
+        step "Building and installing kaas into $prefix"
+        autoreconf -fi >/dev/null
+        mkdir -p build/demo
+        (cd build/demo && "$top/configure" -q --prefix="$prefix" --sysconfdir=/etc --localstatedir=/var --runstatedir=/run &&
+                make -j"$(nproc)" >/dev/null && make install >/dev/null)
+        ldconfig
+fi
 
 stop
 mkdir -p "$demo"
@@ -43,6 +67,12 @@ python3 tests/keystone/fixtures.py "$demo/keystone" >/dev/null
 . "$demo/keystone/env"
 # shellcheck disable=SC1091
 . "$demo/keystone/fixtures.env"
+
+if $environment; then
+        # shellcheck source=tools/demo-environment.sh
+        . tools/demo-environment.sh
+        exit 0
+fi
 
 step "Configuring and starting kaasd"
 install -m 0600 /dev/null "$demo/keystone.password"

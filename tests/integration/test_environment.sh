@@ -62,7 +62,26 @@ r=$(call "$W/kaasd.sock" io.kaas.Token.Create "{\"credentials\": $(creds_pw alic
 T0=$(param "$r" token)
 check "standalone: the writer host has a token of its own" jt "$r" "d['parameters']['token'].startswith('kaas_')"
 kaasd_stop "$W"
-KAASD_CONF_TAIL=$(etcd_conf writer kaasd-etcd-writer kaas-writer admin-1) kaasd_write_conf "$W"
+# uid_min + FNV-1a-64(ID) mod range size (the default range): where a user goes when it is free
+preferred() {
+    "$CHECK_PY" -c '
+import sys
+h = 0xcbf29ce484222325
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 0x100000001b3) % 2**64
+print(int(sys.argv[2]) + h % (int(sys.argv[3]) - int(sys.argv[2]) + 1))' "$1" 1879048192 1946157055
+}
+ERIN_PREFERRED=$(preferred "$ERIN_ID")
+# on the writer host alone, erin's preferred uid is a local account's: the
+# writer gives erin another uid, which every node must then give too
+printf 'root:x:0:0:root:/root:/bin/bash\nsvc:x:%s:%s:local service:/:/usr/sbin/nologin\n' \
+    "$ERIN_PREFERRED" "$ERIN_PREFERRED" >"$KS_TMP/writer-passwd"
+printf 'root:x:0:\nsvc:x:%s:\n' "$ERIN_PREFERRED" >"$KS_TMP/writer-group"
+KAASD_CONF_TAIL="$(etcd_conf writer kaasd-etcd-writer kaas-writer admin-1)
+
+[nss]
+passwd_file = $KS_TMP/writer-passwd
+group_file = $KS_TMP/writer-group" kaasd_write_conf "$W"
 check "the guide's writer block names the writer role" grep -qx 'role = writer' "$W/kaasd.conf"
 kaasd_start "$W" || exit 99
 WS=$W/kaasd.sock
@@ -136,6 +155,44 @@ put=$(ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt"
 check "etcdctl with node2's credentials cannot write a token record either" \
     bash -c "grep -q 'permission denied' <<<'$put'"
 
+# ---------------------------------------------------------------- the shared uid map
+etcdctl_root() {
+    ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/root.crt" \
+        --key "$PKI/root.key" "$@"
+}
+uid_on() { j "$(call "$1" io.kaas.Nss.GetPasswdByName '{"name": "erin"}')" "d['parameters']['passwd']['uid']"; }
+WUID=$(uid_on "$WS")
+check "writer: erin's preferred uid is a local account's there: erin gets $WUID instead" \
+    test -n "$WUID" -a "$WUID" != "$ERIN_PREFERRED"
+entry() { etcdctl_root get "${ETCD_PREFIX}uids/$ERIN_ID" --print-value-only; }
+has_entry() { [ "$(entry)" = "$WUID" ]; }
+check "etcd's uid map holds the writer's uid of erin" wait_for 20 has_entry
+rev=$(j "$(etcdctl_root get "${ETCD_PREFIX}uids/$ERIN_ID" -w json)" "d['kvs'][0]['mod_revision']")
+applied() { jt "$(status "$1")" "d['parameters']['store']['revision'] >= ${rev:-1}" >/dev/null; }
+for s in "$RS1" "$RS2"; do
+    check "${s%/kaasd.sock}: its replica reaches the uid map entry" wait_for 20 applied "$s"
+    check "${s%/kaasd.sock}: io.kaas.Nss gives erin the writer's uid $WUID" test "$(uid_on "$s")" = "$WUID"
+done
+rev=$(j "$(etcdctl_root put "${ETCD_PREFIX}uids/$ERIN_ID" "$((WUID + 1))" -w json)" "d['header']['revision']")
+conflict() { jt "$(status "$1")" "d['parameters']['store']['uid_conflicts'] >= 1" >/dev/null; }
+for s in "$WS" "$RS1" "$RS2"; do
+    check "${s%/kaasd.sock}: a changed uid map entry is reported in Status" wait_for 20 conflict "$s"
+    check "${s%/kaasd.sock}: and erin keeps uid $WUID" test "$(uid_on "$s")" = "$WUID"
+done
+check "a changed uid map entry is logged" grep -q "the uid map gives $ERIN_ID id $((WUID + 1)) at revision $rev, this node gave $WUID: $WUID kept" "$R1/kaasd.log"
+
+# ---------------------------------------------------------------- last used, merged from every node
+r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"used on node1\"}")
+TL=$(param "$r" token) TLID=$(param "$r" id)
+check "node1: a token made on the writer is used there" wait_for 20 valid "$RS1" "$TL"
+used_on_writer() {
+    jt "$(call "$WS" io.kaas.Token.List '{"all": true}')" \
+        "any(t['id'] == '$TLID' and t.get('last_used', 0) > 0 for t in d['parameters']['tokens'])" >/dev/null
+}
+check "writer: List shows the last use the token had on node1" wait_for 30 used_on_writer
+lu=$(etcdctl_root get "${ETCD_PREFIX}last-used/node1/" --prefix --keys-only)
+check "node1 wrote the last use under its own prefix" test -n "$lu"
+
 # ---------------------------------------------------------------- delete and revoke on the writer
 r=$(call "$WS" io.kaas.Token.Delete "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"ids\": [\"$TID\"]}")
 check "writer: Delete answers the deleted ID" jt "$r" "d['parameters']['deleted'] == ['$TID']"
@@ -159,10 +216,6 @@ for s in "$RS1" "$RS2"; do
 done
 
 # ---------------------------------------------------------------- the leader killed mid-stream
-etcdctl_root() {
-    ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/root.crt" \
-        --key "$PKI/root.key" "$@"
-}
 # the member number (1..3) of the current leader
 leader() {
     local st

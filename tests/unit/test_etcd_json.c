@@ -135,6 +135,56 @@ static void test_txn_auth_error(void **state) {
         assert_false(etcd_json_error(put, strlen(put), &code, msg, sizeof(msg)));
 }
 
+/* The shared uid/gid map and last uses: what another node wrote is hostile. */
+static void test_uid_and_last_used(void **state) {
+        char *key = replica_uid_key("/kaas/", "a0cba8b7ca3046da8375b62192fe10ca"), *id = NULL;
+        assert_string_equal(key, "/kaas/uids/a0cba8b7ca3046da8375b62192fe10ca");
+        assert_int_equal(replica_uid_key_parse("/kaas/", key, strlen(key), &id), 0);
+        assert_string_equal(id, "a0cba8b7ca3046da8375b62192fe10ca");
+        free(id);
+        free(key);
+        assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/uids/role:r1", 18, &id), 0);
+        free(id);
+        /* a node's local reservations never come from etcd */
+        assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/uids/local:1000", 21, &id), -EBADMSG);
+        assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/uids/", 11, &id), -EBADMSG);
+        assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/uids/a\nb", 14, &id), -EBADMSG);
+        assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/tokens/x", 14, &id), -ENOENT);
+
+        uint32_t uid;
+        char *v = replica_uid_value(1879048192);
+        assert_string_equal(v, "1879048192");
+        assert_int_equal(replica_uid_value_parse(v, strlen(v), &uid), 0);
+        assert_int_equal(uid, 1879048192);
+        free(v);
+        assert_int_equal(replica_uid_value_parse("4294967295", 10, &uid), 0);
+        assert_int_equal(replica_uid_value_parse("4294967296", 10, &uid), -EBADMSG);
+        assert_int_equal(replica_uid_value_parse("0", 1, &uid), -EBADMSG);
+        assert_int_equal(replica_uid_value_parse("0100", 4, &uid), -EBADMSG);
+        assert_int_equal(replica_uid_value_parse("-1", 2, &uid), -EBADMSG);
+        assert_int_equal(replica_uid_value_parse("12 ", 3, &uid), -EBADMSG);
+        assert_int_equal(replica_uid_value_parse("", 0, &uid), -EBADMSG);
+        assert_int_equal(replica_uid_value_parse("99999999999999999999", 20, &uid), -EBADMSG);
+
+        uint8_t hash[STORE_HASH_SIZE], back[STORE_HASH_SIZE];
+        for (size_t i = 0; i < sizeof(hash); i++)
+                hash[i] = (uint8_t)(i * 5);
+        key = replica_last_used_key("/kaas/", "node1", hash);
+        assert_int_equal(strncmp(key, "/kaas/last-used/node1/00050a0f", 30), 0);
+        assert_int_equal(replica_last_used_key_parse("/kaas/", key, strlen(key), back), 0);
+        assert_memory_equal(hash, back, sizeof(hash));
+        assert_int_equal(replica_last_used_key_parse("/kaas/", key, strlen(key) - 1, back), -EBADMSG);
+        free(key);
+        assert_int_equal(replica_last_used_key_parse("/kaas/", "/kaas/last-used/node1", 21, back), -EBADMSG);
+        assert_int_equal(replica_last_used_key_parse("/kaas/", "/kaas/last-used//x", 18, back), -EBADMSG);
+        assert_int_equal(replica_last_used_key_parse("/kaas/", "/kaas/uids/x", 12, back), -ENOENT);
+        int64_t t;
+        assert_int_equal(replica_time_value_parse("1700000000", 10, &t), 0);
+        assert_int_equal(t, 1700000000);
+        assert_int_equal(replica_time_value_parse("99999999999999999", 17, &t), -EBADMSG);
+        assert_int_equal(replica_time_value_parse("1e9", 3, &t), -EBADMSG);
+}
+
 static void test_record(void **state) {
         uint8_t hash[STORE_HASH_SIZE], back[STORE_HASH_SIZE];
         for (size_t i = 0; i < sizeof(hash); i++)
@@ -187,6 +237,7 @@ int main(void) {
                 cmocka_unit_test(test_watch),
                 cmocka_unit_test(test_txn_auth_error),
                 cmocka_unit_test(test_record),
+                cmocka_unit_test(test_uid_and_last_used),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
