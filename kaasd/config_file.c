@@ -74,6 +74,7 @@ static const struct option_row options[] = {
         ROW("nss", "role_group_prefix", OPT_STRING_OR_EMPTY, role_group_prefix, 0, 0),
         ROW("nss", "domain_separator", OPT_STRING, domain_separator, 0, 0),
         ROW("nss", "enumerate", OPT_BOOL, enumerate, 0, 0),
+        ROW("nss", "max_group_members", OPT_UINT, max_group_members, 0, 100000000),
         ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
         ROW("nss", "group_file", OPT_PATH, group_file, 0, 0),
         ROW("nss", "subuid_file", OPT_PATH, subuid_file, 0, 0),

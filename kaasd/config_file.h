@@ -68,6 +68,7 @@ struct config {
         char *role_group_prefix;       /* "" or NULL = none */
         char *domain_separator;        /* one character between user and domain */
         bool enumerate;                /* getpwent/getgrent list cached users */
+        unsigned max_group_members;    /* members listed per role group; 0 = all */
         char *passwd_file;             /* names and ids never served */
         char *group_file;
         char *subuid_file;             /* subordinate ids the ranges must not meet */

@@ -441,6 +441,11 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: cannot start the identity cache: out of memory\n");
                 goto failed;
         }
+        /* the group index is made before the first call, not during one */
+        if ((r = unix_ids_start(&d)) < 0) {
+                fprintf(stderr, "kaasd: cannot index the identity cache: %s\n", strerror(-r));
+                goto failed;
+        }
         char key_path[PATH_MAX];
         snprintf(key_path, sizeof(key_path), "%s/token.key", d.config->state_dir);
         if (token_service_new(d.loop, d.store, d.identities, key_path, &d.tokens, err, sizeof(err)) < 0) {
