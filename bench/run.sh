@@ -77,13 +77,18 @@ bench_scale() {
         "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
         kaasd_down scale
     done
+    # the fixed 32M cache kaasd had before it sized the cache from the
+    # store, then the sized one
     for tokens in ${BENCH_SCALE_TOKENS:-}; do
         d=$(bench_data "$tokens" 1000) || return 1
-        kaasd_conf scale "$d/state"
-        kaasd_up scale || return 1
-        echo "## scale: 1000 cached identities, $tokens tokens"
-        BENCH_STORM=0 "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
-        kaasd_down scale
+        for cache in 32M 0; do
+            KAASD_BENCH_EXTRA="store_cache_max = $cache" kaasd_conf scale "$d/state"
+            kaasd_up scale || return 1
+            echo "## scale: 1000 cached identities, $tokens tokens, store_cache_max = $cache" \
+                "($(grep -o 'store: [0-9]* MiB' "$BW/scale.log" | tail -1))"
+            BENCH_STORM=0 "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
+            kaasd_down scale
+        done
     done
 }
 

@@ -39,6 +39,7 @@ static const struct option_row options[] = {
         ROW("kaasd", "max_connections_per_uid", OPT_UINT, max_connections_per_uid, 1, 1000000),
         ROW("kaasd", "max_message_size", OPT_SIZE, max_message_size, 1024, 64u * 1024 * 1024),
         ROW("kaasd", "max_output_buffer", OPT_SIZE, max_output_buffer, 4096, 1024u * 1024 * 1024),
+        ROW("kaasd", "store_cache_max", OPT_SIZE, store_cache_max, 0, 2048u * 1024 * 1024),
         ROW("kaasd", "idle_timeout", OPT_UINT, idle_timeout_sec, 1, 86400),
         ROW("kaasd", "shutdown_timeout", OPT_UINT, shutdown_timeout_sec, 0, 3600),
         ROW("kaasd", "log_target", OPT_STRING, log_target, 0, 0),

@@ -30,6 +30,7 @@ struct config {
         unsigned max_connections_per_uid;
         size_t max_message_size;
         size_t max_output_buffer;
+        size_t store_cache_max;        /* Berkeley DB cache at most; 0 = 1 GiB */
         unsigned idle_timeout_sec;
         unsigned shutdown_timeout_sec;
         char *log_target;         /* "syslog", "stderr" or "auto" */
