@@ -84,8 +84,7 @@ bench_scale() {
         for cache in 32M 0; do
             KAASD_BENCH_EXTRA="store_cache_max = $cache" kaasd_conf scale "$d/state"
             kaasd_up scale || return 1
-            echo "## scale: 1000 cached identities, $tokens tokens, store_cache_max = $cache" \
-                "($(grep -o 'store: [0-9]* MiB' "$BW/scale.log" | tail -1))"
+            echo "## scale: 1000 cached identities, $tokens tokens, store_cache_max = $cache"
             BENCH_STORM=0 "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
             kaasd_down scale
         done

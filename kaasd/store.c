@@ -38,7 +38,7 @@
  * eighth for growth, at least STORE_CACHE_MIN and at most the limit given
  * (STORE_CACHE_DEFAULT_MAX when 0). A lookup in a store larger than its
  * cache reads a page from the file for every token: at 1,000,000 tokens
- * (about 600 MB of databases) a 32 MiB cache halved Validate's rate. The
+ * (about 540 MB of databases) a 32 MiB cache halved Validate's rate. The
  * cache lives in kaasd's heap (DB_PRIVATE) and its pages become resident
  * as they are used. */
 #define STORE_CACHE_MIN         (32ull * 1024 * 1024)
