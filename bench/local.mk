@@ -13,7 +13,8 @@ BENCH_BINARIES = \
 	bench/bench-nss \
 	bench/bench-pam \
 	bench/bench-create \
-	bench/bench-startup
+	bench/bench-startup \
+	bench/bench-scale
 EXTRA_PROGRAMS = $(BENCH_BINARIES)
 CLEANFILES += $(BENCH_BINARIES)
 
@@ -56,6 +57,11 @@ bench_bench_startup_CFLAGS = $(bench_cflags)
 bench_bench_startup_LDFLAGS = $(AM_LDFLAGS) -pthread
 bench_bench_startup_LDADD = client/libkaas-static.la $(JANSSON_LIBS)
 
+bench_bench_scale_SOURCES = bench/bench_scale.c $(bench_common)
+bench_bench_scale_CFLAGS = $(bench_cflags)
+bench_bench_scale_LDFLAGS = $(AM_LDFLAGS) -pthread
+bench_bench_scale_LDADD = client/libkaas-static.la $(JANSSON_LIBS) -ldl
+
 EXTRA_DIST += bench/run.sh bench/lib.sh bench/http.sh bench/environment.sh bench/env_latency.py bench/tokenreview.lua docs/PERFORMANCE.md
 
 BENCH_RUN = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
@@ -74,6 +80,8 @@ bench-pam: $(BENCH_DEPS) pam_kaas/pam_kaas.la
 	$(BENCH_RUN) pam
 bench-create: $(BENCH_DEPS)
 	$(BENCH_RUN) create
+bench-scale: $(BENCH_DEPS) nss_kaas/libnss_kaas.la
+	$(BENCH_RUN) scale
 bench-memory: $(BENCH_DEPS)
 	$(BENCH_RUN) memory
 bench-environment: $(BENCH_DEPS)
@@ -81,4 +89,4 @@ bench-environment: $(BENCH_DEPS)
 # the filled stores are slow to make and kept across runs; this drops them
 bench-clean-data:
 	rm -rf bench-data
-.PHONY: bench bench-validate bench-webhook bench-nss bench-pam bench-create bench-memory bench-environment bench-clean-data
+.PHONY: bench bench-validate bench-webhook bench-nss bench-pam bench-create bench-memory bench-scale bench-environment bench-clean-data

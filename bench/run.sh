@@ -63,6 +63,35 @@ bench_nss() {
     kaasd_down nss
 }
 
+# Group lookups through the module and Validate beside a storm of them, at
+# BENCH_SCALE_IDS cached identities (default 1000 10000 100000), each
+# store with 1000 tokens; then at 1,000,000 tokens (BENCH_SCALE_TOKENS).
+bench_scale() {
+    local module ids d
+    module=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
+    [ -e "$module" ] || { echo "SKIP: $module is not built"; return 0; }
+    for ids in ${BENCH_SCALE_IDS:-1000 10000 100000}; do
+        d=$(bench_data 1000 "$ids") || return 1
+        kaasd_conf scale "$d/state"
+        kaasd_up scale || return 1
+        echo "## scale: $ids cached identities, 1000 tokens"
+        "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
+        kaasd_down scale
+    done
+    # the fixed 32M cache kaasd had before it sized the cache from the
+    # store, then the sized one
+    for tokens in ${BENCH_SCALE_TOKENS:-}; do
+        d=$(bench_data "$tokens" 1000) || return 1
+        for cache in 32M 0; do
+            KAASD_BENCH_EXTRA="store_cache_max = $cache" kaasd_conf scale "$d/state"
+            kaasd_up scale || return 1
+            echo "## scale: 1000 cached identities, $tokens tokens, store_cache_max = $cache"
+            BENCH_STORM=0 "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
+            kaasd_down scale
+        done
+    done
+}
+
 bench_pam() {
     local small module pwrap permit libpam
     module=$top_builddir/pam_kaas/.libs/pam_kaas.so
@@ -104,6 +133,7 @@ run_one() {
     memory) bench_memory ;;
     webhook) bench_webhook ;;
     nss) bench_nss ;;
+    scale) bench_scale ;;
     pam) bench_pam ;;
     create) bench_create ;;
     environment) bench_environment ;;

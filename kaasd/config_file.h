@@ -30,6 +30,7 @@ struct config {
         unsigned max_connections_per_uid;
         size_t max_message_size;
         size_t max_output_buffer;
+        size_t store_cache_max;        /* Berkeley DB cache at most; 0 = 1 GiB */
         unsigned idle_timeout_sec;
         unsigned shutdown_timeout_sec;
         char *log_target;         /* "syslog", "stderr" or "auto" */
@@ -68,6 +69,7 @@ struct config {
         char *role_group_prefix;       /* "" or NULL = none */
         char *domain_separator;        /* one character between user and domain */
         bool enumerate;                /* getpwent/getgrent list cached users */
+        unsigned max_group_members;    /* members listed per role group; 0 = all */
         char *passwd_file;             /* names and ids never served */
         char *group_file;
         char *subuid_file;             /* subordinate ids the ranges must not meet */

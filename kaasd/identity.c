@@ -134,6 +134,8 @@ struct identity_cache {
         struct identity_stats stats;
         struct memo memo;
         uint64_t n_stored;      /* identities in the store, kept current */
+        identity_watch_fn watch;
+        void *watch_userdata;
 };
 
 static int64_t now_wall_ms(void) {
@@ -656,6 +658,8 @@ static int store_delete(struct identity_cache *c, const char *user_id) {
         int r = store_identity_delete(c->store, user_id);
         if (r == 0 && c->n_stored > 0)
                 c->n_stored--;
+        if (r == 0 && c->watch)
+                c->watch(user_id, NULL, c->watch_userdata);
         return r;
 }
 
@@ -713,6 +717,7 @@ static void cache_put(struct identity_cache *c, const struct identity *id) {
                 identity_record_free(&other);
                 bool displaces = store_identity_get_by_name(c->store, id->name, id->domain_id, &other) == 0 &&
                                  strcmp(other.user_id, id->user_id) != 0;
+                _cleanup_free_ char *displaced = displaces ? TAKE_PTR(other.user_id) : NULL;
                 identity_record_free(&other);
                 r = store_identity_put(c->store, &rec);
                 if (r == 0) {
@@ -720,6 +725,10 @@ static void cache_put(struct identity_cache *c, const struct identity *id) {
                         if (displaces && c->n_stored > 0)
                                 c->n_stored--;
                         (void)memo_put(&c->memo, id);
+                        if (c->watch && displaced)
+                                c->watch(displaced, NULL, c->watch_userdata);
+                        if (c->watch)
+                                c->watch(id->user_id, id, c->watch_userdata);
                 }
         }
         if (r < 0)
@@ -1473,6 +1482,22 @@ int identity_flush(struct identity_cache *c, unsigned *ret_removed) {
 int identity_cache_count(struct identity_cache *c, uint64_t *ret) {
         *ret = c->n_stored;
         return 0;
+}
+
+static int replay_cb(const struct identity_record *rec, void *userdata) {
+        struct identity_cache *c = userdata;
+        struct identity *id;
+        if (identity_from_blob(rec->blob, rec->blob_size, &id) < 0)
+                return 0;  /* damaged: dropped when looked up */
+        c->watch(id->user_id, id, c->watch_userdata);
+        identity_free(id);
+        return 0;
+}
+
+int identity_cache_watch(struct identity_cache *c, identity_watch_fn fn, void *userdata) {
+        c->watch = fn;
+        c->watch_userdata = userdata;
+        return fn ? store_identity_list(c->store, replay_cb, c) : 0;
 }
 
 void identity_cache_get_stats(const struct identity_cache *c, struct identity_stats *ret) {

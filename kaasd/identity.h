@@ -165,6 +165,14 @@ int identity_invalidate(struct identity_cache *c, const char *user, unsigned *re
 /* Drops every cached identity and negative entry. */
 int identity_flush(struct identity_cache *c, unsigned *ret_removed);
 
+/* Told of every change to the stored identities, after it is stored: id
+ * is what user_id now holds, NULL when it left the cache. */
+typedef void (*identity_watch_fn)(const char *user_id, const struct identity *id, void *userdata);
+/* Sets the one watcher (fn NULL: none) and tells it every stored identity
+ * (one walk of the store: for a watcher that starts afresh, not per
+ * request). */
+int identity_cache_watch(struct identity_cache *c, identity_watch_fn fn, void *userdata);
+
 void identity_cache_get_stats(const struct identity_cache *c, struct identity_stats *ret);
 /* Number of stored identities: counted once at start, then kept current
  * (no walk of the store per call). */

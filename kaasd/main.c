@@ -462,11 +462,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: refusing to open the store: %s\n", err);
                 goto failed;
         }
-        if (store_open(d.config->state_dir, &d.store, err, sizeof(err)) < 0) {
+        if (store_open_sized(d.config->state_dir, d.config->store_cache_max, &d.store, err, sizeof(err)) < 0) {
                 fprintf(stderr, "kaasd: cannot open the store in %s: %s\n", d.config->state_dir, err);
                 goto failed;
         }
         daemon_check_stored_ids(&d);
+        log_notice(0, "store: %llu MiB of database cache", (unsigned long long)(store_cache_size(d.store) >> 20));
         if (d.config->keystone_url) {
                 if (keystone_new(d.loop, d.config, &d.keystone, err, sizeof(err)) < 0) {
                         fprintf(stderr, "kaasd: %s\n", err);
@@ -482,6 +483,11 @@ int main(int argc, char **argv) {
         }
         if (identity_cache_new(d.loop, d.keystone, d.store, d.config, &d.identities) < 0) {
                 fprintf(stderr, "kaasd: cannot start the identity cache: out of memory\n");
+                goto failed;
+        }
+        /* the group index is made before the first call, not during one */
+        if ((r = unix_ids_start(&d)) < 0) {
+                fprintf(stderr, "kaasd: cannot index the identity cache: %s\n", strerror(-r));
                 goto failed;
         }
         char key_path[PATH_MAX];

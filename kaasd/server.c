@@ -65,6 +65,7 @@ struct conn {
         unsigned busy;
         bool dead;
         bool eof;
+        bool hung_up;           /* the peer closed its socket: nothing it sent is answered */
         bool close_after_flush;
         struct conn *prev, *next;
 };
@@ -367,6 +368,13 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
 
         const char *field = NULL;
         int r = vl_call_parse(msg, &call->vc, &field);
+        /* a client that gave up and closed reads no answer: the work for
+         * it (a lookup that timed out, say) is dropped, not run late
+         * while others wait; a oneway call still runs */
+        if (c->hung_up && (r < 0 || !call->vc.oneway)) {
+                log_debug(call->id, "call dropped: the client closed its socket");
+                goto out;
+        }
         /* oneway calls get no reply, so they take no place in the order;
          * a call without a usable envelope is answered in order */
         if (r < 0 || !call->vc.oneway)
@@ -513,6 +521,9 @@ static void conn_read(struct conn *c) {
 static void on_conn_io(struct loop_io *io, int fd, uint32_t events, void *userdata) {
         struct conn *c = userdata;
         c->busy++;
+        /* both directions shut: the peer closed (a half close is EPOLLRDHUP) */
+        if (events & EPOLLHUP)
+                c->hung_up = true;
         if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 conn_read(c);
         if (!c->dead && (events & EPOLLOUT)) {

@@ -82,6 +82,15 @@ typedef int (*store_identity_cb)(const struct identity_record *rec, void *userda
  */
 __attribute__((warn_unused_result, nonnull(1, 2)))
 int store_open(const char *dir, struct store **ret_store, char *errbuf, size_t errbuf_size);
+/* As store_open(), with the Berkeley DB cache sized from the databases
+ * found in dir (their size plus an eighth, at least 32 MiB) and at most
+ * cache_max bytes (0: 1 GiB). */
+__attribute__((warn_unused_result, nonnull(1, 3)))
+int store_open_sized(const char *dir, uint64_t cache_max, struct store **ret_store, char *errbuf,
+                     size_t errbuf_size);
+/* The cache size store_open_sized() chose for databases of db_bytes. */
+uint64_t store_cache_size_for(uint64_t db_bytes, uint64_t max);
+uint64_t store_cache_size(const struct store *s);
 
 /* Checkpoints and closes. Accepts NULL; returns NULL. */
 struct store *store_close(struct store *s);

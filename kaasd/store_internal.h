@@ -19,6 +19,7 @@
 
 struct store {
         DB_ENV *env;
+        uint64_t cache_size;            /* bytes of Berkeley DB cache, chosen at open */
         DB *meta;
         DB *tokens;                     /* hash → token record (hash) */
         DB *tokens_by_owner;            /* owner ID → hash (btree, sorted duplicates) */

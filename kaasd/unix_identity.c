@@ -19,6 +19,7 @@
 #include "identity.h"
 #include "local_accounts.h"
 #include "log.h"
+#include "membership.h"
 #include "store.h"
 #include "unix_identity.h"
 #include "unix_names.h"
@@ -27,6 +28,7 @@
 
 struct unix_ids {
         struct local_accounts *local;
+        struct membership *index;       /* of the identity cache, kept by on_identity_change() */
 };
 
 int unix_ids_new(struct unix_ids **ret) {
@@ -46,6 +48,7 @@ struct unix_ids *unix_ids_free(struct unix_ids *u) {
         if (!u)
                 return NULL;
         local_accounts_free(u->local);
+        membership_free(u->index);
         free(u);
         return NULL;
 }
@@ -90,18 +93,67 @@ void unix_groups_free(struct unix_group *g, size_t n) {
 
 /* ------------------------------------------------------------ helpers */
 
+static char sep_of(const struct daemon *d) {
+        return d->config->domain_separator[0];
+}
+
+static void on_identity_change(const char *user_id, const struct identity *id, void *userdata) {
+        struct unix_ids *ux = userdata;
+        if (!id) {
+                membership_remove(ux->index, user_id);
+                return;
+        }
+        int r = membership_set(ux->index, id);
+        if (r < 0)
+                log_err(0, "[nss] cannot index the groups of user %s: %s", user_id, strerror(-r));
+}
+
+/* The membership index for the naming settings of d's configuration:
+ * made (one walk of the cache) at start and after a reload that changed
+ * them, then kept current as identities change. */
+static int index_ready(struct daemon *d, struct unix_ids *ux) {
+        const struct config *cfg = d->config;
+        char sep = sep_of(d);
+        if (ux->index && membership_matches(ux->index, cfg->role_group_prefix, cfg->default_domain, sep))
+                return 0;
+        identity_cache_watch(d->identities, NULL, NULL);
+        ux->index = membership_free(ux->index);
+        int r = membership_new(cfg->role_group_prefix, cfg->default_domain, sep, &ux->index);
+        if (r < 0)
+                return r;
+        if ((r = identity_cache_watch(d->identities, on_identity_change, ux)) < 0) {
+                identity_cache_watch(d->identities, NULL, NULL);
+                ux->index = membership_free(ux->index);
+                return r;
+        }
+        log_info(0, "[nss] group index: %zu users, %zu roles", membership_n_users(ux->index),
+                 membership_n_roles(ux->index));
+        return 0;
+}
+
+int unix_ids_start(struct daemon *d) {
+        if (!d->identities || !d->store)
+                return 0;
+        if (!d->unix_ids) {
+                int r = unix_ids_new(&d->unix_ids);
+                if (r < 0)
+                        return r;
+        }
+        return index_ready(d, d->unix_ids);
+}
+
 /* The engine of d, created on first use; local files made current. */
 static int prepare(struct daemon *d, struct unix_ids **ret, char *err, size_t err_size) {
         if (!d->identities || !d->store) {
                 snprintf(err, err_size, "the identity cache is not running");
                 return -EHOSTUNREACH;
         }
-        if (!d->unix_ids) {
-                int r = unix_ids_new(&d->unix_ids);
-                if (r < 0)
-                        return r;
+        int r = unix_ids_start(d);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot index the identity cache: %s", strerror(-r));
+                return r;
         }
-        int r = local_accounts_refresh(d->unix_ids->local, d->config->passwd_file, d->config->group_file);
+        r = local_accounts_refresh(d->unix_ids->local, d->config->passwd_file, d->config->group_file);
         if (r < 0) {
                 snprintf(err, err_size, "cannot read %s or %s: %s", d->config->passwd_file, d->config->group_file,
                          strerror(-r));
@@ -115,10 +167,6 @@ static int prepare(struct daemon *d, struct unix_ids **ret, char *err, size_t er
 static bool reserved_key(const char *key) {
         return strncmp(key, UNIX_ROLE_KEY_PREFIX, strlen(UNIX_ROLE_KEY_PREFIX)) == 0 ||
                strncmp(key, UNIX_LOCAL_KEY_PREFIX, strlen(UNIX_LOCAL_KEY_PREFIX)) == 0;
-}
-
-static char sep_of(const struct daemon *d) {
-        return d->config->domain_separator[0];
 }
 
 static const char *domain_of(const struct identity *id) {
@@ -193,10 +241,7 @@ static int id_for_key(struct daemon *d, struct unix_ids *ux, const char *key, ui
         return r;
 }
 
-struct role_table;
-static int role_table_build(struct daemon *d, struct unix_ids *ux, struct role_table *t);
-static void role_table_clear(struct role_table *t);
-static bool role_name_taken(const struct role_table *t, const char *key, const char *gname);
+static bool role_name_taken(const struct membership *m, const char *key, const char *gname);
 
 /* Whether role i of id has the group name gname of another role of id. */
 static bool own_roles_collide(const struct config *cfg, const struct identity *id, size_t i, const char *gname) {
@@ -211,8 +256,7 @@ static bool own_roles_collide(const struct config *cfg, const struct identity *i
         return clash;
 }
 
-static int role_groups_of(struct daemon *d, struct unix_ids *ux, const struct identity *id, struct unix_user *u,
-                          const struct role_table *t) {
+static int role_groups_of(struct daemon *d, struct unix_ids *ux, const struct identity *id, struct unix_user *u) {
         const struct config *cfg = d->config;
         for (size_t i = 0; i < id->n_roles; i++) {
                 const struct identity_role *role = &id->roles[i];
@@ -227,7 +271,7 @@ static int role_groups_of(struct daemon *d, struct unix_ids *ux, const struct id
                 unix_role_key(role->id, key, sizeof(key));
                 /* two roles, one name: whatever is granted to the name
                  * would go to the holders of both, so neither is a group */
-                if (local_accounts_has_group(ux->local, gname) || role_name_taken(t, key, gname) ||
+                if (local_accounts_has_group(ux->local, gname) || role_name_taken(ux->index, key, gname) ||
                     own_roles_collide(cfg, id, i, gname)) {
                         free(gname);
                         continue;
@@ -302,157 +346,80 @@ fail:
         return r;
 }
 
-/* ------------------------------------------------------------ role table */
-
-struct role_entry {
-        char key[KEY_SIZE];
-        char *role_name;
-        char *gname;
-        char **members;
-        size_t n_members;
-        bool ambiguous;         /* another role has the same group name */
-};
-
-struct role_table {
-        struct daemon *d;
-        struct unix_ids *ux;
-        struct role_entry *e;
-        size_t n;
-        int error;
-};
-
-static void role_table_clear(struct role_table *t) {
-        for (size_t i = 0; i < t->n; i++) {
-                free(t->e[i].role_name);
-                free(t->e[i].gname);
-                for (size_t j = 0; j < t->e[i].n_members; j++)
-                        free(t->e[i].members[j]);
-                free(t->e[i].members);
-        }
-        free(t->e);
-        t->e = NULL;
-        t->n = 0;
-}
-
-static struct role_entry *role_entry_get(struct role_table *t, const struct identity_role *role) {
-        char key[KEY_SIZE];
-        unix_role_key(role->id, key, sizeof(key));
-        for (size_t i = 0; i < t->n; i++)
-                if (strcmp(t->e[i].key, key) == 0)
-                        return &t->e[i];
-        char *gname;
-        if (role_group_name(t->d->config, role->name, &gname) < 0)
-                return NULL;  /* errno-free: a role without a usable or allowed name is no group */
-        struct role_entry *e = realloc(t->e, (t->n + 1) * sizeof(*e));
-        if (!e) {
-                free(gname);
-                t->error = -ENOMEM;
-                return NULL;
-        }
-        t->e = e;
-        e = &t->e[t->n];
-        *e = (struct role_entry){ .gname = gname };
-        memcpy(e->key, key, sizeof(key));
-        if (!(e->role_name = strdup(role->name))) {
-                free(gname);
-                t->error = -ENOMEM;
-                return NULL;
-        }
-        t->n++;
-        return e;
-}
-
-static int role_walk_cb(const struct identity_record *rec, void *userdata) {
-        struct role_table *t = userdata;
-        struct identity *id = NULL;
-        if (identity_from_blob(rec->blob, rec->blob_size, &id) < 0)
-                return 0;  /* the cache's business; skip what it cannot read */
-        char *member = NULL;
-        if (id->enabled && !reserved_key(id->user_id) &&
-            unix_user_name(id->name, id->domain_id, id->domain_name, t->d->config->default_domain, sep_of(t->d),
-                           &member) == 0 &&
-            local_accounts_has_name(t->ux->local, member)) {
-                free(member);
-                member = NULL;
-        }
-        for (size_t i = 0; i < id->n_roles && t->error == 0; i++) {
-                bool seen = false;
-                for (size_t j = 0; j < i && !seen; j++)
-                        seen = strcmp(id->roles[j].id, id->roles[i].id) == 0;
-                if (seen)
-                        continue;
-                struct role_entry *e = role_entry_get(t, &id->roles[i]);
-                if (!e || !member)
-                        continue;
-                char **m = realloc(e->members, (e->n_members + 1) * sizeof(*m));
-                if (!m || !(m[e->n_members] = strdup(member))) {
-                        if (m)
-                                e->members = m;
-                        t->error = -ENOMEM;
-                        break;
-                }
-                e->members = m;
-                e->n_members++;
-        }
-        free(member);
-        identity_free(id);
-        return t->error;
-}
-
-static int role_table_build(struct daemon *d, struct unix_ids *ux, struct role_table *t) {
-        *t = (struct role_table){ .d = d, .ux = ux };
-        int r = store_identity_list(d->store, role_walk_cb, t);
-        if (r < 0) {
-                role_table_clear(t);
-                return r;
-        }
-        for (size_t i = 0; i < t->n; i++)
-                for (size_t j = i + 1; j < t->n; j++)
-                        if (strcmp(t->e[i].gname, t->e[j].gname) == 0) {
-                                if (!t->e[i].ambiguous)
-                                        log_debug(0, "[nss] roles %s and %s are both group %s: neither is served",
-                                                  t->e[i].role_name, t->e[j].role_name, t->e[i].gname);
-                                t->e[i].ambiguous = t->e[j].ambiguous = true;
-                        }
-        return 0;
-}
+/* ------------------------------------------------------------ role groups */
 
 /* Whether a role other than the one of key has the group name gname. */
-static bool role_name_taken(const struct role_table *t, const char *key, const char *gname) {
-        for (size_t i = 0; i < t->n; i++)
-                if (strcmp(t->e[i].gname, gname) == 0 && strcmp(t->e[i].key, key) != 0)
+static bool role_name_taken(const struct membership *m, const char *key, const char *gname) {
+        const struct membership_role *const *roles;
+        size_t n = membership_group_roles(m, gname, &roles);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(roles[i]->key, key) != 0)
                         return true;
         return false;
 }
 
 /* Whether a user's private group may have this name: not a refused name,
  * nothing in the role groups' prefix, no role group's name. */
-static bool private_group_allowed(const struct config *cfg, const struct role_table *t, const char *name) {
+static bool private_group_allowed(const struct config *cfg, const struct membership *m, const char *name) {
+        const struct membership_role *const *roles;
         const char *prefix = cfg->role_group_prefix;
         if (group_name_refused(cfg, name) || (prefix && *prefix && strncasecmp(name, prefix, strlen(prefix)) == 0))
                 return false;
-        for (size_t i = 0; i < t->n; i++)
-                if (strcasecmp(t->e[i].gname, name) == 0)
-                        return false;
-        return true;
+        return membership_group_roles(m, name, &roles) == 0;
 }
 
 static int with_role_groups(struct daemon *d, struct unix_ids *ux, const struct identity *id,
                             struct unix_user *u) {
-        struct role_table t;
-        int r = role_table_build(d, ux, &t);
-        if (r < 0)
-                return r;
-        r = role_groups_of(d, ux, id, u, &t);
-        role_table_clear(&t);
-        return r;
+        return role_groups_of(d, ux, id, u);
 }
 
-/* Moves entry e into a group with gid. */
-static void role_entry_to_group(struct role_entry *e, uint32_t gid, struct unix_group *g) {
-        *g = (struct unix_group){ .name = TAKE_PTR(e->gname), .gid = gid, .members = TAKE_PTR(e->members),
-                                  .n_members = e->n_members, .role_name = TAKE_PTR(e->role_name) };
-        e->n_members = 0;
+/* Whether role is a group here, and its gid: a usable name that is not
+ * refused, no other role's, no local group's, and a gid in the range that
+ * no local group has. 0 or -ENOENT; another negative errno on failure. */
+static int role_group_gid(struct daemon *d, struct unix_ids *ux, const struct membership_role *role,
+                          uint32_t *ret_gid) {
+        const struct membership_role *const *same;
+        if (!role->gname || group_name_refused(d->config, role->gname) ||
+            membership_group_roles(ux->index, role->gname, &same) != 1 ||
+            local_accounts_has_group(ux->local, role->gname))
+                return -ENOENT;
+        uint32_t gid;
+        int r = id_for_key(d, ux, role->key, d->config->gid_min, d->config->gid_max, &gid);
+        if (r == -ENOSPC)
+                return -ENOENT;
+        if (r < 0)
+                return r;
+        if (local_accounts_has_gid(ux->local, gid))
+                return -ENOENT;
+        *ret_gid = gid;
+        return 0;
+}
+
+/* The group of role with gid: its members (no local name among them) in
+ * order of the index, at most max_members of them when that is not 0. */
+static int role_to_group(struct unix_ids *ux, const struct membership_role *role, uint32_t gid,
+                         unsigned max_members, struct unix_group *ret) {
+        struct unix_group g = { .gid = gid };
+        size_t n = role->n_members;
+        if (max_members > 0 && n > max_members)
+                n = max_members;
+        if (!(g.name = strdup(role->gname)) || !(g.role_name = strdup(role->role_name)) ||
+            (n > 0 && !(g.members = calloc(n, sizeof(*g.members))))) {
+                unix_group_clear(&g);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < role->n_members && g.n_members < n; i++) {
+                const char *member = membership_role_member(role, i);
+                if (local_accounts_has_name(ux->local, member))
+                        continue;
+                if (!(g.members[g.n_members] = strdup(member))) {
+                        unix_group_clear(&g);
+                        return -ENOMEM;
+                }
+                g.n_members++;
+        }
+        *ret = g;
+        return 0;
 }
 
 /* ------------------------------------------------------------ user lookups */
@@ -617,19 +584,9 @@ struct group_req {
 static void on_private_group_user(int status, const struct unix_user *u, const char *error, void *userdata) {
         struct group_req *q = userdata;
         struct unix_group g = { 0 };
-        if (status == 0) {
-                struct role_table t;
-                int r = role_table_build(q->d, q->d->unix_ids, &t);
-                if (r < 0) {
-                        status = r;
-                        error = store_last_error(q->d->store);
-                } else {
-                        if (!private_group_allowed(q->d->config, &t, u->name)) {
-                                log_debug(0, "[nss] %s: no private group of that name", u->name);
-                                status = -ENOENT;
-                        }
-                        role_table_clear(&t);
-                }
+        if (status == 0 && !private_group_allowed(q->d->config, q->d->unix_ids->index, u->name)) {
+                log_debug(0, "[nss] %s: no private group of that name", u->name);
+                status = -ENOENT;
         }
         if (status == 0)
                 g = (struct unix_group){ .name = u->name, .gid = u->gid };
@@ -663,12 +620,15 @@ static struct unix_ids *group_lookup_prepare(struct daemon *d, unix_group_fn fn,
         return ux;
 }
 
-/* Answers fn with role entry e as the group gid; clears t (e with it). */
-static void reply_role_group(struct role_table *t, struct role_entry *e, uint32_t gid, unix_group_fn fn,
-                             void *userdata) {
+/* Answers fn with role as the group gid. */
+static void reply_role_group(struct daemon *d, struct unix_ids *ux, const struct membership_role *role,
+                             uint32_t gid, unix_group_fn fn, void *userdata) {
         struct unix_group g;
-        role_entry_to_group(e, gid, &g);
-        role_table_clear(t);
+        int r = role_to_group(ux, role, gid, d->config->max_group_members, &g);
+        if (r < 0) {
+                fn(r, NULL, NULL, userdata);
+                return;
+        }
         fn(0, &g, NULL, userdata);
         unix_group_clear(&g);
 }
@@ -682,44 +642,21 @@ void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id,
                 fn(-ENOENT, NULL, NULL, userdata);
                 return;
         }
-        /* role groups first: they are what sudoers and access rules name */
-        struct role_table t;
-        int r = role_table_build(d, ux, &t);
-        if (r < 0) {
-                fn(r, NULL, store_last_error(d->store), userdata);
-                return;
-        }
-        struct role_entry *best = NULL;
-        uint32_t best_gid = 0;
-        bool taken = false;     /* a role's name: never a private group's */
-        for (size_t i = 0; i < t.n && r >= 0; i++) {
+        /* role groups first: they are what sudoers and access rules name;
+         * a role's name, even one no group answers for (two roles with
+         * one name), is never a private group's */
+        const struct membership_role *const *roles;
+        size_t n = membership_group_roles(ux->index, name, &roles);
+        if (n == 1 && roles[0]->gname && strcmp(roles[0]->gname, name) == 0) {
                 uint32_t gid;
-                if (strcasecmp(t.e[i].gname, name) != 0)
-                        continue;
-                taken = true;
-                /* two roles with one Unix name: neither answers for it */
-                if (t.e[i].ambiguous || strcmp(t.e[i].gname, name) != 0)
-                        continue;
-                r = id_for_key(d, ux, t.e[i].key, d->config->gid_min, d->config->gid_max, &gid);
-                if (r == -ENOSPC)
-                        r = 0;
-                else if (r == 0 && !local_accounts_has_gid(ux->local, gid)) {
-                        best = &t.e[i];
-                        best_gid = gid;
-                }
-        }
-        if (r < 0) {
-                role_table_clear(&t);
-                fn(r, NULL, NULL, userdata);
+                int r = role_group_gid(d, ux, roles[0], &gid);
+                if (r == 0)
+                        reply_role_group(d, ux, roles[0], gid, fn, userdata);
+                else
+                        fn(r, NULL, NULL, userdata);
                 return;
         }
-        if (best) {
-                reply_role_group(&t, best, best_gid, fn, userdata);
-                return;
-        }
-        bool allowed = !taken && private_group_allowed(d->config, &t, name);
-        role_table_clear(&t);
-        if (!allowed) {
+        if (n > 0 || !private_group_allowed(d->config, ux->index, name)) {
                 fn(-ENOENT, NULL, NULL, userdata);
                 return;
         }
@@ -749,24 +686,19 @@ void unix_group_by_gid(struct daemon *d, uint32_t gid, uint64_t request_id, unix
                         private_group(d, NULL, true, gid, request_id, fn, userdata);
                 return;
         }
-        struct role_table t;
-        if ((r = role_table_build(d, ux, &t)) < 0) {
-                free(key);
-                fn(r, NULL, store_last_error(d->store), userdata);
-                return;
-        }
-        struct role_entry *e = NULL;
-        for (size_t i = 0; i < t.n && !e; i++)
-                if (strcmp(t.e[i].key, key) == 0)
-                        e = &t.e[i];
-        free(key);
         /* a role no cached user holds any more is not known here */
-        if (!e || e->ambiguous || local_accounts_has_group(ux->local, e->gname)) {
-                role_table_clear(&t);
+        const struct membership_role *role = membership_role_by_key(ux->index, key);
+        free(key);
+        uint32_t role_gid;
+        if (!role || (r = role_group_gid(d, ux, role, &role_gid)) == -ENOENT || (r == 0 && role_gid != gid)) {
                 fn(-ENOENT, NULL, NULL, userdata);
                 return;
         }
-        reply_role_group(&t, e, gid, fn, userdata);
+        if (r < 0) {
+                fn(r, NULL, NULL, userdata);
+                return;
+        }
+        reply_role_group(d, ux, role, gid, fn, userdata);
 }
 
 /* ------------------------------------------------------------ enumeration */
@@ -817,49 +749,64 @@ int unix_list_users(struct daemon *d, unsigned flags, struct unix_user **ret, si
         return 0;
 }
 
+struct list_roles {
+        struct daemon *d;
+        struct unix_ids *ux;
+        struct unix_group *g;
+        size_t n, cap;
+};
+
+static int list_roles_cb(const struct membership_role *role, void *userdata) {
+        struct list_roles *l = userdata;
+        uint32_t gid;
+        int r = role_group_gid(l->d, l->ux, role, &gid);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 16;
+                struct unix_group *g = realloc(l->g, cap * sizeof(*g));
+                if (!g)
+                        return -ENOMEM;
+                l->g = g;
+                l->cap = cap;
+        }
+        if ((r = role_to_group(l->ux, role, gid, l->d->config->max_group_members, &l->g[l->n])) < 0)
+                return r;
+        l->n++;
+        return 0;
+}
+
 int unix_list_groups(struct daemon *d, struct unix_group **ret, size_t *ret_n) {
         struct unix_user *users = NULL;
         size_t n_users = 0;
         int r = unix_list_users(d, 0, &users, &n_users);
         if (r < 0)
                 return r;
-        struct unix_ids *ux = d->unix_ids;
-        struct role_table t;
-        if ((r = role_table_build(d, ux, &t)) < 0) {
-                unix_users_free(users, n_users);
-                return r;
-        }
-        struct unix_group *g = calloc(t.n + n_users + 1, sizeof(*g));
-        bool *keep = calloc(n_users + 1, sizeof(*keep));
-        size_t n = 0;
-        if (!g || !keep)
-                r = -ENOMEM;
-        /* decided before the role entries move into g */
-        for (size_t i = 0; i < n_users && r >= 0; i++)
-                keep[i] = private_group_allowed(d->config, &t, users[i].name);
-        for (size_t i = 0; i < t.n && r >= 0; i++) {
-                uint32_t gid;
-                if (t.e[i].ambiguous || local_accounts_has_group(ux->local, t.e[i].gname))
+        struct list_roles l = { .d = d, .ux = d->unix_ids };
+        r = membership_for_each_role(l.ux->index, list_roles_cb, &l);
+        for (size_t i = 0; i < n_users && r >= 0; i++) {
+                if (!private_group_allowed(d->config, l.ux->index, users[i].name))
                         continue;
-                r = id_for_key(d, ux, t.e[i].key, d->config->gid_min, d->config->gid_max, &gid);
-                if (r == -ENOSPC) {
-                        r = 0;
-                        continue;
+                if (l.n == l.cap) {
+                        size_t cap = l.cap ? l.cap * 2 : 16;
+                        struct unix_group *g = realloc(l.g, cap * sizeof(*g));
+                        if (!g) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        l.g = g;
+                        l.cap = cap;
                 }
-                if (r == 0 && !local_accounts_has_gid(ux->local, gid))
-                        role_entry_to_group(&t.e[i], gid, &g[n++]);
+                l.g[l.n++] = (struct unix_group){ .name = TAKE_PTR(users[i].name), .gid = users[i].gid };
         }
-        for (size_t i = 0; i < n_users && r >= 0; i++)
-                if (keep[i])
-                        g[n++] = (struct unix_group){ .name = TAKE_PTR(users[i].name), .gid = users[i].gid };
-        free(keep);
-        role_table_clear(&t);
         unix_users_free(users, n_users);
         if (r < 0) {
-                unix_groups_free(g, n);
+                unix_groups_free(l.g, l.n);
                 return r;
         }
-        *ret = g;
-        *ret_n = n;
+        *ret = l.g;
+        *ret_n = l.n;
         return 0;
 }

@@ -61,6 +61,9 @@ typedef void (*unix_user_fn)(int status, const struct unix_user *u, const char *
 typedef void (*unix_group_fn)(int status, const struct unix_group *g, const char *error, void *userdata);
 
 int unix_ids_new(struct unix_ids **ret);
+/* Makes d's engine and its membership index (membership.h) now, rather
+ * than at the first lookup: one walk of the identity cache. */
+int unix_ids_start(struct daemon *d);
 struct unix_ids *unix_ids_free(struct unix_ids *u);
 
 void unix_user_by_name(struct daemon *d, const char *name, unsigned flags, uint64_t request_id,

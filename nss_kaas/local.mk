@@ -34,3 +34,9 @@ tests_integration_nss_probe_SOURCES = tests/integration/nss_probe.c
 tests_integration_nss_probe_LDADD = -ldl -lpthread
 TESTS += tests/integration/test_nss.sh
 EXTRA_DIST += tests/integration/test_nss.sh
+
+# kaasd at the size of a real environment: 100,000 cached identities made
+# by bench-fill-store (built for this test as for the benchmarks).
+check_PROGRAMS += bench/bench-fill-store
+TESTS += tests/integration/test_scale.sh
+EXTRA_DIST += tests/integration/test_scale.sh

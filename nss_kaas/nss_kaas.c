@@ -59,7 +59,11 @@ NSS_KAAS_EXPORT enum nss_status _nss_kaas_endgrent(void);
 /* kaasd never hands out ids below this ([nss] uid_min/gid_min): an answer
  * that does is not believed, whoever sent it */
 #define MIN_ID 1000u
-#define MAX_MEMBERS 65536
+/* The largest group taken (nss_kaas(8)): beyond it the lookup fails as
+ * UNAVAIL, and [nss] max_group_members on kaasd is the remedy. Up to it,
+ * a buffer too small is ERANGE and glibc asks again with a larger one. */
+#define MAX_MEMBERS 1048576
+#define MAX_REPLY_SIZE (16u * 1024u * 1024u)
 
 /* ------------------------------------------------------------ calling kaasd */
 
@@ -94,6 +98,8 @@ static enum nss_status call_kaasd(const char *method, json_t *params, json_t **r
          * from the environment is the caller's own business */
         if (r >= 0 && !own_path)
                 r = kaas_client_require_peer_uid(c, 0);
+        if (r >= 0)
+                r = kaas_client_set_max_message_size(c, MAX_REPLY_SIZE);
         if (r >= 0)
                 r = kaas_call(c, method, params, ret, &err);
         kaas_client_free(c);

@@ -134,6 +134,35 @@ static void test_open_files_and_lock(void **state) {
 
 /* ---------------------------------------------------------------- tokens */
 
+/* The cache follows the databases' size: a store that outgrew a fixed
+ * cache read a page from disk for every lookup. */
+static void test_cache_sized_from_store(void **state) {
+        struct fixture *f = *state;
+        const uint64_t MiB = 1024 * 1024;
+        assert_int_equal(store_cache_size(f->s), 32 * MiB);
+        assert_int_equal(store_cache_size_for(0, 0), 32 * MiB);
+        assert_int_equal(store_cache_size_for(600 * MiB, 0), 675 * MiB);
+        assert_int_equal(store_cache_size_for(2048 * MiB, 0), 1024 * MiB);
+        assert_int_equal(store_cache_size_for(600 * MiB, 256 * MiB), 256 * MiB);
+        assert_int_equal(store_cache_size_for(600 * MiB, 1 * MiB), 32 * MiB);
+
+        /* reopened over 64 MiB more of databases: the cache grows with
+         * them (a sparse file stands for a grown one) */
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof(path), "%s/grown.db", f->dir);
+        f->s = store_close(f->s);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, 64 * MiB), 0);
+        close(fd);
+        char err[STORE_ERROR_SIZE];
+        assert_int_equal(store_open_sized(f->dir, 0, &f->s, err, sizeof(err)), 0);
+        assert_true(store_cache_size(f->s) >= 72 * MiB);
+        f->s = store_close(f->s);
+        assert_int_equal(store_open_sized(f->dir, 48 * MiB, &f->s, err, sizeof(err)), 0);
+        assert_int_equal(store_cache_size(f->s), 48 * MiB);
+}
+
 static void test_token_put_get(void **state) {
         struct fixture *f = *state;
         uint8_t h[STORE_HASH_SIZE], h2[STORE_HASH_SIZE], got_hash[STORE_HASH_SIZE];
@@ -741,6 +770,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
                 T(test_open_files_and_lock),
+                T(test_cache_sized_from_store),
                 T(test_token_put_get),
                 T(test_token_put_invalid),
                 T(test_token_delete),

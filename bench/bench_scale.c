@@ -1,0 +1,276 @@
+/* bench-scale: group lookups through the real NSS module, and Validate
+ * with and without a storm of group lookups beside it, against one kaasd.
+ *
+ *   bench-scale MODULE.so SOCKET TOKENS_FILE
+ *
+ * TOKENS_FILE is bench-fill-store's ("TOKEN USER_NAME" per line): users
+ * are picked from it at random, so lookups spread over the cache. Each
+ * operation runs for BENCH_SECONDS (default 2) and prints its p50 and p99
+ * in microseconds: getpwnam (the baseline), getgrnam of a user's private
+ * group, getgrnam of the role group every bench user holds
+ * (kaas-developer), initgroups, and an id-equivalent (initgroups, then
+ * getgrgid of every group). Group entries go into a buffer that starts at
+ * 1 KiB and doubles on ERANGE, as glibc's getgrnam() does.
+ *
+ * Then Validate (one connection, one call at a time) alone, and again
+ * while STORM threads (BENCH_STORM, default 2) run getgrnam of private
+ * groups, of the role group and initgroups in a loop; its p50/p99 both
+ * times and their ratio. The two alternate for BENCH_ROUNDS rounds. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <grp.h>
+#include <jansson.h>
+#include <nss.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "kaas.h"
+
+typedef enum nss_status (*pw_name_fn)(const char *, struct passwd *, char *, size_t, int *);
+typedef enum nss_status (*gr_name_fn)(const char *, struct group *, char *, size_t, int *);
+typedef enum nss_status (*gr_gid_fn)(gid_t, struct group *, char *, size_t, int *);
+typedef enum nss_status (*initgroups_fn)(const char *, gid_t, long *, long *, gid_t **, long, int *);
+
+static pw_name_fn getpwnam_p;
+static gr_name_fn getgrnam_p;
+static gr_gid_fn getgrgid_p;
+static initgroups_fn initgroups_p;
+
+static char **names;
+static char **tokens;
+static size_t n_names;
+static const char *socket_path;
+static atomic_bool storm_stop;
+
+#define ROLE_GROUP "kaas-developer"
+#define MAX_BUF (64u * 1024 * 1024)
+
+static void *sym(void *h, const char *fn) {
+        char name[128];
+        snprintf(name, sizeof(name), "_nss_kaas_%s", fn);
+        void *p = dlsym(h, name);
+        if (!p) {
+                fprintf(stderr, "bench-scale: %s not exported\n", name);
+                exit(2);
+        }
+        return p;
+}
+
+/* getgrnam/getgrgid as glibc does them: a buffer doubled on ERANGE. */
+static int group_by(const char *name, gid_t gid) {
+        size_t size = 1024;
+        for (;;) {
+                char *buf = malloc(size);
+                struct group gr;
+                int err = 0;
+                if (!buf)
+                        return -ENOMEM;
+                enum nss_status s = name ? getgrnam_p(name, &gr, buf, size, &err) : getgrgid_p(gid, &gr, buf, size, &err);
+                free(buf);
+                if (s == NSS_STATUS_TRYAGAIN && err == ERANGE && size < MAX_BUF) {
+                        size *= 2;
+                        continue;
+                }
+                return s == NSS_STATUS_SUCCESS ? 0 : -EIO;
+        }
+}
+
+static int initgroups_of(const char *name, gid_t **ret, long *ret_n) {
+        long start = 0, size = 16;
+        gid_t *groups = malloc(size * sizeof(*groups));
+        int err = 0;
+        if (!groups)
+                return -ENOMEM;
+        enum nss_status s = initgroups_p(name, 1, &start, &size, &groups, 0, &err);
+        if (s != NSS_STATUS_SUCCESS) {
+                free(groups);
+                return -EIO;
+        }
+        *ret = groups;
+        *ret_n = start;
+        return 0;
+}
+
+enum op { OP_PASSWD, OP_PRIVATE, OP_ROLE, OP_INITGROUPS, OP_ID };
+static const char *const op_names[] = { "getpwnam", "getgrnam private group", "getgrnam " ROLE_GROUP,
+                                        "initgroups", "id (initgroups + getgrgid each)" };
+
+static int run_op(enum op op, const char *name) {
+        char buf[4096];
+        struct passwd pw;
+        int err = 0;
+        gid_t *groups;
+        long n;
+        switch (op) {
+        case OP_PASSWD:
+                return getpwnam_p(name, &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS ? 0 : -EIO;
+        case OP_PRIVATE:
+                return group_by(name, 0);
+        case OP_ROLE:
+                return group_by(ROLE_GROUP, 0);
+        case OP_INITGROUPS:
+                if (initgroups_of(name, &groups, &n) < 0)
+                        return -EIO;
+                free(groups);
+                return 0;
+        case OP_ID: {
+                if (initgroups_of(name, &groups, &n) < 0)
+                        return -EIO;
+                int r = 0;
+                for (long i = 0; i < n && r == 0; i++)
+                        r = group_by(NULL, groups[i]);
+                free(groups);
+                return r;
+        }
+        }
+        return -EINVAL;
+}
+
+static void measure_op(enum op op, double seconds) {
+        struct bench_samples s = { 0 };
+        uint64_t end = bench_now_ns() + (uint64_t)(seconds * 1e9), errors = 0;
+        unsigned seed = 1;
+        while (bench_now_ns() < end) {
+                const char *name = names[rand_r(&seed) % n_names];
+                uint64_t t0 = bench_now_ns();
+                if (run_op(op, name) < 0)
+                        errors++;
+                bench_samples_add(&s, bench_now_ns() - t0);
+        }
+        size_t calls = s.n;
+        double p50 = bench_samples_quantile_us(&s, 0.5), p99 = bench_samples_quantile_us(&s, 0.99);
+        printf("%-34s calls=%-7zu errors=%-4llu p50=%10.1f us  p99=%10.1f us\n", op_names[op], calls,
+               (unsigned long long)errors, p50, p99);
+        bench_samples_free(&s);
+}
+
+static void *storm_main(void *arg) {
+        unsigned seed = (unsigned)(uintptr_t)arg;
+        uint64_t *count = calloc(1, sizeof(*count));
+        while (!atomic_load(&storm_stop)) {
+                const char *name = names[rand_r(&seed) % n_names];
+                switch (rand_r(&seed) % 3) {
+                case 0: (void)run_op(OP_PRIVATE, name); break;
+                case 1: (void)run_op(OP_ROLE, name); break;
+                default: (void)run_op(OP_INITGROUPS, name); break;
+                }
+                if (count)
+                        (*count)++;
+        }
+        return count;
+}
+
+static int validate_round(struct kaas_client *c, double seconds, struct bench_samples *s, uint64_t *errors) {
+        uint64_t end = bench_now_ns() + (uint64_t)(seconds * 1e9);
+        unsigned seed = 7;
+        while (bench_now_ns() < end) {
+                json_t *params = json_pack("{s:s}", "token", tokens[rand_r(&seed) % n_names]), *reply = NULL;
+                struct kaas_error err = KAAS_ERROR_INIT;
+                uint64_t t0 = bench_now_ns();
+                int r = kaas_call(c, "io.kaas.Token.Validate", params, &reply, &err);
+                bench_samples_add(s, bench_now_ns() - t0);
+                if (r < 0)
+                        (*errors)++;
+                json_decref(params);
+                json_decref(reply);
+                kaas_error_clear(&err);
+        }
+        return 0;
+}
+
+static int read_tokens(const char *path) {
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        char tok[512], name[256];
+        size_t cap = 0;
+        while (fscanf(f, "%511s %255s", tok, name) == 2) {
+                if (n_names == cap) {
+                        cap = cap ? cap * 2 : 1024;
+                        names = realloc(names, cap * sizeof(*names));
+                        tokens = realloc(tokens, cap * sizeof(*tokens));
+                        if (!names || !tokens)
+                                return -ENOMEM;
+                }
+                names[n_names] = strdup(name);
+                tokens[n_names++] = strdup(tok);
+        }
+        fclose(f);
+        return n_names > 0 ? 0 : -ENODATA;
+}
+
+int main(int argc, char **argv) {
+        if (argc != 4) {
+                fprintf(stderr, "usage: bench-scale MODULE.so SOCKET TOKENS_FILE\n");
+                return 2;
+        }
+        socket_path = argv[2];
+        setenv("KAAS_SOCKET", socket_path, 1);
+        if (!getenv("KAAS_NSS_TIMEOUT_MS"))
+                setenv("KAAS_NSS_TIMEOUT_MS", "60000", 1);
+        void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                fprintf(stderr, "bench-scale: %s\n", dlerror());
+                return 2;
+        }
+        getpwnam_p = (pw_name_fn)sym(h, "getpwnam_r");
+        getgrnam_p = (gr_name_fn)sym(h, "getgrnam_r");
+        getgrgid_p = (gr_gid_fn)sym(h, "getgrgid_r");
+        initgroups_p = (initgroups_fn)sym(h, "initgroups_dyn");
+        if (read_tokens(argv[3]) < 0) {
+                fprintf(stderr, "bench-scale: cannot read %s\n", argv[3]);
+                return 2;
+        }
+        bench_print_header(stdout, "bench-scale", argc, argv);
+        double seconds = bench_seconds(2);
+        for (enum op op = OP_PASSWD; op <= OP_ID; op++)
+                measure_op(op, seconds);
+
+        struct kaas_client *c;
+        if (kaas_client_new(socket_path, 60000, &c) < 0) {
+                fprintf(stderr, "bench-scale: cannot connect to %s\n", socket_path);
+                return 1;
+        }
+        unsigned n_storm = getenv("BENCH_STORM") ? (unsigned)atoi(getenv("BENCH_STORM")) : 2;
+        if (n_storm > 64)
+                n_storm = 64;
+        struct bench_samples quiet = { 0 }, storm = { 0 };
+        uint64_t quiet_err = 0, storm_err = 0, storm_lookups = 0;
+        for (unsigned round = 0; round < bench_rounds(3); round++) {
+                validate_round(c, seconds, &quiet, &quiet_err);
+                pthread_t tids[64];
+                atomic_store(&storm_stop, false);
+                for (unsigned i = 0; i < n_storm; i++)
+                        pthread_create(&tids[i], NULL, storm_main, (void *)(uintptr_t)(i + 1 + round * 64));
+                validate_round(c, seconds, &storm, &storm_err);
+                atomic_store(&storm_stop, true);
+                for (unsigned i = 0; i < n_storm; i++) {
+                        void *count = NULL;
+                        pthread_join(tids[i], &count);
+                        if (count)
+                                storm_lookups += *(uint64_t *)count;
+                        free(count);
+                }
+        }
+        size_t nq = quiet.n, ns = storm.n;
+        double q50 = bench_samples_quantile_us(&quiet, 0.5), q99 = bench_samples_quantile_us(&quiet, 0.99);
+        double s50 = bench_samples_quantile_us(&storm, 0.5), s99 = bench_samples_quantile_us(&storm, 0.99);
+        printf("%-34s calls=%-7zu errors=%-4llu p50=%10.1f us  p99=%10.1f us\n", "Validate alone", nq,
+               (unsigned long long)quiet_err, q50, q99);
+        printf("%-34s calls=%-7zu errors=%-4llu p50=%10.1f us  p99=%10.1f us  (%llu group lookups by %u threads)\n",
+               "Validate during a group storm", ns, (unsigned long long)storm_err, s50, s99,
+               (unsigned long long)storm_lookups, n_storm);
+        printf("storm/alone: p50 %.2fx  p99 %.2fx\n", q50 > 0 ? s50 / q50 : 0, q99 > 0 ? s99 / q99 : 0);
+        kaas_client_free(c);
+        bench_samples_free(&quiet);
+        bench_samples_free(&storm);
+        dlclose(h);
+        return 0;
+}
