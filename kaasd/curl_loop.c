@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "curl_loop.h"
 
@@ -155,4 +156,25 @@ int curl_loop_add(struct curl_loop *cl, CURL *easy) {
 
 void curl_loop_remove(struct curl_loop *cl, CURL *easy) {
         curl_multi_remove_handle(cl->multi, easy);
+}
+
+size_t curl_body_append(struct curl_body *body, const char *data, size_t n, size_t max) {
+        if (body->len + n > max) {
+                body->too_big = true;
+                return 0;  /* aborts the transfer with CURLE_WRITE_ERROR */
+        }
+        if (body->len + n + 1 > body->cap) {
+                size_t cap = body->cap ? body->cap : 4096;
+                while (cap < body->len + n + 1)
+                        cap *= 2;
+                char *p = realloc(body->data, cap);
+                if (!p)
+                        return 0;
+                body->data = p;
+                body->cap = cap;
+        }
+        memcpy(body->data + body->len, data, n);
+        body->len += n;
+        body->data[body->len] = '\0';
+        return n;
 }

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "loop.h"
 
@@ -30,3 +32,15 @@ struct curl_loop *curl_loop_free(struct curl_loop *cl);
 /* Starts the transfer; -ENOMEM when libcurl refuses it. */
 int curl_loop_add(struct curl_loop *cl, CURL *easy);
 void curl_loop_remove(struct curl_loop *cl, CURL *easy);
+
+/* A reply body as a CURLOPT_WRITEFUNCTION collects it: NUL-terminated,
+ * growing, never past max bytes. */
+struct curl_body {
+        char *data;
+        size_t len, cap;
+        bool too_big;
+};
+
+/* Appends n bytes to body: n, or 0 to abort the transfer (too_big set when
+ * max would be passed; out of memory otherwise). */
+size_t curl_body_append(struct curl_body *body, const char *data, size_t n, size_t max);

@@ -40,9 +40,7 @@ struct etcd_request {
         size_t body_len;
         CURL *easy;
         struct curl_slist *headers;     /* may hold the token: wiped on free */
-        char *resp;
-        size_t resp_len, resp_cap;
-        bool too_big;
+        struct curl_body resp;
         bool active;                    /* handed to libcurl */
         bool relogged;                  /* retried once after a login */
         unsigned connect_attempts;
@@ -127,7 +125,7 @@ static void request_free(struct etcd_request *req) {
                 sodium_memzero(req->body, req->body_len);
                 free(req->body);
         }
-        free(req->resp);
+        free(req->resp.data);
         if (ec->login == req)
                 ec->login = NULL;
         ec->n_requests--;
@@ -182,8 +180,8 @@ static int request_start(struct etcd_request *req) {
                 h = h2;
         }
         req->headers = h;
-        req->resp_len = 0;
-        req->too_big = false;
+        req->resp.len = 0;
+        req->resp.too_big = false;
         req->curl_err[0] = '\0';
         CURL *e = req->easy;
         curl_easy_setopt(e, CURLOPT_URL, url);
@@ -237,23 +235,8 @@ static int request_submit(struct etcd_request *req) {
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
         struct etcd_request *req = userdata;
         size_t n = size * nmemb;
-        if (req->resp_len + n > ETCD_MAX_RESPONSE) {
-                req->too_big = true;
-                return 0;  /* aborts the transfer with CURLE_WRITE_ERROR */
-        }
-        if (req->resp_len + n + 1 > req->resp_cap) {
-                size_t cap = req->resp_cap ? req->resp_cap : 4096;
-                while (cap < req->resp_len + n + 1)
-                        cap *= 2;
-                char *p = realloc(req->resp, cap);
-                if (!p)
-                        return 0;
-                req->resp = p;
-                req->resp_cap = cap;
-        }
-        memcpy(req->resp + req->resp_len, data, n);
-        req->resp_len += n;
-        req->resp[req->resp_len] = '\0';
+        if (curl_body_append(&req->resp, data, n, ETCD_MAX_RESPONSE) != n)
+                return 0;
         if (req->kind == REQ_WATCH && memchr(data, '\n', n) && !req->ec->stream_timer)
                 loop_timer_add(req->ec->loop, 0, stream_timer_fired, req->ec, &req->ec->stream_timer);
         return n;
@@ -274,10 +257,10 @@ static void stream_lines(struct etcd_request *req) {
         struct etcd_client *ec = req->ec;
         size_t start = 0;
         char *nl;
-        while (req->stop_status == 0 && req->resp_len > start &&
-               (nl = memchr(req->resp + start, '\n', req->resp_len - start))) {
-                size_t len = (size_t)(nl - (req->resp + start));
-                const char *line = req->resp + start;
+        while (req->stop_status == 0 && req->resp.len > start &&
+               (nl = memchr(req->resp.data + start, '\n', req->resp.len - start))) {
+                size_t len = (size_t)(nl - (req->resp.data + start));
+                const char *line = req->resp.data + start;
                 start += len + 1;
                 if (len == 0)
                         continue;
@@ -307,12 +290,12 @@ static void stream_lines(struct etcd_request *req) {
                         snprintf(req->stop_error, sizeof(req->stop_error), "the watch was stopped");
                 }
         }
-        memmove(req->resp, req->resp + start, req->resp_len - start);
-        req->resp_len -= start;
+        memmove(req->resp.data, req->resp.data + start, req->resp.len - start);
+        req->resp.len -= start;
 }
 
 static bool stream_ready(const struct etcd_request *r) {
-        return r->kind == REQ_WATCH && (r->stop_status != 0 || (r->resp_len > 0 && memchr(r->resp, '\n', r->resp_len)));
+        return r->kind == REQ_WATCH && (r->stop_status != 0 || (r->resp.len > 0 && memchr(r->resp.data, '\n', r->resp.len)));
 }
 
 static void stream_timer_fired(struct loop_timer *t, void *userdata) {
@@ -346,7 +329,7 @@ static int transfer_status(struct etcd_request *req, CURLcode cc, long http, cha
                            int *ret_grpc) {
         *ret_grpc = 0;
         if (cc != CURLE_OK) {
-                if (req->too_big) {
+                if (req->resp.too_big) {
                         snprintf(msg, msg_size, "reply larger than %u bytes", ETCD_MAX_RESPONSE);
                         return -EMSGSIZE;
                 }
@@ -357,8 +340,8 @@ static int transfer_status(struct etcd_request *req, CURLcode cc, long http, cha
                 return -EHOSTUNREACH;
         }
         char text[256];
-        if (http != 200 || (req->resp && etcd_json_error(req->resp, req->resp_len, ret_grpc, text, sizeof(text)))) {
-                if (!req->resp || !etcd_json_error(req->resp, req->resp_len, ret_grpc, text, sizeof(text)))
+        if (http != 200 || (req->resp.data && etcd_json_error(req->resp.data, req->resp.len, ret_grpc, text, sizeof(text)))) {
+                if (!req->resp.data || !etcd_json_error(req->resp.data, req->resp.len, ret_grpc, text, sizeof(text)))
                         snprintf(text, sizeof(text), "HTTP status %ld", http);
                 snprintf(msg, msg_size, "%s: %s", req->ec->endpoints[req->endpoint], text);
                 switch (*ret_grpc) {
@@ -409,14 +392,14 @@ static void on_transfer_done(CURL *easy, CURLcode cc, void *userdata) {
                 client_rotate(ec, req->endpoint);
         if (req->kind == REQ_LOGIN) {
                 char *token = NULL;
-                if (status == 0 && etcd_json_auth_reply(req->resp, req->resp_len, ETCD_TOKEN_MAX, &token) < 0) {
+                if (status == 0 && etcd_json_auth_reply(req->resp.data, req->resp.len, ETCD_TOKEN_MAX, &token) < 0) {
                         status = -EBADMSG;
                         snprintf(msg, sizeof(msg), "login reply without a token");
                 } else if (status == -EPROTO || status == -EACCES) {
                         status = -EKEYREJECTED;
                 }
-                if (req->resp)
-                        sodium_memzero(req->resp, req->resp_len);
+                if (req->resp.data)
+                        sodium_memzero(req->resp.data, req->resp.len);
                 request_free(req);
                 if (status == 0) {
                         token_drop(ec);
@@ -435,7 +418,7 @@ static void on_transfer_done(CURL *easy, CURLcode cc, void *userdata) {
         struct etcd_range_reply range = { 0 };
         struct etcd_txn_reply txn = { 0 };
         if (status == 0 && req->kind == REQ_RANGE) {
-                int r = etcd_json_range_reply(req->resp, req->resp_len, ETCD_MAX_KVS, &range);
+                int r = etcd_json_range_reply(req->resp.data, req->resp.len, ETCD_MAX_KVS, &range);
                 if (r < 0) {
                         res.status = r;
                         res.error = "range reply of the wrong shape";
@@ -444,7 +427,7 @@ static void on_transfer_done(CURL *easy, CURLcode cc, void *userdata) {
                         res.revision = range.revision;
                 }
         } else if (status == 0 && req->kind == REQ_TXN) {
-                int r = etcd_json_txn_reply(req->resp, req->resp_len, &txn);
+                int r = etcd_json_txn_reply(req->resp.data, req->resp.len, &txn);
                 if (r < 0) {
                         res.status = r;
                         res.error = "txn reply of the wrong shape";

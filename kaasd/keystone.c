@@ -56,9 +56,7 @@ struct ks_request {
         size_t body_len;
         char *subject_token;          /* TOKEN_CHECK */
         char *arg;                    /* the exact name looked for (BY_NAME) or the user ID (ROLES) */
-        char *resp;
-        size_t resp_len, resp_cap;
-        bool too_big;
+        struct curl_body resp;
         char *got_token;              /* SERVICE_AUTH: X-Subject-Token */
         char curl_err[CURL_ERROR_SIZE];
         uint64_t started_usec;
@@ -282,25 +280,7 @@ static int build_password_body(const char *name, const char *domain, bool domain
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
         struct ks_request *req = userdata;
-        size_t n = size * nmemb;
-        if (req->resp_len + n > req->ks->max_response) {
-                req->too_big = true;
-                return 0;  /* aborts the transfer with CURLE_WRITE_ERROR */
-        }
-        if (req->resp_len + n + 1 > req->resp_cap) {
-                size_t cap = req->resp_cap ? req->resp_cap : 4096;
-                while (cap < req->resp_len + n + 1)
-                        cap *= 2;
-                char *p = realloc(req->resp, cap);
-                if (!p)
-                        return 0;
-                req->resp = p;
-                req->resp_cap = cap;
-        }
-        memcpy(req->resp + req->resp_len, data, n);
-        req->resp_len += n;
-        req->resp[req->resp_len] = '\0';
-        return n;
+        return curl_body_append(&req->resp, data, size * nmemb, req->ks->max_response);
 }
 
 /* Only our own authentication keeps the token Keystone sends back. */
@@ -340,7 +320,7 @@ static void request_free(struct ks_request *req) {
         free(req->url);
         free(req->path);
         free(req->arg);
-        free(req->resp);
+        free(req->resp.data);
         free(req->deferred_error);
         free(req);
 }
@@ -451,8 +431,8 @@ static int request_start_transfer(struct ks_request *req) {
 #undef ADD_HEADER
         sodium_memzero(line, sizeof(line));
         req->headers = h;
-        req->resp_len = 0;
-        req->too_big = false;
+        req->resp.len = 0;
+        req->resp.too_big = false;
         req->curl_err[0] = '\0';
 
         curl_easy_setopt(e, CURLOPT_URL, req->url);
@@ -617,7 +597,7 @@ static void service_auth_start(struct keystone *ks) {
 static int status_error(struct ks_request *req, long http, char *msg, size_t msg_size) {
         struct keystone *ks = req->ks;
         char kmsg[160];
-        ks_json_error_message(req->resp, req->resp_len, kmsg, sizeof(kmsg));
+        ks_json_error_message(req->resp.data, req->resp.len, kmsg, sizeof(kmsg));
         const char *sep = kmsg[0] ? ": " : "";
         if (http >= 500) {
                 snprintf(msg, msg_size, "%s: Keystone failed with HTTP %ld%s%s", req->path, http, sep, kmsg);
@@ -735,7 +715,7 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
                         return;
         }
         if (cc != CURLE_OK) {
-                if (req->too_big) {
+                if (req->resp.too_big) {
                         res.status = -EMSGSIZE;
                         snprintf(msg, sizeof(msg), "%s: reply larger than max_response_size (%zu bytes)", req->path,
                                  ks->max_response);
@@ -773,31 +753,31 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
                         case KS_REQ_SERVICE_AUTH:
                         case KS_REQ_PASSWORD:
                         case KS_REQ_TOKEN_CHECK:
-                                r = ks_json_parse_token(req->resp, req->resp_len, &info, perr, sizeof(perr));
+                                r = ks_json_parse_token(req->resp.data, req->resp.len, &info, perr, sizeof(perr));
                                 res.user = &info.user;
                                 res.expires_at = info.expires_at;
                                 res.token = &info;
                                 break;
                         case KS_REQ_USER:
-                                r = ks_json_parse_user(req->resp, req->resp_len, &user, perr, sizeof(perr));
+                                r = ks_json_parse_user(req->resp.data, req->resp.len, &user, perr, sizeof(perr));
                                 res.user = &user;
                                 break;
                         case KS_REQ_USER_BY_NAME:
-                                r = ks_json_parse_user_list(req->resp, req->resp_len, req->arg, &user, perr,
+                                r = ks_json_parse_user_list(req->resp.data, req->resp.len, req->arg, &user, perr,
                                                             sizeof(perr));
                                 res.user = &user;
                                 break;
                         case KS_REQ_ROLES:
-                                r = ks_json_parse_assignments(req->resp, req->resp_len, req->arg, &assignments,
+                                r = ks_json_parse_assignments(req->resp.data, req->resp.len, req->arg, &assignments,
                                                               perr, sizeof(perr));
                                 res.assignments = &assignments;
                                 break;
                         case KS_REQ_DOMAIN:
-                                r = ks_json_parse_domain(req->resp, req->resp_len, &domain, perr, sizeof(perr));
+                                r = ks_json_parse_domain(req->resp.data, req->resp.len, &domain, perr, sizeof(perr));
                                 res.domain = &domain;
                                 break;
                         case KS_REQ_DOMAIN_BY_NAME:
-                                r = ks_json_parse_domain_list(req->resp, req->resp_len, req->arg, &domain, perr,
+                                r = ks_json_parse_domain_list(req->resp.data, req->resp.len, req->arg, &domain, perr,
                                                               sizeof(perr));
                                 res.domain = &domain;
                                 break;
