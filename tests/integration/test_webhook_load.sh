@@ -130,7 +130,7 @@ baseline
 legit_start
 SYNC=$KS_TMP/sync
 mkdir -p "$SYNC"
-$LOAD hold "$PORT" 127.0.0.2 5100 "$SYNC/ready" "$SYNC/release" 90 >"$KS_TMP/hold.out" 2>&1 &
+$LOAD hold "$PORT" 127.0.0.2 5100 "$SYNC/ready" "$SYNC/release" 90 100 >"$KS_TMP/hold.out" 2>&1 &
 HOLD_PID=$!
 if wait_for 90 test -e "$SYNC/ready"; then
     wait_for 60 bash -c "[ \$(ls /proc/$WH_PID/task | wc -l) -ge 5000 ]"
