@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "curl_loop.h"
 
 struct curl_socket {
@@ -177,4 +179,11 @@ size_t curl_body_append(struct curl_body *body, const char *data, size_t n, size
         body->len += n;
         body->data[body->len] = '\0';
         return n;
+}
+
+void curl_slist_free_wiped(struct curl_slist *l) {
+        for (struct curl_slist *i = l; i; i = i->next)
+                if (i->data)
+                        sodium_memzero(i->data, strlen(i->data));
+        curl_slist_free_all(l);
 }

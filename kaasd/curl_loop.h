@@ -44,3 +44,7 @@ struct curl_body {
 /* Appends n bytes to body: n, or 0 to abort the transfer (too_big set when
  * max would be passed; out of memory otherwise). */
 size_t curl_body_append(struct curl_body *body, const char *data, size_t n, size_t max);
+
+/* Wipes every entry (headers may hold a token) and frees the list;
+ * accepts NULL. */
+void curl_slist_free_wiped(struct curl_slist *l);

@@ -77,20 +77,6 @@ bool etcd_error_is_unavailable(int status) {
                status == -EMSGSIZE || status == -ENOMEM || status == -EBUSY;
 }
 
-static void free_secret(char *s) {
-        if (s) {
-                sodium_memzero(s, strlen(s));
-                free(s);
-        }
-}
-
-static void slist_free_wiped(struct curl_slist *l) {
-        for (struct curl_slist *i = l; i; i = i->next)
-                if (i->data)
-                        sodium_memzero(i->data, strlen(i->data));
-        curl_slist_free_all(l);
-}
-
 static void list_add(struct etcd_request **head, struct etcd_request *r) {
         r->list = head;
         r->prev = NULL;
@@ -120,7 +106,7 @@ static void request_free(struct etcd_request *req) {
                 curl_loop_remove(ec->curl, req->easy);
         if (req->easy)
                 curl_easy_cleanup(req->easy);
-        slist_free_wiped(req->headers);
+        curl_slist_free_wiped(req->headers);
         if (req->body) {
                 sodium_memzero(req->body, req->body_len);
                 free(req->body);
@@ -156,7 +142,7 @@ static void stream_timer_fired(struct loop_timer *t, void *userdata);
 static int request_start(struct etcd_request *req) {
         struct etcd_client *ec = req->ec;
         char url[1024], auth[ETCD_TOKEN_MAX + 32];
-        slist_free_wiped(req->headers);
+        curl_slist_free_wiped(req->headers);
         req->headers = NULL;
         if (req->easy)
                 curl_easy_reset(req->easy);
@@ -174,7 +160,7 @@ static int request_start(struct etcd_request *req) {
                 h2 = curl_slist_append(h, auth);
                 sodium_memzero(auth, sizeof(auth));
                 if (!h2) {
-                        slist_free_wiped(h);
+                        curl_slist_free_wiped(h);
                         return -ENOMEM;
                 }
                 h = h2;
@@ -247,7 +233,7 @@ static bool wants_login(int grpc, const char *msg) {
 }
 
 static void token_drop(struct etcd_client *ec) {
-        free_secret(ec->token);
+        secret_free(ec->token);
         ec->token = NULL;
 }
 
@@ -478,7 +464,7 @@ static void login_start(struct etcd_client *ec) {
         }
         struct etcd_request *req = text ? calloc(1, sizeof(*req)) : NULL;
         if (!req) {
-                free_secret(text);
+                secret_free(text);
                 login_done(ec, -ENOMEM, "out of memory");
                 return;
         }

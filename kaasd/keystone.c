@@ -134,20 +134,6 @@ bool keystone_error_is_unavailable(int status) {
 
 /* ------------------------------------------------------------ helpers */
 
-static void free_secret(char *s) {
-        if (!s)
-                return;
-        sodium_memzero(s, strlen(s));
-        free(s);
-}
-
-static void slist_free_wiped(struct curl_slist *l) {
-        for (struct curl_slist *i = l; i; i = i->next)
-                if (i->data)
-                        sodium_memzero(i->data, strlen(i->data));
-        curl_slist_free_all(l);
-}
-
 static void list_append(struct req_list *l, struct ks_request *r) {
         r->list = l;
         r->prev = l->tail;
@@ -298,7 +284,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
                 end--;
         if (end == v || (size_t)(end - v) > KS_SERVICE_TOKEN_MAX)
                 return n;
-        free_secret(req->got_token);
+        secret_free(req->got_token);
         req->got_token = strndup(v, (size_t)(end - v));
         return n;
 }
@@ -310,13 +296,13 @@ static void request_free(struct ks_request *req) {
                 return;
         if (req->easy)
                 curl_easy_cleanup(req->easy);
-        slist_free_wiped(req->headers);
+        curl_slist_free_wiped(req->headers);
         if (req->body) {
                 sodium_memzero(req->body, req->body_len);
                 free(req->body);
         }
-        free_secret(req->subject_token);
-        free_secret(req->got_token);
+        secret_free(req->subject_token);
+        secret_free(req->got_token);
         free(req->url);
         free(req->path);
         free(req->arg);
@@ -397,7 +383,7 @@ static int request_submit(struct ks_request *req) {
 
 static int request_start_transfer(struct ks_request *req) {
         struct keystone *ks = req->ks;
-        slist_free_wiped(req->headers);
+        curl_slist_free_wiped(req->headers);
         req->headers = NULL;
         if (req->easy)
                 curl_easy_reset(req->easy);
@@ -409,7 +395,7 @@ static int request_start_transfer(struct ks_request *req) {
 #define ADD_HEADER(s)                                  \
         do {                                           \
                 if (!(h2 = curl_slist_append(h, s))) { \
-                        slist_free_wiped(h);           \
+                        curl_slist_free_wiped(h);           \
                         sodium_memzero(line, sizeof(line)); \
                         return -ENOMEM;                \
                 }                                      \
@@ -548,7 +534,7 @@ static void defer_fire(struct loop_timer *t, void *userdata) {
 }
 
 static void service_token_drop(struct keystone *ks) {
-        free_secret(ks->service_token);
+        secret_free(ks->service_token);
         ks->service_token = NULL;
         ks->token_expires_at = 0;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -72,3 +73,10 @@ int secret_file_read(const char *path, char *buf, size_t size, char *err, size_t
         return r;
 }
 
+
+void secret_free(char *s) {
+        if (!s)
+                return;
+        sodium_memzero(s, strlen(s));
+        free(s);
+}

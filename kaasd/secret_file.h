@@ -10,3 +10,6 @@
  * returns a negative errno, wipes buf and writes a message naming the file
  * (as "password_file PATH ...") into err. */
 int secret_file_read(const char *path, char *buf, size_t size, char *err, size_t err_size);
+
+/* Wipes a NUL-terminated secret and frees it; accepts NULL. */
+void secret_free(char *s);
