@@ -582,6 +582,14 @@ int vl_writer_queue(struct vl_writer *w, const json_t *msg) {
         return r == -ENOBUFS ? r : -ENOMEM;
 }
 
+int vl_writer_append(struct vl_writer *w, const void *data, size_t n) {
+        return n == 0 ? 0 : writer_put(w, data, n);
+}
+
+int vl_writer_append_string(struct vl_writer *w, const char *s) {
+        return dump_string(w, s, strlen(s));
+}
+
 int vl_writer_flush(struct vl_writer *w, int fd) {
         while (w->len > w->start) {
                 ssize_t n = send(fd, w->buf + w->start, w->len - w->start,

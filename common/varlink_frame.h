@@ -57,6 +57,13 @@ struct vl_writer *vl_writer_free(struct vl_writer *w);
  * queue limit would be exceeded (the peer is not reading). */
 int vl_writer_queue(struct vl_writer *w, const json_t *msg);
 
+/* A message written piece by piece, or one serialised before (kaasd keeps
+ * the replies of large groups): appends n bytes as they are, or s (valid
+ * UTF-8) as a JSON string. The caller writes the NUL that ends a message.
+ * -ENOBUFS past the queue limit, as vl_writer_queue(). */
+int vl_writer_append(struct vl_writer *w, const void *data, size_t n);
+int vl_writer_append_string(struct vl_writer *w, const char *s);
+
 /* Writes as much as the socket takes (MSG_NOSIGNAL). Returns 0 when the
  * queue is empty, -EAGAIN when bytes remain, another negative errno on error. */
 int vl_writer_flush(struct vl_writer *w, int fd);
