@@ -34,6 +34,13 @@
 
 struct conn;
 
+/* A reply waiting for earlier calls: a message, or one already serialised */
+struct out_msg {
+        json_t *msg;
+        char *bytes;              /* with its NUL; NULL: msg */
+        size_t len;
+};
+
 struct call {
         unsigned refs;
         struct server *server;
@@ -43,7 +50,7 @@ struct call {
         json_t *msg;
         struct vl_call vc;
         struct method_entry *entry;
-        json_t **out;             /* replies waiting for earlier calls */
+        struct out_msg *out;      /* replies waiting for earlier calls */
         size_t n_out, cap_out;
         bool answered;
         bool in_flight;
@@ -100,6 +107,15 @@ static void conn_close(struct conn *c, const char *why);
 
 /* ------------------------------------------------------------ calls */
 
+static void out_msg_clear(struct out_msg *o) {
+        if (o->msg) {
+                vl_json_wipe(o->msg);  /* a new token is in a reply */
+                json_decref(o->msg);
+        }
+        free(o->bytes);  /* group entries, never a secret */
+        *o = (struct out_msg){ 0 };
+}
+
 struct call *call_ref(struct call *c) {
         c->refs++;
         return c;
@@ -124,7 +140,7 @@ void call_unref(struct call *c) {
         /* a handler that dropped its last reference without answering */
         call_finish_flight(c);
         for (size_t i = 0; i < c->n_out; i++)
-                json_decref(c->out[i]);
+                out_msg_clear(&c->out[i]);
         free(c->out);
         vl_json_wipe(c->msg);  /* calls carry tokens and passwords */
         json_decref(c->msg);
@@ -163,11 +179,11 @@ bool call_peer_is_validator(const struct call *c) {
         return access_allowed(ACCESS_VALIDATOR, &c->peer, &c->server->policy);
 }
 
-static int call_push(struct call *c, json_t *msg, bool final, bool is_error) {
-        if (!msg)
+static int call_push(struct call *c, struct out_msg msg, bool final, bool is_error) {
+        if (!msg.msg && !msg.bytes)
                 return -ENOMEM;
         if (c->answered) {
-                json_decref(msg);
+                out_msg_clear(&msg);
                 return -EALREADY;
         }
         if (final) {
@@ -179,13 +195,13 @@ static int call_push(struct call *c, json_t *msg, bool final, bool is_error) {
                 }
         }
         if (!c->conn) {
-                json_decref(msg);
+                out_msg_clear(&msg);
         } else {
                 if (c->n_out == c->cap_out) {
                         size_t cap = c->cap_out ? c->cap_out * 2 : 2;
-                        json_t **o = realloc(c->out, cap * sizeof(*o));
+                        struct out_msg *o = realloc(c->out, cap * sizeof(*o));
                         if (!o) {
-                                json_decref(msg);
+                                out_msg_clear(&msg);
                                 conn_close(c->conn, "out of memory");
                                 goto done;
                         }
@@ -202,7 +218,18 @@ done:
 }
 
 int call_reply(struct call *c, json_t *parameters) {
-        return call_push(c, vl_reply_new(parameters, false), true, false);
+        return call_push(c, (struct out_msg){ .msg = vl_reply_new(parameters, false) }, true, false);
+}
+
+int call_reply_message(struct call *c, const char *message, size_t len) {
+        if (len == 0 || message[len - 1] != '\0')
+                return -EINVAL;
+        if (c->answered)
+                return -EALREADY;
+        struct out_msg o = { .bytes = malloc(len), .len = len };
+        if (o.bytes)
+                memcpy(o.bytes, message, len);
+        return call_push(c, o, true, false);
 }
 
 int call_reply_more(struct call *c, json_t *parameters) {
@@ -210,11 +237,11 @@ int call_reply_more(struct call *c, json_t *parameters) {
                 json_decref(parameters);
                 return -EINVAL;
         }
-        return call_push(c, vl_reply_new(parameters, true), false, false);
+        return call_push(c, (struct out_msg){ .msg = vl_reply_new(parameters, true) }, false, false);
 }
 
 int call_error(struct call *c, const char *error, json_t *parameters) {
-        return call_push(c, vl_error_new(error, parameters), true, true);
+        return call_push(c, (struct out_msg){ .msg = vl_error_new(error, parameters) }, true, true);
 }
 
 int call_error_reason(struct call *c, const char *error, const char *reason) {
@@ -252,10 +279,8 @@ static void conn_close(struct conn *c, const char *why) {
                 c->head = call->next;
                 call->next = NULL;
                 call->conn = NULL;
-                for (size_t i = 0; i < call->n_out; i++) {
-                        vl_json_wipe(call->out[i]);
-                        json_decref(call->out[i]);
-                }
+                for (size_t i = 0; i < call->n_out; i++)
+                        out_msg_clear(&call->out[i]);
                 call->n_out = 0;
                 call_unref(call);
         }
@@ -284,14 +309,15 @@ static void conn_pump(struct conn *c) {
         while (c->head) {
                 struct call *call = c->head;
                 for (size_t i = 0; i < call->n_out; i++) {
-                        int r = vl_writer_queue(c->writer, call->out[i]);
+                        struct out_msg *o = &call->out[i];
+                        int r = o->bytes ? vl_writer_append(c->writer, o->bytes, o->len)
+                                         : vl_writer_queue(c->writer, o->msg);
                         if (r < 0) {
                                 conn_close(c, r == -ENOBUFS ? "peer does not read its replies (output buffer limit)"
                                                             : "out of memory");
                                 return;
                         }
-                        vl_json_wipe(call->out[i]);  /* a new token is in a reply */
-                        json_decref(call->out[i]);
+                        out_msg_clear(o);
                 }
                 call->n_out = 0;
                 if (!call->answered)
