@@ -33,6 +33,7 @@ struct local_accounts {
         char *passwd_path, *group_path;
         struct file_id passwd_id, group_id;
         struct id_set users, groups;
+        uint64_t generation;            /* of the snapshot: one more at each reading */
 };
 
 static void set_clear(struct id_set *s) {
@@ -160,9 +161,10 @@ static bool unchanged(const struct file_id *fid, const char *path, const char *o
 }
 
 static int refresh_one(const char *path, bool is_group, char **saved_path, struct file_id *fid,
-                       struct id_set *set) {
+                       struct id_set *set, uint64_t *generation) {
         if (unchanged(fid, path, *saved_path))
                 return 0;
+        (*generation)++;
         struct id_set fresh = { 0 };
         struct file_id fresh_id;
         char *p = strdup(path);
@@ -181,10 +183,14 @@ static int refresh_one(const char *path, bool is_group, char **saved_path, struc
 }
 
 int local_accounts_refresh(struct local_accounts *la, const char *passwd_path, const char *group_path) {
-        int r = refresh_one(passwd_path, false, &la->passwd_path, &la->passwd_id, &la->users);
+        int r = refresh_one(passwd_path, false, &la->passwd_path, &la->passwd_id, &la->users, &la->generation);
         if (r < 0)
                 return r;
-        return refresh_one(group_path, true, &la->group_path, &la->group_id, &la->groups);
+        return refresh_one(group_path, true, &la->group_path, &la->group_id, &la->groups, &la->generation);
+}
+
+uint64_t local_accounts_generation(const struct local_accounts *la) {
+        return la->generation;
 }
 
 static bool has_name(const struct id_set *s, const char *name) {

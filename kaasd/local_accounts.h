@@ -20,6 +20,10 @@ struct local_accounts *local_accounts_free(struct local_accounts *la);
  * that may shadow a local account. The previous snapshot stays on error. */
 int local_accounts_refresh(struct local_accounts *la, const char *passwd_path, const char *group_path);
 
+/* Changes whenever the snapshot may have: what was decided from an
+ * earlier one is to be decided again. */
+uint64_t local_accounts_generation(const struct local_accounts *la);
+
 bool local_accounts_has_user(const struct local_accounts *la, const char *name);
 bool local_accounts_has_uid(const struct local_accounts *la, uint32_t uid);
 bool local_accounts_has_group(const struct local_accounts *la, const char *name);

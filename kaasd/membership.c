@@ -39,6 +39,7 @@ struct membership {
         char *prefix, *default_domain;
         char sep;
         struct table users, roles, groups;
+        uint64_t last_version;          /* of any role: see membership_role.version */
 };
 
 /* ------------------------------------------------------------ tables */
@@ -212,6 +213,7 @@ static int role_rename(struct membership *m, struct membership_role *role, const
         free(role->gname);
         role->role_name = copy;
         role->gname = gname;  /* NULL when the name gives no usable group name */
+        role->version = ++m->last_version;
         return group_attach(m, role);
 }
 
@@ -238,12 +240,13 @@ static int role_get(struct membership *m, const struct identity_role *ir, struct
 /* ------------------------------------------------------------ users */
 
 /* Takes u out of role's members (its slot i). */
-static void member_drop(struct membership_user *u, size_t i) {
+static void member_drop(struct membership *m, struct membership_user *u, size_t i) {
         struct membership_role *role = u->slots[i].role;
         size_t pos = u->slots[i].pos, last = role->n_members - 1;
         if (pos == SIZE_MAX)
                 return;
         u->slots[i].pos = SIZE_MAX;
+        role->version = ++m->last_version;
         role->n_members--;
         if (pos == last)
                 return;
@@ -257,7 +260,7 @@ static void member_drop(struct membership_user *u, size_t i) {
                 }
 }
 
-static int member_add(struct membership_role *role, struct membership_user *u, size_t i) {
+static int member_add(struct membership *m, struct membership_role *role, struct membership_user *u, size_t i) {
         if (role->n_members == role->cap) {
                 size_t cap = role->cap ? role->cap * 2 : 4;
                 struct membership_user **a = realloc(role->mu, cap * sizeof(*a));
@@ -268,13 +271,14 @@ static int member_add(struct membership_role *role, struct membership_user *u, s
         }
         u->slots[i].pos = role->n_members;
         role->mu[role->n_members++] = u;
+        role->version = ++m->last_version;
         return 0;
 }
 
 static void user_clear_roles(struct membership *m, struct membership_user *u) {
         for (size_t i = 0; i < u->n_slots; i++) {
                 struct membership_role *role = u->slots[i].role;
-                member_drop(u, i);
+                member_drop(m, u, i);
                 if (--role->holders == 0)
                         role_free(m, role);
         }
@@ -384,7 +388,7 @@ int membership_set(struct membership *m, const struct identity *id) {
                 size_t k = u->n_slots++;
                 u->slots[k] = (struct member_slot){ .role = role, .pos = SIZE_MAX };
                 role->holders++;
-                if (u->member && (r = member_add(role, u, k)) < 0) {
+                if (u->member && (r = member_add(m, role, u, k)) < 0) {
                         user_clear_roles(m, u);
                         return r;
                 }

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "identity.h"
 
@@ -39,6 +40,7 @@ struct membership_role {
         size_t n_members;               /* enabled holders with a Unix name: membership_role_member() */
         struct membership_user **mu;
         size_t holders;                 /* cached identities holding the role, enabled or not */
+        uint64_t version;               /* new whenever its name or members change; unique in the index */
         size_t cap;
         struct membership_group *group;
         struct membership_role *next;
