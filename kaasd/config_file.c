@@ -76,6 +76,7 @@ static const struct option_row options[] = {
         ROW("nss", "domain_separator", OPT_STRING, domain_separator, 0, 0),
         ROW("nss", "enumerate", OPT_BOOL, enumerate, 0, 0),
         ROW("nss", "max_group_members", OPT_UINT, max_group_members, 0, 100000000),
+        ROW("nss", "group_reply_cache", OPT_SIZE, group_reply_cache, 0, 1024u * 1024 * 1024),
         ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
         ROW("nss", "group_file", OPT_PATH, group_file, 0, 0),
         ROW("nss", "subuid_file", OPT_PATH, subuid_file, 0, 0),
@@ -129,6 +130,7 @@ int config_new(struct config **ret) {
         c->retry_max_sec = 300;
         c->token_default_days = 365;
         c->token_max_days = 365;
+        c->group_reply_cache = 32 * 1024 * 1024;
         c->etcd_connect_timeout_sec = 5;
         c->etcd_timeout_sec = 10;
         /* clear of useradd's subordinate ids (100000 up to SUB_UID_MAX,

@@ -70,6 +70,7 @@ struct config {
         char *domain_separator;        /* one character between user and domain */
         bool enumerate;                /* getpwent/getgrent list cached users */
         unsigned max_group_members;    /* members listed per role group; 0 = all */
+        size_t group_reply_cache;      /* bytes of role groups' replies kept; 0 = none */
         char *passwd_file;             /* names and ids never served */
         char *group_file;
         char *subuid_file;             /* subordinate ids the ranges must not meet */

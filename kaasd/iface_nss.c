@@ -101,7 +101,10 @@ int nss_get_passwd_by_uid(struct call *call, json_t *parameters, void *context) 
 
 static void on_group(int status, const struct unix_group *g, const char *error, void *userdata) {
         struct call *call = userdata;
-        if (status == 0)
+        if (status == 0 && g->message) {
+                if (call_reply_message(call, g->message, g->message_len) == -ENOMEM)
+                        call_error_reason(call, ERR_INTERNAL, "out of memory");
+        } else if (status == 0)
                 reply_json(call, "group", group_json(g));
         else
                 reply_error(call, status, error);
@@ -110,7 +113,7 @@ static void on_group(int status, const struct unix_group *g, const char *error, 
 
 int nss_get_group_by_name(struct call *call, json_t *parameters, void *context) {
         const char *name = json_string_value(json_object_get(parameters, "name"));
-        unix_group_by_name(context, name, call_id(call), on_group, call_ref(call));
+        unix_group_by_name(context, name, UNIX_GROUP_MESSAGE, call_id(call), on_group, call_ref(call));
         return 0;
 }
 
@@ -118,7 +121,7 @@ int nss_get_group_by_gid(struct call *call, json_t *parameters, void *context) {
         uint32_t gid;
         if (!param_id(parameters, "gid", &gid))
                 return call_error(call, ERR_NOT_FOUND, NULL);
-        unix_group_by_gid(context, gid, call_id(call), on_group, call_ref(call));
+        unix_group_by_gid(context, gid, UNIX_GROUP_MESSAGE, call_id(call), on_group, call_ref(call));
         return 0;
 }
 

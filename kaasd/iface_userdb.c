@@ -341,9 +341,9 @@ int userdb_get_group_record(struct call *call, json_t *parameters, void *context
         if (!q)
                 return -ENOMEM;
         if (name)
-                unix_group_by_name(d, name, call_id(call), on_group, q);
+                unix_group_by_name(d, name, 0, call_id(call), on_group, q);
         else
-                unix_group_by_gid(d, (uint32_t)json_integer_value(gid), call_id(call), on_group, q);
+                unix_group_by_gid(d, (uint32_t)json_integer_value(gid), 0, call_id(call), on_group, q);
         return 0;
 }
 
@@ -430,6 +430,6 @@ int userdb_get_memberships(struct call *call, json_t *parameters, void *context)
         if (user)
                 unix_user_by_name(d, user, UNIX_WITH_GROUPS, call_id(call), on_member_user, q);
         else
-                unix_group_by_name(d, group, call_id(call), on_member_group, q);
+                unix_group_by_name(d, group, 0, call_id(call), on_member_group, q);
         return 0;
 }

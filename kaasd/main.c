@@ -546,6 +546,7 @@ finish:
         token_service_free(d.tokens);
         identity_cache_free(d.identities);
         keystone_free(d.keystone);
+        unix_ids_stop(&d);
         server_free(d.server);
         store_close(d.store);
         registry_free(d.registry);

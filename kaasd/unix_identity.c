@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "environment.h"
+#include "group_reply.h"
 #include "identity.h"
 #include "local_accounts.h"
 #include "log.h"
@@ -25,10 +26,33 @@
 #include "unix_names.h"
 
 #define KEY_SIZE 80
+/* Members a role group's reply takes on per turn of the loop: about a
+ * millisecond's work, after which other clients' calls are served. */
+#define REPLY_SLICE 4096u
+/* The largest reply libnss_kaas takes (nss_kaas.c MAX_REPLY_SIZE). */
+#define REPLY_MAX_SIZE (16u * 1024u * 1024u)
+
+struct reply_waiter {
+        unix_group_fn fn;
+        void *userdata;
+        struct reply_waiter *next;
+};
+
+/* A role group's reply in the making, for everyone asking meanwhile. */
+struct reply_job {
+        struct daemon *d;
+        struct group_reply_build *b;
+        struct loop_timer *timer;
+        struct reply_waiter *waiters, **last;
+        struct reply_job *next;
+};
 
 struct unix_ids {
         struct local_accounts *local;
         struct membership *index;       /* of the identity cache, kept by on_identity_change() */
+        uint64_t epoch;                 /* of index: one more for every new index */
+        struct group_reply_cache *replies;
+        struct reply_job *jobs;
 };
 
 int unix_ids_new(struct unix_ids **ret) {
@@ -36,6 +60,8 @@ int unix_ids_new(struct unix_ids **ret) {
         if (!u)
                 return -ENOMEM;
         int r = local_accounts_new(&u->local);
+        if (r == 0 && (r = group_reply_cache_new(0, &u->replies)) < 0)
+                local_accounts_free(u->local);
         if (r < 0) {
                 free(u);
                 return r;
@@ -44,11 +70,21 @@ int unix_ids_new(struct unix_ids **ret) {
         return 0;
 }
 
+static void job_end(struct unix_ids *ux, struct reply_job *job, int status, const struct unix_group *g,
+                    const char *error);
+
+void unix_ids_stop(struct daemon *d) {
+        struct unix_ids *ux = d->unix_ids;
+        while (ux && ux->jobs)
+                job_end(ux, ux->jobs, -ECANCELED, NULL, "kaasd is stopping");
+}
+
 struct unix_ids *unix_ids_free(struct unix_ids *u) {
         if (!u)
                 return NULL;
         local_accounts_free(u->local);
         membership_free(u->index);
+        group_reply_cache_free(u->replies);
         free(u);
         return NULL;
 }
@@ -118,6 +154,8 @@ static int index_ready(struct daemon *d, struct unix_ids *ux) {
                 return 0;
         identity_cache_watch(d->identities, NULL, NULL);
         ux->index = membership_free(ux->index);
+        ux->epoch++;  /* replies made from the old index are never right again */
+        group_reply_cache_clear(ux->replies);
         int r = membership_new(cfg->role_group_prefix, cfg->default_domain, sep, &ux->index);
         if (r < 0)
                 return r;
@@ -620,9 +658,156 @@ static struct unix_ids *group_lookup_prepare(struct daemon *d, unix_group_fn fn,
         return ux;
 }
 
+/* ------------------------------------------------------------ role group replies */
+
+static bool member_is_local(const char *member, void *userdata) {
+        return local_accounts_has_name(userdata, member);
+}
+
+static struct group_reply_stamp stamp_of(const struct daemon *d, const struct unix_ids *ux,
+                                         const struct membership_role *role, uint32_t gid) {
+        return (struct group_reply_stamp){ .epoch = ux->epoch, .version = role->version,
+                                           .local = local_accounts_generation(ux->local), .gid = gid,
+                                           .max_members = d->config->max_group_members };
+}
+
+static void answer_message(const struct group_reply *r, const char *name, unix_group_fn fn, void *userdata) {
+        struct unix_group g = { .name = (char *)name, .gid = r->stamp.gid, .message = r->message,
+                                .message_len = r->len };
+        fn(0, &g, NULL, userdata);
+}
+
+/* Answers every waiter of job and frees it. */
+static void job_end(struct unix_ids *ux, struct reply_job *job, int status, const struct unix_group *g,
+                    const char *error) {
+        for (struct reply_job **pp = &ux->jobs; *pp; pp = &(*pp)->next)
+                if (*pp == job) {
+                        *pp = job->next;
+                        break;
+                }
+        loop_timer_cancel(job->timer);
+        while (job->waiters) {
+                struct reply_waiter *w = job->waiters;
+                job->waiters = w->next;
+                w->fn(status, g, error, w->userdata);
+                free(w);
+        }
+        group_reply_build_free(job->b);
+        free(job);
+}
+
+static void job_schedule(struct reply_job *job);
+
+/* Builds job's reply for another slice (or the whole of a small group),
+ * starting again when the group changed meanwhile; answers and keeps the
+ * reply once complete. */
+static void job_run(struct unix_ids *ux, struct reply_job *job) {
+        struct daemon *d = job->d;
+        const struct membership_role *role = membership_role_by_key(ux->index, group_reply_build_key(job->b));
+        if (!role || !role->gname) {
+                job_end(ux, job, -ENOENT, NULL, NULL);  /* no cached user holds it any more */
+                return;
+        }
+        struct group_reply_stamp now = stamp_of(d, ux, role, group_reply_build_stamp(job->b)->gid);
+        const struct group_reply_stamp *was = group_reply_build_stamp(job->b);
+        if (now.version != was->version || now.epoch != was->epoch || now.local != was->local ||
+            now.max_members != was->max_members) {
+                struct group_reply_build *b;
+                int r = group_reply_build_new(role, &now, REPLY_MAX_SIZE, &b);
+                if (r < 0) {
+                        job_end(ux, job, r, NULL, NULL);
+                        return;
+                }
+                group_reply_build_free(job->b);
+                job->b = b;
+        }
+        int r = group_reply_build_step(job->b, role, REPLY_SLICE, member_is_local, ux->local);
+        if (r == 0) {
+                job_schedule(job);
+                return;
+        }
+        struct group_reply *reply = NULL;
+        if (r > 0)
+                r = group_reply_build_finish(job->b, &reply);
+        if (r < 0) {
+                log_err(0, "[nss] group %s: %s", role->gname,
+                        r == -E2BIG ? "too many members for one reply" : strerror(-r));
+                job_end(ux, job, r, NULL,
+                        r == -E2BIG ? "too many members for one reply: set [nss] max_group_members" : NULL);
+                return;
+        }
+        struct unix_group g = { .name = role->gname, .gid = reply->stamp.gid, .message = reply->message,
+                                .message_len = reply->len };
+        job_end(ux, job, 0, &g, NULL);
+        group_reply_cache_put(ux->replies, reply);
+}
+
+static void on_job_timer(struct loop_timer *t, void *userdata) {
+        struct reply_job *job = userdata;
+        (void)t;
+        job->timer = NULL;  /* freed by the loop */
+        job_run(job->d->unix_ids, job);
+}
+
+/* The next slice after the calls that are waiting now. */
+static void job_schedule(struct reply_job *job) {
+        int r = loop_timer_add(job->d->loop, 0, on_job_timer, job, &job->timer);
+        if (r < 0)
+                job_end(job->d->unix_ids, job, r, NULL, NULL);
+}
+
+/* Answers fn with role as the group gid: its reply kept, or one built
+ * (with whoever else asks for it meanwhile). */
+static void reply_role_message(struct daemon *d, struct unix_ids *ux, const struct membership_role *role,
+                               uint32_t gid, unix_group_fn fn, void *userdata) {
+        group_reply_cache_set_max(ux->replies, d->config->group_reply_cache);
+        struct group_reply_stamp stamp = stamp_of(d, ux, role, gid);
+        const struct group_reply *kept = group_reply_cache_get(ux->replies, role->key, &stamp);
+        if (kept) {
+                answer_message(kept, role->gname, fn, userdata);
+                return;
+        }
+        struct reply_waiter *w = calloc(1, sizeof(*w));
+        if (!w) {
+                fn(-ENOMEM, NULL, NULL, userdata);
+                return;
+        }
+        *w = (struct reply_waiter){ .fn = fn, .userdata = userdata };
+        struct reply_job *job = ux->jobs;
+        while (job && strcmp(group_reply_build_key(job->b), role->key) != 0)
+                job = job->next;
+        if (job) {  /* started already: brought up to date at its next slice */
+                *job->last = w;
+                job->last = &w->next;
+                return;
+        }
+        if (!(job = calloc(1, sizeof(*job)))) {
+                free(w);
+                fn(-ENOMEM, NULL, NULL, userdata);
+                return;
+        }
+        int r = group_reply_build_new(role, &stamp, REPLY_MAX_SIZE, &job->b);
+        if (r < 0) {
+                free(job);
+                free(w);
+                fn(r, NULL, NULL, userdata);
+                return;
+        }
+        job->d = d;
+        job->waiters = w;
+        job->last = &w->next;
+        job->next = ux->jobs;
+        ux->jobs = job;
+        job_run(ux, job);
+}
+
 /* Answers fn with role as the group gid. */
 static void reply_role_group(struct daemon *d, struct unix_ids *ux, const struct membership_role *role,
-                             uint32_t gid, unix_group_fn fn, void *userdata) {
+                             uint32_t gid, unsigned flags, unix_group_fn fn, void *userdata) {
+        if (flags & UNIX_GROUP_MESSAGE) {
+                reply_role_message(d, ux, role, gid, fn, userdata);
+                return;
+        }
         struct unix_group g;
         int r = role_to_group(ux, role, gid, d->config->max_group_members, &g);
         if (r < 0) {
@@ -633,8 +818,8 @@ static void reply_role_group(struct daemon *d, struct unix_ids *ux, const struct
         unix_group_clear(&g);
 }
 
-void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id, unix_group_fn fn,
-                        void *userdata) {
+void unix_group_by_name(struct daemon *d, const char *name, unsigned flags, uint64_t request_id,
+                        unix_group_fn fn, void *userdata) {
         struct unix_ids *ux = group_lookup_prepare(d, fn, userdata);
         if (!ux)
                 return;
@@ -651,7 +836,7 @@ void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id,
                 uint32_t gid;
                 int r = role_group_gid(d, ux, roles[0], &gid);
                 if (r == 0)
-                        reply_role_group(d, ux, roles[0], gid, fn, userdata);
+                        reply_role_group(d, ux, roles[0], gid, flags, fn, userdata);
                 else
                         fn(r, NULL, NULL, userdata);
                 return;
@@ -663,7 +848,8 @@ void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id,
         private_group(d, name, false, 0, request_id, fn, userdata);
 }
 
-void unix_group_by_gid(struct daemon *d, uint32_t gid, uint64_t request_id, unix_group_fn fn, void *userdata) {
+void unix_group_by_gid(struct daemon *d, uint32_t gid, unsigned flags, uint64_t request_id, unix_group_fn fn,
+                       void *userdata) {
         struct unix_ids *ux = group_lookup_prepare(d, fn, userdata);
         if (!ux)
                 return;
@@ -698,7 +884,7 @@ void unix_group_by_gid(struct daemon *d, uint32_t gid, uint64_t request_id, unix
                 fn(r, NULL, NULL, userdata);
                 return;
         }
-        reply_role_group(d, ux, role, gid, fn, userdata);
+        reply_role_group(d, ux, role, gid, flags, fn, userdata);
 }
 
 /* ------------------------------------------------------------ enumeration */

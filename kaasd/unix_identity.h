@@ -53,9 +53,15 @@ struct unix_group {
         char **members;
         size_t n_members;
         char *role_name;        /* NULL: the private group of user `name` */
+        /* with UNIX_GROUP_MESSAGE, a role group: the whole io.kaas.Nss reply
+         * (its NUL included), kept by kaasd (group_reply.h); members and
+         * role_name are then not set */
+        const char *message;
+        size_t message_len;
 };
 
 #define UNIX_WITH_GROUPS (1u << 0)
+#define UNIX_GROUP_MESSAGE (1u << 1)
 
 typedef void (*unix_user_fn)(int status, const struct unix_user *u, const char *error, void *userdata);
 typedef void (*unix_group_fn)(int status, const struct unix_group *g, const char *error, void *userdata);
@@ -64,16 +70,20 @@ int unix_ids_new(struct unix_ids **ret);
 /* Makes d's engine and its membership index (membership.h) now, rather
  * than at the first lookup: one walk of the identity cache. */
 int unix_ids_start(struct daemon *d);
+/* Answers the lookups still waiting (-ECANCELED): before the server goes. */
+void unix_ids_stop(struct daemon *d);
 struct unix_ids *unix_ids_free(struct unix_ids *u);
 
 void unix_user_by_name(struct daemon *d, const char *name, unsigned flags, uint64_t request_id,
                        unix_user_fn fn, void *userdata);
 void unix_user_by_uid(struct daemon *d, uint32_t uid, unsigned flags, uint64_t request_id,
                       unix_user_fn fn, void *userdata);
-void unix_group_by_name(struct daemon *d, const char *name, uint64_t request_id, unix_group_fn fn,
-                        void *userdata);
-void unix_group_by_gid(struct daemon *d, uint32_t gid, uint64_t request_id, unix_group_fn fn,
-                       void *userdata);
+/* flags: UNIX_GROUP_MESSAGE (a role group as its reply, serialised, made
+ * in slices between other calls and kept until the group changes) */
+void unix_group_by_name(struct daemon *d, const char *name, unsigned flags, uint64_t request_id,
+                        unix_group_fn fn, void *userdata);
+void unix_group_by_gid(struct daemon *d, uint32_t gid, unsigned flags, uint64_t request_id,
+                       unix_group_fn fn, void *userdata);
 
 /* Enumeration of what the identity cache holds (users with their role
  * groups when flags say so; role groups, then private groups), whatever

@@ -70,6 +70,7 @@ EXTRA_DIST += tests/interop/test_varlink_go.sh tests/interop/varlink_client.go
 
 check_PROGRAMS += tests/unit/test_membership
 TESTS += tests/unit/test_membership
-tests_unit_test_membership_SOURCES = tests/unit/test_membership.c kaasd/membership.c kaasd/unix_names.c
+tests_unit_test_membership_SOURCES = tests/unit/test_membership.c kaasd/membership.c kaasd/unix_names.c \
+	kaasd/group_reply.c
 tests_unit_test_membership_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/kaasd
-tests_unit_test_membership_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_membership_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(JANSSON_LIBS)

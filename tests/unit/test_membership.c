@@ -1,7 +1,9 @@
 /* The membership index: roles, their members and group names follow the
  * identities put in and taken out, without a walk; several roles with one
  * group name are all found, so the caller can refuse the name; disabled
- * users hold roles without being members. */
+ * users hold roles without being members. Role groups' replies, built in
+ * slices, are kept until the membership changes: a change, and the next
+ * lookup gets a fresh reply. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,7 +17,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "kaasd/group_reply.h"
 #include "kaasd/membership.h"
 
 struct fixture_role {
@@ -207,12 +211,203 @@ static void test_many(void **state) {
         membership_free(m);
 }
 
+/* ------------------------------------------------------------ replies */
+
+static int strcmp_ptr(const char **a, const char **b) {
+        return strcmp(*a, *b);
+}
+
+/* The reply of role r with stamp s, built in slices of 1 member. */
+static struct group_reply *build(const struct membership_role *r, const struct group_reply_stamp *s,
+                                 group_reply_skip_fn skip, void *userdata) {
+        struct group_reply_build *b;
+        assert_int_equal(group_reply_build_new(r, s, 1u << 20, &b), 0);
+        int k, steps = 0;
+        while ((k = group_reply_build_step(b, r, 1, skip, userdata)) == 0) {
+                assert_true(group_reply_build_current(b, r));
+                steps++;
+        }
+        assert_int_equal(k, 1);
+        size_t want = s->max_members && s->max_members < r->n_members ? s->max_members : r->n_members;
+        assert_true(steps + 1 >= (int)want);  /* one member per slice */
+        struct group_reply *reply;
+        assert_int_equal(group_reply_build_finish(b, &reply), 0);
+        group_reply_build_free(b);
+        return reply;
+}
+
+/* The members a reply lists, sorted and joined with commas. */
+static char *members_of(const struct group_reply *reply, const char *name, uint32_t gid) {
+        assert_int_equal(reply->message[reply->len - 1], '\0');
+        assert_int_equal(strlen(reply->message), reply->len - 1);
+        json_error_t e;
+        json_t *msg = json_loads(reply->message, 0, &e);
+        assert_non_null(msg);
+        json_t *g = json_object_get(json_object_get(msg, "parameters"), "group");
+        assert_string_equal(json_string_value(json_object_get(g, "name")), name);
+        assert_int_equal(json_integer_value(json_object_get(g, "gid")), gid);
+        json_t *members = json_object_get(g, "members");
+        size_t n = json_array_size(members);
+        assert_int_equal(n, reply->n_members);
+        const char **names = calloc(n + 1, sizeof(*names));
+        for (size_t i = 0; i < n; i++)
+                names[i] = json_string_value(json_array_get(members, i));
+        qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp_ptr);
+        char *out = calloc(1, 4096);
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
+                        strcat(out, ",");
+                strcat(out, names[i]);
+        }
+        free(names);
+        json_decref(msg);
+        return out;
+}
+
+static struct group_reply_stamp stamp_of(const struct membership_role *r, unsigned max_members) {
+        return (struct group_reply_stamp){ .epoch = 1, .version = r->version, .gid = 4242,
+                                           .max_members = max_members };
+}
+
+static void assert_members(const struct group_reply *reply, const char *want) {
+        char *got = members_of(reply, "kaas-developer", 4242);
+        assert_string_equal(got, want);
+        free(got);
+}
+
+static void test_reply_follows_membership(void **state) {
+        (void)state;
+        struct membership *m;
+        struct group_reply_cache *c;
+        assert_int_equal(membership_new("kaas-", "default", '@', &m), 0);
+        assert_int_equal(group_reply_cache_new(1u << 20, &c), 0);
+        put(m, "u1", "alice", true, &DEV, 1);
+        put(m, "u2", "bob", true, &DEV, 1);
+        put(m, "u3", "carol", true, &DEV, 1);
+
+        const struct membership_role *dev = role(m, "r-dev");
+        struct group_reply_stamp s = stamp_of(dev, 0);
+        assert_null(group_reply_cache_get(c, dev->key, &s));
+        struct group_reply *reply = build(dev, &s, NULL, NULL);
+        assert_members(reply, "alice,bob,carol");
+        group_reply_cache_put(c, reply);
+        const struct group_reply *kept = group_reply_cache_get(c, dev->key, &s);
+        assert_ptr_equal(kept, reply);  /* the same bytes again: a retry costs a copy */
+        assert_int_equal(group_reply_cache_bytes(c), reply->len);
+
+        /* bob leaves: the reply kept is not the group any more */
+        membership_remove(m, "u2");
+        dev = role(m, "r-dev");
+        s = stamp_of(dev, 0);
+        assert_null(group_reply_cache_get(c, dev->key, &s));
+        assert_int_equal(group_reply_cache_count(c), 0);
+        reply = build(dev, &s, NULL, NULL);
+        assert_members(reply, "alice,carol");
+        group_reply_cache_put(c, reply);
+
+        /* dave enters; carol is disabled (no member); a role added to
+         * alice changes nothing here, yet is a change of hers */
+        put(m, "u4", "dave", true, &DEV, 1);
+        put(m, "u3", "carol", false, &DEV, 1);
+        dev = role(m, "r-dev");
+        s = stamp_of(dev, 0);
+        assert_null(group_reply_cache_get(c, dev->key, &s));
+        reply = build(dev, &s, NULL, NULL);
+        assert_members(reply, "alice,dave");
+        group_reply_cache_put(c, reply);
+        uint64_t v = dev->version;
+        struct fixture_role both[] = { DEV, OPS };
+        put(m, "u1", "alice", true, both, 2);
+        dev = role(m, "r-dev");
+        assert_true(dev->version != v);  /* she left and entered again: rebuilt, not wrong */
+        s = stamp_of(dev, 0);
+        assert_null(group_reply_cache_get(c, dev->key, &s));
+
+        /* nothing changed: the reply stays; another cap is another reply */
+        reply = build(dev, &s, NULL, NULL);
+        group_reply_cache_put(c, reply);
+        put(m, "u5", "erin", true, &OPS, 1);
+        dev = role(m, "r-dev");
+        assert_ptr_equal(group_reply_cache_get(c, dev->key, &s), reply);
+        struct group_reply_stamp capped = stamp_of(dev, 1);
+        assert_null(group_reply_cache_get(c, dev->key, &capped));
+        reply = build(dev, &capped, NULL, NULL);
+        assert_int_equal(reply->n_members, 1);
+        group_reply_cache_put(c, reply);
+
+        group_reply_cache_free(c);
+        membership_free(m);
+}
+
+/* A build whose role changes midway is told so, and starts again. */
+static void test_build_sees_change(void **state) {
+        (void)state;
+        struct membership *m;
+        assert_int_equal(membership_new("kaas-", "default", '@', &m), 0);
+        put(m, "u1", "alice", true, &DEV, 1);
+        put(m, "u2", "bob", true, &DEV, 1);
+        const struct membership_role *dev = role(m, "r-dev");
+        struct group_reply_stamp s = stamp_of(dev, 0);
+        struct group_reply_build *b;
+        assert_int_equal(group_reply_build_new(dev, &s, 1u << 20, &b), 0);
+        assert_int_equal(group_reply_build_step(b, dev, 1, NULL, NULL), 0);
+        put(m, "u3", "carol", true, &DEV, 1);
+        assert_false(group_reply_build_current(b, role(m, "r-dev")));
+        group_reply_build_free(b);
+        membership_free(m);
+}
+
+static bool is_local(const char *member, void *userdata) {
+        return strcmp(member, userdata) == 0;
+}
+
+/* Local names are left out; the cap on bytes drops the least recently
+ * used reply, and keeps none larger than itself. */
+static void test_skip_and_bytes(void **state) {
+        (void)state;
+        struct membership *m;
+        struct group_reply_cache *c;
+        assert_int_equal(membership_new("kaas-", "default", '@', &m), 0);
+        put(m, "u1", "alice", true, &DEV, 1);
+        put(m, "u2", "bob", true, &DEV, 1);
+        put(m, "u3", "carol", true, &OPS, 1);
+        const struct membership_role *dev = role(m, "r-dev"), *ops = role(m, "r-ops");
+        struct group_reply_stamp sd = stamp_of(dev, 0), so = stamp_of(ops, 0);
+        struct group_reply *rd = build(dev, &sd, is_local, "bob");
+        assert_members(rd, "alice");
+        struct group_reply *ro = build(ops, &so, NULL, NULL);
+        assert_int_equal(group_reply_cache_new(rd->len + ro->len - 1, &c), 0);
+        group_reply_cache_put(c, rd);
+        group_reply_cache_put(c, ro);  /* both do not fit: the older goes */
+        assert_null(group_reply_cache_get(c, dev->key, &sd));
+        assert_ptr_equal(group_reply_cache_get(c, ops->key, &so), ro);
+        group_reply_cache_set_max(c, ro->len - 1);
+        assert_int_equal(group_reply_cache_count(c), 0);
+        group_reply_cache_put(c, build(ops, &so, NULL, NULL));
+        assert_int_equal(group_reply_cache_count(c), 0);
+        assert_int_equal(group_reply_cache_bytes(c), 0);
+
+        /* past the size given, no reply but -E2BIG */
+        struct group_reply_build *b;
+        assert_int_equal(group_reply_build_new(dev, &sd, 80, &b), 0);  /* the name, gid and one member */
+        int k;
+        while ((k = group_reply_build_step(b, dev, 1, NULL, NULL)) == 0)
+                ;
+        assert_int_equal(k, -E2BIG);
+        group_reply_build_free(b);
+        group_reply_cache_free(c);
+        membership_free(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_members_follow_identities),
                 cmocka_unit_test(test_group_names),
                 cmocka_unit_test(test_names_and_settings),
                 cmocka_unit_test(test_many),
+                cmocka_unit_test(test_reply_follows_membership),
+                cmocka_unit_test(test_build_sees_change),
+                cmocka_unit_test(test_skip_and_bytes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
