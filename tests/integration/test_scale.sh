@@ -1,7 +1,8 @@
 #!/bin/bash
 # kaasd with 100,000 cached identities (made by bench-fill-store, each with
 # the roles member, reader, developer and k8s-viewers): group lookups, an
-# id-equivalent (initgroups, then getgrgid of each group) and a Validate
+# id-equivalent (initgroups, then getgrgid of each group), the member
+# list of a role every user holds after one of them leaves the cache, and a Validate
 # answered while a storm of group lookups runs beside it, through the real
 # NSS module (under nss_wrapper) and a real kaasd; a capped member list
 # after a reload; lookups whose client gave up dropped unanswered.
@@ -109,6 +110,22 @@ else
     not_ok "getent group kaas-developer lists $LAST and bench000000"
 fi
 DEV_GID=$(field "$g" 3)
+# the reply kept for the group (and sent again to glibc's retries) is
+# the group's until a member leaves: then the next lookup lists N - 1
+g=$(NSS_TIMEOUT_MS=60000 nssw getent group "$DEV_GID")
+same "getent group $DEV_GID: kaas-developer again, every user a member" "$(field "$g" 1):$(n_members "$g")" \
+    "kaas-developer:$N"
+GONE=$(printf 'bench%06u' $((N / 2)))
+r=$($VL -t 30 "$SOCK" io.kaas.Admin.InvalidateUser "{\"user\": \"$GONE\"}" 2>&1)
+check "$GONE dropped from the identity cache (${r:0:80})" jt "$r" "d['parameters']['removed'] >= 1"
+g=$(NSS_TIMEOUT_MS=60000 nssw getent group kaas-developer)
+members=$(field "$g" 4 | tr ',' '\n')
+same "getent group kaas-developer after $GONE left the cache: N - 1 members" "$(n_members "$g")" "$((N - 1))"
+if grep -qx "$GONE" <<<"$members"; then
+    not_ok "getent group kaas-developer no longer lists $GONE"
+else
+    ok "getent group kaas-developer no longer lists $GONE"
+fi
 # a buffer too small is ERANGE (TRYAGAIN), which glibc answers with a larger one
 out=$(NSS_TIMEOUT_MS=60000 probe getgrgid "$DEV_GID")
 check "getgrgid of kaas-developer into 16 KiB: ERANGE, not a failure (${out:0:60})" \
