@@ -2,13 +2,14 @@
  * cached identities for the benchmarks, without kaasd (which would check
  * a Keystone password for every token) and without Keystone.
  *
- *   bench-fill-store STATE_DIR TOKENS IDENTITIES
+ *   bench-fill-store STATE_DIR TOKENS IDENTITIES [ROLE]
  *
  * STATE_DIR must not hold a store yet. Identities are built as the
  * identity cache builds them (struct identity) and stored in its blob
  * format (identity_to_blob()), fetched now, so a kaasd configured with a
  * long cache_ttl (and even without a Keystone) serves them from its cache.
- * Each has four roles on one of 100 projects, like a typical developer.
+ * Each has four roles on one of 100 projects, like a typical developer,
+ * and ROLE as a fifth when given (the role a login requires, say).
  * Tokens are made as io.kaas.Token.Create makes them (token_generate(),
  * the state directory's own key, a one-year expiry) and spread round-robin
  * over the first min(TOKENS, IDENTITIES) identities.
@@ -85,8 +86,9 @@ static void user_name_of(unsigned i, char *out, size_t size) {
         snprintf(out, size, "bench%06u", i);
 }
 
-static int make_identity(unsigned i, int64_t now_ms, struct identity **ret) {
-        static const char *const role_names[] = { "member", "reader", "developer", "k8s-viewers" };
+static int make_identity(unsigned i, int64_t now_ms, const char *extra_role, struct identity **ret) {
+        const char *const role_names[] = { "member", "reader", "developer", "k8s-viewers", extra_role };
+        unsigned n_roles = extra_role ? 5 : 4;
         struct identity *id = calloc(1, sizeof(*id));
         char uid[33], name[32], pid[33], pname[48];
         if (!id)
@@ -97,13 +99,13 @@ static int make_identity(unsigned i, int64_t now_ms, struct identity **ret) {
         snprintf(pname, sizeof(pname), "bench-project-%02u", i % PROJECTS);
         id->enabled = true;
         id->fetched_at_ms = now_ms;
-        id->n_roles = 4;
+        id->n_roles = n_roles;
         id->n_projects = 1;
         if (!(id->user_id = strdup(uid)) || !(id->name = strdup(name)) || !(id->domain_id = strdup("default")) ||
-            !(id->domain_name = strdup("Default")) || !(id->roles = calloc(4, sizeof(*id->roles))) ||
+            !(id->domain_name = strdup("Default")) || !(id->roles = calloc(n_roles, sizeof(*id->roles))) ||
             !(id->projects = calloc(1, sizeof(*id->projects))))
                 goto oom;
-        for (unsigned k = 0; k < 4; k++) {
+        for (unsigned k = 0; k < n_roles; k++) {
                 struct identity_role *r = &id->roles[k];
                 char rid[33];
                 snprintf(rid, sizeof(rid), "7201%028x", k);
@@ -123,7 +125,7 @@ oom:
         return -ENOMEM;
 }
 
-static int fill_identities(struct store *s, unsigned n) {
+static int fill_identities(struct store *s, unsigned n, const char *extra_role) {
         struct batch b = { .db = s->identities };
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -132,7 +134,7 @@ static int fill_identities(struct store *s, unsigned n) {
                 struct identity *id = NULL;
                 char *blob = NULL;
                 size_t blob_size;
-                int r = make_identity(i, now_ms, &id);
+                int r = make_identity(i, now_ms, extra_role, &id);
                 if (r < 0 || (r = identity_to_blob(id, &blob, &blob_size)) < 0) {
                         identity_free(id);
                         return r;
@@ -199,8 +201,8 @@ static int fill_tokens(struct store *s, const struct token_key *key, unsigned n,
 }
 
 int main(int argc, char **argv) {
-        if (argc != 4) {
-                fprintf(stderr, "usage: %s STATE_DIR TOKENS IDENTITIES\n", argv[0]);
+        if (argc != 4 && argc != 5) {
+                fprintf(stderr, "usage: %s STATE_DIR TOKENS IDENTITIES [ROLE]\n", argv[0]);
                 return 2;
         }
         const char *dir = argv[1];
@@ -240,7 +242,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
         time_t t0 = time(NULL);
-        r = fill_identities(s, (unsigned)n_ids);
+        r = fill_identities(s, (unsigned)n_ids, argc == 5 ? argv[4] : NULL);
         if (r < 0)
                 fprintf(stderr, "%s: storing identities: %s\n", argv[0], store_last_error(s));
         else if ((r = fill_tokens(s, &key, (unsigned)n_tokens, (unsigned)(n_tokens < n_ids ? n_tokens : n_ids), out)) < 0)

@@ -34,5 +34,6 @@ check_PROGRAMS += tests/integration/test_pam
 tests_integration_test_pam_SOURCES = tests/integration/test_pam.c
 tests_integration_test_pam_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_pam_LDADD = $(PAMTEST_LIBS) $(PAM_LIBS) $(CMOCKA_LIBS)
-TESTS += tests/integration/test_pam.sh tests/e2e/test_sshd.sh
-EXTRA_DIST += tests/integration/test_pam.sh tests/e2e/test_sshd.sh
+TESTS += tests/integration/test_pam.sh tests/e2e/test_sshd.sh tests/e2e/test_sshd_scale.sh
+EXTRA_DIST += tests/integration/test_pam.sh tests/e2e/test_sshd.sh tests/e2e/test_sshd_scale.sh \
+	tests/lib/sshd-host.sh

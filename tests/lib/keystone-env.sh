@@ -24,7 +24,9 @@
 #                           (log in DIR/kaasd.log), waits (bounded) for its
 #                           socket; sets KAASD_PID, KAASD_SOCKET. A command
 #                           in $KAASD_WRAPPER (e.g. valgrind ...) runs kaasd
-#                           (make check-valgrind); waits are longer then
+#                           (make check-valgrind); waits are longer then,
+#                           and $KAASD_START_TRIES (150) tenths of a second
+#                           and more for a large store
 #   kaasd_stop DIR          SIGTERM, bounded wait, SIGKILL
 #   ks_cleanup              stops every kaasd and private Keystone started here
 #                           (installed as the EXIT trap by ks_env_setup)
@@ -152,8 +154,8 @@ EOF
 }
 
 kaasd_start() {
-    local d=$1 i tries=150
-    [ -n "${KAASD_WRAPPER:-}" ] && tries=600
+    local d=$1 i tries=${KAASD_START_TRIES:-150}
+    [ -n "${KAASD_WRAPPER:-}" ] && [ "$tries" -lt 600 ] && tries=600
     KAASD_SOCKET=$d/kaasd.sock
     # shellcheck disable=SC2086
     ${KAASD_WRAPPER:-} "$top_builddir/kaasd/kaasd" -f -c "$d/kaasd.conf" >>"$d/kaasd.log" 2>&1 &
