@@ -38,6 +38,7 @@ struct conn;
 struct out_msg {
         json_t *msg;
         char *bytes;              /* with its NUL; NULL: msg */
+        const char *borrowed;     /* the caller's bytes, copied to bytes when they must wait */
         size_t len;
 };
 
@@ -180,7 +181,7 @@ bool call_peer_is_validator(const struct call *c) {
 }
 
 static int call_push(struct call *c, struct out_msg msg, bool final, bool is_error) {
-        if (!msg.msg && !msg.bytes)
+        if (!msg.msg && !msg.bytes && !msg.borrowed)
                 return -ENOMEM;
         if (c->answered) {
                 out_msg_clear(&msg);
@@ -196,7 +197,24 @@ static int call_push(struct call *c, struct out_msg msg, bool final, bool is_err
         }
         if (!c->conn) {
                 out_msg_clear(&msg);
+        } else if (msg.borrowed && c->conn->head == c && c->n_out == 0) {
+                /* its turn: straight to the socket's buffer, not copied twice */
+                int r = vl_writer_append(c->conn->writer, msg.borrowed, msg.len);
+                if (r < 0) {
+                        conn_close(c->conn, r == -ENOBUFS ? "peer does not read its replies (output buffer limit)"
+                                                          : "out of memory");
+                        goto done;
+                }
+                conn_pump(c->conn);
         } else {
+                if (msg.borrowed) {  /* it waits: the caller's bytes do not */
+                        if (!(msg.bytes = malloc(msg.len))) {
+                                conn_close(c->conn, "out of memory");
+                                goto done;
+                        }
+                        memcpy(msg.bytes, msg.borrowed, msg.len);
+                        msg.borrowed = NULL;
+                }
                 if (c->n_out == c->cap_out) {
                         size_t cap = c->cap_out ? c->cap_out * 2 : 2;
                         struct out_msg *o = realloc(c->out, cap * sizeof(*o));
@@ -224,12 +242,7 @@ int call_reply(struct call *c, json_t *parameters) {
 int call_reply_message(struct call *c, const char *message, size_t len) {
         if (len == 0 || message[len - 1] != '\0')
                 return -EINVAL;
-        if (c->answered)
-                return -EALREADY;
-        struct out_msg o = { .bytes = malloc(len), .len = len };
-        if (o.bytes)
-                memcpy(o.bytes, message, len);
-        return call_push(c, o, true, false);
+        return call_push(c, (struct out_msg){ .borrowed = message, .len = len }, true, false);
 }
 
 int call_reply_more(struct call *c, json_t *parameters) {
