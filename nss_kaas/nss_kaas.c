@@ -65,6 +65,17 @@ NSS_KAAS_EXPORT enum nss_status _nss_kaas_endgrent(void);
 #define MAX_MEMBERS 1048576
 #define MAX_REPLY_SIZE (16u * 1024u * 1024u)
 
+/* The largest reply whose group entry could fit in buflen bytes: a
+ * member costs the entry its name, a NUL and a pointer, the reply its
+ * name, two quotes and a comma, so an entry that fits comes in a reply of
+ * less than this (the fixed part and the group's name within the 4 KiB).
+ * A longer reply is refused unread as ERANGE: glibc doubles its buffer at
+ * each ERANGE from 1 KiB, and a 100,000-member group would otherwise be
+ * received and parsed whole at each doubling. */
+static size_t group_reply_max(size_t buflen) {
+        return buflen >= MAX_REPLY_SIZE / 2 ? MAX_REPLY_SIZE : 2 * buflen + 4096;
+}
+
 /* ------------------------------------------------------------ calling kaasd */
 
 static bool bypassed(void) {
@@ -84,8 +95,11 @@ static int timeout_ms(void) {
 }
 
 /* Calls method; SUCCESS with *ret set, NOTFOUND, or UNAVAIL with *errnop
- * saying why (ENOENT no socket, ETIMEDOUT, EHOSTUNREACH Keystone...). */
-static enum nss_status call_kaasd(const char *method, json_t *params, json_t **ret, int *errnop) {
+ * saying why (ENOENT no socket, ETIMEDOUT, EHOSTUNREACH Keystone...);
+ * TRYAGAIN with ERANGE for a reply longer than max_reply (less than
+ * MAX_REPLY_SIZE), left unread. */
+static enum nss_status call_kaasd(const char *method, json_t *params, size_t max_reply, json_t **ret,
+                                  int *errnop) {
         if (bypassed()) {
                 *errnop = ENOENT;
                 return NSS_STATUS_UNAVAIL;
@@ -99,12 +113,15 @@ static enum nss_status call_kaasd(const char *method, json_t *params, json_t **r
         if (r >= 0 && !own_path)
                 r = kaas_client_require_peer_uid(c, 0);
         if (r >= 0)
-                r = kaas_client_set_max_message_size(c, MAX_REPLY_SIZE);
+                r = kaas_client_set_max_message_size(c, max_reply);
         if (r >= 0)
                 r = kaas_call(c, method, params, ret, &err);
         kaas_client_free(c);
         enum nss_status status = NSS_STATUS_SUCCESS;
-        if (r == KAAS_ERROR_REMOTE) {
+        if (r == -EMSGSIZE && max_reply < MAX_REPLY_SIZE) {
+                *errnop = ERANGE;
+                status = NSS_STATUS_TRYAGAIN;
+        } else if (r == KAAS_ERROR_REMOTE) {
                 if (kaas_error_is(&err, "io.kaas.Nss.NotFound")) {
                         *errnop = ENOENT;
                         status = NSS_STATUS_NOTFOUND;
@@ -189,13 +206,14 @@ static enum nss_status fill_group(json_t *o, struct group *gr, char *buf, size_t
         return NSS_STATUS_SUCCESS;
 }
 
-static enum nss_status lookup(const char *method, json_t *params, const char *key, json_t **ret, int *errnop) {
+static enum nss_status lookup(const char *method, json_t *params, size_t max_reply, const char *key, json_t **ret,
+                              int *errnop) {
         json_t *reply = NULL;
         if (!params) {
                 *errnop = ENOMEM;
                 return NSS_STATUS_TRYAGAIN;
         }
-        enum nss_status s = call_kaasd(method, params, &reply, errnop);
+        enum nss_status s = call_kaasd(method, params, max_reply, &reply, errnop);
         json_decref(params);
         if (s != NSS_STATUS_SUCCESS)
                 return s;
@@ -221,11 +239,13 @@ static enum nss_status fill_group_any(json_t *o, void *result, char *buf, size_t
 }
 
 /* Looks one entry up (the object key of the reply) and packs it into
- * result with fill. */
+ * result with fill; a group's reply is taken only as long as its entry
+ * could fit in buflen. */
 static enum nss_status lookup_fill(const char *method, json_t *params, const char *key, fill_fn fill,
                                    void *result, char *buf, size_t buflen, int *errnop) {
         json_t *o = NULL;
-        enum nss_status s = lookup(method, params, key, &o, errnop);
+        size_t max_reply = fill == fill_group_any ? group_reply_max(buflen) : MAX_REPLY_SIZE;
+        enum nss_status s = lookup(method, params, max_reply, key, &o, errnop);
         if (s == NSS_STATUS_SUCCESS)
                 s = fill(o, result, buf, buflen, errnop);
         json_decref(o);
@@ -291,8 +311,8 @@ NSS_KAAS_EXPORT enum nss_status _nss_kaas_initgroups_dyn(const char *user, gid_t
         if (!name_askable(user))
                 return not_asked(errnop);
         json_t *list = NULL;
-        enum nss_status s = lookup("io.kaas.Nss.GetGroupList", json_pack("{s:s}", "name", user), "gids", &list,
-                                   errnop);
+        enum nss_status s = lookup("io.kaas.Nss.GetGroupList", json_pack("{s:s}", "name", user), MAX_REPLY_SIZE,
+                                   "gids", &list, errnop);
         if (s != NSS_STATUS_SUCCESS)
                 return s;
         size_t n = json_array_size(list);
@@ -356,7 +376,7 @@ static void ent_replace(struct ent_state *e, json_t *list) {
 static enum nss_status ent_set(struct ent_state *e, const char *method, const char *key) {
         json_t *list = NULL;
         int err = 0;
-        enum nss_status s = lookup(method, json_object(), key, &list, &err);
+        enum nss_status s = lookup(method, json_object(), MAX_REPLY_SIZE, key, &list, &err);
         ent_replace(e, s == NSS_STATUS_SUCCESS && json_is_array(list) ? list : NULL);
         if (s == NSS_STATUS_SUCCESS && !json_is_array(list)) {
                 json_decref(list);

@@ -7,7 +7,8 @@
 #
 # What it shows: names, numbers and memberships (getent passwd/group,
 # id, getent initgroups); default-domain vs name@domain users; disabled
-# users; names kaas refuses; ERANGE handling with growing buffers; local
+# users; names kaas refuses; ERANGE handling with growing buffers (a
+# group far larger than the buffer refused unread); local
 # names and ids never served (and local ids kept from assignment); a
 # forced uid collision resolved and stable across a restart; kaasd
 # stopped (UNAVAIL at once) and stalled (UNAVAIL within the timeout);
@@ -250,6 +251,60 @@ check "getgrnam_r with growing buffers: ERANGE until it fits, then the group" \
     sh -c 'echo "$1" | grep -Eq "^eranges=[1-9][0-9]* size=[0-9]+ kaas-k8s-admins-alpha:$2:.*alice"' _ "$out" "$AGID"
 out=$(probe getpwnam alice)
 check "the module answers SUCCESS directly" sh -c 'echo "$1" | grep -q "^SUCCESS .* alice:$2:"' _ "$out" "$AUID"
+
+# A group far larger than the caller's buffer: the module refuses its
+# reply unread (ERANGE) rather than receive and parse 2 MB at each of
+# glibc's buffer doublings. A server of its own (the path from
+# KAAS_SOCKET) sends the entry of 150,000 members to every call and notes
+# whether the client took the whole reply or closed before.
+BIG=$T/big.sock
+$PY - "$BIG" "$T/big.log" <<'EOF' &
+import json, socket, sys
+path, log = sys.argv[1], sys.argv[2]
+members = ["user%07d" % i for i in range(150000)]
+reply = json.dumps({"parameters": {"group": {"name": "big", "gid": 5000, "members": members}}},
+                   separators=(",", ":")).encode() + b"\0"
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen(8)
+s.settimeout(120)  # gone by itself once the test stops calling
+while True:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        sys.exit(0)
+    c.settimeout(60)
+    try:
+        while not c.recv(65536).endswith(b"\0"):
+            pass
+        c.sendall(reply)
+        # the client has it all once it closes: nothing is left unread
+        while c.recv(65536):
+            pass
+        outcome = "whole"
+    except (BrokenPipeError, ConnectionResetError):
+        outcome = "cut"
+    c.close()
+    with open(log, "a") as f:
+        f.write(outcome + "\n")
+EOF
+BIG_PID=$!
+big_up() { [ -S "$BIG" ]; }
+wait_for 30 big_up
+out=$(SOCK=$BIG probe getgrnam big)
+check "a 150,000-member group into 16 KiB: ERANGE (${out:0:60})" \
+    sh -c 'echo "$1" | grep -q "^TRYAGAIN errno=Numerical result out of range"' _ "$out"
+check "... its reply refused before it was read whole" [ "$(cat "$T/big.log" 2>/dev/null)" = cut ]
+: >"$T/big.log"
+g=$(SOCK=$BIG nssw getent group big)
+same "getent group big: glibc grows its buffer until all 150,000 members fit" \
+    "$(echo "$g" | cut -d: -f1,3):$(echo "$g" | cut -d: -f4 | tr , '\n' | wc -l)" "big:5000:150000"
+whole=$(grep -c whole "$T/big.log")
+cut=$(grep -c cut "$T/big.log")
+check "... taking at most two replies whole, the others refused unread ($whole whole, $cut cut)" \
+    sh -c '[ "$1" -ge 1 ] && [ "$1" -le 2 ] && [ "$2" -ge 5 ]' _ "$whole" "$cut"
+kill "$BIG_PID"
+wait "$BIG_PID" 2>/dev/null
 
 # ------------------------------------------------------------------ io.systemd.UserDatabase
 
