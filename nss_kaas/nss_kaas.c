@@ -67,13 +67,14 @@ NSS_KAAS_EXPORT enum nss_status _nss_kaas_endgrent(void);
 
 /* The largest reply whose group entry could fit in buflen bytes: a
  * member costs the entry its name, a NUL and a pointer, the reply its
- * name, two quotes and a comma, so an entry that fits comes in a reply of
- * less than this (the fixed part and the group's name within the 4 KiB).
- * A longer reply is refused unread as ERANGE: glibc doubles its buffer at
- * each ERANGE from 1 KiB, and a 100,000-member group would otherwise be
- * received and parsed whole at each doubling. */
+ * name, two quotes and a comma, and both hold the group's name once, so
+ * an entry that fits comes in a reply shorter than this (the reply's
+ * fixed part, under 100 bytes, within the 4 KiB). A longer reply is
+ * refused unread as ERANGE: glibc doubles its buffer at each ERANGE from
+ * 1 KiB, and a 100,000-member group would otherwise be received and
+ * parsed whole at each doubling. */
 static size_t group_reply_max(size_t buflen) {
-        return buflen >= MAX_REPLY_SIZE / 2 ? MAX_REPLY_SIZE : 2 * buflen + 4096;
+        return buflen >= MAX_REPLY_SIZE - 4096 ? MAX_REPLY_SIZE : buflen + 4096;
 }
 
 /* ------------------------------------------------------------ calling kaasd */
