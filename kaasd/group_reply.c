@@ -28,8 +28,13 @@ struct group_reply_build {
         bool done;
 };
 
-struct group_reply *group_reply_free(struct group_reply *r) {
-        if (r) {
+struct group_reply *group_reply_ref(struct group_reply *r) {
+        r->refs++;
+        return r;
+}
+
+struct group_reply *group_reply_unref(struct group_reply *r) {
+        if (r && --r->refs == 0) {
                 free(r->message);
                 free(r);
         }
@@ -80,7 +85,7 @@ static void cache_unlink(struct group_reply_cache *c, struct group_reply *r) {
 
 static void cache_drop(struct group_reply_cache *c, struct group_reply *r) {
         cache_unlink(c, r);
-        group_reply_free(r);
+        group_reply_unref(r);
 }
 
 static void cache_fit(struct group_reply_cache *c) {
@@ -123,8 +128,8 @@ static void cache_link_first(struct group_reply_cache *c, struct group_reply *r)
         c->head = r;
 }
 
-const struct group_reply *group_reply_cache_get(struct group_reply_cache *c, const char *key,
-                                                const struct group_reply_stamp *stamp) {
+struct group_reply *group_reply_cache_get(struct group_reply_cache *c, const char *key,
+                                          const struct group_reply_stamp *stamp) {
         struct group_reply *r = cache_find(c, key);
         if (!r)
                 return NULL;
@@ -148,7 +153,7 @@ void group_reply_cache_put(struct group_reply_cache *c, struct group_reply *r) {
         if (old)
                 cache_drop(c, old);
         if (r->len > c->max_bytes) {
-                group_reply_free(r);
+                group_reply_unref(r);
                 return;
         }
         unsigned b = bucket_of(r->key);
@@ -239,6 +244,7 @@ int group_reply_build_finish(struct group_reply_build *b, struct group_reply **r
                 return -ENOMEM;
         }
         memcpy(r->message, data, len);
+        r->refs = 1;
         r->len = len;
         memcpy(r->key, b->key, sizeof(r->key));
         r->stamp = b->stamp;

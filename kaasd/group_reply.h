@@ -30,6 +30,7 @@ struct group_reply_stamp {
 };
 
 struct group_reply {
+        unsigned refs;                  /* the cache's, and each connection's sending it */
         char key[MEMBERSHIP_KEY_SIZE];  /* the role's, in the uid map */
         struct group_reply_stamp stamp;
         char *message;                  /* {"parameters":{"group":{...}}} and its NUL */
@@ -39,7 +40,9 @@ struct group_reply {
         struct group_reply *hash_next;
 };
 
-struct group_reply *group_reply_free(struct group_reply *r);
+struct group_reply *group_reply_ref(struct group_reply *r);
+/* Frees r with its last reference. */
+struct group_reply *group_reply_unref(struct group_reply *r);
 
 /* ------------------------------------------------------------ cache */
 
@@ -53,11 +56,12 @@ void group_reply_cache_clear(struct group_reply_cache *c);
 
 /* The reply kept for key made with stamp, now the most recently used;
  * NULL when there is none (one made with another stamp is dropped). Valid
- * until the next group_reply_cache_put() or _set_max(). */
-const struct group_reply *group_reply_cache_get(struct group_reply_cache *c, const char *key,
-                                                const struct group_reply_stamp *stamp);
-/* Keeps r (taken, perhaps freed at once: larger than max_bytes) in place
- * of any other reply for its key. */
+ * until the next group_reply_cache_put() or _set_max(), unless a
+ * reference is taken. */
+struct group_reply *group_reply_cache_get(struct group_reply_cache *c, const char *key,
+                                          const struct group_reply_stamp *stamp);
+/* Keeps r (its reference taken; dropped at once when r is larger than
+ * max_bytes) in place of any other reply for its key. */
 void group_reply_cache_put(struct group_reply_cache *c, struct group_reply *r);
 
 size_t group_reply_cache_bytes(const struct group_reply_cache *c);
@@ -87,7 +91,8 @@ bool group_reply_build_current(const struct group_reply_build *b, const struct m
 int group_reply_build_step(struct group_reply_build *b, const struct membership_role *role, size_t slice,
                            group_reply_skip_fn skip, void *userdata);
 
-/* The complete reply, the caller's; b is then empty (free it). */
+/* The complete reply (one reference, the caller's); b is then empty
+ * (free it). */
 int group_reply_build_finish(struct group_reply_build *b, struct group_reply **ret);
 
 const char *group_reply_build_key(const struct group_reply_build *b);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "group_reply.h"
 #include "log.h"
 #include "methods.h"
 #include "unix_identity.h"
@@ -99,10 +100,16 @@ int nss_get_passwd_by_uid(struct call *call, json_t *parameters, void *context) 
 
 /* ------------------------------------------------------------ group */
 
+static void release_reply(void *owner) {
+        group_reply_unref(owner);
+}
+
 static void on_group(int status, const struct unix_group *g, const char *error, void *userdata) {
         struct call *call = userdata;
-        if (status == 0 && g->message) {
-                if (call_reply_message(call, g->message, g->message_len) == -ENOMEM)
+        if (status == 0 && g->reply) {
+                /* sent from where kaasd keeps it: glibc's retries cost no copy */
+                if (call_reply_shared(call, g->message, g->message_len, release_reply, group_reply_ref(g->reply)) ==
+                    -ENOMEM)
                         call_error_reason(call, ERR_INTERNAL, "out of memory");
         } else if (status == 0)
                 reply_json(call, "group", group_json(g));

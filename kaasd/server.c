@@ -34,12 +34,22 @@
 
 struct conn;
 
-/* A reply waiting for earlier calls: a message, or one already serialised */
+/* A reply waiting for earlier calls: a message, or one serialised before
+ * and kept by its owner (shared) until release */
 struct out_msg {
         json_t *msg;
-        char *bytes;              /* with its NUL; NULL: msg */
-        const char *borrowed;     /* the caller's bytes, copied to bytes when they must wait */
+        const char *shared;       /* with its NUL; NULL: msg */
         size_t len;
+        void (*release)(void *owner);
+        void *owner;
+};
+
+/* Bytes sent from where their owner keeps them, after the writer's */
+struct shared_out {
+        const char *data;
+        size_t len, off;
+        void (*release)(void *owner);
+        void *owner;
 };
 
 struct call {
@@ -66,6 +76,7 @@ struct conn {
         uint64_t id;
         struct vl_reader *reader;
         struct vl_writer *writer;
+        struct shared_out shared;       /* data NULL: none; later replies wait for it */
         struct call *head, *tail;
         unsigned n_calls;
         uint64_t last_activity;
@@ -113,7 +124,8 @@ static void out_msg_clear(struct out_msg *o) {
                 vl_json_wipe(o->msg);  /* a new token is in a reply */
                 json_decref(o->msg);
         }
-        free(o->bytes);  /* group entries, never a secret */
+        if (o->release)
+                o->release(o->owner);
         *o = (struct out_msg){ 0 };
 }
 
@@ -181,7 +193,7 @@ bool call_peer_is_validator(const struct call *c) {
 }
 
 static int call_push(struct call *c, struct out_msg msg, bool final, bool is_error) {
-        if (!msg.msg && !msg.bytes && !msg.borrowed)
+        if (!msg.msg && !msg.shared)
                 return -ENOMEM;
         if (c->answered) {
                 out_msg_clear(&msg);
@@ -197,24 +209,7 @@ static int call_push(struct call *c, struct out_msg msg, bool final, bool is_err
         }
         if (!c->conn) {
                 out_msg_clear(&msg);
-        } else if (msg.borrowed && c->conn->head == c && c->n_out == 0) {
-                /* its turn: straight to the socket's buffer, not copied twice */
-                int r = vl_writer_append(c->conn->writer, msg.borrowed, msg.len);
-                if (r < 0) {
-                        conn_close(c->conn, r == -ENOBUFS ? "peer does not read its replies (output buffer limit)"
-                                                          : "out of memory");
-                        goto done;
-                }
-                conn_pump(c->conn);
         } else {
-                if (msg.borrowed) {  /* it waits: the caller's bytes do not */
-                        if (!(msg.bytes = malloc(msg.len))) {
-                                conn_close(c->conn, "out of memory");
-                                goto done;
-                        }
-                        memcpy(msg.bytes, msg.borrowed, msg.len);
-                        msg.borrowed = NULL;
-                }
                 if (c->n_out == c->cap_out) {
                         size_t cap = c->cap_out ? c->cap_out * 2 : 2;
                         struct out_msg *o = realloc(c->out, cap * sizeof(*o));
@@ -239,10 +234,13 @@ int call_reply(struct call *c, json_t *parameters) {
         return call_push(c, (struct out_msg){ .msg = vl_reply_new(parameters, false) }, true, false);
 }
 
-int call_reply_message(struct call *c, const char *message, size_t len) {
-        if (len == 0 || message[len - 1] != '\0')
+int call_reply_shared(struct call *c, const char *message, size_t len, void (*release)(void *owner), void *owner) {
+        if (len == 0 || message[len - 1] != '\0') {
+                release(owner);
                 return -EINVAL;
-        return call_push(c, (struct out_msg){ .borrowed = message, .len = len }, true, false);
+        }
+        return call_push(c, (struct out_msg){ .shared = message, .len = len, .release = release, .owner = owner },
+                         true, false);
 }
 
 int call_reply_more(struct call *c, json_t *parameters) {
@@ -262,6 +260,37 @@ int call_error_reason(struct call *c, const char *error, const char *reason) {
 }
 
 /* ------------------------------------------------------ connections */
+
+static void shared_out_clear(struct shared_out *o) {
+        if (o->data && o->release)
+                o->release(o->owner);
+        *o = (struct shared_out){ 0 };
+}
+
+/* Bytes waiting for the socket: the writer's, then the shared reply's. */
+static size_t conn_pending(const struct conn *c) {
+        return vl_writer_pending(c->writer) + (c->shared.len - c->shared.off);
+}
+
+/* Writes the writer's bytes, then the shared reply's: 0 when all went,
+ * -EAGAIN when some remain, another negative errno on failure. */
+static int conn_flush(struct conn *c) {
+        int r = vl_writer_flush(c->writer, c->fd);
+        if (r < 0)
+                return r;
+        while (c->shared.data && c->shared.off < c->shared.len) {
+                ssize_t n = send(c->fd, c->shared.data + c->shared.off, c->shared.len - c->shared.off,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+                }
+                c->shared.off += (size_t)n;
+        }
+        shared_out_clear(&c->shared);
+        return 0;
+}
 
 static void conn_free(struct conn *c) {
         vl_reader_free(c->reader);
@@ -299,6 +328,7 @@ static void conn_close(struct conn *c, const char *why) {
         }
         c->tail = NULL;
         c->n_calls = 0;
+        shared_out_clear(&c->shared);
         if (c->busy == 0)
                 conn_free(c);
 }
@@ -309,26 +339,31 @@ static void conn_update_events(struct conn *c) {
         struct server *s = c->server;
         bool want_read = !c->eof && !c->close_after_flush && !s->draining &&
                          c->n_calls < s->limits.max_calls_per_connection &&
-                         vl_writer_pending(c->writer) < s->limits.max_output_buffer / 2;
-        uint32_t ev = (want_read ? EPOLLIN : 0) | (vl_writer_pending(c->writer) ? EPOLLOUT : 0);
+                         conn_pending(c) < s->limits.max_output_buffer / 2;
+        uint32_t ev = (want_read ? EPOLLIN : 0) | (conn_pending(c) ? EPOLLOUT : 0);
         if (loop_io_set_events(c->io, ev) < 0)
                 conn_close(c, "epoll failed");
 }
 
-/* Moves finished replies, in call order, to the socket. */
-static void conn_pump(struct conn *c) {
-        if (c->dead)
-                return;
-        while (c->head) {
+/* Moves finished replies, in call order, to the writer, up to a shared
+ * reply, which is sent from where its owner keeps it before anything
+ * after it. Returns whether it stopped at a shared reply. */
+static bool conn_move_replies(struct conn *c) {
+        while (c->head && !c->shared.data) {
                 struct call *call = c->head;
                 for (size_t i = 0; i < call->n_out; i++) {
                         struct out_msg *o = &call->out[i];
-                        int r = o->bytes ? vl_writer_append(c->writer, o->bytes, o->len)
-                                         : vl_writer_queue(c->writer, o->msg);
+                        if (o->shared) {  /* final: the last of its call */
+                                c->shared = (struct shared_out){ .data = o->shared, .len = o->len,
+                                                                 .release = o->release, .owner = o->owner };
+                                *o = (struct out_msg){ 0 };
+                                continue;
+                        }
+                        int r = vl_writer_queue(c->writer, o->msg);
                         if (r < 0) {
                                 conn_close(c, r == -ENOBUFS ? "peer does not read its replies (output buffer limit)"
                                                             : "out of memory");
-                                return;
+                                return false;
                         }
                         out_msg_clear(o);
                 }
@@ -343,7 +378,22 @@ static void conn_pump(struct conn *c) {
                 call->next = NULL;
                 call_unref(call);
         }
-        int r = vl_writer_flush(c->writer, c->fd);
+        return c->shared.data != NULL;
+}
+
+/* Moves finished replies, in call order, to the socket. */
+static void conn_pump(struct conn *c) {
+        if (c->dead)
+                return;
+        int r;
+        for (;;) {
+                bool at_shared = conn_move_replies(c);
+                if (c->dead)
+                        return;
+                r = conn_flush(c);
+                if (r != 0 || !at_shared)
+                        break;  /* a shared reply sent whole: the replies after it may follow */
+        }
         if (r < 0 && r != -EAGAIN) {
                 conn_close(c, "write failed");
                 return;
@@ -488,7 +538,7 @@ static void conn_read(struct conn *c) {
         bool drained = false;  /* the last read found the socket empty */
         for (unsigned batch = 0; !c->dead && !c->close_after_flush;) {
                 if (c->n_calls >= s->limits.max_calls_per_connection ||
-                    vl_writer_pending(c->writer) >= s->limits.max_output_buffer / 2)
+                    conn_pending(c) >= s->limits.max_output_buffer / 2)
                         break;  /* back-pressure: resume when replies drain */
                 json_t *msg = NULL;
                 int r = vl_reader_next(c->reader, &msg);
@@ -566,9 +616,9 @@ static void on_conn_io(struct loop_io *io, int fd, uint32_t events, void *userda
         if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 conn_read(c);
         if (!c->dead && (events & EPOLLOUT)) {
-                size_t before = vl_writer_pending(c->writer);
+                size_t before = conn_pending(c);
                 conn_pump(c);
-                if (!c->dead && vl_writer_pending(c->writer) < before)
+                if (!c->dead && conn_pending(c) < before)
                         c->last_activity = loop_now_usec();
         }
         if (!c->dead && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
@@ -673,7 +723,7 @@ static void sweep(struct loop_timer *t, void *userdata) {
                         conn_close(c, "message not completed within the idle timeout");
                 else if (c->n_calls == 0 && now - c->last_activity > s->limits.idle_timeout_usec)
                         conn_close(c, "idle timeout");
-                else if (vl_writer_pending(c->writer) && now - c->last_activity > s->limits.idle_timeout_usec)
+                else if (conn_pending(c) && now - c->last_activity > s->limits.idle_timeout_usec)
                         conn_close(c, "peer stopped reading (idle timeout)");
         }
         (void)loop_timer_add(s->loop, now + SWEEP_INTERVAL_USEC, sweep, s, &s->sweep);

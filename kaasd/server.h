@@ -76,11 +76,12 @@ void call_unref(struct call *c);
 /* Final reply; steals parameters (NULL = empty). Returns 0 even when the
  * client is gone; -EALREADY when the call was already answered. */
 int call_reply(struct call *c, json_t *parameters);
-/* Final reply given as a whole message serialised before (with its NUL):
- * copied to the connection's output at once when it is the call's turn,
- * else kept (copied) until the earlier calls are answered. -EINVAL when
- * message does not end with a NUL. */
-int call_reply_message(struct call *c, const char *message, size_t len);
+/* Final reply given as a whole message serialised before (with its NUL),
+ * sent from where owner keeps it, never copied: the server holds owner (a
+ * reference the caller took for it) until the bytes are sent or dropped,
+ * then calls release(owner) once, also on failure. -EINVAL when message
+ * does not end with a NUL. */
+int call_reply_shared(struct call *c, const char *message, size_t len, void (*release)(void *owner), void *owner);
 /* Streamed reply with "continues": only for calls made with "more". */
 int call_reply_more(struct call *c, json_t *parameters);
 /* Final error reply; steals parameters. */

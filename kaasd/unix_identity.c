@@ -671,9 +671,9 @@ static struct group_reply_stamp stamp_of(const struct daemon *d, const struct un
                                            .max_members = d->config->max_group_members };
 }
 
-static void answer_message(const struct group_reply *r, const char *name, unix_group_fn fn, void *userdata) {
+static void answer_message(struct group_reply *r, const char *name, unix_group_fn fn, void *userdata) {
         struct unix_group g = { .name = (char *)name, .gid = r->stamp.gid, .message = r->message,
-                                .message_len = r->len };
+                                .message_len = r->len, .reply = r };
         fn(0, &g, NULL, userdata);
 }
 
@@ -737,7 +737,7 @@ static void job_run(struct unix_ids *ux, struct reply_job *job) {
                 return;
         }
         struct unix_group g = { .name = role->gname, .gid = reply->stamp.gid, .message = reply->message,
-                                .message_len = reply->len };
+                                .message_len = reply->len, .reply = reply };
         job_end(ux, job, 0, &g, NULL);
         group_reply_cache_put(ux->replies, reply);
 }
@@ -762,7 +762,7 @@ static void reply_role_message(struct daemon *d, struct unix_ids *ux, const stru
                                uint32_t gid, unix_group_fn fn, void *userdata) {
         group_reply_cache_set_max(ux->replies, d->config->group_reply_cache);
         struct group_reply_stamp stamp = stamp_of(d, ux, role, gid);
-        const struct group_reply *kept = group_reply_cache_get(ux->replies, role->key, &stamp);
+        struct group_reply *kept = group_reply_cache_get(ux->replies, role->key, &stamp);
         if (kept) {
                 answer_message(kept, role->gname, fn, userdata);
                 return;

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 struct daemon;
+struct group_reply;
 struct unix_ids;
 
 struct unix_group_ref {
@@ -54,10 +55,12 @@ struct unix_group {
         size_t n_members;
         char *role_name;        /* NULL: the private group of user `name` */
         /* with UNIX_GROUP_MESSAGE, a role group: the whole io.kaas.Nss reply
-         * (its NUL included), kept by kaasd (group_reply.h); members and
-         * role_name are then not set */
+         * (its NUL included), kept by kaasd in reply (group_reply.h: take a
+         * reference to keep it past the callback); members and role_name
+         * are then not set */
         const char *message;
         size_t message_len;
+        struct group_reply *reply;
 };
 
 #define UNIX_WITH_GROUPS (1u << 0)
