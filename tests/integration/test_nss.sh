@@ -252,6 +252,35 @@ check "getgrnam_r with growing buffers: ERANGE until it fits, then the group" \
 out=$(probe getpwnam alice)
 check "the module answers SUCCESS directly" sh -c 'echo "$1" | grep -q "^SUCCESS .* alice:$2:"' _ "$out" "$AUID"
 
+# a kept group reply is sent from where kaasd keeps it: on one connection,
+# calls pipelined behind it and in front of it are still answered in order
+out=$($PY - "$SOCK" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(30)
+s.connect(sys.argv[1])
+calls = [("io.kaas.Nss.GetPasswdByName", {"name": "alice"}),
+         ("io.kaas.Nss.GetGroupByName", {"name": "kaas-k8s-admins-alpha"}),
+         ("io.kaas.Nss.GetPasswdByName", {"name": "bob"}),
+         ("io.kaas.Nss.GetGroupByName", {"name": "kaas-k8s-admins-alpha"}),
+         ("io.kaas.Nss.GetPasswdByName", {"name": "alice"})]
+s.sendall(b"".join(json.dumps({"method": m, "parameters": p}).encode() + b"\0" for m, p in calls))
+buf, got = b"", []
+while len(got) < len(calls):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+    while b"\0" in buf:
+        msg, buf = buf.split(b"\0", 1)
+        p = json.loads(msg)["parameters"]
+        got.append(p["passwd"]["name"] if "passwd" in p else p["group"]["name"])
+print(" ".join(got))
+EOF
+)
+same "pipelined on one connection: passwd, kept group, passwd, kept group, passwd answered in order" "$out" \
+    "alice kaas-k8s-admins-alpha bob kaas-k8s-admins-alpha alice"
+
 # A group far larger than the caller's buffer: the module refuses its
 # reply unread (ERANGE) rather than receive and parse 2 MB at each of
 # glibc's buffer doublings. A server of its own (the path from
