@@ -184,10 +184,11 @@ int group_reply_build_new(const struct membership_role *role, const struct group
                 return -ENOMEM;
         memcpy(b->key, role->key, sizeof(b->key));
         b->stamp = *stamp;
+        static const char head[] = "{\"parameters\":{\"group\":{\"name\":";
         char gid[48];
         snprintf(gid, sizeof(gid), ",\"gid\":%" PRIu32 ",\"members\":[", stamp->gid);
         int r = vl_writer_new(max_size, &b->w);
-        if (r == 0 && (r = vl_writer_append(b->w, "{\"parameters\":{\"group\":{\"name\":", 31)) == 0 &&
+        if (r == 0 && (r = vl_writer_append(b->w, head, sizeof(head) - 1)) == 0 &&
             (r = vl_writer_append_string(b->w, role->gname)) == 0)
                 r = vl_writer_append(b->w, gid, strlen(gid));
         if (r < 0) {
@@ -227,7 +228,8 @@ int group_reply_build_step(struct group_reply_build *b, const struct membership_
         }
         if (b->next < role->n_members && b->n_members < want)
                 return 0;
-        if ((r = vl_writer_append(b->w, "]}}}", 5)) < 0)  /* and the NUL that ends a message */
+        static const char tail[] = "]}}}";  /* and the NUL that ends a message */
+        if ((r = vl_writer_append(b->w, tail, sizeof(tail))) < 0)
                 return r == -ENOBUFS ? -E2BIG : r;
         b->done = true;
         return 1;
