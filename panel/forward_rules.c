@@ -211,3 +211,48 @@ bool fa_header_value_ok(const char *s) {
                         return false;
         return true;
 }
+
+int fa_url_host(const char *url, char *ret, size_t size) {
+        const char *authority;
+
+        if (strncasecmp(url, "https://", 8) == 0)
+                authority = url + 8;
+        else if (strncasecmp(url, "http://", 7) == 0)
+                authority = url + 7;
+        else
+                return -EINVAL;
+        size_t a = strcspn(authority, "/?#");
+        char buf[HOST_MAX + 8];
+        if (a == 0 || a >= sizeof(buf) || memchr(authority, '@', a))
+                return -EINVAL;
+        memcpy(buf, authority, a);
+        buf[a] = '\0';
+        return fa_normalize_host(buf, ret, size);
+}
+
+static bool is_unreserved(unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+               c == '_' || c == '~';
+}
+
+int fa_login_url(const char *origin, const char *return_to, char *ret, size_t size) {
+        static const char hex[] = "0123456789ABCDEF";
+        int n = snprintf(ret, size, "%s/login?return_to=", origin);
+
+        if (n < 0 || (size_t)n >= size)
+                return -ENOBUFS;
+        size_t o = (size_t)n;
+        for (const unsigned char *s = (const unsigned char *)return_to; *s; s++) {
+                if (o + 4 > size)
+                        return -ENOBUFS;
+                if (is_unreserved(*s))
+                        ret[o++] = (char)*s;
+                else {
+                        ret[o++] = '%';
+                        ret[o++] = hex[*s >> 4];
+                        ret[o++] = hex[*s & 15];
+                }
+        }
+        ret[o] = '\0';
+        return 0;
+}

@@ -62,3 +62,13 @@ bool fa_roles_allow(const char *const *required, size_t n_required, const char *
 /* Whether s may be sent as a response header value: printable ASCII and
  * UTF-8 only, no control characters (CR, LF, NUL, C1), at most 4096 bytes. */
 bool fa_header_value_ok(const char *s) __attribute__((nonnull));
+
+/* The host of an http:// or https:// URL, as fa_normalize_host() writes
+ * it. Returns 0 or -EINVAL. */
+int fa_url_host(const char *url, char *ret, size_t size) __attribute__((warn_unused_result, nonnull));
+
+/* origin "/login?return_to=" and return_to percent-encoded (every byte but
+ * unreserved characters), into ret (size bytes). Returns 0, or -ENOBUFS
+ * when it does not fit. */
+int fa_login_url(const char *origin, const char *return_to, char *ret, size_t size)
+        __attribute__((warn_unused_result, nonnull));

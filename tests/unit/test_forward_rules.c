@@ -197,6 +197,30 @@ static void test_header_values(void **state) {
         assert_false(fa_header_value_ok(big));
 }
 
+static void test_url_host(void **state) {
+        char h[64];
+
+        assert_int_equal(fa_url_host("https://Kibana.prod.example.com:9443/app?x=1", h, sizeof(h)), 0);
+        assert_string_equal(h, "kibana.prod.example.com");
+        assert_int_equal(fa_url_host("http://grafana.prod.example.com", h, sizeof(h)), 0);
+        assert_string_equal(h, "grafana.prod.example.com");
+        assert_int_equal(fa_url_host("ftp://x.example.com/", h, sizeof(h)), -EINVAL);
+        assert_int_equal(fa_url_host("https://a@b.example.com/", h, sizeof(h)), -EINVAL);
+        assert_int_equal(fa_url_host("https:///path", h, sizeof(h)), -EINVAL);
+}
+
+static void test_login_url(void **state) {
+        char u[128];
+
+        assert_int_equal(fa_login_url("https://kaas.example.com", "https://kibana.prod.example.com/a b?x=1&y=%", u,
+                                      sizeof(u)),
+                         0);
+        assert_string_equal(u, "https://kaas.example.com/login?return_to="
+                               "https%3A%2F%2Fkibana.prod.example.com%2Fa%20b%3Fx%3D1%26y%3D%25");
+        assert_int_equal(fa_login_url("https://kaas.example.com", "https://kibana.prod.example.com/", u, 50),
+                         -ENOBUFS);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bearer),          cmocka_unit_test(test_bearer_refused),
@@ -204,6 +228,7 @@ int main(void) {
                 cmocka_unit_test(test_return_to_inside), cmocka_unit_test(test_return_to_outside),
                 cmocka_unit_test(test_return_to_long),  cmocka_unit_test(test_normalize_host),
                 cmocka_unit_test(test_roles),           cmocka_unit_test(test_header_values),
+                cmocka_unit_test(test_url_host),        cmocka_unit_test(test_login_url),
         };
 
         if (sodium_init() < 0)
