@@ -1,0 +1,1 @@
+# httpd/: rules of this part

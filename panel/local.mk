@@ -1,0 +1,1 @@
+# panel/: rules of this part

@@ -1,0 +1,1 @@
+# tests/browser/: rules of this part
