@@ -215,7 +215,7 @@ fuzz_replay_nss_pack_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"nss_pack"'
 
 # webhook_settings: kaas-webhook's settings file, compiled in as above,
 # with the value parsing it shares with kaasd
-fuzz_webhook_settings_sources = webhook/settings.c webhook/settings.h
+fuzz_webhook_settings_sources = webhook/settings.c webhook/settings.h httpd/listen.c httpd/listen.h
 fuzz_webhook_settings_libs = common/libkaas-config.la $(INIH_LIBS) $(JANSSON_LIBS)
 fuzz_fuzz_webhook_settings_SOURCES = fuzz/fuzz_webhook_settings.c fuzz/fuzz.h fuzz/fuzz_file.h $(fuzz_webhook_settings_sources)
 fuzz_fuzz_webhook_settings_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
@@ -232,14 +232,11 @@ fuzz_replay_webhook_settings_LDADD = $(fuzz_webhook_settings_libs)
 fuzz_webhook_http_sources = \
 	webhook/settings.c webhook/settings.h \
 	webhook/server.c webhook/server.h \
-	webhook/guard.c webhook/guard.h \
 	webhook/review.c webhook/review.h \
-	webhook/pool.c webhook/pool.h \
-	webhook/metrics.c webhook/metrics.h \
-	webhook/log.c webhook/log.h
+	webhook/metrics.c webhook/metrics.h
 fuzz_webhook_http_cflags = $(fuzz_cflags) -pthread $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(SYSTEMD_CFLAGS)
-fuzz_webhook_http_libs = webhook/libkaas-tokenreview.la client/libkaas-static.la common/libkaas-token.la \
-	common/libkaas-config.la \
+fuzz_webhook_http_libs = webhook/libkaas-tokenreview.la httpd/libkaas-httpd.la client/libkaas-static.la \
+	common/libkaas-token.la common/libkaas-config.la \
 	$(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS)
 fuzz_fuzz_webhook_http_SOURCES = fuzz/fuzz_webhook_http.c fuzz/fuzz.h $(fuzz_webhook_http_sources)
 fuzz_fuzz_webhook_http_CFLAGS = $(fuzz_webhook_http_cflags) $(fuzz_engine_cflags)
