@@ -99,6 +99,8 @@ chmod 755 "$P/kaas-panel"
 D=$KS_TMP/kaasd
 kaasd_write_conf "$D"
 sed -i "/^\[kaasd\]\$/a validator_group = $VGROUP" "$D/kaasd.conf"
+# the panel acts for many people from one uid: throttled per account
+[ -n "$PANEL_OWNER" ] && sed -i "/^\[kaasd\]\$/a frontend_group = ${PANEL_OWNER#*:}" "$D/kaasd.conf"
 kaasd_start "$D" || exit 99
 SOCK=$KAASD_SOCKET
 PORT=$(wh_free_port)
