@@ -173,25 +173,27 @@ async function csrf(page) {
     return page.$eval('#logout input[name="csrf"]', (e) => e.value);
 }
 
-// fetchIn(PAGE, PATH, FIELDS): a POST made by the page itself (same origin,
-// its cookies, the browser's own Origin and Sec-Fetch-* headers), no
-// redirect followed; resolves to {status, type, disposition, body}
-async function fetchIn(page, p, fields) {
-    return page.evaluate(async (p, fields) => {
-        const r = await fetch(p, {
-            method: 'POST',
-            body: new URLSearchParams(fields),
-            redirect: 'manual',
-            credentials: 'same-origin',
-        });
-        return {
-            status: r.status,
-            type: r.headers.get('content-type'),
-            disposition: r.headers.get('content-disposition'),
-            body: r.type === 'opaqueredirect' ? '' : await r.text(),
-            redirected: r.type === 'opaqueredirect',
-        };
-    }, p, fields);
+// postForm(PAGE, PATH, FIELDS, LABEL): a form the test adds to the page
+// and submits, as a user's click would (the page's CSP allows no fetch());
+// the browser sends its own Origin, Sec-Fetch-* and cookies. Resolves to
+// the response of the page it leads to (redirects followed)
+async function postForm(page, p, fields, label) {
+    const [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.evaluate((p, fields) => {
+        const f = document.createElement('form');
+        f.method = 'post';
+        f.action = p;
+        for (const [k, v] of Object.entries(fields)) {
+            const i = document.createElement('input');
+            i.type = 'hidden';
+            i.name = k;
+            i.value = v;
+            f.appendChild(i);
+        }
+        document.body.appendChild(f);
+        HTMLFormElement.prototype.submit.call(f);
+    }, p, fields)]);
+    await shot(page, label || `post-${p}`);
+    return res;
 }
 
 async function sessionCookie(page) {
@@ -208,7 +210,8 @@ function request(url, opts = {}) {
     return new Promise((resolve, reject) => {
         const req = https.request(url, {
             method: opts.method || 'GET',
-            headers: opts.headers || {},
+            headers: opts.body === undefined ? opts.headers || {}
+                : { 'Content-Length': Buffer.byteLength(opts.body), ...opts.headers },
             ca: ca(),
             timeout: TIMEOUT,
         }, (res) => {
@@ -217,7 +220,7 @@ function request(url, opts = {}) {
             res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
         });
         req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
-        req.on('error', reject);
+        req.on('error', (e) => reject(new Error(`${opts.method || 'GET'} ${url}: ${e.message}`)));
         if (opts.body !== undefined) req.write(opts.body);
         req.end();
     });
@@ -260,5 +263,5 @@ function secret(value) {
 
 module.exports = {
     TIMEOUT, env, ok, notOk, check, eq, test, run, launch, newPage, shot, visit, submit, login, text, exists,
-    csrf, fetchIn, sessionCookie, request, review, waitFor, secret,
+    csrf, postForm, sessionCookie, request, review, waitFor, secret,
 };
