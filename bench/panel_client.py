@@ -124,7 +124,7 @@ def create(url, cafile, cookie, n, tokens):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "login":
+    if len(sys.argv) == 5 and sys.argv[1] == "login":
         login(*sys.argv[2:])
     elif len(sys.argv) == 7 and sys.argv[1] == "create":
         create(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
