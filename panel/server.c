@@ -2,9 +2,10 @@
  * POST's body is collected (at most BODY_MAX bytes) before its route runs.
  *
  * The order of checks for a POST: the request is same-origin (Origin is
- * the configured origin, or "null" from a page whose Referrer-Policy is
- * no-referrer with Sec-Fetch-Site: same-origin; Sec-Fetch-Site, when
- * sent, is same-origin), else 403; the body decodes, else 400; the
+ * the configured origin, or "null" -- what a browser sends for a form of
+ * a page whose Referrer-Policy is no-referrer -- with Sec-Fetch-Site:
+ * same-origin; Sec-Fetch-Site, when sent, is same-origin; a POST without
+ * Origin is refused), else 403; the body decodes, else 400; the
  * session's CSRF token matches the form's csrf field, else 403. A route
  * never runs for a request that failed one of them. */
 #include "config.h"
@@ -63,10 +64,8 @@ static bool is(const char *a, const char *b) {
 static bool same_origin(const struct request *rq) {
         const char *origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
         const char *site = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
-        if (site && !is(site, "same-origin"))
+        if (!origin || (site && !is(site, "same-origin")))
                 return false;
-        if (!origin)
-                return true;
         if (is(origin, "null"))
                 return site != NULL;
         return is(origin, rq->p->s->origin);
@@ -214,6 +213,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                                                            { NULL, NULL } });
                 if (get && (is(url, "/static/panel.css") || is(url, "/static/panel.js")))
                         return serve_static(conn, url);
+                /* a browser's own fetches (favicon) must not be sent to
+                 * /login, where they would cost a pre-login session */
+                if (get && (strncmp(url, "/static/", 8) == 0 || is(url, "/favicon.ico")))
+                        return hd_respond_text(conn, 404, "not found\n", static_policy, NULL);
                 if (get && is(url, "/healthz")) {
                         hd_answering(conn);
                         return serve_healthz(srv->p, conn);

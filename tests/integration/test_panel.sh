@@ -145,7 +145,18 @@ code=$(get /tokens -H "Origin: https://evil.example.com" --data-urlencode "descr
 check "POST from another Origin (with the right token): 403" bash -c "[ '$code' = 403 ] && grep -q '<p id=\"error\" role=\"alert\">' '$OUT.body'"
 code=$(get /tokens -H "Sec-Fetch-Site: cross-site" --data-urlencode "description=evil" --data-urlencode "lifetime_days=1" --data-urlencode "csrf=$BOB_CSRF")
 check "POST with Sec-Fetch-Site: cross-site: 403" [ "$code" = 403 ]
+code=$(get /tokens --data-urlencode "description=no origin" --data-urlencode "lifetime_days=1" --data-urlencode "csrf=$BOB_CSRF")
+check "POST without Origin: 403" [ "$code" = 403 ]
+code=$(get /tokens -H "Origin: null" --data-urlencode "description=null" --data-urlencode "lifetime_days=1" --data-urlencode "csrf=$BOB_CSRF")
+check "POST with Origin: null but no Sec-Fetch-Site: 403" [ "$code" = 403 ]
+code=$(get /tokens -H "Origin: $PN_URL" -H "Sec-Fetch-Site: same-site" --data-urlencode "description=sibling" --data-urlencode "lifetime_days=1" --data-urlencode "csrf=$BOB_CSRF")
+check "POST with Sec-Fetch-Site: same-site: 403" [ "$code" = 403 ]
 check "none of them created a token" [ "$(grep -c 'data-token-id' <(pn_curl "$PN_URL/tokens"))" = "$before" ]
+code=$(get /tokens -H "Origin: null" -H "Sec-Fetch-Site: same-origin" --data-urlencode "description=from a no-referrer page" --data-urlencode "lifetime_days=1" --data-urlencode "csrf=$BOB_CSRF")
+check "a browser's form (Origin: null, Sec-Fetch-Site: same-origin) is accepted" [ "$code" = 303 ]
+get /tokens/new >/dev/null
+code=$(get /favicon.ico)
+check "/favicon.ico: 404, no redirect to /login" [ "$code" = 404 ]
 code=$(post /tokens "description=x" "lifetime_days=366" "csrf=$BOB_CSRF")
 check "a lifetime over the maximum: 400 with #error" bash -c "[ '$code' = 400 ] && grep -q 'id=\"error\"' '$OUT.body'"
 
@@ -185,7 +196,7 @@ check "alice looks bob up: roles, projects, clusters" bash -c "[ '$code' = 200 ]
 code=$(post /admin/revoke "user=$BOB_ID" "csrf=$ALICE_CSRF")
 check "revoke without confirm: 400" [ "$code" = 400 ]
 code=$(post /admin/revoke "user=$BOB_ID" "confirm=yes" "csrf=$ALICE_CSRF")
-check "alice revokes bob's tokens" bash -c "[ '$code' = 200 ] && grep -q '<p id=\"revoked\">1 tokens revoked</p>' '$OUT.body'"
+check "alice revokes bob's tokens" bash -c "[ '$code' = 200 ] && grep -q '<p id=\"revoked\">2 tokens revoked</p>' '$OUT.body'"
 r=$($VL "$SOCK" io.kaas.Token.Validate "{\"token\": \"$BOB_T1\"}")
 check "bob's token is refused after the revocation" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
 code=$(get /admin/rbac)
