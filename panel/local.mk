@@ -35,3 +35,11 @@ panel_kaas_panel_LDADD = panel/libkaas-panel.la httpd/libkaas-httpd.la client/li
 EXTRA_DIST += panel/static/panel.css panel/static/panel.js
 # the assembler includes them: rebuild when they change
 panel/kaas_panel-static.$(OBJEXT): $(top_srcdir)/panel/static/panel.css $(top_srcdir)/panel/static/panel.js
+
+# Tests: the library alone (templates, forms, sessions, documents); the
+# whole panel over HTTPS is tests/integration/test_panel.sh (tests/local.mk)
+check_PROGRAMS += tests/unit/test_panel
+TESTS += tests/unit/test_panel
+tests_unit_test_panel_SOURCES = tests/unit/test_panel.c
+tests_unit_test_panel_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SODIUM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_panel_LDADD = panel/libkaas-panel.la $(JANSSON_LIBS) $(SODIUM_LIBS) $(CMOCKA_LIBS)
