@@ -110,6 +110,16 @@ async function newPage(browser, who, base) {
     page.kaasWho = who;
     page.kaasBase = base || env('PANEL_URL');
     page.kaasDialogs = [];
+    // the browser's own complaints (CSP violations, script errors, failed
+    // requests) go into the log as comments
+    page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warn') console.log(`# [${who}] console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => console.log(`# [${who}] page error: ${e.message}`));
+    page.on('requestfailed', (r) => {
+        const why = r.failure() ? r.failure().errorText : '';
+        if (why !== 'net::ERR_ABORTED') console.log(`# [${who}] request failed: ${r.method()} ${r.url()} ${why}`);
+    });
     page.on('dialog', async (d) => {
         page.kaasDialogs.push(d.message());
         await d.dismiss().catch(() => {});

@@ -202,6 +202,13 @@ test('token-page', async ({ browser }) => {
         'button new-token');
     check('no inline script on the page', await page.$$eval('script', (l) => l.every((s) => s.src && !s.textContent.trim())));
 
+    // the copy button (the panel's only script) puts the token on the clipboard
+    await page.browserContext().overridePermissions(env('PANEL_URL'), ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
+    await page.click('#copy');
+    const clip = await t.waitFor(async () => page.evaluate(() => navigator.clipboard.readText()).catch(() => ''),
+        'the token on the clipboard').catch((e) => String(e));
+    eq('the copy button copies the token', clip.trim(), token);
+
     // the download, as the browser saves it
     const dir = path.join(env('PANEL_WORK'), 'downloads');
     fs.mkdirSync(dir, { recursive: true });
@@ -259,6 +266,11 @@ test('token-page', async ({ browser }) => {
 
 test('token-delete', async () => {
     const page = ctx_alice;
+    await page.setViewport({ width: 360, height: 740 });
+    await visit(page, '/tokens', 'tokens-360px');
+    const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    check('/tokens at 360 px wide: no horizontal scrolling', w.scroll <= w.client, JSON.stringify(w));
+    await page.setViewport({ width: 1024, height: 768 });
     await visit(page, '/tokens', 'docs-tokens');
     const id = await rowId(page, 'browser test token');
     check('the row of the first token', id !== null);
