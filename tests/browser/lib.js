@@ -113,6 +113,8 @@ async function newPage(browser, who, base) {
     // the browser's own complaints (CSP violations, script errors, failed
     // requests) go into the log as comments
     page.on('console', (m) => {
+        // refusals (4xx) are what many tests expect: not worth a line
+        if (/^Failed to load resource: the server responded with a status of 4/.test(m.text())) return;
         if (m.type() === 'error' || m.type() === 'warn') console.log(`# [${who}] console ${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => console.log(`# [${who}] page error: ${e.message}`));

@@ -190,6 +190,20 @@ PANEL_URL=https://127.0.0.1:$PANEL_PORT \
 browser_rc=$?
 check "the browser tests passed (status $browser_rc)" [ "$browser_rc" = 0 ]
 
+# ------------------------------------------------------------------ stop
+# SIGTERM: each panel stops with status 0 (under --enable-sanitizers, a
+# leak or error report makes that fail, and its report is in the log)
+rcs=
+for pid in $PANEL_PIDS; do
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"
+    rcs="$rcs $?"
+done
+PANEL_PIDS=
+check "SIGTERM: both panels exit with status 0 (got$rcs)" [ "$rcs" = " 0 0" ]
+check "no sanitizer report in the panels' logs" bash -c '! grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$@"' _ \
+    "$P/panel.log" "$P/panel-idle.log"
+
 # ------------------------------------------------------------------ logs
 leaks=0
 while IFS= read -r s; do
