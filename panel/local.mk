@@ -10,7 +10,7 @@ panel_libkaas_panel_la_SOURCES = \
 	panel/settings.c panel/settings.h \
 	panel/kubeconfig.c panel/kubeconfig.h
 panel_libkaas_panel_la_CFLAGS = $(AM_CFLAGS) -pthread $(JANSSON_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS)
-panel_libkaas_panel_la_LIBADD = httpd/libkaas-httpd.la common/libkaas-kube.la common/libkaas-token.la \
+panel_libkaas_panel_la_LIBADD = panel/libkaas-forward.la httpd/libkaas-httpd.la common/libkaas-kube.la common/libkaas-token.la \
 	common/libkaas-config.la $(JANSSON_LIBS) $(SODIUM_LIBS) $(INIH_LIBS)
 
 sbin_PROGRAMS += panel/kaas-panel

@@ -39,7 +39,7 @@ struct request {
         char sid[SESSION_ID_CHARS + 1];  /* the cookie's session ID, "" when none */
         bool has_session;             /* sid names a live session: sv holds it */
         struct session_view sv;
-        char set_cookie[128];         /* a Set-Cookie header to send, "" for none */
+        char set_cookie[512];         /* a Set-Cookie header to send, "" for none */
 };
 
 /* ------------------------------------------------------------ answers */
@@ -114,6 +114,13 @@ enum MHD_Result route_admin_rbac(struct request *rq);
 /* The token list of route_tokens() and route_admin_tokens(): rows of
  * tokens (a List reply's array), with the owner column when admin. */
 void panel_token_table(struct html *h, json_t *tokens, bool admin);
+
+/* The session of the request on conn, from its cookie (any handler may
+ * ask): 0 with the cookie's ID in ret_sid (SESSION_ID_CHARS + 1 bytes)
+ * and a copy of the session in ret (session_view_clear() it), or -ENOENT
+ * (ret_sid then "" unless a cookie named a session that is gone). */
+int panel_session_of(struct panel *p, struct MHD_Connection *conn, char *ret_sid, struct session_view *ret)
+        __attribute__((nonnull));
 
 /* A query argument of the request, or NULL. */
 const char *panel_arg(const struct request *rq, const char *name);

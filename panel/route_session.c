@@ -13,25 +13,42 @@
 #include <string.h>
 #include <time.h>
 
+#include "forward_rules.h"
 #include "httpd/log.h"
 #include "kaas.h"
 #include "panel.h"
 
 #define LOGIN_FAILED "Login failed: wrong user name, password or domain."
 
+/* The session cookie: __Host- (this host only), or with cookie_domain
+ * __Secure- for the domain's hosts, so the ingress's forward-auth
+ * subrequest of a managed service carries it. */
 static void set_cookie(struct request *rq, const char *id) {
-        if (id)
-                snprintf(rq->set_cookie, sizeof(rq->set_cookie),
-                         "__Host-kaas-session=%s; Secure; HttpOnly; SameSite=Strict; Path=/", id);
-        else
-                snprintf(rq->set_cookie, sizeof(rq->set_cookie),
-                         "__Host-kaas-session=; Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+        const struct panel_settings *s = rq->p->s;
+        char domain[300] = "";
+        if (s->cookie_domain)
+                snprintf(domain, sizeof(domain), "; Domain=%s", s->cookie_domain);
+        snprintf(rq->set_cookie, sizeof(rq->set_cookie), "%s=%s%s; Secure; HttpOnly; SameSite=Strict; Path=/%s",
+                 panel_cookie_name(s), id ? id : "", domain, id ? "" : "; Max-Age=0");
+}
+
+/* Where a login leads: return_to when it stays inside the environment
+ * (the origin's host or a managed service's, fa_check_return_to()),
+ * else the user's tokens. The one place that decides it. */
+static const char *login_target(struct request *rq, const char *return_to) {
+        const struct panel_settings *s = rq->p->s;
+        if (!return_to || !*return_to)
+                return "/tokens";
+        if (fa_check_return_to(return_to, (const char *const *)s->return_to_hosts, s->n_return_to_hosts) == 0)
+                return return_to;
+        hd_notice("login from %s: return_to outside the environment ignored", rq->peer);
+        return "/tokens";
 }
 
 /* The login page with error (NULL: none), in a pre-login session: the
  * request's own when it has one, else a new one. */
 static enum MHD_Result login_page(struct request *rq, unsigned code, const char *error, const char *user,
-                                  const char *domain) {
+                                  const char *domain, const char *return_to) {
         if (!rq->has_session || rq->sv.logged_in) {
                 char id[SESSION_ID_CHARS + 1];
                 if (session_create(rq->p->sessions, NULL, time(NULL), id) < 0)
@@ -57,6 +74,8 @@ static enum MHD_Result login_page(struct request *rq, unsigned code, const char 
                     "<input id=\"domain\" name=\"domain\" value=\"%s\" required></p>",
                     user ? user : "", domain ? domain : rq->p->s->default_domain);
         panel_csrf_field(rq, &h);
+        if (return_to && *return_to && strlen(return_to) <= 2048)
+                html_printf(&h, "<input type=\"hidden\" name=\"return_to\" value=\"%s\">", return_to);
         html_printf(&h, "<p><button id=\"login-submit\" type=\"submit\">Log in</button></p></form>");
         return panel_page(rq, code, "Log in", &h);
 }
@@ -64,17 +83,22 @@ static enum MHD_Result login_page(struct request *rq, unsigned code, const char 
 enum MHD_Result route_login_get(struct request *rq) {
         /* reached for a POST whose CSRF token did not match */
         if (rq->post)
-                return login_page(rq, 403, "The login form has expired: please log in again.", NULL, NULL);
-        return login_page(rq, 200, NULL, NULL, NULL);
+                return login_page(rq, 403, "The login form has expired: please log in again.", NULL, NULL,
+                                  form_get(&rq->form, "return_to"));
+        const char *return_to = panel_arg(rq, "return_to");
+        /* logged in already: straight on */
+        if (rq->has_session && rq->sv.logged_in)
+                return panel_redirect(rq, login_target(rq, return_to));
+        return login_page(rq, 200, NULL, NULL, NULL, return_to);
 }
 
 enum MHD_Result route_login_post(struct request *rq) {
         const char *user = form_get(&rq->form, "user"), *password = form_get(&rq->form, "password"),
-                   *domain = form_get(&rq->form, "domain");
+                   *domain = form_get(&rq->form, "domain"), *return_to = form_get(&rq->form, "return_to");
         if (!domain || !*domain)
                 domain = rq->p->s->default_domain;
         if (!user || !*user || !password || !*password || strlen(user) > SESSION_NAME_MAX)
-                return login_page(rq, 401, LOGIN_FAILED, user, domain);
+                return login_page(rq, 401, LOGIN_FAILED, user, domain, return_to);
         json_t *params = json_pack("{s:{s:s, s:s, s:s}}", "credentials", "user", user, "password", password,
                                    "domain", domain);
         json_t *reply = NULL;
@@ -87,7 +111,7 @@ enum MHD_Result route_login_post(struct request *rq) {
                          (long long)json_integer_value(json_object_get(err.parameters, "retry_after")));
                 hd_notice("login of %s from %s: throttled by kaasd", user, rq->peer);
                 kaas_error_clear(&err);
-                return login_page(rq, 429, text, user, domain);
+                return login_page(rq, 429, text, user, domain, return_to);
         }
         if (r == KAAS_ERROR_REMOTE &&
             (kaas_error_is(&err, "io.kaas.Token.AuthenticationFailed") ||
@@ -96,13 +120,14 @@ enum MHD_Result route_login_post(struct request *rq) {
              kaas_error_is(&err, "io.kaas.Token.ProofNotAccepted"))) {
                 hd_notice("login of %s (domain %s) from %s failed: %s", user, domain, rq->peer, err.name);
                 kaas_error_clear(&err);
-                return login_page(rq, 401, LOGIN_FAILED, user, domain);
+                return login_page(rq, 401, LOGIN_FAILED, user, domain, return_to);
         }
         if (r < 0) {
                 hd_warning("login of %s from %s: kaasd: %s", user, rq->peer,
                            r == KAAS_ERROR_REMOTE ? err.name : kaas_strerror(r));
                 kaas_error_clear(&err);
-                return login_page(rq, 503, "The identity service is unavailable: try again later.", user, domain);
+                return login_page(rq, 503, "The identity service is unavailable: try again later.", user, domain,
+                                  return_to);
         }
         const char *ks_token = json_string_value(json_object_get(reply, "keystone_token"));
         const char *user_id = json_string_value(json_object_get(reply, "user_id"));
@@ -110,7 +135,8 @@ enum MHD_Result route_login_post(struct request *rq) {
         json_int_t expires = json_integer_value(json_object_get(reply, "expires"));
         if (!ks_token || !user_id || !user_name) {
                 json_decref(reply);
-                return login_page(rq, 503, "The identity service gave an unexpected answer.", user, domain);
+                return login_page(rq, 503, "The identity service gave an unexpected answer.", user, domain,
+                                  return_to);
         }
         struct session_login login = {
                 .user_name = user_name,
@@ -135,7 +161,7 @@ enum MHD_Result route_login_post(struct request *rq) {
         set_cookie(rq, id);
         explicit_bzero(id, sizeof(id));
         rq->has_session = false;
-        return panel_redirect(rq, "/tokens");
+        return panel_redirect(rq, login_target(rq, return_to));
 }
 
 enum MHD_Result route_logout(struct request *rq) {

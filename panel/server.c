@@ -27,7 +27,6 @@
 #include "server.h"
 
 #define BODY_MAX (16 * 1024)
-#define COOKIE_NAME "__Host-kaas-session"
 
 struct panel_server {
         struct panel *p;
@@ -54,6 +53,15 @@ static const struct hd_header static_policy[] = {
 const char *panel_arg(const struct request *rq, const char *name) {
         const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
         return v && *v ? v : NULL;
+}
+
+int panel_session_of(struct panel *p, struct MHD_Connection *conn, char *ret_sid, struct session_view *ret) {
+        const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, panel_cookie_name(p->s));
+        ret_sid[0] = '\0';
+        if (!cookie || strlen(cookie) != SESSION_ID_CHARS)
+                return -ENOENT;
+        memcpy(ret_sid, cookie, SESSION_ID_CHARS + 1);
+        return session_lookup(p->sessions, ret_sid, time(NULL), ret);
 }
 
 static bool is(const char *a, const char *b) {
@@ -128,7 +136,7 @@ static enum MHD_Result dispatch_session(struct request *rq) {
         if (is(u, "/"))
                 return panel_redirect(rq, "/tokens");
         if (is(u, "/login"))
-                return rq->post ? route_login_post(rq) : panel_redirect(rq, "/tokens");
+                return rq->post ? route_login_post(rq) : route_login_get(rq);
         if (is(u, "/tokens"))
                 return rq->post ? route_tokens_create(rq) : route_tokens(rq);
         if (!rq->post && is(u, "/tokens/new"))
@@ -150,11 +158,7 @@ static enum MHD_Result handle(struct panel *p, struct MHD_Connection *conn, cons
                               struct pending *pd) {
         struct request rq = { .p = p, .conn = conn, .url = url, .post = post };
         hd_peer_name(conn, rq.peer, sizeof(rq.peer));
-        const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE_NAME);
-        if (cookie && strlen(cookie) == SESSION_ID_CHARS) {
-                memcpy(rq.sid, cookie, SESSION_ID_CHARS + 1);
-                rq.has_session = session_lookup(p->sessions, rq.sid, time(NULL), &rq.sv) == 0;
-        }
+        rq.has_session = panel_session_of(p, conn, rq.sid, &rq.sv) == 0;
         enum MHD_Result ret;
         if (post && !same_origin(&rq)) {
                 hd_notice("refused %s: cross-site POST %s", rq.peer, url);

@@ -13,11 +13,12 @@
 #include <unistd.h>
 
 #include "config_value.h"
+#include "forward_rules.h"
 #include "httpd/listen.h"
 #include "kube_doc.h"
 #include "settings.h"
 
-enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_LOGLEVEL };
+enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_LOGLEVEL, OPT_HEADER };
 
 struct option_row {
         const char *section;
@@ -36,6 +37,7 @@ static const struct option_row options[] = {
         ROW("panel", "tls_priorities", OPT_STRING, tls_priorities, 0, 0),
         ROW("panel", "origin", OPT_STRING, origin, 0, 0),
         ROW("panel", "default_domain", OPT_STRING, default_domain, 0, 0),
+        ROW("panel", "cookie_domain", OPT_STRING, cookie_domain, 0, 0),
         ROW("panel", "session_idle", OPT_UINT, session_idle_sec, 1, 86400),
         ROW("panel", "session_lifetime", OPT_UINT, session_lifetime_sec, 60, 7 * 86400),
         ROW("panel", "max_sessions", OPT_UINT, max_sessions, 1, 1000000),
@@ -52,6 +54,10 @@ static const struct option_row options[] = {
         ROW("kaasd", "user", OPT_STRING, kaasd_user, 0, 0),
         ROW("kaasd", "connections", OPT_UINT, kaasd_connections, 1, 64),
         ROW("kaasd", "timeout", OPT_UINT, kaasd_timeout_sec, 1, 300),
+
+        ROW("forward_auth", "user_header", OPT_HEADER, fa_user_header, 0, 0),
+        ROW("forward_auth", "uid_header", OPT_HEADER, fa_uid_header, 0, 0),
+        ROW("forward_auth", "groups_header", OPT_HEADER, fa_groups_header, 0, 0),
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -86,7 +92,10 @@ int panel_settings_new(struct panel_settings **ret) {
         s->kaasd_timeout_sec = 10;
         if (panel_settings_set(&s->listen, "127.0.0.1:8444") < 0 ||
             panel_settings_set(&s->tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2") < 0 ||
-            panel_settings_set(&s->default_domain, "Default") < 0 || panel_settings_set(&s->log_target, "auto") < 0) {
+            panel_settings_set(&s->default_domain, "Default") < 0 || panel_settings_set(&s->log_target, "auto") < 0 ||
+            panel_settings_set(&s->fa_user_header, "X-Remote-User") < 0 ||
+            panel_settings_set(&s->fa_uid_header, "X-Remote-Uid") < 0 ||
+            panel_settings_set(&s->fa_groups_header, "X-Remote-Groups") < 0) {
                 panel_settings_free(s);
                 return -ENOMEM;
         }
@@ -98,8 +107,11 @@ struct panel_settings *panel_settings_free(struct panel_settings *s) {
         if (!s)
                 return NULL;
         for (size_t i = 0; i < N_OPTIONS; i++)
-                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH)
+                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH || options[i].kind == OPT_HEADER)
                         free(*(char **)((char *)s + options[i].offset));
+        for (size_t i = 0; i < s->n_return_to_hosts; i++)
+                free(s->return_to_hosts[i]);
+        free(s->return_to_hosts);
         for (size_t i = 0; i < s->n_clusters; i++) {
                 struct panel_cluster *c = &s->clusters[i];
                 free(c->name);
@@ -109,10 +121,16 @@ struct panel_settings *panel_settings_free(struct panel_settings *s) {
                 for (size_t k = 0; k < c->n_services; k++) {
                         free(c->services[k].label);
                         free(c->services[k].url);
+                        for (size_t j = 0; j < c->services[k].n_roles; j++)
+                                free(c->services[k].roles[j]);
                 }
         }
         free(s);
         return NULL;
+}
+
+const char *panel_cookie_name(const struct panel_settings *s) {
+        return s->cookie_domain ? "__Secure-kaas-session" : "__Host-kaas-session";
 }
 
 const struct panel_cluster *panel_cluster_find(const struct panel_settings *s, const char *name) {
@@ -153,6 +171,89 @@ static bool url_valid(const char *url, bool https_only) {
         return true;
 }
 
+/* "LABEL URL [ROLE,ROLE...]": the label may hold spaces; the URL is the
+ * last word starting with http:// or https://, the roles (IDs or names,
+ * any one of which admits a user) the word after it. */
+static int add_service(struct parse_state *ps, struct panel_cluster *c, const char *value) {
+        if (c->n_services >= PANEL_MAX_SERVICES)
+                return config_value_fail(&ps->err, "too many services (at most %d per cluster)", PANEL_MAX_SERVICES);
+        char *copy = strdup(value);
+        if (!copy)
+                return config_value_fail(&ps->err, "out of memory");
+        char *url = NULL, *roles = NULL;
+        for (char *w = strrchr(copy, ' '); w; w = w > copy ? strrchr(copy, ' ') : NULL) {
+                char *word = w + 1;
+                *w = '\0';
+                if (strncmp(word, "https://", 8) == 0 || strncmp(word, "http://", 7) == 0) {
+                        url = word;
+                        break;
+                }
+                if (roles || !*word)
+                        break;
+                roles = word;
+        }
+        size_t n = url ? (size_t)(url - 1 - copy) : 0;
+        while (n > 0 && copy[n - 1] == ' ')
+                n--;
+        if (!url || n == 0 || !url_valid(url, false)) {
+                free(copy);
+                return config_value_fail(&ps->err,
+                                         "service must be \"LABEL URL [ROLE,ROLE...]\" with an http(s):// URL");
+        }
+        struct panel_service *sv = &c->services[c->n_services];
+        memset(sv, 0, sizeof(*sv));
+        int r = 1;
+        if (!(sv->label = strndup(copy, n)) || !(sv->url = strdup(url)))
+                r = config_value_fail(&ps->err, "out of memory");
+        for (char *p = roles; r == 1 && p && *p;) {
+                size_t k = strcspn(p, ",");
+                if (k == 0 || k > KUBE_NAME_MAX || sv->n_roles >= PANEL_MAX_ROLES) {
+                        r = config_value_fail(&ps->err, "service roles: at most %d IDs or names separated by commas",
+                                              PANEL_MAX_ROLES);
+                        break;
+                }
+                if (!(sv->roles[sv->n_roles] = strndup(p, k))) {
+                        r = config_value_fail(&ps->err, "out of memory");
+                        break;
+                }
+                sv->n_roles++;
+                p += k + (p[k] == ',');
+        }
+        free(copy);
+        if (r != 1) {
+                free(sv->label);
+                free(sv->url);
+                for (size_t j = 0; j < sv->n_roles; j++)
+                        free(sv->roles[j]);
+                memset(sv, 0, sizeof(*sv));
+                return r;
+        }
+        c->n_services++;
+        return 1;
+}
+
+/* An HTTP header name: RFC 9110 token characters. */
+static bool header_name_valid(const char *v) {
+        if (!*v || strlen(v) > 64)
+                return false;
+        for (; *v; v++)
+                if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') ||
+                      strchr("!#$%&'*+-.^_`|~", *v)))
+                        return false;
+        return true;
+}
+
+/* A DNS name for the cookie's Domain attribute. */
+static bool cookie_domain_valid(const char *v) {
+        if (!*v || strlen(v) > 253 || *v == '.' || !strchr(v, '.'))
+                return false;
+        for (; *v; v++)
+                if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') || *v == '-' ||
+                      *v == '.'))
+                        return false;
+        return true;
+}
+
 static int on_cluster_entry(struct parse_state *ps, const char *name, const char *key, const char *value) {
         struct panel_settings *s = ps->s;
         struct panel_cluster *c = NULL;
@@ -182,26 +283,8 @@ static int on_cluster_entry(struct parse_state *ps, const char *name, const char
                         return config_value_fail(&ps->err, "ca_file must be an absolute path");
                 return panel_settings_set(&c->ca_file, value) < 0 ? config_value_fail(&ps->err, "out of memory") : 1;
         }
-        if (strcmp(key, "service") == 0) {
-                /* "LABEL URL": the label may hold spaces, the URL is last */
-                const char *sp = strrchr(value, ' ');
-                if (!sp || sp == value || !url_valid(sp + 1, false))
-                        return config_value_fail(&ps->err, "service must be \"LABEL URL\" with an http(s):// URL");
-                if (c->n_services >= PANEL_MAX_SERVICES)
-                        return config_value_fail(&ps->err, "too many services (at most %d per cluster)",
-                                                 PANEL_MAX_SERVICES);
-                struct panel_service *sv = &c->services[c->n_services];
-                size_t n = (size_t)(sp - value);
-                while (n > 0 && value[n - 1] == ' ')
-                        n--;
-                if (!(sv->label = strndup(value, n)) || !(sv->url = strdup(sp + 1))) {
-                        free(sv->label);
-                        sv->label = NULL;
-                        return config_value_fail(&ps->err, "out of memory");
-                }
-                c->n_services++;
-                return 1;
-        }
+        if (strcmp(key, "service") == 0)
+                return add_service(ps, c, value);
         return config_value_fail(&ps->err, "unknown key '%s' in [cluster %s]", key, name);
 }
 
@@ -240,6 +323,12 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         case OPT_STRING:
                 if (!*value)
                         return config_value_fail(&ps->err, "%s must not be empty", key);
+                if (panel_settings_set(field, value) < 0)
+                        return config_value_fail(&ps->err, "out of memory");
+                break;
+        case OPT_HEADER:
+                if (!header_name_valid(value))
+                        return config_value_fail(&ps->err, "%s must be an HTTP header name", key);
                 if (panel_settings_set(field, value) < 0)
                         return config_value_fail(&ps->err, "out of memory");
                 break;
@@ -315,6 +404,35 @@ static bool origin_valid(const char *o) {
         return !strchr(o + 8, '/') && !strchr(o + 8, '?') && !strchr(o + 8, '#') && !strchr(o + 8, '@');
 }
 
+/* The hosts a return_to URL may lead to: the origin's and every
+ * service's, once each. */
+static int collect_return_to_hosts(struct panel_settings *s, char *err, size_t err_size) {
+        size_t max = 1;
+        for (size_t i = 0; i < s->n_clusters; i++)
+                max += s->clusters[i].n_services;
+        for (size_t i = 0; i < s->n_return_to_hosts; i++)
+                free(s->return_to_hosts[i]);
+        free(s->return_to_hosts);
+        s->n_return_to_hosts = 0;
+        if (!(s->return_to_hosts = calloc(max, sizeof(char *))))
+                return -ENOMEM;
+        for (size_t i = 0; i <= s->n_clusters; i++)
+                for (size_t k = 0; k < (i == 0 ? 1 : s->clusters[i - 1].n_services); k++) {
+                        const char *url = i == 0 ? s->origin : s->clusters[i - 1].services[k].url;
+                        char host[256];
+                        if (fa_url_host(url, host, sizeof(host)) < 0) {
+                                snprintf(err, err_size, "cannot tell the host of '%s'", url);
+                                return -EINVAL;
+                        }
+                        bool dup = false;
+                        for (size_t j = 0; j < s->n_return_to_hosts; j++)
+                                dup = dup || strcmp(s->return_to_hosts[j], host) == 0;
+                        if (!dup && !(s->return_to_hosts[s->n_return_to_hosts++] = strdup(host)))
+                                return -ENOMEM;
+                }
+        return 0;
+}
+
 int panel_settings_validate(struct panel_settings *s, char *err, size_t err_size) {
         struct sockaddr_storage ss;
         socklen_t len;
@@ -337,6 +455,11 @@ int panel_settings_validate(struct panel_settings *s, char *err, size_t err_size
                 snprintf(err, err_size, "log_target must be auto, stderr or syslog");
                 return -EINVAL;
         }
+        if (s->cookie_domain && !cookie_domain_valid(s->cookie_domain)) {
+                snprintf(err, err_size, "cookie_domain must be a DNS name such as example.com, not '%s'",
+                         s->cookie_domain);
+                return -EINVAL;
+        }
         if (s->n_clusters == 0) {
                 snprintf(err, err_size, "at least one [cluster NAME] section is required");
                 return -EINVAL;
@@ -353,5 +476,5 @@ int panel_settings_validate(struct panel_settings *s, char *err, size_t err_size
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return collect_return_to_hosts(s, err, err_size);
 }

@@ -11,10 +11,13 @@
 #define PANEL_DEFAULT_CONFIG SYSCONFDIR "/kaas/panel.conf"
 #define PANEL_MAX_CLUSTERS 32
 #define PANEL_MAX_SERVICES 16
+#define PANEL_MAX_ROLES 16
 
 struct panel_service {
         char *label;
         char *url;
+        char *roles[PANEL_MAX_ROLES];   /* IDs or names, any one suffices; none: every user */
+        size_t n_roles;
 };
 
 struct panel_cluster {
@@ -34,6 +37,7 @@ struct panel_settings {
         char *tls_priorities;
         char *origin;                   /* "https://host[:port]": what users type */
         char *default_domain;
+        char *cookie_domain;            /* NULL: __Host- cookie; else __Secure- with Domain= */
         unsigned session_idle_sec;
         unsigned session_lifetime_sec;  /* at most; the proof's own expiry may end it sooner */
         unsigned max_sessions;
@@ -50,9 +54,18 @@ struct panel_settings {
         char *kaasd_user;
         unsigned kaasd_connections;
         unsigned kaasd_timeout_sec;
+        /* [forward_auth] */
+        char *fa_user_header;
+        char *fa_uid_header;
+        char *fa_groups_header;
         /* [cluster NAME] */
         struct panel_cluster clusters[PANEL_MAX_CLUSTERS];
         size_t n_clusters;
+
+        /* derived by panel_settings_validate(): the hosts a return_to URL
+         * may lead to (the origin's and every service's) */
+        char **return_to_hosts;
+        size_t n_return_to_hosts;
 };
 
 int panel_settings_new(struct panel_settings **ret) __attribute__((warn_unused_result, nonnull));
@@ -70,6 +83,11 @@ int panel_settings_set(char **field, const char *value) __attribute__((warn_unus
  * and origin parse, at least one cluster) and reads every cluster's CA
  * file. -EINVAL with a message in err. */
 int panel_settings_validate(struct panel_settings *s, char *err, size_t err_size) __attribute__((nonnull(1)));
+
+/* The session cookie's name: "__Host-kaas-session", or with
+ * cookie_domain "__Secure-kaas-session" (a __Host- cookie cannot name a
+ * domain). */
+const char *panel_cookie_name(const struct panel_settings *s) __attribute__((nonnull));
 
 /* The cluster named name, or NULL. */
 const struct panel_cluster *panel_cluster_find(const struct panel_settings *s, const char *name);

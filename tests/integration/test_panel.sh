@@ -207,7 +207,25 @@ check "on beta alice is no administrator: no link" bash -c "! grep -q 'id=\"nav-
 code=$(get /admin)
 check "on beta alice's /admin is 403" [ "$code" = 403 ]
 
+# ---------------------------------------------------------------- return_to
+PN_JAR=$W/jar-carol
+rm -f "$PN_JAR"
+get "/login?return_to=https%3A%2F%2Fgrafana.alpha.example.com%2Fd%2Fx%3Fa%3D1" >/dev/null
+check "return_to rides in the login form" body_has '<input type="hidden" name="return_to" value="https://grafana.alpha.example.com/d/x?a=1">'
+code=$(post /login "user=carol" "password=$CAROL_PASSWORD" "domain=Default" "csrf=$(csrf)" "return_to=https://grafana.alpha.example.com/d/x?a=1")
+check "after login, back to the managed service" bash -c "[ '$code' = 303 ] && [ '$(header Location)' = 'https://grafana.alpha.example.com/d/x?a=1' ]"
+code=$(get "/login?return_to=https%3A%2F%2Fkibana.alpha.example.com%2F")
+check "logged in, /login?return_to goes there at once" bash -c "[ '$code' = 303 ] && [ '$(header Location)' = 'https://kibana.alpha.example.com/' ]"
+code=$(get "/login?return_to=https%3A%2F%2Fevil.example.com%2F")
+check "a return_to outside the environment is ignored" bash -c "[ '$code' = 303 ] && [ '$(header Location)' = /tokens ]"
+PN_JAR=$W/jar-carol2
+rm -f "$PN_JAR"
+get /login >/dev/null
+code=$(post /login "user=carol" "password=$CAROL_PASSWORD" "domain=Default" "csrf=$(csrf)" "return_to=https://evil.example.com/")
+check "... at login too" bash -c "[ '$code' = 303 ] && [ '$(header Location)' = /tokens ]"
+
 # ---------------------------------------------------------------- logout, idle
+PN_JAR=$W/jar-alice
 code=$(post /logout "csrf=$ALICE_CSRF")
 check "logout: 303 to /login, the cookie cleared" bash -c "[ '$code' = 303 ] && [ '$(header Location)' = /login ] && grep -qi '^Set-Cookie: __Host-kaas-session=; .*Max-Age=0' '$OUT.head'"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.crt" -H "Cookie: __Host-kaas-session=$BOB_SID" "$PN_URL/tokens")
@@ -222,4 +240,13 @@ check "the panel log names no token or password" bash -c "! grep -qE 'kaas_[A-Za
 
 pn_stop
 check "kaas-panel stops cleanly on SIGTERM" [ "$PN_RC" = 0 ]
+
+# ---------------------------------------------------------------- cookie_domain
+pn_write_conf "$W/panel-domain.conf" "cookie_domain = example.com"
+pn_start "$W/panel-domain.conf" "$LOG" || exit 99
+PN_JAR=$W/jar-domain
+get /login >/dev/null
+check "with cookie_domain: a __Secure- cookie for the domain, every flag kept" \
+    bash -c "[[ '$(header Set-Cookie)' =~ ^__Secure-kaas-session=[A-Za-z0-9_-]{43}\;\ Domain=example.com\;\ Secure\;\ HttpOnly\;\ SameSite=Strict\;\ Path=/$ ]]"
+pn_stop
 check_done

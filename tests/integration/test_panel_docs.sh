@@ -20,7 +20,7 @@ man8=$top_srcdir/docs/kaas-panel.8
 conf_in=$top_srcdir/dist/panel.conf.in
 
 # the table's keys: ROW("panel", "listen", ...)
-keys=$(sed -n 's/^ *ROW("\(panel\|kaasd\)", "\([a-z_]*\)".*/\2/p' "$top_srcdir/panel/settings.c" | sort -u)
+keys=$(sed -n 's/^ *ROW("\(panel\|kaasd\|forward_auth\)", "\([a-z_]*\)".*/\2/p' "$top_srcdir/panel/settings.c" | sort -u)
 check "the settings table has keys" [ -n "$keys" ]
 for k in $keys server ca_file service; do
     check "kaas-panel(8) documents $k" grep -qxF ".B $k" "$man8"

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -293,6 +294,78 @@ static void test_rbac_quoted(void **state) {
         json_decref(ids);
 }
 
+/* ------------------------------------------------------------ settings */
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static void test_settings_services_and_forward_auth(void **state) {
+        char dir[] = "/tmp/kaas-test-panel-unit.XXXXXX", conf[128], ca[128], err[600];
+        assert_non_null(mkdtemp(dir));
+        snprintf(conf, sizeof(conf), "%s/panel.conf", dir);
+        snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+        write_file(ca, "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n");
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "[panel]\ncert = /c\nkey = /k\norigin = https://Kaas.Example.com:8444\ncookie_domain = example.com\n"
+                 "[forward_auth]\nuser_header = X-User\n"
+                 "[cluster prod]\nserver = https://prod.example.com:6443\nca_file = %s\n"
+                 "service = Grafana https://grafana.prod.example.com\n"
+                 "service = Big Registry https://registry.prod.example.com/ui k8s-admins,reader\n",
+                 ca);
+        write_file(conf, text);
+        struct panel_settings *s;
+        assert_int_equal(panel_settings_new(&s), 0);
+        assert_int_equal(panel_settings_load(s, conf, err, sizeof(err)), 0);
+        assert_int_equal(panel_settings_validate(s, err, sizeof(err)), 0);
+        assert_string_equal(panel_cookie_name(s), "__Secure-kaas-session");
+        assert_string_equal(s->fa_user_header, "X-User");
+        assert_string_equal(s->fa_uid_header, "X-Remote-Uid");
+        assert_string_equal(s->fa_groups_header, "X-Remote-Groups");
+        const struct panel_cluster *c = panel_cluster_find(s, "prod");
+        assert_non_null(c);
+        assert_int_equal(c->n_services, 2);
+        assert_string_equal(c->services[0].label, "Grafana");
+        assert_int_equal(c->services[0].n_roles, 0);
+        assert_string_equal(c->services[1].label, "Big Registry");
+        assert_string_equal(c->services[1].url, "https://registry.prod.example.com/ui");
+        assert_int_equal(c->services[1].n_roles, 2);
+        assert_string_equal(c->services[1].roles[0], "k8s-admins");
+        assert_string_equal(c->services[1].roles[1], "reader");
+        assert_string_equal(c->ca_data, "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClFVSkQKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=");
+        /* return_to may lead to the origin's host and the services' */
+        assert_int_equal(s->n_return_to_hosts, 3);
+        assert_string_equal(s->return_to_hosts[0], "kaas.example.com");
+        assert_string_equal(s->return_to_hosts[1], "grafana.prod.example.com");
+        assert_string_equal(s->return_to_hosts[2], "registry.prod.example.com");
+        panel_settings_free(s);
+
+        /* what is refused, with file and line */
+        static const char *const bad[] = {
+                "[panel]\nbogus = 1\n",
+                "[forward_auth]\nuser_header = X User\n",
+                "[cluster prod]\nservice = https://x.example.com\n",
+                "[cluster prod]\nservice = Label javascript:alert(1)\n",
+                "[cluster prod]\nservice = Label https://x.example.com a b\n",
+                "[cluster prod]\nserver = http://plain.example.com\n",
+                "[cluster bad/name]\nserver = https://x.example.com\n",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                write_file(conf, bad[i]);
+                assert_int_equal(panel_settings_new(&s), 0);
+                assert_int_equal(panel_settings_load(s, conf, err, sizeof(err)), -EINVAL);
+                assert_non_null(strstr(err, conf));
+                panel_settings_free(s);
+        }
+        unlink(conf);
+        unlink(ca);
+        rmdir(dir);
+}
+
 int main(void) {
         if (sodium_init() < 0)
                 return 1;
@@ -312,6 +385,7 @@ int main(void) {
                 cmocka_unit_test(test_session_max),
                 cmocka_unit_test(test_kubeconfig_quoted),
                 cmocka_unit_test(test_rbac_quoted),
+                cmocka_unit_test(test_settings_services_and_forward_auth),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
