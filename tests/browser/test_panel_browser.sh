@@ -13,7 +13,8 @@
 # (tools/panel-screenshots.sh copies the documented ones to docs/panel/).
 #
 # Exit 77 (skip) when chromium, node or puppeteer-core is missing, unless
-# CI=true: then that is a failure. PANEL_TESTS=name,name runs only those
+# CI=true: then that is a failure. puppeteer-core is looked for where node
+# looks from tests/browser/ (its node_modules, then NODE_PATH). PANEL_TESTS=name,name runs only those
 # tests of panel.test.js; PANEL_TEST_TIMEOUT (ms, default 60000) bounds
 # every wait.
 set -uo pipefail
@@ -32,8 +33,10 @@ missing() {
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || missing "chromium is not installed (apt-get install chromium)"
 command -v node >/dev/null 2>&1 || missing "node is not installed (apt-get install nodejs npm)"
-[ -f "$BR/node_modules/puppeteer-core/package.json" ] ||
-    missing "puppeteer-core is not installed (npm ci --prefix tests/browser)"
+# from tests/browser/node_modules, or a directory in NODE_PATH (a
+# distribution tree has no node_modules)
+(cd "$BR" && node -e 'require.resolve("puppeteer-core")' >/dev/null 2>&1) ||
+    missing "puppeteer-core is not installed (npm ci --prefix tests/browser, or NODE_PATH)"
 PANEL_BUILT=$top_builddir/panel/kaas-panel
 [ -x "$PANEL_BUILT" ] || { echo "kaas-panel is not built: $PANEL_BUILT" >&2; exit 99; }
 
