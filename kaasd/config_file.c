@@ -35,6 +35,7 @@ static const struct option_row options[] = {
         ROW("kaasd", "user", OPT_STRING, user, 0, 0),
         ROW("kaasd", "validator_group", OPT_STRING, validator_group, 0, 0),
         ROW("kaasd", "admin_group", OPT_STRING, admin_group, 0, 0),
+        ROW("kaasd", "frontend_group", OPT_STRING, frontend_group, 0, 0),
         ROW("kaasd", "max_connections", OPT_UINT, max_connections, 1, 1000000),
         ROW("kaasd", "max_connections_per_uid", OPT_UINT, max_connections_per_uid, 1, 1000000),
         ROW("kaasd", "max_message_size", OPT_SIZE, max_message_size, 1024, 64u * 1024 * 1024),

@@ -26,6 +26,7 @@ struct config {
         char *user;               /* drop to this user after binding; NULL = stay */
         char *validator_group;    /* may call io.kaas.Token.Validate */
         char *admin_group;        /* may administer */
+        char *frontend_group;     /* services acting for many users (kaas-panel): throttled per account */
         unsigned max_connections;
         unsigned max_connections_per_uid;
         size_t max_message_size;

@@ -10,6 +10,7 @@
 #include "credentials.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "secret_file.h"
 
 struct check;
 
@@ -34,6 +35,9 @@ struct check {
         bool limit_begun, account_begun;      /* attempts outstanding in the throttle */
         struct ks_request *ks_req;
         struct identity_waiter *waiter;
+        bool keep_token;         /* Authenticate: the outcome carries the Keystone token */
+        char *ks_token;          /* that token, wiped once answered */
+        int64_t ks_expires;
         bool in_lookup;  /* inside identity_lookup(): it may answer at once */
         bool finished;
         struct check *prev, *next;
@@ -117,11 +121,15 @@ static void finish(struct check *c, int status, unsigned retry_after, const char
         struct credential_outcome o = {
                 .status = status, .retry_after = retry_after, .error = error, .method = c->method, .id = id,
                 .expires_limit = c->expires_limit,
+                .keystone_token = status == 0 ? c->ks_token : NULL,
+                .keystone_expires = status == 0 ? c->ks_expires : 0,
         };
         throttle_end(c, false);  /* still outstanding: it did not succeed */
         check_unlink(c);
         c->finished = true;
         c->fn(&o, c->userdata);
+        secret_free(c->ks_token);
+        c->ks_token = NULL;
         if (!c->in_lookup)
                 free(c);
 }
@@ -208,6 +216,11 @@ static void on_keystone(const struct ks_result *res, void *userdata) {
                         return finish(c, -ENOTSUP, 0, why, NULL);
                 }
         }
+        if (res->status == 0 && res->user && c->keep_token) {
+                if (!res->issued_token || !(c->ks_token = strdup(res->issued_token)))
+                        return finish(c, -EHOSTUNREACH, 0, "Keystone issued no token for the password", NULL);
+                c->ks_expires = res->expires_at;
+        }
         if (res->status == 0 && res->user) {
                 throttle_end(c, true);  /* the name's owner got in */
                 return lookup_identity(c, res->user->id);
@@ -246,8 +259,8 @@ static const char *opt_string(json_t *cred, const char *key) {
         return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int credentials_verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
-                       uint64_t request_id, credentials_fn fn, void *userdata) {
+static int verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer, unsigned flags,
+                  bool keep_token, uint64_t request_id, credentials_fn fn, void *userdata) {
         struct check *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
@@ -256,6 +269,7 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
         c->userdata = userdata;
         c->request_id = request_id;
         c->method = "none";
+        c->keep_token = keep_token;
         c->next = cc->checks;
         if (cc->checks)
                 cc->checks->prev = c;
@@ -269,6 +283,10 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
                 finish(c, -EINVAL, 0, "give exactly one of: user and password, keystone_token, kaas_token", NULL);
                 return 0;
         }
+        if (keep_token && !user && !password) {
+                finish(c, -EINVAL, 0, "Authenticate takes a user name and password only", NULL);
+                return 0;
+        }
         if ((user || password) && (!user || !password || !*user)) {
                 finish(c, -EINVAL, 0, "a password needs a user name, and a user name a password", NULL);
                 return 0;
@@ -280,13 +298,15 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
          * are throttled instead. Either way one password check at a time
          * runs per OpenStack user name, and one per local uid other than
          * root's, so guesses cannot be put in flight faster than Keystone
-         * answers them. */
-        if (peer->uid != 0)
+         * answers them. A member of frontend_group (kaas-panel) is such a
+         * service too. */
+        const bool service = peer->uid == 0 || (flags & CREDENTIALS_FRONTEND);
+        if (!service)
                 snprintf(c->limit_key, sizeof(c->limit_key), "uid:%u", (unsigned)peer->uid);
         if (user) {
                 c->method = "password";
                 snprintf(c->account_key, sizeof(c->account_key), "user:%s@%s", user, domain ? domain : "Default");
-                if (peer->uid == 0)
+                if (service)
                         memcpy(c->limit_key, c->account_key, sizeof(c->limit_key));
         } else {
                 c->method = ks_token ? "keystone_token" : "kaas_token";
@@ -305,12 +325,24 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
                 finish(c, -EHOSTUNREACH, 0, "no Keystone is configured", NULL);
                 return 0;
         }
-        int r = user ? keystone_check_password(cc->ks, user, domain ? domain : "Default", false, password,
-                                               on_keystone, c, &c->ks_req)
-                     : keystone_check_token(cc->ks, ks_token, on_keystone, c, &c->ks_req);
+        int r = user && keep_token ? keystone_password_token(cc->ks, user, domain ? domain : "Default", password,
+                                                             on_keystone, c, &c->ks_req)
+                : user ? keystone_check_password(cc->ks, user, domain ? domain : "Default", false, password,
+                                                 on_keystone, c, &c->ks_req)
+                       : keystone_check_token(cc->ks, ks_token, on_keystone, c, &c->ks_req);
         if (r == -EINVAL)
                 finish(c, -EACCES, 0, "credentials Keystone cannot take", NULL);
         else if (r < 0)
                 finish(c, -EHOSTUNREACH, 0, r == -EBUSY ? "too many Keystone calls in flight" : "out of memory", NULL);
         return 0;
+}
+
+int credentials_verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
+                       unsigned flags, uint64_t request_id, credentials_fn fn, void *userdata) {
+        return verify(cc, credentials, peer, flags, false, request_id, fn, userdata);
+}
+
+int credentials_authenticate(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
+                             unsigned flags, uint64_t request_id, credentials_fn fn, void *userdata) {
+        return verify(cc, credentials, peer, flags, true, request_id, fn, userdata);
 }

@@ -53,6 +53,13 @@ int daemon_policy_from_config(const struct config *c, struct access_policy *ret,
                 }
                 p.has_admin_gid = true;
         }
+        if (c->frontend_group) {
+                if (resolve_group(c->frontend_group, &p.frontend_gid) < 0) {
+                        snprintf(err, err_size, "frontend_group '%s' does not exist", c->frontend_group);
+                        return -ENOENT;
+                }
+                p.has_frontend_gid = true;
+        }
         *ret = p;
         return 0;
 }

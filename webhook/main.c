@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "kaas.h"
-#include "log.h"
-#include "pool.h"
+#include "httpd/log.h"
+#include "httpd/pool.h"
 #include "review.h"
 #include "server.h"
 #include "settings.h"
@@ -177,7 +177,7 @@ int main(int argc, char **argv) {
 
         bool to_stderr = strcmp(s->log_target, "stderr") == 0 ||
                          (strcmp(s->log_target, "auto") == 0 && (o.foreground || getenv("JOURNAL_STREAM")));
-        wh_log_setup(to_stderr ? WH_LOG_STDERR : WH_LOG_SYSLOG, s->log_level);
+        hd_log_setup("kaas-webhook", to_stderr ? HD_LOG_STDERR : HD_LOG_SYSLOG, s->log_level);
 
         /* the signals are taken by sigwait() below: block them before any
          * thread exists, so every thread inherits the mask */
@@ -194,7 +194,7 @@ int main(int argc, char **argv) {
         uid_t kaasd_uid = KAAS_UID_INVALID;
         r = kaas_kaasd_uid(kaasd_user, &kaasd_uid);
         if (r < 0 && s->kaasd_user) {
-                wh_err("[kaasd] user '%s' does not exist", s->kaasd_user);
+                hd_err("[kaasd] user '%s' does not exist", s->kaasd_user);
                 wh_settings_free(s);
                 return 1;
         }
@@ -204,7 +204,7 @@ int main(int argc, char **argv) {
         int timeout_ms = (int)s->kaasd_timeout_sec * 1000;
         r = kaasd_pool_new(s->kaasd_socket, kaasd_uid, s->kaasd_connections, timeout_ms, &pool);
         if (r < 0) {
-                wh_err("cannot set up the connections to kaasd: %s", kaas_strerror(r));
+                hd_err("cannot set up the connections to kaasd: %s", kaas_strerror(r));
                 wh_settings_free(s);
                 return 1;
         }
@@ -219,12 +219,12 @@ int main(int argc, char **argv) {
         struct wh_server *srv = NULL;
         r = wh_server_start(s, &rv, &srv, err, sizeof(err));
         if (r < 0) {
-                wh_err("%s", err);
+                hd_err("%s", err);
                 kaasd_pool_free(pool);
                 wh_settings_free(s);
                 return 1;
         }
-        wh_notice("listening on https://%s (client certificates %s), kaasd at %s (run by root%s%s) with %u "
+        hd_notice("listening on https://%s (client certificates %s), kaasd at %s (run by root%s%s) with %u "
                   "connections, %u s timeout, %zu accepted audiences",
                   s->listen, s->client_ca_file ? "required" : "not asked", kaas_socket_path(s->kaasd_socket),
                   kaasd_uid != KAAS_UID_INVALID ? " or " : "", kaasd_uid != KAAS_UID_INVALID ? kaasd_user : "",
@@ -236,18 +236,18 @@ int main(int argc, char **argv) {
                 if (sigwait(&sigs, &sig) != 0)
                         continue;
                 if (sig == SIGHUP) {
-                        wh_notice("SIGHUP: nothing is reloaded; restart kaas-webhook to apply a new configuration "
+                        hd_notice("SIGHUP: nothing is reloaded; restart kaas-webhook to apply a new configuration "
                                   "or certificate");
                         continue;
                 }
-                wh_notice("received %s, answering the reviews in flight (up to %u s)", strsignal(sig),
+                hd_notice("received %s, answering the reviews in flight (up to %u s)", strsignal(sig),
                           s->shutdown_timeout_sec);
                 sd_notify(0, "STOPPING=1\nSTATUS=Finishing reviews in flight");
                 break;
         }
         wh_server_stop(srv, s->shutdown_timeout_sec);
         kaasd_pool_free(pool);
-        wh_notice("stopped");
+        hd_notice("stopped");
         wh_settings_free(s);
         return 0;
 }

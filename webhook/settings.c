@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "config_value.h"
+#include "httpd/listen.h"
 #include "settings.h"
 
 enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_LOGLEVEL, OPT_LIST };
@@ -199,47 +200,6 @@ int wh_settings_load(struct wh_settings *s, const char *path, char *err, size_t 
         return config_value_read_ini(path, on_entry, &ps, &ps.err, err, err_size);
 }
 
-int wh_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
-        const char *colon = strrchr(s, ':');
-        if (!colon || colon == s)
-                return -EINVAL;
-        unsigned long long port;
-        if (config_value_parse_number(colon + 1, CONFIG_VALUE_NO_SUFFIX, &port) < 0 || port < 1 || port > 65535)
-                return -EINVAL;
-        char host[INET6_ADDRSTRLEN + 2];
-        size_t hlen = (size_t)(colon - s);
-        if (hlen >= sizeof(host))
-                return -EINVAL;
-        memcpy(host, s, hlen);
-        host[hlen] = 0;
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof(ss));
-        if (strcmp(host, "*") == 0) {
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-                a->sin6_family = AF_INET6;
-                a->sin6_addr = in6addr_any;
-                a->sin6_port = htons((uint16_t)port);
-                *ret_len = sizeof(*a);
-        } else if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-                host[hlen - 1] = 0;
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-                if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-                        return -EINVAL;
-                a->sin6_family = AF_INET6;
-                a->sin6_port = htons((uint16_t)port);
-                *ret_len = sizeof(*a);
-        } else {
-                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-                if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-                        return -EINVAL;
-                a->sin_family = AF_INET;
-                a->sin_port = htons((uint16_t)port);
-                *ret_len = sizeof(*a);
-        }
-        *ret = ss;
-        return 0;
-}
-
 int wh_settings_validate(const struct wh_settings *s, char *err, size_t err_size) {
         struct sockaddr_storage ss;
         socklen_t len;
@@ -247,7 +207,7 @@ int wh_settings_validate(const struct wh_settings *s, char *err, size_t err_size
                 snprintf(err, err_size, "a certificate and its key are required ([webhook] cert and key, or --cert and --key)");
                 return -EINVAL;
         }
-        if (!s->listen || wh_parse_listen(s->listen, &ss, &len) < 0) {
+        if (!s->listen || hd_parse_listen(s->listen, &ss, &len) < 0) {
                 snprintf(err, err_size, "listen must be ADDRESS:PORT with a numeric address ([::1]:8443, 127.0.0.1:8443, *:8443), not '%s'",
                          s->listen ? s->listen : "");
                 return -EINVAL;
