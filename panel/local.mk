@@ -23,6 +23,7 @@ panel_kaas_panel_SOURCES = \
 	panel/route_session.c \
 	panel/route_tokens.c \
 	panel/route_admin.c \
+	panel/route_forward.c panel/route_forward.h \
 	panel/static.c
 panel_kaas_panel_CPPFLAGS = $(AM_CPPFLAGS) -DPANEL_STATIC_DIR=\"$(top_srcdir)/panel/static\"
 panel_kaas_panel_CFLAGS = $(AM_CFLAGS) -pthread $(JANSSON_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) \

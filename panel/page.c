@@ -13,8 +13,9 @@
 #include "httpd/respond.h"
 #include "panel.h"
 
-#define CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; " \
-            "frame-ancestors 'none'; base-uri 'none'"
+#define CSP_BEFORE_FORMS "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'"
+#define CSP_AFTER_FORMS "; frame-ancestors 'none'; base-uri 'none'"
+#define CSP CSP_BEFORE_FORMS CSP_AFTER_FORMS
 
 static const struct hd_header policy[] = {
         { "Content-Security-Policy", CSP },
@@ -41,7 +42,15 @@ static enum MHD_Result respond(struct request *rq, unsigned code, const char *ty
                 if (extra[i].name)
                         list[n++] = extra[i];
         list[n] = (struct hd_header){ NULL, NULL };
-        return hd_respond(rq->conn, code, type, body, len, policy, list);
+        if (!rq->form_origin[0])
+                return hd_respond(rq->conn, code, type, body, len, policy, list);
+        /* the same policy, with one more origin for the forms */
+        char csp[sizeof(CSP) + sizeof(rq->form_origin) + 1];
+        struct hd_header own[sizeof(policy) / sizeof(policy[0])];
+        snprintf(csp, sizeof(csp), "%s %s%s", CSP_BEFORE_FORMS, rq->form_origin, CSP_AFTER_FORMS);
+        memcpy(own, policy, sizeof(policy));
+        own[0].value = csp;
+        return hd_respond(rq->conn, code, type, body, len, own, list);
 }
 
 const struct panel_cluster *panel_active_cluster(const struct request *rq) {

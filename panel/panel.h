@@ -40,6 +40,10 @@ struct request {
         bool has_session;             /* sid names a live session: sv holds it */
         struct session_view sv;
         char set_cookie[512];         /* a Set-Cookie header to send, "" for none */
+        /* an origin the page's forms may also lead to, "" for none: the
+         * login form whose answer sends the browser back to a managed
+         * service (CSP form-action covers the redirects of a submission) */
+        char form_origin[300];
 };
 
 /* ------------------------------------------------------------ answers */

@@ -105,25 +105,7 @@ static const struct panel_service *find_service(const struct panel_settings *s, 
 /* Whether url may be where the login sends the browser back: a host of a
  * configured service or the panel's own. */
 static bool return_allowed(const struct panel_settings *s, const char *url) {
-        const char *hosts[PANEL_MAX_CLUSTERS * PANEL_MAX_SERVICES + 1];
-        char buf[PANEL_MAX_CLUSTERS * PANEL_MAX_SERVICES + 1][256];
-        size_t n = 0;
-
-        if (fa_url_host(s->origin, buf[n], sizeof(buf[n])) == 0) {
-                hosts[n] = buf[n];
-                n++;
-        }
-        for (size_t c = 0; c < s->n_clusters; c++)
-                for (size_t i = 0; i < s->clusters[c].n_services; i++)
-                        if (fa_url_host(s->clusters[c].services[i].url, buf[n], sizeof(buf[n])) == 0) {
-                                hosts[n] = buf[n];
-                                n++;
-                        }
-        return fa_check_return_to(url, hosts, n) == 0;
-}
-
-bool panel_return_allowed(const struct panel_settings *s, const char *url) {
-        return return_allowed(s, url);
+        return fa_check_return_to(url, (const char *const *)s->return_to_hosts, s->n_return_to_hosts) == 0;
 }
 
 /* Role IDs and names from an array of io.kaas.Identity Role objects. */
@@ -206,18 +188,19 @@ static int identity_from_token(struct panel *p, const struct fa_credentials *cre
 /* The identity of a panel session: 0, -EACCES when there is no live
  * session of a logged-in user, another negative errno when kaasd cannot
  * say. */
-static int identity_from_session(struct panel *p, const char *cookie, struct fa_identity *id) {
+static int identity_from_session(struct panel *p, struct MHD_Connection *conn, struct fa_identity *id) {
         struct session_view sv = { 0 };
         struct kaas_error err = KAAS_ERROR_INIT;
+        char sid[SESSION_ID_CHARS + 1];
 
-        if (!cookie || strlen(cookie) != SESSION_ID_CHARS)
-                return -EACCES;
-        if (session_lookup(p->sessions, cookie, time(NULL), &sv) < 0 || !sv.logged_in) {
+        int r = panel_session_of(p, conn, sid, &sv);
+        sodium_memzero(sid, sizeof(sid));
+        if (r < 0 || !sv.logged_in) {
                 session_view_clear(&sv);
                 return -EACCES;
         }
         json_t *params = json_pack("{s:s}", "id", sv.user_id);
-        int r = params ? panel_call(p, "io.kaas.Identity.GetUser", params, &id->reply, &err) : -ENOMEM;
+        r = params ? panel_call(p, "io.kaas.Identity.GetUser", params, &id->reply, &err) : -ENOMEM;
         json_decref(params);
         if (r == 0 && (!(id->user_name = strdup(sv.user_name)) || !(id->user_id = strdup(sv.user_id))))
                 r = -ENOMEM;
@@ -288,8 +271,7 @@ enum MHD_Result route_forward_auth(struct panel *p, struct MHD_Connection *conn)
                 r = identity_from_token(p, &cred, &id);
                 fa_credentials_wipe(&cred);
         } else if (r == -ENOENT) {
-                const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, panel_cookie_name(p->s));
-                r = identity_from_session(p, cookie, &id);
+                r = identity_from_session(p, conn, &id);
         } else
                 r = -EACCES; /* credentials that cannot be a KaaS token */
         if (r == -EACCES) {

@@ -45,6 +45,20 @@ static const char *login_target(struct request *rq, const char *return_to) {
         return "/tokens";
 }
 
+/* The origin (scheme://host[:port]) of a return_to login_target()
+ * accepted, for the login page's CSP form-action: the answer to the form
+ * leads there. */
+static void form_origin(const char *return_to, char *ret, size_t size) {
+        const char *authority = strstr(return_to, "://");
+        size_t n = authority ? (size_t)(authority + 3 - return_to) + strcspn(authority + 3, "/?#") : 0;
+        if (n == 0 || n >= size) {
+                ret[0] = '\0';
+                return;
+        }
+        memcpy(ret, return_to, n);
+        ret[n] = '\0';
+}
+
 /* The login page with error (NULL: none), in a pre-login session: the
  * request's own when it has one, else a new one. */
 static enum MHD_Result login_page(struct request *rq, unsigned code, const char *error, const char *user,
@@ -74,8 +88,10 @@ static enum MHD_Result login_page(struct request *rq, unsigned code, const char 
                     "<input id=\"domain\" name=\"domain\" value=\"%s\" required></p>",
                     user ? user : "", domain ? domain : rq->p->s->default_domain);
         panel_csrf_field(rq, &h);
-        if (return_to && *return_to && strlen(return_to) <= 2048)
+        if (return_to && *return_to && strcmp(login_target(rq, return_to), return_to) == 0) {
                 html_printf(&h, "<input type=\"hidden\" name=\"return_to\" value=\"%s\">", return_to);
+                form_origin(return_to, rq->form_origin, sizeof(rq->form_origin));
+        }
         html_printf(&h, "<p><button id=\"login-submit\" type=\"submit\">Log in</button></p></form>");
         return panel_page(rq, code, "Log in", &h);
 }

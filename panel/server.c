@@ -24,6 +24,7 @@
 #include "httpd/server.h"
 #include "kaas.h"
 #include "panel.h"
+#include "route_forward.h"
 #include "server.h"
 
 #define BODY_MAX (16 * 1024)
@@ -221,6 +222,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                  * /login, where they would cost a pre-login session */
                 if (get && (strncmp(url, "/static/", 8) == 0 || is(url, "/favicon.ico")))
                         return hd_respond_text(conn, 404, "not found\n", static_policy, NULL);
+                if (get && is(url, "/auth")) {
+                        /* the ingress's subrequest: no page, no redirect */
+                        hd_answering(conn);
+                        return route_forward_auth(srv->p, conn);
+                }
                 if (get && is(url, "/healthz")) {
                         hd_answering(conn);
                         return serve_healthz(srv->p, conn);

@@ -89,6 +89,8 @@ async function launch() {
     ];
     // chromium's sandbox needs user namespaces that root cannot enter
     if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
+    // a test's own, e.g. --host-resolver-rules for names of its own
+    if (process.env.BROWSER_EXTRA_ARGS) args.push(process.env.BROWSER_EXTRA_ARGS);
     return puppeteer.launch({
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
         headless: true,

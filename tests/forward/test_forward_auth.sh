@@ -88,7 +88,7 @@ GRAFANA_PORT=$(cat "$F/grafana.port")
 pn_env_setup || exit 99
 NG_PORT=$(wh_free_port)
 ORIGIN=https://panel.kaas.test:$PN_PORT
-PN_URL=$ORIGIN
+
 KIBANA=https://kibana.prod.kaas.test:$NG_PORT
 GRAFANA=https://grafana.prod.kaas.test:$NG_PORT
 
