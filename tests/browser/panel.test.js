@@ -496,6 +496,38 @@ test('admin-revoke', async ({ browser }) => {
     eq('POST /admin/revoke without confirm=yes: 400', res.status(), 400);
 });
 
+// ------------------------------------------------------------------ every page
+// what a screen reader and a phone need, on every page an administrator
+// sees: the language, one <h1>, a label for every field, the navigation
+// as a landmark, and no horizontal scrolling 360 px wide on the pages
+// without wide tables
+test('a11y', async () => {
+    const page = ctx_alice;
+    for (const [p, narrow] of [['/tokens', true], ['/services', true], ['/admin', true], ['/admin/tokens', false],
+        ['/admin/user?name=bob', false], ['/admin/rbac', false], ['/tokens/delete?id=x', true]]) {
+        await visit(page, p, 'a11y');
+        const r = await page.evaluate(() => ({
+            lang: document.documentElement.getAttribute('lang'),
+            h1: document.querySelectorAll('h1').length,
+            nav: !!document.querySelector('nav#nav'),
+            css: [...document.querySelectorAll('link[rel="stylesheet"]')].map((l) => l.getAttribute('href')).join(','),
+            unlabelled: [...document.querySelectorAll('input, select, textarea')]
+                .filter((e) => e.type !== 'hidden' && !(e.id && document.querySelector(`label[for="${e.id}"]`)) && !e.closest('label') &&
+                    !e.getAttribute('aria-label'))
+                .map((e) => e.outerHTML).join(' '),
+        }));
+        check(`${p}: lang en, one h1, nav, /static/panel.css, every field labelled`, r.lang === 'en' && r.h1 === 1 && r.nav &&
+            r.css === '/static/panel.css' && r.unlabelled === '', JSON.stringify(r));
+        if (narrow) {
+            await page.setViewport({ width: 360, height: 740 });
+            await visit(page, p, 'a11y-360px');
+            const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+            check(`${p} at 360 px: no horizontal scrolling`, w.scroll <= w.client, JSON.stringify(w));
+            await page.setViewport({ width: 1024, height: 768 });
+        }
+    }
+});
+
 // ------------------------------------------------------------------ logout, idle
 test('logout', async () => {
     const page = ctx_bob;
