@@ -335,6 +335,14 @@ test('csrf', async ({ browser }) => {
         body: new URLSearchParams(fields).toString(),
     });
     const fields = { description: 'cross-site', lifetime_days: '1', csrf: good };
+    // the control: the same request from the right origin is accepted
+    r = await t.request(env('PANEL_URL') + '/cluster', {
+        method: 'POST',
+        headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded', Origin: env('PANEL_URL'),
+            'Sec-Fetch-Site': 'same-origin' },
+        body: new URLSearchParams({ cluster: 'alpha', csrf: good }).toString(),
+    });
+    check('control: cookie, csrf and the configured Origin: POST /cluster accepted (303)', r.status === 303, r.status);
     r = await post({ Origin: 'https://evil.example' }, fields);
     eq('valid cookie and csrf, Origin https://evil.example: 403', r.status, 403);
     r = await post({ Origin: env('PANEL_URL'), 'Sec-Fetch-Site': 'cross-site' }, fields);
