@@ -11,6 +11,7 @@ httpd_libkaas_httpd_la_SOURCES = \
 	httpd/respond.c httpd/respond.h \
 	httpd/body.c httpd/body.h \
 	httpd/pool.c httpd/pool.h \
-	httpd/log.c httpd/log.h
-httpd_libkaas_httpd_la_CFLAGS = $(AM_CFLAGS) -pthread $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(INIH_CFLAGS)
-httpd_libkaas_httpd_la_LIBADD = common/libkaas-config.la $(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS)
+	httpd/log.c httpd/log.h \
+	httpd/daemon.c httpd/daemon.h
+httpd_libkaas_httpd_la_CFLAGS = $(AM_CFLAGS) -pthread $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS)
+httpd_libkaas_httpd_la_LIBADD = common/libkaas-config.la $(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS) $(JANSSON_LIBS)

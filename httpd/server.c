@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "guard.h"
@@ -220,6 +221,20 @@ void hd_server_quiesce(struct hd_server *srv) {
         MHD_socket lfd = MHD_quiesce_daemon(srv->mhd);
         if (lfd != MHD_INVALID_SOCKET)
                 close(lfd);
+}
+
+int hd_server_drain(struct hd_server *srv, atomic_int *active, unsigned timeout_sec) {
+        hd_server_quiesce(srv);
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int n;
+        while ((n = atomic_load(active)) > 0) {
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if ((unsigned long long)(t.tv_sec - t0.tv_sec) >= timeout_sec)
+                        break;
+                nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
+        }
+        return n;
 }
 
 struct hd_server *hd_server_free(struct hd_server *srv) {

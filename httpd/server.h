@@ -8,6 +8,7 @@
 #pragma once
 
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -44,6 +45,11 @@ int hd_server_start(const struct hd_server_options *o, struct hd_server **ret, c
 
 /* Stops accepting new connections; those open go on. */
 void hd_server_quiesce(struct hd_server *srv) __attribute__((nonnull));
+
+/* Stops accepting and waits up to timeout_sec for *active (the daemon's
+ * count of requests between headers and answer) to reach 0. Returns what
+ * is still active then. */
+int hd_server_drain(struct hd_server *srv, atomic_int *active, unsigned timeout_sec) __attribute__((nonnull));
 
 /* Closes every connection and frees the server. Accepts NULL; returns NULL. */
 struct hd_server *hd_server_free(struct hd_server *srv);

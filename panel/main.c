@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -19,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "httpd/daemon.h"
 #include "httpd/log.h"
 #include "httpd/pool.h"
 #include "kaas.h"
@@ -27,17 +27,6 @@
 #include "settings.h"
 
 #define HEALTH_TIMEOUT_MS 2000
-
-struct options {
-        const char *config_path;
-        bool config_given;
-        const char *listen;
-        const char *cert;
-        const char *key;
-        const char *socket;
-        bool foreground;
-        bool check_config;
-};
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -56,78 +45,14 @@ static void usage(FILE *f) {
                 "Never runs as root. See kaas-panel(8).\n");
 }
 
-static int parse_args(int argc, char **argv, struct options *o) {
-        enum { OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_SOCKET, OPT_CHECK };
-        static const struct option longopts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "listen", required_argument, NULL, OPT_LISTEN },
-                { "cert", required_argument, NULL, OPT_CERT },
-                { "key", required_argument, NULL, OPT_KEY },
-                { "socket", required_argument, NULL, OPT_SOCKET },
-                { "foreground", no_argument, NULL, 'f' },
-                { "check-config", no_argument, NULL, OPT_CHECK },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                { NULL, 0, NULL, 0 },
-        };
-        *o = (struct options){ .config_path = PANEL_DEFAULT_CONFIG };
-        int c;
-        while ((c = getopt_long(argc, argv, "c:fhV", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'c':
-                        o->config_path = optarg;
-                        o->config_given = true;
-                        break;
-                case OPT_LISTEN:
-                        o->listen = optarg;
-                        break;
-                case OPT_CERT:
-                        o->cert = optarg;
-                        break;
-                case OPT_KEY:
-                        o->key = optarg;
-                        break;
-                case OPT_SOCKET:
-                        o->socket = optarg;
-                        break;
-                case 'f':
-                        o->foreground = true;
-                        break;
-                case OPT_CHECK:
-                        o->check_config = true;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        exit(EXIT_SUCCESS);
-                case 'V':
-                        printf("kaas-panel %s\n", PACKAGE_VERSION);
-                        exit(EXIT_SUCCESS);
-                default:
-                        usage(stderr);
-                        return -EINVAL;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "kaas-panel: unexpected argument '%s'\n", argv[optind]);
-                return -EINVAL;
-        }
-        return 0;
-}
+static const struct hd_program program = {
+        .name = "kaas-panel",
+        .default_config = PANEL_DEFAULT_CONFIG,
+        .client_ca = false,
+        .usage = usage,
+};
 
-/* Every JSON value the panel frees is wiped first: calls to kaasd carry
- * passwords, Keystone tokens and new KaaS tokens. */
-static void *json_malloc_plain(size_t n) {
-        return malloc(n);
-}
-
-static void json_free_wiped(void *p) {
-        if (!p)
-                return;
-        explicit_bzero(p, malloc_usable_size(p));
-        free(p);
-}
-
-static int apply_flags(struct panel_settings *s, const struct options *o) {
+static int apply_flags(struct panel_settings *s, const struct hd_options *o) {
         if ((o->listen && panel_settings_set(&s->listen, o->listen) < 0) ||
             (o->cert && panel_settings_set(&s->cert_file, o->cert) < 0) ||
             (o->key && panel_settings_set(&s->key_file, o->key) < 0) ||
@@ -137,10 +62,11 @@ static int apply_flags(struct panel_settings *s, const struct options *o) {
 }
 
 int main(int argc, char **argv) {
-        struct options o;
-        if (parse_args(argc, argv, &o) < 0)
+        struct hd_options o;
+        if (hd_parse_args(&program, argc, argv, &o) < 0)
                 return 2;
-        json_set_alloc_funcs(json_malloc_plain, json_free_wiped);
+        /* calls to kaasd carry passwords, Keystone tokens and new KaaS tokens */
+        hd_json_wipe_on_free();
         if (sodium_init() < 0) {
                 fprintf(stderr, "kaas-panel: cannot initialise libsodium\n");
                 return 1;
@@ -177,29 +103,18 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        bool to_stderr = strcmp(s->log_target, "stderr") == 0 ||
-                         (strcmp(s->log_target, "auto") == 0 && (o.foreground || getenv("JOURNAL_STREAM")));
-        hd_log_setup("kaas-panel", to_stderr ? HD_LOG_STDERR : HD_LOG_SYSLOG, s->log_level);
-
+        hd_log_setup("kaas-panel", hd_log_target_for(s->log_target, o.foreground), s->log_level);
         sigset_t sigs;
-        sigemptyset(&sigs);
-        sigaddset(&sigs, SIGTERM);
-        sigaddset(&sigs, SIGINT);
-        sigaddset(&sigs, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-        signal(SIGPIPE, SIG_IGN);
+        hd_signals_block(&sigs);
 
         /* passwords and tokens go only to a kaasd of root's or kaasd's own user */
-        const char *kaasd_user = s->kaasd_user ? s->kaasd_user : KAAS_KAASD_USER;
+        const char *kaasd_user = NULL;
         uid_t kaasd_uid = KAAS_UID_INVALID;
-        r = kaas_kaasd_uid(kaasd_user, &kaasd_uid);
-        if (r < 0 && s->kaasd_user) {
+        if (hd_kaasd_uid(s->kaasd_user, &kaasd_uid, &kaasd_user) < 0) {
                 hd_err("[kaasd] user '%s' does not exist", s->kaasd_user);
                 panel_settings_free(s);
                 return 1;
         }
-        if (r < 0)
-                kaasd_user = "root";
 
         struct panel p = { .s = s, .timeout_ms = (int)s->kaasd_timeout_sec * 1000 };
         pthread_mutex_init(&p.health_lock, NULL);
@@ -224,20 +139,9 @@ int main(int argc, char **argv) {
                   s->listen, s->origin, kaas_socket_path(s->kaasd_socket), kaasd_uid != KAAS_UID_INVALID ? " or " : "",
                   kaasd_uid != KAAS_UID_INVALID ? kaasd_user : "", s->n_clusters, s->session_idle_sec);
         sd_notify(0, "READY=1\nSTATUS=Serving the control panel");
-        for (;;) {
-                int sig = 0;
-                if (sigwait(&sigs, &sig) != 0)
-                        continue;
-                if (sig == SIGHUP) {
-                        hd_notice("SIGHUP: nothing is reloaded; restart kaas-panel to apply a new configuration "
-                                  "(sessions end with it)");
-                        continue;
-                }
-                hd_notice("received %s, finishing the requests in flight (up to %u s)", strsignal(sig),
-                          s->shutdown_timeout_sec);
-                sd_notify(0, "STOPPING=1");
-                break;
-        }
+        int sig = hd_signals_wait(&sigs, "kaas-panel");
+        hd_notice("received %s, finishing the requests in flight (up to %u s)", strsignal(sig), s->shutdown_timeout_sec);
+        sd_notify(0, "STOPPING=1");
         panel_server_stop(srv, s->shutdown_timeout_sec);
         hd_notice("stopped");
         r = 0;

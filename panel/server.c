@@ -301,15 +301,9 @@ int panel_server_start(struct panel *p, struct panel_server **ret, char *err, si
 struct panel_server *panel_server_stop(struct panel_server *srv, unsigned timeout_sec) {
         if (!srv)
                 return NULL;
-        hd_server_quiesce(srv->httpd);
-        struct timespec t0, t;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        while (atomic_load(&srv->active) > 0) {
-                clock_gettime(CLOCK_MONOTONIC, &t);
-                if (t.tv_sec - t0.tv_sec >= (time_t)timeout_sec)
-                        break;
-                nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
-        }
+        int active = hd_server_drain(srv->httpd, &srv->active, timeout_sec);
+        if (active > 0)
+                hd_warning("%d requests still in flight after %u s: closing their connections", active, timeout_sec);
         hd_server_free(srv->httpd);
         free(srv);
         return NULL;

@@ -18,60 +18,45 @@
 #include "kube_doc.h"
 #include "settings.h"
 
-enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_LOGLEVEL, OPT_HEADER };
+#define ROW(sec, key, kind, field, min, max) \
+        CONFIG_OPTION(struct panel_settings, sec, key, CONFIG_OPT_##kind, field, min, max)
 
-struct option_row {
-        const char *section;
-        const char *key;
-        enum opt_kind kind;
-        size_t offset;
-        unsigned long long min, max;
-};
+static const struct config_option options[] = {
+        ROW("panel", "listen", STRING, listen, 0, 0),
+        ROW("panel", "cert", PATH, cert_file, 0, 0),
+        ROW("panel", "key", PATH, key_file, 0, 0),
+        ROW("panel", "tls_priorities", STRING, tls_priorities, 0, 0),
+        ROW("panel", "origin", STRING, origin, 0, 0),
+        ROW("panel", "default_domain", STRING, default_domain, 0, 0),
+        ROW("panel", "cookie_domain", STRING, cookie_domain, 0, 0),
+        ROW("panel", "session_idle", UINT, session_idle_sec, 1, 86400),
+        ROW("panel", "session_lifetime", UINT, session_lifetime_sec, 60, 7 * 86400),
+        ROW("panel", "max_sessions", UINT, max_sessions, 1, 1000000),
+        ROW("panel", "token_max_days", UINT, token_max_days, 1, 36500),
+        ROW("panel", "max_connections", UINT, max_connections, 1, 10000),
+        ROW("panel", "max_connections_per_client", UINT, max_connections_per_client, 1, 10000),
+        ROW("panel", "connection_timeout", UINT, connection_timeout_sec, 1, 3600),
+        ROW("panel", "request_timeout", UINT, request_timeout_sec, 1, 3600),
+        ROW("panel", "shutdown_timeout", UINT, shutdown_timeout_sec, 0, 300),
+        ROW("panel", "log_target", STRING, log_target, 0, 0),
+        ROW("panel", "log_level", LOGLEVEL, log_level, 0, 0),
 
-#define ROW(sec, key, kind, field, min, max) { sec, key, kind, offsetof(struct panel_settings, field), min, max }
+        ROW("kaasd", "socket", PATH, kaasd_socket, 0, 0),
+        ROW("kaasd", "user", STRING, kaasd_user, 0, 0),
+        ROW("kaasd", "connections", UINT, kaasd_connections, 1, 64),
+        ROW("kaasd", "timeout", UINT, kaasd_timeout_sec, 1, 300),
 
-static const struct option_row options[] = {
-        ROW("panel", "listen", OPT_STRING, listen, 0, 0),
-        ROW("panel", "cert", OPT_PATH, cert_file, 0, 0),
-        ROW("panel", "key", OPT_PATH, key_file, 0, 0),
-        ROW("panel", "tls_priorities", OPT_STRING, tls_priorities, 0, 0),
-        ROW("panel", "origin", OPT_STRING, origin, 0, 0),
-        ROW("panel", "default_domain", OPT_STRING, default_domain, 0, 0),
-        ROW("panel", "cookie_domain", OPT_STRING, cookie_domain, 0, 0),
-        ROW("panel", "session_idle", OPT_UINT, session_idle_sec, 1, 86400),
-        ROW("panel", "session_lifetime", OPT_UINT, session_lifetime_sec, 60, 7 * 86400),
-        ROW("panel", "max_sessions", OPT_UINT, max_sessions, 1, 1000000),
-        ROW("panel", "token_max_days", OPT_UINT, token_max_days, 1, 36500),
-        ROW("panel", "max_connections", OPT_UINT, max_connections, 1, 10000),
-        ROW("panel", "max_connections_per_client", OPT_UINT, max_connections_per_client, 1, 10000),
-        ROW("panel", "connection_timeout", OPT_UINT, connection_timeout_sec, 1, 3600),
-        ROW("panel", "request_timeout", OPT_UINT, request_timeout_sec, 1, 3600),
-        ROW("panel", "shutdown_timeout", OPT_UINT, shutdown_timeout_sec, 0, 300),
-        ROW("panel", "log_target", OPT_STRING, log_target, 0, 0),
-        ROW("panel", "log_level", OPT_LOGLEVEL, log_level, 0, 0),
-
-        ROW("kaasd", "socket", OPT_PATH, kaasd_socket, 0, 0),
-        ROW("kaasd", "user", OPT_STRING, kaasd_user, 0, 0),
-        ROW("kaasd", "connections", OPT_UINT, kaasd_connections, 1, 64),
-        ROW("kaasd", "timeout", OPT_UINT, kaasd_timeout_sec, 1, 300),
-
-        ROW("forward_auth", "user_header", OPT_HEADER, fa_user_header, 0, 0),
-        ROW("forward_auth", "uid_header", OPT_HEADER, fa_uid_header, 0, 0),
-        ROW("forward_auth", "groups_header", OPT_HEADER, fa_groups_header, 0, 0),
+        ROW("forward_auth", "user_header", CUSTOM, fa_user_header, 0, 0),
+        ROW("forward_auth", "uid_header", CUSTOM, fa_uid_header, 0, 0),
+        ROW("forward_auth", "groups_header", CUSTOM, fa_groups_header, 0, 0),
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
-#define VALUE_MAX 4096
 #define URL_MAX 2048
 #define CA_FILE_MAX (1024 * 1024)
 
 int panel_settings_set(char **field, const char *value) {
-        char *s = value ? strdup(value) : NULL;
-        if (value && !s)
-                return -ENOMEM;
-        free(*field);
-        *field = s;
-        return 0;
+        return config_string_set(field, value);
 }
 
 int panel_settings_new(struct panel_settings **ret) {
@@ -106,9 +91,10 @@ int panel_settings_new(struct panel_settings **ret) {
 struct panel_settings *panel_settings_free(struct panel_settings *s) {
         if (!s)
                 return NULL;
-        for (size_t i = 0; i < N_OPTIONS; i++)
-                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH || options[i].kind == OPT_HEADER)
-                        free(*(char **)((char *)s + options[i].offset));
+        config_options_free(options, N_OPTIONS, s);
+        free(s->fa_user_header);
+        free(s->fa_uid_header);
+        free(s->fa_groups_header);
         for (size_t i = 0; i < s->n_return_to_hosts; i++)
                 free(s->return_to_hosts[i]);
         free(s->return_to_hosts);
@@ -144,13 +130,6 @@ struct parse_state {
         struct panel_settings *s;
         struct config_value_error err;
 };
-
-static bool has_no_control_chars(const char *v) {
-        for (; *v; v++)
-                if ((unsigned char)*v < 0x20 || *v == 0x7f)
-                        return false;
-        return true;
-}
 
 /* An http(s) URL with a host, printable ASCII without spaces or quotes:
  * it ends up in href attributes and kubeconfigs. */
@@ -292,56 +271,25 @@ static int on_entry(void *userdata, const char *section, const char *key, const 
         struct parse_state *ps = userdata;
         if (ps->err.error)
                 return 0;
-        if (key && strlen(value) > VALUE_MAX)
+        if (key && strlen(value) > CONFIG_VALUE_MAX)
                 return config_value_fail(&ps->err, "value of '%s' is too long", key);
-        if (key && !has_no_control_chars(value))
-                return config_value_fail(&ps->err, "%s contains a control character", key);
-        if (strncmp(section, "cluster ", 8) == 0)
+        if (strncmp(section, "cluster ", 8) == 0) {
+                for (const char *v = key ? value : ""; *v; v++)
+                        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+                                return config_value_fail(&ps->err, "%s contains a control character", key);
                 return on_cluster_entry(ps, section + 8, key, value);
+        }
         if (!key)
                 return 1;
-        const struct option_row *row = NULL;
-        bool section_known = false;
-        for (size_t i = 0; i < N_OPTIONS; i++) {
-                if (strcmp(options[i].section, section) != 0)
-                        continue;
-                section_known = true;
-                if (strcmp(options[i].key, key) == 0)
-                        row = &options[i];
-        }
-        if (!section_known)
-                return config_value_fail(&ps->err, "unknown section [%s]", section);
-        if (!row)
-                return config_value_fail(&ps->err, "unknown key '%s' in [%s]", key, section);
-        void *field = (char *)ps->s + row->offset;
-        unsigned long long n;
-        switch (row->kind) {
-        case OPT_PATH:
-                if (value[0] != '/')
-                        return config_value_fail(&ps->err, "%s must be an absolute path", key);
-                /* fall through */
-        case OPT_STRING:
-                if (!*value)
-                        return config_value_fail(&ps->err, "%s must not be empty", key);
-                if (panel_settings_set(field, value) < 0)
-                        return config_value_fail(&ps->err, "out of memory");
-                break;
-        case OPT_HEADER:
-                if (!header_name_valid(value))
-                        return config_value_fail(&ps->err, "%s must be an HTTP header name", key);
-                if (panel_settings_set(field, value) < 0)
-                        return config_value_fail(&ps->err, "out of memory");
-                break;
-        case OPT_LOGLEVEL:
-                if (config_value_log_level(&ps->err, key, value, field) < 0)
-                        return 0;
-                break;
-        case OPT_UINT:
-                if (config_value_number(&ps->err, key, value, CONFIG_VALUE_NO_SUFFIX, row->min, row->max, &n) < 0)
-                        return 0;
-                *(unsigned *)field = (unsigned)n;
-                break;
-        }
+        const struct config_option *row = NULL;
+        int r = config_option_set(options, N_OPTIONS, ps->s, &ps->err, section, key, value, &row);
+        if (r != 2)
+                return r;
+        /* the custom rows: [forward_auth]'s header names */
+        if (!header_name_valid(value))
+                return config_value_fail(&ps->err, "%s must be an HTTP header name", key);
+        if (panel_settings_set((char **)((char *)ps->s + row->offset), value) < 0)
+                return config_value_fail(&ps->err, "out of memory");
         return 1;
 }
 

@@ -8,9 +8,10 @@
                 ".global " #sym "\n"                                             \
                 ".balign 16\n" #sym ":\n"                                        \
                 ".incbin \"" path "\"\n"                                         \
+                #sym "_end:\n"                                                   \
                 ".global " #sym "_len\n"                                         \
                 ".balign 4\n" #sym "_len:\n"                                     \
-                ".int " #sym "_len - " #sym "\n"                                 \
+                ".int " #sym "_end - " #sym "\n"                                 \
                 ".previous\n")
 
 INCLUDE_FILE(panel_css, PANEL_STATIC_DIR "/panel.css");

@@ -371,12 +371,7 @@ int wh_server_add_connection(struct wh_server *srv, int fd, const struct sockadd
 struct wh_server *wh_server_stop(struct wh_server *srv, unsigned timeout_sec) {
         if (!srv)
                 return NULL;
-        hd_server_quiesce(srv->httpd);
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        int active;
-        while ((active = atomic_load(&srv->active)) > 0 && usec_since(&t0) < timeout_sec * 1000000ull)
-                nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
+        int active = hd_server_drain(srv->httpd, &srv->active, timeout_sec);
         if (active > 0)
                 hd_warning("%d reviews still in flight after %u s: closing their connections", active, timeout_sec);
         hd_server_free(srv->httpd);

@@ -335,6 +335,14 @@ test('csrf', async ({ browser }) => {
         body: new URLSearchParams(fields).toString(),
     });
     const fields = { description: 'cross-site', lifetime_days: '1', csrf: good };
+    // the control: the same request from the right origin is accepted
+    r = await t.request(env('PANEL_URL') + '/cluster', {
+        method: 'POST',
+        headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded', Origin: env('PANEL_URL'),
+            'Sec-Fetch-Site': 'same-origin' },
+        body: new URLSearchParams({ cluster: 'alpha', csrf: good }).toString(),
+    });
+    check('control: cookie, csrf and the configured Origin: POST /cluster accepted (303)', r.status === 303, r.status);
     r = await post({ Origin: 'https://evil.example' }, fields);
     eq('valid cookie and csrf, Origin https://evil.example: 403', r.status, 403);
     r = await post({ Origin: env('PANEL_URL'), 'Sec-Fetch-Site': 'cross-site' }, fields);
@@ -494,6 +502,38 @@ test('admin-revoke', async ({ browser }) => {
     check('alice administers alpha', /alpha/.test((await text(page, '#admin-clusters')) || ''));
     res = await t.postForm(page, '/admin/revoke', { user: 'x', csrf: await t.csrf(page) }, 'revoke-unconfirmed');
     eq('POST /admin/revoke without confirm=yes: 400', res.status(), 400);
+});
+
+// ------------------------------------------------------------------ every page
+// what a screen reader and a phone need, on every page an administrator
+// sees: the language, one <h1>, a label for every field, the navigation
+// as a landmark, and no horizontal scrolling 360 px wide on the pages
+// without wide tables
+test('a11y', async () => {
+    const page = ctx_alice;
+    for (const [p, narrow] of [['/tokens', true], ['/services', true], ['/admin', true], ['/admin/tokens', false],
+        ['/admin/user?name=bob', false], ['/admin/rbac', false], ['/tokens/delete?id=x', true]]) {
+        await visit(page, p, 'a11y');
+        const r = await page.evaluate(() => ({
+            lang: document.documentElement.getAttribute('lang'),
+            h1: document.querySelectorAll('h1').length,
+            nav: !!document.querySelector('nav#nav'),
+            css: [...document.querySelectorAll('link[rel="stylesheet"]')].map((l) => l.getAttribute('href')).join(','),
+            unlabelled: [...document.querySelectorAll('input, select, textarea')]
+                .filter((e) => e.type !== 'hidden' && !(e.id && document.querySelector(`label[for="${e.id}"]`)) && !e.closest('label') &&
+                    !e.getAttribute('aria-label'))
+                .map((e) => e.outerHTML).join(' '),
+        }));
+        check(`${p}: lang en, one h1, nav, /static/panel.css, every field labelled`, r.lang === 'en' && r.h1 === 1 && r.nav &&
+            r.css === '/static/panel.css' && r.unlabelled === '', JSON.stringify(r));
+        if (narrow) {
+            await page.setViewport({ width: 360, height: 740 });
+            await visit(page, p, 'a11y-360px');
+            const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+            check(`${p} at 360 px: no horizontal scrolling`, w.scroll <= w.client, JSON.stringify(w));
+            await page.setViewport({ width: 1024, height: 768 });
+        }
+    }
 });
 
 // ------------------------------------------------------------------ logout, idle

@@ -58,6 +58,11 @@ login() {
     post /login "user=$1" "password=$2" "domain=${3:-Default}" "csrf=$(csrf)"
 }
 
+# ---------------------------------------------------------------- static files
+for f in panel.css panel.js; do
+    check "/static/$f is the source file, byte for byte" cmp -s <(curl -s --cacert "$W/ca.crt" "$PN_URL/static/$f") "$top_srcdir/panel/static/$f"
+done
+
 # ---------------------------------------------------------------- login page
 PN_JAR=$W/jar-anon
 check "logged out, / goes to /login" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --cacert '$W/ca.crt' '$PN_URL/')\" = '303 $PN_URL/login' ]"
