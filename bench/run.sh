@@ -13,6 +13,7 @@ set -uo pipefail
 . "$top_srcdir/bench/http.sh"
 . "$top_srcdir/bench/environment.sh"
 . "$top_srcdir/bench/panel.sh"
+. "$top_srcdir/bench/forward.sh"
 
 THREADS=${BENCH_THREADS:-1,4,16}
 BIG=${BENCH_BIG_TOKENS:-1000000}
@@ -139,6 +140,7 @@ run_one() {
     create) bench_create ;;
     environment) bench_environment ;;
     panel) bench_panel ;;
+    forward-auth) bench_forward_auth ;;
     *) echo "bench/run.sh: unknown benchmark '$1'" >&2; return 2 ;;
     esac
 }

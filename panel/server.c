@@ -40,6 +40,9 @@ struct pending {
         struct hd_body body;
 };
 
+/* Its address in a request's con_cls marks a GET whose headers are in. */
+static char get_headers_seen;
+
 extern const char panel_css[], panel_js[];
 extern const unsigned panel_css_len, panel_js_len;
 
@@ -216,24 +219,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                         return hd_respond_text(conn, 405, "method not allowed\n", static_policy,
                                                (const struct hd_header[]){ { MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST" },
                                                                            { NULL, NULL } });
-                if (get && (is(url, "/static/panel.css") || is(url, "/static/panel.js")))
-                        return serve_static(conn, url);
-                /* a browser's own fetches (favicon) must not be sent to
-                 * /login, where they would cost a pre-login session */
-                if (get && (strncmp(url, "/static/", 8) == 0 || is(url, "/favicon.ico")))
-                        return hd_respond_text(conn, 404, "not found\n", static_policy, NULL);
-                if (get && is(url, "/auth")) {
-                        /* the ingress's subrequest: no page, no redirect */
-                        hd_answering(conn);
-                        return route_forward_auth(srv->p, conn);
-                }
-                if (get && is(url, "/healthz")) {
-                        hd_answering(conn);
-                        return serve_healthz(srv->p, conn);
-                }
                 if (get) {
-                        hd_answering(conn);
-                        return handle(srv->p, conn, url, false, NULL);
+                        /* answered on the next call, once the request is
+                         * complete: libmicrohttpd closes a connection whose
+                         * answer comes before that, which would cost every
+                         * request a TLS handshake */
+                        *con_cls = &get_headers_seen;
+                        return MHD_YES;
                 }
                 if (!(pd = calloc(1, sizeof(*pd))))
                         return MHD_NO;
@@ -246,6 +238,23 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 atomic_fetch_add(&srv->active, 1);
                 *con_cls = pd;
                 return MHD_YES;
+        }
+        if (pd == (struct pending *)&get_headers_seen) {
+                *con_cls = NULL;
+                if (*upload_data_size)  /* a GET with a body: not ours to read */
+                        return hd_respond_text(conn, 400, "a GET has no body\n", static_policy, NULL);
+                if (is(url, "/static/panel.css") || is(url, "/static/panel.js"))
+                        return serve_static(conn, url);
+                /* a browser's own fetches (favicon) must not be sent to
+                 * /login, where they would cost a pre-login session */
+                if (strncmp(url, "/static/", 8) == 0 || is(url, "/favicon.ico"))
+                        return hd_respond_text(conn, 404, "not found\n", static_policy, NULL);
+                hd_answering(conn);
+                if (is(url, "/auth"))  /* the ingress's subrequest: no page, no redirect */
+                        return route_forward_auth(srv->p, conn);
+                if (is(url, "/healthz"))
+                        return serve_healthz(srv->p, conn);
+                return handle(srv->p, conn, url, false, NULL);
         }
         if (*upload_data_size) {
                 size_t n = *upload_data_size;
@@ -262,11 +271,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
         struct panel_server *srv = cls;
         struct pending *pd = *con_cls;
-        if (!pd)
+        *con_cls = NULL;
+        if (!pd || pd == (struct pending *)&get_headers_seen)
                 return;
         hd_body_clear(&pd->body);
         free(pd);
-        *con_cls = NULL;
         atomic_fetch_sub(&srv->active, 1);
 }
 
