@@ -21,6 +21,7 @@ packages=(
         golang-go golang-github-varlink-go-dev  # tests/interop: a Go varlink client
         stress-ng  # CPU load beside the suite: no test may depend on speed
         chromium  # kaas-panel's browser tests (tests/browser/), headless
+        nginx-core  # managed services behind auth_request (tests/forward/, bench-forward-auth)
         python3-yaml  # reads the panel's kubeconfig where kubectl is missing
         # fuzzing and sanitizers
         clang libclang-rt-14-dev

@@ -233,6 +233,12 @@ code=$(svc_curl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ALICE_
     -H "X-Forwarded-Uri: /" "$ORIGIN/auth")
 check "a host that is no configured service gets 403 ($code)" test "$code" = 403
 
+# an ingress keeps its connections to the panel: two subrequests, one
+# connection (a GET answered too early would close it after each)
+svc_curl -v -o /dev/null -o /dev/null -H "Authorization: Bearer $ALICE_TOKEN" -H "X-Forwarded-Host: kibana.prod.kaas.test:$NG_PORT" \
+    "$ORIGIN/auth" "$ORIGIN/auth" 2>"$F/keepalive.trace"
+check "two /auth requests share one connection" grep -q "Re-using existing connection" "$F/keepalive.trace"
+
 # the panel itself: a return_to outside the environment is never followed
 PN_JAR=$F/jar-alice
 svc_curl -b "$PN_JAR" -c "$PN_JAR" -o "$F/login.html" "$ORIGIN/login?return_to=https%3A%2F%2Fevil.example.net%2F"
