@@ -256,6 +256,15 @@ svc_curl -o "$F/session.html" -b "__Secure-kaas-session=$SESSION; theme=dark" "$
 check "the panel session passes at a service" jt "$(request_json "$F/session.html")" "d['headers'].get('x-remote-user') == 'alice'"
 check "the service never sees the session cookie, and keeps its own" \
     jt "$(request_json "$F/session.html")" "d['headers'].get('cookie') == 'theme=dark' and '$SESSION' not in json.dumps(d)"
+# logged out: the same cookie no longer passes
+svc_curl -b "$PN_JAR" -c "$PN_JAR" -o "$F/tokens.html" "$ORIGIN/tokens"
+CSRF=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$F/tokens.html" | head -1)
+svc_curl -b "$PN_JAR" -c "$PN_JAR" -o /dev/null -H "Origin: $ORIGIN" --data-urlencode "csrf=$CSRF" "$ORIGIN/logout"
+code=$(svc_curl -o /dev/null -w '%{http_code}' -b "__Secure-kaas-session=$SESSION" "$GRAFANA/")
+check "a logged-out session is sent to the login ($code)" test "$code" = 302
+code=$(svc_curl -o /dev/null -w '%{http_code}' -b "__Secure-kaas-session=$SESSION" -H "X-Forwarded-Host: grafana.prod.kaas.test:$NG_PORT" \
+    "$ORIGIN/auth")
+check "... which the panel's /auth answers 401 ($code)" test "$code" = 401
 check "no log line holds a token or the session ID" \
     bash -c "! grep -h -e '$ALICE_TOKEN' -e '$BOB_TOKEN' -e '$SESSION' '$F'/*.log '$D/kaasd.log'"
 check "the panel logged its decisions" grep -q 'forward-auth: Grafana of cluster prod: alice (bearer) passes' "$F/panel.log"
