@@ -49,6 +49,7 @@ struct config {
         unsigned keystone_timeout_sec;
         size_t keystone_max_response;
         unsigned cache_ttl_sec;
+        unsigned proof_cache_ttl_sec;   /* verified Keystone-token proofs remembered; 0: never */
         unsigned offline_ttl_sec;
         unsigned negative_ttl_sec;
         unsigned retry_min_sec;

@@ -9,6 +9,7 @@
 
 #include "credentials.h"
 #include "log.h"
+#include "proof_cache.h"
 #include "ratelimit.h"
 #include "secret_file.h"
 
@@ -19,6 +20,7 @@ struct credential_checker {
         struct identity_cache *identities;
         struct token_service *tokens;
         struct ratelimit *rl;
+        struct proof_cache *proofs;  /* Keystone tokens accepted lately */
         int64_t frozen_clock;  /* > 0: the throttle's clock stands still (tests) */
         struct check *checks;  /* in flight, for cancellation at shutdown */
 };
@@ -37,6 +39,7 @@ struct check {
         struct identity_waiter *waiter;
         bool keep_token;         /* Authenticate: the outcome carries the Keystone token */
         char *ks_token;          /* that token, wiped once answered */
+        char *presented;         /* a keystone_token proof, for the proof cache; wiped once answered */
         int64_t ks_expires;
         bool in_lookup;  /* inside identity_lookup(): it may answer at once */
         bool finished;
@@ -51,7 +54,8 @@ int credential_checker_new(struct keystone *ks, struct identity_cache *identitie
         const struct ratelimit_params p = {
                 .free_failures = 3, .base_delay_sec = 2, .max_delay_sec = 300, .window_sec = 900, .capacity = 4096,
         };
-        if (ratelimit_new(&p, &cc->rl) < 0) {
+        if (ratelimit_new(&p, &cc->rl) < 0 || proof_cache_new(&cc->proofs) < 0) {
+                ratelimit_free(cc->rl);
                 free(cc);
                 return -ENOMEM;
         }
@@ -130,6 +134,8 @@ static void finish(struct check *c, int status, unsigned retry_after, const char
         c->fn(&o, c->userdata);
         secret_free(c->ks_token);
         c->ks_token = NULL;
+        secret_free(c->presented);
+        c->presented = NULL;
         if (!c->in_lookup)
                 free(c);
 }
@@ -144,8 +150,13 @@ struct credential_checker *credential_checker_free(struct credential_checker *cc
                 finish(c, -ECANCELED, 0, "kaasd is shutting down", NULL);
         }
         ratelimit_free(cc->rl);
+        proof_cache_free(cc->proofs);
         free(cc);
         return NULL;
+}
+
+void credential_checker_set_proof_ttl(struct credential_checker *cc, unsigned ttl_sec) {
+        proof_cache_set_ttl(cc->proofs, ttl_sec);
 }
 
 uint64_t credential_checker_throttled(const struct credential_checker *cc) {
@@ -216,6 +227,11 @@ static void on_keystone(const struct ks_result *res, void *userdata) {
                         return finish(c, -ENOTSUP, 0, why, NULL);
                 }
         }
+        /* an accepted proof: the same token is taken again for a while
+         * without asking Keystone */
+        if (res->status == 0 && res->user && res->kind == KS_REQ_TOKEN_CHECK && c->presented)
+                proof_cache_put(c->cc->proofs, c->presented, strlen(c->presented), res->user->id, (int64_t)time(NULL),
+                                res->expires_at);
         if (res->status == 0 && res->user && c->keep_token) {
                 if (!res->issued_token || !(c->ks_token = strdup(res->issued_token)))
                         return finish(c, -EHOSTUNREACH, 0, "Keystone issued no token for the password", NULL);
@@ -320,6 +336,18 @@ static int verify(struct credential_checker *cc, json_t *credentials, const stru
                 if (token_service_check(cc->tokens, kaas_token, strlen(kaas_token), request_id, on_kaas_token, c) < 0)
                         finish(c, -ENOMEM, 0, "out of memory", NULL);
                 return 0;
+        }
+        if (ks_token) {
+                char user_id[PROOF_CACHE_USER_ID_MAX + 1];
+                if (proof_cache_get(cc->proofs, ks_token, strlen(ks_token), (int64_t)time(NULL), user_id) == 0) {
+                        throttle_end(c, true);  /* accepted lately: a success */
+                        lookup_identity(c, user_id);
+                        return 0;
+                }
+                if (!(c->presented = strdup(ks_token))) {
+                        finish(c, -ENOMEM, 0, "out of memory", NULL);
+                        return 0;
+                }
         }
         if (!cc->ks) {
                 finish(c, -EHOSTUNREACH, 0, "no Keystone is configured", NULL);

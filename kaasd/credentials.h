@@ -74,3 +74,7 @@ int credentials_authenticate(struct credential_checker *cc, json_t *credentials,
                              unsigned flags, uint64_t request_id, credentials_fn fn, void *userdata);
 
 uint64_t credential_checker_throttled(const struct credential_checker *cc);
+
+/* How long a Keystone token accepted as proof is taken again without
+ * asking Keystone (proof_cache.h; [keystone] proof_cache_ttl, 0: never). */
+void credential_checker_set_proof_ttl(struct credential_checker *cc, unsigned ttl_sec);

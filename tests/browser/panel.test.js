@@ -353,6 +353,8 @@ test('csrf', async ({ browser }) => {
     eq('Origin: null without Sec-Fetch-Site: 403', r.status, 403);
     r = await post({ Origin: 'null', 'Sec-Fetch-Site': 'cross-site' }, fields);
     eq('Origin: null, Sec-Fetch-Site: cross-site: 403', r.status, 403);
+    r = await post({}, fields);
+    eq('no Origin at all: 403 (browsers always send one with a form)', r.status, 403);
 
     // a real cross-site form in the browser (another origin posts to the panel)
     const evil = await t.newPage(browser, 'evil');

@@ -54,6 +54,45 @@ check "nothing is no credential either" jt "$r" "d.get('error') in ('io.kaas.Tok
 r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate "{\"credentials\": $(creds_pw dave "$DAVE_PASSWORD")}")
 check "a disabled user gets no session proof" jt "$r" "d.get('error') in ('io.kaas.Token.AuthenticationFailed', 'io.kaas.Token.UserDisabled')"
 
+# ------------------------------------------------------------- the proof cache
+# token_check: the GET /v3/auth/tokens calls kaasd made so far
+checks() { j "$(call io.kaas.Admin.Status)" "[r['requests'] for r in d['parameters']['keystone']['requests'] if r['kind'] == 'token_check'][0]"; }
+list_kt() { as_frontend $VL -t 20 "$SOCK" io.kaas.Token.List "{\"credentials\": {\"keystone_token\": \"$1\"}}"; }
+n0=$(checks)
+r=$(list_kt "$KT")
+check "a proof accepted lately is taken again without asking Keystone" \
+    bash -c "[ '$(j "$r" "len(d['parameters']['tokens'])")' = 1 ] && [ '$(checks)' = '$n0' ]"
+r=$(list_kt "${KT}x")
+n1=$(checks)
+check "a token never accepted is asked of Keystone (and refused)" \
+    bash -c "[ '$(j "$r" "d.get('error')")' = '\"io.kaas.Token.AuthenticationFailed\"' ] && [ '$n1' -gt '$n0' ]"
+r=$(list_kt "${KT}x")
+check "... every time: refusals are not remembered" [ "$(checks)" -gt "$n1" ]
+# proof_cache_ttl = 0: every proof asked of Keystone again
+sed -i 's/^\[keystone\]$/[keystone]\nproof_cache_ttl = 0/' "$D/kaasd.conf"
+call io.kaas.Admin.Reload >/dev/null
+n0=$(checks)
+list_kt "$KT" >/dev/null
+check "proof_cache_ttl = 0: the proof goes to Keystone each time" [ "$(checks)" -gt "$n0" ]
+# a short ttl, and a token revoked in Keystone: taken until the ttl runs out
+sed -i 's/^proof_cache_ttl = 0$/proof_cache_ttl = 3/' "$D/kaasd.conf"
+call io.kaas.Admin.Reload >/dev/null
+r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
+KT2=$(param "$r" keystone_token)
+list_kt "$KT2" >/dev/null
+cached_at=$(date +%s)
+curl -fsS -X DELETE -H "X-Auth-Token: $(ks_admin_token)" -H "X-Subject-Token: $KT2" "$KEYSTONE_URL/v3/auth/tokens"
+r=$(list_kt "$KT2")
+now=$(date +%s)
+if [ $((now - cached_at)) -lt 3 ]; then
+    check "a token revoked in Keystone still proves alice within proof_cache_ttl (the trade)" \
+        jt "$r" "'tokens' in d.get('parameters', {})"
+fi
+wait_for 30 bash -c "[ \$(date +%s) -ge $((cached_at + 4)) ]"
+r=$(list_kt "$KT2")
+check "... and no longer once proof_cache_ttl has run out" jt "$r" "d.get('error') == 'io.kaas.Token.AuthenticationFailed'"
+check "no Keystone token in kaasd's log" bash -c "! grep -qF '$KT2' '$D/kaasd.log'"
+
 # ------------------------------------------------------------- throttling
 for i in 1 2 3 4 5; do
     r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate "{\"credentials\": $(creds_pw bob wrong-$i)}")
