@@ -283,4 +283,7 @@ elif [ "${CI:-}" = true ]; then
 else
     echo "# chromium or puppeteer-core missing: the browser part is skipped"
 fi
+pn_stop
+check "kaas-panel stops cleanly ($PN_RC)" test "$PN_RC" = 0
+check "no sanitizer report in the panel's log" bash -c "! grep -q -e Sanitizer -e 'runtime error' '$F/panel.log'"
 check_done
