@@ -62,7 +62,8 @@ bench_bench_scale_CFLAGS = $(bench_cflags)
 bench_bench_scale_LDFLAGS = $(AM_LDFLAGS) -pthread
 bench_bench_scale_LDADD = client/libkaas-static.la $(JANSSON_LIBS) -ldl
 
-EXTRA_DIST += bench/run.sh bench/lib.sh bench/http.sh bench/environment.sh bench/env_latency.py bench/tokenreview.lua docs/PERFORMANCE.md
+EXTRA_DIST += bench/run.sh bench/lib.sh bench/http.sh bench/environment.sh bench/env_latency.py bench/tokenreview.lua docs/PERFORMANCE.md \
+	bench/panel.sh bench/panel_client.py bench/forward.sh bench/bearer.lua
 
 BENCH_RUN = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	$(SHELL) $(top_srcdir)/bench/run.sh
@@ -86,7 +87,11 @@ bench-memory: $(BENCH_DEPS)
 	$(BENCH_RUN) memory
 bench-environment: $(BENCH_DEPS)
 	$(BENCH_RUN) environment
+bench-panel: $(BENCH_DEPS) panel/kaas-panel webhook/kaas-webhook
+	$(BENCH_RUN) panel
+bench-forward-auth: $(BENCH_DEPS) panel/kaas-panel
+	$(BENCH_RUN) forward-auth
 # the filled stores are slow to make and kept across runs; this drops them
 bench-clean-data:
 	rm -rf bench-data
-.PHONY: bench bench-validate bench-webhook bench-nss bench-pam bench-create bench-memory bench-scale bench-environment bench-clean-data
+.PHONY: bench bench-panel bench-forward-auth bench-validate bench-webhook bench-nss bench-pam bench-create bench-memory bench-scale bench-environment bench-clean-data

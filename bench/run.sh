@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/run.sh NAME... -- runs benchmarks (validate, webhook, nss, pam,
-# create, memory, or all), each next to its baseline in the same run, and
+# create, memory, panel, or all), each next to its baseline in the same run, and
 # prints their tables. Called by `make bench` / `make bench-NAME` with
 # top_srcdir and top_builddir set. BENCH_SECONDS and BENCH_ROUNDS lengthen
 # the runs; BENCH_THREADS (default 1,4,16) sets the client counts;
@@ -12,6 +12,8 @@ set -uo pipefail
 . "$top_srcdir/bench/lib.sh"
 . "$top_srcdir/bench/http.sh"
 . "$top_srcdir/bench/environment.sh"
+. "$top_srcdir/bench/panel.sh"
+. "$top_srcdir/bench/forward.sh"
 
 THREADS=${BENCH_THREADS:-1,4,16}
 BIG=${BENCH_BIG_TOKENS:-1000000}
@@ -137,6 +139,8 @@ run_one() {
     pam) bench_pam ;;
     create) bench_create ;;
     environment) bench_environment ;;
+    panel) bench_panel ;;
+    forward-auth) bench_forward_auth ;;
     *) echo "bench/run.sh: unknown benchmark '$1'" >&2; return 2 ;;
     esac
 }

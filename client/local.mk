@@ -40,7 +40,7 @@ client_kaasctl_SOURCES = \
 	client/kaasctl_cache.c \
 	client/kaasctl_kube.c
 client_kaasctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-client_kaasctl_LDADD = client/libkaas.la common/libkaas-common.la $(JANSSON_LIBS) -lm
+client_kaasctl_LDADD = client/libkaas.la common/libkaas-kube.la common/libkaas-common.la $(JANSSON_LIBS) -lm
 
 # Tests: the library against scripted in-test servers, kaasctl against
 # the real kaasd.

@@ -117,3 +117,89 @@ int config_value_read_ini(const char *path, ini_handler handler, void *state,
         }
         return 0;
 }
+
+int config_string_set(char **field, const char *value) {
+        char *s = value ? strdup(value) : NULL;
+        if (value && !s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+static bool is_string_kind(enum config_option_kind k) {
+        return k == CONFIG_OPT_STRING || k == CONFIG_OPT_STRING_OR_EMPTY || k == CONFIG_OPT_PATH;
+}
+
+void config_options_free(const struct config_option *table, size_t n, void *target) {
+        for (size_t i = 0; i < n; i++)
+                if (is_string_kind(table[i].kind)) {
+                        char **field = (char **)((char *)target + table[i].offset);
+                        free(*field);
+                        *field = NULL;
+                }
+}
+
+static bool has_no_control_chars(const char *v) {
+        for (; *v; v++)
+                if ((unsigned char)*v < 0x20 || *v == 0x7f)
+                        return false;
+        return true;
+}
+
+int config_option_set(const struct config_option *table, size_t n, void *target, struct config_value_error *e,
+                      const char *section, const char *key, const char *value, const struct config_option **ret_row) {
+        if (strlen(value) > CONFIG_VALUE_MAX)
+                return config_value_fail(e, "value of '%s' is too long", key);
+        const struct config_option *row = NULL;
+        bool section_known = false;
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(table[i].section, section) != 0)
+                        continue;
+                section_known = true;
+                if (strcmp(table[i].key, key) == 0)
+                        row = &table[i];
+        }
+        if (!section_known)
+                return config_value_fail(e, "unknown section [%s]", section);
+        if (!row)
+                return config_value_fail(e, "unknown key '%s' in [%s]", key, section);
+        if (!has_no_control_chars(value))
+                return config_value_fail(e, "%s contains a control character", key);
+        void *field = (char *)target + row->offset;
+        unsigned long long num;
+        switch (row->kind) {
+        case CONFIG_OPT_PATH:
+                if (value[0] != '/')
+                        return config_value_fail(e, "%s must be an absolute path", key);
+                /* fall through */
+        case CONFIG_OPT_STRING:
+                if (!*value)
+                        return config_value_fail(e, "%s must not be empty", key);
+                /* fall through */
+        case CONFIG_OPT_STRING_OR_EMPTY:
+                if (config_string_set(field, *value ? value : NULL) < 0)
+                        return config_value_fail(e, "out of memory");
+                return 1;
+        case CONFIG_OPT_BOOL:
+                return config_value_bool(e, key, value, field) < 0 ? 0 : 1;
+        case CONFIG_OPT_LOGLEVEL:
+                return config_value_log_level(e, key, value, field) < 0 ? 0 : 1;
+        case CONFIG_OPT_UINT:
+        case CONFIG_OPT_SIZE:
+                if (config_value_number(e, key, value,
+                                        row->kind == CONFIG_OPT_SIZE ? CONFIG_VALUE_MIB : CONFIG_VALUE_NO_SUFFIX,
+                                        row->min, row->max, &num) < 0)
+                        return 0;
+                if (row->kind == CONFIG_OPT_UINT)
+                        *(unsigned *)field = (unsigned)num;
+                else
+                        *(size_t *)field = (size_t)num;
+                return 1;
+        case CONFIG_OPT_CUSTOM:
+                break;
+        }
+        if (ret_row)
+                *ret_row = row;
+        return 2;
+}

@@ -1,8 +1,10 @@
-/* Values of INI configuration files, shared by kaasd (kaasd.conf) and
- * kaas-webhook (webhook.conf): numbers with size suffixes and ranges,
- * booleans, log levels, and the "first error wins" message that names the
- * file and line once libinih is done. Each program keeps its own table of
- * sections and keys; the wording of every message here is what users see.
+/* Values of INI configuration files, shared by kaasd (kaasd.conf),
+ * kaas-webhook (webhook.conf) and kaas-panel (panel.conf): numbers with
+ * size suffixes and ranges, booleans, log levels, and the "first error
+ * wins" message that names the file and line once libinih is done. Each
+ * program keeps its own table of sections and keys (struct config_option
+ * rows, applied by config_option_set()); the wording of every message here
+ * is what users see.
  *
  * Depends on libinih only; never logs, holds no global state. */
 #pragma once
@@ -51,6 +53,50 @@ int config_value_bool(struct config_value_error *e, const char *key, const char 
  * case), else "KEY must be one of err, warning, notice, info, debug". */
 int config_value_log_level(struct config_value_error *e, const char *key, const char *value, int *ret)
         __attribute__((warn_unused_result, nonnull));
+
+/* ------------------------------------------------ option tables */
+
+/* One row per option of a program's table: the value of key in section
+ * goes to the field at offset in the program's settings struct. */
+enum config_option_kind {
+        CONFIG_OPT_STRING,           /* char *, not empty */
+        CONFIG_OPT_STRING_OR_EMPTY,  /* char *; empty sets NULL */
+        CONFIG_OPT_PATH,             /* char *, absolute */
+        CONFIG_OPT_UINT,             /* unsigned, min..max, no suffix */
+        CONFIG_OPT_SIZE,             /* size_t, min..max, K and M suffixes */
+        CONFIG_OPT_BOOL,             /* bool */
+        CONFIG_OPT_LOGLEVEL,         /* int, a syslog priority */
+        CONFIG_OPT_CUSTOM,           /* the caller parses it */
+};
+
+struct config_option {
+        const char *section;
+        const char *key;
+        enum config_option_kind kind;
+        size_t offset;
+        unsigned long long min, max;
+};
+
+#define CONFIG_OPTION(type, sec, key, kind, field, min, max) { sec, key, kind, offsetof(type, field), min, max }
+
+/* The longest value an option takes. */
+#define CONFIG_VALUE_MAX 4096
+
+/* Stores value for section/key into target as table says, for an
+ * ini_handler: the value's length and control characters checked, then
+ * the section and key looked up ("unknown section [S]", "unknown key 'K'
+ * in [S]"), then the value by its kind. Returns 1 when stored, 0 with the
+ * error kept in e, or 2 for a CONFIG_OPT_CUSTOM row (*ret_row set: the
+ * caller parses the value). Strings are strdup()ed, the old value freed. */
+int config_option_set(const struct config_option *table, size_t n, void *target, struct config_value_error *e,
+                      const char *section, const char *key, const char *value, const struct config_option **ret_row)
+        __attribute__((nonnull(1, 3, 4, 5, 6, 7)));
+
+/* Frees the string fields of target that table names. */
+void config_options_free(const struct config_option *table, size_t n, void *target) __attribute__((nonnull));
+
+/* Replaces *field with a copy of value (NULL: none). 0 or -ENOMEM. */
+int config_string_set(char **field, const char *value) __attribute__((warn_unused_result, nonnull(1)));
 
 /* Runs ini_parse(path, handler, state); e is the error inside state that
  * the handler fills. On failure returns a negative errno with err (always

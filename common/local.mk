@@ -19,3 +19,10 @@ noinst_LTLIBRARIES += common/libkaas-config.la
 common_libkaas_config_la_SOURCES = common/config_value.c common/config_value.h
 common_libkaas_config_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 common_libkaas_config_la_LIBADD = $(INIH_LIBS)
+
+# Kubernetes documents (YAML, kubeconfig, ClusterRoleBinding) for kaasctl
+# and kaas-panel: one quoting of values, one place.
+noinst_LTLIBRARIES += common/libkaas-kube.la
+common_libkaas_kube_la_SOURCES = common/kube_doc.c common/kube_doc.h
+common_libkaas_kube_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+common_libkaas_kube_la_LIBADD = $(JANSSON_LIBS)

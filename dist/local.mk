@@ -40,3 +40,4 @@ dist/kaasd.conf.example: $(srcdir)/dist/kaasd.conf.in Makefile
 dist/sysusers.d/kaas.conf: $(srcdir)/dist/kaas.sysusers
 	$(AM_V_GEN)$(MKDIR_P) dist/sysusers.d && cp $(srcdir)/dist/kaas.sysusers $@
 include dist/webhook.mk
+include dist/panel.mk

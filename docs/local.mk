@@ -10,3 +10,4 @@ include docs/client.mk
 include docs/nss.mk
 include docs/webhook.mk
 include docs/pam.mk
+include docs/panel.mk

@@ -38,8 +38,8 @@
 
 #include "fuzz.h"
 #include "kaas.h"
-#include "webhook/log.h"
-#include "webhook/pool.h"
+#include "httpd/log.h"
+#include "httpd/pool.h"
 #include "webhook/review.h"
 #include "webhook/server.h"
 #include "webhook/settings.h"
@@ -68,7 +68,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         const char *v = getenv("KAAS_FUZZ_VERBOSE");
         verbose = v && *v == '1';
         signal(SIGPIPE, SIG_IGN);
-        wh_log_setup(WH_LOG_STDERR, verbose ? LOG_DEBUG : LOG_ERR);
+        hd_log_setup("kaas-webhook", HD_LOG_STDERR, verbose ? LOG_DEBUG : LOG_ERR);
         if (wh_settings_new(&settings) < 0)
                 abort();
         /* small limits and timeouts, so that every path is cheap to reach */

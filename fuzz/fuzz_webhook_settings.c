@@ -14,6 +14,7 @@
 
 #include "fuzz.h"
 #include "fuzz_file.h"
+#include "httpd/listen.h"
 #include "webhook/settings.h"
 
 static struct fuzz_file file;
@@ -63,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (wh_settings_validate(s, err, sizeof(err)) == 0) {
                 struct sockaddr_storage ss;
                 socklen_t len = 0;
-                FUZZ_ASSERT(wh_parse_listen(s->listen, &ss, &len) == 0 && len > 0);
+                FUZZ_ASSERT(hd_parse_listen(s->listen, &ss, &len) == 0 && len > 0);
         } else {
                 FUZZ_ASSERT(memchr(err, '\0', sizeof(err)) != NULL && err[0] != '\0');
         }

@@ -11,7 +11,7 @@
 
 FUZZ_NAMES = varlink_frame varlink_message varlink_validate varlink_idl token_format config_file \
 	keystone_json store_record identity_blob tokenreview unix_names nss_pack webhook_settings webhook_http \
-	etcd_json
+	etcd_json panel_form
 
 # how long `make fuzz-smoke` runs each target, and `make fuzz` (seconds);
 # FUZZ_TARGETS="a b" runs only those
@@ -43,7 +43,8 @@ noinst_PROGRAMS += \
 	fuzz/fuzz_nss_pack \
 	fuzz/fuzz_webhook_settings \
 	fuzz/fuzz_webhook_http \
-	fuzz/fuzz_etcd_json
+	fuzz/fuzz_etcd_json \
+	fuzz/fuzz_panel_form
 
 # every target for FUZZ_SMOKE_SECONDS over its seed corpus; fails on any crash
 fuzz-smoke: all
@@ -75,7 +76,8 @@ check_PROGRAMS += \
 	fuzz/replay_nss_pack \
 	fuzz/replay_webhook_settings \
 	fuzz/replay_webhook_http \
-	fuzz/replay_etcd_json
+	fuzz/replay_etcd_json \
+	fuzz/replay_panel_form
 TESTS += \
 	fuzz/replay_varlink_frame \
 	fuzz/replay_varlink_message \
@@ -91,7 +93,8 @@ TESTS += \
 	fuzz/replay_nss_pack \
 	fuzz/replay_webhook_settings \
 	fuzz/replay_webhook_http \
-	fuzz/replay_etcd_json
+	fuzz/replay_etcd_json \
+	fuzz/replay_panel_form
 
 # varlink_frame
 fuzz_varlink_frame_libs = common/libkaas-common.la $(JANSSON_LIBS)
@@ -215,7 +218,7 @@ fuzz_replay_nss_pack_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"nss_pack"'
 
 # webhook_settings: kaas-webhook's settings file, compiled in as above,
 # with the value parsing it shares with kaasd
-fuzz_webhook_settings_sources = webhook/settings.c webhook/settings.h
+fuzz_webhook_settings_sources = webhook/settings.c webhook/settings.h httpd/listen.c httpd/listen.h
 fuzz_webhook_settings_libs = common/libkaas-config.la $(INIH_LIBS) $(JANSSON_LIBS)
 fuzz_fuzz_webhook_settings_SOURCES = fuzz/fuzz_webhook_settings.c fuzz/fuzz.h fuzz/fuzz_file.h $(fuzz_webhook_settings_sources)
 fuzz_fuzz_webhook_settings_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
@@ -232,14 +235,11 @@ fuzz_replay_webhook_settings_LDADD = $(fuzz_webhook_settings_libs)
 fuzz_webhook_http_sources = \
 	webhook/settings.c webhook/settings.h \
 	webhook/server.c webhook/server.h \
-	webhook/guard.c webhook/guard.h \
 	webhook/review.c webhook/review.h \
-	webhook/pool.c webhook/pool.h \
-	webhook/metrics.c webhook/metrics.h \
-	webhook/log.c webhook/log.h
+	webhook/metrics.c webhook/metrics.h
 fuzz_webhook_http_cflags = $(fuzz_cflags) -pthread $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(SYSTEMD_CFLAGS)
-fuzz_webhook_http_libs = webhook/libkaas-tokenreview.la client/libkaas-static.la common/libkaas-token.la \
-	common/libkaas-config.la \
+fuzz_webhook_http_libs = webhook/libkaas-tokenreview.la httpd/libkaas-httpd.la client/libkaas-static.la \
+	common/libkaas-token.la common/libkaas-config.la \
 	$(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS)
 fuzz_fuzz_webhook_http_SOURCES = fuzz/fuzz_webhook_http.c fuzz/fuzz.h $(fuzz_webhook_http_sources)
 fuzz_fuzz_webhook_http_CFLAGS = $(fuzz_webhook_http_cflags) $(fuzz_engine_cflags)
@@ -260,3 +260,14 @@ fuzz_fuzz_etcd_json_LDADD = $(fuzz_etcd_json_libs)
 fuzz_replay_etcd_json_SOURCES = fuzz/replay.c fuzz/fuzz_etcd_json.c fuzz/fuzz.h
 fuzz_replay_etcd_json_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"etcd_json"'
 fuzz_replay_etcd_json_LDADD = $(fuzz_etcd_json_libs)
+
+# panel_form: kaas-panel's decoder of POST bodies and the escaping of what
+# it decoded, from the library the panel links (panel/local.mk)
+fuzz_panel_form_libs = panel/libkaas-panel.la $(JANSSON_LIBS) $(SODIUM_LIBS)
+fuzz_fuzz_panel_form_SOURCES = fuzz/fuzz_panel_form.c fuzz/fuzz.h
+fuzz_fuzz_panel_form_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
+fuzz_fuzz_panel_form_LDFLAGS = $(fuzz_engine_ldflags)
+fuzz_fuzz_panel_form_LDADD = $(fuzz_panel_form_libs)
+fuzz_replay_panel_form_SOURCES = fuzz/replay.c fuzz/fuzz_panel_form.c fuzz/fuzz.h
+fuzz_replay_panel_form_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"panel_form"'
+fuzz_replay_panel_form_LDADD = $(fuzz_panel_form_libs)

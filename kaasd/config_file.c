@@ -35,6 +35,7 @@ static const struct option_row options[] = {
         ROW("kaasd", "user", OPT_STRING, user, 0, 0),
         ROW("kaasd", "validator_group", OPT_STRING, validator_group, 0, 0),
         ROW("kaasd", "admin_group", OPT_STRING, admin_group, 0, 0),
+        ROW("kaasd", "frontend_group", OPT_STRING, frontend_group, 0, 0),
         ROW("kaasd", "max_connections", OPT_UINT, max_connections, 1, 1000000),
         ROW("kaasd", "max_connections_per_uid", OPT_UINT, max_connections_per_uid, 1, 1000000),
         ROW("kaasd", "max_message_size", OPT_SIZE, max_message_size, 1024, 64u * 1024 * 1024),
@@ -56,6 +57,7 @@ static const struct option_row options[] = {
         ROW("keystone", "timeout", OPT_UINT, keystone_timeout_sec, 1, 600),
         ROW("keystone", "max_response_size", OPT_SIZE, keystone_max_response, 4096, 256u * 1024 * 1024),
         ROW("keystone", "cache_ttl", OPT_UINT, cache_ttl_sec, 1, 86400),
+        ROW("keystone", "proof_cache_ttl", OPT_UINT, proof_cache_ttl_sec, 0, 3600),
         ROW("keystone", "offline_ttl", OPT_UINT, offline_ttl_sec, 0, 30u * 86400),
         ROW("keystone", "negative_ttl", OPT_UINT, negative_ttl_sec, 0, 3600),
         ROW("keystone", "retry_min", OPT_UINT, retry_min_sec, 1, 3600),
@@ -124,6 +126,7 @@ int config_new(struct config **ret) {
         c->keystone_timeout_sec = 15;
         c->keystone_max_response = 4 * 1024 * 1024;
         c->cache_ttl_sec = 300;
+        c->proof_cache_ttl_sec = 60;
         c->offline_ttl_sec = 86400;
         c->negative_ttl_sec = 30;
         c->retry_min_sec = 5;

@@ -26,6 +26,7 @@ struct config {
         char *user;               /* drop to this user after binding; NULL = stay */
         char *validator_group;    /* may call io.kaas.Token.Validate */
         char *admin_group;        /* may administer */
+        char *frontend_group;     /* services acting for many users (kaas-panel): throttled per account */
         unsigned max_connections;
         unsigned max_connections_per_uid;
         size_t max_message_size;
@@ -48,6 +49,7 @@ struct config {
         unsigned keystone_timeout_sec;
         size_t keystone_max_response;
         unsigned cache_ttl_sec;
+        unsigned proof_cache_ttl_sec;   /* verified Keystone-token proofs remembered; 0: never */
         unsigned offline_ttl_sec;
         unsigned negative_ttl_sec;
         unsigned retry_min_sec;

@@ -9,7 +9,9 @@
 
 #include "credentials.h"
 #include "log.h"
+#include "proof_cache.h"
 #include "ratelimit.h"
+#include "secret_file.h"
 
 struct check;
 
@@ -18,6 +20,7 @@ struct credential_checker {
         struct identity_cache *identities;
         struct token_service *tokens;
         struct ratelimit *rl;
+        struct proof_cache *proofs;  /* Keystone tokens accepted lately */
         int64_t frozen_clock;  /* > 0: the throttle's clock stands still (tests) */
         struct check *checks;  /* in flight, for cancellation at shutdown */
 };
@@ -34,6 +37,10 @@ struct check {
         bool limit_begun, account_begun;      /* attempts outstanding in the throttle */
         struct ks_request *ks_req;
         struct identity_waiter *waiter;
+        bool keep_token;         /* Authenticate: the outcome carries the Keystone token */
+        char *ks_token;          /* that token, wiped once answered */
+        char *presented;         /* a keystone_token proof, for the proof cache; wiped once answered */
+        int64_t ks_expires;
         bool in_lookup;  /* inside identity_lookup(): it may answer at once */
         bool finished;
         struct check *prev, *next;
@@ -47,7 +54,8 @@ int credential_checker_new(struct keystone *ks, struct identity_cache *identitie
         const struct ratelimit_params p = {
                 .free_failures = 3, .base_delay_sec = 2, .max_delay_sec = 300, .window_sec = 900, .capacity = 4096,
         };
-        if (ratelimit_new(&p, &cc->rl) < 0) {
+        if (ratelimit_new(&p, &cc->rl) < 0 || proof_cache_new(&cc->proofs) < 0) {
+                ratelimit_free(cc->rl);
                 free(cc);
                 return -ENOMEM;
         }
@@ -117,11 +125,17 @@ static void finish(struct check *c, int status, unsigned retry_after, const char
         struct credential_outcome o = {
                 .status = status, .retry_after = retry_after, .error = error, .method = c->method, .id = id,
                 .expires_limit = c->expires_limit,
+                .keystone_token = status == 0 ? c->ks_token : NULL,
+                .keystone_expires = status == 0 ? c->ks_expires : 0,
         };
         throttle_end(c, false);  /* still outstanding: it did not succeed */
         check_unlink(c);
         c->finished = true;
         c->fn(&o, c->userdata);
+        secret_free(c->ks_token);
+        c->ks_token = NULL;
+        secret_free(c->presented);
+        c->presented = NULL;
         if (!c->in_lookup)
                 free(c);
 }
@@ -136,8 +150,13 @@ struct credential_checker *credential_checker_free(struct credential_checker *cc
                 finish(c, -ECANCELED, 0, "kaasd is shutting down", NULL);
         }
         ratelimit_free(cc->rl);
+        proof_cache_free(cc->proofs);
         free(cc);
         return NULL;
+}
+
+void credential_checker_set_proof_ttl(struct credential_checker *cc, unsigned ttl_sec) {
+        proof_cache_set_ttl(cc->proofs, ttl_sec);
 }
 
 uint64_t credential_checker_throttled(const struct credential_checker *cc) {
@@ -208,6 +227,16 @@ static void on_keystone(const struct ks_result *res, void *userdata) {
                         return finish(c, -ENOTSUP, 0, why, NULL);
                 }
         }
+        /* an accepted proof: the same token is taken again for a while
+         * without asking Keystone */
+        if (res->status == 0 && res->user && res->kind == KS_REQ_TOKEN_CHECK && c->presented)
+                proof_cache_put(c->cc->proofs, c->presented, strlen(c->presented), res->user->id, (int64_t)time(NULL),
+                                res->expires_at);
+        if (res->status == 0 && res->user && c->keep_token) {
+                if (!res->issued_token || !(c->ks_token = strdup(res->issued_token)))
+                        return finish(c, -EHOSTUNREACH, 0, "Keystone issued no token for the password", NULL);
+                c->ks_expires = res->expires_at;
+        }
         if (res->status == 0 && res->user) {
                 throttle_end(c, true);  /* the name's owner got in */
                 return lookup_identity(c, res->user->id);
@@ -246,8 +275,8 @@ static const char *opt_string(json_t *cred, const char *key) {
         return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int credentials_verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
-                       uint64_t request_id, credentials_fn fn, void *userdata) {
+static int verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer, unsigned flags,
+                  bool keep_token, uint64_t request_id, credentials_fn fn, void *userdata) {
         struct check *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
@@ -256,6 +285,7 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
         c->userdata = userdata;
         c->request_id = request_id;
         c->method = "none";
+        c->keep_token = keep_token;
         c->next = cc->checks;
         if (cc->checks)
                 cc->checks->prev = c;
@@ -269,6 +299,10 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
                 finish(c, -EINVAL, 0, "give exactly one of: user and password, keystone_token, kaas_token", NULL);
                 return 0;
         }
+        if (keep_token && !user && !password) {
+                finish(c, -EINVAL, 0, "Authenticate takes a user name and password only", NULL);
+                return 0;
+        }
         if ((user || password) && (!user || !password || !*user)) {
                 finish(c, -EINVAL, 0, "a password needs a user name, and a user name a password", NULL);
                 return 0;
@@ -280,13 +314,15 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
          * are throttled instead. Either way one password check at a time
          * runs per OpenStack user name, and one per local uid other than
          * root's, so guesses cannot be put in flight faster than Keystone
-         * answers them. */
-        if (peer->uid != 0)
+         * answers them. A member of frontend_group (kaas-panel) is such a
+         * service too. */
+        const bool service = peer->uid == 0 || (flags & CREDENTIALS_FRONTEND);
+        if (!service)
                 snprintf(c->limit_key, sizeof(c->limit_key), "uid:%u", (unsigned)peer->uid);
         if (user) {
                 c->method = "password";
                 snprintf(c->account_key, sizeof(c->account_key), "user:%s@%s", user, domain ? domain : "Default");
-                if (peer->uid == 0)
+                if (service)
                         memcpy(c->limit_key, c->account_key, sizeof(c->limit_key));
         } else {
                 c->method = ks_token ? "keystone_token" : "kaas_token";
@@ -301,16 +337,40 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
                         finish(c, -ENOMEM, 0, "out of memory", NULL);
                 return 0;
         }
+        if (ks_token) {
+                char user_id[PROOF_CACHE_USER_ID_MAX + 1];
+                if (proof_cache_get(cc->proofs, ks_token, strlen(ks_token), (int64_t)time(NULL), user_id) == 0) {
+                        throttle_end(c, true);  /* accepted lately: a success */
+                        lookup_identity(c, user_id);
+                        return 0;
+                }
+                if (!(c->presented = strdup(ks_token))) {
+                        finish(c, -ENOMEM, 0, "out of memory", NULL);
+                        return 0;
+                }
+        }
         if (!cc->ks) {
                 finish(c, -EHOSTUNREACH, 0, "no Keystone is configured", NULL);
                 return 0;
         }
-        int r = user ? keystone_check_password(cc->ks, user, domain ? domain : "Default", false, password,
-                                               on_keystone, c, &c->ks_req)
-                     : keystone_check_token(cc->ks, ks_token, on_keystone, c, &c->ks_req);
+        int r = user && keep_token ? keystone_password_token(cc->ks, user, domain ? domain : "Default", password,
+                                                             on_keystone, c, &c->ks_req)
+                : user ? keystone_check_password(cc->ks, user, domain ? domain : "Default", false, password,
+                                                 on_keystone, c, &c->ks_req)
+                       : keystone_check_token(cc->ks, ks_token, on_keystone, c, &c->ks_req);
         if (r == -EINVAL)
                 finish(c, -EACCES, 0, "credentials Keystone cannot take", NULL);
         else if (r < 0)
                 finish(c, -EHOSTUNREACH, 0, r == -EBUSY ? "too many Keystone calls in flight" : "out of memory", NULL);
         return 0;
+}
+
+int credentials_verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
+                       unsigned flags, uint64_t request_id, credentials_fn fn, void *userdata) {
+        return verify(cc, credentials, peer, flags, false, request_id, fn, userdata);
+}
+
+int credentials_authenticate(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
+                             unsigned flags, uint64_t request_id, credentials_fn fn, void *userdata) {
+        return verify(cc, credentials, peer, flags, true, request_id, fn, userdata);
 }

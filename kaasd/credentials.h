@@ -16,7 +16,9 @@
  * start and only its success releases it; one password check at a time
  * runs per OpenStack user name and per uid other than root's. A throttled
  * attempt is refused at once with a retry time and never reaches
- * Keystone. */
+ * Keystone. Members of kaasd's frontend_group (kaas-panel, which acts for
+ * many people as root's services do) are throttled per OpenStack user
+ * name as root is (CREDENTIALS_FRONTEND). */
 #pragma once
 
 #include <jansson.h>
@@ -43,6 +45,11 @@ struct credential_outcome {
         const char *error;          /* for the caller and the log; no secrets */
         const char *method;         /* "password", "keystone_token", "kaas_token" */
         const struct identity *id;  /* status 0 (and -EPERM when known) */
+        /* credentials_authenticate() with status 0: the unscoped Keystone
+         * token of the password authentication, a secret valid during
+         * the callback only (wiped after it), and its expiry */
+        const char *keystone_token;
+        int64_t keystone_expires;
 };
 
 typedef void (*credentials_fn)(const struct credential_outcome *outcome, void *userdata);
@@ -55,7 +62,19 @@ struct credential_checker *credential_checker_free(struct credential_checker *cc
 /* Checks credentials (an io.kaas.Token.Credentials object) presented by
  * peer. Answers through fn, now or later; returns a negative errno only
  * when fn will not be called. */
+#define CREDENTIALS_FRONTEND (1u << 0)  /* the peer is in frontend_group: throttle per account */
+
 int credentials_verify(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
-                       uint64_t request_id, credentials_fn fn, void *userdata);
+                       unsigned flags, uint64_t request_id, credentials_fn fn, void *userdata);
+
+/* The same for io.kaas.Token.Authenticate: user and password only (else
+ * -EINVAL through fn), and the outcome carries the Keystone token the
+ * password authentication issued. */
+int credentials_authenticate(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
+                             unsigned flags, uint64_t request_id, credentials_fn fn, void *userdata);
 
 uint64_t credential_checker_throttled(const struct credential_checker *cc);
+
+/* How long a Keystone token accepted as proof is taken again without
+ * asking Keystone (proof_cache.h; [keystone] proof_cache_ttl, 0: never). */
+void credential_checker_set_proof_ttl(struct credential_checker *cc, unsigned ttl_sec);

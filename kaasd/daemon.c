@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "credentials.h"
 #include "daemon.h"
 #include "identity.h"
 #include "keystone.h"
@@ -52,6 +53,13 @@ int daemon_policy_from_config(const struct config *c, struct access_policy *ret,
                         return -ENOENT;
                 }
                 p.has_admin_gid = true;
+        }
+        if (c->frontend_group) {
+                if (resolve_group(c->frontend_group, &p.frontend_gid) < 0) {
+                        snprintf(err, err_size, "frontend_group '%s' does not exist", c->frontend_group);
+                        return -ENOENT;
+                }
+                p.has_frontend_gid = true;
         }
         *ret = p;
         return 0;
@@ -131,6 +139,8 @@ int daemon_reload(struct daemon *d, char *err, size_t err_size) {
                 log_warning(0, "[keystone] url, account and TLS changes take effect at the next restart");
         if (d->identities)
                 identity_cache_set_config(d->identities, c);
+        if (d->credentials)
+                credential_checker_set_proof_ttl(d->credentials, c->proof_cache_ttl_sec);
         config_free(d->config);
         d->config = c;
         log_notice(0, "configuration reloaded from %s", d->config_path);

@@ -207,6 +207,30 @@ json_t *identity_to_user_json(const struct identity *id, const struct config *co
                 clusters = NULL;
                 goto fail;
         }
+        /* which of the user's roles make them each cluster's
+         * administrator: the groups a ClusterRoleBinding names */
+        json_t *by_cluster = json_object();
+        if (!by_cluster || json_object_set_new(u, "admin_roles", by_cluster) < 0) {
+                clusters = NULL;
+                goto fail;
+        }
+        for (size_t c = 0; c < config->n_clusters && id->enabled; c++) {
+                const struct config_cluster *cl = &config->clusters[c];
+                json_t *ids = NULL;
+                for (size_t i = 0; i < id->n_roles; i++)
+                        for (size_t k = 0; k < cl->n_admin_roles; k++) {
+                                if (strcmp(id->roles[i].name, cl->admin_roles[k]) != 0 &&
+                                    strcmp(id->roles[i].id, cl->admin_roles[k]) != 0)
+                                        continue;
+                                if ((!ids && (!(ids = json_array()) ||
+                                              json_object_set_new(by_cluster, cl->name, ids) < 0)) ||
+                                    json_array_append_new(ids, json_string(id->roles[i].id)) < 0) {
+                                        clusters = NULL;
+                                        goto fail;
+                                }
+                                break;
+                        }
+        }
         if (json_object_set_new(u, "source", json_string(src == IDENTITY_FROM_CACHE ? "cache" : "keystone")) < 0)
                 goto fail;
         return u;

@@ -405,6 +405,10 @@ static void on_credentials(const struct credential_outcome *o, void *userdata) {
         perform(op, o->id);
 }
 
+static unsigned credential_flags(const struct call *call) {
+        return call_peer_is_frontend(call) ? CREDENTIALS_FRONTEND : 0;
+}
+
 static int start(enum op_kind kind, struct call *call, json_t *parameters, struct daemon *d) {
         struct op *op = calloc(1, sizeof(*op));
         if (!op)
@@ -428,7 +432,8 @@ static int start(enum op_kind kind, struct call *call, json_t *parameters, struc
                 perform(op, NULL);
                 return 0;
         }
-        int r = credentials_verify(d->credentials, cred, call_peer(call), call_id(call), on_credentials, op);
+        int r = credentials_verify(d->credentials, cred, call_peer(call), credential_flags(call), call_id(call),
+                                   on_credentials, op);
         if (r < 0)
                 op_free(op);
         return r;
@@ -448,6 +453,48 @@ int token_delete(struct call *call, json_t *parameters, void *context) {
 
 int token_revoke_user(struct call *call, json_t *parameters, void *context) {
         return start(OP_REVOKE, call, parameters, context);
+}
+
+/* ------------------------------------------------------ Authenticate */
+
+/* A password exchanged for the unscoped Keystone token of its own
+ * authentication: the proof a front end (kaas-panel) keeps for a session
+ * instead of the password, and presents as keystone_token afterwards.
+ * Throttled as Create is; the identity must be enabled. */
+static void on_authenticated(const struct credential_outcome *o, void *userdata) {
+        struct call *call = userdata;
+        if (o->status < 0) {
+                reply_credentials_failure(call, o);
+                call_unref(call);
+                return;
+        }
+        char peer[64];
+        audit_peer(peer, sizeof(peer), call);
+        log_audit(call_id(call), "authenticated user=%s user_id=%s by password for a session until %lld, %s",
+                  o->id->name, o->id->user_id, (long long)o->keystone_expires, peer);
+        json_t *reply = json_pack("{s:s, s:I, s:s, s:s, s:s}", "keystone_token", o->keystone_token, "expires",
+                                  (json_int_t)o->keystone_expires, "user_id", o->id->user_id, "user_name",
+                                  o->id->name, "domain_id", o->id->domain_id ? o->id->domain_id : "");
+        if (reply)
+                call_reply(call, reply);  /* the server wipes the reply once sent */
+        else
+                call_error_reason(call, "io.kaas.InternalError", "out of memory");
+        call_unref(call);
+}
+
+int token_authenticate(struct call *call, json_t *parameters, void *context) {
+        struct daemon *d = context;
+        json_t *cred = json_object_get(parameters, "credentials");
+        if (!json_is_object(cred)) {
+                call_error_reason(call, ERR("CredentialsRequired"), "Authenticate takes a user name and password");
+                return 0;
+        }
+        call_ref(call);
+        int r = credentials_authenticate(d->credentials, cred, call_peer(call), credential_flags(call), call_id(call),
+                                         on_authenticated, call);
+        if (r < 0)
+                call_unref(call);
+        return r;
 }
 
 /* ---------------------------------------------------------- Validate */

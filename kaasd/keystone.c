@@ -57,7 +57,8 @@ struct ks_request {
         char *subject_token;          /* TOKEN_CHECK */
         char *arg;                    /* the exact name looked for (BY_NAME) or the user ID (ROLES) */
         struct curl_body resp;
-        char *got_token;              /* SERVICE_AUTH: X-Subject-Token */
+        char *got_token;              /* SERVICE_AUTH, PASSWORD with keep_token: X-Subject-Token */
+        bool keep_token;              /* PASSWORD: the caller wants the issued token */
         char curl_err[CURL_ERROR_SIZE];
         uint64_t started_usec;
         /* deferred completion (errors found before sending) */
@@ -269,12 +270,15 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
         return curl_body_append(&req->resp, data, size * nmemb, req->ks->max_response);
 }
 
-/* Only our own authentication keeps the token Keystone sends back. */
+/* Only our own authentication, and a password authentication whose caller
+ * asked for it (keystone_password_token()), keep the token Keystone sends
+ * back. */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
         struct ks_request *req = userdata;
         size_t n = size * nmemb;
         static const char name[] = "X-Subject-Token:";
-        if (req->kind != KS_REQ_SERVICE_AUTH || n <= sizeof(name) - 1 ||
+        if ((req->kind != KS_REQ_SERVICE_AUTH && !(req->kind == KS_REQ_PASSWORD && req->keep_token)) ||
+            n <= sizeof(name) - 1 ||
             strncasecmp(data, name, sizeof(name) - 1) != 0)
                 return n;
         const char *v = data + sizeof(name) - 1, *end = data + n;
@@ -790,6 +794,15 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
         }
         if (req->kind == KS_REQ_SERVICE_AUTH)
                 service_auth_done(ks, req, &res, &info);
+        if (req->kind == KS_REQ_PASSWORD && req->keep_token && res.status == 0) {
+                res.issued_token = req->got_token;
+                if (!res.issued_token) {
+                        res.status = -EBADMSG;
+                        res.error = "Keystone issued no X-Subject-Token for the password";
+                        res.user = NULL;
+                        res.token = NULL;
+                }
+        }
         request_deliver(req, &res);
         ks_user_clear(&user);
         ks_assignments_clear(&assignments);
@@ -926,8 +939,9 @@ static int start(struct keystone *ks, struct ks_request *req, struct ks_request 
         return 0;
 }
 
-int keystone_check_password(struct keystone *ks, const char *user_name, const char *domain, bool domain_is_id,
-                            const char *password, keystone_done_fn fn, void *userdata, struct ks_request **ret_req) {
+static int password_request(struct keystone *ks, const char *user_name, const char *domain, bool domain_is_id,
+                            const char *password, bool keep_token, keystone_done_fn fn, void *userdata,
+                            struct ks_request **ret_req) {
         if (!ks_valid_name(user_name) || !(domain_is_id ? ks_valid_id(domain) : ks_valid_name(domain)) || !password ||
             !*password || strlen(password) > KS_PASSWORD_MAX)
                 return -EINVAL;
@@ -935,11 +949,22 @@ int keystone_check_password(struct keystone *ks, const char *user_name, const ch
         int r = request_new(ks, KS_REQ_PASSWORD, "/v3/auth/tokens", fn, userdata, &req);
         if (r < 0)
                 return r;
+        req->keep_token = keep_token;
         if ((r = build_password_body(user_name, domain, domain_is_id, password, false, &req->body, &req->body_len)) < 0) {
                 request_free(req);
                 return r;
         }
         return start(ks, req, ret_req);
+}
+
+int keystone_check_password(struct keystone *ks, const char *user_name, const char *domain, bool domain_is_id,
+                            const char *password, keystone_done_fn fn, void *userdata, struct ks_request **ret_req) {
+        return password_request(ks, user_name, domain, domain_is_id, password, false, fn, userdata, ret_req);
+}
+
+int keystone_password_token(struct keystone *ks, const char *user_name, const char *domain, const char *password,
+                            keystone_done_fn fn, void *userdata, struct ks_request **ret_req) {
+        return password_request(ks, user_name, domain, false, password, true, fn, userdata, ret_req);
 }
 
 int keystone_check_token(struct keystone *ks, const char *token, keystone_done_fn fn, void *userdata,

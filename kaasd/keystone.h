@@ -67,6 +67,7 @@ struct ks_result {
         const struct ks_domain *domain;           /* DOMAIN, DOMAIN_BY_NAME */
         int64_t expires_at;                       /* PASSWORD, TOKEN_CHECK: the token's */
         const struct ks_token_info *token;        /* PASSWORD, TOKEN_CHECK: how it was obtained */
+        const char *issued_token;                 /* PASSWORD of keystone_password_token(): a secret */
 };
 
 typedef void (*keystone_done_fn)(const struct ks_result *result, void *userdata);
@@ -105,6 +106,11 @@ int keystone_set_config(struct keystone *ks, const struct config *c);
 int keystone_check_password(struct keystone *ks, const char *user_name, const char *domain,
                             bool domain_is_id, const char *password, keystone_done_fn fn,
                             void *userdata, struct ks_request **ret_req);
+/* The same, keeping the unscoped token Keystone issues: the result's
+ * issued_token (valid during the callback only; copy it into memory that
+ * is wiped) and expires_at. A reply without X-Subject-Token is -EBADMSG. */
+int keystone_password_token(struct keystone *ks, const char *user_name, const char *domain, const char *password,
+                            keystone_done_fn fn, void *userdata, struct ks_request **ret_req);
 /* Validates a Keystone token a user presents (GET /v3/auth/tokens). */
 int keystone_check_token(struct keystone *ks, const char *token, keystone_done_fn fn, void *userdata,
                          struct ks_request **ret_req);

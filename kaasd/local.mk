@@ -30,6 +30,7 @@ kaasd_kaasd_SOURCES = \
 	kaasd/local_accounts.c kaasd/local_accounts.h \
 	kaasd/tokens.c kaasd/tokens.h \
 	kaasd/credentials.c kaasd/credentials.h \
+	kaasd/proof_cache.c kaasd/proof_cache.h \
 	kaasd/ratelimit.c kaasd/ratelimit.h \
 	kaasd/state_check.c kaasd/state_check.h \
 	kaasd/environment.c kaasd/environment.h \
@@ -58,3 +59,10 @@ kaasd/interfaces.c: $(KAASD_INTERFACES) $(top_srcdir)/tools/varlink-to-c.sh Make
 include kaasd/store.mk
 include kaasd/identity.mk
 include kaasd/etcd.mk
+
+# The cache of Keystone-token proofs, alone (kaasd links the same file)
+check_PROGRAMS += tests/unit/test_proof_cache
+TESTS += tests/unit/test_proof_cache
+tests_unit_test_proof_cache_SOURCES = tests/unit/test_proof_cache.c kaasd/proof_cache.c kaasd/proof_cache.h
+tests_unit_test_proof_cache_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/kaasd
+tests_unit_test_proof_cache_LDADD = $(SODIUM_LIBS) $(CMOCKA_LIBS)

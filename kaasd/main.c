@@ -504,6 +504,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: out of memory\n");
                 goto failed;
         }
+        credential_checker_set_proof_ttl(d.credentials, d.config->proof_cache_ttl_sec);
         /* checkpoints, log removal and expired-token purges run by themselves */
         if (loop_timer_add(d.loop, loop_now_usec() + MAINTENANCE_INTERVAL_USEC, on_maintenance, &d, &d.maintenance) < 0) {
                 fprintf(stderr, "kaasd: out of memory\n");

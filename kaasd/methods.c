@@ -44,6 +44,8 @@ const struct method_def kaasd_methods[] = {
         { "io.kaas.Token.List", ACCESS_USER, false, token_list, true },
         { "io.kaas.Token.Delete", ACCESS_USER, false, token_delete, true },
         { "io.kaas.Token.RevokeUser", ACCESS_USER, false, token_revoke_user, true },
+        /* a password exchanged for the session proof of a front end (kaas-panel) */
+        { "io.kaas.Token.Authenticate", ACCESS_USER, false, token_authenticate, true },
         /* validation: the webhook and the PAM module */
         { "io.kaas.Token.Validate", ACCESS_VALIDATOR, false, token_validate, true },
 };

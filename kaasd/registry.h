@@ -43,6 +43,8 @@ struct access_policy {
         gid_t validator_gid;
         bool has_admin_gid;
         gid_t admin_gid;
+        bool has_frontend_gid;
+        gid_t frontend_gid;
 };
 
 bool access_allowed(enum access_class access, const struct peer *peer,

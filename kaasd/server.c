@@ -188,6 +188,10 @@ bool call_peer_is_admin(const struct call *c) {
         return access_allowed(ACCESS_ADMIN, &c->peer, &c->server->policy);
 }
 
+bool call_peer_is_frontend(const struct call *c) {
+        return c->server->policy.has_frontend_gid && peer_in_group(&c->peer, c->server->policy.frontend_gid);
+}
+
 bool call_peer_is_validator(const struct call *c) {
         return access_allowed(ACCESS_VALIDATOR, &c->peer, &c->server->policy);
 }

@@ -65,6 +65,8 @@ bool call_wants_more(const struct call *c);
 bool call_is_orphaned(const struct call *c);
 /* Root or the admin group, by kernel credentials. */
 bool call_peer_is_admin(const struct call *c);
+/* A member of frontend_group: a service acting for many OpenStack users. */
+bool call_peer_is_frontend(const struct call *c);
 bool call_peer_is_validator(const struct call *c);
 struct server *call_server(const struct call *c);
 

@@ -217,6 +217,7 @@ static const char *domain_of(const struct identity *id) {
 static bool group_name_refused(const struct config *cfg, const char *name) {
         return unix_group_name_privileged(name) || (cfg->admin_group && strcasecmp(cfg->admin_group, name) == 0) ||
                (cfg->validator_group && strcasecmp(cfg->validator_group, name) == 0) ||
+               (cfg->frontend_group && strcasecmp(cfg->frontend_group, name) == 0) ||
                (cfg->socket_group && strcasecmp(cfg->socket_group, name) == 0);
 }
 

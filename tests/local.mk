@@ -39,6 +39,10 @@ tests_integration_test_server_CFLAGS = $(UNIT_CFLAGS)
 tests_integration_test_server_LDADD = common/libkaas-common.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
 TESTS += tests/integration/test_tokens.sh tests/integration/test_startup.sh
+# the control panel without a browser (curl); its helpers serve the browser tests too
+TESTS += tests/integration/test_panel.sh tests/integration/test_authenticate.sh
+EXTRA_DIST += tests/integration/test_authenticate.sh
+EXTRA_DIST += tests/integration/test_panel.sh tests/lib/panel-env.sh
 EXTRA_DIST += tests/integration/test_startup.sh
 EXTRA_DIST += tests/integration/test_tokens.sh tests/integration/crash_creations.py \
 	tests/lib/check.sh tests/lib/sanitizer.sh

@@ -20,6 +20,9 @@ packages=(
         etcd-server etcd-client  # the environment-wide token store (tests/etcd/)
         golang-go golang-github-varlink-go-dev  # tests/interop: a Go varlink client
         stress-ng  # CPU load beside the suite: no test may depend on speed
+        chromium  # kaas-panel's browser tests (tests/browser/), headless
+        nginx-core  # managed services behind auth_request (tests/forward/, bench-forward-auth)
+        python3-yaml  # reads the panel's kubeconfig where kubectl is missing
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
 )
@@ -32,5 +35,16 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
         trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 
+# node and npm run puppeteer-core; kubectl checks the kubeconfig the panel
+# hands out. Either may come from elsewhere (NodeSource, Kubernetes' own
+# repository): Debian's packages only where none is installed
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# puppeteer-core for the browser tests, at the version package-lock.json
+# pins; it drives Debian's chromium and never downloads a browser
+top=$(cd "$(dirname "$0")/.." && pwd)
+PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix "$top/tests/browser" --no-audit --no-fund --ignore-scripts

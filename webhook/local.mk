@@ -12,17 +12,14 @@ webhook_kaas_webhook_SOURCES = \
 	webhook/main.c \
 	webhook/settings.c webhook/settings.h \
 	webhook/server.c webhook/server.h \
-	webhook/guard.c webhook/guard.h \
 	webhook/review.c webhook/review.h \
-	webhook/pool.c webhook/pool.h \
-	webhook/metrics.c webhook/metrics.h \
-	webhook/log.c webhook/log.h
+	webhook/metrics.c webhook/metrics.h
 webhook_kaas_webhook_CFLAGS = $(AM_CFLAGS) -pthread $(JANSSON_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) \
 	$(INIH_CFLAGS) $(SYSTEMD_CFLAGS) $(SODIUM_CFLAGS)
 webhook_kaas_webhook_LDFLAGS = $(AM_LDFLAGS) -pthread
 # libkaas-static.la carries common/libkaas-common.la: not linked again here
-webhook_kaas_webhook_LDADD = webhook/libkaas-tokenreview.la client/libkaas-static.la common/libkaas-token.la \
-	common/libkaas-config.la \
+webhook_kaas_webhook_LDADD = webhook/libkaas-tokenreview.la httpd/libkaas-httpd.la client/libkaas-static.la \
+	common/libkaas-token.la common/libkaas-config.la \
 	$(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS) $(SYSTEMD_LIBS) $(JANSSON_LIBS) $(SODIUM_LIBS)
 
 # Tests: the parser and renderer alone; the whole webhook over real HTTPS

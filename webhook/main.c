@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <malloc.h>
 #include <signal.h>
@@ -17,23 +16,12 @@
 #include <unistd.h>
 
 #include "kaas.h"
-#include "log.h"
-#include "pool.h"
+#include "httpd/daemon.h"
+#include "httpd/log.h"
+#include "httpd/pool.h"
 #include "review.h"
 #include "server.h"
 #include "settings.h"
-
-struct options {
-        const char *config_path;
-        bool config_given;
-        const char *listen;
-        const char *cert;
-        const char *key;
-        const char *client_ca;
-        const char *socket;
-        bool foreground;
-        bool check_config;
-};
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -52,82 +40,14 @@ static void usage(FILE *f) {
                 "Never runs as root. See kaas-webhook(8).\n");
 }
 
-static int parse_args(int argc, char **argv, struct options *o) {
-        enum { OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_CLIENT_CA, OPT_SOCKET, OPT_CHECK };
-        static const struct option longopts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "listen", required_argument, NULL, OPT_LISTEN },
-                { "cert", required_argument, NULL, OPT_CERT },
-                { "key", required_argument, NULL, OPT_KEY },
-                { "client-ca", required_argument, NULL, OPT_CLIENT_CA },
-                { "socket", required_argument, NULL, OPT_SOCKET },
-                { "foreground", no_argument, NULL, 'f' },
-                { "check-config", no_argument, NULL, OPT_CHECK },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                { NULL, 0, NULL, 0 },
-        };
-        *o = (struct options){ .config_path = WH_DEFAULT_CONFIG };
-        int c;
-        while ((c = getopt_long(argc, argv, "c:fhV", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'c':
-                        o->config_path = optarg;
-                        o->config_given = true;
-                        break;
-                case OPT_LISTEN:
-                        o->listen = optarg;
-                        break;
-                case OPT_CERT:
-                        o->cert = optarg;
-                        break;
-                case OPT_KEY:
-                        o->key = optarg;
-                        break;
-                case OPT_CLIENT_CA:
-                        o->client_ca = optarg;
-                        break;
-                case OPT_SOCKET:
-                        o->socket = optarg;
-                        break;
-                case 'f':
-                        o->foreground = true;
-                        break;
-                case OPT_CHECK:
-                        o->check_config = true;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        exit(EXIT_SUCCESS);
-                case 'V':
-                        printf("kaas-webhook %s\n", PACKAGE_VERSION);
-                        exit(EXIT_SUCCESS);
-                default:
-                        usage(stderr);
-                        return -EINVAL;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "kaas-webhook: unexpected argument '%s'\n", argv[optind]);
-                return -EINVAL;
-        }
-        return 0;
-}
+static const struct hd_program program = {
+        .name = "kaas-webhook",
+        .default_config = WH_DEFAULT_CONFIG,
+        .client_ca = true,
+        .usage = usage,
+};
 
-/* Every JSON value the webhook frees is wiped first: request bodies and
- * calls to kaasd carry tokens, and jansson copies strings around. */
-static void *json_malloc_plain(size_t n) {
-        return malloc(n);
-}
-
-static void json_free_wiped(void *p) {
-        if (!p)
-                return;
-        explicit_bzero(p, malloc_usable_size(p));
-        free(p);
-}
-
-static int apply_flags(struct wh_settings *s, const struct options *o) {
+static int apply_flags(struct wh_settings *s, const struct hd_options *o) {
         if ((o->listen && wh_settings_set(&s->listen, o->listen) < 0) ||
             (o->cert && wh_settings_set(&s->cert_file, o->cert) < 0) ||
             (o->key && wh_settings_set(&s->key_file, o->key) < 0) ||
@@ -138,10 +58,11 @@ static int apply_flags(struct wh_settings *s, const struct options *o) {
 }
 
 int main(int argc, char **argv) {
-        struct options o;
-        if (parse_args(argc, argv, &o) < 0)
+        struct hd_options o;
+        if (hd_parse_args(&program, argc, argv, &o) < 0)
                 return 2;
-        json_set_alloc_funcs(json_malloc_plain, json_free_wiped);
+        /* request bodies and calls to kaasd carry tokens */
+        hd_json_wipe_on_free();
 
         char err[600];
         struct wh_settings *s = NULL;
@@ -175,36 +96,26 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        bool to_stderr = strcmp(s->log_target, "stderr") == 0 ||
-                         (strcmp(s->log_target, "auto") == 0 && (o.foreground || getenv("JOURNAL_STREAM")));
-        wh_log_setup(to_stderr ? WH_LOG_STDERR : WH_LOG_SYSLOG, s->log_level);
+        hd_log_setup("kaas-webhook", hd_log_target_for(s->log_target, o.foreground), s->log_level);
 
-        /* the signals are taken by sigwait() below: block them before any
-         * thread exists, so every thread inherits the mask */
+        /* the signals are taken by hd_signals_wait() below: blocked before
+         * any thread exists, so every thread inherits the mask */
         sigset_t sigs;
-        sigemptyset(&sigs);
-        sigaddset(&sigs, SIGTERM);
-        sigaddset(&sigs, SIGINT);
-        sigaddset(&sigs, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-        signal(SIGPIPE, SIG_IGN);
+        hd_signals_block(&sigs);
 
         /* tokens go only to a kaasd of root's or of kaasd's own user */
-        const char *kaasd_user = s->kaasd_user ? s->kaasd_user : KAAS_KAASD_USER;
+        const char *kaasd_user = NULL;
         uid_t kaasd_uid = KAAS_UID_INVALID;
-        r = kaas_kaasd_uid(kaasd_user, &kaasd_uid);
-        if (r < 0 && s->kaasd_user) {
-                wh_err("[kaasd] user '%s' does not exist", s->kaasd_user);
+        if (hd_kaasd_uid(s->kaasd_user, &kaasd_uid, &kaasd_user) < 0) {
+                hd_err("[kaasd] user '%s' does not exist", s->kaasd_user);
                 wh_settings_free(s);
                 return 1;
         }
-        if (r < 0)
-                kaasd_user = "root";
         struct kaasd_pool *pool = NULL;
         int timeout_ms = (int)s->kaasd_timeout_sec * 1000;
         r = kaasd_pool_new(s->kaasd_socket, kaasd_uid, s->kaasd_connections, timeout_ms, &pool);
         if (r < 0) {
-                wh_err("cannot set up the connections to kaasd: %s", kaas_strerror(r));
+                hd_err("cannot set up the connections to kaasd: %s", kaas_strerror(r));
                 wh_settings_free(s);
                 return 1;
         }
@@ -219,35 +130,24 @@ int main(int argc, char **argv) {
         struct wh_server *srv = NULL;
         r = wh_server_start(s, &rv, &srv, err, sizeof(err));
         if (r < 0) {
-                wh_err("%s", err);
+                hd_err("%s", err);
                 kaasd_pool_free(pool);
                 wh_settings_free(s);
                 return 1;
         }
-        wh_notice("listening on https://%s (client certificates %s), kaasd at %s (run by root%s%s) with %u "
+        hd_notice("listening on https://%s (client certificates %s), kaasd at %s (run by root%s%s) with %u "
                   "connections, %u s timeout, %zu accepted audiences",
                   s->listen, s->client_ca_file ? "required" : "not asked", kaas_socket_path(s->kaasd_socket),
                   kaasd_uid != KAAS_UID_INVALID ? " or " : "", kaasd_uid != KAAS_UID_INVALID ? kaasd_user : "",
                   s->kaasd_connections, s->kaasd_timeout_sec, s->n_audiences);
         sd_notify(0, "READY=1\nSTATUS=Serving TokenReviews");
 
-        for (;;) {
-                int sig = 0;
-                if (sigwait(&sigs, &sig) != 0)
-                        continue;
-                if (sig == SIGHUP) {
-                        wh_notice("SIGHUP: nothing is reloaded; restart kaas-webhook to apply a new configuration "
-                                  "or certificate");
-                        continue;
-                }
-                wh_notice("received %s, answering the reviews in flight (up to %u s)", strsignal(sig),
-                          s->shutdown_timeout_sec);
-                sd_notify(0, "STOPPING=1\nSTATUS=Finishing reviews in flight");
-                break;
-        }
+        int sig = hd_signals_wait(&sigs, "kaas-webhook");
+        hd_notice("received %s, answering the reviews in flight (up to %u s)", strsignal(sig), s->shutdown_timeout_sec);
+        sd_notify(0, "STOPPING=1\nSTATUS=Finishing reviews in flight");
         wh_server_stop(srv, s->shutdown_timeout_sec);
         kaasd_pool_free(pool);
-        wh_notice("stopped");
+        hd_notice("stopped");
         wh_settings_free(s);
         return 0;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "kaas.h"
-#include "pool.h"
+#include "httpd/pool.h"
 #include "review.h"
 
 #define VALIDATE "io.kaas.Token.Validate"

@@ -13,55 +13,41 @@
 #include <syslog.h>
 
 #include "config_value.h"
+#include "httpd/listen.h"
 #include "settings.h"
 
-enum opt_kind { OPT_STRING, OPT_PATH, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_LOGLEVEL, OPT_LIST };
+#define ROW(sec, key, kind, field, min, max) \
+        CONFIG_OPTION(struct wh_settings, sec, key, CONFIG_OPT_##kind, field, min, max)
 
-struct option_row {
-        const char *section;
-        const char *key;
-        enum opt_kind kind;
-        size_t offset;
-        unsigned long long min, max;
-};
+static const struct config_option options[] = {
+        ROW("webhook", "listen", STRING, listen, 0, 0),
+        ROW("webhook", "cert", PATH, cert_file, 0, 0),
+        ROW("webhook", "key", PATH, key_file, 0, 0),
+        ROW("webhook", "client_ca", PATH, client_ca_file, 0, 0),
+        ROW("webhook", "tls_priorities", STRING, tls_priorities, 0, 0),
+        ROW("webhook", "max_connections", UINT, max_connections, 1, 10000),
+        ROW("webhook", "max_connections_per_client", UINT, max_connections_per_client, 1, 10000),
+        ROW("webhook", "max_body_size", SIZE, max_body_size, 1024, 1024 * 1024),
+        ROW("webhook", "connection_timeout", UINT, connection_timeout_sec, 1, 3600),
+        ROW("webhook", "request_timeout", UINT, request_timeout_sec, 1, 3600),
+        ROW("webhook", "shutdown_timeout", UINT, shutdown_timeout_sec, 0, 300),
+        ROW("webhook", "log_target", STRING, log_target, 0, 0),
+        ROW("webhook", "log_level", LOGLEVEL, log_level, 0, 0),
 
-#define ROW(sec, key, kind, field, min, max) { sec, key, kind, offsetof(struct wh_settings, field), min, max }
+        ROW("kaasd", "socket", PATH, kaasd_socket, 0, 0),
+        ROW("kaasd", "user", STRING, kaasd_user, 0, 0),
+        ROW("kaasd", "connections", UINT, kaasd_connections, 1, 64),
+        ROW("kaasd", "timeout", UINT, kaasd_timeout_sec, 1, 300),
 
-static const struct option_row options[] = {
-        ROW("webhook", "listen", OPT_STRING, listen, 0, 0),
-        ROW("webhook", "cert", OPT_PATH, cert_file, 0, 0),
-        ROW("webhook", "key", OPT_PATH, key_file, 0, 0),
-        ROW("webhook", "client_ca", OPT_PATH, client_ca_file, 0, 0),
-        ROW("webhook", "tls_priorities", OPT_STRING, tls_priorities, 0, 0),
-        ROW("webhook", "max_connections", OPT_UINT, max_connections, 1, 10000),
-        ROW("webhook", "max_connections_per_client", OPT_UINT, max_connections_per_client, 1, 10000),
-        ROW("webhook", "max_body_size", OPT_SIZE, max_body_size, 1024, 1024 * 1024),
-        ROW("webhook", "connection_timeout", OPT_UINT, connection_timeout_sec, 1, 3600),
-        ROW("webhook", "request_timeout", OPT_UINT, request_timeout_sec, 1, 3600),
-        ROW("webhook", "shutdown_timeout", OPT_UINT, shutdown_timeout_sec, 0, 300),
-        ROW("webhook", "log_target", OPT_STRING, log_target, 0, 0),
-        ROW("webhook", "log_level", OPT_LOGLEVEL, log_level, 0, 0),
-
-        ROW("kaasd", "socket", OPT_PATH, kaasd_socket, 0, 0),
-        ROW("kaasd", "user", OPT_STRING, kaasd_user, 0, 0),
-        ROW("kaasd", "connections", OPT_UINT, kaasd_connections, 1, 64),
-        ROW("kaasd", "timeout", OPT_UINT, kaasd_timeout_sec, 1, 300),
-
-        ROW("kubernetes", "audiences", OPT_LIST, audiences, 0, 0),
-        ROW("kubernetes", "group_prefix", OPT_STRING, group_prefix, 0, 0),
-        ROW("kubernetes", "role_names_as_groups", OPT_BOOL, role_names_as_groups, 0, 0),
+        ROW("kubernetes", "audiences", CUSTOM, audiences, 0, 0),
+        ROW("kubernetes", "group_prefix", STRING_OR_EMPTY, group_prefix, 0, 0),
+        ROW("kubernetes", "role_names_as_groups", BOOL, role_names_as_groups, 0, 0),
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
-#define VALUE_MAX 4096
 
 int wh_settings_set(char **field, const char *value) {
-        char *s = value ? strdup(value) : NULL;
-        if (value && !s)
-                return -ENOMEM;
-        free(*field);
-        *field = s;
-        return 0;
+        return config_string_set(field, value);
 }
 
 int wh_settings_new(struct wh_settings **ret) {
@@ -92,9 +78,7 @@ int wh_settings_new(struct wh_settings **ret) {
 struct wh_settings *wh_settings_free(struct wh_settings *s) {
         if (!s)
                 return NULL;
-        for (size_t i = 0; i < N_OPTIONS; i++)
-                if (options[i].kind == OPT_STRING || options[i].kind == OPT_PATH)
-                        free(*(char **)((char *)s + options[i].offset));
+        config_options_free(options, N_OPTIONS, s);
         for (size_t i = 0; i < s->n_audiences; i++)
                 free(s->audiences[i]);
         free(s);
@@ -126,118 +110,20 @@ static int add_audiences(struct parse_state *ps, const char *v) {
         return 1;
 }
 
-static bool has_no_control_chars(const char *v) {
-        for (; *v; v++)
-                if ((unsigned char)*v < 0x20 || *v == 0x7f)
-                        return false;
-        return true;
-}
-
 static int on_entry(void *userdata, const char *section, const char *key, const char *value) {
         struct parse_state *ps = userdata;
         if (ps->err.error)
                 return 0;
         if (!key)
                 return 1;
-        if (strlen(value) > VALUE_MAX)
-                return config_value_fail(&ps->err, "value of '%s' is too long", key);
-        const struct option_row *row = NULL;
-        bool section_known = false;
-        for (size_t i = 0; i < N_OPTIONS; i++) {
-                if (strcmp(options[i].section, section) != 0)
-                        continue;
-                section_known = true;
-                if (strcmp(options[i].key, key) == 0)
-                        row = &options[i];
-        }
-        if (!section_known)
-                return config_value_fail(&ps->err, "unknown section [%s]", section);
-        if (!row)
-                return config_value_fail(&ps->err, "unknown key '%s' in [%s]", key, section);
-        if (!has_no_control_chars(value))
-                return config_value_fail(&ps->err, "%s contains a control character", key);
-        void *field = (char *)ps->s + row->offset;
-        unsigned long long n;
-        switch (row->kind) {
-        case OPT_PATH:
-                if (value[0] != '/')
-                        return config_value_fail(&ps->err, "%s must be an absolute path", key);
-                /* fall through */
-        case OPT_STRING:
-                if (!*value && row->offset != offsetof(struct wh_settings, group_prefix))
-                        return config_value_fail(&ps->err, "%s must not be empty", key);
-                if (wh_settings_set(field, *value ? value : NULL) < 0)
-                        return config_value_fail(&ps->err, "out of memory");
-                break;
-        case OPT_BOOL:
-                if (config_value_bool(&ps->err, key, value, field) < 0)
-                        return 0;
-                break;
-        case OPT_LOGLEVEL:
-                if (config_value_log_level(&ps->err, key, value, field) < 0)
-                        return 0;
-                break;
-        case OPT_UINT:
-        case OPT_SIZE:
-                if (config_value_number(&ps->err, key, value,
-                                        row->kind == OPT_SIZE ? CONFIG_VALUE_MIB : CONFIG_VALUE_NO_SUFFIX,
-                                        row->min, row->max, &n) < 0)
-                        return 0;
-                if (row->kind == OPT_UINT)
-                        *(unsigned *)field = (unsigned)n;
-                else
-                        *(size_t *)field = (size_t)n;
-                break;
-        case OPT_LIST:
-                return add_audiences(ps, value);
-        }
-        return 1;
+        int r = config_option_set(options, N_OPTIONS, ps->s, &ps->err, section, key, value, NULL);
+        /* the one custom row: audiences */
+        return r == 2 ? add_audiences(ps, value) : r;
 }
 
 int wh_settings_load(struct wh_settings *s, const char *path, char *err, size_t err_size) {
         struct parse_state ps = { .s = s };
         return config_value_read_ini(path, on_entry, &ps, &ps.err, err, err_size);
-}
-
-int wh_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
-        const char *colon = strrchr(s, ':');
-        if (!colon || colon == s)
-                return -EINVAL;
-        unsigned long long port;
-        if (config_value_parse_number(colon + 1, CONFIG_VALUE_NO_SUFFIX, &port) < 0 || port < 1 || port > 65535)
-                return -EINVAL;
-        char host[INET6_ADDRSTRLEN + 2];
-        size_t hlen = (size_t)(colon - s);
-        if (hlen >= sizeof(host))
-                return -EINVAL;
-        memcpy(host, s, hlen);
-        host[hlen] = 0;
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof(ss));
-        if (strcmp(host, "*") == 0) {
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-                a->sin6_family = AF_INET6;
-                a->sin6_addr = in6addr_any;
-                a->sin6_port = htons((uint16_t)port);
-                *ret_len = sizeof(*a);
-        } else if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-                host[hlen - 1] = 0;
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-                if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-                        return -EINVAL;
-                a->sin6_family = AF_INET6;
-                a->sin6_port = htons((uint16_t)port);
-                *ret_len = sizeof(*a);
-        } else {
-                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-                if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-                        return -EINVAL;
-                a->sin_family = AF_INET;
-                a->sin_port = htons((uint16_t)port);
-                *ret_len = sizeof(*a);
-        }
-        *ret = ss;
-        return 0;
 }
 
 int wh_settings_validate(const struct wh_settings *s, char *err, size_t err_size) {
@@ -247,7 +133,7 @@ int wh_settings_validate(const struct wh_settings *s, char *err, size_t err_size
                 snprintf(err, err_size, "a certificate and its key are required ([webhook] cert and key, or --cert and --key)");
                 return -EINVAL;
         }
-        if (!s->listen || wh_parse_listen(s->listen, &ss, &len) < 0) {
+        if (!s->listen || hd_parse_listen(s->listen, &ss, &len) < 0) {
                 snprintf(err, err_size, "listen must be ADDRESS:PORT with a numeric address ([::1]:8443, 127.0.0.1:8443, *:8443), not '%s'",
                          s->listen ? s->listen : "");
                 return -EINVAL;

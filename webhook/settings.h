@@ -61,8 +61,3 @@ int wh_settings_set(char **field, const char *value) __attribute__((warn_unused_
 /* Checks what the file alone cannot: certificate and key given, the listen
  * address parses, log_target known. -EINVAL with a message in err. */
 int wh_settings_validate(const struct wh_settings *s, char *err, size_t err_size) __attribute__((nonnull(1)));
-
-/* Parses "ADDR:PORT": a numeric IPv4 address, a numeric IPv6 address in
- * brackets, or "*" for every address (IPv6 and IPv4). -EINVAL otherwise. */
-int wh_parse_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len)
-        __attribute__((warn_unused_result, nonnull));

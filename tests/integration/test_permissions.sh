@@ -101,6 +101,7 @@ cat >"$T/table.json" <<'EOF'
   "io.kaas.Token.List": ["user", {"all": true}],
   "io.kaas.Token.Delete": ["user", {"ids": []}],
   "io.kaas.Token.RevokeUser": ["user", {"user": "no-such-user"}],
+  "io.kaas.Token.Authenticate": ["user", {"credentials": {}}],
   "io.kaas.Token.Validate": ["validator", {"token": "kaas_notatoken"}]
 }
 EOF
@@ -191,7 +192,7 @@ for m in $(j "$methods" "' '.join(d)" | tr -d '"'); do
         check "$m (admin): root and the admin group pass, validator and ordinary are denied: $got" \
             jt "$got" "d['root'] == d['admin'] and d['root'] != '$DENIED' and not d['root'].startswith('no reply') and d['validator'] == '$DENIED' and d['ordinary'] == '$DENIED'" ;;
     user)
-        if [ "$m" = io.kaas.Token.Create ]; then
+        if [ "$m" = io.kaas.Token.Create ] || [ "$m" = io.kaas.Token.Authenticate ]; then
             check "$m (user): everyone gets past the access check and must prove an identity: $got" \
                 jt "$got" "set(d.values()) == {'$CRED'}"
         else

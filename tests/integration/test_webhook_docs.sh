@@ -4,7 +4,7 @@
 #     kaas-webhook(8) and listed in the example configuration
 #     (dist/webhook.conf.in), and nothing else is;
 #   - the example, with every option uncommented, passes --check-config;
-#   - every long option of webhook/main.c is in --help and in OPTIONS of
+#   - every long option of httpd/daemon.c (both daemons' command line) is in --help and in OPTIONS of
 #     kaas-webhook(8), and OPTIONS describes no other;
 #   - every metric family the code renders is named in kaas-webhook(8);
 #   - docs/kubernetes.md: its webhook.conf, taken verbatim, passes
@@ -20,7 +20,8 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM HUP
 
 settings_c=$srcdir/webhook/settings.c
-main_c=$srcdir/webhook/main.c
+# the command line is the one httpd/daemon.c parses for both HTTPS daemons
+main_c=$srcdir/httpd/daemon.c
 metrics_c=$srcdir/webhook/metrics.c
 man8=$srcdir/docs/kaas-webhook.8
 example=$srcdir/dist/webhook.conf.in
@@ -59,8 +60,8 @@ while read -r sec key; do
 done <"$tmp/example_rows"
 
 # ------------------------------------------------------------ command line
-sed -n '/longopts\[\] = {/,/};/s/^[[:space:]]*{ "\([a-z-]*\)".*/\1/p' "$main_c" >"$tmp/longopts"
-[ -s "$tmp/longopts" ] || bad "no long options found in webhook/main.c"
+sed -n '/longopts\[\] = {/,/};/s/^[[:space:]]*{ \(p->client_ca ? \)\{0,1\}"\([a-z-]*\)".*/\2/p' "$main_c" >"$tmp/longopts"
+[ -s "$tmp/longopts" ] || bad "no long options found in httpd/daemon.c"
 sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$man8" >"$tmp/man_options"
 if [ -x "$wh" ]; then
         "$wh" --help >"$tmp/help" 2>&1 || bad "kaas-webhook --help failed"
@@ -73,7 +74,7 @@ while read -r o; do
         fi
 done <"$tmp/longopts"
 for o in $(sed -n 's/^\.B[IR]* .*\\-\\-\([a-z\\-]*\).*/\1/p' "$tmp/man_options" | sed 's/\\-/-/g; s/[^a-z-].*//'); do
-        if grep -qx -- "$o" "$tmp/longopts"; then ok; else bad "kaas-webhook(8) describes --$o, which webhook/main.c does not define"; fi
+        if grep -qx -- "$o" "$tmp/longopts"; then ok; else bad "kaas-webhook(8) describes --$o, which httpd/daemon.c does not define"; fi
 done
 
 # ------------------------------------------------------------ the example parses

@@ -7,21 +7,23 @@
 
 #include "log.h"
 
-static enum wh_log_target log_target = WH_LOG_STDERR;
+static enum hd_log_target log_target = HD_LOG_STDERR;
 static int log_max = LOG_INFO;
+static const char *log_ident = "kaas";
 
-void wh_log_setup(enum wh_log_target target, int max_priority) {
+void hd_log_setup(const char *ident, enum hd_log_target target, int max_priority) {
+        log_ident = ident;
         log_target = target;
         log_max = max_priority;
-        if (target == WH_LOG_SYSLOG)
-                openlog("kaas-webhook", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+        if (target == HD_LOG_SYSLOG)
+                openlog(ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
 
-bool wh_log_enabled(int priority) {
+bool hd_log_enabled(int priority) {
         return priority <= log_max;
 }
 
-void wh_log(int priority, const char *fmt, ...) {
+void hd_log(int priority, const char *fmt, ...) {
         if (priority > log_max)
                 return;
         char text[1024];
@@ -33,10 +35,10 @@ void wh_log(int priority, const char *fmt, ...) {
         for (char *p = text; *p; p++)
                 if ((unsigned char)*p < 0x20 || *p == 0x7f)
                         *p = ' ';
-        if (log_target == WH_LOG_SYSLOG) {
+        if (log_target == HD_LOG_SYSLOG) {
                 syslog(priority, "%s", text);
                 return;
         }
         static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
-        fprintf(stderr, "kaas-webhook: %s: %s\n", names[priority & 7], text);
+        fprintf(stderr, "%s: %s: %s\n", log_ident, names[priority & 7], text);
 }

@@ -1,4 +1,4 @@
-/* The connection guard of kaas-webhook: what libmicrohttpd's own limits
+/* The connection guard of the HTTPS daemons (kaas-webhook, kaas-panel): what libmicrohttpd's own limits
  * (max_connections, an idle timeout) leave to a hostile peer.
  *
  *   - max_connections_per_client: connections one client address may hold
@@ -15,40 +15,48 @@
  * once a second and ends an overdue connection with shutdown(2) on its
  * socket: the connection's thread then sees the end of the stream and
  * closes it the ordinary way. Linux only (TCP_INFO tells when the next
- * request starts arriving). Counts go to metrics.h, decisions to the log. */
+ * request starts arriving). Counts go to the daemon's hooks, decisions to
+ * the log. */
 #pragma once
 
 #include <stdbool.h>
 #include <sys/socket.h>
 
-struct wh_guard;
-struct wh_conn;
+struct hd_guard;
+struct hd_conn;
+
+/* What a daemon counts (kaas-webhook's metrics); any hook may be NULL. */
+struct hd_guard_events {
+        void (*connections)(int delta);   /* opened +1, closed -1 */
+        void (*refused)(void);            /* over max_per_client */
+        void (*request_timeout)(void);    /* cut at its deadline */
+};
 
 /* Starts the deadline thread. Returns 0 or a negative errno. */
-int wh_guard_new(unsigned max_per_client, unsigned request_timeout_sec, struct wh_guard **ret)
-        __attribute__((warn_unused_result, nonnull));
+int hd_guard_new(unsigned max_per_client, unsigned request_timeout_sec, const struct hd_guard_events *events,
+                 struct hd_guard **ret) __attribute__((warn_unused_result, nonnull(4)));
 
 /* Stops the deadline thread and frees what is left; call it after the
  * connections are closed. Accepts NULL; returns NULL. */
-struct wh_guard *wh_guard_free(struct wh_guard *g);
+struct hd_guard *hd_guard_free(struct hd_guard *g);
 
 /* libmicrohttpd's accept policy: false when addr already holds
  * max_per_client connections (counted and logged). */
-bool wh_guard_admit(struct wh_guard *g, const struct sockaddr *addr, socklen_t len) __attribute__((nonnull));
+bool hd_guard_admit(struct hd_guard *g, const struct sockaddr *addr, socklen_t len) __attribute__((nonnull));
 
 /* A connection was accepted on fd: its request deadline starts. NULL when
  * out of memory (the connection is then not tracked). */
-struct wh_conn *wh_guard_opened(struct wh_guard *g, int fd, const struct sockaddr *addr)
+struct hd_conn *hd_guard_opened(struct hd_guard *g, int fd, const struct sockaddr *addr)
         __attribute__((nonnull(1)));
 
 /* The connection is closing; c is freed. Accepts NULL. */
-void wh_guard_closed(struct wh_guard *g, struct wh_conn *c) __attribute__((nonnull(1)));
+void hd_guard_closed(struct hd_guard *g, struct hd_conn *c) __attribute__((nonnull(1)));
 
 /* The request is in (an answer is queued): no deadline while answering.
  * Accepts NULL. Called from the connection's own thread. */
-void wh_guard_answering(struct wh_conn *c);
+void hd_guard_answering(struct hd_conn *c);
 
 /* The answer went out: the connection is idle (and left to the idle
  * timeout) until its next request starts to arrive. Accepts NULL. Called
  * from the connection's own thread. */
-void wh_guard_answered(struct wh_conn *c);
+void hd_guard_answered(struct hd_conn *c);

@@ -10,6 +10,7 @@
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,6 @@
 
 #include "guard.h"
 #include "log.h"
-#include "metrics.h"
 
 #define GUARD_TICK_MS 1000
 #define REFUSAL_LOG_INTERVAL_MS 1000
@@ -34,9 +34,9 @@ struct client_addr {
         unsigned char bytes[16];
 };
 
-struct wh_conn {
-        struct wh_conn *prev, *next;
-        struct wh_guard *guard;
+struct hd_conn {
+        struct hd_conn *prev, *next;
+        struct hd_guard *guard;
         int fd;
         struct client_addr addr;
         enum conn_phase phase;
@@ -47,16 +47,17 @@ struct wh_conn {
         char peer[INET6_ADDRSTRLEN + 8];
 };
 
-struct wh_guard {
+struct hd_guard {
         pthread_mutex_t lock;
         pthread_cond_t wake;
         pthread_t thread;
         bool stopping;
-        struct wh_conn *conns;
+        struct hd_conn *conns;
         unsigned max_per_client;
         unsigned long long request_timeout_ms;
         unsigned long long last_refusal_log_ms;
         unsigned long long refusals_not_logged;
+        struct hd_guard_events events;
 };
 
 static unsigned long long now_ms(void) {
@@ -103,11 +104,11 @@ static bool bytes_received(int fd, unsigned long long *ret) {
 /* The deadline thread: starts the clock of idle connections whose next
  * request has begun to arrive, and shuts down the overdue ones. */
 static void *guard_main(void *arg) {
-        struct wh_guard *g = arg;
+        struct hd_guard *g = arg;
         pthread_mutex_lock(&g->lock);
         while (!g->stopping) {
                 unsigned long long now = now_ms(), n;
-                for (struct wh_conn *c = g->conns; c; c = c->next) {
+                for (struct hd_conn *c = g->conns; c; c = c->next) {
                         if (c->cut)
                                 continue;
                         if (c->phase == CONN_IDLE && c->idle_bytes_known && bytes_received(c->fd, &n) &&
@@ -121,8 +122,9 @@ static void *guard_main(void *arg) {
                          * the socket stays open (and ours to name) until "closed" */
                         (void)shutdown(c->fd, SHUT_RDWR);
                         c->cut = true;
-                        wh_metrics_request_timeout();
-                        wh_info("closed %s: no whole request within request_timeout (%llu s)", c->peer,
+                        if (g->events.request_timeout)
+                                g->events.request_timeout();
+                        hd_info("closed %s: no whole request within request_timeout (%llu s)", c->peer,
                                 g->request_timeout_ms / 1000);
                 }
                 struct timespec until;
@@ -134,13 +136,16 @@ static void *guard_main(void *arg) {
         return NULL;
 }
 
-int wh_guard_new(unsigned max_per_client, unsigned request_timeout_sec, struct wh_guard **ret) {
-        struct wh_guard *g = calloc(1, sizeof(*g));
+int hd_guard_new(unsigned max_per_client, unsigned request_timeout_sec, const struct hd_guard_events *events,
+                 struct hd_guard **ret) {
+        struct hd_guard *g = calloc(1, sizeof(*g));
         pthread_condattr_t ca;
         int r;
         if (!g)
                 return -ENOMEM;
         g->max_per_client = max_per_client;
+        if (events)
+                g->events = *events;
         g->request_timeout_ms = (unsigned long long)request_timeout_sec * 1000ull;
         pthread_mutex_init(&g->lock, NULL);
         pthread_condattr_init(&ca);
@@ -157,7 +162,7 @@ int wh_guard_new(unsigned max_per_client, unsigned request_timeout_sec, struct w
         return 0;
 }
 
-struct wh_guard *wh_guard_free(struct wh_guard *g) {
+struct hd_guard *hd_guard_free(struct hd_guard *g) {
         if (!g)
                 return NULL;
         pthread_mutex_lock(&g->lock);
@@ -166,7 +171,7 @@ struct wh_guard *wh_guard_free(struct wh_guard *g) {
         pthread_mutex_unlock(&g->lock);
         pthread_join(g->thread, NULL);
         while (g->conns) {
-                struct wh_conn *c = g->conns;
+                struct hd_conn *c = g->conns;
                 g->conns = c->next;
                 free(c);
         }
@@ -176,7 +181,7 @@ struct wh_guard *wh_guard_free(struct wh_guard *g) {
         return NULL;
 }
 
-bool wh_guard_admit(struct wh_guard *g, const struct sockaddr *addr, socklen_t len) {
+bool hd_guard_admit(struct hd_guard *g, const struct sockaddr *addr, socklen_t len) {
         struct client_addr a;
         char peer[INET6_ADDRSTRLEN + 8];
         (void)len;
@@ -185,16 +190,17 @@ bool wh_guard_admit(struct wh_guard *g, const struct sockaddr *addr, socklen_t l
                 return true;
         unsigned n = 0;
         pthread_mutex_lock(&g->lock);
-        for (const struct wh_conn *c = g->conns; c && n < g->max_per_client; c = c->next)
+        for (const struct hd_conn *c = g->conns; c && n < g->max_per_client; c = c->next)
                 if (addr_equal(&c->addr, &a))
                         n++;
         bool admit = n < g->max_per_client;
         if (!admit) {
-                wh_metrics_connection_refused();
+                if (g->events.refused)
+                        g->events.refused();
                 /* one line a second at most: a flood must not flood the log too */
                 unsigned long long now = now_ms();
                 if (now - g->last_refusal_log_ms >= REFUSAL_LOG_INTERVAL_MS) {
-                        wh_notice("refused %s: its address has %u connections open (max_connections_per_client); "
+                        hd_notice("refused %s: its address has %u connections open (max_connections_per_client); "
                                   "%llu more refused since the last such line",
                                   peer, n, g->refusals_not_logged);
                         g->last_refusal_log_ms = now;
@@ -207,8 +213,8 @@ bool wh_guard_admit(struct wh_guard *g, const struct sockaddr *addr, socklen_t l
         return admit;
 }
 
-struct wh_conn *wh_guard_opened(struct wh_guard *g, int fd, const struct sockaddr *addr) {
-        struct wh_conn *c = calloc(1, sizeof(*c));
+struct hd_conn *hd_guard_opened(struct hd_guard *g, int fd, const struct sockaddr *addr) {
+        struct hd_conn *c = calloc(1, sizeof(*c));
         if (!c)
                 return NULL;
         c->guard = g;
@@ -222,11 +228,12 @@ struct wh_conn *wh_guard_opened(struct wh_guard *g, int fd, const struct sockadd
                 g->conns->prev = c;
         g->conns = c;
         pthread_mutex_unlock(&g->lock);
-        wh_metrics_connections(1);
+        if (g->events.connections)
+                g->events.connections(1);
         return c;
 }
 
-void wh_guard_closed(struct wh_guard *g, struct wh_conn *c) {
+void hd_guard_closed(struct hd_guard *g, struct hd_conn *c) {
         if (!c)
                 return;
         pthread_mutex_lock(&g->lock);
@@ -237,14 +244,15 @@ void wh_guard_closed(struct wh_guard *g, struct wh_conn *c) {
         if (c->next)
                 c->next->prev = c->prev;
         pthread_mutex_unlock(&g->lock);
-        wh_metrics_connections(-1);
+        if (g->events.connections)
+                g->events.connections(-1);
         free(c);
 }
 
-void wh_guard_answering(struct wh_conn *c) {
+void hd_guard_answering(struct hd_conn *c) {
         if (!c)
                 return;
-        struct wh_guard *g = c->guard;
+        struct hd_guard *g = c->guard;
         pthread_mutex_lock(&g->lock);
         /* also from CONN_IDLE: a request may arrive whole before the guard
          * notices its first byte */
@@ -252,10 +260,10 @@ void wh_guard_answering(struct wh_conn *c) {
         pthread_mutex_unlock(&g->lock);
 }
 
-void wh_guard_answered(struct wh_conn *c) {
+void hd_guard_answered(struct hd_conn *c) {
         if (!c)
                 return;
-        struct wh_guard *g = c->guard;
+        struct hd_guard *g = c->guard;
         /* whatever arrives after this is the next request */
         unsigned long long n = 0;
         bool known = bytes_received(c->fd, &n);

@@ -1,6 +1,7 @@
 /* A fixed set of libkaas connections to kaasd shared by the connection
- * threads, so that one slow answer (kaasd waiting on Keystone) holds up one
- * connection, not every review. A thread borrows a client, makes its
+ * threads of an HTTPS daemon (kaas-webhook, kaas-panel), so that one slow
+ * answer (kaasd waiting on Keystone) holds up one connection, not every
+ * request. A thread borrows a client, makes its
  * calls and gives it back; libkaas reconnects a client by itself after a
  * failure. */
 #pragma once

@@ -1,0 +1,155 @@
+/* kaas-panel: the KaaS Control Panel, a web front end of kaasd for the
+ * people of a KaaS environment. Command line, start-up, signals and
+ * shutdown; the HTTPS side is in server.c, the routes in route_*.c. An
+ * unprivileged program: it refuses to run as root and talks only to
+ * kaasd, as an ordinary client, through libkaas. */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "httpd/daemon.h"
+#include "httpd/log.h"
+#include "httpd/pool.h"
+#include "kaas.h"
+#include "panel.h"
+#include "server.h"
+#include "settings.h"
+
+#define HEALTH_TIMEOUT_MS 2000
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: kaas-panel [OPTION]...\n"
+                "Serves the KaaS Control Panel over HTTPS: log in with an OpenStack user name and password,\n"
+                "create and delete KaaS tokens, administer a cluster's tokens; everything through kaasd.\n\n"
+                "  -c, --config=FILE      configuration file (default " PANEL_DEFAULT_CONFIG ")\n"
+                "      --listen=ADDR:PORT listen there (127.0.0.1:8444, [::1]:8444, *:8444)\n"
+                "      --cert=FILE        server certificate chain (PEM)\n"
+                "      --key=FILE         the certificate's private key (PEM)\n"
+                "      --socket=PATH      kaasd's socket (default: libkaas's, $KAAS_SOCKET)\n"
+                "  -f, --foreground       log to stderr (kaas-panel never detaches)\n"
+                "      --check-config     check the configuration and exit\n"
+                "  -h, --help             show this help and exit\n"
+                "  -V, --version          show the version and exit\n\n"
+                "Never runs as root. See kaas-panel(8).\n");
+}
+
+static const struct hd_program program = {
+        .name = "kaas-panel",
+        .default_config = PANEL_DEFAULT_CONFIG,
+        .client_ca = false,
+        .usage = usage,
+};
+
+static int apply_flags(struct panel_settings *s, const struct hd_options *o) {
+        if ((o->listen && panel_settings_set(&s->listen, o->listen) < 0) ||
+            (o->cert && panel_settings_set(&s->cert_file, o->cert) < 0) ||
+            (o->key && panel_settings_set(&s->key_file, o->key) < 0) ||
+            (o->socket && panel_settings_set(&s->kaasd_socket, o->socket) < 0))
+                return -ENOMEM;
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        struct hd_options o;
+        if (hd_parse_args(&program, argc, argv, &o) < 0)
+                return 2;
+        /* calls to kaasd carry passwords, Keystone tokens and new KaaS tokens */
+        hd_json_wipe_on_free();
+        if (sodium_init() < 0) {
+                fprintf(stderr, "kaas-panel: cannot initialise libsodium\n");
+                return 1;
+        }
+
+        char err[600];
+        struct panel_settings *s = NULL;
+        if (panel_settings_new(&s) < 0) {
+                fprintf(stderr, "kaas-panel: out of memory\n");
+                return 1;
+        }
+        int r = panel_settings_load(s, o.config_path, err, sizeof(err));
+        if (r < 0 && !(r == -ENOENT && !o.config_given)) {
+                fprintf(stderr, "kaas-panel: %s\n", err);
+                panel_settings_free(s);
+                return 1;
+        }
+        if (apply_flags(s, &o) < 0 || panel_settings_validate(s, err, sizeof(err)) < 0) {
+                fprintf(stderr, "kaas-panel: %s\n", err);
+                panel_settings_free(s);
+                return 1;
+        }
+        if (o.check_config) {
+                printf("kaas-panel: configuration is valid\n");
+                panel_settings_free(s);
+                return 0;
+        }
+        /* a web server facing every user of the environment has no
+         * business with root's powers; it needs none */
+        if (getuid() == 0 || geteuid() == 0) {
+                fprintf(stderr, "kaas-panel: refusing to run as root: run it as its own unprivileged user "
+                                "(see kaas-panel(8))\n");
+                panel_settings_free(s);
+                return 1;
+        }
+
+        hd_log_setup("kaas-panel", hd_log_target_for(s->log_target, o.foreground), s->log_level);
+        sigset_t sigs;
+        hd_signals_block(&sigs);
+
+        /* passwords and tokens go only to a kaasd of root's or kaasd's own user */
+        const char *kaasd_user = NULL;
+        uid_t kaasd_uid = KAAS_UID_INVALID;
+        if (hd_kaasd_uid(s->kaasd_user, &kaasd_uid, &kaasd_user) < 0) {
+                hd_err("[kaasd] user '%s' does not exist", s->kaasd_user);
+                panel_settings_free(s);
+                return 1;
+        }
+
+        struct panel p = { .s = s, .timeout_ms = (int)s->kaasd_timeout_sec * 1000 };
+        pthread_mutex_init(&p.health_lock, NULL);
+        r = kaasd_pool_new(s->kaasd_socket, kaasd_uid, s->kaasd_connections, p.timeout_ms, &p.pool);
+        if (r >= 0)
+                r = kaas_client_new(s->kaasd_socket, HEALTH_TIMEOUT_MS, &p.health);
+        if (r >= 0)
+                r = kaas_client_require_kaasd(p.health, kaasd_uid);
+        if (r >= 0)
+                r = session_table_new(s->max_sessions, s->session_idle_sec, s->session_lifetime_sec, &p.sessions);
+        if (r < 0) {
+                hd_err("cannot set up: %s", kaas_strerror(r));
+                goto out;
+        }
+        struct panel_server *srv = NULL;
+        r = panel_server_start(&p, &srv, err, sizeof(err));
+        if (r < 0) {
+                hd_err("%s", err);
+                goto out;
+        }
+        hd_notice("listening on https://%s for %s, kaasd at %s (run by root%s%s), %zu clusters, sessions idle %u s",
+                  s->listen, s->origin, kaas_socket_path(s->kaasd_socket), kaasd_uid != KAAS_UID_INVALID ? " or " : "",
+                  kaasd_uid != KAAS_UID_INVALID ? kaasd_user : "", s->n_clusters, s->session_idle_sec);
+        sd_notify(0, "READY=1\nSTATUS=Serving the control panel");
+        int sig = hd_signals_wait(&sigs, "kaas-panel");
+        hd_notice("received %s, finishing the requests in flight (up to %u s)", strsignal(sig), s->shutdown_timeout_sec);
+        sd_notify(0, "STOPPING=1");
+        panel_server_stop(srv, s->shutdown_timeout_sec);
+        hd_notice("stopped");
+        r = 0;
+out:
+        session_table_free(p.sessions);
+        kaas_client_free(p.health);
+        kaasd_pool_free(p.pool);
+        pthread_mutex_destroy(&p.health_lock);
+        panel_settings_free(s);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,94 @@
+# panel-env.sh -- kaas-panel over real HTTPS for the tests that run it
+# (tests/integration/test_panel.sh, the browser tests). Source
+# keystone-env.sh and webhook-env.sh first and call wh_env_init,
+# ks_env_setup and wh_env_setup DIR (certificates come from there).
+# Provides:
+#
+#   pn_env_setup      copies the built kaas-panel into $W as $PN, makes the
+#                     server certificate (wh_mk_server_cert) and CA files
+#                     for clusters alpha and beta, picks PN_PORT and sets
+#                     PN_URL=https://127.0.0.1:$PN_PORT
+#   pn_kaasd_conf_tail
+#                     the lines for $KAASD_CONF_TAIL that put the panel's
+#                     user in kaasd's frontend_group
+#   pn_write_conf FILE [LINES] [SECTIONS]
+#                     a configuration for $PN_URL asking kaasd at $SOCK,
+#                     with clusters alpha (services Grafana, Kibana) and
+#                     beta: LINES go into [panel], SECTIONS at the end
+#   pn_start CONF LOG starts $PN -f -c CONF through RUN_AS (log appended to
+#                     LOG); sets PN_PID; waits (bounded) for /healthz
+#   pn_stop           SIGTERM, and the exit status in PN_RC
+#   pn_curl ARGS...   curl against the panel trusting $W/ca.crt, with the
+#                     cookie jar $PN_JAR (set it per browser session)
+
+pn_env_setup() {
+    PN_BUILT=$top_builddir/panel/kaas-panel
+    [ -x "$PN_BUILT" ] || { echo "kaas-panel is not built: $PN_BUILT" >&2; exit 99; }
+    cp "$PN_BUILT" "$W/kaas-panel"
+    chmod 755 "$W/kaas-panel"
+    PN=$W/kaas-panel
+    [ -f "$W/server.crt" ] || wh_mk_server_cert || return 1
+    cp "$W/ca.crt" "$W/alpha-ca.crt"
+    cp "$W/ca.crt" "$W/beta-ca.crt"
+    chmod 644 "$W/alpha-ca.crt" "$W/beta-ca.crt"
+    PN_PORT=$(wh_free_port)
+    PN_URL=https://127.0.0.1:$PN_PORT
+    PN_PID=
+    PN_JAR=$W/cookies
+}
+
+pn_kaasd_conf_tail() {
+    printf '[kaasd]\nfrontend_group = %s\n' "$VGROUP"
+}
+
+pn_write_conf() {
+    cat >"$1" <<EOF
+[panel]
+listen = 127.0.0.1:$PN_PORT
+cert = $W/server.crt
+key = $W/server.key
+origin = $PN_URL
+${2:-}
+
+[kaasd]
+socket = $SOCK
+connections = 4
+timeout = 20
+
+[cluster alpha]
+server = https://alpha.example.com:6443
+ca_file = $W/alpha-ca.crt
+service = Grafana https://grafana.alpha.example.com
+service = Kibana https://kibana.alpha.example.com
+
+[cluster beta]
+server = https://beta.example.com:6443
+ca_file = $W/beta-ca.crt
+${3:-}
+EOF
+}
+
+pn_start() {
+    local i
+    "${RUN_AS[@]}" "$PN" -f -c "$1" >>"$2" 2>&1 &
+    PN_PID=$!
+    for i in $(seq 150); do
+        curl -s -o /dev/null --max-time 2 --cacert "$W/ca.crt" "$PN_URL/healthz" && return 0
+        kill -0 "$PN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "kaas-panel did not come up; its log:" >&2
+    cat "$2" >&2
+    return 1
+}
+
+pn_stop() {
+    kill -TERM "$PN_PID"
+    wait "$PN_PID"
+    PN_RC=$?
+    PN_PID=
+}
+
+pn_curl() {
+    curl -s --max-time 30 --cacert "$W/ca.crt" -b "$PN_JAR" -c "$PN_JAR" "$@"
+}

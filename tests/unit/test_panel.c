@@ -1,0 +1,391 @@
+/*
+ * Unit tests of kaas-panel's own parsing and rendering (panel/libkaas-panel.la): the template
+ * layer escapes every %s value and only %r is raw; the form decoder takes well-formed bodies
+ * whole and refuses anything else whole; sessions end when idle, at their absolute expiry and
+ * before their proof's, get a new ID at login, check CSRF tokens in constant time and show a
+ * new token once; kubeconfigs and the ClusterRoleBinding quote every value.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "panel/form.h"
+#include "panel/html.h"
+#include "panel/kubeconfig.h"
+#include "panel/session.h"
+#include "panel/settings.h"
+#include "token_format.h"
+
+static char *render(const char *fmt, ...) {
+        struct html h = { 0 };
+        va_list ap;
+        va_start(ap, fmt);
+        html_vprintf(&h, fmt, ap);
+        va_end(ap);
+        size_t len;
+        return html_finish(&h, &len);
+}
+
+/* ------------------------------------------------------------ templates */
+
+static void test_escape_by_default(void **state) {
+        char *s = render("<td>%s</td>", "<script>alert(1)</script>");
+        assert_string_equal(s, "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>");
+        free(s);
+        s = render("<a href=\"%s\" title='%s'>", "\" onmouseover=\"x", "' `y` &");
+        assert_string_equal(s, "<a href=\"&quot; onmouseover=&quot;x\" title='&#39; &#96;y&#96; &amp;'>");
+        free(s);
+}
+
+static void test_control_characters_dropped(void **state) {
+        char *s = render("%s", "a\x01" "b\x7f" "c\td\n");
+        assert_string_equal(s, "abc\td\n");
+        free(s);
+}
+
+static void test_raw_only_when_asked(void **state) {
+        char *s = render("%r|%s|%d|%u|%lld|%zu|%%", "<b>", "<b>", -3, 4u, 5ll, (size_t)6);
+        assert_string_equal(s, "<b>|&lt;b&gt;|-3|4|5|6|%");
+        free(s);
+        s = render("%s%s", NULL, "x");
+        assert_string_equal(s, "x");
+        free(s);
+}
+
+static void test_unknown_directive_fails_the_page(void **state) {
+        assert_null(render("a %x b", 1));
+        assert_null(render("trailing %"));
+}
+
+/* ------------------------------------------------------------ forms */
+
+static void test_form_decodes(void **state) {
+        struct form f;
+        const char *body = "user=al%69ce&password=p%26ss+w%3Dord&domain=&csrf=x%C3%A9";
+        assert_int_equal(form_parse(body, strlen(body), &f), 0);
+        assert_string_equal(form_get(&f, "user"), "alice");
+        assert_string_equal(form_get(&f, "password"), "p&ss w=ord");
+        assert_string_equal(form_get(&f, "domain"), "");
+        assert_string_equal(form_get(&f, "csrf"), "x\xc3\xa9");
+        assert_null(form_get(&f, "other"));
+        form_clear(&f);
+        assert_int_equal(f.n, 0);
+}
+
+static void test_form_refuses_whole(void **state) {
+        static const char *const bad[] = {
+                "a=%zz", "a=%4", "a=1&a=2", "a=%00", "=x", "a=%C0%AF", "a=%ED%A0%80", "a=%FF", "a=%E2%82",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct form f;
+                assert_int_equal(form_parse(bad[i], strlen(bad[i]), &f), -EINVAL);
+                assert_int_equal(f.n, 0);
+        }
+}
+
+static void test_form_bounds(void **state) {
+        char body[4 * FORM_VALUE_MAX];
+        struct form f;
+        /* 17 fields */
+        body[0] = '\0';
+        for (int i = 0; i < FORM_MAX_FIELDS + 1; i++)
+                snprintf(body + strlen(body), sizeof(body) - strlen(body), "f%d=1&", i);
+        assert_int_equal(form_parse(body, strlen(body), &f), -EINVAL);
+        /* a value one byte too long, and one at the limit */
+        memcpy(body, "v=", 2);
+        memset(body + 2, 'x', FORM_VALUE_MAX + 1);
+        assert_int_equal(form_parse(body, FORM_VALUE_MAX + 3, &f), -EINVAL);
+        assert_int_equal(form_parse(body, FORM_VALUE_MAX + 2, &f), 0);
+        assert_int_equal(strlen(form_get(&f, "v")), FORM_VALUE_MAX);
+        form_clear(&f);
+        /* a name too long */
+        memset(body, 'n', FORM_NAME_MAX + 1);
+        memcpy(body + FORM_NAME_MAX + 1, "=1", 2);
+        assert_int_equal(form_parse(body, FORM_NAME_MAX + 3, &f), -EINVAL);
+        /* empty fields are skipped, a bare name is an empty value */
+        assert_int_equal(form_parse("&&a&b=2&", 8, &f), 0);
+        assert_string_equal(form_get(&f, "a"), "");
+        assert_string_equal(form_get(&f, "b"), "2");
+        form_clear(&f);
+}
+
+/* ------------------------------------------------------------ sessions */
+
+static const struct session_login alice = {
+        .user_name = "alice",
+        .user_id = "a11ce",
+        .domain_id = "default",
+        .keystone_token = "gAAAAAB-keystone-token",
+        .proof_expires = 1000000 + 3600,
+        .admin_mask = 1,
+};
+
+static void test_session_idle_and_absolute(void **state) {
+        struct session_table *t;
+        struct session_view v;
+        char id[SESSION_ID_CHARS + 1];
+        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_create(t, &alice, 1000000, id), 0);
+        assert_int_equal(strlen(id), SESSION_ID_CHARS);
+        /* each request restarts the idle clock... */
+        for (int i = 1; i <= 11; i++) {
+                assert_int_equal(session_lookup(t, id, 1000000 + i * 50, &v), 0);
+                assert_true(v.logged_in);
+                assert_string_equal(v.user_name, "alice");
+                assert_string_equal(v.keystone_token, "gAAAAAB-keystone-token");
+                session_view_clear(&v);
+        }
+        /* ...but not the absolute lifetime (600 s) */
+        assert_int_equal(session_lookup(t, id, 1000000 + 600, &v), -ENOENT);
+        /* idle: 60 s without a request */
+        assert_int_equal(session_create(t, &alice, 1000000, id), 0);
+        assert_int_equal(session_lookup(t, id, 1000000 + 59, &v), 0);
+        session_view_clear(&v);
+        assert_int_equal(session_lookup(t, id, 1000000 + 59 + 60, &v), -ENOENT);
+        /* an ended session stays ended */
+        assert_int_equal(session_lookup(t, id, 1000000 + 60, &v), -ENOENT);
+        assert_int_equal(session_count(t), 0);
+        session_table_free(t);
+}
+
+static void test_session_not_past_its_proof(void **state) {
+        struct session_table *t;
+        struct session_view v;
+        char id[SESSION_ID_CHARS + 1];
+        struct session_login short_proof = alice;
+        short_proof.proof_expires = 1000000 + 300;
+        assert_int_equal(session_table_new(10, 3600, 86400, &t), 0);
+        assert_int_equal(session_create(t, &short_proof, 1000000, id), 0);
+        assert_int_equal(session_lookup(t, id, 1000000 + 200, &v), 0);
+        session_view_clear(&v);
+        /* ends a margin before the Keystone token does */
+        assert_int_equal(session_lookup(t, id, 1000000 + 299, &v), -ENOENT);
+        session_table_free(t);
+}
+
+static void test_session_ids_and_logout(void **state) {
+        struct session_table *t;
+        struct session_view v;
+        char pre[SESSION_ID_CHARS + 1], id[SESSION_ID_CHARS + 1], forged[SESSION_ID_CHARS + 1];
+        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
+        assert_int_equal(session_lookup(t, pre, 1000000, &v), 0);
+        assert_false(v.logged_in);
+        assert_null(v.keystone_token);
+        session_view_clear(&v);
+        assert_int_equal(session_create(t, &alice, 1000000, id), 0);
+        assert_string_not_equal(pre, id);
+        /* only what the cookie held finds it: one character off, malformed, empty */
+        memcpy(forged, id, sizeof(id));
+        forged[0] = forged[0] == 'A' ? 'B' : 'A';
+        assert_int_equal(session_lookup(t, forged, 1000000, &v), -ENOENT);
+        assert_int_equal(session_lookup(t, "short", 1000000, &v), -ENOENT);
+        assert_int_equal(session_lookup(t, "", 1000000, &v), -ENOENT);
+        session_end(t, id);
+        assert_int_equal(session_lookup(t, id, 1000000, &v), -ENOENT);
+        session_table_free(t);
+}
+
+static void test_session_csrf(void **state) {
+        struct session_table *t;
+        struct session_view v, w;
+        char a[SESSION_ID_CHARS + 1], b[SESSION_ID_CHARS + 1];
+        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_create(t, &alice, 1000000, a), 0);
+        assert_int_equal(session_create(t, &alice, 1000000, b), 0);
+        assert_int_equal(session_lookup(t, a, 1000000, &v), 0);
+        assert_int_equal(session_lookup(t, b, 1000000, &w), 0);
+        assert_int_equal(strlen(v.csrf), SESSION_ID_CHARS);
+        assert_true(session_csrf_ok(&v, v.csrf));
+        assert_false(session_csrf_ok(&v, w.csrf));  /* another session's */
+        assert_false(session_csrf_ok(&v, NULL));
+        assert_false(session_csrf_ok(&v, ""));
+        char almost[SESSION_ID_CHARS + 1];
+        memcpy(almost, v.csrf, sizeof(almost));
+        almost[SESSION_ID_CHARS - 1] ^= 1;
+        assert_false(session_csrf_ok(&v, almost));
+        session_view_clear(&v);
+        session_view_clear(&w);
+        session_table_free(t);
+}
+
+static void test_session_new_token_once(void **state) {
+        struct session_table *t;
+        char id[SESSION_ID_CHARS + 1];
+        char *tok = NULL;
+        struct session_login now = alice;
+        now.proof_expires = (int64_t)time(NULL) + 3600;
+        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_create(t, &now, time(NULL), id), 0);
+        assert_int_equal(session_take_new_token(t, id, &tok), -ENOENT);
+        assert_int_equal(session_put_new_token(t, id, "kaas_secret"), 0);
+        assert_int_equal(session_take_new_token(t, id, &tok), 0);
+        assert_string_equal(tok, "kaas_secret");
+        free(tok);
+        assert_int_equal(session_take_new_token(t, id, &tok), -ENOENT);
+        session_table_free(t);
+}
+
+static void test_session_max(void **state) {
+        struct session_table *t;
+        struct session_view v;
+        char ids[3][SESSION_ID_CHARS + 1], more[SESSION_ID_CHARS + 1];
+        assert_int_equal(session_table_new(3, 60, 600, &t), 0);
+        assert_int_equal(session_create(t, NULL, 1000000, ids[0]), 0);
+        assert_int_equal(session_create(t, &alice, 1000001, ids[1]), 0);
+        assert_int_equal(session_create(t, &alice, 1000002, ids[2]), 0);
+        /* full: the oldest pre-login session makes room */
+        assert_int_equal(session_create(t, &alice, 1000003, more), 0);
+        assert_int_equal(session_lookup(t, ids[0], 1000003, &v), -ENOENT);
+        /* full of logged-in sessions: refused, nobody is logged out */
+        assert_int_equal(session_create(t, NULL, 1000004, more), -EBUSY);
+        assert_int_equal(session_lookup(t, ids[1], 1000004, &v), 0);
+        session_view_clear(&v);
+        /* expired sessions go first */
+        assert_int_equal(session_create(t, NULL, 1000000 + 1000, more), 0);
+        session_table_free(t);
+}
+
+/* ------------------------------------------------------------ documents */
+
+static void test_kubeconfig_quoted(void **state) {
+        struct panel_cluster c = {
+                .name = (char *)"prod",
+                .server = (char *)"https://prod.example.com:6443",
+                .ca_data = (char *)"Q0E=",
+        };
+        char token[TOKEN_STRING_SIZE];
+        assert_int_equal(token_generate(token), 0);
+        char *doc = NULL;
+        size_t len = 0;
+        assert_int_equal(panel_kubeconfig(&c, "al\"ice\n", token, &doc, &len), 0);
+        assert_non_null(strstr(doc, "server: \"https://prod.example.com:6443\"\n"));
+        assert_non_null(strstr(doc, "certificate-authority-data: \"Q0E=\"\n"));
+        assert_non_null(strstr(doc, "current-context: \"prod\"\n"));
+        char line[128];
+        snprintf(line, sizeof(line), "token: \"%s\"\n", token);
+        assert_non_null(strstr(doc, line));
+        free(doc);
+        /* nothing but a KaaS token goes in */
+        assert_int_equal(panel_kubeconfig(&c, "alice", "kaas_x\"\nuser: root", &doc, &len), -EINVAL);
+}
+
+static void test_rbac_quoted(void **state) {
+        json_t *ids = json_pack("[s, s, s]", "abc", "x\": y\n- z", "abc");
+        char *doc = NULL;
+        size_t len = 0;
+        assert_int_equal(panel_rbac_yaml("alpha", ids, &doc, &len), 0);
+        assert_non_null(strstr(doc, "name: \"kaas:cluster-admin:alpha\"\n"));
+        assert_non_null(strstr(doc, "  name: \"abc\"\n"));
+        assert_non_null(strstr(doc, "  name: \"x\\\": y\\x0a- z\"\n"));
+        /* duplicates named once */
+        assert_null(strstr(strstr(doc, "\"abc\"") + 1, "\"abc\""));
+        free(doc);
+        json_decref(ids);
+}
+
+/* ------------------------------------------------------------ settings */
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static void test_settings_services_and_forward_auth(void **state) {
+        char dir[] = "/tmp/kaas-test-panel-unit.XXXXXX", conf[128], ca[128], err[600];
+        assert_non_null(mkdtemp(dir));
+        snprintf(conf, sizeof(conf), "%s/panel.conf", dir);
+        snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+        write_file(ca, "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n");
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "[panel]\ncert = /c\nkey = /k\norigin = https://Kaas.Example.com:8444\ncookie_domain = example.com\n"
+                 "[forward_auth]\nuser_header = X-User\n"
+                 "[cluster prod]\nserver = https://prod.example.com:6443\nca_file = %s\n"
+                 "service = Grafana https://grafana.prod.example.com\n"
+                 "service = Big Registry https://registry.prod.example.com/ui k8s-admins,reader\n",
+                 ca);
+        write_file(conf, text);
+        struct panel_settings *s;
+        assert_int_equal(panel_settings_new(&s), 0);
+        assert_int_equal(panel_settings_load(s, conf, err, sizeof(err)), 0);
+        assert_int_equal(panel_settings_validate(s, err, sizeof(err)), 0);
+        assert_string_equal(panel_cookie_name(s), "__Secure-kaas-session");
+        assert_string_equal(s->fa_user_header, "X-User");
+        assert_string_equal(s->fa_uid_header, "X-Remote-Uid");
+        assert_string_equal(s->fa_groups_header, "X-Remote-Groups");
+        const struct panel_cluster *c = panel_cluster_find(s, "prod");
+        assert_non_null(c);
+        assert_int_equal(c->n_services, 2);
+        assert_string_equal(c->services[0].label, "Grafana");
+        assert_int_equal(c->services[0].n_roles, 0);
+        assert_string_equal(c->services[1].label, "Big Registry");
+        assert_string_equal(c->services[1].url, "https://registry.prod.example.com/ui");
+        assert_int_equal(c->services[1].n_roles, 2);
+        assert_string_equal(c->services[1].roles[0], "k8s-admins");
+        assert_string_equal(c->services[1].roles[1], "reader");
+        assert_string_equal(c->ca_data, "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClFVSkQKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=");
+        /* return_to may lead to the origin's host and the services' */
+        assert_int_equal(s->n_return_to_hosts, 3);
+        assert_string_equal(s->return_to_hosts[0], "kaas.example.com");
+        assert_string_equal(s->return_to_hosts[1], "grafana.prod.example.com");
+        assert_string_equal(s->return_to_hosts[2], "registry.prod.example.com");
+        panel_settings_free(s);
+
+        /* what is refused, with file and line */
+        static const char *const bad[] = {
+                "[panel]\nbogus = 1\n",
+                "[forward_auth]\nuser_header = X User\n",
+                "[cluster prod]\nservice = https://x.example.com\n",
+                "[cluster prod]\nservice = Label javascript:alert(1)\n",
+                "[cluster prod]\nservice = Label https://x.example.com a b\n",
+                "[cluster prod]\nserver = http://plain.example.com\n",
+                "[cluster bad/name]\nserver = https://x.example.com\n",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                write_file(conf, bad[i]);
+                assert_int_equal(panel_settings_new(&s), 0);
+                assert_int_equal(panel_settings_load(s, conf, err, sizeof(err)), -EINVAL);
+                assert_non_null(strstr(err, conf));
+                panel_settings_free(s);
+        }
+        unlink(conf);
+        unlink(ca);
+        rmdir(dir);
+}
+
+int main(void) {
+        if (sodium_init() < 0)
+                return 1;
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_escape_by_default),
+                cmocka_unit_test(test_control_characters_dropped),
+                cmocka_unit_test(test_raw_only_when_asked),
+                cmocka_unit_test(test_unknown_directive_fails_the_page),
+                cmocka_unit_test(test_form_decodes),
+                cmocka_unit_test(test_form_refuses_whole),
+                cmocka_unit_test(test_form_bounds),
+                cmocka_unit_test(test_session_idle_and_absolute),
+                cmocka_unit_test(test_session_not_past_its_proof),
+                cmocka_unit_test(test_session_ids_and_logout),
+                cmocka_unit_test(test_session_csrf),
+                cmocka_unit_test(test_session_new_token_once),
+                cmocka_unit_test(test_session_max),
+                cmocka_unit_test(test_kubeconfig_quoted),
+                cmocka_unit_test(test_rbac_quoted),
+                cmocka_unit_test(test_settings_services_and_forward_auth),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
