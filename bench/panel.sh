@@ -107,11 +107,18 @@ EOF
         "https://127.0.0.1:$port" "$BW/panel.crt" alice) || return 1
     : >"$BW/panel-tokens.txt"
     echo "## kaas-panel: creating a token (POST /tokens + GET /tokens/new, one keep-alive connection), real Keystone ($KEYSTONE_SERVER)"
+    echo "# kaasd's state directory on $(df --output=source,fstype "$BW/panel-state" | tail -n 1)"
     echo "# machine: $(nproc) x $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "# n median_ms p90_ms min_ms max_ms"
     /usr/bin/python3 "$top_srcdir/bench/panel_client.py" create "https://127.0.0.1:$port" "$BW/panel.crt" \
         "$cookie" "$n" "$BW/panel-tokens.txt" || return 1
 
+    # the tokens the panel showed are real: the webhook authenticates them
+    awk 'NR == 1 { printf "{\"kind\":\"TokenReview\",\"apiVersion\":\"authentication.k8s.io/v1\",\"spec\":{\"token\":\"%s\"}}", $1 }' \
+        "$BW/panel-tokens.txt" >"$BW/panel-review.json"
+    curl -sS --max-time 30 --cacert "$BW/panel.crt" -H 'Content-Type: application/json' --data-binary @"$BW/panel-review.json" \
+        "https://127.0.0.1:$wport/authenticate" | grep -q '"authenticated":true' ||
+        { echo "the webhook does not authenticate a token the panel created" >&2; return 1; }
     echo
     echo "## kaas-panel: logged-in page views (GET /tokens, $n tokens listed) against kaas-webhook TokenReviews of the same tokens"
     echo "# wrk -t2 -cCONNS -d${secs}s --latency -H 'Cookie: __Host-kaas-session=...' URL/tokens; $rounds rounds, alternating with"
