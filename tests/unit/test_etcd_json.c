@@ -116,6 +116,16 @@ static void test_txn_auth_error(void **state) {
         assert_false(t.succeeded);
         static const char bad[] = "{" HDR ",\"responses\":[{\"response_delete_range\":{\"deleted\":\"x\"}}]}";
         assert_int_equal(etcd_json_txn_reply(bad, strlen(bad), &t), -EBADMSG);
+        /* a failed compare's reads: what holds the key now */
+        static const char read[] = "{" HDR ",\"responses\":[{\"response_range\":{" HDR ",\"kvs\":[{\"key\":\"YQ==\","
+                                   "\"value\":\"Yg==\",\"mod_revision\":\"7\"}],\"count\":\"1\"}},{\"response_range\":{" HDR "}}]}";
+        assert_int_equal(etcd_json_txn_reply(read, strlen(read), &t), 0);
+        assert_int_equal(t.n_kvs, 1);
+        assert_string_equal(t.kvs[0].key, "a");
+        assert_string_equal(t.kvs[0].value, "b");
+        etcd_txn_reply_clear(&t);
+        static const char bad_range[] = "{" HDR ",\"responses\":[{\"response_range\":{\"kvs\":[{}]}}]}";
+        assert_int_equal(etcd_json_txn_reply(bad_range, strlen(bad_range), &t), -EBADMSG);
 
         char *tok = NULL;
         static const char auth[] = "{" HDR ",\"token\":\"eqUpWQYvfeKVUWxx.26\"}";
