@@ -181,6 +181,56 @@ for s in "$WS" "$RS1" "$RS2"; do
 done
 check "a changed uid map entry is logged" grep -q "the uid map gives $ERIN_ID id $((WUID + 1)) at revision $rev, this node gave $WUID: $WUID kept" "$R1/kaasd.log"
 
+# ---------------------------------------------------------------- uids given at once on several nodes
+ADM_TOKEN=$(ks_admin_token)
+new_user() {
+    j "$(curl -fsS --max-time 30 -X POST -H "X-Auth-Token: $ADM_TOKEN" -H 'Content-Type: application/json' \
+        -d "{\"user\": {\"name\": \"$1\", \"domain_id\": \"default\", \"enabled\": true}}" \
+        "$KEYSTONE_AUTH_URL/users")" "d['user']['id']" | tr -d '"'
+}
+uid_of() { j "$(call "$1" io.kaas.Nss.GetPasswdByName "{\"name\": \"$2\"}")" "d['parameters']['passwd']['uid']"; }
+etcd_uid() { etcdctl_root get "${ETCD_PREFIX}uids/$1" --print-value-only; }
+# NAME ID: every kaasd and etcd give NAME one uid, and etcd notes that uid as ID's
+one_uid() {
+    local u w n1 n2
+    u=$(etcd_uid "$2")
+    [ -n "$u" ] || return 1
+    w=$(uid_of "$WS" "$1") n1=$(uid_of "$RS1" "$1") n2=$(uid_of "$RS2" "$1")
+    [ "$w" = "$u" ] && [ "$n1" = "$u" ] && [ "$n2" = "$u" ] &&
+        [ "$(etcdctl_root get "${ETCD_PREFIX}uids/number:$u" --print-value-only)" = "$2" ]
+}
+FA=$(new_user fresh-a) FB=$(new_user fresh-b) FC=$(new_user fresh-c)
+check "Keystone has three users no kaasd has seen" test -n "$FA" -a -n "$FB" -a -n "$FC"
+# one user asked on the three nodes at once; two users on two nodes at once
+asked=()
+for s in "$WS" "$RS1" "$RS2"; do
+    call "$s" io.kaas.Nss.GetPasswdByName '{"name": "fresh-a"}' >/dev/null &
+    asked+=($!)
+done
+call "$RS1" io.kaas.Nss.GetPasswdByName '{"name": "fresh-b"}' >/dev/null &
+asked+=($!)
+call "$RS2" io.kaas.Nss.GetPasswdByName '{"name": "fresh-c"}' >/dev/null &
+asked+=($!)
+wait "${asked[@]}"
+check "fresh-a, asked on three nodes at once: one uid everywhere, its number held in etcd" wait_for 20 one_uid fresh-a "$FA"
+both_uids() { one_uid fresh-b "$FB" && one_uid fresh-c "$FC"; }
+check "fresh-b and fresh-c, asked on two nodes at once: one uid each everywhere" wait_for 20 both_uids
+# another node has just given fresh-d's preferred uid to another user, and
+# this node has not seen that entry yet: etcd holds only that number's key
+FD=$(new_user fresh-d)
+FD_PREFERRED=$(preferred "$FD")
+etcdctl_root put "${ETCD_PREFIX}uids/number:$FD_PREFERRED" "someone-else" >/dev/null
+check "node1 gives fresh-d a uid" test -n "$(uid_of "$RS1" fresh-d)"
+check "fresh-d's preferred uid was another's in etcd: node1 took another, and so did every node" \
+    wait_for 20 one_uid fresh-d "$FD"
+check "fresh-d's uid is not the number another node held" test "$(etcd_uid "$FD")" != "$FD_PREFERRED"
+check "node1 says it yielded the number" grep -q "$FD: id $FD_PREFERRED was given first to another key by another node" "$R1/kaasd.log"
+no_duplicates() {
+    etcdctl_root get "${ETCD_PREFIX}uids/" --prefix | paste - - | grep -v "uids/number:" | cut -f2 | sort | uniq -d | grep -q . && return 1
+    return 0
+}
+check "no uid is given to two users in etcd" no_duplicates
+
 # ---------------------------------------------------------------- last used, merged from every node
 r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"used on node1\"}")
 TL=$(param "$r" token) TLID=$(param "$r" id)
@@ -280,6 +330,12 @@ check "etcd down: node2 (max_disconnected = 4) refuses tokens once that is excee
 check "etcd down: node1 (max_disconnected = 0) still validates" valid "$RS1" "$T3"
 r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
 check "etcd down: the writer answers Create with StoreUnavailable" jt "$r" "d['error'] == 'io.kaas.StoreUnavailable'"
+# a uid given while etcd is away, and kaasd restarted before etcd is back
+FE=$(new_user fresh-e)
+FE_UID=$(uid_of "$RS1" fresh-e)
+check "etcd down: node1 gives fresh-e a uid of its own" test -n "$FE_UID"
+kaasd_stop "$R1"
+kaasd_start "$R1" || exit 99
 
 for n in 1 2 3; do "$ETCD_DIR/start-member.sh" "$n"; done
 healthy() {
@@ -298,6 +354,10 @@ for s in "$RS1" "$RS2"; do
     check "etcd back: ${s%/kaasd.sock} catches up without a restart" wait_for 30 valid "$s" "$T4"
     check "etcd back: ${s%/kaasd.sock} is connected again" wait_for 30 complete "$s"
 done
+
+check "etcd back: the uid node1 gave fresh-e before its restart is shared, and every node gives it" \
+    wait_for 30 one_uid fresh-e "$FE"
+check "etcd back: fresh-e keeps the uid node1 gave it" test "$(etcd_uid "$FE")" = "$FE_UID"
 
 # ---------------------------------------------------------------- a reader away while etcd compacts
 r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
