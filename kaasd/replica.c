@@ -75,6 +75,7 @@ struct replica {
         uint8_t (*migrate)[STORE_HASH_SIZE];
         size_t n_migrate, cap_migrate, migrate_done, migrate_present;
         bool migrated;
+        struct migrate_job *jobs;               /* io.kaas.Admin.MigrateStore calls */
         struct loop_timer *retry_timer;
         uint64_t retry_usec;
 
@@ -142,6 +143,8 @@ static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted)
 static void uid_pubs_send(struct replica *r);
 static void uid_sweep_page(struct replica *r);
 static void uid_sweep_reset(struct replica *r);
+struct migrate_job;
+static void migrate_job_finish(struct migrate_job *j, int status, const char *error);
 static int last_use_entry(struct replica *r, const struct etcd_kv *kv, bool loading);
 static void last_uses_take(struct replica *r);
 
@@ -551,6 +554,115 @@ static void migrate_next(struct replica *r) {
         r->n_migrate = r->cap_migrate = r->migrate_done = r->migrate_present = 0;
         r->migrated = true;
         start_replicating(r);
+}
+
+/* The same on request (io.kaas.Admin.MigrateStore), beside replication:
+ * its own list and its own txns, one token at a time. */
+struct migrate_job {
+        struct replica *r;
+        replica_migrate_fn fn;
+        void *userdata;
+        uint8_t (*hashes)[STORE_HASH_SIZE];
+        size_t n, cap, done;
+        uint64_t moved, present;
+        struct etcd_request *req;
+        struct migrate_job *prev, *next;
+};
+
+static void migrate_job_finish(struct migrate_job *j, int status, const char *error) {
+        struct replica *r = j->r;
+        etcd_cancel(j->req);
+        if (j->prev)
+                j->prev->next = j->next;
+        else
+                r->jobs = j->next;
+        if (j->next)
+                j->next->prev = j->prev;
+        if (status == 0)
+                log_notice(0, "etcd: moved %llu tokens of the local store into etcd on request (%llu were there already)",
+                           (unsigned long long)j->moved, (unsigned long long)j->present);
+        j->fn(status, j->moved, j->present, error, j->userdata);
+        free(j->hashes);
+        free(j);
+}
+
+static int job_collect(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
+        struct migrate_job *j = userdata;
+        if (j->n == j->cap) {
+                size_t cap = j->cap ? j->cap * 2 : 256;
+                void *p = realloc(j->hashes, cap * STORE_HASH_SIZE);
+                if (!p)
+                        return -ENOMEM;
+                j->hashes = p;
+                j->cap = cap;
+        }
+        memcpy(j->hashes[j->n++], hash, STORE_HASH_SIZE);
+        return 0;
+}
+
+static void migrate_job_next(struct migrate_job *j);
+
+static void on_job_put(const struct etcd_result *res, void *userdata) {
+        struct migrate_job *j = userdata;
+        j->req = NULL;
+        if (res->status < 0) {
+                migrate_job_finish(j, res->status, res->error);
+                return;
+        }
+        if (res->txn->succeeded)
+                j->moved++;
+        else
+                j->present++;
+        j->done++;
+        migrate_job_next(j);
+}
+
+static void migrate_job_next(struct migrate_job *j) {
+        struct replica *r = j->r;
+        while (j->done < j->n) {
+                struct token_record rec = { 0 };
+                int q = store_token_get(r->store, j->hashes[j->done], &rec);
+                if (q == -ENOENT) {  /* deleted meanwhile */
+                        j->done++;
+                        continue;
+                }
+                char *key = q == 0 ? replica_token_key(r->prefix, j->hashes[j->done]) : NULL;
+                char *value = q == 0 ? replica_token_value(&rec) : NULL;
+                char *body = q == 0 ? put_if_absent(key, value) : NULL;
+                token_record_free(&rec);
+                free(key);
+                free(value);
+                if (q == 0 && !body)
+                        q = -ENOMEM;
+                if (q == 0)
+                        q = etcd_txn(r->etcd, body, on_job_put, j, &j->req);
+                free(body);
+                if (q < 0)
+                        migrate_job_finish(j, q, "reading the local store");
+                return;
+        }
+        migrate_job_finish(j, 0, NULL);
+}
+
+int replica_migrate(struct replica *r, replica_migrate_fn fn, void *userdata) {
+        if (!r->writer)
+                return -EROFS;
+        struct migrate_job *j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        *j = (struct migrate_job){ .r = r, .fn = fn, .userdata = userdata };
+        int q = store_token_list_all(r->store, job_collect, j);
+        if (q < 0) {
+                free(j->hashes);
+                free(j);
+                return q;
+        }
+        j->next = r->jobs;
+        if (r->jobs)
+                r->jobs->prev = j;
+        r->jobs = j;
+        migrate_job_next(j);
+        return 0;
 }
 
 /* ------------------------------------------------------------ the hashing key */
@@ -1425,6 +1537,8 @@ struct replica *replica_free(struct replica *r) {
                 op_finish(r->ops, -ECANCELED, "kaasd is stopping");
         while (r->pubs)
                 uid_pub_free(r->pubs);
+        while (r->jobs)
+                migrate_job_finish(r->jobs, -ECANCELED, "kaasd is stopping");
         etcd_cancel(r->uid_sweep_req);
         uid_sweep_reset(r);
         etcd_cancel(r->req);
