@@ -156,6 +156,7 @@ static int move_fn(struct store *s, DB_TXN *txn, void *userdata) {
         if (r != 0)
                 return store_error(s, r);
         /* the winner takes `from` first, so that the search below skips it */
+        bool held_by_winner = false;
         if (c->has_winner && (r = uid_of(s, txn, &c->winner, DB_RMW, &theirs)) == 0) {
                 DBT wdata = store_dbt(c->winner.data, c->winner.size);
                 r = s->user_by_uid->put(s->user_by_uid, txn, &fkey, &wdata, DB_NOOVERWRITE);
@@ -163,10 +164,11 @@ static int move_fn(struct store *s, DB_TXN *txn, void *userdata) {
                         r = s->uid_by_user->put(s->uid_by_user, txn, &c->winner, &fkey, DB_NOOVERWRITE);
                 if (r != 0)
                         return store_error(s, r);
+                held_by_winner = true;
         }
         if (r < 0)
                 return r;
-        if (!c->has_winner) {
+        if (!held_by_winner) {
                 /* `from` must not come back: hold it with this key while searching */
                 DBT udata = store_dbt(c->a.user.data, c->a.user.size);
                 r = s->user_by_uid->put(s->user_by_uid, txn, &fkey, &udata, DB_NOOVERWRITE);
@@ -176,7 +178,7 @@ static int move_fn(struct store *s, DB_TXN *txn, void *userdata) {
         r = assign_fn(s, txn, &c->a);
         if (r < 0)
                 return r;
-        if (!c->has_winner && (r = s->user_by_uid->del(s->user_by_uid, txn, &fkey, 0)) != 0)
+        if (!held_by_winner && (r = s->user_by_uid->del(s->user_by_uid, txn, &fkey, 0)) != 0)
                 return store_error(s, r);
         return 0;
 }

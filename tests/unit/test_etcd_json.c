@@ -160,6 +160,11 @@ static void test_uid_and_last_used(void **state) {
         assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/uids/", 11, &id), -EBADMSG);
         assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/uids/a\nb", 14, &id), -EBADMSG);
         assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/tokens/x", 14, &id), -ENOENT);
+        /* a number's holder is not a map entry of its own */
+        key = replica_uid_number_key("/kaas/", 1879048192);
+        assert_string_equal(key, "/kaas/uids/number:1879048192");
+        assert_int_equal(replica_uid_key_parse("/kaas/", key, strlen(key), &id), -ENOENT);
+        free(key);
 
         uint32_t uid;
         char *v = replica_uid_value(1879048192);
