@@ -1067,8 +1067,11 @@ static bool uid_pub_lost(struct uid_pub *p, uint32_t fwd, const char *holder) {
         if (fwd) {
                 q = fwd < min || fwd > max ? -ERANGE : store_uid_move(r->store, p->key, p->id, NULL, fwd, fwd, fwd, &got);
         } else {
+                /* the holder named in etcd is not taken from here: the
+                 * watch brings the winner's own entry, and a value under
+                 * number: is no proof of it */
                 uint32_t next = p->id < max ? p->id + 1 : min;
-                q = store_uid_move(r->store, p->key, p->id, holder, min, max, next, &got);
+                q = store_uid_move(r->store, p->key, p->id, NULL, min, max, next, &got);
         }
         if (q == -ESTALE)
                 return false;  /* the entry changed here meanwhile: nothing to settle */
