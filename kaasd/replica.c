@@ -1195,7 +1195,8 @@ static void uid_sweep_reset(struct replica *r) {
 }
 
 static void uid_sweep_finish(struct replica *r) {
-        qsort(r->uid_seen, r->n_uid_seen, sizeof(char *), str_cmp);
+        if (r->n_uid_seen > 0)
+                qsort(r->uid_seen, r->n_uid_seen, sizeof(char *), str_cmp);
         uint64_t count = 0;
         struct store_uid_entry *all = NULL;
         int q = store_uid_in_range(r->store, 0, UINT32_MAX, NULL, NULL, 0, &count);
@@ -1207,7 +1208,7 @@ static void uid_sweep_finish(struct replica *r) {
         for (uint64_t i = 0; q == 0 && i < count; i++) {
                 const char *k = all[i].key;
                 if (strncmp(k, REPLICA_UID_LOCAL_PREFIX, strlen(REPLICA_UID_LOCAL_PREFIX)) == 0 ||
-                    bsearch(&k, r->uid_seen, r->n_uid_seen, sizeof(char *), str_cmp))
+                    (r->n_uid_seen > 0 && bsearch(&k, r->uid_seen, r->n_uid_seen, sizeof(char *), str_cmp)))
                         continue;
                 q = uid_pub_add(r, k, all[i].uid, false);
                 sent++;
