@@ -579,8 +579,8 @@ static void migrate_job_finish(struct migrate_job *j, int status, const char *er
         if (j->next)
                 j->next->prev = j->prev;
         if (status == 0)
-                log_notice(0, "etcd: moved %llu tokens of the local store into etcd on request (%llu were there already)",
-                           (unsigned long long)j->moved, (unsigned long long)j->present);
+                log_notice(0, "etcd: moved %llu tokens of the local store into etcd on request (%llu were there "
+                              "already)", (unsigned long long)j->moved, (unsigned long long)j->present);
         j->fn(status, j->moved, j->present, error, j->userdata);
         free(j->hashes);
         free(j);
@@ -1065,7 +1065,8 @@ static bool uid_pub_lost(struct uid_pub *p, uint32_t fwd, const char *holder) {
         }
         int q;
         if (fwd) {
-                q = fwd < min || fwd > max ? -ERANGE : store_uid_move(r->store, p->key, p->id, NULL, fwd, fwd, fwd, &got);
+                q = fwd < min || fwd > max ? -ERANGE
+                                           : store_uid_move(r->store, p->key, p->id, NULL, fwd, fwd, fwd, &got);
         } else {
                 /* the holder named in etcd is not taken from here: the
                  * watch brings the winner's own entry, and a value under

@@ -213,13 +213,15 @@ static void render_store(struct text *t, const struct store_state *st) {
                "# HELP kaas_webhook_store_lag_revisions Revisions of etcd the replica has not applied yet.\n"
                "# TYPE kaas_webhook_store_lag_revisions gauge\n"
                "kaas_webhook_store_lag_revisions %lld\n"
-               "# HELP kaas_webhook_store_complete Whether the replica holds a whole snapshot (1) or is still loading (0).\n"
+               "# HELP kaas_webhook_store_complete Whether the replica holds a whole snapshot (1) or is still "
+               "loading (0).\n"
                "# TYPE kaas_webhook_store_complete gauge\n"
                "kaas_webhook_store_complete %d\n"
                "# HELP kaas_webhook_store_connected Whether kaasd is watching etcd and etcd answered lately.\n"
                "# TYPE kaas_webhook_store_connected gauge\n"
                "kaas_webhook_store_connected %d\n"
-               "# HELP kaas_webhook_store_disconnected_since_seconds Since when (unix time) kaasd is out of touch with etcd; 0 while connected.\n"
+               "# HELP kaas_webhook_store_disconnected_since_seconds Since when (unix time) kaasd is out of touch "
+               "with etcd; 0 while connected.\n"
                "# TYPE kaas_webhook_store_disconnected_since_seconds gauge\n"
                "kaas_webhook_store_disconnected_since_seconds %lld\n",
             st->role, st->node, st->revision, st->lag, st->complete, st->connected, st->disconnected_since);
