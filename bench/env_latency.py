@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""bench/env_latency.py -- revocation latency across the environment's
-shared store, next to its baseline in the same run (make bench-environment).
+"""bench/env_latency.py -- creation and revocation latency across the
+environment's shared store, next to its baseline in the same run (make
+bench-environment).
 
   env_latency.py ETCD_DIR WRITER_SOCK READER_SOCK TOKENS_FILE COUNT
 
 Baseline: etcd's own put -> watch-event latency through the JSON gateway
 (a watch stream open on a key, a put of that key, the time until the event
-line arrives), with the writer's credentials. Subject: a token valid on
+line arrives), with the writer's credentials. Subjects: a token is created on the writer
+(io.kaas.Token.Create with an existing token of the store as kaas_token
+credentials, which prove the user without Keystone; answered once the
+writer's replica holds it) and the reader is polled with Validate until it
+accepts the new token; the time from sending Create to the first
+acceptance. And a token valid on
 the reader is deleted on the writer (io.kaas.Token.Delete as the local
 administrator, answered once the writer's replica holds the deletion) and
 the reader is polled with Validate until it refuses the token; the time
-from sending Delete to the first refusal. Prints p50 and p99 of both."""
+from sending Delete to the first refusal. Prints p50 and p99 of each."""
 import base64
 import http.client
 import json
@@ -79,6 +85,22 @@ def etcd_baseline(etcd_dir, count):
     return lat
 
 
+def creation(writer, reader, credentials, count):
+    ws, rs = unix(writer), unix(reader)
+    lat = []
+    for i in range(count):
+        cred = credentials[i % len(credentials)]
+        t0 = time.monotonic()
+        r = varlink(ws, "io.kaas.Token.Create", {"credentials": {"kaas_token": cred}, "description": "bench-latency"})
+        if "parameters" not in r or "token" not in r["parameters"]:
+            raise SystemExit("Create failed: %s" % r.get("error"))
+        tok = r["parameters"]["token"]
+        while "parameters" not in varlink(rs, "io.kaas.Token.Validate", {"token": tok}):
+            pass
+        lat.append((time.monotonic() - t0) * 1000)
+    return lat
+
+
 def revocation(writer, reader, tokens, count):
     ws, rs = unix(writer), unix(reader)
     lat = []
@@ -101,12 +123,18 @@ def main():
     etcd_dir, writer, reader, tokens_file, count = sys.argv[1:6]
     count = int(count)
     tokens = [l.split()[0] for l in open(tokens_file) if l.strip()]
+    if len(tokens) < 2 * count:
+        raise SystemExit("need %d tokens, %s has %d" % (2 * count, tokens_file, len(tokens)))
     base = etcd_baseline(etcd_dir, count)
-    subj = revocation(writer, reader, tokens, count)
+    # the tokens deleted below are the first count: the credentials are others
+    made = creation(writer, reader, tokens[count:2 * count], count)
+    gone = revocation(writer, reader, tokens, count)
     print("%-58s %8s %8s" % ("latency, %d each" % count, "p50 ms", "p99 ms"))
-    print("%-58s %8.2f %8.2f" % ("delete on the writer -> refused on a reader", pct(subj, 50), pct(subj, 99)))
+    print("%-58s %8.2f %8.2f" % ("create on the writer -> valid on a reader", pct(made, 50), pct(made, 99)))
+    print("%-58s %8.2f %8.2f" % ("delete on the writer -> refused on a reader", pct(gone, 50), pct(gone, 99)))
     print("%-58s %8.2f %8.2f" % ("etcd put -> watch event (baseline)", pct(base, 50), pct(base, 99)))
-    print("%-58s %8.2f %8.2f" % ("ratio", pct(subj, 50) / pct(base, 50), pct(subj, 99) / pct(base, 99)))
+    print("%-58s %8.2f %8.2f" % ("ratio create / baseline", pct(made, 50) / pct(base, 50), pct(made, 99) / pct(base, 99)))
+    print("%-58s %8.2f %8.2f" % ("ratio delete / baseline", pct(gone, 50) / pct(base, 50), pct(gone, 99) / pct(base, 99)))
 
 
 main()

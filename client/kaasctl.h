@@ -63,6 +63,7 @@ struct kaasctl_group {
         X(token)           \
         X(user)            \
         X(cache)           \
+        X(store)           \
         X(kube)            \
         X(webhook)         \
         X(rbac)

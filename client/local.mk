@@ -38,6 +38,7 @@ client_kaasctl_SOURCES = \
 	client/kaasctl_token.c client/kaasctl_token.h \
 	client/kaasctl_user.c \
 	client/kaasctl_cache.c \
+	client/kaasctl_store.c \
 	client/kaasctl_kube.c
 client_kaasctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 client_kaasctl_LDADD = client/libkaas.la common/libkaas-kube.la common/libkaas-common.la $(JANSSON_LIBS) -lm

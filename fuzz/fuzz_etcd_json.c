@@ -48,8 +48,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 etcd_watch_reply_clear(&w);
         }
         struct etcd_txn_reply t;
-        if (etcd_json_txn_reply(body, size, &t) == 0)
-                FUZZ_ASSERT(t.revision > 0 && t.deleted >= 0);
+        if (etcd_json_txn_reply(body, size, &t) == 0) {
+                FUZZ_ASSERT(t.revision > 0 && t.deleted >= 0 && t.n_kvs <= ETCD_TXN_MAX_KVS);
+                for (size_t i = 0; i < t.n_kvs; i++)
+                        check_kv(&t.kvs[i], true);
+                etcd_txn_reply_clear(&t);
+        }
         char *token = NULL;
         if (etcd_json_auth_reply(body, size, 64, &token) == 0) {
                 FUZZ_ASSERT(token && *token && strlen(token) <= 64 && !strpbrk(token, "\r\n"));

@@ -282,6 +282,41 @@ void environment_token_revoke(struct daemon *d, struct call *call, const char *u
         pending_delete_send(p);
 }
 
+/* ------------------------------------------------------------ MigrateStore */
+
+static void on_migrated(int status, uint64_t moved, uint64_t present, const char *error, void *userdata) {
+        struct call *call = userdata;
+        if (status < 0) {
+                log_err(call_id(call), "moving the local store into etcd failed after %llu tokens: %s",
+                        (unsigned long long)(moved + present), error ? error : strerror(-status));
+                reply_store_error(call, status, error);
+        } else {
+                log_audit(call_id(call), "local store moved into etcd on request of uid %u: moved=%llu present=%llu",
+                          (unsigned)call_peer(call)->uid, (unsigned long long)moved, (unsigned long long)present);
+                call_reply(call, json_pack("{s:I, s:I}", "moved", (json_int_t)moved, "present", (json_int_t)present));
+        }
+        call_unref(call);
+}
+
+void environment_store_migrate(struct daemon *d, struct call *call) {
+        if (!d->replica) {
+                call_error_reason(call, "io.kaas.Admin.StoreError",
+                                  "this kaasd is standalone: add an [etcd] section (docs/environment.md) first");
+                return;
+        }
+        if (!replica_is_writer(d->replica)) {
+                call_error_reason(call, "io.kaas.Admin.StoreError",
+                                  "this node only reads the environment's token store: move a store into etcd on a "
+                                  "writer host (the control panel or an admin host)");
+                return;
+        }
+        int q = replica_migrate(d->replica, on_migrated, call_ref(call));
+        if (q < 0) {
+                reply_store_error(call, q, NULL);
+                call_unref(call);
+        }
+}
+
 /* ------------------------------------------------------------ Status */
 
 void environment_uid_assigned(struct daemon *d, const char *key, uint32_t id) {

@@ -39,5 +39,9 @@ void environment_token_revoke(struct daemon *d, struct call *call, const char *u
  * give the same. Standalone, nothing. */
 void environment_uid_assigned(struct daemon *d, const char *key, uint32_t id);
 
+/* io.kaas.Admin.MigrateStore: puts the local store's tokens into etcd,
+ * each unless present, and replies with the counts. */
+void environment_store_migrate(struct daemon *d, struct call *call);
+
 /* io.kaas.Admin.StoreStatus, or NULL when standalone. */
 json_t *environment_status(struct daemon *d);

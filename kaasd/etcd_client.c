@@ -427,6 +427,7 @@ static void on_transfer_done(CURL *easy, CURLcode cc, void *userdata) {
         }
         deliver(req, &res);
         etcd_range_reply_clear(&range);
+        etcd_txn_reply_clear(&txn);
 }
 
 /* ------------------------------------------------------------ login */

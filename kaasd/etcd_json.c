@@ -30,6 +30,13 @@ void etcd_watch_reply_clear(struct etcd_watch_reply *r) {
         *r = (struct etcd_watch_reply){ 0 };
 }
 
+void etcd_txn_reply_clear(struct etcd_txn_reply *r) {
+        for (size_t i = 0; i < r->n_kvs; i++)
+                etcd_kv_clear(&r->kvs[i]);
+        free(r->kvs);
+        *r = (struct etcd_txn_reply){ 0 };
+}
+
 char *etcd_b64(const void *data, size_t n) {
         size_t size = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
         char *s = malloc(size);
@@ -187,6 +194,27 @@ out:
         return r;
 }
 
+/* Appends the kvs of one range response of a txn to t. */
+static int txn_range_kvs(json_t *range, struct etcd_txn_reply *t) {
+        json_t *kvs = json_object_get(range, "kvs");
+        if (!json_is_object(range) || (kvs && !json_is_array(kvs)))
+                return -EBADMSG;
+        size_t n = kvs ? json_array_size(kvs) : 0;
+        if (n == 0)
+                return 0;
+        if (n > ETCD_TXN_MAX_KVS - t->n_kvs)
+                return -EBADMSG;
+        if (!t->kvs && !(t->kvs = calloc(ETCD_TXN_MAX_KVS, sizeof(*t->kvs))))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int r = parse_kv(json_array_get(kvs, i), true, &t->kvs[t->n_kvs]);
+                if (r < 0)
+                        return r;
+                t->n_kvs++;
+        }
+        return 0;
+}
+
 int etcd_json_txn_reply(const char *body, size_t len, struct etcd_txn_reply *ret) {
         struct etcd_txn_reply t = { 0 };
         json_t *j = load(body, len);
@@ -200,16 +228,21 @@ int etcd_json_txn_reply(const char *body, size_t len, struct etcd_txn_reply *ret
         json_t *resp;
         json_array_foreach(responses, i, resp) {
                 json_t *del = json_object_get(resp, "response_delete_range");
+                json_t *range = json_object_get(resp, "response_range");
                 int64_t n = 0;
                 if (r == 0 && del && (!json_is_object(del) || get_int64(del, "deleted", &n) < 0 ||
                                       n > INT64_MAX - t.deleted))
                         r = -EBADMSG;
                 if (r == 0)
                         t.deleted += n;
+                if (r == 0 && range)
+                        r = txn_range_kvs(range, &t);
         }
         json_decref(j);
         if (r == 0)
                 *ret = t;
+        else
+                etcd_txn_reply_clear(&t);
         return r;
 }
 

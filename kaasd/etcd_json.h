@@ -50,11 +50,14 @@ struct etcd_txn_reply {
         int64_t revision;
         bool succeeded;
         int64_t deleted;                /* keys its delete requests removed */
+        struct etcd_kv *kvs;            /* the keys its range requests found, in order */
+        size_t n_kvs;
 };
 
 void etcd_kv_clear(struct etcd_kv *kv);
 void etcd_range_reply_clear(struct etcd_range_reply *r);
 void etcd_watch_reply_clear(struct etcd_watch_reply *r);
+void etcd_txn_reply_clear(struct etcd_txn_reply *r);
 
 /* base64 of n bytes as a new string; NULL when out of memory. */
 char *etcd_b64(const void *data, size_t n);
@@ -66,6 +69,9 @@ char *etcd_b64(const void *data, size_t n);
 bool etcd_json_error(const char *body, size_t len, int *ret_code, char *msg, size_t msg_size);
 
 int etcd_json_range_reply(const char *body, size_t len, size_t max_kvs, struct etcd_range_reply *ret);
+/* A txn's reply; the kvs of its range requests (at most ETCD_TXN_MAX_KVS
+ * in all) are kept, for a txn that reads what made its compare fail. */
+#define ETCD_TXN_MAX_KVS 16
 int etcd_json_txn_reply(const char *body, size_t len, struct etcd_txn_reply *ret);
 /* One message of the watch stream: {"result":{...}}. An error message is
  * -EPROTO (see etcd_json_error()). */

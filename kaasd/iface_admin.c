@@ -173,3 +173,11 @@ int admin_flush_cache(struct call *call, json_t *parameters, void *context) {
                    (unsigned)call_peer(call)->uid, removed);
         return call_reply(call, json_pack("{s:I}", "removed", (json_int_t)removed));
 }
+
+/* Moves the local store's tokens into the environment's etcd (a writer's
+ * only), each unless present: idempotent. Replies once etcd answered for
+ * every token. */
+int admin_migrate_store(struct call *call, json_t *parameters, void *context) {
+        environment_store_migrate(context, call);
+        return 0;
+}

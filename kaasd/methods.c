@@ -21,6 +21,7 @@ const struct method_def kaasd_methods[] = {
         { "io.kaas.Admin.Reload", ACCESS_ADMIN, false, admin_reload, false },
         { "io.kaas.Admin.InvalidateUser", ACCESS_ADMIN, false, admin_invalidate_user, false },
         { "io.kaas.Admin.FlushCache", ACCESS_ADMIN, false, admin_flush_cache, false },
+        { "io.kaas.Admin.MigrateStore", ACCESS_ADMIN, false, admin_migrate_store, true },
 
         /* identity lookups: open to every local user (NSS); no secrets */
         { "io.kaas.Identity.GetUser", ACCESS_ANYONE, false, identity_get_user, true },

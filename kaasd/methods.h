@@ -15,6 +15,7 @@ int service_ping(struct call *call, json_t *parameters, void *context);
 int admin_status(struct call *call, json_t *parameters, void *context);
 int admin_reload(struct call *call, json_t *parameters, void *context);
 int admin_invalidate_user(struct call *call, json_t *parameters, void *context);
+int admin_migrate_store(struct call *call, json_t *parameters, void *context);
 int admin_flush_cache(struct call *call, json_t *parameters, void *context);
 int identity_get_user(struct call *call, json_t *parameters, void *context);
 int nss_get_passwd_by_name(struct call *call, json_t *parameters, void *context);

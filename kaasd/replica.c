@@ -19,6 +19,7 @@
 #include "log.h"
 #include "replica.h"
 #include "replica_record.h"
+#include "store_record.h"
 #include "unix_names.h"
 
 #define REPLICA_PAGE 1000                       /* keys per range page */
@@ -74,6 +75,7 @@ struct replica {
         uint8_t (*migrate)[STORE_HASH_SIZE];
         size_t n_migrate, cap_migrate, migrate_done, migrate_present;
         bool migrated;
+        struct migrate_job *jobs;               /* io.kaas.Admin.MigrateStore calls */
         struct loop_timer *retry_timer;
         uint64_t retry_usec;
 
@@ -107,6 +109,12 @@ struct replica {
         uint32_t uid_min, uid_max, gid_min, gid_max;
         struct uid_pub *pubs;                   /* entries of this node not yet in etcd */
         uint64_t uid_conflicts;
+        bool uid_swept;                         /* this run compared its map with etcd's */
+        struct etcd_request *uid_sweep_req;
+        char **uid_seen;                        /* the keys etcd's map holds, read so far */
+        size_t n_uid_seen, cap_uid_seen;
+        char *uid_sweep_from;
+        size_t uid_sweep_from_len;
 };
 
 struct last_use {
@@ -114,9 +122,13 @@ struct last_use {
         int64_t t;
 };
 
-/* A uid/gid map entry this node made, to be created in etcd if absent. */
+/* A uid/gid map entry this node made, to be created in etcd together with
+ * the key of its number, both only if absent. */
 struct uid_pub {
         struct replica *r;
+        char *key;                              /* the map key */
+        uint32_t id;
+        bool just_given;                        /* made while etcd answered: may still yield */
         char *body;                             /* the txn */
         struct etcd_request *req;               /* NULL: waiting for etcd to answer again */
         struct uid_pub *prev, *next;
@@ -129,6 +141,10 @@ static char *concat(const char *a, const char *b);
 static void ops_progress(struct replica *r);
 static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted);
 static void uid_pubs_send(struct replica *r);
+static void uid_sweep_page(struct replica *r);
+static void uid_sweep_reset(struct replica *r);
+struct migrate_job;
+static void migrate_job_finish(struct migrate_job *j, int status, const char *error);
 static int last_use_entry(struct replica *r, const struct etcd_kv *kv, bool loading);
 static void last_uses_take(struct replica *r);
 
@@ -405,6 +421,8 @@ static int on_watch_message(const struct etcd_watch_reply *w, void *userdata) {
                 r->watch_created = true;
                 r->retry_usec = 0;
                 set_connected(r, true);
+                if (!r->uid_swept && !r->uid_sweep_req)
+                        uid_sweep_page(r);
                 return 0;
         }
         struct batch b;
@@ -536,6 +554,115 @@ static void migrate_next(struct replica *r) {
         r->n_migrate = r->cap_migrate = r->migrate_done = r->migrate_present = 0;
         r->migrated = true;
         start_replicating(r);
+}
+
+/* The same on request (io.kaas.Admin.MigrateStore), beside replication:
+ * its own list and its own txns, one token at a time. */
+struct migrate_job {
+        struct replica *r;
+        replica_migrate_fn fn;
+        void *userdata;
+        uint8_t (*hashes)[STORE_HASH_SIZE];
+        size_t n, cap, done;
+        uint64_t moved, present;
+        struct etcd_request *req;
+        struct migrate_job *prev, *next;
+};
+
+static void migrate_job_finish(struct migrate_job *j, int status, const char *error) {
+        struct replica *r = j->r;
+        etcd_cancel(j->req);
+        if (j->prev)
+                j->prev->next = j->next;
+        else
+                r->jobs = j->next;
+        if (j->next)
+                j->next->prev = j->prev;
+        if (status == 0)
+                log_notice(0, "etcd: moved %llu tokens of the local store into etcd on request (%llu were there "
+                              "already)", (unsigned long long)j->moved, (unsigned long long)j->present);
+        j->fn(status, j->moved, j->present, error, j->userdata);
+        free(j->hashes);
+        free(j);
+}
+
+static int job_collect(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
+        struct migrate_job *j = userdata;
+        if (j->n == j->cap) {
+                size_t cap = j->cap ? j->cap * 2 : 256;
+                void *p = realloc(j->hashes, cap * STORE_HASH_SIZE);
+                if (!p)
+                        return -ENOMEM;
+                j->hashes = p;
+                j->cap = cap;
+        }
+        memcpy(j->hashes[j->n++], hash, STORE_HASH_SIZE);
+        return 0;
+}
+
+static void migrate_job_next(struct migrate_job *j);
+
+static void on_job_put(const struct etcd_result *res, void *userdata) {
+        struct migrate_job *j = userdata;
+        j->req = NULL;
+        if (res->status < 0) {
+                migrate_job_finish(j, res->status, res->error);
+                return;
+        }
+        if (res->txn->succeeded)
+                j->moved++;
+        else
+                j->present++;
+        j->done++;
+        migrate_job_next(j);
+}
+
+static void migrate_job_next(struct migrate_job *j) {
+        struct replica *r = j->r;
+        while (j->done < j->n) {
+                struct token_record rec = { 0 };
+                int q = store_token_get(r->store, j->hashes[j->done], &rec);
+                if (q == -ENOENT) {  /* deleted meanwhile */
+                        j->done++;
+                        continue;
+                }
+                char *key = q == 0 ? replica_token_key(r->prefix, j->hashes[j->done]) : NULL;
+                char *value = q == 0 ? replica_token_value(&rec) : NULL;
+                char *body = q == 0 ? put_if_absent(key, value) : NULL;
+                token_record_free(&rec);
+                free(key);
+                free(value);
+                if (q == 0 && !body)
+                        q = -ENOMEM;
+                if (q == 0)
+                        q = etcd_txn(r->etcd, body, on_job_put, j, &j->req);
+                free(body);
+                if (q < 0)
+                        migrate_job_finish(j, q, "reading the local store");
+                return;
+        }
+        migrate_job_finish(j, 0, NULL);
+}
+
+int replica_migrate(struct replica *r, replica_migrate_fn fn, void *userdata) {
+        if (!r->writer)
+                return -EROFS;
+        struct migrate_job *j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        *j = (struct migrate_job){ .r = r, .fn = fn, .userdata = userdata };
+        int q = store_token_list_all(r->store, job_collect, j);
+        if (q < 0) {
+                free(j->hashes);
+                free(j);
+                return q;
+        }
+        j->next = r->jobs;
+        if (r->jobs)
+                r->jobs->prev = j;
+        r->jobs = j;
+        migrate_job_next(j);
+        return 0;
 }
 
 /* ------------------------------------------------------------ the hashing key */
@@ -798,10 +925,32 @@ void replica_last_used(struct replica *r, const uint8_t hash[static STORE_HASH_S
 
 /* ------------------------------------------------------------ the shared uid/gid map */
 
+static bool is_role_key(const char *key) {
+        return strncmp(key, UNIX_ROLE_KEY_PREFIX, strlen(UNIX_ROLE_KEY_PREFIX)) == 0;
+}
+
+/* The entry of key on its way to etcd, if any. */
+static struct uid_pub *uid_pub_find(struct replica *r, const char *key) {
+        for (struct uid_pub *p = r->pubs; p; p = p->next)
+                if (strcmp(p->key, key) == 0)
+                        return p;
+        return NULL;
+}
+
+/* Whether number id is held here by an entry on its way to etcd. */
+static bool uid_pending_holder(struct replica *r, uint32_t id) {
+        char *holder = NULL;
+        bool pending = store_uid_lookup(r->store, id, &holder) == 0 && uid_pub_find(r, holder);
+        free(holder);
+        return pending;
+}
+
 /* A map entry from etcd. A node keeps the number it gave: one that etcd
- * holds differently (another node made it first, or the entry was changed
- * or deleted in etcd) is reported and counted, never applied, since files
- * on this node already carry the number it gave. */
+ * holds differently (the entry was changed or deleted in etcd, or this
+ * node gave it while etcd was out of reach) is reported and counted, never
+ * applied, since files on this node already carry the number it gave. An
+ * entry still on its way to etcd is settled by its txn's answer instead
+ * (on_uid_published()). */
 static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted) {
         char *key = NULL;
         uint32_t theirs = 0, ours;
@@ -809,7 +958,7 @@ static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted)
         if (q == -ENOENT)
                 return;
         if (q == 0 && !deleted) {
-                bool role = strncmp(key, UNIX_ROLE_KEY_PREFIX, strlen(UNIX_ROLE_KEY_PREFIX)) == 0;
+                bool role = is_role_key(key);
                 uint32_t min = role ? r->gid_min : r->uid_min, max = role ? r->gid_max : r->uid_max;
                 q = replica_uid_value_parse(kv->value, kv->value_len, &theirs);
                 if (q == 0 && (theirs < min || theirs > max))
@@ -818,6 +967,10 @@ static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted)
         if (q < 0) {
                 r->records_ignored++;
                 log_warning(0, "etcd: ignoring a malformed uid map entry at revision %lld", (long long)kv->mod_revision);
+                free(key);
+                return;
+        }
+        if (uid_pub_find(r, key)) {
                 free(key);
                 return;
         }
@@ -830,7 +983,9 @@ static void uid_entry(struct replica *r, const struct etcd_kv *kv, bool deleted)
                 }
         } else if (q == -ENOENT) {
                 q = store_uid_get_or_assign(r->store, key, theirs, theirs, theirs, &ours);
-                if (q == -ENOSPC) {
+                if (q == -ENOSPC && uid_pending_holder(r, theirs)) {
+                        log_debug(0, "etcd: id %u of %s is on its way to etcd for another key here", theirs, key);
+                } else if (q == -ENOSPC) {
                         r->uid_conflicts++;
                         log_warning(0, "etcd: the uid map gives %s id %u, another's here: not taken", key, theirs);
                 } else if (q < 0) {
@@ -855,48 +1010,279 @@ static void uid_pub_free(struct uid_pub *p) {
                 r->pubs = p->next;
         if (p->next)
                 p->next->prev = p->prev;
+        free(p->key);
         free(p->body);
         free(p);
 }
 
+/* The txn: create the entry and its number's key, both only if absent;
+ * else read both, to learn who was first. */
+static char *uid_txn(const char *prefix, const char *id_key, uint32_t id) {
+        char *key = replica_uid_key(prefix, id_key), *value = replica_uid_value(id);
+        char *nkey = replica_uid_number_key(prefix, id);
+        char *k64 = key ? etcd_b64(key, strlen(key)) : NULL, *v64 = value ? etcd_b64(value, strlen(value)) : NULL;
+        char *n64 = nkey ? etcd_b64(nkey, strlen(nkey)) : NULL, *o64 = etcd_b64(id_key, strlen(id_key));
+        json_t *txn = k64 && v64 && n64 && o64
+                              ? json_pack("{s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}],"
+                                          " s:[{s:{s:s, s:s}}, {s:{s:s, s:s}}], s:[{s:{s:s}}, {s:{s:s}}]}",
+                                          "compare", "key", k64, "target", "CREATE", "result", "EQUAL",
+                                          "create_revision", "0", "key", n64, "target", "CREATE", "result", "EQUAL",
+                                          "create_revision", "0", "success", "request_put", "key", k64, "value", v64,
+                                          "request_put", "key", n64, "value", o64, "failure", "request_range", "key",
+                                          k64, "request_range", "key", n64)
+                              : NULL;
+        char *body = txn ? json_dumps(txn, JSON_COMPACT) : NULL;
+        json_decref(txn);
+        free(key);
+        free(value);
+        free(nkey);
+        free(k64);
+        free(v64);
+        free(n64);
+        free(o64);
+        return body;
+}
+
+static void uid_pub_send(struct uid_pub *p);
+
+/* etcd holds another number for p's key (fwd, > 0), or p's number for
+ * another key (holder): a number given a moment ago yields to the first
+ * node's; one given while etcd was out of reach is kept. Returns true when
+ * p is to be sent again (with a new number). */
+static bool uid_pub_lost(struct uid_pub *p, uint32_t fwd, const char *holder) {
+        struct replica *r = p->r;
+        bool role = is_role_key(p->key);
+        uint32_t min = role ? r->gid_min : r->uid_min, max = role ? r->gid_max : r->uid_max, got;
+        if (!p->just_given) {
+                r->uid_conflicts++;
+                if (fwd)
+                        log_warning(0, "etcd: the uid map gives %s id %u, this node gave %u while etcd was out of "
+                                       "reach: %u kept", p->key, fwd, p->id, p->id);
+                else
+                        log_warning(0, "etcd: the uid map gives id %u to %s, this node gave it to %s while etcd was "
+                                       "out of reach: kept", p->id, holder, p->key);
+                return false;
+        }
+        int q;
+        if (fwd) {
+                q = fwd < min || fwd > max ? -ERANGE
+                                           : store_uid_move(r->store, p->key, p->id, NULL, fwd, fwd, fwd, &got);
+        } else {
+                /* the holder named in etcd is not taken from here: the
+                 * watch brings the winner's own entry, and a value under
+                 * number: is no proof of it */
+                uint32_t next = p->id < max ? p->id + 1 : min;
+                q = store_uid_move(r->store, p->key, p->id, NULL, min, max, next, &got);
+        }
+        if (q == -ESTALE)
+                return false;  /* the entry changed here meanwhile: nothing to settle */
+        if (q < 0) {
+                r->uid_conflicts++;
+                log_warning(0, "etcd: %s: id %u was given first by another node, but %s: %u kept", p->key, p->id,
+                            q == -ENOSPC ? "no other id is free here" : strerror(-q), p->id);
+                return false;
+        }
+        log_notice(0, "etcd: %s: id %u was given first %s by another node: %u taken", p->key, p->id,
+                   fwd ? "another id" : "to another key", got);
+        char *body = fwd ? NULL : uid_txn(r->prefix, p->key, got);
+        if (!fwd && !body) {
+                log_err(0, "etcd: out of memory: the uid map entry of %s is not shared", p->key);
+                return false;
+        }
+        free(p->body);
+        p->body = body;
+        p->id = got;
+        return !fwd;
+}
+
 static void on_uid_published(const struct etcd_result *res, void *userdata) {
         struct uid_pub *p = userdata;
+        struct replica *r = p->r;
         p->req = NULL;
-        if (res->status < 0 && etcd_error_is_unavailable(res->status))
+        if (res->status < 0 && etcd_error_is_unavailable(res->status)) {
+                p->just_given = false;  /* served meanwhile: it stays */
                 return;  /* sent again once etcd answers (uid_pubs_send()) */
-        if (res->status < 0)
+        }
+        if (res->status < 0) {
                 log_err(0, "etcd: creating a uid map entry failed: %s", res->error ? res->error : strerror(-res->status));
-        /* created, or there already: the watch brings etcd's entry, and
-         * uid_entry() compares it with this node's */
-        uid_pub_free(p);
+                uid_pub_free(p);
+                return;
+        }
+        note_revision(r, res->revision);
+        if (res->txn->succeeded) {
+                uid_pub_free(p);
+                return;
+        }
+        /* the failure branch read the entry and the number's key */
+        char *key = replica_uid_key(r->prefix, p->key), *nkey = replica_uid_number_key(r->prefix, p->id);
+        uint32_t fwd = 0;
+        char *holder = NULL;
+        for (size_t i = 0; key && nkey && i < res->txn->n_kvs; i++) {
+                const struct etcd_kv *kv = &res->txn->kvs[i];
+                if (strcmp(kv->key, key) == 0 && replica_uid_value_parse(kv->value, kv->value_len, &fwd) < 0)
+                        fwd = 0;
+                else if (strcmp(kv->key, nkey) == 0 && store_user_id_valid(kv->value, kv->value_len))
+                        holder = kv->value;
+        }
+        bool again = false;
+        if (!key || !nkey)
+                log_err(0, "etcd: out of memory: the uid map entry of %s is not shared", p->key);
+        else if (fwd == p->id || (!fwd && holder && strcmp(holder, p->key) == 0))
+                ;  /* there already, as here */
+        else if (fwd || holder)
+                again = uid_pub_lost(p, fwd, holder);
+        else
+                again = true;  /* both gone again since the compare: try once more */
+        free(key);
+        free(nkey);
+        if (again)
+                uid_pub_send(p);
+        else
+                uid_pub_free(p);
+}
+
+static void uid_pub_send(struct uid_pub *p) {
+        if (etcd_txn(p->r->etcd, p->body, on_uid_published, p, &p->req) < 0)
+                p->req = NULL;
 }
 
 static void uid_pubs_send(struct replica *r) {
         for (struct uid_pub *p = r->pubs; p; p = p->next)
-                if (!p->req && etcd_txn(r->etcd, p->body, on_uid_published, p, &p->req) < 0)
-                        p->req = NULL;
+                if (!p->req)
+                        uid_pub_send(p);
 }
 
-int replica_uid_publish(struct replica *r, const char *id_key, uint32_t id) {
-        if (strncmp(id_key, REPLICA_UID_LOCAL_PREFIX, strlen(REPLICA_UID_LOCAL_PREFIX)) == 0)
-                return 0;  /* a local account's id, held back on this node only */
-        char *key = replica_uid_key(r->prefix, id_key), *value = replica_uid_value(id);
+static int uid_pub_add(struct replica *r, const char *id_key, uint32_t id, bool just_given) {
+        if (strncmp(id_key, REPLICA_UID_LOCAL_PREFIX, strlen(REPLICA_UID_LOCAL_PREFIX)) == 0 ||
+            uid_pub_find(r, id_key))
+                return 0;  /* a local account's id, held back on this node only; or on its way */
         struct uid_pub *p = calloc(1, sizeof(*p));
-        char *body = key && value ? put_if_absent(key, value) : NULL;
-        free(key);
-        free(value);
-        if (!p || !body) {
+        char *key = strdup(id_key), *body = uid_txn(r->prefix, id_key, id);
+        if (!p || !key || !body) {
                 free(p);
+                free(key);
                 free(body);
                 return -ENOMEM;
         }
-        *p = (struct uid_pub){ .r = r, .body = body, .next = r->pubs };
+        *p = (struct uid_pub){ .r = r, .key = key, .id = id, .just_given = just_given, .body = body, .next = r->pubs };
         if (r->pubs)
                 r->pubs->prev = p;
         r->pubs = p;
-        if (etcd_txn(r->etcd, p->body, on_uid_published, p, &p->req) < 0)
-                p->req = NULL;
+        uid_pub_send(p);
         return 0;
+}
+
+int replica_uid_publish(struct replica *r, const char *id_key, uint32_t id) {
+        bool reachable = r->phase == PHASE_WATCHING && r->watch_created && !r->disconnected_since;
+        return uid_pub_add(r, id_key, id, reachable);
+}
+
+/* Entries this node holds that etcd lacks (given while etcd was out of
+ * reach, and kaasd restarted before it answered): after the first watch
+ * of each run, one paged read of PREFIX uids/, and each missing entry is
+ * created as any other. */
+static int str_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void uid_sweep_reset(struct replica *r) {
+        for (size_t i = 0; i < r->n_uid_seen; i++)
+                free(r->uid_seen[i]);
+        free(r->uid_seen);
+        r->uid_seen = NULL;
+        r->n_uid_seen = r->cap_uid_seen = 0;
+        free(r->uid_sweep_from);
+        r->uid_sweep_from = NULL;
+}
+
+static void uid_sweep_finish(struct replica *r) {
+        if (r->n_uid_seen > 0)
+                qsort(r->uid_seen, r->n_uid_seen, sizeof(char *), str_cmp);
+        uint64_t count = 0;
+        struct store_uid_entry *all = NULL;
+        int q = store_uid_in_range(r->store, 0, UINT32_MAX, NULL, NULL, 0, &count);
+        if (q == 0 && count > 0 && !(all = calloc(count, sizeof(*all))))
+                q = -ENOMEM;
+        if (q == 0 && count > 0)
+                q = store_uid_in_range(r->store, 0, UINT32_MAX, NULL, all, count, &count);
+        size_t sent = 0;
+        for (uint64_t i = 0; q == 0 && i < count; i++) {
+                const char *k = all[i].key;
+                if (strncmp(k, REPLICA_UID_LOCAL_PREFIX, strlen(REPLICA_UID_LOCAL_PREFIX)) == 0 ||
+                    (r->n_uid_seen > 0 && bsearch(&k, r->uid_seen, r->n_uid_seen, sizeof(char *), str_cmp)))
+                        continue;
+                q = uid_pub_add(r, k, all[i].uid, false);
+                sent++;
+        }
+        if (q < 0)
+                log_err(0, "etcd: comparing the uid map with etcd's failed: %s", strerror(-q));
+        else if (sent > 0)
+                log_notice(0, "etcd: %zu uid map entries of this node were not in etcd: sharing them", sent);
+        free(all);
+        uid_sweep_reset(r);
+        r->uid_swept = q == 0;
+}
+
+static void on_uid_sweep_page(const struct etcd_result *res, void *userdata) {
+        struct replica *r = userdata;
+        r->uid_sweep_req = NULL;
+        if (res->status < 0) {
+                uid_sweep_reset(r);  /* again at the next watch */
+                return;
+        }
+        const struct etcd_range_reply *rr = res->range;
+        int q = 0;
+        for (size_t i = 0; q == 0 && i < rr->n_kvs; i++) {
+                char *key = NULL;
+                if (replica_uid_key_parse(r->prefix, rr->kvs[i].key, rr->kvs[i].key_len, &key) < 0)
+                        continue;
+                if (r->n_uid_seen == r->cap_uid_seen) {
+                        size_t cap = r->cap_uid_seen ? r->cap_uid_seen * 2 : 256;
+                        void *n = realloc(r->uid_seen, cap * sizeof(char *));
+                        if (!n) {
+                                free(key);
+                                q = -ENOMEM;
+                                break;
+                        }
+                        r->uid_seen = n;
+                        r->cap_uid_seen = cap;
+                }
+                r->uid_seen[r->n_uid_seen++] = key;
+        }
+        if (q == 0 && rr->more && rr->n_kvs > 0) {
+                const struct etcd_kv *last = &rr->kvs[rr->n_kvs - 1];
+                char *from = malloc(last->key_len + 2);
+                if (from) {
+                        memcpy(from, last->key, last->key_len);
+                        from[last->key_len] = '\0';  /* the next key after last: key_len + 1 bytes */
+                        free(r->uid_sweep_from);
+                        r->uid_sweep_from = from;
+                        r->uid_sweep_from_len = last->key_len + 1;
+                        uid_sweep_page(r);
+                        return;
+                }
+                q = -ENOMEM;
+        }
+        if (q < 0) {
+                log_err(0, "etcd: reading the uid map failed: %s", strerror(-q));
+                uid_sweep_reset(r);
+                return;
+        }
+        uid_sweep_finish(r);
+}
+
+static void uid_sweep_page(struct replica *r) {
+        char *from = r->uid_sweep_from ? NULL : concat(r->prefix, REPLICA_UIDS_DIR);
+        char *end = concat(r->prefix, "uids0");
+        const char *f = r->uid_sweep_from ? r->uid_sweep_from : from;
+        size_t fl = r->uid_sweep_from ? r->uid_sweep_from_len : (from ? strlen(from) : 0);
+        int q = f && end ? etcd_range(r->etcd, f, fl, end, strlen(end), 0, REPLICA_PAGE, on_uid_sweep_page, r,
+                                      &r->uid_sweep_req)
+                         : -ENOMEM;
+        free(from);
+        free(end);
+        if (q < 0)
+                uid_sweep_reset(r);
 }
 
 /* ------------------------------------------------------------ writes */
@@ -1156,6 +1542,10 @@ struct replica *replica_free(struct replica *r) {
                 op_finish(r->ops, -ECANCELED, "kaasd is stopping");
         while (r->pubs)
                 uid_pub_free(r->pubs);
+        while (r->jobs)
+                migrate_job_finish(r->jobs, -ECANCELED, "kaasd is stopping");
+        etcd_cancel(r->uid_sweep_req);
+        uid_sweep_reset(r);
         etcd_cancel(r->req);
         etcd_cancel(r->heartbeat);
         etcd_cancel(r->lu_req);

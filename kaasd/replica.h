@@ -82,6 +82,16 @@ void replica_last_used(struct replica *r, const uint8_t hash[static STORE_HASH_S
  * reservations (UNIX_LOCAL_KEY_PREFIX) are never shared. */
 int replica_uid_publish(struct replica *r, const char *id_key, uint32_t id);
 
+/* Completion of replica_migrate(): status as replica_done_fn; moved: the
+ * tokens put into etcd, present: those etcd held already. */
+typedef void (*replica_migrate_fn)(int status, uint64_t moved, uint64_t present, const char *error, void *userdata);
+/* Puts every token of the local store into etcd unless etcd holds its
+ * hash already (each only if absent: running it again changes nothing),
+ * now, beside replication; a writer only (-EROFS). What a standalone
+ * store held when [etcd] was added moves in by itself at start; this is
+ * the same, on request. */
+int replica_migrate(struct replica *r, replica_migrate_fn fn, void *userdata);
+
 /* Deletes the tokens with these hashes (n may be large: done in batches). */
 int replica_token_delete(struct replica *r, const uint8_t (*hashes)[STORE_HASH_SIZE], size_t n,
                          replica_done_fn fn, void *userdata);

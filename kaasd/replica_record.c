@@ -132,12 +132,23 @@ char *replica_uid_key(const char *prefix, const char *id_key) {
         return k;
 }
 
+char *replica_uid_number_key(const char *prefix, uint32_t id) {
+        size_t n = strlen(prefix) + strlen(REPLICA_UIDS_DIR) + strlen(REPLICA_UID_NUMBER_PREFIX) + 11;
+        char *k = malloc(n);
+        if (k)
+                snprintf(k, n, "%s%s%s%" PRIu32, prefix, REPLICA_UIDS_DIR, REPLICA_UID_NUMBER_PREFIX, id);
+        return k;
+}
+
 int replica_uid_key_parse(const char *prefix, const char *key, size_t key_len, char **ret_id_key) {
         size_t pl = strlen(prefix), dl = strlen(REPLICA_UIDS_DIR), ll = strlen(REPLICA_UID_LOCAL_PREFIX);
+        size_t nl = strlen(REPLICA_UID_NUMBER_PREFIX);
         if (key_len < pl + dl || memcmp(key, prefix, pl) != 0 || memcmp(key + pl, REPLICA_UIDS_DIR, dl) != 0)
                 return -ENOENT;
         const char *id = key + pl + dl;
         size_t n = key_len - pl - dl;
+        if (n >= nl && memcmp(id, REPLICA_UID_NUMBER_PREFIX, nl) == 0)
+                return -ENOENT;  /* a number's holder: the entry beside it says the same */
         /* a node's own reservations of its local accounts' ids never leave it */
         if (!store_user_id_valid(id, n) || (n >= ll && memcmp(id, REPLICA_UID_LOCAL_PREFIX, ll) == 0))
                 return -EBADMSG;

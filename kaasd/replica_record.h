@@ -15,6 +15,10 @@
 /* the keys of a node's reservations of its local accounts' ids
  * (UNIX_LOCAL_KEY_PREFIX): never shared */
 #define REPLICA_UID_LOCAL_PREFIX "local:"
+/* PREFIX uids/ "number:" N holds the key that has number N: created in the
+ * same txn as the entry, only if both are absent, so that two nodes never
+ * give one number to two keys (UNIX_NUMBER_KEY_PREFIX) */
+#define REPLICA_UID_NUMBER_PREFIX "number:"
 #define REPLICA_HASH_HEX (2 * STORE_HASH_SIZE)
 
 /* PREFIX tokens/ HEX, NUL-terminated, into a malloc()ed string. */
@@ -43,8 +47,10 @@ int replica_last_used_key_parse(const char *prefix, const char *key, size_t key_
  * user ID, or "role:" + a role ID for a role's group), value the number in
  * decimal. Entries are created once and never change. */
 char *replica_uid_key(const char *prefix, const char *id_key);
+/* PREFIX uids/ number: N (malloc()ed), whose value is the key holding N. */
+char *replica_uid_number_key(const char *prefix, uint32_t id);
 /* The map key of an etcd key under PREFIX uids/ (malloc()ed); -ENOENT for a
- * key elsewhere, -EBADMSG for one that is not a valid map key or is a
+ * key elsewhere or a number's key, -EBADMSG for one that is not a valid map key or is a
  * node's own local reservation. */
 int replica_uid_key_parse(const char *prefix, const char *key, size_t key_len, char **ret_id_key);
 /* The decimal value of id (malloc()ed); NULL when out of memory. */

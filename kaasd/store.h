@@ -220,6 +220,16 @@ int store_uid_get_or_assign(struct store *s, const char *user_id, uint32_t range
 /* Lookups without assignment; -ENOENT if there is no mapping. */
 __attribute__((warn_unused_result, nonnull))
 int store_uid_get(struct store *s, const char *user_id, uint32_t *ret_uid);
+/*
+ * Gives user_id, which holds uid `from`, another uid: the first free one from preferred in
+ * [range_min, range_max] (wrapping), `from` excluded; with winner (another key, or NULL),
+ * winner gets `from` unless it holds a uid already. One transaction: on failure nothing
+ * changes. -ESTALE when user_id does not hold `from` (any more), -ENOSPC when no uid is free.
+ * For a number another node made first in the environment's shared map.
+ */
+__attribute__((warn_unused_result))
+int store_uid_move(struct store *s, const char *user_id, uint32_t from, const char *winner, uint32_t range_min,
+                   uint32_t range_max, uint32_t preferred, uint32_t *ret_uid);
 __attribute__((warn_unused_result, nonnull))
 int store_uid_lookup(struct store *s, uint32_t uid, char **ret_user_id);
 

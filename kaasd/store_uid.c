@@ -130,6 +130,81 @@ int store_uid_get_or_assign(struct store *s, const char *user_id, uint32_t range
         return 0;
 }
 
+struct move_ctx {
+        struct assign_ctx a;
+        uint32_t from;
+        DBT winner;
+        bool has_winner;
+};
+
+static int move_fn(struct store *s, DB_TXN *txn, void *userdata) {
+        struct move_ctx *c = userdata;
+        uint8_t fbuf[4];
+        DBT fkey = store_dbt(fbuf, sizeof(fbuf));
+        uint32_t held, theirs;
+        int r;
+
+        r = uid_of(s, txn, &c->a.user, DB_RMW, &held);
+        if (r <= 0)
+                return r < 0 ? r : -ESTALE;
+        if (held != c->from)
+                return -ESTALE;
+        store_be32_put(fbuf, c->from);
+        r = s->uid_by_user->del(s->uid_by_user, txn, &c->a.user, 0);
+        if (r == 0)
+                r = s->user_by_uid->del(s->user_by_uid, txn, &fkey, 0);
+        if (r != 0)
+                return store_error(s, r);
+        /* the winner takes `from` first, so that the search below skips it */
+        bool held_by_winner = false;
+        if (c->has_winner && (r = uid_of(s, txn, &c->winner, DB_RMW, &theirs)) == 0) {
+                DBT wdata = store_dbt(c->winner.data, c->winner.size);
+                r = s->user_by_uid->put(s->user_by_uid, txn, &fkey, &wdata, DB_NOOVERWRITE);
+                if (r == 0)
+                        r = s->uid_by_user->put(s->uid_by_user, txn, &c->winner, &fkey, DB_NOOVERWRITE);
+                if (r != 0)
+                        return store_error(s, r);
+                held_by_winner = true;
+        }
+        if (r < 0)
+                return r;
+        if (!held_by_winner) {
+                /* `from` must not come back: hold it with this key while searching */
+                DBT udata = store_dbt(c->a.user.data, c->a.user.size);
+                r = s->user_by_uid->put(s->user_by_uid, txn, &fkey, &udata, DB_NOOVERWRITE);
+                if (r != 0)
+                        return store_error(s, r);
+        }
+        r = assign_fn(s, txn, &c->a);
+        if (r < 0)
+                return r;
+        if (!held_by_winner && (r = s->user_by_uid->del(s->user_by_uid, txn, &fkey, 0)) != 0)
+                return store_error(s, r);
+        return 0;
+}
+
+int store_uid_move(struct store *s, const char *user_id, uint32_t from, const char *winner, uint32_t range_min,
+                   uint32_t range_max, uint32_t preferred, uint32_t *ret_uid) {
+        struct move_ctx c = { .a = { .min = range_min, .max = range_max, .preferred = preferred }, .from = from };
+        size_t n, wn;
+        int r;
+
+        if (!user_id_ok(user_id, &n) || range_min > range_max || preferred < range_min || preferred > range_max)
+                return -EINVAL;
+        if (winner && (!user_id_ok(winner, &wn) || (wn == n && memcmp(winner, user_id, n) == 0)))
+                return -EINVAL;
+        c.a.user = store_dbt(user_id, n);
+        if (winner) {
+                c.winner = store_dbt(winner, wn);
+                c.has_winner = true;
+        }
+        r = store_txn_run(s, STORE_TXN_SYNC, move_fn, &c);
+        if (r < 0)
+                return r;
+        *ret_uid = c.a.uid;
+        return 0;
+}
+
 struct get_ctx {
         DBT user;
         uint32_t uid;

@@ -204,7 +204,8 @@ static int prepare(struct daemon *d, struct unix_ids **ret, char *err, size_t er
 
 static bool reserved_key(const char *key) {
         return strncmp(key, UNIX_ROLE_KEY_PREFIX, strlen(UNIX_ROLE_KEY_PREFIX)) == 0 ||
-               strncmp(key, UNIX_LOCAL_KEY_PREFIX, strlen(UNIX_LOCAL_KEY_PREFIX)) == 0;
+               strncmp(key, UNIX_LOCAL_KEY_PREFIX, strlen(UNIX_LOCAL_KEY_PREFIX)) == 0 ||
+               strncmp(key, UNIX_NUMBER_KEY_PREFIX, strlen(UNIX_NUMBER_KEY_PREFIX)) == 0;
 }
 
 static const char *domain_of(const struct identity *id) {

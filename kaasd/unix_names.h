@@ -23,6 +23,9 @@
  * assignment; no Keystone user ID is served that starts like them. */
 #define UNIX_ROLE_KEY_PREFIX "role:"
 #define UNIX_LOCAL_KEY_PREFIX "local:"
+/* the keys under which the environment's shared map notes who holds a
+ * number (REPLICA_UID_NUMBER_PREFIX) */
+#define UNIX_NUMBER_KEY_PREFIX "number:"
 
 /* FNV-1a, 64 bits: documented in nss_kaas(8) so any tool can recompute it. */
 uint64_t unix_fnv1a64(const char *s);

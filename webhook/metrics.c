@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "kaas.h"
 #include "metrics.h"
+#include "pool.h"
 
 /* upper bounds of the latency buckets, in microseconds */
 static const unsigned long long bucket_usec[] = { 1000, 2500, 5000, 10000, 25000, 50000, 100000,
@@ -127,7 +131,103 @@ static void put(struct text *t, const char *fmt, ...) {
         }
 }
 
+/* The replica as kaasd reported it (the "store" of io.kaas.Admin.Status). */
+struct store_state {
+        bool asked;             /* kaasd answered Status */
+        bool present;           /* and it has a replica */
+        bool complete, connected;
+        long long revision, lag, disconnected_since;
+        char role[16], node[64];
+};
+
+static char *render(unsigned pool_busy, unsigned pool_size, const struct store_state *st, size_t *ret_len);
+
 char *wh_metrics_render(unsigned pool_busy, unsigned pool_size, size_t *ret_len) {
+        return render(pool_busy, pool_size, NULL, ret_len);
+}
+
+/* A label value from kaasd: only [A-Za-z0-9._-], anything else as '_'. */
+static void label_copy(char *dst, size_t size, const char *src) {
+        size_t i = 0;
+        for (; src && src[i] && i + 1 < size; i++) {
+                char c = src[i];
+                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                          c == '_' || c == '-';
+                dst[i] = ok ? c : '_';
+        }
+        dst[i] = '\0';
+}
+
+static long long int_of(json_t *o, const char *name) {
+        json_t *v = json_object_get(o, name);
+        return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+static void ask_store(struct kaasd_pool *pool, int timeout_ms, struct store_state *ret) {
+        struct kaas_client *c;
+        json_t *params = NULL;
+        if (kaasd_pool_acquire(pool, timeout_ms, &c) < 0)
+                return;
+        int r = kaas_call(c, "io.kaas.Admin.Status", NULL, &params, NULL);
+        kaasd_pool_release(pool, c);
+        if (r != 0) {
+                json_decref(params);
+                return;
+        }
+        ret->asked = true;
+        json_t *st = json_object_get(params, "store");
+        if (json_is_object(st)) {
+                ret->present = true;
+                ret->complete = json_is_true(json_object_get(st, "complete"));
+                ret->connected = json_is_true(json_object_get(st, "connected"));
+                ret->revision = int_of(st, "revision");
+                ret->lag = int_of(st, "lag");
+                ret->disconnected_since = int_of(st, "disconnected_since");
+                label_copy(ret->role, sizeof(ret->role), json_string_value(json_object_get(st, "role")));
+                label_copy(ret->node, sizeof(ret->node), json_string_value(json_object_get(st, "node")));
+        }
+        json_decref(params);
+}
+
+char *wh_metrics_render_with_kaasd(struct kaasd_pool *pool, int timeout_ms, size_t *ret_len) {
+        unsigned busy, size;
+        struct store_state st = { 0 };
+        ask_store(pool, timeout_ms, &st);
+        kaasd_pool_usage(pool, &busy, &size);
+        return render(busy, size, &st, ret_len);
+}
+
+static void render_store(struct text *t, const struct store_state *st) {
+        put(t, "# HELP kaas_webhook_kaasd_status_ok Whether kaasd answered io.kaas.Admin.Status for this scrape.\n"
+               "# TYPE kaas_webhook_kaasd_status_ok gauge\n"
+               "kaas_webhook_kaasd_status_ok %d\n",
+            st->asked);
+        if (!st->present)
+                return;
+        put(t, "# HELP kaas_webhook_store_info kaasd's replica of the environment's token store: its role and node.\n"
+               "# TYPE kaas_webhook_store_info gauge\n"
+               "kaas_webhook_store_info{role=\"%s\",node=\"%s\"} 1\n"
+               "# HELP kaas_webhook_store_revision The etcd revision kaasd's replica has applied.\n"
+               "# TYPE kaas_webhook_store_revision gauge\n"
+               "kaas_webhook_store_revision %lld\n"
+               "# HELP kaas_webhook_store_lag_revisions Revisions of etcd the replica has not applied yet.\n"
+               "# TYPE kaas_webhook_store_lag_revisions gauge\n"
+               "kaas_webhook_store_lag_revisions %lld\n"
+               "# HELP kaas_webhook_store_complete Whether the replica holds a whole snapshot (1) or is still "
+               "loading (0).\n"
+               "# TYPE kaas_webhook_store_complete gauge\n"
+               "kaas_webhook_store_complete %d\n"
+               "# HELP kaas_webhook_store_connected Whether kaasd is watching etcd and etcd answered lately.\n"
+               "# TYPE kaas_webhook_store_connected gauge\n"
+               "kaas_webhook_store_connected %d\n"
+               "# HELP kaas_webhook_store_disconnected_since_seconds Since when (unix time) kaasd is out of touch "
+               "with etcd; 0 while connected.\n"
+               "# TYPE kaas_webhook_store_disconnected_since_seconds gauge\n"
+               "kaas_webhook_store_disconnected_since_seconds %lld\n",
+            st->role, st->node, st->revision, st->lag, st->complete, st->connected, st->disconnected_since);
+}
+
+static char *render(unsigned pool_busy, unsigned pool_size, const struct store_state *st, size_t *ret_len) {
         struct text t = { .buf = malloc(4096), .cap = 4096 };
         if (!t.buf)
                 return NULL;
@@ -192,6 +292,8 @@ char *wh_metrics_render(unsigned pool_busy, unsigned pool_size, size_t *ret_len)
                 "kaas_webhook_kaasd_connections{state=\"busy\"} %u\n"
                 "kaas_webhook_kaasd_connections{state=\"total\"} %u\n",
             pool_busy, pool_size);
+        if (st)
+                render_store(&t, st);
         put(&t, "# HELP kaas_webhook_info The version of kaas-webhook.\n"
                 "# TYPE kaas_webhook_info gauge\n"
                 "kaas_webhook_info{version=\"%s\"} 1\n",

@@ -50,3 +50,12 @@ void wh_metrics_request_timeout(void);
 /* The whole exposition (malloc'd text; the caller frees it), with the
  * pool's state. NULL when out of memory. */
 char *wh_metrics_render(unsigned pool_busy, unsigned pool_size, size_t *ret_len);
+
+struct kaasd_pool;
+
+/* wh_metrics_render() with the pool's state, and the state of kaasd's
+ * replica of the environment's token store: io.kaas.Admin.Status asked
+ * now on a pooled connection, waiting at most timeout_ms for one (the
+ * call itself bounded by the pool's kaasd timeout). A standalone kaasd
+ * has no replica: no store metrics. */
+char *wh_metrics_render_with_kaasd(struct kaasd_pool *pool, int timeout_ms, size_t *ret_len);

@@ -152,10 +152,8 @@ static enum MHD_Result serve_healthz(struct wh_server *srv, struct MHD_Connectio
 }
 
 static enum MHD_Result serve_metrics(struct wh_server *srv, struct MHD_Connection *conn) {
-        unsigned busy, size;
-        kaasd_pool_usage(srv->rv->pool, &busy, &size);
         size_t len;
-        char *body = wh_metrics_render(busy, size, &len);
+        char *body = wh_metrics_render_with_kaasd(srv->rv->pool, srv->rv->timeout_ms, &len);
         if (!body)
                 return MHD_NO;
         return respond(conn, 200, "text/plain; version=0.0.4; charset=utf-8", body, len, NULL);

@@ -9,6 +9,7 @@ set -uo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/keystone-env.sh"
 . "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/tests/lib/webhook-env.sh"
 
 command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || {
     echo "SKIP: etcd is not installed (apt-get install etcd-server etcd-client)"
@@ -20,8 +21,15 @@ call() { local sock=$1; shift; $VL -t "${T:-20}" "$sock" "$@"; }
 
 ks_env_setup --private
 ETCD=$KS_TMP/etcd
+wh_env_init
 # etcd first: ks_cleanup removes KS_TMP, where the cluster lives
+PROXY_PID=
 etcd_cleanup() {
+    [ -n "$PROXY_PID" ] && kill -TERM "$PROXY_PID" 2>/dev/null
+    if [ -n "$WH_PID" ]; then
+        kill -TERM "$WH_PID" 2>/dev/null
+        wait "$WH_PID" 2>/dev/null
+    fi
     ETCD_KEEP_DIR=${KAAS_TEST_KEEP:-0} "$top_srcdir/tests/etcd/etcd-down.sh" "$ETCD" >/dev/null 2>&1 || true
     ks_cleanup
 }
@@ -89,9 +97,13 @@ WS=$W/kaasd.sock
 for d in "$R1" "$R2"; do
     n=${d##*/}
     conf=$(etcd_conf "$n" kaasd-etcd-reader "kaas-node-$n" "$n")
-    # node2 prefers failing closed: it refuses tokens 4 s after losing etcd
-    [ "$n" = node2 ] && conf=$(sed 's/^max_disconnected = 0$/max_disconnected = 4/' <<<"$conf")
+    # node2 prefers failing closed: it refuses tokens 4 s after losing etcd;
+    # and it lists the members rotated, as the guide tells nodes to
+    [ "$n" = node2 ] && conf=$(sed -e 's/^max_disconnected = 0$/max_disconnected = 4/' \
+        -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINT_2,$ETCD_ENDPOINT_3,$ETCD_ENDPOINT_1|" <<<"$conf")
     KAASD_CONF_TAIL=$conf kaasd_write_conf "$d"
+    # node1 serves a kaas-webhook
+    [ "$n" = node1 ] && sed -i "/^\[kaasd\]\$/a validator_group = $VGROUP" "$d/kaasd.conf"
     install -m 0600 "$W/state/token.key" "$d/state/token.key"
     kaasd_start "$d" || exit 99
 done
@@ -105,6 +117,26 @@ done
 r=$(status "$RS1")
 check "Status shows the reader's replica" \
     jt "$r" "d['parameters']['store']['role'] == 'reader' and d['parameters']['store']['node'] == 'node1' and 'disconnected_since' not in d['parameters']['store']"
+
+# ---------------------------------------------------------------- kaas-webhook's /metrics on node1
+wh_env_setup "$KS_TMP/webhook"
+WHD=$W W=$KS_TMP/writer
+in_wh() { local W=$WHD; "$@"; }  # webhook-env.sh's helpers work in $W
+in_wh wh_mk_server_cert || { cat "$WHD/openssl.log" >&2; echo "openssl failed" >&2; exit 99; }
+SOCK=$RS1 PORT=$(wh_free_port)
+in_wh wh_write_conf "$WHD/webhook.conf" "log_level = info"
+in_wh wh_start "$WHD/webhook.conf" "$WHD/webhook.log" || exit 99
+metric() { curl -sS --max-time 10 --cacert "$WHD/ca.crt" "https://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+store_metrics() {
+    local rev
+    rev=$(j "$(status "$RS1")" "d['parameters']['store']['revision']")
+    [ "$(metric kaas_webhook_store_revision)" -ge "$rev" ] 2>/dev/null &&
+        [ "$(metric kaas_webhook_store_complete)" = 1 ] && [ "$(metric kaas_webhook_store_connected)" = 1 ] &&
+        [ "$(metric kaas_webhook_store_disconnected_since_seconds)" = 0 ] &&
+        [ -n "$(metric kaas_webhook_store_lag_revisions)" ] &&
+        [ "$(metric 'kaas_webhook_store_info{role="reader",node="node1"}')" = 1 ]
+}
+check "webhook on node1: /metrics shows the replica's revision, lag, complete and connected" wait_for 20 store_metrics
 
 validate() { call "$1" io.kaas.Token.Validate "{\"token\": \"$2\"}"; }
 valid() { jt "$(validate "$1" "$2")" "'user_id' in d.get('parameters', {})" >/dev/null; }
@@ -155,6 +187,23 @@ put=$(ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt"
 check "etcdctl with node2's credentials cannot write a token record either" \
     bash -c "grep -q 'permission denied' <<<'$put'"
 
+etcdctl_root_early() {
+    ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/root.crt" \
+        --key "$PKI/root.key" "$@"
+}
+# ---------------------------------------------------------------- kaasctl store migrate, as the guide says
+migrate() { KAAS_SOCKET=$1 PATH="$top_builddir/client:$PATH" bash -c "$(block store-migrate)" 2>&1; }
+n_tokens=$(etcdctl_root_early get "${ETCD_PREFIX}tokens/" --prefix --keys-only | grep -c .)
+out=$(migrate "$WS")
+check "writer: store migrate finds its $n_tokens tokens in etcd already ($out)" \
+    test "$out" = "moved 0 tokens into etcd; $n_tokens were there already"
+out=$(migrate "$WS")
+check "writer: store migrate again changes nothing ($out)" \
+    test "$out" = "moved 0 tokens into etcd; $n_tokens were there already"
+check "writer: the request is in the audit log" grep -q "local store moved into etcd on request of uid 0: moved=0 present=$n_tokens" "$W/kaasd.log"
+out=$(migrate "$RS1")
+check "reader: store migrate is refused, naming where tokens are made ($out)" grep -q "writer host" <<<"$out"
+
 # ---------------------------------------------------------------- the shared uid map
 etcdctl_root() {
     ETCDCTL_API=3 etcdctl --endpoints="$ETCD_ENDPOINTS" --cacert "$PKI/ca.crt" --cert "$PKI/root.crt" \
@@ -180,6 +229,56 @@ for s in "$WS" "$RS1" "$RS2"; do
     check "${s%/kaasd.sock}: and erin keeps uid $WUID" test "$(uid_on "$s")" = "$WUID"
 done
 check "a changed uid map entry is logged" grep -q "the uid map gives $ERIN_ID id $((WUID + 1)) at revision $rev, this node gave $WUID: $WUID kept" "$R1/kaasd.log"
+
+# ---------------------------------------------------------------- uids given at once on several nodes
+ADM_TOKEN=$(ks_admin_token)
+new_user() {
+    j "$(curl -fsS --max-time 30 -X POST -H "X-Auth-Token: $ADM_TOKEN" -H 'Content-Type: application/json' \
+        -d "{\"user\": {\"name\": \"$1\", \"domain_id\": \"default\", \"enabled\": true}}" \
+        "$KEYSTONE_AUTH_URL/users")" "d['user']['id']" | tr -d '"'
+}
+uid_of() { j "$(call "$1" io.kaas.Nss.GetPasswdByName "{\"name\": \"$2\"}")" "d['parameters']['passwd']['uid']"; }
+etcd_uid() { etcdctl_root get "${ETCD_PREFIX}uids/$1" --print-value-only; }
+# NAME ID: every kaasd and etcd give NAME one uid, and etcd notes that uid as ID's
+one_uid() {
+    local u w n1 n2
+    u=$(etcd_uid "$2")
+    [ -n "$u" ] || return 1
+    w=$(uid_of "$WS" "$1") n1=$(uid_of "$RS1" "$1") n2=$(uid_of "$RS2" "$1")
+    [ "$w" = "$u" ] && [ "$n1" = "$u" ] && [ "$n2" = "$u" ] &&
+        [ "$(etcdctl_root get "${ETCD_PREFIX}uids/number:$u" --print-value-only)" = "$2" ]
+}
+FA=$(new_user fresh-a) FB=$(new_user fresh-b) FC=$(new_user fresh-c)
+check "Keystone has three users no kaasd has seen" test -n "$FA" -a -n "$FB" -a -n "$FC"
+# one user asked on the three nodes at once; two users on two nodes at once
+asked=()
+for s in "$WS" "$RS1" "$RS2"; do
+    call "$s" io.kaas.Nss.GetPasswdByName '{"name": "fresh-a"}' >/dev/null &
+    asked+=($!)
+done
+call "$RS1" io.kaas.Nss.GetPasswdByName '{"name": "fresh-b"}' >/dev/null &
+asked+=($!)
+call "$RS2" io.kaas.Nss.GetPasswdByName '{"name": "fresh-c"}' >/dev/null &
+asked+=($!)
+wait "${asked[@]}"
+check "fresh-a, asked on three nodes at once: one uid everywhere, its number held in etcd" wait_for 20 one_uid fresh-a "$FA"
+both_uids() { one_uid fresh-b "$FB" && one_uid fresh-c "$FC"; }
+check "fresh-b and fresh-c, asked on two nodes at once: one uid each everywhere" wait_for 20 both_uids
+# another node has just given fresh-d's preferred uid to another user, and
+# this node has not seen that entry yet: etcd holds only that number's key
+FD=$(new_user fresh-d)
+FD_PREFERRED=$(preferred "$FD")
+etcdctl_root put "${ETCD_PREFIX}uids/number:$FD_PREFERRED" "someone-else" >/dev/null
+check "node1 gives fresh-d a uid" test -n "$(uid_of "$RS1" fresh-d)"
+check "fresh-d's preferred uid was another's in etcd: node1 took another, and so did every node" \
+    wait_for 20 one_uid fresh-d "$FD"
+check "fresh-d's uid is not the number another node held" test "$(etcd_uid "$FD")" != "$FD_PREFERRED"
+check "node1 says it yielded the number" grep -q "$FD: id $FD_PREFERRED was given first to another key by another node" "$R1/kaasd.log"
+no_duplicates() {
+    etcdctl_root get "${ETCD_PREFIX}uids/" --prefix | paste - - | grep -v "uids/number:" | cut -f2 | sort | uniq -d | grep -q . && return 1
+    return 0
+}
+check "no uid is given to two users in etcd" no_duplicates
 
 # ---------------------------------------------------------------- last used, merged from every node
 r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD"), \"description\": \"used on node1\"}")
@@ -253,6 +352,46 @@ check "leader killed: the writer creates again, without a restart" wait_for 60 c
 "$ETCD_DIR/start-member.sh" "$L"
 check "the killed member rejoins" wait_for 60 etcdctl_root endpoint health
 
+# ---------------------------------------------------------------- etcd's gRPC proxy, as the guide starts it
+P=$KS_TMP/proxy PP=$(wh_free_port)
+mkdir -p "$P"
+# its certificate towards the members has no CN, made as kaasd's (section 2)
+(cd "$P" && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /O=kaas/OU=grpc-proxy \
+    -keyout proxy-client.key -out proxy-client.csr &&
+    openssl x509 -req -in proxy-client.csr -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -days 2 \
+        -extfile <(printf 'extendedKeyUsage=clientAuth\n') -out proxy-client.crt) >"$P/openssl.log" 2>&1 ||
+    not_ok "the proxy's certificate"
+members=$(sed 's|https://||g' <<<"$ETCD_ENDPOINTS")
+proxy_cmd=$(block etcd-grpc-proxy | sed -e "s|--endpoints=[^ ]*|--endpoints=$members|" \
+    -e "s|10.0.1.5:23790|127.0.0.1:$PP|g" -e "s|/etc/etcd/ca.crt|$PKI/ca.crt|g" \
+    -e "s|/etc/etcd/proxy-client|$P/proxy-client|g" -e "s|/etc/etcd/proxy.crt|$PKI/member.crt|" \
+    -e "s|/etc/etcd/proxy.key|$PKI/member.key|" -e "s|/var/lib/etcd-proxy|$P/data|")
+check "the guide's grpc-proxy command names the members" grep -q -- "--endpoints=$members" <<<"$proxy_cmd"
+bash -c "exec $proxy_cmd" >"$P/proxy.log" 2>&1 &
+PROXY_PID=$!
+via_proxy() {
+    ETCDCTL_API=3 etcdctl --endpoints="https://127.0.0.1:$PP" --cacert "$PKI/ca.crt" \
+        --user "kaas-node-node1:$(cat "$ETCD_DIR/secrets/kaas-node-node1.password")" \
+        get "${ETCD_PREFIX}meta/key-fingerprint" --print-value-only 2>/dev/null | grep -q .
+}
+check "gRPC proxy: etcdctl reads through it with a node's own etcd user" wait_for 30 via_proxy
+code=$(curl -sS --http1.1 -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.crt" --cert "$PKI/kaas-node-node1.crt" \
+    --key "$PKI/kaas-node-node1.key" "https://127.0.0.1:$PP/v3/kv/range" -d '{"key":"L2thYXMv"}')
+check "gRPC proxy: it does not serve the JSON gateway kaasd speaks (HTTP $code), as the guide says" test "$code" = 404
+PX=$KS_TMP/proxied
+KAASD_CONF_TAIL=$(etcd_conf proxied kaasd-etcd-reader kaas-node-node2 node2 |
+    sed "s|^endpoints = .*|endpoints = https://127.0.0.1:$PP|") kaasd_write_conf "$PX"
+install -m 0600 "$W/state/token.key" "$PX/state/token.key"
+kaasd_start "$PX" || exit 99
+proxied_fails() { grep -q "etcd: reading the hashing key's fingerprint failed: https://127.0.0.1:$PP" "$PX/kaasd.log"; }
+check "gRPC proxy: a reader pointed at it is refused by it" wait_for 30 proxied_fails
+check "gRPC proxy: and has no replica to validate from" \
+    jt "$(status "$PX/kaasd.sock")" "not d['parameters']['store']['complete']"
+kaasd_stop "$PX"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null
+PROXY_PID=
+
 # ---------------------------------------------------------------- another hashing key
 X=$KS_TMP/stranger
 KAASD_CONF_TAIL=$(etcd_conf stranger kaasd-etcd-reader kaas-node-node2 node2) kaasd_write_conf "$X"
@@ -271,6 +410,10 @@ stop_member() {
 for n in 1 2 3; do stop_member "$n" || not_ok "etcd member $n did not stop"; done
 disconnected() { jt "$(status "$1")" "'disconnected_since' in d['parameters']['store'] and not d['parameters']['store']['connected']" >/dev/null; }
 check "etcd down: the reader's Status shows since when it is disconnected" wait_for 30 disconnected "$RS1"
+wh_disconnected() {
+    [ "$(metric kaas_webhook_store_connected)" = 0 ] && [ "$(metric kaas_webhook_store_disconnected_since_seconds)" -gt 0 ] 2>/dev/null
+}
+check "etcd down: the webhook's /metrics shows since when node1 is disconnected" wait_for 30 wh_disconnected
 out=$("$top_builddir/client/kaasctl" --socket="$RS1" status 2>&1)
 check "etcd down: kaasctl status shows the replica's revision, lag and since when it is disconnected" \
     bash -c 'grep -q "revision" <<<"$1" && grep -q "lag" <<<"$1" && grep -q "disconnected_since" <<<"$1"' _ "$out"
@@ -280,6 +423,12 @@ check "etcd down: node2 (max_disconnected = 4) refuses tokens once that is excee
 check "etcd down: node1 (max_disconnected = 0) still validates" valid "$RS1" "$T3"
 r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
 check "etcd down: the writer answers Create with StoreUnavailable" jt "$r" "d['error'] == 'io.kaas.StoreUnavailable'"
+# a uid given while etcd is away, and kaasd restarted before etcd is back
+FE=$(new_user fresh-e)
+FE_UID=$(uid_of "$RS1" fresh-e)
+check "etcd down: node1 gives fresh-e a uid of its own" test -n "$FE_UID"
+kaasd_stop "$R1"
+kaasd_start "$R1" || exit 99
 
 for n in 1 2 3; do "$ETCD_DIR/start-member.sh" "$n"; done
 healthy() {
@@ -298,6 +447,10 @@ for s in "$RS1" "$RS2"; do
     check "etcd back: ${s%/kaasd.sock} catches up without a restart" wait_for 30 valid "$s" "$T4"
     check "etcd back: ${s%/kaasd.sock} is connected again" wait_for 30 complete "$s"
 done
+
+check "etcd back: the uid node1 gave fresh-e before its restart is shared, and every node gives it" \
+    wait_for 30 one_uid fresh-e "$FE"
+check "etcd back: fresh-e keeps the uid node1 gave it" test "$(etcd_uid "$FE")" = "$FE_UID"
 
 # ---------------------------------------------------------------- a reader away while etcd compacts
 r=$(call "$WS" io.kaas.Token.Create "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")

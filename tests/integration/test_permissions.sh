@@ -86,6 +86,7 @@ cat >"$T/table.json" <<'EOF'
   "io.kaas.Admin.Reload": ["admin", {}],
   "io.kaas.Admin.InvalidateUser": ["admin", {"user": "no-such-user"}],
   "io.kaas.Admin.FlushCache": ["admin", {}],
+  "io.kaas.Admin.MigrateStore": ["admin", {}],
   "io.kaas.Identity.GetUser": ["anyone", {"name": "no-such-user"}],
   "io.kaas.Nss.GetPasswdByName": ["anyone", {"name": "no-such-user"}],
   "io.kaas.Nss.GetPasswdByUid": ["anyone", {"uid": 299999}],

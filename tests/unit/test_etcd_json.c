@@ -116,6 +116,16 @@ static void test_txn_auth_error(void **state) {
         assert_false(t.succeeded);
         static const char bad[] = "{" HDR ",\"responses\":[{\"response_delete_range\":{\"deleted\":\"x\"}}]}";
         assert_int_equal(etcd_json_txn_reply(bad, strlen(bad), &t), -EBADMSG);
+        /* a failed compare's reads: what holds the key now */
+        static const char read[] = "{" HDR ",\"responses\":[{\"response_range\":{" HDR ",\"kvs\":[{\"key\":\"YQ==\","
+                                   "\"value\":\"Yg==\",\"mod_revision\":\"7\"}],\"count\":\"1\"}},{\"response_range\":{" HDR "}}]}";
+        assert_int_equal(etcd_json_txn_reply(read, strlen(read), &t), 0);
+        assert_int_equal(t.n_kvs, 1);
+        assert_string_equal(t.kvs[0].key, "a");
+        assert_string_equal(t.kvs[0].value, "b");
+        etcd_txn_reply_clear(&t);
+        static const char bad_range[] = "{" HDR ",\"responses\":[{\"response_range\":{\"kvs\":[{}]}}]}";
+        assert_int_equal(etcd_json_txn_reply(bad_range, strlen(bad_range), &t), -EBADMSG);
 
         char *tok = NULL;
         static const char auth[] = "{" HDR ",\"token\":\"eqUpWQYvfeKVUWxx.26\"}";
@@ -150,6 +160,11 @@ static void test_uid_and_last_used(void **state) {
         assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/uids/", 11, &id), -EBADMSG);
         assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/uids/a\nb", 14, &id), -EBADMSG);
         assert_int_equal(replica_uid_key_parse("/kaas/", "/kaas/tokens/x", 14, &id), -ENOENT);
+        /* a number's holder is not a map entry of its own */
+        key = replica_uid_number_key("/kaas/", 1879048192);
+        assert_string_equal(key, "/kaas/uids/number:1879048192");
+        assert_int_equal(replica_uid_key_parse("/kaas/", key, strlen(key), &id), -ENOENT);
+        free(key);
 
         uint32_t uid;
         char *v = replica_uid_value(1879048192);

@@ -593,6 +593,39 @@ static void test_uid(void **state) {
         assert_int_equal(store_check(f->s), 0);
 }
 
+/* Another node gave a number first: the loser's entry moves, in one transaction. */
+static void test_uid_move(void **state) {
+        struct fixture *f = *state;
+        uint32_t uid = 0;
+        char *user = NULL;
+
+        assert_int_equal(store_uid_get_or_assign(f->s, "a", 1000, 1004, 1002, &uid), 0);
+        assert_int_equal(uid, 1002);
+        /* 1002 went to "w" elsewhere: "a" takes the next free one and "w" gets 1002 */
+        assert_int_equal(store_uid_move(f->s, "a", 1002, "w", 1000, 1004, 1003, &uid), 0);
+        assert_int_equal(uid, 1003);
+        assert_int_equal(store_uid_lookup(f->s, 1002, &user), 0);
+        assert_string_equal(user, "w");
+        free(user);
+        /* "a" was given 1000 elsewhere first: it takes that one, 1003 is free again */
+        assert_int_equal(store_uid_move(f->s, "a", 1003, NULL, 1000, 1000, 1000, &uid), 0);
+        assert_int_equal(uid, 1000);
+        assert_int_equal(store_uid_lookup(f->s, 1003, &user), -ENOENT);
+        /* a number another key holds here cannot be taken: nothing changes */
+        assert_int_equal(store_uid_move(f->s, "a", 1000, NULL, 1002, 1002, 1002, &uid), -ENOSPC);
+        assert_int_equal(store_uid_get(f->s, "a", &uid), 0);
+        assert_int_equal(uid, 1000);
+        /* the entry changed meanwhile */
+        assert_int_equal(store_uid_move(f->s, "a", 1004, NULL, 1000, 1004, 1001, &uid), -ESTALE);
+        /* a winner that holds a number already keeps it; the loser never gets its old one back */
+        assert_int_equal(store_uid_move(f->s, "a", 1000, "w", 1000, 1001, 1000, &uid), 0);
+        assert_int_equal(uid, 1001);
+        assert_int_equal(store_uid_get(f->s, "w", &uid), 0);
+        assert_int_equal(uid, 1002);
+        assert_int_equal(store_uid_move(f->s, "a", 1001, "a", 1000, 1004, 1000, &uid), -EINVAL);
+        assert_int_equal(store_check(f->s), 0);
+}
+
 /* ---------------------------------------------------------------- records */
 
 static void test_record_codec(void **state) {
@@ -781,6 +814,7 @@ int main(void) {
                 T(test_identity),
                 T(test_identity_list),
                 T(test_uid),
+                T(test_uid_move),
                 cmocka_unit_test(test_record_codec),
                 T(test_corrupt_record_in_store),
                 T(test_format_version_refused),
