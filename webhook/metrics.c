@@ -12,7 +12,7 @@
 
 #include "kaas.h"
 #include "metrics.h"
-#include "pool.h"
+#include "httpd/pool.h"
 
 /* upper bounds of the latency buckets, in microseconds */
 static const unsigned long long bucket_usec[] = { 1000, 2500, 5000, 10000, 25000, 50000, 100000,
