@@ -23,6 +23,7 @@
 #include "unix_names.h"
 
 #define REPLICA_PAGE 1000                       /* keys per range page */
+#define LOAD_SLICES (1 + 255 + 1 + 1)           /* see load_slice_bound() */
 #define REPLICA_DELETE_BATCH 100                /* deletes per txn (etcd allows 128 ops) */
 #define REPLICA_SWEEP_BATCH 1000
 #define REPLICA_RETRY_MIN_USEC (100 * 1000)
@@ -81,7 +82,8 @@ struct replica {
 
         /* LOADING */
         int64_t load_revision;                  /* 0 until the first page answers */
-        char *load_from;                        /* key of the next page */
+        unsigned load_slice;                    /* the slice being read (load_slice_bound()) */
+        char *load_from;                        /* key of the next page in it */
         size_t load_from_len;
         uint8_t (*seen)[STORE_HASH_SIZE];
         size_t n_seen, cap_seen;
@@ -269,6 +271,7 @@ static void load_reset(struct replica *r) {
         free(r->load_from);
         r->load_from = NULL;
         r->load_from_len = 0;
+        r->load_slice = 0;
         r->load_revision = 0;
         free(r->lu_in);
         r->lu_in = NULL;
@@ -362,6 +365,15 @@ static void on_page(const struct etcd_result *res, void *userdata) {
         if (q == 0)
                 q = apply(r, &b, NULL);
         batch_clear(&b);
+        if (q == 0 && !(rr->more && rr->n_kvs > 0) && r->load_slice + 1 < LOAD_SLICES) {
+                /* this slice is read: the next one, from its start */
+                r->load_slice++;
+                free(r->load_from);
+                r->load_from = NULL;
+                r->load_from_len = 0;
+                start_load(r);
+                return;
+        }
         if (q == 0 && rr->more && rr->n_kvs > 0) {
                 const struct etcd_kv *last = &rr->kvs[rr->n_kvs - 1];
                 char *from = malloc(last->key_len + 1);
@@ -390,13 +402,42 @@ static void on_page(const struct etcd_result *res, void *userdata) {
         start_watch(r);
 }
 
+/* Bound k of the first load's slices, k = 0 .. LOAD_SLICES: the prefix,
+ * PREFIX tokens/, PREFIX tokens/01 ... PREFIX tokens/ff, the end of the
+ * token records, the end of the prefix. Slice i is [bound i, bound i+1):
+ * what comes before the token records, the records by the first two hex
+ * digits of their hash (the first slice also takes any key below "01"),
+ * what comes after them. Returns a new string or NULL. */
+static char *load_slice_bound(const struct replica *r, unsigned k) {
+        if (k == 0)
+                return strdup(r->prefix);
+        if (k == 1)
+                return strdup(r->tokens);
+        if (k == LOAD_SLICES - 1)
+                return strdup(r->tokens_end);
+        if (k == LOAD_SLICES)
+                return strdup(r->prefix_end);
+        char digits[3];
+        snprintf(digits, sizeof(digits), "%02x", (k - 1) & 0xffu);
+        return concat(r->tokens, digits);
+}
+
 static void start_load(struct replica *r) {
         r->phase = PHASE_LOADING;
-        /* the whole prefix: the token records and the uid/gid map */
-        const char *from = r->load_from ? r->load_from : r->prefix;
-        size_t from_len = r->load_from ? r->load_from_len : strlen(r->prefix);
-        int q = etcd_range(r->etcd, from, from_len, r->prefix_end, strlen(r->prefix_end), r->load_revision,
-                           REPLICA_PAGE, on_page, r, &r->req);
+        /* the whole prefix (the token records and the uid/gid map), in
+         * slices: etcd 3.4 counts the rest of a range for every page it
+         * answers, so paging through one range of n records costs
+         * O(n^2 / page); a million records took ten minutes that way */
+        char *start = load_slice_bound(r, r->load_slice), *end = load_slice_bound(r, r->load_slice + 1);
+        int q = -ENOMEM;
+        if (start && end) {
+                const char *from = r->load_from ? r->load_from : start;
+                size_t from_len = r->load_from ? r->load_from_len : strlen(start);
+                q = etcd_range(r->etcd, from, from_len, end, strlen(end), r->load_revision, REPLICA_PAGE, on_page, r,
+                               &r->req);
+        }
+        free(start);
+        free(end);
         if (q < 0)
                 retry_later(r, "loading the token records", strerror(-q));
 }
