@@ -58,7 +58,7 @@ wait_complete() {
 }
 
 bench_environment() {
-    local data ms0 ms1 rev
+    local data
     data=$(bench_data "$SMALL" "$IDS") || return 1
     ETCD_WATCH_PID=$$ "$top_srcdir/tests/etcd/etcd-up.sh" "$BW/etcd" >"$BW/etcd-up.log" 2>&1 || {
         cat "$BW/etcd-up.log" >&2
@@ -67,6 +67,14 @@ bench_environment() {
     . "$BW/etcd/env"
     BENCH_ETCD=$BW/etcd
 
+    # BENCH_ENV_LOAD_ONLY=1: only the first-load figure
+    [ -n "${BENCH_ENV_LOAD_ONLY:-}" ] || bench_environment_live "$data" || return 1
+    bench_environment_load "$data"
+}
+
+# Validate on a reader against standalone; creation and revocation latency
+bench_environment_live() {
+    local data=$1
     cp -a "$data/state" "$BW/writer-state"
     cp -a "$data/state" "$BW/reader-state"
     env_conf writer "$BW/writer-state" writer kaas-writer admin-1
@@ -88,7 +96,11 @@ bench_environment() {
     kaasd_down writer
     kaasd_down reader
     kaasd_down standalone
+}
 
+# A reader's first load of ENV_LOAD records against etcdctl get --prefix
+bench_environment_load() {
+    local data=$1 ms0 ms1 rev
     echo
     echo "## First load of $ENV_LOAD token records by a reader, against etcdctl get --prefix of the same keys"
     rev=$(/usr/bin/python3 "$top_srcdir/tests/etcd/etcd-fill.py" "$BW/etcd" "$ENV_LOAD") || return 1
