@@ -44,10 +44,6 @@ struct wh_server {
 
 enum route { ROUTE_AUTHENTICATE = 1 };
 
-/* Their addresses in a request's con_cls mark a GET of /healthz or
- * /metrics whose headers are in. */
-static char healthz_seen, metrics_seen;
-
 /* One request to /authenticate, from its headers to its answer. */
 struct request {
         struct timespec started;
@@ -229,11 +225,9 @@ static enum MHD_Result on_headers(struct wh_server *srv, struct MHD_Connection *
         if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) {
                 if (!method_is(method, MHD_HTTP_METHOD_GET) && !method_is(method, MHD_HTTP_METHOD_HEAD))
                         return respond_text(conn, 405, "method not allowed\n", "GET, HEAD");
-                /* answered on the next call, once the request is complete:
-                 * libmicrohttpd closes a connection whose answer comes
-                 * before that, and a scraper would pay a TLS handshake */
-                *con_cls = url[1] == 'h' ? &healthz_seen : &metrics_seen;
-                return MHD_YES;
+                /* /healthz asks kaasd: that time is not the client's */
+                hd_answering(conn);
+                return url[1] == 'h' ? serve_healthz(srv, conn) : serve_metrics(srv, conn);
         }
         if (strcmp(url, "/authenticate") != 0)
                 return respond_text(conn, 404, "not found\n", NULL);
@@ -287,14 +281,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         struct request *rq = *con_cls;
         if (!rq)
                 return on_headers(srv, conn, url, method, con_cls);
-        if (rq == (struct request *)&healthz_seen || rq == (struct request *)&metrics_seen) {
-                *con_cls = NULL;
-                if (*upload_data_size)
-                        return respond_text(conn, 400, "a GET has no body\n", NULL);
-                /* /healthz asks kaasd: that time is not the client's */
-                hd_answering(conn);
-                return rq == (struct request *)&healthz_seen ? serve_healthz(srv, conn) : serve_metrics(srv, conn);
-        }
         if (*upload_data_size) {
                 size_t n = *upload_data_size;
                 *upload_data_size = 0;
@@ -315,10 +301,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
         struct wh_server *srv = cls;
         struct request *rq = *con_cls;
-        *con_cls = NULL;
-        if (!rq || rq == (struct request *)&healthz_seen || rq == (struct request *)&metrics_seen)
+        if (!rq)
                 return;
         request_free(rq);
+        *con_cls = NULL;
         atomic_fetch_sub(&srv->active, 1);
         wh_metrics_in_flight(-1);
 }

@@ -380,11 +380,6 @@ check "PUT /healthz: 405 with Allow: GET, HEAD" \
 r=$(curl -sS -w ' %{http_code}' --max-time 10 --cacert "$W/ca.crt" "$URL/healthz")
 check "GET /healthz with kaasd up: 200 ok" [ "$r" = "ok
  200" ]
-# a scraper keeps its connection: /healthz and /metrics answered on it in turn
-curl -sS -v -o /dev/null -o /dev/null -o /dev/null --max-time 10 --cacert "$W/ca.crt" "$URL/healthz" "$URL/metrics" \
-    "$URL/healthz" 2>"$W/keepalive.trace"
-check "GET /healthz, /metrics, /healthz: one connection" \
-    [ "$(grep -c 'Re-using existing connection' "$W/keepalive.trace")" = 2 ]
 r=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$W/ca.crt" "https://localhost:$PORT/healthz")
 check "the certificate's SAN covers localhost too" [ "$r" = 200 ]
 
