@@ -75,6 +75,11 @@ host_preflight() {
     done
     grep -qE '^(passwd|group):.*[[:space:]]kaas([[:space:]]|$)' /etc/nsswitch.conf &&
         skip "/etc/nsswitch.conf already lists kaas"
+    # glibc loads the module by its name through the loader's cache: an
+    # installed one (make install under /usr/local) would answer instead of
+    # the one under test, asking another kaasd
+    ldconfig -p 2>/dev/null | grep -q 'libnss_kaas\.so\.2' &&
+        skip "a libnss_kaas.so.2 is installed ($(ldconfig -p | awk '/libnss_kaas\.so\.2/ { print $NF; exit }')): glibc would load it instead of the build's"
     return 0
 }
 
