@@ -140,20 +140,12 @@ panel_conf() {
 }
 # panel_start CONF LOG: starts it unprivileged, waits (bounded) for /healthz
 panel_start() {
-    local port i pid
+    local port pid
     port=$(sed -n 's/^listen = 127.0.0.1://p' "$1")
     "${PANEL_AS[@]}" "$P/kaas-panel" -f -c "$1" >>"$2" 2>&1 &
     pid=$!
     PANEL_PIDS="$PANEL_PIDS $pid"
-    for i in $(seq 300); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$W/ca.crt" "https://127.0.0.1:$port/healthz")" = 200 ] &&
-            return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    echo "kaas-panel did not come up ($1); its log:" >&2
-    cat "$2" >&2
-    return 1
+    wh_wait_up "$pid" "https://127.0.0.1:$port" "kaas-panel ($1)" "$2"
 }
 PANEL_PORT=$(wh_free_port)
 panel_conf "$P/panel.conf" "$PANEL_PORT"

@@ -69,17 +69,9 @@ EOF
 }
 
 pn_start() {
-    local i
     "${RUN_AS[@]}" "$PN" -f -c "$1" >>"$2" 2>&1 &
     PN_PID=$!
-    for i in $(seq 150); do
-        curl -s -o /dev/null --max-time 2 --cacert "$W/ca.crt" "$PN_URL/healthz" && return 0
-        kill -0 "$PN_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "kaas-panel did not come up; its log:" >&2
-    cat "$2" >&2
-    return 1
+    wh_wait_up "$PN_PID" "$PN_URL" kaas-panel "$2"
 }
 
 pn_stop() {

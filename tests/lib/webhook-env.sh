@@ -27,6 +27,11 @@
 #                      RUN_AS; sets WH_PID; waits (bounded) for /healthz on
 #                      https://127.0.0.1:$PORT
 #   wh_stop            SIGTERM, and the exit status in WH_RC
+#   wh_wait_up PID URL NAME LOG
+#                      waits until URL/healthz answers over HTTPS trusting
+#                      $W/ca.crt (at most 120 s; at once a failure when PID
+#                      exits, printing LOG): the start of kaas-webhook and
+#                      kaas-panel alike
 
 wh_env_init() {
     local tool
@@ -97,18 +102,22 @@ ${3:-}
 EOF
 }
 
+wh_wait_up() {
+    local end=$(($(date +%s) + 120))
+    until curl -s -o /dev/null --max-time 5 --cacert "$W/ca.crt" "$2/healthz"; do
+        if ! kill -0 "$1" 2>/dev/null || [ "$(date +%s)" -ge "$end" ]; then
+            echo "$3 did not come up; its log:" >&2
+            cat "$4" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
 wh_start() {
-    local i
     "${RUN_AS[@]}" "$WH" -f -c "$1" >>"$2" 2>&1 &
     WH_PID=$!
-    for i in $(seq 100); do
-        curl -s -o /dev/null --max-time 2 --cacert "$W/ca.crt" "https://127.0.0.1:$PORT/healthz" && return 0
-        kill -0 "$WH_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "kaas-webhook did not come up; its log:" >&2
-    cat "$2" >&2
-    return 1
+    wh_wait_up "$WH_PID" "https://127.0.0.1:$PORT" kaas-webhook "$2"
 }
 
 wh_stop() {
