@@ -52,6 +52,12 @@ struct write_op {
         struct write_op *prev, *next_op;
 };
 
+/* Token hashes, as a walk of the store collects them (hash_list_add). */
+struct hash_list {
+        uint8_t (*h)[STORE_HASH_SIZE];
+        size_t n, cap;
+};
+
 struct replica {
         struct loop *loop;
         struct store *store;
@@ -73,8 +79,8 @@ struct replica {
         void *fatal_userdata;
 
         /* a standalone store moving in (writer only) */
-        uint8_t (*migrate)[STORE_HASH_SIZE];
-        size_t n_migrate, cap_migrate, migrate_done, migrate_present;
+        struct hash_list migrate;
+        size_t migrate_done, migrate_present;
         bool migrated;
         struct migrate_job *jobs;               /* io.kaas.Admin.MigrateStore calls */
         struct loop_timer *retry_timer;
@@ -176,7 +182,7 @@ static void retry_fired(struct loop_timer *t, void *userdata) {
         r->retry_timer = NULL;
         if (!r->key_checked)
                 start_key_check(r);
-        else if (r->migrate)
+        else if (r->migrate.h)
                 migrate_next(r);
         else if (r->need_load)
                 start_load(r);
@@ -537,18 +543,42 @@ static char *put_if_absent(const char *key, const char *value) {
  * they are put into etcd, each only if absent (so running it again, or
  * after an interruption, changes nothing already there), before the first
  * snapshot, whose sweep would otherwise drop them. */
-static int migrate_collect(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
-        struct replica *r = userdata;
-        if (r->n_migrate == r->cap_migrate) {
-                size_t cap = r->cap_migrate ? r->cap_migrate * 2 : 256;
-                void *p = realloc(r->migrate, cap * STORE_HASH_SIZE);
+static int hash_list_add(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
+        struct hash_list *l = userdata;
+        if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 256;
+                void *p = realloc(l->h, cap * STORE_HASH_SIZE);
                 if (!p)
                         return -ENOMEM;
-                r->migrate = p;
-                r->cap_migrate = cap;
+                l->h = p;
+                l->cap = cap;
         }
-        memcpy(r->migrate[r->n_migrate++], hash, STORE_HASH_SIZE);
+        memcpy(l->h[l->n++], hash, STORE_HASH_SIZE);
         return 0;
+}
+
+static void hash_list_clear(struct hash_list *l) {
+        free(l->h);
+        *l = (struct hash_list){ 0 };
+}
+
+/* Puts the local token record of hash into etcd if absent there, answered
+ * to fn: 0, -ENOENT when the store no longer holds it (deleted meanwhile),
+ * or another negative errno. */
+static int put_local_token(struct replica *r, const uint8_t hash[STORE_HASH_SIZE], etcd_done_fn fn,
+                           void *userdata, struct etcd_request **req) {
+        struct token_record rec = { 0 };
+        int q = store_token_get(r->store, hash, &rec);
+        if (q < 0)
+                return q;
+        char *key = replica_token_key(r->prefix, hash), *value = replica_token_value(&rec);
+        char *body = put_if_absent(key, value);
+        token_record_free(&rec);
+        free(key);
+        free(value);
+        q = body ? etcd_txn(r->etcd, body, fn, userdata, req) : -ENOMEM;
+        free(body);
+        return q;
 }
 
 static void on_migrated(const struct etcd_result *res, void *userdata) {
@@ -565,34 +595,20 @@ static void on_migrated(const struct etcd_result *res, void *userdata) {
 }
 
 static void migrate_next(struct replica *r) {
-        while (r->migrate_done < r->n_migrate) {
-                struct token_record rec = { 0 };
-                const uint8_t *hash = r->migrate[r->migrate_done];
-                int q = store_token_get(r->store, hash, &rec);
+        while (r->migrate_done < r->migrate.n) {
+                int q = put_local_token(r, r->migrate.h[r->migrate_done], on_migrated, r, &r->req);
                 if (q == -ENOENT) {  /* purged meanwhile */
                         r->migrate_done++;
                         continue;
                 }
-                char *key = q == 0 ? replica_token_key(r->prefix, hash) : NULL;
-                char *value = q == 0 ? replica_token_value(&rec) : NULL;
-                char *body = put_if_absent(key, value);
-                token_record_free(&rec);
-                free(key);
-                free(value);
-                if (q == 0 && !body)
-                        q = -ENOMEM;
-                if (q == 0)
-                        q = etcd_txn(r->etcd, body, on_migrated, r, &r->req);
-                free(body);
                 if (q < 0)
                         retry_later(r, "moving the standalone store's tokens into etcd", strerror(-q));
                 return;
         }
         log_notice(0, "etcd: moved the standalone store's %zu tokens into etcd (%zu were there already)",
-                   r->n_migrate - r->migrate_present, r->migrate_present);
-        free(r->migrate);
-        r->migrate = NULL;
-        r->n_migrate = r->cap_migrate = r->migrate_done = r->migrate_present = 0;
+                   r->migrate.n - r->migrate_present, r->migrate_present);
+        hash_list_clear(&r->migrate);
+        r->migrate_done = r->migrate_present = 0;
         r->migrated = true;
         start_replicating(r);
 }
@@ -603,8 +619,8 @@ struct migrate_job {
         struct replica *r;
         replica_migrate_fn fn;
         void *userdata;
-        uint8_t (*hashes)[STORE_HASH_SIZE];
-        size_t n, cap, done;
+        struct hash_list hashes;
+        size_t done;
         uint64_t moved, present;
         struct etcd_request *req;
         struct migrate_job *prev, *next;
@@ -623,22 +639,8 @@ static void migrate_job_finish(struct migrate_job *j, int status, const char *er
                 log_notice(0, "etcd: moved %llu tokens of the local store into etcd on request (%llu were there "
                               "already)", (unsigned long long)j->moved, (unsigned long long)j->present);
         j->fn(status, j->moved, j->present, error, j->userdata);
-        free(j->hashes);
+        hash_list_clear(&j->hashes);
         free(j);
-}
-
-static int job_collect(const uint8_t hash[STORE_HASH_SIZE], const struct token_record *rec, void *userdata) {
-        struct migrate_job *j = userdata;
-        if (j->n == j->cap) {
-                size_t cap = j->cap ? j->cap * 2 : 256;
-                void *p = realloc(j->hashes, cap * STORE_HASH_SIZE);
-                if (!p)
-                        return -ENOMEM;
-                j->hashes = p;
-                j->cap = cap;
-        }
-        memcpy(j->hashes[j->n++], hash, STORE_HASH_SIZE);
-        return 0;
 }
 
 static void migrate_job_next(struct migrate_job *j);
@@ -659,25 +661,12 @@ static void on_job_put(const struct etcd_result *res, void *userdata) {
 }
 
 static void migrate_job_next(struct migrate_job *j) {
-        struct replica *r = j->r;
-        while (j->done < j->n) {
-                struct token_record rec = { 0 };
-                int q = store_token_get(r->store, j->hashes[j->done], &rec);
+        while (j->done < j->hashes.n) {
+                int q = put_local_token(j->r, j->hashes.h[j->done], on_job_put, j, &j->req);
                 if (q == -ENOENT) {  /* deleted meanwhile */
                         j->done++;
                         continue;
                 }
-                char *key = q == 0 ? replica_token_key(r->prefix, j->hashes[j->done]) : NULL;
-                char *value = q == 0 ? replica_token_value(&rec) : NULL;
-                char *body = q == 0 ? put_if_absent(key, value) : NULL;
-                token_record_free(&rec);
-                free(key);
-                free(value);
-                if (q == 0 && !body)
-                        q = -ENOMEM;
-                if (q == 0)
-                        q = etcd_txn(r->etcd, body, on_job_put, j, &j->req);
-                free(body);
                 if (q < 0)
                         migrate_job_finish(j, q, "reading the local store");
                 return;
@@ -692,9 +681,9 @@ int replica_migrate(struct replica *r, replica_migrate_fn fn, void *userdata) {
         if (!j)
                 return -ENOMEM;
         *j = (struct migrate_job){ .r = r, .fn = fn, .userdata = userdata };
-        int q = store_token_list_all(r->store, job_collect, j);
+        int q = store_token_list_all(r->store, hash_list_add, &j->hashes);
         if (q < 0) {
-                free(j->hashes);
+                hash_list_clear(&j->hashes);
                 free(j);
                 return q;
         }
@@ -715,15 +704,13 @@ static void start_replicating(struct replica *r) {
         r->key_checked = true;
         if (r->writer && !r->migrated && !r->st.complete && r->st.revision == 0) {
                 r->migrated = true;  /* looked once; migrate_next() finishes what it found */
-                int q = store_token_list_all(r->store, migrate_collect, r);
+                int q = store_token_list_all(r->store, hash_list_add, &r->migrate);
                 if (q < 0) {
                         log_err(0, "etcd: cannot read the standalone store to move it into etcd: %s",
                                 store_last_error(r->store));
-                        free(r->migrate);
-                        r->migrate = NULL;
-                        r->n_migrate = r->cap_migrate = 0;
-                } else if (r->n_migrate > 0) {
-                        log_notice(0, "etcd: moving the standalone store's %zu tokens into etcd", r->n_migrate);
+                        hash_list_clear(&r->migrate);
+                } else if (r->migrate.n > 0) {
+                        log_notice(0, "etcd: moving the standalone store's %zu tokens into etcd", r->migrate.n);
                         r->migrated = false;
                         migrate_next(r);
                         return;
@@ -1603,7 +1590,7 @@ struct replica *replica_free(struct replica *r) {
         free(r->tokens_end);
         free(r->node);
         free(r->fingerprint);
-        free(r->migrate);
+        hash_list_clear(&r->migrate);
         free(r);
         return NULL;
 }
