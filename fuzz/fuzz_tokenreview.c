@@ -99,10 +99,12 @@ static void render(const struct tokenreview_request *req, const json_t *user, co
         FUZZ_ASSERT(!json_object_get(json_object_get(reply, "spec"), "token"));
         json_decref(reply);
         /* the token may coincide with an audience or a user field the
-         * reply carries by design; only check when it is not part of them */
+         * reply carries by design (spec.audiences echoes every audience
+         * the caller sent, matched or not); only check when it is not part
+         * of them */
         bool inside = false;
-        for (size_t i = 0; i < n_aud && token; i++)
-                inside = inside || strstr(aud[i], token);
+        for (size_t i = 0; i < req->n_audiences && token; i++)
+                inside = inside || strstr(req->audiences[i], token);
         char *u = user ? json_dumps(user, JSON_COMPACT) : NULL;
         if (!inside && !(u && token && strstr(u, token)))
                 check_no_token(out, token);
