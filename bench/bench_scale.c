@@ -15,7 +15,16 @@
  * Then Validate (one connection, one call at a time) alone, and again
  * while STORM threads (BENCH_STORM, default 2) run getgrnam of private
  * groups, of the role group and initgroups in a loop; its p50/p99 both
- * times and their ratio. The two alternate for BENCH_ROUNDS rounds. */
+ * times and their ratio. The two alternate for BENCH_ROUNDS rounds.
+ *
+ *   bench-scale MODULE.so SOCKET TOKENS_FILE BASE_SOCKET BASE_TOKENS_FILE
+ *
+ * compares Validate on two stores instead (a large one against a small
+ * baseline, each behind its own kaasd): rounds of Validate on the
+ * baseline and on SOCKET alternate, BENCH_ROUNDS of each, and the ratio
+ * of the two (baseline time / this time, so 1 is as fast and below 1
+ * slower) is printed by the median and by the rate. The group lookups are
+ * skipped. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -43,8 +52,13 @@ static gr_name_fn getgrnam_p;
 static gr_gid_fn getgrgid_p;
 static initgroups_fn initgroups_p;
 
+struct token_set {
+        char **names, **tokens;
+        size_t n;
+};
+
+static struct token_set set, base_set;
 static char **names;
-static char **tokens;
 static size_t n_names;
 static const char *socket_path;
 static atomic_bool storm_stop;
@@ -167,11 +181,15 @@ static void *storm_main(void *arg) {
         return count;
 }
 
-static int validate_round(struct kaas_client *c, double seconds, struct bench_samples *s, uint64_t *errors) {
+static int validate_round(struct kaas_client *c, const struct token_set *ts, double seconds, struct bench_samples *s,
+                          uint64_t *errors) {
+        static unsigned rounds_run;
         uint64_t end = bench_now_ns() + (uint64_t)(seconds * 1e9);
-        unsigned seed = 7;
+        /* each round its own tokens: a replayed sequence would find, in a
+         * large store, the pages and last uses of the round before */
+        unsigned seed = 7 + 7919 * rounds_run++;
         while (bench_now_ns() < end) {
-                json_t *params = json_pack("{s:s}", "token", tokens[rand_r(&seed) % n_names]), *reply = NULL;
+                json_t *params = json_pack("{s:s}", "token", ts->tokens[rand_r(&seed) % ts->n]), *reply = NULL;
                 struct kaas_error err = KAAS_ERROR_INIT;
                 uint64_t t0 = bench_now_ns();
                 int r = kaas_call(c, "io.kaas.Token.Validate", params, &reply, &err);
@@ -185,30 +203,80 @@ static int validate_round(struct kaas_client *c, double seconds, struct bench_sa
         return 0;
 }
 
-static int read_tokens(const char *path) {
+static int read_tokens(const char *path, struct token_set *ts) {
         FILE *f = fopen(path, "re");
         if (!f)
                 return -errno;
         char tok[512], name[256];
         size_t cap = 0;
         while (fscanf(f, "%511s %255s", tok, name) == 2) {
-                if (n_names == cap) {
+                if (ts->n == cap) {
                         cap = cap ? cap * 2 : 1024;
-                        names = realloc(names, cap * sizeof(*names));
-                        tokens = realloc(tokens, cap * sizeof(*tokens));
-                        if (!names || !tokens)
+                        ts->names = realloc(ts->names, cap * sizeof(*ts->names));
+                        ts->tokens = realloc(ts->tokens, cap * sizeof(*ts->tokens));
+                        if (!ts->names || !ts->tokens)
                                 return -ENOMEM;
                 }
-                names[n_names] = strdup(name);
-                tokens[n_names++] = strdup(tok);
+                ts->names[ts->n] = strdup(name);
+                ts->tokens[ts->n++] = strdup(tok);
         }
         fclose(f);
-        return n_names > 0 ? 0 : -ENODATA;
+        return ts->n > 0 ? 0 : -ENODATA;
+}
+
+static void print_validate(const char *what, struct bench_samples *s, uint64_t errors, double *ret_p50) {
+        size_t n = s->n;
+        double p50 = bench_samples_quantile_us(s, 0.5), p99 = bench_samples_quantile_us(s, 0.99);
+        printf("%-34s calls=%-7zu errors=%-4llu p50=%10.1f us  p99=%10.1f us\n", what, n,
+               (unsigned long long)errors, p50, p99);
+        *ret_p50 = p50;
+}
+
+/* Validate on this store against the baseline store, in alternating
+ * rounds of the same run. */
+static int compare_stores(const char *base_socket) {
+        struct kaas_client *c, *b;
+        if (kaas_client_new(socket_path, 60000, &c) < 0 || kaas_client_new(base_socket, 60000, &b) < 0) {
+                fprintf(stderr, "bench-scale: cannot connect\n");
+                return 1;
+        }
+        double seconds = bench_seconds(2);
+        unsigned rounds = bench_rounds(3);
+        struct bench_samples this_all = { 0 }, base_all = { 0 };
+        uint64_t this_err = 0, base_err = 0;
+        double ratios[64];
+        unsigned n_ratios = 0;
+        for (unsigned round = 0; round < rounds; round++) {
+                struct bench_samples t = { 0 }, bs = { 0 };
+                validate_round(b, &base_set, seconds, &bs, &base_err);
+                validate_round(c, &set, seconds, &t, &this_err);
+                if (n_ratios < 64 && t.n > 0)
+                        ratios[n_ratios++] = (double)t.n / (double)bs.n;
+                printf("round %u: baseline %zu calls, this store %zu calls (%.2fx)\n", round + 1, bs.n, t.n,
+                       bs.n ? (double)t.n / (double)bs.n : 0);
+                bench_samples_merge(&this_all, &t);
+                bench_samples_merge(&base_all, &bs);
+                bench_samples_free(&t);
+                bench_samples_free(&bs);
+        }
+        double p50_base, p50_this;
+        size_t n_base = base_all.n, n_this = this_all.n;
+        print_validate("Validate, baseline store", &base_all, base_err, &p50_base);
+        print_validate("Validate, this store", &this_all, this_err, &p50_this);
+        double lo = bench_min(ratios, n_ratios), hi = bench_max(ratios, n_ratios);
+        printf("this/baseline: by the median %.2fx, by the rate %.2fx (rounds %.2f-%.2fx, median round %.2fx)\n",
+               p50_this > 0 ? p50_base / p50_this : 0, n_base ? (double)n_this / (double)n_base : 0, lo, hi,
+               bench_median(ratios, n_ratios));
+        kaas_client_free(c);
+        kaas_client_free(b);
+        bench_samples_free(&this_all);
+        bench_samples_free(&base_all);
+        return 0;
 }
 
 int main(int argc, char **argv) {
-        if (argc != 4) {
-                fprintf(stderr, "usage: bench-scale MODULE.so SOCKET TOKENS_FILE\n");
+        if (argc != 4 && argc != 6) {
+                fprintf(stderr, "usage: bench-scale MODULE.so SOCKET TOKENS_FILE [BASE_SOCKET BASE_TOKENS_FILE]\n");
                 return 2;
         }
         socket_path = argv[2];
@@ -224,11 +292,18 @@ int main(int argc, char **argv) {
         getgrnam_p = (gr_name_fn)sym(h, "getgrnam_r");
         getgrgid_p = (gr_gid_fn)sym(h, "getgrgid_r");
         initgroups_p = (initgroups_fn)sym(h, "initgroups_dyn");
-        if (read_tokens(argv[3]) < 0) {
-                fprintf(stderr, "bench-scale: cannot read %s\n", argv[3]);
+        if (read_tokens(argv[3], &set) < 0 || (argc == 6 && read_tokens(argv[5], &base_set) < 0)) {
+                fprintf(stderr, "bench-scale: cannot read %s\n", argv[argc == 6 ? 5 : 3]);
                 return 2;
         }
+        names = set.names;
+        n_names = set.n;
         bench_print_header(stdout, "bench-scale", argc, argv);
+        if (argc == 6) {
+                int r = compare_stores(argv[4]);
+                dlclose(h);
+                return r;
+        }
         double seconds = bench_seconds(2);
         for (enum op op = OP_PASSWD; op <= OP_ID; op++)
                 measure_op(op, seconds);
@@ -244,12 +319,12 @@ int main(int argc, char **argv) {
         struct bench_samples quiet = { 0 }, storm = { 0 };
         uint64_t quiet_err = 0, storm_err = 0, storm_lookups = 0;
         for (unsigned round = 0; round < bench_rounds(3); round++) {
-                validate_round(c, seconds, &quiet, &quiet_err);
+                validate_round(c, &set, seconds, &quiet, &quiet_err);
                 pthread_t tids[64];
                 atomic_store(&storm_stop, false);
                 for (unsigned i = 0; i < n_storm; i++)
                         pthread_create(&tids[i], NULL, storm_main, (void *)(uintptr_t)(i + 1 + round * 64));
-                validate_round(c, seconds, &storm, &storm_err);
+                validate_round(c, &set, seconds, &storm, &storm_err);
                 atomic_store(&storm_stop, true);
                 for (unsigned i = 0; i < n_storm; i++) {
                         void *count = NULL;

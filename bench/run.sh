@@ -69,7 +69,7 @@ bench_nss() {
 # BENCH_SCALE_IDS cached identities (default 1000 10000 100000), each
 # store with 1000 tokens; then at 1,000,000 tokens (BENCH_SCALE_TOKENS).
 bench_scale() {
-    local module ids d
+    local module ids d base tokens cache
     module=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
     [ -e "$module" ] || { echo "SKIP: $module is not built"; return 0; }
     for ids in ${BENCH_SCALE_IDS:-1000 10000 100000}; do
@@ -80,17 +80,22 @@ bench_scale() {
         "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
         kaasd_down scale
     done
-    # the fixed 32M cache kaasd had before it sized the cache from the
-    # store, then the sized one
+    # Validate on the large store against a store of 1000 tokens, each
+    # behind its own kaasd, in alternating rounds: the fixed 32M cache
+    # kaasd had before it sized the cache from the store, then the sized one
     for tokens in ${BENCH_SCALE_TOKENS:-}; do
         d=$(bench_data "$tokens" 1000) || return 1
+        base=$(bench_data 1000 1000) || return 1
+        kaasd_conf base "$base/state"
+        kaasd_up base || return 1
         for cache in 32M 0; do
             KAASD_BENCH_EXTRA="store_cache_max = $cache" kaasd_conf scale "$d/state"
             kaasd_up scale || return 1
-            echo "## scale: 1000 cached identities, $tokens tokens, store_cache_max = $cache"
-            BENCH_STORM=0 "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
+            echo "## scale: $tokens tokens (store_cache_max = $cache) against 1000 tokens, 1000 cached identities"
+            "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt" "$BW/base.sock" "$base/tokens.txt"
             kaasd_down scale
         done
+        kaasd_down base
     done
 }
 
