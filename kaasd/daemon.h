@@ -36,6 +36,8 @@ struct daemon {
         struct token_service *tokens;
         struct credential_checker *credentials;
         struct loop_timer *maintenance;
+        struct loop_timer *warm;        /* reading the store into its cache after start */
+        uint64_t warm_bytes, warm_since_usec;
         struct unix_ids *unix_ids;              /* NSS and userdb; made on first use */
         struct replica *replica;                /* NULL: standalone (no [etcd]) */
         uint64_t stored_ids_in_subid;           /* at the last start or reload; see subid_stored.h */

@@ -298,6 +298,36 @@ static void on_maintenance(struct loop_timer *t, void *userdata) {
                 d->maintenance = NULL;
 }
 
+/* Warming the store's cache: pages read per step, and the time one turn of
+ * the loop may spend on it, so that calls are served in between (a turn is
+ * also bounded by the pages, as a page read from the disk may take long). */
+#define WARM_PAGES_PER_STEP 16u
+#define WARM_STEPS_PER_TURN 16u
+#define WARM_TURN_USEC 200u
+
+static void on_warm(struct loop_timer *t, void *userdata) {
+        struct daemon *d = userdata;
+        uint64_t start = loop_now_usec();
+        int r = 0;
+        d->warm = NULL;
+        for (unsigned i = 0; i < WARM_STEPS_PER_TURN && r == 0 && loop_now_usec() - start < WARM_TURN_USEC; i++)
+                r = store_warm_step(d->store, WARM_PAGES_PER_STEP, &d->warm_bytes);
+        if (r < 0) {
+                log_warning(0, "reading the store into its cache stopped: %s", store_last_error(d->store));
+                return;
+        }
+        if (r > 0) {
+                if (d->warm_bytes > 0)
+                        log_info(0, "store: %llu MiB read into the cache in %.1f s",
+                                 (unsigned long long)(d->warm_bytes >> 20),
+                                 (double)(loop_now_usec() - d->warm_since_usec) / 1e6);
+                return;
+        }
+        /* due at once: the loop serves what is ready first, then comes back */
+        if (loop_timer_add(d->loop, loop_now_usec(), on_warm, d, &d->warm) < 0)
+                d->warm = NULL;
+}
+
 static bool dir_is_empty(const char *path) {
         DIR *dir = opendir(path);
         if (!dir)
@@ -510,6 +540,11 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "kaasd: out of memory\n");
                 goto failed;
         }
+        d.warm_since_usec = loop_now_usec();
+        if (loop_timer_add(d.loop, loop_now_usec(), on_warm, &d, &d.warm) < 0) {
+                fprintf(stderr, "kaasd: out of memory\n");
+                goto failed;
+        }
         struct server_limits limits;
         daemon_limits_from_config(d.config, &limits);
         if ((r = server_new(d.loop, d.registry, &limits, &policy, &d, &d.server)) < 0 ||
@@ -542,6 +577,7 @@ failed:
 finish:
         /* checks and lookups still waiting answer their calls: before the server goes */
         loop_timer_cancel(d.maintenance);
+        loop_timer_cancel(d.warm);
         credential_checker_free(d.credentials);
         environment_stop(&d);
         token_service_free(d.tokens);

@@ -92,6 +92,14 @@ int store_open_sized(const char *dir, uint64_t cache_max, struct store **ret_sto
 uint64_t store_cache_size_for(uint64_t db_bytes, uint64_t max);
 uint64_t store_cache_size(const struct store *s);
 
+/* Reads up to max_pages more pages of the token and identity databases
+ * into the cache, adding their bytes to *ret_bytes (when not NULL): call
+ * it until it returns 1 (all read, or nothing to do because the cache
+ * cannot hold them), with other work in between. 0 while pages remain, or
+ * -errno. */
+__attribute__((warn_unused_result, nonnull(1)))
+int store_warm_step(struct store *s, unsigned max_pages, uint64_t *ret_bytes);
+
 /* Checkpoints and closes. Accepts NULL; returns NULL. */
 struct store *store_close(struct store *s);
 
@@ -163,6 +171,18 @@ int store_token_list_all(struct store *s, store_token_cb cb, void *userdata);
 __attribute__((warn_unused_result, nonnull))
 int store_token_touch(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
                       int64_t last_used);
+
+struct store_touch {
+        uint8_t hash[STORE_HASH_SIZE];
+        int64_t last_used;
+};
+
+/* As store_token_touch() for n tokens in one transaction: one commit for all
+ * of them, where a commit each cost more than the write. ret_written[i] says
+ * whether token i exists (an unknown one is skipped, not an error); 0 or the
+ * first other error, with none of the writes kept. */
+__attribute__((warn_unused_result, nonnull))
+int store_token_touch_many(struct store *s, const struct store_touch *t, size_t n, bool *ret_written);
 
 /* Exact number of tokens (reads the whole index: O(n)). */
 __attribute__((warn_unused_result, nonnull))

@@ -11,7 +11,7 @@ kaasd_libkaasd_store_la_SOURCES = \
 	kaasd/store.c kaasd/store.h kaasd/store_internal.h \
 	kaasd/store_record.c kaasd/store_record.h \
 	kaasd/store_token.c kaasd/store_identity.c kaasd/store_uid.c \
-	kaasd/store_replica.c \
+	kaasd/store_replica.c kaasd/store_warm.c \
 	kaasd/token_key.c kaasd/token_key.h
 kaasd_libkaasd_store_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 kaasd_libkaasd_store_la_LIBADD = common/libkaas-token.la $(BDB_LIBS) $(SODIUM_LIBS)

@@ -32,6 +32,10 @@ struct store {
         DB *tokens_unindexed;           /* tokens.db again, without its indexes: for writes that
                                          * change no indexed field (last use) */
         int lock_fd;
+        /* store_warm_step(): the database (an index into its list) and page to read next */
+        unsigned warm_db;
+        uint32_t warm_next;
+        bool warm_started, warm_done;
 
         pthread_mutex_t error_lock;
         char bdb_message[STORE_ERROR_SIZE / 2]; /* latest text from BDB's error callback */

@@ -28,6 +28,7 @@
 
 #define TOKEN_RECORD_VERSION            1
 #define TOKEN_RECORD_EXPIRES_OFFSET     9
+#define TOKEN_RECORD_LAST_USED_OFFSET   17
 #define TOKEN_RECORD_SIZE_MAX                                                   \
         (1 + 3 * 8 + 1 + TOKEN_ID_LENGTH + 1 + STORE_USER_ID_MAX +              \
          1 + STORE_DOMAIN_ID_MAX + 1 + STORE_NAME_MAX + 2 + STORE_DESCRIPTION_MAX)

@@ -411,43 +411,62 @@ int store_token_list_all(struct store *s, store_token_cb cb, void *userdata) {
 
 /* ---------------------------------------------------------------- touch, count, purge */
 
+/* Raises the last use of one token within txn: 0, or -ENOENT when there is no such token. */
+static int touch_one(struct store *s, DB_TXN *txn, const uint8_t *hash, int64_t last_used) {
+        uint8_t buf[TOKEN_RECORD_SIZE_MAX], ts[STORE_TS_SIZE];
+        DBT key = store_dbt(hash, STORE_HASH_SIZE), data = store_dbt_out(buf, sizeof(buf));
+        DBT part = { .data = ts, .size = STORE_TS_SIZE, .dlen = STORE_TS_SIZE,
+                     .doff = TOKEN_RECORD_LAST_USED_OFFSET, .flags = DB_DBT_PARTIAL };
+        struct token_record_view v;
+        int r;
+
+        /* Only last_used changes, which no index holds: the record is written through the
+         * handle without indexes, so the three of them are not looked up and rewritten, and
+         * only its eight bytes, in place, so it is neither decoded nor encoded again. */
+        r = s->tokens_unindexed->get(s->tokens_unindexed, txn, &key, &data, DB_RMW);
+        if (r != 0)
+                return store_error(s, r);
+        if (token_record_parse(data.data, data.size, &v) < 0)
+                return store_fail(s, -EBADMSG, "corrupt token record (%u bytes)", (unsigned) data.size);
+        if (v.last_used >= last_used)
+                return 0;
+        store_ts_put(ts, last_used);
+        return store_error(s, s->tokens_unindexed->put(s->tokens_unindexed, txn, &key, &part, 0));
+}
+
 struct touch_ctx {
-        const uint8_t *hash;
-        int64_t last_used;
+        const struct store_touch *t;
+        size_t n;
+        bool *written;
 };
 
 static int touch_fn(struct store *s, DB_TXN *txn, void *userdata) {
         struct touch_ctx *c = userdata;
-        uint8_t buf[TOKEN_RECORD_SIZE_MAX];
-        DBT key = store_dbt(c->hash, STORE_HASH_SIZE), data = store_dbt_out(buf, sizeof(buf));
-        struct token_record rec = {};
-        size_t size;
-        int r;
 
-        /* Only last_used changes, which no index holds: the record is written through the
-         * handle without indexes, so the three of them are not looked up and rewritten. */
-        r = s->tokens_unindexed->get(s->tokens_unindexed, txn, &key, &data, DB_RMW);
-        if (r != 0)
-                return store_error(s, r);
-        r = decode(s, &data, &rec);
-        if (r < 0)
-                return r;
-        if (rec.last_used >= c->last_used) {
-                token_record_free(&rec);
-                return 0;
+        for (size_t i = 0; i < c->n; i++) {
+                int r = touch_one(s, txn, c->t[i].hash, c->t[i].last_used);
+                if (r < 0 && (r != -ENOENT || !c->written))
+                        return r;
+                if (c->written)
+                        c->written[i] = r == 0;
         }
-        rec.last_used = c->last_used;
-        r = token_record_encode(&rec, buf, &size);
-        token_record_free(&rec);
-        if (r < 0)
-                return r;
-        data = store_dbt(buf, size);
-        return store_error(s, s->tokens_unindexed->put(s->tokens_unindexed, txn, &key, &data, 0));
+        return 0;
 }
 
 int store_token_touch(struct store *s, const uint8_t hash[static STORE_HASH_SIZE],
                       int64_t last_used) {
-        struct touch_ctx c = { hash, last_used };
+        struct store_touch t = { .last_used = last_used };
+        struct touch_ctx c = { &t, 1, NULL };
+
+        memcpy(t.hash, hash, STORE_HASH_SIZE);
+        return store_txn_run(s, STORE_TXN_NOSYNC, touch_fn, &c);
+}
+
+int store_token_touch_many(struct store *s, const struct store_touch *t, size_t n, bool *ret_written) {
+        struct touch_ctx c = { t, n, ret_written };
+
+        for (size_t i = 0; i < n; i++)
+                ret_written[i] = false;
         return store_txn_run(s, STORE_TXN_NOSYNC, touch_fn, &c);
 }
 

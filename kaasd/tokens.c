@@ -16,6 +16,8 @@
 #define TOUCH_INTERVAL_SEC 60
 #define TOUCH_FLUSH_USEC (5u * 1000000u)
 #define TOUCH_SLOTS 8192u  /* tokens remembered between flushes; power of two */
+/* last uses written per transaction: the commit cost as much as a write */
+#define TOUCH_BATCH 64u
 
 struct touch_slot {
         uint8_t hash[TOKEN_HASH_SIZE];
@@ -45,20 +47,43 @@ const char *token_verdict_name(enum token_verdict v) {
         return v <= TOKEN_FAILED ? names[v] : "?";
 }
 
+/* Writes the noted uses of the slots in batch (n of them) in one transaction. */
+static void touch_write(struct token_service *ts, struct touch_slot **batch, size_t n) {
+        struct store_touch t[TOUCH_BATCH] = { 0 };
+        bool written[TOUCH_BATCH];
+        for (size_t i = 0; i < n; i++) {
+                memcpy(t[i].hash, batch[i]->hash, TOKEN_HASH_SIZE);
+                t[i].last_used = batch[i]->noted;
+        }
+        int r = store_token_touch_many(ts->store, t, n, written);
+        if (r < 0)
+                log_warning(0, "recording the last use of %zu tokens failed: %s", n, store_last_error(ts->store));
+        for (size_t i = 0; i < n; i++) {
+                if (r == 0 && written[i]) {
+                        ts->stats.touches_written++;
+                        if (ts->touched)
+                                ts->touched(ts->touched_userdata, batch[i]->hash, batch[i]->noted);
+                }
+                batch[i]->written = batch[i]->noted;
+        }
+        sodium_memzero(t, sizeof(t));
+}
+
 static void touch_flush(struct token_service *ts) {
+        struct touch_slot *batch[TOUCH_BATCH];
+        size_t n = 0;
         for (unsigned i = 0; i < TOUCH_SLOTS; i++) {
                 struct touch_slot *s = &ts->touch[i];
                 if (!s->used || s->noted == s->written)
                         continue;
-                int r = store_token_touch(ts->store, s->hash, s->noted);
-                if (r < 0 && r != -ENOENT)
-                        log_warning(0, "recording a token's last use failed: %s", store_last_error(ts->store));
-                else if (r == 0)
-                        ts->stats.touches_written++;
-                if (r == 0 && ts->touched)
-                        ts->touched(ts->touched_userdata, s->hash, s->noted);
-                s->written = s->noted;
+                batch[n++] = s;
+                if (n == TOUCH_BATCH) {
+                        touch_write(ts, batch, n);
+                        n = 0;
+                }
         }
+        if (n > 0)
+                touch_write(ts, batch, n);
 }
 
 static void on_touch_timer(struct loop_timer *t, void *userdata) {

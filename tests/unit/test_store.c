@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "store.h"
+#include "store_internal.h"
 #include "store_record.h"
 
 struct fixture {
@@ -393,6 +394,83 @@ static void test_token_touch(void **state) {
         make_hash(h, 2);
         assert_int_equal(store_token_touch(f->s, h, 1700000500), -ENOENT);
         assert_int_equal(store_check(f->s), 0);
+}
+
+static void test_token_touch_many(void **state) {
+        struct fixture *f = *state;
+        struct token_record r = make_record("u-alice", 1800000000), got;
+        struct store_touch t[3] = { { .last_used = 1700000500 }, { .last_used = 1700000600 },
+                                    { .last_used = 1700000700 } };
+        bool written[3] = { false, true, false };
+
+        make_hash(t[0].hash, 1);
+        make_hash(t[1].hash, 2);        /* no such token: skipped */
+        make_hash(t[2].hash, 3);
+        assert_int_equal(store_token_put(f->s, t[0].hash, &r), 0);
+        struct token_record r3 = make_record("u-bob", 1800000000);
+        assert_int_equal(store_token_put(f->s, t[2].hash, &r3), 0);
+        assert_int_equal(store_token_touch_many(f->s, t, 3, written), 0);
+        assert_true(written[0] && !written[1] && written[2]);
+
+        /* the last use written in place, everything else as it was */
+        assert_int_equal(store_token_get(f->s, t[0].hash, &got), 0);
+        assert_int_equal(got.last_used, 1700000500);
+        assert_int_equal(got.created, r.created);
+        assert_int_equal(got.expires, r.expires);
+        assert_string_equal(got.token_id, r.token_id);
+        assert_string_equal(got.owner_id, "u-alice");
+        assert_string_equal(got.description, "laptop kubectl");
+        token_record_free(&got);
+
+        /* never backwards */
+        t[2].last_used = 1700000100;
+        assert_int_equal(store_token_touch_many(f->s, &t[2], 1, written), 0);
+        assert_true(written[0]);
+        assert_int_equal(store_token_get(f->s, t[2].hash, &got), 0);
+        assert_int_equal(got.last_used, 1700000700);
+        assert_string_equal(got.owner_id, "u-bob");
+        token_record_free(&got);
+        assert_int_equal(store_check(f->s), 0);
+}
+
+static uint64_t cache_misses(struct store *s) {
+        DB_MPOOL_STAT *st = NULL;
+        assert_int_equal(s->env->memp_stat(s->env, &st, NULL, 0), 0);
+        uint64_t misses = st->st_cache_miss;
+        free(st);
+        return misses;
+}
+
+/* After warming, a lookup of any token reads no page from the file, and
+ * the warming went in slices. */
+static void test_warm(void **state) {
+        struct fixture *f = *state;
+        uint8_t h[STORE_HASH_SIZE];
+        struct token_record got;
+        uint64_t bytes = 0;
+        unsigned steps = 0;
+        int r;
+
+        put_tokens(f->s, "u-alice", 0, 2000, 1800000000);
+        reopen(f);
+        while ((r = store_warm_step(f->s, 16, &bytes)) == 0)
+                steps++;
+        assert_int_equal(r, 1);
+        assert_true(steps > 4);
+        struct stat st;
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof(path), "%s/tokens.db", f->dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(bytes >= (uint64_t) st.st_size);
+
+        uint64_t before = cache_misses(f->s);
+        for (unsigned i = 0; i < 2000; i++) {
+                make_hash(h, i);
+                assert_int_equal(store_token_get(f->s, h, &got), 0);
+                token_record_free(&got);
+        }
+        assert_int_equal(cache_misses(f->s), before);
+        assert_int_equal(store_warm_step(f->s, 16, NULL), 1);
 }
 
 static void test_token_purge_expired(void **state) {
@@ -810,6 +888,8 @@ int main(void) {
                 T(test_token_list),
                 T(test_token_delete_by_owner),
                 T(test_token_touch),
+                T(test_token_touch_many),
+                T(test_warm),
                 T(test_token_purge_expired),
                 T(test_identity),
                 T(test_identity_list),
