@@ -16,6 +16,11 @@
  * while STORM threads (BENCH_STORM, default 2) run getgrnam of private
  * groups, of the role group and initgroups in a loop; its p50/p99 both
  * times and their ratio. The two alternate for BENCH_ROUNDS rounds.
+ * With BENCH_ECHO_SERVER (bench-echo-server) and BENCH_WORKDIR set, the
+ * raw ping-pong of a Validate's size (bench/bench.h) is timed the same
+ * way, alone and during the same storm, in the same rounds: what the
+ * storm costs a round trip that does no work, the floor of the ratio on
+ * a machine whose CPUs the storm keeps busy.
  *
  *   bench-scale MODULE.so SOCKET TOKENS_FILE BASE_SOCKET BASE_TOKENS_FILE
  *
@@ -224,6 +229,18 @@ static int read_tokens(const char *path, struct token_set *ts) {
         return ts->n > 0 ? 0 : -ENODATA;
 }
 
+/* Raw ping-pong round trips for seconds, into s. */
+static void raw_round(const struct bench_side *raw, void *state, double seconds, struct bench_samples *s,
+                      uint64_t *errors) {
+        uint64_t end = bench_now_ns() + (uint64_t)(seconds * 1e9);
+        while (bench_now_ns() < end) {
+                uint64_t t0 = bench_now_ns();
+                if (raw->op(state) < 0)
+                        (*errors)++;
+                bench_samples_add(s, bench_now_ns() - t0);
+        }
+}
+
 static void print_validate(const char *what, struct bench_samples *s, uint64_t errors, double *ret_p50) {
         size_t n = s->n;
         double p50 = bench_samples_quantile_us(s, 0.5), p99 = bench_samples_quantile_us(s, 0.99);
@@ -316,15 +333,35 @@ int main(int argc, char **argv) {
         unsigned n_storm = getenv("BENCH_STORM") ? (unsigned)atoi(getenv("BENCH_STORM")) : 2;
         if (n_storm > 64)
                 n_storm = 64;
-        struct bench_samples quiet = { 0 }, storm = { 0 };
-        uint64_t quiet_err = 0, storm_err = 0, storm_lookups = 0;
+        /* the raw ping-pong of a Validate's size, when asked for */
+        const char *echo = getenv("BENCH_ECHO_SERVER"), *workdir = getenv("BENCH_WORKDIR");
+        struct bench_raw raw = { 0 };
+        struct bench_side raw_side = { 0 };
+        void *raw_state = NULL;
+        pid_t echo_pid = -1;
+        if (echo && *echo && workdir && *workdir) {
+                char req[1024];
+                snprintf(req, sizeof(req), "{\"method\":\"io.kaas.Token.Validate\",\"parameters\":{\"token\":\"%s\"}}",
+                         set.tokens[0]);
+                if (bench_probe(socket_path, req, &raw) < 0 || (echo_pid = bench_echo_start(echo, workdir, &raw)) < 0)
+                        return 1;
+                raw_side = bench_raw_side("raw", &raw);
+                if (raw_side.init(raw_side.arg, 0, &raw_state) < 0)
+                        return 1;
+        }
+        struct bench_samples quiet = { 0 }, storm = { 0 }, raw_quiet = { 0 }, raw_storm = { 0 };
+        uint64_t quiet_err = 0, storm_err = 0, storm_lookups = 0, raw_err = 0;
         for (unsigned round = 0; round < bench_rounds(3); round++) {
                 validate_round(c, &set, seconds, &quiet, &quiet_err);
+                if (raw_state)
+                        raw_round(&raw_side, raw_state, seconds, &raw_quiet, &raw_err);
                 pthread_t tids[64];
                 atomic_store(&storm_stop, false);
                 for (unsigned i = 0; i < n_storm; i++)
                         pthread_create(&tids[i], NULL, storm_main, (void *)(uintptr_t)(i + 1 + round * 64));
                 validate_round(c, &set, seconds, &storm, &storm_err);
+                if (raw_state)
+                        raw_round(&raw_side, raw_state, seconds, &raw_storm, &raw_err);
                 atomic_store(&storm_stop, true);
                 for (unsigned i = 0; i < n_storm; i++) {
                         void *count = NULL;
@@ -343,6 +380,17 @@ int main(int argc, char **argv) {
                "Validate during a group storm", ns, (unsigned long long)storm_err, s50, s99,
                (unsigned long long)storm_lookups, n_storm);
         printf("storm/alone: p50 %.2fx  p99 %.2fx\n", q50 > 0 ? s50 / q50 : 0, q99 > 0 ? s99 / q99 : 0);
+        if (raw_state) {
+                double rq50, rs50;
+                double rq99 = bench_samples_quantile_us(&raw_quiet, 0.99), rs99 = bench_samples_quantile_us(&raw_storm, 0.99);
+                print_validate("raw ping-pong alone", &raw_quiet, raw_err, &rq50);
+                print_validate("raw ping-pong during the storm", &raw_storm, raw_err, &rs50);
+                printf("raw storm/alone: p50 %.2fx  p99 %.2fx\n", rq50 > 0 ? rs50 / rq50 : 0, rq99 > 0 ? rs99 / rq99 : 0);
+                raw_side.fini(raw_state);
+                bench_stop(echo_pid, 1000);
+        }
+        bench_samples_free(&raw_quiet);
+        bench_samples_free(&raw_storm);
         kaas_client_free(c);
         bench_samples_free(&quiet);
         bench_samples_free(&storm);

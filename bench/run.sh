@@ -77,7 +77,7 @@ bench_scale() {
         kaasd_conf scale "$d/state"
         kaasd_up scale || return 1
         echo "## scale: $ids cached identities, 1000 tokens"
-        "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
+        BENCH_ECHO_SERVER=$B/bench-echo-server BENCH_WORKDIR=$BW "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
         kaasd_down scale
     done
     # Validate on the large store against a store of 1000 tokens, each

@@ -61,6 +61,12 @@ include kaasd/identity.mk
 include kaasd/etcd.mk
 
 # The cache of Keystone-token proofs, alone (kaasd links the same file)
+check_PROGRAMS += tests/unit/test_loop
+TESTS += tests/unit/test_loop
+tests_unit_test_loop_SOURCES = tests/unit/test_loop.c kaasd/loop.c kaasd/loop.h
+tests_unit_test_loop_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/kaasd
+tests_unit_test_loop_LDADD = $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_proof_cache
 TESTS += tests/unit/test_proof_cache
 tests_unit_test_proof_cache_SOURCES = tests/unit/test_proof_cache.c kaasd/proof_cache.c kaasd/proof_cache.h

@@ -231,11 +231,16 @@ int loop_run(struct loop *l) {
                                 continue;
                         return -errno;
                 }
-                for (int i = 0; i < n; i++) {
-                        struct loop_io *io = events[i].data.ptr;
-                        if (!io->dead)
-                                io->fn(io, io->fd, events[i].events, io->userdata);
-                }
+                /* input first: a call that has just come in (a token check) is
+                 * answered before the bulk output ready beside it (the slices of
+                 * large replies), rather than behind it in epoll's order */
+                for (int pass = 0; pass < 2; pass++)
+                        for (int i = 0; i < n; i++) {
+                                struct loop_io *io = events[i].data.ptr;
+                                bool output_only = !(events[i].events & ~(uint32_t)EPOLLOUT);
+                                if (output_only == (pass == 1) && !io->dead)
+                                        io->fn(io, io->fd, events[i].events, io->userdata);
+                        }
                 free_dead(l);
                 run_timers(l);
                 free_dead(l);

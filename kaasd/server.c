@@ -26,6 +26,8 @@
 /* JSON values in one message: parsed, each costs tens of bytes, so a 1 MiB
  * message of tiny values would hold 16 MiB while its call is in flight */
 #define MAX_MESSAGE_VALUES 4096
+/* Bytes of a kept reply (a large group's) sent per connection per turn */
+#define SHARED_SLICE (64u * 1024u)
 
 #define ERROR_PROTOCOL "io.kaas.ProtocolError"
 #define ERROR_TOO_LARGE "io.kaas.MessageTooLarge"
@@ -282,15 +284,20 @@ static int conn_flush(struct conn *c) {
         int r = vl_writer_flush(c->writer, c->fd);
         if (r < 0)
                 return r;
-        while (c->shared.data && c->shared.off < c->shared.len) {
-                ssize_t n = send(c->fd, c->shared.data + c->shared.off, c->shared.len - c->shared.off,
+        if (c->shared.data && c->shared.off < c->shared.len) {
+                /* one slice per turn of the loop: a send() as large as the socket takes
+                 * copies a few hundred KiB, and calls ready beside it would wait for that */
+                size_t left = c->shared.len - c->shared.off;
+                ssize_t n;
+                do
+                        n = send(c->fd, c->shared.data + c->shared.off, left < SHARED_SLICE ? left : SHARED_SLICE,
                                  MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
                         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-                }
                 c->shared.off += (size_t)n;
+                if (c->shared.off < c->shared.len)
+                        return -EAGAIN;
         }
         shared_out_clear(&c->shared);
         return 0;
