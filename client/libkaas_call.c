@@ -71,11 +71,14 @@ static int send_call(struct kaas_client *c, const char *method, json_t *paramete
         return 0;
 }
 
-/* Reads until one complete message is buffered. */
-static int receive_message(struct kaas_client *c, int64_t deadline, json_t **ret) {
+/* Reads until one complete message is buffered: 0 with *ret, or 1 when
+ * take (when not NULL) took its text. */
+static int receive_message(struct kaas_client *c, int64_t deadline, vl_take_fn take, void *userdata, json_t **ret) {
         for (;;) {
                 json_t *msg = NULL;
-                int r = vl_reader_next(c->reader, &msg);
+                int r = vl_reader_next_or_take(c->reader, take, userdata, &msg);
+                if (r == 2)
+                        return 1;
                 if (r > 0) {
                         *ret = msg;
                         return 0;
@@ -99,15 +102,21 @@ static int receive_message(struct kaas_client *c, int64_t deadline, json_t **ret
 
 /* Returns 0 for a final reply, 1 for one with "continues", or
  * KAAS_ERROR_REMOTE; fills the outputs accordingly. */
-static int receive_reply(struct kaas_client *c, int64_t deadline, bool check_fork, json_t **ret_parameters,
-                         struct kaas_error *ret_error) {
+static int receive_reply(struct kaas_client *c, int64_t deadline, bool check_fork, vl_take_fn take, void *userdata,
+                         json_t **ret_parameters, struct kaas_error *ret_error) {
         if (check_fork && c->fd >= 0 && c->pid != getpid())
                 libkaas_disconnect(c);  /* the parent's calls are not ours */
         if (c->n_pending == 0)
                 return -ENOMSG;
 
         json_t *msg = NULL;
-        int r = receive_message(c, deadline, &msg);
+        int r = receive_message(c, deadline, take, userdata, &msg);
+        if (r == 1) {
+                /* take() accepts only a final reply's shape */
+                c->n_pending--;
+                c->answered = true;
+                return LIBKAAS_TAKEN;
+        }
         if (r < 0)
                 goto fail;
         struct vl_reply reply;
@@ -148,7 +157,7 @@ KAAS_PUBLIC int kaas_send(struct kaas_client *c, const char *method, json_t *par
 KAAS_PUBLIC int kaas_receive(struct kaas_client *c, json_t **ret_parameters, struct kaas_error *ret_error) {
         if (ret_error)
                 kaas_error_clear(ret_error);
-        return receive_reply(c, libkaas_deadline(c->timeout_ms), true, ret_parameters, ret_error);
+        return receive_reply(c, libkaas_deadline(c->timeout_ms), true, NULL, NULL, ret_parameters, ret_error);
 }
 
 /* A simple call waits for a reply of its own, so earlier pipelined calls
@@ -157,8 +166,8 @@ static bool has_pending_calls(const struct kaas_client *c) {
         return c->fd >= 0 && c->n_pending > 0 && c->pid == getpid();
 }
 
-KAAS_PUBLIC int kaas_call(struct kaas_client *c, const char *method, json_t *parameters,
-                          json_t **ret_parameters, struct kaas_error *ret_error) {
+int libkaas_call_take(struct kaas_client *c, const char *method, json_t *parameters, vl_take_fn take, void *userdata,
+                      json_t **ret_parameters, struct kaas_error *ret_error) {
         if (ret_error)
                 kaas_error_clear(ret_error);
         if (has_pending_calls(c))
@@ -169,7 +178,9 @@ KAAS_PUBLIC int kaas_call(struct kaas_client *c, const char *method, json_t *par
                 return r;
         json_t *params = NULL;
         /* send_call() has just checked that the connection is this process's */
-        r = receive_reply(c, deadline, false, &params, ret_error);
+        r = receive_reply(c, deadline, false, take, userdata, &params, ret_error);
+        if (r == LIBKAAS_TAKEN)
+                return r;
         if (r == 1) {
                 /* "continues" answers only calls made with "more" */
                 json_decref(params);
@@ -185,6 +196,11 @@ KAAS_PUBLIC int kaas_call(struct kaas_client *c, const char *method, json_t *par
         return 0;
 }
 
+KAAS_PUBLIC int kaas_call(struct kaas_client *c, const char *method, json_t *parameters,
+                          json_t **ret_parameters, struct kaas_error *ret_error) {
+        return libkaas_call_take(c, method, parameters, NULL, NULL, ret_parameters, ret_error);
+}
+
 KAAS_PUBLIC int kaas_call_more(struct kaas_client *c, const char *method, json_t *parameters,
                                kaas_reply_fn on_reply, void *userdata, struct kaas_error *ret_error) {
         if (ret_error)
@@ -196,7 +212,7 @@ KAAS_PUBLIC int kaas_call_more(struct kaas_client *c, const char *method, json_t
                 return r;
         for (;;) {
                 json_t *params = NULL;
-                r = receive_reply(c, libkaas_deadline(c->timeout_ms), true, &params, ret_error);
+                r = receive_reply(c, libkaas_deadline(c->timeout_ms), true, NULL, NULL, &params, ret_error);
                 if (r < 0)
                         return r;
                 bool continues = r == 1;

@@ -52,5 +52,14 @@ int libkaas_ensure_connected(struct kaas_client *c, int64_t deadline);
 /* Closes the connection and forgets buffered bytes and pending calls. */
 void libkaas_disconnect(struct kaas_client *c);
 
+/* kaas_call() whose reply's text is first offered to take (see
+ * vl_reader_next_or_take()): LIBKAAS_TAKEN when take took it (a final
+ * reply: the call is answered), otherwise as kaas_call(). Not exported;
+ * for the modules that embed libkaas (the NSS module reads a large
+ * group's entry straight from the text). */
+#define LIBKAAS_TAKEN 2
+int libkaas_call_take(struct kaas_client *c, const char *method, json_t *parameters, vl_take_fn take, void *userdata,
+                      json_t **ret_parameters, struct kaas_error *ret_error);
+
 /* Fills e from an error reply: name, parameters (borrowed), message. */
 int libkaas_error_set(struct kaas_error *e, const char *name, json_t *parameters);

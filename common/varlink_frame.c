@@ -351,6 +351,10 @@ static bool too_many_values(const char *text, size_t len, size_t max) {
 }
 
 int vl_reader_next(struct vl_reader *r, json_t **ret_msg) {
+        return vl_reader_next_or_take(r, NULL, NULL, ret_msg);
+}
+
+int vl_reader_next_or_take(struct vl_reader *r, vl_take_fn take, void *userdata, json_t **ret_msg) {
         size_t pending = r->len - r->start;
         if (r->scanned >= pending) {
                 r->scanned = pending;
@@ -371,6 +375,11 @@ int vl_reader_next(struct vl_reader *r, json_t **ret_msg) {
         if (r->max_values && too_many_values(msg, len, r->max_values)) {
                 explicit_bzero(r->buf + (msg - r->buf), len + 1);
                 return -E2BIG;
+        }
+
+        if (take && take(msg, len, userdata)) {
+                explicit_bzero(r->buf + (msg - r->buf), len + 1);
+                return 2;
         }
 
         /* jansson rejects invalid UTF-8 and, with DISABLE_EOF_CHECK unset,

@@ -45,6 +45,18 @@ void vl_reader_set_max_values(struct vl_reader *r, size_t max_values);
  * unparsed). After -EBADMSG or -E2BIG the connection should be closed. */
 int vl_reader_next(struct vl_reader *r, json_t **ret_msg);
 
+/* Offered the text of a message (len bytes, NUL-terminated, unchecked:
+ * hostile), returns true when it has made of it all it needs. The text is
+ * valid only during the call. */
+typedef bool (*vl_take_fn)(const char *text, size_t len, void *userdata);
+
+/* As vl_reader_next(), but the next complete message is first offered to
+ * take (when not NULL): when it takes it, the message is consumed
+ * unparsed and 2 is returned; otherwise it is parsed as vl_reader_next()
+ * does. For a reader that knows the shape of a large message and reads
+ * it straight from the text, leaving every other one to the parser. */
+int vl_reader_next_or_take(struct vl_reader *r, vl_take_fn take, void *userdata, json_t **ret_msg);
+
 /* True when bytes of an unterminated message are buffered (EOF mid-message). */
 bool vl_reader_has_partial(const struct vl_reader *r);
 size_t vl_reader_buffered(const struct vl_reader *r);

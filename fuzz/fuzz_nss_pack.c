@@ -12,7 +12,14 @@
  * buffer and the strings are equal to the sources; the buffer is exactly
  * buflen bytes, so AddressSanitizer catches any write past it. initgroups:
  * no duplicates, never the primary group, never past the limit, nothing
- * lost below it. */
+ * lost below it.
+ *
+ * The bytes after the header, up to the first NUL, are also taken as the
+ * text of a reply of kaasd's and read by nss_scan_group() (a group's
+ * entry straight from the text), against jansson and the JSON path's
+ * rules as the reference: what the reader takes is exactly the entry the
+ * JSON path takes, what it refuses the JSON path refuses too, and packed
+ * into the buffer it is the entry nss_pack_group() packs. */
 #include "config.h"
 
 #include <errno.h>
@@ -20,13 +27,76 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "fuzz.h"
 #include "nss_kaas/nss_pack.h"
+#include "nss_kaas/nss_scan.h"
 
 #define MAX_MEMBERS 64
 
 static bool inside(const char *p, const char *buf, size_t len) {
         return p >= buf && p + strlen(p) < buf + len;
+}
+
+#define MIN_ID 1000u
+#define MAX_SCAN_MEMBERS 32
+
+/* The JSON path's verdict on a reply (nss_kaas.c): 0 with the entry in
+ * *src (strings into the tree, members in m), -EBADMSG when it refuses
+ * the entry, -EPROTO when the message is not a reply it reads at all. */
+static int reference(json_t *msg, struct nss_group_src *src, const char **m) {
+        if (!json_is_object(msg) || json_object_get(msg, "error") || json_object_get(msg, "continues"))
+                return -EPROTO;
+        json_t *params = json_object_get(msg, "parameters");
+        if (!json_is_object(params))
+                return -EPROTO;
+        json_t *o = json_object_get(params, "group");
+        if (!o)
+                return -EBADMSG;
+        json_t *name = json_object_get(o, "name"), *gid = json_object_get(o, "gid"),
+               *members = json_object_get(o, "members");
+        const char *n = json_string_value(name);
+        if (!n || !*n || strpbrk(n, ":\n") || !json_is_integer(gid) || json_integer_value(gid) < MIN_ID ||
+            json_integer_value(gid) >= UINT32_MAX || !json_is_array(members) ||
+            json_array_size(members) > MAX_SCAN_MEMBERS)
+                return -EBADMSG;
+        for (size_t i = 0; i < json_array_size(members); i++)
+                if (!(m[i] = json_string_value(json_array_get(members, i))) || !*m[i] || strpbrk(m[i], ":,\n"))
+                        return -EBADMSG;
+        *src = (struct nss_group_src){ .name = n, .gid = (uint32_t)json_integer_value(gid), .members = m,
+                                       .n_members = json_array_size(members) };
+        return 0;
+}
+
+static void check_scan(const char *text, size_t len, char *buf, size_t buflen) {
+        struct nss_scan_group g;
+        int r = nss_scan_group(text, len, MIN_ID, MAX_SCAN_MEMBERS, &g);
+        FUZZ_ASSERT(r == 0 || r == -EBADMSG || r == -ENOTSUP);
+        if (r == -ENOTSUP)
+                return;  /* left to the JSON path */
+        json_error_t error;
+        json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+        FUZZ_ASSERT(msg);  /* the reader's form is JSON jansson takes */
+        const char *m[MAX_SCAN_MEMBERS];
+        struct nss_group_src src;
+        int ref = reference(msg, &src, m);
+        FUZZ_ASSERT(ref == r);
+        if (r == 0) {
+                FUZZ_ASSERT(g.gid == src.gid && g.n_members == src.n_members);
+                struct group ga, gb;
+                /* the same buffer twice, at the same alignment */
+                int ra = nss_scan_group_pack(&g, &ga, buf, buflen);
+                if (ra == 0) {
+                        FUZZ_ASSERT(strcmp(ga.gr_name, src.name) == 0 && ga.gr_gid == src.gid);
+                        for (size_t i = 0; i < src.n_members; i++)
+                                FUZZ_ASSERT(inside(ga.gr_mem[i], buf, buflen) && strcmp(ga.gr_mem[i], m[i]) == 0);
+                        FUZZ_ASSERT(ga.gr_mem[src.n_members] == NULL);
+                }
+                int rb = nss_pack_group(&src, &gb, buf, buflen);
+                FUZZ_ASSERT(ra == rb);
+        }
+        json_decref(msg);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -83,6 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(inside(gr.gr_name, buf, buflen) && strcmp(gr.gr_name, f[0]) == 0);
                 FUZZ_ASSERT(gr.gr_gid == 300000);
         }
+        check_scan(copy, strlen(copy), buf, buflen);
         free(block);
 
         /* initgroups: gids from the input bytes, 4 at a time */

@@ -5,7 +5,8 @@
 # libkaas (client/libkaas-static.la) so it depends on no libkaas soname.
 nssmoddir = $(libdir)
 nssmod_LTLIBRARIES = nss_kaas/libnss_kaas.la
-nss_kaas_libnss_kaas_la_SOURCES = nss_kaas/nss_kaas.c nss_kaas/nss_pack.c nss_kaas/nss_pack.h
+nss_kaas_libnss_kaas_la_SOURCES = nss_kaas/nss_kaas.c nss_kaas/nss_pack.c nss_kaas/nss_pack.h \
+	nss_kaas/nss_scan.c nss_kaas/nss_scan.h
 nss_kaas_libnss_kaas_la_CPPFLAGS = $(AM_CPPFLAGS) -DKAAS_EMBEDDED
 nss_kaas_libnss_kaas_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 nss_kaas_libnss_kaas_la_LIBADD = client/libkaas-static.la $(JANSSON_LIBS)
@@ -19,7 +20,7 @@ EXTRA_DIST += nss_kaas/nss_kaas.sym
 nss_unit_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/kaasd -I$(top_srcdir)/nss_kaas
 check_PROGRAMS += tests/unit/test_nss_pack tests/unit/test_unix_names
 TESTS += tests/unit/test_nss_pack tests/unit/test_unix_names
-tests_unit_test_nss_pack_SOURCES = tests/unit/test_nss_pack.c nss_kaas/nss_pack.c
+tests_unit_test_nss_pack_SOURCES = tests/unit/test_nss_pack.c nss_kaas/nss_pack.c nss_kaas/nss_scan.c
 tests_unit_test_nss_pack_CFLAGS = $(nss_unit_cflags)
 tests_unit_test_nss_pack_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_unix_names_SOURCES = tests/unit/test_unix_names.c kaasd/unix_names.c kaasd/local_accounts.c
@@ -28,10 +29,14 @@ tests_unit_test_unix_names_LDADD = $(CMOCKA_LIBS)
 
 # Integration: the module under nss_wrapper against a real kaasd and a real
 # Keystone; two small programs drive glibc and the module directly.
-check_PROGRAMS += tests/integration/nss_erange tests/integration/nss_probe
+check_PROGRAMS += tests/integration/nss_erange tests/integration/nss_probe tests/integration/nss_allocs
 tests_integration_nss_erange_SOURCES = tests/integration/nss_erange.c
 tests_integration_nss_probe_SOURCES = tests/integration/nss_probe.c
 tests_integration_nss_probe_LDADD = -ldl -lpthread
+tests_integration_nss_allocs_SOURCES = tests/integration/nss_allocs.c
+tests_integration_nss_allocs_LDADD = -ldl
+# the allocation functions exported, so that the module and jansson bind to them
+tests_integration_nss_allocs_LDFLAGS = $(AM_LDFLAGS) -rdynamic
 TESTS += tests/integration/test_nss.sh
 EXTRA_DIST += tests/integration/test_nss.sh
 

@@ -31,7 +31,9 @@
 #include <sys/types.h>
 
 #include "kaas.h"
+#include "libkaas_internal.h"
 #include "nss_pack.h"
+#include "nss_scan.h"
 
 #define NSS_KAAS_EXPORT __attribute__((visibility("default")))
 
@@ -98,9 +100,10 @@ static int timeout_ms(void) {
 /* Calls method; SUCCESS with *ret set, NOTFOUND, or UNAVAIL with *errnop
  * saying why (ENOENT no socket, ETIMEDOUT, EHOSTUNREACH Keystone...);
  * TRYAGAIN with ERANGE for a reply longer than max_reply (less than
- * MAX_REPLY_SIZE), left unread. */
-static enum nss_status call_kaasd(const char *method, json_t *params, size_t max_reply, json_t **ret,
-                                  int *errnop) {
+ * MAX_REPLY_SIZE), left unread. The reply's text is offered to take
+ * first (when not NULL): SUCCESS with *ret NULL when it took it. */
+static enum nss_status call_kaasd(const char *method, json_t *params, size_t max_reply, vl_take_fn take,
+                                  void *userdata, json_t **ret, int *errnop) {
         if (bypassed()) {
                 *errnop = ENOENT;
                 return NSS_STATUS_UNAVAIL;
@@ -115,10 +118,13 @@ static enum nss_status call_kaasd(const char *method, json_t *params, size_t max
                 r = kaas_client_require_peer_uid(c, 0);
         if (r >= 0)
                 r = kaas_client_set_max_message_size(c, max_reply);
+        *ret = NULL;
         if (r >= 0)
-                r = kaas_call(c, method, params, ret, &err);
+                r = libkaas_call_take(c, method, params, take, userdata, ret, &err);
         kaas_client_free(c);
         enum nss_status status = NSS_STATUS_SUCCESS;
+        if (r == LIBKAAS_TAKEN)
+                r = 0;
         if (r == -EMSGSIZE && max_reply < MAX_REPLY_SIZE) {
                 *errnop = ERANGE;
                 status = NSS_STATUS_TRYAGAIN;
@@ -214,7 +220,7 @@ static enum nss_status lookup(const char *method, json_t *params, size_t max_rep
                 *errnop = ENOMEM;
                 return NSS_STATUS_TRYAGAIN;
         }
-        enum nss_status s = call_kaasd(method, params, max_reply, &reply, errnop);
+        enum nss_status s = call_kaasd(method, params, max_reply, NULL, NULL, &reply, errnop);
         json_decref(params);
         if (s != NSS_STATUS_SUCCESS)
                 return s;
@@ -240,16 +246,69 @@ static enum nss_status fill_group_any(json_t *o, void *result, char *buf, size_t
 }
 
 /* Looks one entry up (the object key of the reply) and packs it into
- * result with fill; a group's reply is taken only as long as its entry
- * could fit in buflen. */
+ * result with fill. */
 static enum nss_status lookup_fill(const char *method, json_t *params, const char *key, fill_fn fill,
                                    void *result, char *buf, size_t buflen, int *errnop) {
         json_t *o = NULL;
-        size_t max_reply = fill == fill_group_any ? group_reply_max(buflen) : MAX_REPLY_SIZE;
-        enum nss_status s = lookup(method, params, max_reply, key, &o, errnop);
+        enum nss_status s = lookup(method, params, MAX_REPLY_SIZE, key, &o, errnop);
         if (s == NSS_STATUS_SUCCESS)
                 s = fill(o, result, buf, buflen, errnop);
         json_decref(o);
+        return s;
+}
+
+/* A group's entry read straight from the text of kaasd's reply
+ * (nss_scan.h), when in the plain form kaasd writes. */
+struct group_take {
+        struct group *gr;
+        char *buf;
+        size_t buflen;
+        int result;     /* of reading and packing it, once taken */
+};
+
+static bool take_group(const char *text, size_t len, void *userdata) {
+        struct group_take *t = userdata;
+        struct nss_scan_group g;
+        int r = nss_scan_group(text, len, MIN_ID, MAX_MEMBERS, &g);
+        if (r == -ENOTSUP)
+                return false;   /* the JSON path decides */
+        t->result = r < 0 ? r : nss_scan_group_pack(&g, t->gr, t->buf, t->buflen);
+        return true;
+}
+
+/* lookup_fill() for a group: its reply is taken only as long as its entry
+ * could fit in buflen, and offered to take_group() before the JSON path. */
+static enum nss_status lookup_group(const char *method, json_t *params, struct group *gr, char *buf, size_t buflen,
+                                    int *errnop) {
+        struct group_take t = { .gr = gr, .buf = buf, .buflen = buflen };
+        json_t *reply = NULL;
+        if (!params) {
+                *errnop = ENOMEM;
+                return NSS_STATUS_TRYAGAIN;
+        }
+        enum nss_status s = call_kaasd(method, params, group_reply_max(buflen), take_group, &t, &reply, errnop);
+        json_decref(params);
+        if (s != NSS_STATUS_SUCCESS)
+                return s;
+        if (!reply) {
+                if (t.result == -ERANGE) {
+                        *errnop = ERANGE;
+                        return NSS_STATUS_TRYAGAIN;
+                }
+                if (t.result < 0) {
+                        *errnop = EBADMSG;
+                        return NSS_STATUS_UNAVAIL;
+                }
+                return NSS_STATUS_SUCCESS;
+        }
+        json_t *o = json_object_get(reply, "group");
+        if (!o) {
+                json_decref(reply);
+                *errnop = EBADMSG;
+                return NSS_STATUS_UNAVAIL;
+        }
+        s = fill_group(o, gr, buf, buflen, errnop);
+        json_decref(reply);
         return s;
 }
 
@@ -292,16 +351,15 @@ NSS_KAAS_EXPORT enum nss_status _nss_kaas_getgrnam_r(const char *name, struct gr
                                                      size_t buflen, int *errnop) {
         if (!name_askable(name))
                 return not_asked(errnop);
-        return lookup_fill("io.kaas.Nss.GetGroupByName", json_pack("{s:s}", "name", name), "group",
-                           fill_group_any, gr, buf, buflen, errnop);
+        return lookup_group("io.kaas.Nss.GetGroupByName", json_pack("{s:s}", "name", name), gr, buf, buflen, errnop);
 }
 
 NSS_KAAS_EXPORT enum nss_status _nss_kaas_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t buflen,
                                                      int *errnop) {
         if (!id_askable(gid))
                 return not_asked(errnop);
-        return lookup_fill("io.kaas.Nss.GetGroupByGid", json_pack("{s:I}", "gid", (json_int_t)gid), "group",
-                           fill_group_any, gr, buf, buflen, errnop);
+        return lookup_group("io.kaas.Nss.GetGroupByGid", json_pack("{s:I}", "gid", (json_int_t)gid), gr, buf, buflen,
+                            errnop);
 }
 
 /* ------------------------------------------------------------ initgroups */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "nss_pack.h"
+#include "nss_scan.h"
 
 static bool inside(const char *p, const char *buf, size_t len) {
         return p >= buf && p + strlen(p) < buf + len;
@@ -109,12 +110,106 @@ static void test_add_gids(void **state) {
         free(groups);
 }
 
+
+static int scan(const char *text, struct nss_scan_group *g) {
+        return nss_scan_group(text, strlen(text), 1000, 1048576, g);
+}
+
+/* kaasd's reply, read from its text: packed as nss_pack_group() packs the
+ * same entry, byte for byte. */
+static void test_scan_group(void **state) {
+        const char *text = "{\"parameters\":{\"group\":{\"name\":\"kaas-developer\",\"gid\":200001,"
+                           "\"members\":[\"alice\",\"bob\",\"c.d-e_f\"]}}}";
+        struct nss_scan_group g;
+        assert_int_equal(scan(text, &g), 0);
+        assert_int_equal(g.gid, 200001);
+        assert_int_equal(g.n_members, 3);
+
+        static const char *const members[] = { "alice", "bob", "c.d-e_f" };
+        struct nss_group_src src = { .name = "kaas-developer", .gid = 200001, .members = members, .n_members = 3 };
+        char a[512], b[512];
+        struct group ga, gb;
+        memset(a, 0x55, sizeof(a));
+        memset(b, 0x55, sizeof(b));
+        assert_int_equal(nss_scan_group_pack(&g, &ga, a, sizeof(a)), 0);
+        assert_int_equal(nss_pack_group(&src, &gb, b, sizeof(b)), 0);
+        assert_string_equal(ga.gr_name, "kaas-developer");
+        assert_string_equal(ga.gr_passwd, "x");
+        for (size_t i = 0; i < 3; i++) {
+                assert_string_equal(ga.gr_mem[i], members[i]);
+                assert_int_equal(ga.gr_mem[i] - a, gb.gr_mem[i] - b);
+        }
+        assert_null(ga.gr_mem[3]);
+        assert_memory_equal(a + sizeof(char *) * 4, b + sizeof(char *) * 4, sizeof(a) - sizeof(char *) * 4);
+
+        /* ERANGE exactly when nss_pack_group() says so */
+        for (size_t len = 0; len < 200; len++) {
+                int r = nss_scan_group_pack(&g, &ga, a, len);
+                assert_int_equal(r, nss_pack_group(&src, &gb, a, len));
+        }
+
+        /* the keys in another order, no members */
+        assert_int_equal(scan("{\"parameters\":{\"group\":{\"members\":[],\"gid\":1000,\"name\":\"g\"}}}", &g), 0);
+        assert_int_equal(g.n_members, 0);
+        assert_int_equal(nss_scan_group_pack(&g, &ga, a, sizeof(a)), 0);
+        assert_null(ga.gr_mem[0]);
+}
+
+/* What this reader leaves to the JSON parser, and what it refuses as
+ * the JSON path refuses it. */
+static void test_scan_group_not_plain(void **state) {
+        static const char *const other[] = {
+                "{\"error\":\"io.kaas.Nss.NotFound\",\"parameters\":{}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"a\\u0062\"]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\\u00e9\",\"gid\":1000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\xc3\xa9\",\"gid\":1000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[],\"x\":1}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"name\":\"h\",\"gid\":1000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":01000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000.0,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":-1000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000000000000000000000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"a\",]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"a\"]}}} ",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"a\"]}},\"continues\":true}",
+                "{\"parameters\": {\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"a\"",
+                "{\"parameters\":{\"group\":{}}}",
+                "",
+        };
+        struct nss_scan_group g;
+        for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+                assert_int_equal(scan(other[i], &g), -ENOTSUP);
+
+        static const char *const refused[] = {
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":999,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":4294967295,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"\",\"gid\":1000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"a:b\",\"gid\":1000,\"members\":[]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"\"]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"a,b\"]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"a\",\"b:c\"]}}}",
+                "{\"parameters\":{\"group\":{\"name\":\"g\",\"members\":[]}}}",
+        };
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+                assert_int_equal(scan(refused[i], &g), -EBADMSG);
+
+        /* more members than the module takes */
+        const char *three = "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"a\",\"b\",\"c\"]}}}";
+        assert_int_equal(nss_scan_group(three, strlen(three), 1000, 2, &g), -EBADMSG);
+        assert_int_equal(nss_scan_group(three, strlen(three), 1000, 3, &g), 0);
+        /* never read past len */
+        assert_int_equal(nss_scan_group(three, strlen(three) - 1, 1000, 3, &g), -ENOTSUP);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_passwd_sizes),
                 cmocka_unit_test(test_group_sizes_and_alignment),
                 cmocka_unit_test(test_group_without_members),
                 cmocka_unit_test(test_add_gids),
+                cmocka_unit_test(test_scan_group),
+                cmocka_unit_test(test_scan_group_not_plain),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
