@@ -92,6 +92,7 @@ offline_ttl = 2592000
 [nss]
 passwd_file = $BW/passwd
 group_file = $BW/group
+${KAASD_BENCH_NSS_EXTRA:-}
 EOF
     [ -f "$BW/passwd" ] || cp /etc/passwd "$BW/passwd"
     [ -f "$BW/group" ] || cp /etc/group "$BW/group"
