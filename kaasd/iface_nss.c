@@ -15,6 +15,7 @@
 #include "unix_identity.h"
 
 #define ERR_NOT_FOUND "io.kaas.Nss.NotFound"
+#define ERR_TOO_LARGE "io.kaas.Nss.TooLarge"
 #define ERR_UNAVAILABLE "io.kaas.Nss.Unavailable"
 #define ERR_INTERNAL "io.kaas.InternalError"
 
@@ -104,9 +105,32 @@ static void release_reply(void *owner) {
         group_reply_unref(owner);
 }
 
+/* A group lookup's call and the longest reply its caller takes (0: any). */
+struct group_call {
+        struct call *call;
+        uint64_t max_size;
+};
+
+static struct group_call *group_call_new(struct call *call, json_t *parameters) {
+        struct group_call *gc = calloc(1, sizeof(*gc));
+        if (!gc)
+                return NULL;
+        json_int_t max = json_integer_value(json_object_get(parameters, "max_size"));
+        gc->call = call_ref(call);
+        gc->max_size = max > 0 ? (uint64_t)max : 0;
+        return gc;
+}
+
 static void on_group(int status, const struct unix_group *g, const char *error, void *userdata) {
-        struct call *call = userdata;
-        if (status == 0 && g->reply) {
+        struct group_call *gc = userdata;
+        struct call *call = gc->call;
+        uint64_t max_size = gc->max_size;
+        free(gc);
+        if (status == 0 && g->reply && max_size > 0 && g->message_len - 1 > max_size)
+                /* the module would refuse it unread: a buffer too small costs an answer
+                 * of a few bytes, not the first max_size bytes of 1.4 MB */
+                call_error(call, ERR_TOO_LARGE, json_pack("{s:I}", "size", (json_int_t)(g->message_len - 1)));
+        else if (status == 0 && g->reply) {
                 /* sent from where kaasd keeps it: glibc's retries cost no copy */
                 if (call_reply_shared(call, g->message, g->message_len, release_reply, group_reply_ref(g->reply)) ==
                     -ENOMEM)
@@ -120,7 +144,10 @@ static void on_group(int status, const struct unix_group *g, const char *error, 
 
 int nss_get_group_by_name(struct call *call, json_t *parameters, void *context) {
         const char *name = json_string_value(json_object_get(parameters, "name"));
-        unix_group_by_name(context, name, UNIX_GROUP_MESSAGE, call_id(call), on_group, call_ref(call));
+        struct group_call *gc = group_call_new(call, parameters);
+        if (!gc)
+                return -ENOMEM;
+        unix_group_by_name(context, name, UNIX_GROUP_MESSAGE, call_id(call), on_group, gc);
         return 0;
 }
 
@@ -128,7 +155,10 @@ int nss_get_group_by_gid(struct call *call, json_t *parameters, void *context) {
         uint32_t gid;
         if (!param_id(parameters, "gid", &gid))
                 return call_error(call, ERR_NOT_FOUND, NULL);
-        unix_group_by_gid(context, gid, UNIX_GROUP_MESSAGE, call_id(call), on_group, call_ref(call));
+        struct group_call *gc = group_call_new(call, parameters);
+        if (!gc)
+                return -ENOMEM;
+        unix_group_by_gid(context, gid, UNIX_GROUP_MESSAGE, call_id(call), on_group, gc);
         return 0;
 }
 

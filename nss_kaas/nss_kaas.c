@@ -132,6 +132,12 @@ static enum nss_status call_kaasd(const char *method, json_t *params, size_t max
                 if (kaas_error_is(&err, "io.kaas.Nss.NotFound")) {
                         *errnop = ENOENT;
                         status = NSS_STATUS_NOTFOUND;
+                } else if (kaas_error_is(&err, "io.kaas.Nss.TooLarge")) {
+                        *errnop = ERANGE;  /* longer than the max_size asked for */
+                        status = NSS_STATUS_TRYAGAIN;
+                } else if (kaas_error_is(&err, "org.varlink.service.InvalidParameter")) {
+                        *errnop = EINVAL;  /* a kaasd that knows no max_size */
+                        status = NSS_STATUS_UNAVAIL;
                 } else {
                         *errnop = EHOSTUNREACH;
                         status = NSS_STATUS_UNAVAIL;
@@ -277,16 +283,29 @@ static bool take_group(const char *text, size_t len, void *userdata) {
 }
 
 /* lookup_fill() for a group: its reply is taken only as long as its entry
- * could fit in buflen, and offered to take_group() before the JSON path. */
+ * could fit in buflen, kaasd told so (max_size: it answers TooLarge
+ * rather than send a longer one), and offered to take_group() before
+ * the JSON path. */
 static enum nss_status lookup_group(const char *method, json_t *params, struct group *gr, char *buf, size_t buflen,
                                     int *errnop) {
         struct group_take t = { .gr = gr, .buf = buf, .buflen = buflen };
         json_t *reply = NULL;
+        size_t max_reply = group_reply_max(buflen);
+        bool sized = max_reply < MAX_REPLY_SIZE;
+        if (params && sized && json_object_set_new(params, "max_size", json_integer((json_int_t)max_reply)) < 0) {
+                json_decref(params);
+                params = NULL;
+        }
         if (!params) {
                 *errnop = ENOMEM;
                 return NSS_STATUS_TRYAGAIN;
         }
-        enum nss_status s = call_kaasd(method, params, group_reply_max(buflen), take_group, &t, &reply, errnop);
+        enum nss_status s = call_kaasd(method, params, max_reply, take_group, &t, &reply, errnop);
+        if (s == NSS_STATUS_UNAVAIL && *errnop == EINVAL && sized) {
+                /* a kaasd older than max_size: ask again without it */
+                json_object_del(params, "max_size");
+                s = call_kaasd(method, params, max_reply, take_group, &t, &reply, errnop);
+        }
         json_decref(params);
         if (s != NSS_STATUS_SUCCESS)
                 return s;

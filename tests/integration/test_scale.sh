@@ -136,6 +136,14 @@ if grep -qx "$GONE" <<<"$members"; then
 else
     ok "getent group kaas-developer no longer lists $GONE"
 fi
+# asked with the longest reply the caller takes, kaasd answers a longer
+# one with its size instead of sending it
+r=$($VL -t 30 "$SOCK" io.kaas.Nss.GetGroupByName '{"name": "kaas-developer", "max_size": 16384}' 2>&1)
+check "GetGroupByName kaas-developer, max_size 16384: TooLarge with the reply's size (${r:0:80})" \
+    jt "$r" "d.get('error') == 'io.kaas.Nss.TooLarge' and d['parameters']['size'] > $N * 10"
+r=$($VL -t 30 "$SOCK" io.kaas.Nss.GetGroupByGid "{\"gid\": $UID_LAST, \"max_size\": 16384}" 2>&1)
+check "GetGroupByGid $UID_LAST, max_size 16384: the private group, which fits (${r:0:60})" \
+    jt "$r" "d['parameters']['group']['name'] == '$LAST'"
 # a buffer too small is ERANGE (TRYAGAIN), which glibc answers with a larger one
 out=$(NSS_TIMEOUT_MS=60000 probe getgrgid "$DEV_GID")
 check "getgrgid of kaas-developer into 16 KiB: ERANGE, not a failure (${out:0:60})" \
