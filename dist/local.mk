@@ -10,12 +10,17 @@ systemdsystemunit_DATA = dist/kaasd.service dist/kaasd.socket
 sysusersdir = $(prefix)/lib/sysusers.d
 sysusers_DATA = dist/sysusers.d/kaas.conf
 
+# kaasd's state directory for systemd-tmpfiles, beside the sysusers entry.
+tmpfilesdir = $(prefix)/lib/tmpfiles.d
+tmpfiles_DATA = dist/tmpfiles.d/kaas.conf
+
 # Installed beside, never over, the administrator's kaasd.conf.
 kaasconfdir = $(sysconfdir)/kaas
 kaasconf_DATA = dist/kaasd.conf.example
 
-EXTRA_DIST += dist/kaasd.service.in dist/kaasd.socket dist/kaas.sysusers dist/kaasd.conf.in
-CLEANFILES += dist/kaasd.service dist/kaasd.conf.example dist/sysusers.d/kaas.conf
+EXTRA_DIST += dist/kaasd.service.in dist/kaasd.socket dist/kaas.sysusers dist/kaas.tmpfiles dist/kaasd.conf.in \
+	dist/pam-configs/kaas
+CLEANFILES += dist/kaasd.service dist/kaasd.conf.example dist/sysusers.d/kaas.conf dist/tmpfiles.d/kaas.conf
 
 # A template left with an unknown @name@ would install a broken file: fail.
 dist_subst = $(SED) \
@@ -35,6 +40,9 @@ dist/kaasd.conf.example: $(srcdir)/dist/kaasd.conf.in Makefile
 	$(dist_subst) $(srcdir)/dist/kaasd.conf.in > $@.tmp && \
 	if $(GREP) -n '@[a-z_]*@' $@.tmp; then echo "$@: unsubstituted name" >&2; rm -f $@.tmp; exit 1; fi && \
 	mv $@.tmp $@
+
+dist/tmpfiles.d/kaas.conf: $(srcdir)/dist/kaas.tmpfiles
+	$(AM_V_GEN)$(MKDIR_P) dist/tmpfiles.d && cp $(srcdir)/dist/kaas.tmpfiles $@
 
 # sysusers.d wants NAME.conf; the source keeps a name that says what it is.
 dist/sysusers.d/kaas.conf: $(srcdir)/dist/kaas.sysusers

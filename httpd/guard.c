@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "guard.h"
@@ -43,6 +45,8 @@ struct hd_conn {
         unsigned long long deadline_ms;   /* CONN_RECEIVING: the whole request by then */
         unsigned long long idle_bytes;    /* CONN_IDLE: bytes received when the answer went out */
         bool idle_bytes_known;
+        unsigned long long acked_bytes;   /* acknowledged by the peer when its queue last moved */
+        unsigned long long stall_since_ms; /* when that was; 0: nothing queued for the peer */
         bool cut;                         /* shut down by the guard */
         char peer[INET6_ADDRSTRLEN + 8];
 };
@@ -101,8 +105,51 @@ static bool bytes_received(int fd, unsigned long long *ret) {
         return true;
 }
 
+/* Bytes of fd the peer has acknowledged so far (Linux 4.1 and later). */
+static bool bytes_acked(int fd, unsigned long long *ret) {
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        memset(&ti, 0, sizeof(ti));
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+            len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
+                return false;
+        *ret = ti.tcpi_bytes_acked;
+        return true;
+}
+
+/* Whether the peer has taken none of what is queued for it for limit_ms:
+ * bytes wait in the socket's send queue and the count the peer has
+ * acknowledged has not moved. A client that reads slowly keeps moving it;
+ * one that sends requests and never reads their answers (its receive
+ * window shut) does not. */
+static bool send_stalled(struct hd_conn *c, unsigned long long now, unsigned long long limit_ms) {
+        int queued = 0;
+        unsigned long long acked;
+        if (ioctl(c->fd, SIOCOUTQ, &queued) < 0 || queued <= 0 || !bytes_acked(c->fd, &acked)) {
+                c->stall_since_ms = 0;
+                return false;
+        }
+        if (c->stall_since_ms == 0 || acked != c->acked_bytes) {
+                c->acked_bytes = acked;
+                c->stall_since_ms = now;
+                return false;
+        }
+        return now - c->stall_since_ms >= limit_ms;
+}
+
+/* Ends c: the connection's thread sees the end of the stream and closes
+ * it; the socket stays open (and ours to name) until "closed". */
+static void cut(struct hd_guard *g, struct hd_conn *c, const char *why) {
+        (void)shutdown(c->fd, SHUT_RDWR);
+        c->cut = true;
+        if (g->events.request_timeout)
+                g->events.request_timeout();
+        hd_info("closed %s: %s within request_timeout (%llu s)", c->peer, why, g->request_timeout_ms / 1000);
+}
+
 /* The deadline thread: starts the clock of idle connections whose next
- * request has begun to arrive, and shuts down the overdue ones. */
+ * request has begun to arrive, shuts down the overdue ones and those
+ * whose peer does not take its answers. */
 static void *guard_main(void *arg) {
         struct hd_guard *g = arg;
         pthread_mutex_lock(&g->lock);
@@ -116,16 +163,10 @@ static void *guard_main(void *arg) {
                                 c->phase = CONN_RECEIVING;
                                 c->deadline_ms = now + g->request_timeout_ms;
                         }
-                        if (c->phase != CONN_RECEIVING || now < c->deadline_ms)
-                                continue;
-                        /* the connection's thread sees the end of the stream and closes it;
-                         * the socket stays open (and ours to name) until "closed" */
-                        (void)shutdown(c->fd, SHUT_RDWR);
-                        c->cut = true;
-                        if (g->events.request_timeout)
-                                g->events.request_timeout();
-                        hd_info("closed %s: no whole request within request_timeout (%llu s)", c->peer,
-                                g->request_timeout_ms / 1000);
+                        if (send_stalled(c, now, g->request_timeout_ms))
+                                cut(g, c, "took none of its answers");
+                        else if (c->phase == CONN_RECEIVING && now >= c->deadline_ms)
+                                cut(g, c, "no whole request");
                 }
                 struct timespec until;
                 clock_gettime(CLOCK_MONOTONIC, &until);

@@ -8,7 +8,11 @@
  *     request, from its acceptance (the TLS handshake included) or, on a
  *     kept-alive connection, from the first byte of its next request. An
  *     idle timeout is reset by every byte; this deadline is not, so a
- *     client trickling a byte a second is closed all the same.
+ *     client trickling a byte a second is closed all the same. It is
+ *     also the most a client may leave its answers untaken: a connection
+ *     whose send queue holds bytes the peer does not acknowledge, with no
+ *     progress for request_timeout, is ended too (a client that sends
+ *     requests and never reads the answers).
  *
  * Every connection is tracked from libmicrohttpd's "started" to its
  * "closed" notification. A thread of the guard's own checks the deadlines
@@ -29,7 +33,7 @@ struct hd_conn;
 struct hd_guard_events {
         void (*connections)(int delta);   /* opened +1, closed -1 */
         void (*refused)(void);            /* over max_per_client */
-        void (*request_timeout)(void);    /* cut at its deadline */
+        void (*request_timeout)(void);    /* cut at its deadline, or answers untaken */
 };
 
 /* Starts the deadline thread. Returns 0 or a negative errno. */

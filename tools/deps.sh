@@ -23,6 +23,7 @@ packages=(
         chromium  # kaas-panel's browser tests (tests/browser/), headless
         nginx-core  # managed services behind auth_request (tests/forward/, bench-forward-auth)
         python3-yaml  # reads the panel's kubeconfig where kubectl is missing
+        debhelper dh-nss lintian dpkg-dev  # the Debian packages (debian/, tests/packages/)
         # fuzzing and sanitizers
         clang libclang-rt-14-dev
 )

@@ -3,7 +3,8 @@
 # twice — once plain with warnings as errors, once under AddressSanitizer
 # and UndefinedBehaviorSanitizer — runs kaasd under valgrind memcheck
 # through the hardening suites, then runs the libFuzzer targets briefly in
-# a clang build (KAAS_SKIP_FUZZ=1 skips them), plus `make distcheck`.
+# a clang build (KAAS_SKIP_FUZZ=1 skips them), builds, installs and purges
+# the Debian packages, plus `make distcheck`.
 # Ends with one line "tests: N passed, N failed[, N skipped]" and a
 # non-zero exit status when anything failed. Run as root on Debian 12 from
 # the source tree.
@@ -153,6 +154,24 @@ run_fuzz() {
         failed=$((failed + f))
 }
 [ "${KAAS_SKIP_FUZZ:-0}" != 1 ] && run_fuzz
+
+# The Debian packages (tests/packages/test_packages.sh): built from a copy
+# of this tree with the README's commands, linted, installed over a
+# previous build, used, purged; one test (KAAS_SKIP_PACKAGES=1 skips it).
+run_packages() {
+        local log="$out/packages.out" rc
+        note "Debian packages: tests/packages/test_packages.sh"
+        mkdir -p "$out"
+        bash tests/packages/test_packages.sh >"$log" 2>&1
+        rc=$?
+        grep -E '^(ok|not ok|#|SKIP)' "$log"
+        case $rc in
+        0) passed=$((passed + 1)); echo "PASS: packages" ;;
+        77) skipped=$((skipped + 1)); echo "SKIP: packages" ;;
+        *) tail -40 "$log"; failed=$((failed + 1)); echo "FAIL: packages" ;;
+        esac
+}
+[ "${KAAS_SKIP_PACKAGES:-0}" != 1 ] && run_packages
 
 # distcheck proves the tarball is complete and builds, installs and
 # uninstalls cleanly out of tree; the integration suites already ran twice

@@ -196,6 +196,16 @@ check "16 clients that never read: the webhook drops every one of them (by 15 s)
     jt "$out" "all(t is not None and t <= 15000 for t in d['closed_after_ms'])"
 legit_stop "clients that never read"
 
+# TokenReviews keep their connection: only the guard's untaken-answer
+# deadline (request_timeout, 3 s) ends these before connection_timeout (30 s)
+legit_start
+out=$($LOAD noread "$PORT" "$W/ca.crt" 127.0.0.6 16 25 "$W/token")
+echo "# noread reviews: $out"
+check "16 clients sending TokenReviews and never reading: dropped before connection_timeout (30 s)" \
+    jt "$out" "all(t is not None and t < 25000 for t in d['closed_after_ms'])"
+legit_stop "review clients that never read"
+check "the log says why" grep -q "closed 127.0.0.6:[0-9]*: took none of its answers within request_timeout (3 s)" "$W/abuse.log"
+
 # ------------------------------------------------------------------ oversized bodies
 legit_start
 before=$(metric 'kaas_webhook_http_responses_total{code="413"}')

@@ -26,11 +26,12 @@ in milliseconds.
       (handshake), or, after a whole handshake, of an HTTP request
       (request). Reports when the webhook closed each (null: still open
       after SECONDS).
-  noread PORT CA_FILE SRC N SECONDS
+  noread PORT CA_FILE SRC N SECONDS [TOKEN_FILE]
       N connections with small receive buffers sending GET /metrics
-      requests one after the other and never reading the answers.
-      Reports when each one's sending stalled (null: never) and when the
-      webhook closed it (null: not seen within SECONDS).
+      requests (or, with TOKEN_FILE, TokenReviews of that token, whose
+      connections are kept alive) one after the other and never reading
+      the answers. Reports when each one's sending stalled (null: never)
+      and when the webhook closed it (null: not seen within SECONDS).
   oversize PORT CA_FILE SRC MAX_BODY
       Bodies over MAX_BODY: a little over and far over, announced by
       Content-Length and chunked. Reports each one's HTTP status (null
@@ -182,9 +183,16 @@ def mode_slow(port, ca, src, n, seconds, kind):
     return {"closed_after_ms": closed, "bytes_sent": sent}
 
 
-def mode_noread(port, ca, src, n, seconds):
+def mode_noread(port, ca, src, n, seconds, token_file=None):
     ctx = tls_context(ca)
-    req = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 8
+    if token_file:
+        with open(token_file) as f:
+            body = review_body(f.read().strip())
+        one = (b"POST /authenticate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body)) + body
+    else:
+        one = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    req = one * 8
     socks = []
     for _ in range(n):
         s = tls(ctx, port, src, rcvbuf=4096)
@@ -268,7 +276,7 @@ def main(argv):
     elif mode == "slow":
         out = mode_slow(port, a[0], a[1], int(a[2]), float(a[3]), a[4])
     elif mode == "noread":
-        out = mode_noread(port, a[0], a[1], int(a[2]), float(a[3]))
+        out = mode_noread(port, a[0], a[1], int(a[2]), float(a[3]), a[4] if len(a) > 4 else None)
     elif mode == "oversize":
         out = mode_oversize(port, a[0], a[1], int(a[2]))
     else:

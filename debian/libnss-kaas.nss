@@ -1,0 +1,2 @@
+passwd last kaas
+group last kaas

@@ -1,0 +1,291 @@
+#!/bin/bash
+# The Debian packages, as an operator gets them: built from a copy of this
+# tree with the README's own commands, checked by lintian, installed with
+# apt over a previous build of themselves (tokens, hashing key and
+# configuration must survive the upgrade), used (kaasd from the package's
+# paths, the NSS module from the system's library directory, the PAM
+# profile enabled with pam-auth-update and disabled again, the demo run
+# against the installed programs), then purged: /etc/nsswitch.conf and
+# /etc/pam.d must be as they were, byte for byte, and no file the packages
+# or their scripts made may be left.
+#
+# The "previous build" is this same tree built under a lower version
+# (VERSION~prev): what it proves is the upgrade path of the packaging
+# itself (conffiles, maintainer scripts, the state directory).
+#
+# Changes the host: installs and purges the packages (so it refuses to run
+# when kaas is installed already, from packages or under /usr/local), and
+# holds the host-wide lock of the tests that edit /etc. Run as root from a
+# git checkout: bash tests/packages/test_packages.sh
+# Exits 77 (skip) when a tool is missing or the host is not Debian's.
+set -uo pipefail
+
+top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+top_builddir=$top_srcdir
+export top_srcdir top_builddir
+. "$top_srcdir/tests/lib/check.sh"
+
+PACKAGES="kaasd kaas-webhook kaas-panel libpam-kaas libnss-kaas libkaas0 libkaas-dev"
+DBGSYM="kaasd-dbgsym kaas-webhook-dbgsym kaas-panel-dbgsym libpam-kaas-dbgsym libnss-kaas-dbgsym libkaas0-dbgsym"
+skip() { echo "SKIP: $*"; exit 77; }
+# check_log FILE DESCRIPTION COMMAND...: check, and on failure show the
+# end of FILE (the command's output) as comments
+check_log() {
+    local f=$1 d=$2
+    shift 2
+    if "$@"; then ok "$d"; else not_ok "$d"; tail -n 40 "$f" 2>/dev/null | sed 's/^/#   /'; fi
+}
+
+# ------------------------------------------------------------ preflight
+[ "$(id -u)" = 0 ] || skip "needs root: it installs and purges packages"
+for tool in dpkg-buildpackage lintian apt-get pam-auth-update pamtester git flock getent; do
+    command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (tools/deps.sh)"
+done
+for f in /etc/nsswitch.conf /etc/pam.d/common-auth /usr/share/pam-configs/unix; do
+    [ -f "$f" ] || skip "$f missing: not Debian's PAM and NSS configuration"
+done
+git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout: the packages are built from git's files"
+
+exec 9>>/run/lock/kaas-e2e-host.lock 2>/dev/null || exec 9>>/run/kaas-e2e-host.lock
+flock -w 900 9 || { echo "another test that edits /etc holds the host's lock" >&2; exit 99; }
+
+for p in $PACKAGES; do
+    dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^[ic]' &&
+        skip "package $p is installed on this host: the test installs and purges it"
+done
+for f in /usr/local/sbin/kaasd /usr/local/lib/libnss_kaas.so.2 /etc/kaas /var/lib/kaas /run/kaas; do
+    [ -e "$f" ] && skip "$f exists: kaas is installed on this host (make install, or a killed run)"
+done
+ldconfig -p | grep -q 'libnss_kaas\.so\.2' && skip "a libnss_kaas.so.2 is installed already"
+
+. "$top_srcdir/tests/lib/keystone-env.sh"
+ks_env_setup --private
+T=$KS_TMP/packages
+mkdir -p "$T"
+chmod 755 "$KS_TMP" "$T"
+
+# ------------------------------------------------ the host before, saved
+cp -a /etc/nsswitch.conf "$T/nsswitch.conf.orig"
+cp -a /etc/pam.d "$T/pam.d.orig"
+dpkg-query -W -f '${Package} ${Version}\n' | sort >"$T/packages.before"
+# every path under the directories a package or its scripts may write,
+# apart from the ones that change by themselves (apt's and dpkg's
+# bookkeeping, caches, ldconfig's cache) and the backups the user database
+# keeps of itself when systemd-sysusers adds the system users
+snapshot() {
+    find /etc /usr /lib /var/lib /opt /srv -xdev \
+        \( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/lib/ucf -o -path /var/cache \
+           -o -path /var/lib/systemd/timers -o -path /var/lib/systemd/coredump \
+           -o -path /etc/ld.so.cache -o -name '__pycache__' \
+           -o -path /etc/passwd- -o -path /etc/group- -o -path /etc/shadow- -o -path /etc/gshadow- \) \
+        -prune -o -print 2>/dev/null | sort
+}
+snapshot >"$T/files.before"
+
+KAASD_PID=
+installed=0
+restore() {
+    [ -n "$KAASD_PID" ] && kill "$KAASD_PID" 2>/dev/null && wait "$KAASD_PID" 2>/dev/null
+    KAASD_PID=
+    # kaasd made it when it bound its socket (preflight: it was not there)
+    rm -rf /run/kaas
+    if [ "$installed" = 1 ]; then
+        pam-auth-update --package --disable kaas >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $PACKAGES $DBGSYM >/dev/null 2>&1
+        installed=0
+    fi
+    cmp -s "$T/nsswitch.conf.orig" /etc/nsswitch.conf || cat "$T/nsswitch.conf.orig" >/etc/nsswitch.conf
+    diff -r -q "$T/pam.d.orig" /etc/pam.d >/dev/null 2>&1 || { rm -rf /etc/pam.d && cp -a "$T/pam.d.orig" /etc/pam.d; }
+}
+cleanup() {
+    KAAS_DEMO_DIR=$T/demo bash "$top_srcdir/tools/demo.sh" stop >/dev/null 2>&1
+    restore
+    ks_cleanup
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+
+# --------------------------------------------------- the README's commands
+# the first ```sh block after "## Install from packages"
+readme_block() {
+    awk '/^## Install from packages/ { s = 1 } s && /^```sh/ { b = 1; next } b && /^```/ { exit } b' \
+        "$top_srcdir/README.md"
+}
+BUILD_BLOCK=$(readme_block)
+check "README.md has an \"Install from packages\" block that builds with dpkg-buildpackage" \
+    grep -q 'dpkg-buildpackage -us -uc -b' <<<"$BUILD_BLOCK"
+
+# copy DIR: git's files of this tree (committed or not, never ignored ones)
+copy_tree() {
+    mkdir -p "$1"
+    (cd "$top_srcdir" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) | tar -xf - -C "$1"
+}
+
+version=$(dpkg-parsechangelog -l "$top_srcdir/debian/changelog" -S Version)
+prev="$version~prev"
+
+# the previous build: the same tree, a lower version
+copy_tree "$T/prev/kaas"
+sed -i "1s/($version)/($prev)/" "$T/prev/kaas/debian/changelog"
+check_log "$T/prev-build.log" "the previous build ($prev) builds" \
+    bash -c "cd '$T/prev/kaas' && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b -j\$(nproc) >'$T/prev-build.log' 2>&1"
+
+# ------------------------------------------------ install, first version
+installed=1
+check_log "$T/prev-install.log" "the previous build installs with apt" \
+    bash -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q '$T'/prev/*.deb >'$T/prev-install.log' 2>&1"
+
+check "installing adds kaas to the passwd and group lines of nsswitch.conf, and nothing else" bash -c "
+    grep -qE '^passwd:.*[[:space:]]kaas\$' /etc/nsswitch.conf &&
+    grep -qE '^group:.*[[:space:]]kaas\$' /etc/nsswitch.conf &&
+    [ \"\$(diff '$T/nsswitch.conf.orig' /etc/nsswitch.conf | grep -c '^[<>]')\" = 4 ]"
+check "installing changes no PAM stack: the kaas profile is off until enabled" \
+    diff -r "$T/pam.d.orig" /etc/pam.d
+check "the pam-auth-update profile is installed" test -f /usr/share/pam-configs/kaas
+check "the system users and groups exist (sysusers)" bash -c \
+    '{ getent passwd kaas && getent passwd kaas-webhook && getent passwd kaas-panel &&
+       getent group kaas-validators && getent group kaas-frontends; } >/dev/null'
+check "the state directory exists, kaas's, mode 0700 (tmpfiles)" \
+    bash -c '[ "$(stat -c "%U %a" /var/lib/kaas)" = "kaas 700" ]'
+check "the example configuration is a conffile; no kaasd.conf is installed, so nothing starts" bash -c \
+    "dpkg-query -W -f '\${Conffiles}' kaasd | grep -q ' /etc/kaas/kaasd.conf.example ' && [ ! -e /etc/kaas/kaasd.conf ]"
+check "the units do not start kaasd before kaasd.conf exists" bash -c \
+    'grep -qx "ConditionPathExists=/etc/kaas/kaasd.conf" /lib/systemd/system/kaasd.socket &&
+     grep -qx "ConditionPathExists=/etc/kaas/kaasd.conf" /lib/systemd/system/kaasd.service'
+
+# ------------------------------------- configure as the README says, run
+CONF_BLOCK=$(awk '/^## Install from packages/ { s = 1 } s && /^```sh/ { n++; if (n == 2) { b = 1; next } } b && /^```/ { exit } b' \
+    "$top_srcdir/README.md")
+check "README.md says to make kaasd.conf from the example" \
+    grep -qxF 'cp /etc/kaas/kaasd.conf.example /etc/kaas/kaasd.conf' <<<"$(sed 's/[[:space:]]*#.*//' <<<"$CONF_BLOCK")"
+cp /etc/kaas/kaasd.conf.example /etc/kaas/kaasd.conf
+
+# set_key SECTION KEY VALUE: uncomments KEY in SECTION of kaasd.conf, as an
+# administrator editing the copied example does
+set_key() {
+    local tmp=/etc/kaas/kaasd.conf.new
+    awk -v sec="[$1]" -v key="$2" -v val="$3" '
+        /^\[/ { cur = $0 }
+        cur == sec && $0 ~ "^#" key " =" && !done { print key " = " val; done = 1; next }
+        { print }
+        END { if (!done) exit 1 }' /etc/kaas/kaasd.conf >"$tmp" && mv "$tmp" /etc/kaas/kaasd.conf
+}
+# read by kaasd after it has become "kaas" (as under the unit's User=kaas)
+check "README.md says to make the password file kaas's" grep -qxF \
+    'install -m 0600 -o kaas -g kaas /dev/null /etc/kaas/keystone.password' <<<"$(sed 's/[[:space:]]*#.*//' <<<"$CONF_BLOCK")"
+install -m 0600 -o kaas -g kaas /dev/null /etc/kaas/keystone.password
+printf '%s\n' "$KAASD_SERVICE_PASSWORD" >/etc/kaas/keystone.password
+check "the example's keys are set where they are (url, user, password_file, user to run as)" bash -c "
+    $(declare -f set_key)
+    set_key keystone url '$KEYSTONE_URL' && set_key keystone user '$KAASD_SERVICE_USER' &&
+    set_key keystone password_file /etc/kaas/keystone.password && set_key kaasd user kaas &&
+    set_key kaasd log_target stderr"
+cat >>/etc/kaas/kaasd.conf <<EOF
+
+[cluster alpha]
+admin_roles = k8s-admins-alpha
+EOF
+check "kaasd --check-config accepts it" /usr/sbin/kaasd --check-config
+
+# systemd is not running here: start kaasd as its unit would find it (the
+# package's binary, compiled-in socket and state directory), as root so
+# that it binds /run/kaas/kaasd.sock and then becomes "kaas"
+start_kaasd() {
+    /usr/sbin/kaasd -f 2>>"$T/kaasd.log" &
+    KAASD_PID=$!
+    wait_for 60 test -S /run/kaas/kaasd.sock
+}
+stop_kaasd() {
+    kill "$KAASD_PID" 2>/dev/null
+    wait "$KAASD_PID" 2>/dev/null
+    KAASD_PID=
+}
+check_log "$T/kaasd.log" "the packaged kaasd starts on its compiled-in socket" start_kaasd
+
+token=$(OS_USERNAME=alice OS_PASSWORD=$ALICE_PASSWORD OS_USER_DOMAIN_NAME=Default \
+    /usr/bin/kaasctl token create --description packages 2>"$T/create.err")
+check_log "$T/create.err" "alice creates a token with the packaged kaasctl" test -n "$token"
+check "the token validates" bash -c 'printf "%s\n" "$1" | /usr/bin/kaasctl token validate | grep -q alice' _ "$token"
+
+key_file=/var/lib/kaas/token.key
+check "kaasd made its hashing key in the state directory" test -s "$key_file"
+sha256sum "$key_file" /etc/kaas/kaasd.conf >"$T/kept.sha256" 2>/dev/null
+stop_kaasd
+
+# -------------------------------------------- the README's build, upgrade
+copy_tree "$T/cur/kaas"
+printf '%s\n' "$BUILD_BLOCK" >"$T/readme-build.sh"
+check_log "$T/build.log" "the README's commands build this tree's packages and upgrade the installed ones" \
+    bash -c "cd '$T/cur/kaas' && DEBIAN_FRONTEND=noninteractive bash -eux '$T/readme-build.sh' >'$T/build.log' 2>&1"
+check_log "$T/install.log" "the remaining packages (webhook, panel, -dev, debug symbols) install beside them" \
+    bash -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q '$T'/cur/*.deb >'$T/install.log' 2>&1"
+check "every package is at $version now" bash -c "
+    for p in $PACKAGES; do [ \"\$(dpkg-query -W -f '\${Version}' \$p)\" = '$version' ] || exit 1; done"
+
+lint=$(cd "$T/cur" && lintian --pedantic -I kaas_"${version}"_*.changes 2>&1 | grep -v 'running with root privileges')
+printf '%s\n' "$lint" >"$T/lintian.out"
+check_log "$T/lintian.out" "lintian: no error and no warning" bash -c '! grep -qE "^[EW]: " "$1"' _ "$T/lintian.out"
+
+check "the upgrade kept the hashing key and kaasd.conf" sha256sum -c --quiet "$T/kept.sha256"
+check_log "$T/kaasd.log" "the upgraded kaasd starts" start_kaasd
+check "the token made before the upgrade still validates" \
+    bash -c 'printf "%s\n" "$1" | /usr/bin/kaasctl token validate | grep -q alice' _ "$token"
+check "and is still listed" bash -c '/usr/bin/kaasctl token list --user alice | grep -q packages'
+
+# --------------------------------------------------- NSS and PAM, installed
+# the file glibc's loader opens for the module, by LD_DEBUG
+nss_loaded() {
+    LD_DEBUG=libs getent passwd alice 2>&1 >"$T/getent.out" |
+        sed -n 's/.*calling init: \(\/[^ ]*libnss_kaas\.so\.2\).*/\1/p' | head -n 1
+}
+nss_is_packaged() {
+    local ma lib
+    ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+    lib=/usr/lib/$ma/libnss_kaas.so.2
+    loaded=$(nss_loaded)
+    grep -q '^alice:' "$T/getent.out" && [ -n "$loaded" ] &&
+        [ "$(realpath "$loaded")" = "$(realpath "$lib")" ] && dpkg -L libnss-kaas | grep -qxF "$lib"
+}
+check "glibc resolves alice through the NSS module the package put in /usr/lib/MULTIARCH" nss_is_packaged
+check "id alice shows her role groups" bash -c 'id alice | grep -q "(kaas-k8s-admins-alpha)"'
+
+check "the README says to enable the PAM profile with pam-auth-update --enable kaas" \
+    grep -qxF 'pam-auth-update --enable kaas' <<<"$(sed 's/[[:space:]]*#.*//' <<<"$CONF_BLOCK")"
+pam-auth-update --enable kaas
+check "enabled, Debian's common-auth asks pam_kaas first" bash -c \
+    'grep -E "^auth" /etc/pam.d/common-auth | head -n 1 | grep -q pam_kaas.so'
+check "enabled, common-account checks Keystone users with pam_kaas" grep -q 'pam_kaas.so' /etc/pam.d/common-account
+# pamtester reads the password from its standard input; "login" is a stock
+# Debian service that includes common-auth and common-account
+pam_try() { printf '%s\n' "$2" | timeout 60 pamtester login "$1" authenticate acct_mgmt >"$T/pam.out" 2>&1; }
+check_log "$T/pam.out" "alice logs in (service login) with her token" pam_try alice "$token"
+pam_refused() { ! pam_try "$@"; }
+check_log "$T/pam.out" "a wrong token is refused" pam_refused alice "kaas_$(head -c 30 /dev/urandom | base64 | tr -dc A-Za-z0-9)"
+pam-auth-update --disable kaas
+check "disabled again, /etc/pam.d is as before, byte for byte" diff -r "$T/pam.d.orig" /etc/pam.d
+stop_kaasd
+
+# ---------------------------------------------------------- the demo
+check_log "$T/demo.log" "the demo runs against the installed programs" bash -c \
+    "KAAS_DEMO_NO_BUILD=1 KAAS_DEMO_PREFIX=/usr KAAS_DEMO_DIR='$T/demo' bash '$top_srcdir/tools/demo.sh' >'$T/demo.log' 2>&1"
+check "in it, the installed kaasctl created a token and validated it" bash -c \
+    "grep -qE '^kaas_[A-Za-z0-9]{40,}' '$T/demo.log' && grep -q 'alice' '$T/demo.log'"
+KAAS_DEMO_DIR=$T/demo bash "$top_srcdir/tools/demo.sh" stop >/dev/null 2>&1
+
+# ---------------------------------------------------------------- purge
+check_log "$T/purge.log" "purging every package succeeds" bash -c \
+    "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $PACKAGES $DBGSYM >'$T/purge.log' 2>&1"
+dpkg-query -W -f '${db:Status-Abbrev}\n' kaasd 2>/dev/null | grep -q '^[ic]' || installed=0
+check "/etc/nsswitch.conf is as before, byte for byte" cmp "$T/nsswitch.conf.orig" /etc/nsswitch.conf
+check "/etc/pam.d is as before, byte for byte" diff -r "$T/pam.d.orig" /etc/pam.d
+check "the set of installed packages is as before" bash -c \
+    "diff '$T/packages.before' <(dpkg-query -W -f '\${Package} \${Version}\n' | sort)"
+snapshot >"$T/files.after"
+check "no file is left: the file tree is as before" diff "$T/files.before" "$T/files.after"
+check "the tokens, the hashing key and the configuration went with the purge" \
+    bash -c '[ ! -e /var/lib/kaas ] && [ ! -e /etc/kaas ]'
+# Debian never removes system users: files they owned elsewhere must not
+# go to a later user who gets the same uid
+check "the system users stay, as Debian's do" getent passwd kaas
+
+check_done
