@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,9 +96,16 @@ static int tty_read_once(const char *prompt, bool echo, char *buf, size_t size) 
                 return -ENXIO;
         }
         struct sigaction sa = { .sa_handler = on_tty_signal }, old[N_TTY_SIGNALS];
+        sigset_t tty_set, unblocked;
         sigemptyset(&sa.sa_mask);
-        /* no SA_RESTART: a signal must end read() so the terminal is
-         * restored before the signal's own action runs */
+        sigemptyset(&tty_set);
+        for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+                sigaddset(&tty_set, tty_signals[i]);
+        /* The signals stay blocked except inside ppoll(), which unblocks
+         * them and waits in one step: one arriving between the check of
+         * tty_signal and the wait ends the wait instead of being handled
+         * just before a read() that then blocks for good. */
+        sigprocmask(SIG_BLOCK, &tty_set, &unblocked);
         tty_signal = 0;
         for (size_t i = 0; i < N_TTY_SIGNALS; i++)
                 sigaction(tty_signals[i], &sa, &old[i]);
@@ -114,11 +122,18 @@ static int tty_read_once(const char *prompt, bool echo, char *buf, size_t size) 
         bool too_long = false;
         int r = 0;
         while (!tty_signal) {
-                char ch;
-                ssize_t n = read(fd, &ch, 1);
-                if (n < 0) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (ppoll(&p, 1, NULL, &unblocked) < 0) {
                         if (errno == EINTR)
                                 continue;  /* tty_signal decides */
+                        r = -EIO;
+                        break;
+                }
+                char ch;
+                ssize_t n = read(fd, &ch, 1);  /* readable: does not block */
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
                         r = -EIO;
                         break;
                 }
@@ -135,6 +150,9 @@ static int tty_read_once(const char *prompt, bool echo, char *buf, size_t size) 
                 (void)tcsetattr(fd, TCSAFLUSH, &saved);
         for (size_t i = 0; i < N_TTY_SIGNALS; i++)
                 sigaction(tty_signals[i], &old[i], NULL);
+        /* a signal that came while blocked outside ppoll() is handled here,
+         * by the previous action, as it would have been without the prompt */
+        sigprocmask(SIG_SETMASK, &unblocked, NULL);
         close(fd);
 
         int sig = tty_signal;

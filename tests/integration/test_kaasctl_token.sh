@@ -414,6 +414,17 @@ def read_until(text, timeout=20):
     return buf
 def echo_on():
     return bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+def wait_child(timeout=60):
+    # bounded: a kaasctl that does not end is a failure, not a hang
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise SystemExit("kaasctl did not end within %d s" % timeout)
 read_until("OpenStack user name: ")
 assert echo_on(), "the user name prompt echoes"
 os.write(fd, (user + "\n").encode())
@@ -422,14 +433,18 @@ time.sleep(0.2)
 assert not echo_on(), "echo is off at the password prompt"
 if mode == "interrupt":
     os.kill(pid, signal.SIGINT)
-    _, status = os.waitpid(pid, 0)
+    status = wait_child()
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT, status
     assert echo_on(), "echo restored after SIGINT"
     print("interrupted, echo restored")
     sys.exit(0)
 os.write(fd, (password + "\n").encode())
 out = b""
-while True:
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    r, _, _ = select.select([fd], [], [], max(0, end - time.monotonic()))
+    if not r:
+        break
     try:
         chunk = os.read(fd, 4096)
     except OSError:
@@ -437,7 +452,7 @@ while True:
     if not chunk:
         break
     out += chunk
-_, status = os.waitpid(pid, 0)
+status = wait_child()
 assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, out)
 assert password.encode() not in out, "the password was echoed"
 assert b"kaas_" in out, out
