@@ -107,8 +107,12 @@ static int tty_read_once(const char *prompt, bool echo, char *buf, size_t size) 
          * just before a read() that then blocks for good. */
         sigprocmask(SIG_BLOCK, &tty_set, &unblocked);
         tty_signal = 0;
+        /* a signal ignored on entry (nohup, a background job of a shell
+         * without job control) stays ignored: caught here, it would end
+         * the prompt and then do nothing, and the prompt would start over */
         for (size_t i = 0; i < N_TTY_SIGNALS; i++)
-                sigaction(tty_signals[i], &sa, &old[i]);
+                if (sigaction(tty_signals[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
+                        sigaction(tty_signals[i], &sa, NULL);
         if (!echo) {
                 quiet = saved;
                 quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);

@@ -396,6 +396,9 @@ kc, user, password, mode = sys.argv[1:5]
 env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
 pid, fd = pty.fork()
 if pid == 0:
+    # as from a login shell, whatever the test runner ignores; "ignored":
+    # SIGINT ignored, as under nohup or in a shell's background job
+    signal.signal(signal.SIGINT, signal.SIG_IGN if mode == "ignored" else signal.SIG_DFL)
     os.execve(kc, [kc, "token", "create", "--description", "from a terminal"], env)
 def read_until(text, timeout=20):
     buf = b""
@@ -438,6 +441,15 @@ if mode == "interrupt":
     assert echo_on(), "echo restored after SIGINT"
     print("interrupted, echo restored")
     sys.exit(0)
+if mode == "ignored":
+    os.kill(pid, signal.SIGINT)
+    time.sleep(0.5)
+    done, _ = os.waitpid(pid, os.WNOHANG)
+    assert not done, "kaasctl ended on an ignored SIGINT"
+    assert not echo_on(), "still at the password prompt, without echo"
+    r, _, _ = select.select([fd], [], [], 0.3)
+    again = os.read(fd, 4096) if r else b""
+    assert b"password for" not in again, "the prompt started over: %r" % again
 os.write(fd, (password + "\n").encode())
 out = b""
 end = time.monotonic() + 60
@@ -465,6 +477,9 @@ check "prompts on the terminal, password without echo ($(tail -1 "$T/out"))" rc_
 $PY "$T/prompt_check.py" "$KC" alice "$ALICE_PASSWORD" interrupt >"$T/out" 2>&1
 rc=$?
 check "SIGINT at the password prompt restores the echo ($(tail -1 "$T/out"))" rc_is 0
+$PY "$T/prompt_check.py" "$KC" alice "$ALICE_PASSWORD" ignored >"$T/out" 2>&1
+rc=$?
+check "SIGINT ignored by its parent (nohup): kaasctl stays at the prompt and creates the token ($(tail -1 "$T/out"))" rc_is 0
 
 # ------------------------------------------------------------- throttling
 # another uid, so that the throttle does not touch the checks above
