@@ -93,28 +93,30 @@ static bool addr_equal(const struct client_addr *a, const struct client_addr *b)
         return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof(a->bytes)) == 0;
 }
 
-/* Bytes the kernel has received on fd so far (Linux 4.1 and later). */
-static bool bytes_received(int fd, unsigned long long *ret) {
+/* The kernel's count at offset off of fd's struct tcp_info: bytes
+ * received or acknowledged so far (both Linux 4.1 and later; false on an
+ * older kernel, whose struct ends before them). */
+_Static_assert(sizeof(((struct tcp_info *)0)->tcpi_bytes_received) == sizeof(uint64_t) &&
+               sizeof(((struct tcp_info *)0)->tcpi_bytes_acked) == sizeof(uint64_t),
+               "tcp_count() reads 64-bit counts");
+static bool tcp_count(int fd, size_t off, unsigned long long *ret) {
         struct tcp_info ti;
         socklen_t len = sizeof(ti);
+        uint64_t v;
         memset(&ti, 0, sizeof(ti));
-        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-            len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < off + sizeof(v))
                 return false;
-        *ret = ti.tcpi_bytes_received;
+        memcpy(&v, (const char *)&ti + off, sizeof(v));
+        *ret = v;
         return true;
 }
 
-/* Bytes of fd the peer has acknowledged so far (Linux 4.1 and later). */
+static bool bytes_received(int fd, unsigned long long *ret) {
+        return tcp_count(fd, offsetof(struct tcp_info, tcpi_bytes_received), ret);
+}
+
 static bool bytes_acked(int fd, unsigned long long *ret) {
-        struct tcp_info ti;
-        socklen_t len = sizeof(ti);
-        memset(&ti, 0, sizeof(ti));
-        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-            len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
-                return false;
-        *ret = ti.tcpi_bytes_acked;
-        return true;
+        return tcp_count(fd, offsetof(struct tcp_info, tcpi_bytes_acked), ret);
 }
 
 /* Whether the peer has taken none of what is queued for it for limit_ms:
