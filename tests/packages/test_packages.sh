@@ -29,11 +29,15 @@ PACKAGES="kaasd kaas-webhook kaas-panel libpam-kaas libnss-kaas libkaas0 libkaas
 DBGSYM="kaasd-dbgsym kaas-webhook-dbgsym kaas-panel-dbgsym libpam-kaas-dbgsym libnss-kaas-dbgsym libkaas0-dbgsym"
 skip() { echo "SKIP: $*"; exit 77; }
 # check_log FILE DESCRIPTION COMMAND...: check, and on failure show the
-# end of FILE (the command's output) as comments
+# end of FILE (the command's output) as comments, tokens masked
 check_log() {
     local f=$1 d=$2
     shift 2
-    if "$@"; then ok "$d"; else not_ok "$d"; tail -n 40 "$f" 2>/dev/null | sed 's/^/#   /'; fi
+    # tokens (the demo prints the one it creates) never reach the log
+    if "$@"; then ok "$d"; else
+        not_ok "$d"
+        tail -n 40 "$f" 2>/dev/null | sed -E 's/kaas_[A-Za-z0-9]{20,}/kaas_<token>/g; s/^/#   /'
+    fi
 }
 
 # ------------------------------------------------------------ preflight
