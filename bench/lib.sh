@@ -79,7 +79,7 @@ kaasd_conf() {
 socket = $BW/$name.sock
 state_dir = $state
 log_target = stderr
-log_level = warning
+log_level = ${KAASD_BENCH_LOG_LEVEL:-warning}
 max_connections_per_uid = 4096
 ${KAASD_BENCH_EXTRA:-}
 
@@ -109,6 +109,26 @@ kaasd_up() {
         cat "$BW/$name.log" >&2
         return 1
     fi
+}
+
+# Waits (at most 600 s) until kaasd NAME has read its token and identity
+# databases into its cache after start, and prints how long that took:
+# the rounds that follow measure the cache as it stays, not the time
+# after a start while it is being read (which the line printed gives).
+kaasd_wait_warm() {
+    local name=$1 deadline line
+    deadline=$((SECONDS + 600))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        line=$(grep -m 1 'read into the cache' "$BW/$name.log" || true)
+        if [ -n "$line" ]; then
+            echo "# kaasd $name: ${line#*store: }"
+            return 0
+        fi
+        kill -0 "$(cat "$BW/$name.pid")" 2>/dev/null || { cat "$BW/$name.log" >&2; return 1; }
+        sleep 0.2
+    done
+    echo "kaasd $name: store not read into the cache after 600 s" >&2
+    return 1
 }
 
 kaasd_down() {

@@ -97,11 +97,15 @@ bench_scale() {
     for tokens in ${BENCH_SCALE_TOKENS:-}; do
         d=$(bench_data "$tokens" 1000) || return 1
         base=$(bench_data 1000 1000) || return 1
-        kaasd_conf base "$base/state"
+        # notice: the line saying the store is read into the cache
+        KAASD_BENCH_LOG_LEVEL=notice kaasd_conf base "$base/state"
         kaasd_up base || return 1
+        kaasd_wait_warm base || return 1
         for cache in 32M 0; do
-            KAASD_BENCH_EXTRA="store_cache_max = $cache" kaasd_conf scale "$d/state"
+            KAASD_BENCH_LOG_LEVEL=notice KAASD_BENCH_EXTRA="store_cache_max = $cache" kaasd_conf scale "$d/state"
             kaasd_up scale || return 1
+            # the sized cache is read ahead after start: measured once read
+            if [ "$cache" = 0 ]; then kaasd_wait_warm scale || return 1; fi
             echo "## scale: $tokens tokens (store_cache_max = $cache) against 1000 tokens, 1000 cached identities"
             "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt" "$BW/base.sock" "$base/tokens.txt"
             kaasd_down scale

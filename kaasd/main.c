@@ -318,9 +318,9 @@ static void on_warm(struct loop_timer *t, void *userdata) {
         }
         if (r > 0) {
                 if (d->warm_bytes > 0)
-                        log_info(0, "store: %llu MiB read into the cache in %.1f s",
-                                 (unsigned long long)(d->warm_bytes >> 20),
-                                 (double)(loop_now_usec() - d->warm_since_usec) / 1e6);
+                        log_notice(0, "store: %llu MiB read into the cache in %.1f s",
+                                   (unsigned long long)(d->warm_bytes >> 20),
+                                   (double)(loop_now_usec() - d->warm_since_usec) / 1e6);
                 return;
         }
         /* due at once: the loop serves what is ready first, then comes back */
