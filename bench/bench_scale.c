@@ -10,7 +10,9 @@
  * group, getgrnam of the role group every bench user holds
  * (kaas-developer), initgroups, and an id-equivalent (initgroups, then
  * getgrgid of every group). Group entries go into a buffer that starts at
- * 1 KiB and doubles on ERANGE, as glibc's getgrnam() does.
+ * 1 KiB and doubles on ERANGE, as glibc's getgrnam() does; one id keeps
+ * its grown buffer for its next groups, as glibc's getgrgid() does
+ * within the id process.
  *
  * Then Validate (one connection, one call at a time) alone, and again
  * while STORM threads (BENCH_STORM, default 2) run getgrnam of private
@@ -85,19 +87,22 @@ static void *sym(void *h, const char *fn) {
         return p;
 }
 
-/* getgrnam/getgrgid as glibc does them: a buffer doubled on ERANGE. */
-static int group_by(const char *name, gid_t gid) {
-        size_t size = 1024;
+/* getgrnam/getgrgid as glibc's non-reentrant ones do them: one buffer per
+ * process, 1 KiB at first (NSS_BUFLEN_GROUP), doubled on ERANGE and kept
+ * at that size for the process's later lookups. *size is that buffer's
+ * size: 1024 for each lookup by a new process (getent group), the same
+ * variable across the lookups of one (id's getgrgid of each group). */
+static int group_by(const char *name, gid_t gid, size_t *size) {
         for (;;) {
-                char *buf = malloc(size);
+                char *buf = malloc(*size);
                 struct group gr;
                 int err = 0;
                 if (!buf)
                         return -ENOMEM;
-                enum nss_status s = name ? getgrnam_p(name, &gr, buf, size, &err) : getgrgid_p(gid, &gr, buf, size, &err);
+                enum nss_status s = name ? getgrnam_p(name, &gr, buf, *size, &err) : getgrgid_p(gid, &gr, buf, *size, &err);
                 free(buf);
-                if (s == NSS_STATUS_TRYAGAIN && err == ERANGE && size < MAX_BUF) {
-                        size *= 2;
+                if (s == NSS_STATUS_TRYAGAIN && err == ERANGE && *size < MAX_BUF) {
+                        *size *= 2;
                         continue;
                 }
                 return s == NSS_STATUS_SUCCESS ? 0 : -EIO;
@@ -130,13 +135,14 @@ static int run_op(enum op op, const char *name) {
         int err = 0;
         gid_t *groups;
         long n;
+        size_t size = 1024;
         switch (op) {
         case OP_PASSWD:
                 return getpwnam_p(name, &pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS ? 0 : -EIO;
         case OP_PRIVATE:
-                return group_by(name, 0);
+                return group_by(name, 0, &size);
         case OP_ROLE:
-                return group_by(ROLE_GROUP, 0);
+                return group_by(ROLE_GROUP, 0, &size);
         case OP_INITGROUPS:
                 if (initgroups_of(name, &groups, &n) < 0)
                         return -EIO;
@@ -147,7 +153,7 @@ static int run_op(enum op op, const char *name) {
                         return -EIO;
                 int r = 0;
                 for (long i = 0; i < n && r == 0; i++)
-                        r = group_by(NULL, groups[i]);
+                        r = group_by(NULL, groups[i], &size);
                 free(groups);
                 return r;
         }
