@@ -23,6 +23,7 @@ struct loop_io {
         loop_io_fn fn;
         void *userdata;
         bool dead;
+        bool first;                      /* its input before other input */
         struct loop_io *next_dead;
 };
 
@@ -124,6 +125,10 @@ int loop_io_set_events(struct loop_io *io, uint32_t events) {
                 return -errno;
         io->events = events;
         return 0;
+}
+
+void loop_io_set_first(struct loop_io *io, bool first) {
+        io->first = first;
 }
 
 void loop_io_remove(struct loop_io *io) {
@@ -233,12 +238,16 @@ int loop_run(struct loop *l) {
                 }
                 /* input first: a call that has just come in (a token check) is
                  * answered before the bulk output ready beside it (the slices of
-                 * large replies), rather than behind it in epoll's order */
-                for (int pass = 0; pass < 2; pass++)
+                 * large replies), rather than behind it in epoll's order; and
+                 * the input of fds marked first before the rest of the input */
+                for (int pass = 0; pass < 3; pass++)
                         for (int i = 0; i < n; i++) {
                                 struct loop_io *io = events[i].data.ptr;
+                                if (io->dead)
+                                        continue;
                                 bool output_only = !(events[i].events & ~(uint32_t)EPOLLOUT);
-                                if (output_only == (pass == 1) && !io->dead)
+                                int want = output_only ? 2 : io->first ? 0 : 1;
+                                if (want == pass)
                                         io->fn(io, io->fd, events[i].events, io->userdata);
                         }
                 free_dead(l);

@@ -24,6 +24,9 @@ struct loop *loop_free(struct loop *l);
 int loop_io_add(struct loop *l, int fd, uint32_t events, loop_io_fn fn, void *userdata,
                 struct loop_io **ret);
 int loop_io_set_events(struct loop_io *io, uint32_t events);
+/* Input on io is handled before other input ready in the same turn of the
+ * loop (and all input before output-only events). */
+void loop_io_set_first(struct loop_io *io, bool first);
 /* Stops watching; safe to call from any callback, including io's own. */
 void loop_io_remove(struct loop_io *io);
 

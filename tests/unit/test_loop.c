@@ -63,9 +63,34 @@ static void test_input_before_output(void **state) {
         loop_free(o.loop);
 }
 
+/* Three descriptors with input, ready in the order a, b, c, and c marked
+ * first (a validator's connection): c is served first, then a and b in
+ * epoll's order. */
+static void test_first_input_before_other_input(void **state) {
+        struct order o = { 0 };
+        int p[3][2];
+        struct watcher w[3] = { { &o, 'a', NULL }, { &o, 'b', NULL }, { &o, 'c', NULL } };
+        assert_int_equal(loop_new(&o.loop), 0);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p[i]), 0);
+                assert_int_equal(write(p[i][1], "x", 1), 1);
+                assert_int_equal(loop_io_add(o.loop, p[i][0], EPOLLIN, on_io, &w[i], &w[i].io), 0);
+        }
+        loop_io_set_first(w[2].io, true);
+        assert_int_equal(loop_run(o.loop), 0);
+        assert_int_equal(o.n, 3);
+        assert_memory_equal(o.seen, "cab", 3);
+        for (int i = 0; i < 3; i++) {
+                close(p[i][0]);
+                close(p[i][1]);
+        }
+        loop_free(o.loop);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_input_before_output),
+                cmocka_unit_test(test_first_input_before_other_input),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
