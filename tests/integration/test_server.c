@@ -546,6 +546,98 @@ static void test_reload(void **state) {
         assert_alive();
 }
 
+/* The process state letter of pid from /proc ('T' when stopped). */
+static char proc_state(pid_t pid) {
+        char path[64], buf[512];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return '?';
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')');
+        return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* The line number in kaasd's log of the last line holding text, or 0. */
+static unsigned last_log_line(const char *text) {
+        char path[300], line[4096];
+        snprintf(path, sizeof(path), "%s/kaasd.log", dir);
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        unsigned n = 0, found = 0;
+        while (fgets(line, sizeof(line), f)) {
+                n++;
+                if (strstr(line, text))
+                        found = n;
+        }
+        fclose(f);
+        return found;
+}
+
+/* Two clients' lookups and a validator's token check become ready in that
+ * order while kaasd is stopped: in the turn that finds all three, the
+ * validator's call is dispatched first (kaasd logs each dispatch at
+ * debug level, in order). */
+static void test_validator_served_first(void **state) {
+        if (geteuid() != 0)
+                skip();  /* only root (or kaas-validators) may call Validate */
+        static const char validate[] = "{\"method\":\"io.kaas.Token.Validate\",\"parameters\":{\"token\":\"not-a-token\"}}";
+        static const char lookup[] = "{\"method\":\"io.kaas.Nss.GetPasswdByName\",\"parameters\":{\"name\":\"kaas-nobody\"}}";
+        int v = connect_kaasd(), a = connect_kaasd(), b = connect_kaasd();
+        assert_true(v >= 0 && a >= 0 && b >= 0);
+        struct vl_reader *rv, *ra, *rb;
+        assert_int_equal(vl_reader_new(0, &rv), 0);
+        assert_int_equal(vl_reader_new(0, &ra), 0);
+        assert_int_equal(vl_reader_new(0, &rb), 0);
+        /* one call each first, so that all three are accepted and v has
+         * made a validator's call */
+        int fds[3] = { v, a, b };
+        struct vl_reader *rs[3] = { rv, ra, rb };
+        for (int i = 0; i < 3; i++) {
+                send_call(fds[i], i == 0 ? validate : lookup);
+                json_t *m = read_reply(fds[i], rs[i], 5000);
+                assert_non_null(m);
+                json_decref(m);
+        }
+
+        assert_int_equal(kill(kaasd_pid, SIGSTOP), 0);
+        long long deadline = now_ms() + 10000;
+        while (proc_state(kaasd_pid) != 'T' && now_ms() < deadline)
+                poll(NULL, 0, 5);
+        assert_int_equal(proc_state(kaasd_pid), 'T');
+        send_call(a, lookup);
+        send_call(b, lookup);
+        send_call(v, validate);
+        assert_int_equal(kill(kaasd_pid, SIGCONT), 0);
+        for (int i = 0; i < 3; i++) {
+                json_t *m = read_reply(fds[i], rs[i], 5000);
+                assert_non_null(m);
+                json_decref(m);
+        }
+
+        /* both lookups were dispatched after the last token check: the
+         * check went first although it came in last */
+        unsigned checked = last_log_line("io.kaas.Token.Validate from uid");
+        assert_true(checked > 0);
+        char path[300], line[4096];
+        snprintf(path, sizeof(path), "%s/kaasd.log", dir);
+        FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        unsigned n = 0, lookups_after = 0;
+        while (fgets(line, sizeof(line), f))
+                if (++n > checked && strstr(line, "io.kaas.Nss.GetPasswdByName from uid"))
+                        lookups_after++;
+        fclose(f);
+        assert_int_equal(lookups_after, 2);
+        for (int i = 0; i < 3; i++) {
+                close(fds[i]);
+                vl_reader_free(rs[i]);
+        }
+        assert_alive();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_concurrent_clients),
@@ -559,6 +651,7 @@ int main(void) {
                 cmocka_unit_test(test_idle_and_slow_clients_dropped),
                 cmocka_unit_test(test_connection_limit_per_uid),
                 cmocka_unit_test(test_reload),
+                cmocka_unit_test(test_validator_served_first),
         };
         return cmocka_run_group_tests(tests, start_kaasd, stop_kaasd);
 }
