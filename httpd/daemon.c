@@ -6,8 +6,10 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "kaas.h"
@@ -127,4 +129,48 @@ int hd_signals_wait(const sigset_t *sigs, const char *program) {
                 hd_notice("SIGHUP: nothing is reloaded; restart %s to apply a new configuration or certificate",
                           program);
         }
+}
+
+int hd_configure(const struct hd_program *p, const struct hd_settings_ops *ops, void *settings,
+                 const struct hd_options *o, const char *root_why) {
+        char err[600];
+        int r = ops->load(settings, o->config_path, err, sizeof(err));
+        if (r < 0 && !(r == -ENOENT && !o->config_given)) {
+                fprintf(stderr, "%s: %s\n", p->name, err);
+                return -1;
+        }
+        if (ops->apply_flags(settings, o) < 0) {
+                fprintf(stderr, "%s: out of memory\n", p->name);
+                return -1;
+        }
+        if (ops->validate(settings, err, sizeof(err)) < 0) {
+                fprintf(stderr, "%s: %s\n", p->name, err);
+                return -1;
+        }
+        if (o->check_config) {
+                printf("%s: configuration is valid\n", p->name);
+                return 1;
+        }
+        /* a program facing the network or every user of the environment
+         * has no business with root's powers */
+        if (getuid() == 0 || geteuid() == 0) {
+                fprintf(stderr, "%s: refusing to run as root: %s (see %s(8))\n", p->name, root_why, p->name);
+                return -1;
+        }
+        return 0;
+}
+
+int hd_start(const struct hd_program *p, const char *log_target, int log_level, bool foreground,
+             const char *kaasd_user, sigset_t *ret_sigs, uid_t *ret_kaasd_uid, const char **ret_kaasd_name) {
+        hd_log_setup(p->name, hd_log_target_for(log_target, foreground), log_level);
+        /* the signals are taken by hd_signals_wait(): blocked before any
+         * thread exists, so every thread inherits the mask */
+        hd_signals_block(ret_sigs);
+        /* passwords and tokens go only to a kaasd of root's or kaasd's own user */
+        *ret_kaasd_uid = KAAS_UID_INVALID;
+        if (hd_kaasd_uid(kaasd_user, ret_kaasd_uid, ret_kaasd_name) < 0) {
+                hd_err("[kaasd] user '%s' does not exist", kaasd_user);
+                return -1;
+        }
+        return 0;
 }

@@ -37,6 +37,31 @@ struct hd_program {
 int hd_parse_args(const struct hd_program *p, int argc, char **argv, struct hd_options *ret)
         __attribute__((warn_unused_result, nonnull));
 
+/* One daemon's settings, through its own functions, so that the start-up
+ * below works on either daemon's settings type. */
+struct hd_settings_ops {
+        int (*load)(void *settings, const char *path, char *err, size_t err_size);
+        int (*apply_flags)(void *settings, const struct hd_options *o);  /* -ENOMEM */
+        int (*validate)(void *settings, char *err, size_t err_size);
+};
+
+/* Loads the configuration (no file at the default path is no error: the
+ * flags and defaults are enough), applies the command line over it and
+ * validates the result; with --check-config says it is valid. Otherwise
+ * refuses to run as root, root_why saying what to run the program as.
+ * 1: exit 0 (--check-config); 0: go on; -1, after a message on stderr:
+ * exit 1. */
+int hd_configure(const struct hd_program *p, const struct hd_settings_ops *ops, void *settings,
+                 const struct hd_options *o, const char *root_why) __attribute__((warn_unused_result, nonnull));
+
+/* What comes next for both: logs as the program to log_target
+ * (hd_log_target_for()) at log_level, blocks the signals before any thread
+ * starts (hd_signals_block()), and finds kaasd's uid (hd_kaasd_uid(),
+ * kaasd_user as configured). -1 after a logged message. */
+int hd_start(const struct hd_program *p, const char *log_target, int log_level, bool foreground,
+             const char *kaasd_user, sigset_t *ret_sigs, uid_t *ret_kaasd_uid, const char **ret_kaasd_name)
+        __attribute__((warn_unused_result, nonnull(1, 2, 6, 7, 8)));
+
 /* Every JSON value freed from now on is wiped first: calls to kaasd and
  * request bodies carry passwords and tokens, and jansson copies strings
  * around. Call before any JSON exists. */

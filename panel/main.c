@@ -61,6 +61,20 @@ static int apply_flags(struct panel_settings *s, const struct hd_options *o) {
         return 0;
 }
 
+static int load(void *s, const char *path, char *err, size_t err_size) {
+        return panel_settings_load(s, path, err, err_size);
+}
+
+static int apply(void *s, const struct hd_options *o) {
+        return apply_flags(s, o);
+}
+
+static int validate(void *s, char *err, size_t err_size) {
+        return panel_settings_validate(s, err, err_size);
+}
+
+static const struct hd_settings_ops settings_ops = { .load = load, .apply_flags = apply, .validate = validate };
+
 int main(int argc, char **argv) {
         struct hd_options o;
         if (hd_parse_args(&program, argc, argv, &o) < 0)
@@ -72,50 +86,25 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        char err[600];
         struct panel_settings *s = NULL;
         if (panel_settings_new(&s) < 0) {
                 fprintf(stderr, "kaas-panel: out of memory\n");
                 return 1;
         }
-        int r = panel_settings_load(s, o.config_path, err, sizeof(err));
-        if (r < 0 && !(r == -ENOENT && !o.config_given)) {
-                fprintf(stderr, "kaas-panel: %s\n", err);
-                panel_settings_free(s);
-                return 1;
-        }
-        if (apply_flags(s, &o) < 0 || panel_settings_validate(s, err, sizeof(err)) < 0) {
-                fprintf(stderr, "kaas-panel: %s\n", err);
-                panel_settings_free(s);
-                return 1;
-        }
-        if (o.check_config) {
-                printf("kaas-panel: configuration is valid\n");
-                panel_settings_free(s);
-                return 0;
-        }
-        /* a web server facing every user of the environment has no
-         * business with root's powers; it needs none */
-        if (getuid() == 0 || geteuid() == 0) {
-                fprintf(stderr, "kaas-panel: refusing to run as root: run it as its own unprivileged user "
-                                "(see kaas-panel(8))\n");
-                panel_settings_free(s);
-                return 1;
-        }
-
-        hd_log_setup("kaas-panel", hd_log_target_for(s->log_target, o.foreground), s->log_level);
+        /* a web server facing every user of the environment needs none of
+         * root's powers */
+        int r = hd_configure(&program, &settings_ops, s, &o, "run it as its own unprivileged user");
         sigset_t sigs;
-        hd_signals_block(&sigs);
-
-        /* passwords and tokens go only to a kaasd of root's or kaasd's own user */
         const char *kaasd_user = NULL;
         uid_t kaasd_uid = KAAS_UID_INVALID;
-        if (hd_kaasd_uid(s->kaasd_user, &kaasd_uid, &kaasd_user) < 0) {
-                hd_err("[kaasd] user '%s' does not exist", s->kaasd_user);
+        if (r == 0)
+                r = hd_start(&program, s->log_target, s->log_level, o.foreground, s->kaasd_user, &sigs, &kaasd_uid,
+                             &kaasd_user);
+        if (r != 0) {
                 panel_settings_free(s);
-                return 1;
+                return r > 0 ? 0 : 1;
         }
-
+        char err[600];
         struct panel p = { .s = s, .timeout_ms = (int)s->kaasd_timeout_sec * 1000 };
         pthread_mutex_init(&p.health_lock, NULL);
         r = kaasd_pool_new(s->kaasd_socket, kaasd_uid, s->kaasd_connections, p.timeout_ms, &p.pool);

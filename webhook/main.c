@@ -57,6 +57,20 @@ static int apply_flags(struct wh_settings *s, const struct hd_options *o) {
         return 0;
 }
 
+static int load(void *s, const char *path, char *err, size_t err_size) {
+        return wh_settings_load(s, path, err, err_size);
+}
+
+static int apply(void *s, const struct hd_options *o) {
+        return apply_flags(s, o);
+}
+
+static int validate(void *s, char *err, size_t err_size) {
+        return wh_settings_validate(s, err, err_size);
+}
+
+static const struct hd_settings_ops settings_ops = { .load = load, .apply_flags = apply, .validate = validate };
+
 int main(int argc, char **argv) {
         struct hd_options o;
         if (hd_parse_args(&program, argc, argv, &o) < 0)
@@ -64,53 +78,26 @@ int main(int argc, char **argv) {
         /* request bodies and calls to kaasd carry tokens */
         hd_json_wipe_on_free();
 
-        char err[600];
         struct wh_settings *s = NULL;
         if (wh_settings_new(&s) < 0) {
                 fprintf(stderr, "kaas-webhook: out of memory\n");
                 return 1;
         }
-        int r = wh_settings_load(s, o.config_path, err, sizeof(err));
-        /* no file at the default path: flags and defaults are enough */
-        if (r < 0 && !(r == -ENOENT && !o.config_given)) {
-                fprintf(stderr, "kaas-webhook: %s\n", err);
-                wh_settings_free(s);
-                return 1;
-        }
-        if (apply_flags(s, &o) < 0 || wh_settings_validate(s, err, sizeof(err)) < 0) {
-                fprintf(stderr, "kaas-webhook: %s\n", err);
-                wh_settings_free(s);
-                return 1;
-        }
-        if (o.check_config) {
-                printf("kaas-webhook: configuration is valid\n");
-                wh_settings_free(s);
-                return 0;
-        }
-        /* a network-facing parser of untrusted input has no business with
-         * root's powers; what it needs is kaasd's validator_group */
-        if (getuid() == 0 || geteuid() == 0) {
-                fprintf(stderr, "kaas-webhook: refusing to run as root: run it as an unprivileged user in kaasd's "
-                                "validator_group (see kaas-webhook(8))\n");
-                wh_settings_free(s);
-                return 1;
-        }
-
-        hd_log_setup("kaas-webhook", hd_log_target_for(s->log_target, o.foreground), s->log_level);
-
-        /* the signals are taken by hd_signals_wait() below: blocked before
-         * any thread exists, so every thread inherits the mask */
+        /* a network-facing parser of untrusted input: what it needs is
+         * kaasd's validator_group */
+        int r = hd_configure(&program, &settings_ops, s, &o,
+                             "run it as an unprivileged user in kaasd's validator_group");
         sigset_t sigs;
-        hd_signals_block(&sigs);
-
-        /* tokens go only to a kaasd of root's or of kaasd's own user */
         const char *kaasd_user = NULL;
         uid_t kaasd_uid = KAAS_UID_INVALID;
-        if (hd_kaasd_uid(s->kaasd_user, &kaasd_uid, &kaasd_user) < 0) {
-                hd_err("[kaasd] user '%s' does not exist", s->kaasd_user);
+        if (r == 0)
+                r = hd_start(&program, s->log_target, s->log_level, o.foreground, s->kaasd_user, &sigs, &kaasd_uid,
+                             &kaasd_user);
+        if (r != 0) {
                 wh_settings_free(s);
-                return 1;
+                return r > 0 ? 0 : 1;
         }
+        char err[600];
         struct kaasd_pool *pool = NULL;
         int timeout_ms = (int)s->kaasd_timeout_sec * 1000;
         r = kaasd_pool_new(s->kaasd_socket, kaasd_uid, s->kaasd_connections, timeout_ms, &pool);

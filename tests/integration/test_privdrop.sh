@@ -118,6 +118,36 @@ else
     echo "# SKIP webhook checks: $WEBHOOK is not built"
 fi
 
+# ------------------------------------------------------------------ nor does the panel
+PANEL=$top_builddir/panel/kaas-panel
+if [ -x "$PANEL" ] && command -v openssl >/dev/null; then
+    P=$KS_TMP/panel
+    mkdir -p "$P"
+    # a configuration that validates: refusing root comes after that, and
+    # before the (empty) certificate is read
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ca.key" \
+        -out "$P/ca.pem" -subj /CN=cluster-ca -days 1 2>/dev/null
+    printf '[panel]\norigin = https://127.0.0.1:8444\n\n[cluster prod]\nserver = https://127.0.0.1:6443\nca_file = %s\n' \
+        "$P/ca.pem" >"$P/panel.conf"
+    : >"$P/cert.pem"
+    : >"$P/key.pem"
+    chmod 0755 "$P"
+    chmod 0644 "$P/panel.conf" "$P/ca.pem" "$P/cert.pem"
+    pn() { "$@" "$PANEL" -f -c "$P/panel.conf" --listen 127.0.0.1:1 --cert "$P/cert.pem" --key "$P/key.pem" \
+        --socket "$SOCK" 2>&1; }
+    out=$(pn env)
+    check "kaas-panel as root: refused" grep -q "kaas-panel: refusing to run as root: run it as its own unprivileged user" <<<"$out"
+    out=$(pn setpriv --ruid="$RUN_UID")
+    check "kaas-panel with a root effective uid only: refused" grep -q "refusing to run as root" <<<"$out"
+    out=$(pn setpriv --reuid="$RUN_UID" --regid="$RUN_GID" --clear-groups)
+    check "kaas-panel as $RUN_AS gets past that check (and stops at the empty certificate)" \
+        bash -c "! grep -q 'refusing to run as root' <<<'$out' && grep -q 'cert.pem' <<<'$out'"
+    out=$("$PANEL" -c "$P/panel.conf" --listen 127.0.0.1:1 --cert "$P/cert.pem" --key "$P/key.pem" --check-config 2>&1)
+    check "kaas-panel --check-config, as root too: valid" grep -q "^kaas-panel: configuration is valid" <<<"$out"
+else
+    echo "# SKIP panel checks: $PANEL is not built, or no openssl"
+fi
+
 check "kaasd logged no sanitizer report" \
     bash -c "! grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' '$D/kaasd.log'"
 check_done
