@@ -78,6 +78,7 @@ static const struct option_row options[] = {
         ROW("nss", "domain_separator", OPT_STRING, domain_separator, 0, 0),
         ROW("nss", "enumerate", OPT_BOOL, enumerate, 0, 0),
         ROW("nss", "max_group_members", OPT_UINT, max_group_members, 0, 100000000),
+        ROW("nss", "ignore_group_members", OPT_BOOL, ignore_group_members, 0, 0),
         ROW("nss", "group_reply_cache", OPT_SIZE, group_reply_cache, 0, 1024u * 1024 * 1024),
         ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
         ROW("nss", "group_file", OPT_PATH, group_file, 0, 0),

@@ -72,6 +72,7 @@ struct config {
         char *domain_separator;        /* one character between user and domain */
         bool enumerate;                /* getpwent/getgrent list cached users */
         unsigned max_group_members;    /* members listed per role group; 0 = all */
+        bool ignore_group_members;     /* SSSD's: role groups list no members */
         size_t group_reply_cache;      /* bytes of role groups' replies kept; 0 = none */
         char *passwd_file;             /* names and ids never served */
         char *group_file;

@@ -214,7 +214,7 @@ bool group_reply_build_current(const struct group_reply_build *b, const struct m
 int group_reply_build_step(struct group_reply_build *b, const struct membership_role *role, size_t slice,
                            group_reply_skip_fn skip, void *userdata) {
         size_t want = role->n_members;
-        if (b->stamp.max_members > 0 && want > b->stamp.max_members)
+        if (want > b->stamp.max_members)
                 want = b->stamp.max_members;
         int r = 0;
         for (size_t done = 0; b->next < role->n_members && b->n_members < want && done < slice; done++) {

@@ -26,7 +26,7 @@ struct group_reply_stamp {
         uint64_t version;               /* membership_role.version */
         uint64_t local;                 /* local_accounts_generation() */
         uint32_t gid;
-        unsigned max_members;           /* 0: all */
+        unsigned max_members;           /* the most members listed: 0 none, UINT_MAX all */
 };
 
 struct group_reply {

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,13 +436,21 @@ static int role_group_gid(struct daemon *d, struct unix_ids *ux, const struct me
         return 0;
 }
 
+/* The most members a role group lists: none with ignore_group_members
+ * (SSSD's name and meaning), else max_group_members, 0 meaning all. */
+static unsigned members_listed(const struct config *c) {
+        if (c->ignore_group_members)
+                return 0;
+        return c->max_group_members > 0 ? c->max_group_members : UINT_MAX;
+}
+
 /* The group of role with gid: its members (no local name among them) in
- * order of the index, at most max_members of them when that is not 0. */
+ * order of the index, at most max_members of them. */
 static int role_to_group(struct unix_ids *ux, const struct membership_role *role, uint32_t gid,
                          unsigned max_members, struct unix_group *ret) {
         struct unix_group g = { .gid = gid };
         size_t n = role->n_members;
-        if (max_members > 0 && n > max_members)
+        if (n > max_members)
                 n = max_members;
         if (!(g.name = strdup(role->gname)) || !(g.role_name = strdup(role->role_name)) ||
             (n > 0 && !(g.members = calloc(n, sizeof(*g.members))))) {
@@ -670,7 +679,7 @@ static struct group_reply_stamp stamp_of(const struct daemon *d, const struct un
                                          const struct membership_role *role, uint32_t gid) {
         return (struct group_reply_stamp){ .epoch = ux->epoch, .version = role->version,
                                            .local = local_accounts_generation(ux->local), .gid = gid,
-                                           .max_members = d->config->max_group_members };
+                                           .max_members = members_listed(d->config) };
 }
 
 static void answer_message(struct group_reply *r, const char *name, unix_group_fn fn, void *userdata) {
@@ -811,7 +820,7 @@ static void reply_role_group(struct daemon *d, struct unix_ids *ux, const struct
                 return;
         }
         struct unix_group g;
-        int r = role_to_group(ux, role, gid, d->config->max_group_members, &g);
+        int r = role_to_group(ux, role, gid, members_listed(d->config), &g);
         if (r < 0) {
                 fn(r, NULL, NULL, userdata);
                 return;
@@ -960,7 +969,7 @@ static int list_roles_cb(const struct membership_role *role, void *userdata) {
                 l->g = g;
                 l->cap = cap;
         }
-        if ((r = role_to_group(l->ux, role, gid, l->d->config->max_group_members, &l->g[l->n])) < 0)
+        if ((r = role_to_group(l->ux, role, gid, members_listed(l->d->config), &l->g[l->n])) < 0)
                 return r;
         l->n++;
         return 0;

@@ -5,7 +5,8 @@
 # list of a role every user holds after one of them leaves the cache, and a Validate
 # answered while a storm of group lookups runs beside it, through the real
 # NSS module (under nss_wrapper) and a real kaasd; a capped member list
-# after a reload; lookups whose client gave up dropped unanswered.
+# after a reload, and none with ignore_group_members; lookups whose client
+# gave up dropped unanswered.
 #
 # Nothing here is timed. The private-group and initgroups lookups use the
 # module's own timeout (2 s), the limit a real system has: they must be
@@ -205,6 +206,19 @@ g=$(nssw getent group "$LAST")
 same "the cap leaves private groups alone" "$g" "$LAST:x:$UID_LAST:"
 out=$(probe initgroups "$LAST")
 same "the cap leaves initgroups whole: 4 role groups" "$(echo "$out" | sed -n 's/.* gids=//p' | tr ',' '\n' | wc -l)" 4
+
+# SSSD's ignore_group_members: the group with its name and gid, no member
+dev_gid=$(field "$(NSS_TIMEOUT_MS=60000 nssw getent group kaas-developer)" 3)
+sed -i 's/^max_group_members = 1000$/max_group_members = 1000\nignore_group_members = yes/' "$D/kaasd.conf"
+kill -HUP "$KAASD_PID"
+ignored() { [ "$(NSS_TIMEOUT_MS=60000 nssw getent group kaas-developer)" = "kaas-developer:x:$dev_gid:" ]; }
+check "ignore_group_members = yes (after SIGHUP): getent group kaas-developer lists no member" wait_for 60 ignored
+out=$(probe initgroups "$LAST")
+same "and leaves initgroups whole: 4 role groups" "$(echo "$out" | sed -n 's/.* gids=//p' | tr ',' '\n' | wc -l)" 4
+same "and getgrgid of the role agrees" "$(nssw getent group "$dev_gid")" "kaas-developer:x:$dev_gid:"
+sed -i '/^ignore_group_members = yes$/d' "$D/kaasd.conf"
+kill -HUP "$KAASD_PID"
+check "ignore_group_members removed again: the cap of 1000 is back" wait_for 60 capped
 
 # ------------------------------------------------------------ clients gone
 

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -228,7 +229,7 @@ static struct group_reply *build(const struct membership_role *r, const struct g
                 steps++;
         }
         assert_int_equal(k, 1);
-        size_t want = s->max_members && s->max_members < r->n_members ? s->max_members : r->n_members;
+        size_t want = s->max_members < r->n_members ? s->max_members : r->n_members;
         assert_true(steps + 1 >= (int)want);  /* one member per slice */
         struct group_reply *reply;
         assert_int_equal(group_reply_build_finish(b, &reply), 0);
@@ -286,7 +287,7 @@ static void test_reply_follows_membership(void **state) {
         put(m, "u3", "carol", true, &DEV, 1);
 
         const struct membership_role *dev = role(m, "r-dev");
-        struct group_reply_stamp s = stamp_of(dev, 0);
+        struct group_reply_stamp s = stamp_of(dev, UINT_MAX);
         assert_null(group_reply_cache_get(c, dev->key, &s));
         struct group_reply *reply = build(dev, &s, NULL, NULL);
         assert_members(reply, "alice,bob,carol");
@@ -298,7 +299,7 @@ static void test_reply_follows_membership(void **state) {
         /* bob leaves: the reply kept is not the group any more */
         membership_remove(m, "u2");
         dev = role(m, "r-dev");
-        s = stamp_of(dev, 0);
+        s = stamp_of(dev, UINT_MAX);
         assert_null(group_reply_cache_get(c, dev->key, &s));
         assert_int_equal(group_reply_cache_count(c), 0);
         reply = build(dev, &s, NULL, NULL);
@@ -310,7 +311,7 @@ static void test_reply_follows_membership(void **state) {
         put(m, "u4", "dave", true, &DEV, 1);
         put(m, "u3", "carol", false, &DEV, 1);
         dev = role(m, "r-dev");
-        s = stamp_of(dev, 0);
+        s = stamp_of(dev, UINT_MAX);
         assert_null(group_reply_cache_get(c, dev->key, &s));
         reply = build(dev, &s, NULL, NULL);
         assert_members(reply, "alice,dave");
@@ -320,7 +321,7 @@ static void test_reply_follows_membership(void **state) {
         put(m, "u1", "alice", true, both, 2);
         dev = role(m, "r-dev");
         assert_true(dev->version != v);  /* she left and entered again: rebuilt, not wrong */
-        s = stamp_of(dev, 0);
+        s = stamp_of(dev, UINT_MAX);
         assert_null(group_reply_cache_get(c, dev->key, &s));
 
         /* nothing changed: the reply stays; another cap is another reply */
@@ -334,6 +335,15 @@ static void test_reply_follows_membership(void **state) {
         reply = build(dev, &capped, NULL, NULL);
         assert_int_equal(reply->n_members, 1);
         group_reply_cache_put(c, reply);
+        /* ignore_group_members: a cap of none is a reply of its own, with
+         * the group's name and gid and no member */
+        struct group_reply_stamp none = stamp_of(dev, 0);
+        assert_null(group_reply_cache_get(c, dev->key, &none));
+        reply = build(dev, &none, NULL, NULL);
+        assert_int_equal(reply->n_members, 0);
+        assert_members(reply, "");
+        group_reply_cache_put(c, reply);
+        assert_ptr_equal(group_reply_cache_get(c, dev->key, &none), reply);
 
         group_reply_cache_free(c);
         membership_free(m);
@@ -347,7 +357,7 @@ static void test_build_sees_change(void **state) {
         put(m, "u1", "alice", true, &DEV, 1);
         put(m, "u2", "bob", true, &DEV, 1);
         const struct membership_role *dev = role(m, "r-dev");
-        struct group_reply_stamp s = stamp_of(dev, 0);
+        struct group_reply_stamp s = stamp_of(dev, UINT_MAX);
         struct group_reply_build *b;
         assert_int_equal(group_reply_build_new(dev, &s, 1u << 20, &b), 0);
         assert_int_equal(group_reply_build_step(b, dev, 1, NULL, NULL), 0);
@@ -372,7 +382,7 @@ static void test_skip_and_bytes(void **state) {
         put(m, "u2", "bob", true, &DEV, 1);
         put(m, "u3", "carol", true, &OPS, 1);
         const struct membership_role *dev = role(m, "r-dev"), *ops = role(m, "r-ops");
-        struct group_reply_stamp sd = stamp_of(dev, 0), so = stamp_of(ops, 0);
+        struct group_reply_stamp sd = stamp_of(dev, UINT_MAX), so = stamp_of(ops, UINT_MAX);
         struct group_reply *rd = build(dev, &sd, is_local, "bob");
         assert_members(rd, "alice");
         struct group_reply *ro = build(ops, &so, NULL, NULL);
