@@ -432,7 +432,10 @@ read_until("OpenStack user name: ")
 assert echo_on(), "the user name prompt echoes"
 os.write(fd, (user + "\n").encode())
 read_until("OpenStack password for %s: " % user)
-time.sleep(0.2)
+# kaasctl turns echo off around the prompt: waited for, bounded, not slept
+end = time.monotonic() + 20
+while echo_on() and time.monotonic() < end:
+    time.sleep(0.01)
 assert not echo_on(), "echo is off at the password prompt"
 if mode == "interrupt":
     os.kill(pid, signal.SIGINT)
