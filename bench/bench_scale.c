@@ -33,8 +33,16 @@
  * slower) is printed by the median and by the rate. The group lookups are
  * skipped.
  *
- * BENCH_SCALE_ONLY="0 2" times only those lookups (0 getpwnam, 1 private
- * group, 2 role group, 3 initgroups, 4 id) and no Validate. */
+ * BENCH_SCALE_ONLY="0 2" times only those parts (0 getpwnam, 1 private
+ * group, 2 role group, 3 initgroups, 4 id, 5 Validate beside the storm).
+ * BENCH_STORM_OPS="1 3" makes the storm run only those lookups, and
+ * BENCH_STORM_PROCS=1 runs it in processes of its own instead of threads
+ * beside the Validate client, as other programs' lookups would be.
+ * BENCH_VALIDATE_CPU=N and BENCH_STORM_CPU=M pin the Validate client
+ * (and the raw ping-pong's) and the storm to those CPUs: with kaasd
+ * pinned beside the client (bench/run.sh's KAASD_BENCH_CPU), what is left
+ * of the storm's cost is what kaasd makes a token check wait, without
+ * the two CPUs' queue. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -44,10 +52,14 @@
 #include <nss.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "kaas.h"
@@ -179,20 +191,120 @@ static void measure_op(enum op op, double seconds) {
         bench_samples_free(&s);
 }
 
+/* Pins the calling thread to the CPU named by environment variable env,
+ * when set; exits on failure (the figures would not be what was asked). */
+static void pin_to_cpu(const char *env) {
+        const char *v = getenv(env);
+        if (!v || !*v)
+                return;
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        CPU_SET(atoi(v), &cpus);
+        if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0) {
+                fprintf(stderr, "bench-scale: %s=%s: %s\n", env, v, strerror(errno));
+                exit(2);
+        }
+}
+
 static void *storm_main(void *arg) {
         unsigned seed = (unsigned)(uintptr_t)arg;
+        pin_to_cpu("BENCH_STORM_CPU");
         uint64_t *count = calloc(1, sizeof(*count));
+        enum op ops[3];
+        unsigned n_ops = 0;
+        const char *pick = getenv("BENCH_STORM_OPS");
+        for (enum op op = OP_PRIVATE; op <= OP_INITGROUPS; op++)
+                if (!pick || !*pick || strchr(pick, '0' + (int)op))
+                        ops[n_ops++] = op;
+        if (n_ops == 0)
+                ops[n_ops++] = OP_PRIVATE;
         while (!atomic_load(&storm_stop)) {
                 const char *name = names[rand_r(&seed) % n_names];
-                switch (rand_r(&seed) % 3) {
-                case 0: (void)run_op(OP_PRIVATE, name); break;
-                case 1: (void)run_op(OP_ROLE, name); break;
-                default: (void)run_op(OP_INITGROUPS, name); break;
-                }
+                (void)run_op(ops[rand_r(&seed) % n_ops], name);
                 if (count)
                         (*count)++;
         }
         return count;
+}
+
+/* The storm: n threads of this process, or n processes (procs) as the
+ * lookups of other programs would be, each with its own memory. */
+struct storm {
+        unsigned n;
+        bool procs;
+        pthread_t tids[64];
+        pid_t pids[64];
+        int fds[64];
+};
+
+static void storm_child_stop(int sig) {
+        (void)sig;
+        atomic_store(&storm_stop, true);
+}
+
+static uint64_t storm_end(struct storm *st);
+
+/* Starts the storm; on failure, stops what was started. */
+static int storm_start(struct storm *st, unsigned n, unsigned round, bool procs) {
+        *st = (struct storm){ .procs = procs };
+        atomic_store(&storm_stop, false);
+        fflush(stdout);
+        for (unsigned i = 0; i < n; i++) {
+                void *seed = (void *)(uintptr_t)(i + 1 + round * 64);
+                if (!procs) {
+                        if (pthread_create(&st->tids[i], NULL, storm_main, seed) != 0)
+                                goto fail;
+                        st->n++;
+                        continue;
+                }
+                int p[2];
+                if (pipe(p) < 0)
+                        goto fail;
+                st->pids[i] = fork();
+                if (st->pids[i] < 0) {
+                        close(p[0]);
+                        close(p[1]);
+                        goto fail;
+                }
+                if (st->pids[i] == 0) {
+                        close(p[0]);
+                        signal(SIGTERM, storm_child_stop);
+                        uint64_t *count = storm_main(seed);
+                        uint64_t v = count ? *count : 0;
+                        _exit(write(p[1], &v, sizeof(v)) == sizeof(v) ? 0 : 1);
+                }
+                close(p[1]);
+                st->fds[i] = p[0];
+                st->n++;
+        }
+        return 0;
+fail:
+        fprintf(stderr, "bench-scale: cannot start the storm: %s\n", strerror(errno));
+        (void)storm_end(st);
+        return -1;
+}
+
+/* Stops the storm; the lookups it made. */
+static uint64_t storm_end(struct storm *st) {
+        uint64_t total = 0;
+        atomic_store(&storm_stop, true);
+        for (unsigned i = 0; i < st->n; i++) {
+                if (!st->procs) {
+                        void *count = NULL;
+                        pthread_join(st->tids[i], &count);
+                        if (count)
+                                total += *(uint64_t *)count;
+                        free(count);
+                        continue;
+                }
+                uint64_t v = 0;
+                kill(st->pids[i], SIGTERM);
+                if (read(st->fds[i], &v, sizeof(v)) == sizeof(v))
+                        total += v;
+                close(st->fds[i]);
+                waitpid(st->pids[i], NULL, 0);
+        }
+        return total;
 }
 
 static int validate_round(struct kaas_client *c, const struct token_set *ts, double seconds, struct bench_samples *s,
@@ -331,12 +443,13 @@ int main(int argc, char **argv) {
                 return r;
         }
         double seconds = bench_seconds(2);
-        /* BENCH_SCALE_ONLY="N ...": only these lookups (0 getpwnam ... 4 id), no Validate */
+        /* BENCH_SCALE_ONLY="N ...": only these parts (0 getpwnam ... 4 id,
+         * 5 Validate beside the storm) */
         const char *only = getenv("BENCH_SCALE_ONLY");
         for (enum op op = OP_PASSWD; op <= OP_ID; op++)
                 if (!only || !*only || strchr(only, '0' + (int)op))
                         measure_op(op, seconds);
-        if (only && *only) {
+        if (only && *only && !strchr(only, '5')) {
                 dlclose(h);
                 return 0;
         }
@@ -349,6 +462,7 @@ int main(int argc, char **argv) {
         unsigned n_storm = getenv("BENCH_STORM") ? (unsigned)atoi(getenv("BENCH_STORM")) : 2;
         if (n_storm > 64)
                 n_storm = 64;
+        bool storm_procs = getenv("BENCH_STORM_PROCS") && strcmp(getenv("BENCH_STORM_PROCS"), "1") == 0;
         /* the raw ping-pong of a Validate's size, when asked for */
         const char *echo = getenv("BENCH_ECHO_SERVER"), *workdir = getenv("BENCH_WORKDIR");
         struct bench_raw raw = { 0 };
@@ -365,36 +479,29 @@ int main(int argc, char **argv) {
                 if (raw_side.init(raw_side.arg, 0, &raw_state) < 0)
                         return 1;
         }
+        pin_to_cpu("BENCH_VALIDATE_CPU");
         struct bench_samples quiet = { 0 }, storm = { 0 }, raw_quiet = { 0 }, raw_storm = { 0 };
         uint64_t quiet_err = 0, storm_err = 0, storm_lookups = 0, raw_err = 0;
         for (unsigned round = 0; round < bench_rounds(3); round++) {
                 validate_round(c, &set, seconds, &quiet, &quiet_err);
                 if (raw_state)
                         raw_round(&raw_side, raw_state, seconds, &raw_quiet, &raw_err);
-                pthread_t tids[64];
-                atomic_store(&storm_stop, false);
-                for (unsigned i = 0; i < n_storm; i++)
-                        pthread_create(&tids[i], NULL, storm_main, (void *)(uintptr_t)(i + 1 + round * 64));
+                struct storm st;
+                if (storm_start(&st, n_storm, round, storm_procs) < 0)
+                        return 1;
                 validate_round(c, &set, seconds, &storm, &storm_err);
                 if (raw_state)
                         raw_round(&raw_side, raw_state, seconds, &raw_storm, &raw_err);
-                atomic_store(&storm_stop, true);
-                for (unsigned i = 0; i < n_storm; i++) {
-                        void *count = NULL;
-                        pthread_join(tids[i], &count);
-                        if (count)
-                                storm_lookups += *(uint64_t *)count;
-                        free(count);
-                }
+                storm_lookups += storm_end(&st);
         }
         size_t nq = quiet.n, ns = storm.n;
         double q50 = bench_samples_quantile_us(&quiet, 0.5), q99 = bench_samples_quantile_us(&quiet, 0.99);
         double s50 = bench_samples_quantile_us(&storm, 0.5), s99 = bench_samples_quantile_us(&storm, 0.99);
         printf("%-34s calls=%-7zu errors=%-4llu p50=%10.1f us  p99=%10.1f us\n", "Validate alone", nq,
                (unsigned long long)quiet_err, q50, q99);
-        printf("%-34s calls=%-7zu errors=%-4llu p50=%10.1f us  p99=%10.1f us  (%llu group lookups by %u threads)\n",
+        printf("%-34s calls=%-7zu errors=%-4llu p50=%10.1f us  p99=%10.1f us  (%llu group lookups by %u %s)\n",
                "Validate during a group storm", ns, (unsigned long long)storm_err, s50, s99,
-               (unsigned long long)storm_lookups, n_storm);
+               (unsigned long long)storm_lookups, n_storm, storm_procs ? "processes" : "threads");
         printf("storm/alone: p50 %.2fx  p99 %.2fx\n", q50 > 0 ? s50 / q50 : 0, q99 > 0 ? s99 / q99 : 0);
         if (raw_state) {
                 double rq50, rs50;

@@ -7,7 +7,8 @@
 #                                  was made; kaasd serves them up to offline_ttl)
 #   kaasd_conf NAME STATE_DIR      writes $BW/NAME.conf: socket $BW/NAME.sock,
 #                                  no Keystone, identities served from the cache
-#   kaasd_up NAME                  starts kaasd with $BW/NAME.conf, waits until it
+#   kaasd_up NAME                  starts kaasd with $BW/NAME.conf (on CPU
+#                                  $KAASD_BENCH_CPU when set), waits until it
 #                                  answers; log in $BW/NAME.log
 #   kaasd_down NAME
 #   bench_cleanup                  stops everything started here (EXIT trap)
@@ -101,7 +102,8 @@ EOF
 kaasd_up() {
     local name=$1 pid
     rm -f "$BW/$name.sock"
-    "$top_builddir/kaasd/kaasd" -f -c "$BW/$name.conf" >>"$BW/$name.log" 2>&1 &
+    # KAASD_BENCH_CPU=N: kaasd on that CPU only (bench-scale's pinned storm)
+    ${KAASD_BENCH_CPU:+taskset -c "$KAASD_BENCH_CPU"} "$top_builddir/kaasd/kaasd" -f -c "$BW/$name.conf" >>"$BW/$name.log" 2>&1 &
     pid=$!
     echo "$pid" >"$BW/$name.pid"
     BENCH_PIDS="$BENCH_PIDS $pid"
