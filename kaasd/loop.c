@@ -44,6 +44,10 @@ struct signal_handler {
 
 struct loop {
         int epfd;
+        /* the input of the fds marked first, asked between the handlers of
+         * a turn: a call come in on one of them meanwhile is served then */
+        int first_epfd;
+        unsigned n_first;
         int sigfd;
         struct loop_io *sig_io;
         sigset_t sigmask;
@@ -68,8 +72,11 @@ int loop_new(struct loop **ret) {
         l->sigfd = -1;
         sigemptyset(&l->sigmask);
         l->epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (l->epfd < 0) {
+        l->first_epfd = l->epfd < 0 ? -1 : epoll_create1(EPOLL_CLOEXEC);
+        if (l->first_epfd < 0) {
                 int r = -errno;
+                if (l->epfd >= 0)
+                        close(l->epfd);
                 free(l);
                 return r;
         }
@@ -96,6 +103,7 @@ struct loop *loop_free(struct loop *l) {
         if (l->sigfd >= 0)
                 close(l->sigfd);
         close(l->epfd);
+        close(l->first_epfd);
         free(l);
         return NULL;
 }
@@ -127,8 +135,30 @@ int loop_io_set_events(struct loop_io *io, uint32_t events) {
         return 0;
 }
 
-void loop_io_set_first(struct loop_io *io, bool first) {
+int loop_io_set_first(struct loop_io *io, bool first) {
+        if (io->first == first || io->dead)
+                return 0;
+        struct loop *l = io->loop;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = io };
+        if (epoll_ctl(l->first_epfd, first ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, io->fd, &ev) < 0)
+                return -errno;
         io->first = first;
+        if (first)
+                l->n_first++;
+        else
+                l->n_first--;
+        return 0;
+}
+
+/* Serves the input come in on fds marked first since the turn began. */
+static void serve_first(struct loop *l) {
+        struct epoll_event events[8];
+        int n = epoll_wait(l->first_epfd, events, 8, 0);
+        for (int i = 0; i < n; i++) {
+                struct loop_io *io = events[i].data.ptr;
+                if (!io->dead && io->first && (io->events & EPOLLIN))
+                        io->fn(io, io->fd, events[i].events, io->userdata);
+        }
 }
 
 void loop_io_remove(struct loop_io *io) {
@@ -136,6 +166,11 @@ void loop_io_remove(struct loop_io *io) {
                 return;
         /* the fd may already be closed by its owner; ignore the error */
         (void)epoll_ctl(io->loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+        if (io->first) {
+                (void)epoll_ctl(io->loop->first_epfd, EPOLL_CTL_DEL, io->fd, NULL);
+                io->first = false;
+                io->loop->n_first--;
+        }
         io->dead = true;
         io->next_dead = io->loop->dead;
         io->loop->dead = io;
@@ -239,7 +274,11 @@ int loop_run(struct loop *l) {
                 /* input first: a call that has just come in (a token check) is
                  * answered before the bulk output ready beside it (the slices of
                  * large replies), rather than behind it in epoll's order; and
-                 * the input of fds marked first before the rest of the input */
+                 * the input of fds marked first before the rest of the input,
+                 * and again before each later handler of the turn, so that a
+                 * call come in on one meanwhile waits for one handler, not for
+                 * the rest of the turn */
+                unsigned served = 0;
                 for (int pass = 0; pass < 3; pass++)
                         for (int i = 0; i < n; i++) {
                                 struct loop_io *io = events[i].data.ptr;
@@ -247,7 +286,11 @@ int loop_run(struct loop *l) {
                                         continue;
                                 bool output_only = !(events[i].events & ~(uint32_t)EPOLLOUT);
                                 int want = output_only ? 2 : io->first ? 0 : 1;
-                                if (want == pass)
+                                if (want != pass)
+                                        continue;
+                                if (pass > 0 && served++ > 0 && l->n_first > 0)
+                                        serve_first(l);
+                                if (!io->dead)
                                         io->fn(io, io->fd, events[i].events, io->userdata);
                         }
                 free_dead(l);

@@ -25,8 +25,10 @@ int loop_io_add(struct loop *l, int fd, uint32_t events, loop_io_fn fn, void *us
                 struct loop_io **ret);
 int loop_io_set_events(struct loop_io *io, uint32_t events);
 /* Input on io is handled before other input ready in the same turn of the
- * loop (and all input before output-only events). */
-void loop_io_set_first(struct loop_io *io, bool first);
+ * loop (and all input before output-only events), and input that comes in
+ * on io while a turn is being served is handled before the turn's next
+ * handler. */
+int loop_io_set_first(struct loop_io *io, bool first);
 /* Stops watching; safe to call from any callback, including io's own. */
 void loop_io_remove(struct loop_io *io);
 

@@ -513,9 +513,11 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
         }
         /* a token check stands behind a login or a review: the connection of a validator
          * (never an unprivileged caller's) is read before other input of the same turn,
-         * so a storm of lookups delays it by at most the call being served */
-        if (e->def->access == ACCESS_VALIDATOR && c->io)
-                loop_io_set_first(c->io, true);
+         * and between the turn's handlers, so a storm of lookups delays it by at most
+         * the call being served; without the mark it is served in epoll's order */
+        if (e->def->access == ACCESS_VALIDATOR && c->io && (r = loop_io_set_first(c->io, true)) < 0)
+                log_warning(call->id, "connection %llu: cannot serve it first: %s", (unsigned long long)c->id,
+                            strerror(-r));
         if (e->def->needs_reply && call->vc.oneway) {
                 /* answered, in order, although oneway: a caller must not
                  * learn the outcome from side effects alone */

@@ -76,10 +76,88 @@ static void test_first_input_before_other_input(void **state) {
                 assert_int_equal(write(p[i][1], "x", 1), 1);
                 assert_int_equal(loop_io_add(o.loop, p[i][0], EPOLLIN, on_io, &w[i], &w[i].io), 0);
         }
-        loop_io_set_first(w[2].io, true);
+        assert_int_equal(loop_io_set_first(w[2].io, true), 0);
         assert_int_equal(loop_run(o.loop), 0);
         assert_int_equal(o.n, 3);
         assert_memory_equal(o.seen, "cab", 3);
+        for (int i = 0; i < 3; i++) {
+                close(p[i][0]);
+                close(p[i][1]);
+        }
+        loop_free(o.loop);
+}
+
+/* Input that comes in on a descriptor marked first while a turn is being
+ * served (a validator's call arriving during a storm): a and b ready with
+ * input, v marked first and quiet; whichever of a and b is served first
+ * writes to v. v is served before the other of a and b, in the same turn,
+ * not after it. */
+struct wake_first {
+        struct watcher w;
+        int wake_fd;            /* v's other end, written once */
+};
+
+static void on_io_wake(struct loop_io *io, int fd, uint32_t events, void *userdata) {
+        struct wake_first *wf = userdata;
+        if (wf->wake_fd >= 0 && wf->w.order->n == 0)
+                assert_int_equal(write(wf->wake_fd, "v", 1), 1);
+        on_io(io, fd, events, &wf->w);
+}
+
+static void test_first_input_during_turn(void **state) {
+        struct order o = { 0 };
+        int pa[2], pb[2], pv[2];
+        assert_int_equal(loop_new(&o.loop), 0);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pa), 0);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pb), 0);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pv), 0);
+        struct wake_first a = { { &o, 'a', NULL }, pv[1] }, b = { { &o, 'b', NULL }, pv[1] };
+        struct watcher v = { &o, 'v', NULL };
+        assert_int_equal(write(pa[1], "x", 1), 1);
+        assert_int_equal(write(pb[1], "x", 1), 1);
+        assert_int_equal(loop_io_add(o.loop, pa[0], EPOLLIN, on_io_wake, &a, &a.w.io), 0);
+        assert_int_equal(loop_io_add(o.loop, pb[0], EPOLLIN, on_io_wake, &b, &b.w.io), 0);
+        assert_int_equal(loop_io_add(o.loop, pv[0], EPOLLIN, on_io, &v, &v.io), 0);
+        assert_int_equal(loop_io_set_first(v.io, true), 0);
+        assert_int_equal(loop_run(o.loop), 0);
+        assert_int_equal(o.n, 3);
+        assert_true(o.seen[0] == 'a' || o.seen[0] == 'b');
+        assert_int_equal(o.seen[1], 'v');
+        assert_true(o.seen[2] == 'a' || o.seen[2] == 'b');
+        assert_true(o.seen[0] != o.seen[2]);
+        for (int i = 0; i < 2; i++) {
+                close(pa[i]);
+                close(pb[i]);
+                close(pv[i]);
+        }
+        loop_free(o.loop);
+}
+
+/* A watcher marked first and removed, or unmarked, leaves nothing
+ * behind: its descriptor watched again is served in epoll's order, and
+ * only the one now marked comes first. */
+static void test_first_removed(void **state) {
+        struct order o = { 0 };
+        int p[3][2];
+        struct watcher w[3] = { { &o, 'a', NULL }, { &o, 'b', NULL }, { &o, 'c', NULL } };
+        assert_int_equal(loop_new(&o.loop), 0);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p[i]), 0);
+                assert_int_equal(write(p[i][1], "x", 1), 1);
+        }
+        struct loop_io *gone;
+        assert_int_equal(loop_io_add(o.loop, p[0][0], EPOLLIN, on_io, &w[0], &gone), 0);
+        assert_int_equal(loop_io_set_first(gone, true), 0);
+        loop_io_remove(gone);
+        /* the same fd watched again, not first: served in epoll's order */
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(loop_io_add(o.loop, p[i][0], EPOLLIN, on_io, &w[i], &w[i].io), 0);
+        assert_int_equal(loop_io_set_first(w[2].io, true), 0);
+        assert_int_equal(loop_io_set_first(w[2].io, false), 0);
+        assert_int_equal(loop_io_set_first(w[1].io, true), 0);
+        assert_int_equal(loop_run(o.loop), 0);
+        assert_int_equal(o.n, 3);
+        assert_memory_equal(o.seen, "bac", 3);
         for (int i = 0; i < 3; i++) {
                 close(p[i][0]);
                 close(p[i][1]);
@@ -91,6 +169,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_input_before_output),
                 cmocka_unit_test(test_first_input_before_other_input),
+                cmocka_unit_test(test_first_input_during_turn),
+                cmocka_unit_test(test_first_removed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
