@@ -37,29 +37,41 @@ static void on_io(struct loop_io *io, int fd, uint32_t events, void *userdata) {
                 loop_quit(w->order->loop, 0);
 }
 
+/* n socket pairs, the first `readable` of them with a byte waiting on
+ * their end [0]. */
+static void pairs_open(int p[][2], int n, int readable) {
+        for (int i = 0; i < n; i++) {
+                assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p[i]), 0);
+                if (i < readable)
+                        assert_int_equal(write(p[i][1], "x", 1), 1);
+        }
+}
+
+static void pairs_close(int p[][2], int n) {
+        for (int i = 0; i < n; i++) {
+                close(p[i][0]);
+                close(p[i][1]);
+        }
+}
+
 /* Two descriptors only writable (bulk output waiting), registered and
  * ready first, and one with input (a call come in): the input is served
  * first, then the output in epoll's order. */
 static void test_input_before_output(void **state) {
         struct order o = { 0 };
-        int out1[2], out2[2], in[2];
+        int out[2][2], in[1][2];
         assert_int_equal(loop_new(&o.loop), 0);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out1), 0);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out2), 0);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in), 0);
+        pairs_open(out, 2, 0);
         struct watcher a = { &o, 'a', NULL }, b = { &o, 'b', NULL }, c = { &o, 'c', NULL };
-        assert_int_equal(loop_io_add(o.loop, out1[0], EPOLLIN | EPOLLOUT, on_io, &a, &a.io), 0);
-        assert_int_equal(loop_io_add(o.loop, out2[0], EPOLLIN | EPOLLOUT, on_io, &b, &b.io), 0);
-        assert_int_equal(write(in[1], "x", 1), 1);
-        assert_int_equal(loop_io_add(o.loop, in[0], EPOLLIN, on_io, &c, &c.io), 0);
+        assert_int_equal(loop_io_add(o.loop, out[0][0], EPOLLIN | EPOLLOUT, on_io, &a, &a.io), 0);
+        assert_int_equal(loop_io_add(o.loop, out[1][0], EPOLLIN | EPOLLOUT, on_io, &b, &b.io), 0);
+        pairs_open(in, 1, 1);
+        assert_int_equal(loop_io_add(o.loop, in[0][0], EPOLLIN, on_io, &c, &c.io), 0);
         assert_int_equal(loop_run(o.loop), 0);
         assert_int_equal(o.n, 3);
         assert_memory_equal(o.seen, "cab", 3);
-        for (int i = 0; i < 2; i++) {
-                close(out1[i]);
-                close(out2[i]);
-                close(in[i]);
-        }
+        pairs_close(out, 2);
+        pairs_close(in, 1);
         loop_free(o.loop);
 }
 
@@ -71,19 +83,14 @@ static void test_first_input_before_other_input(void **state) {
         int p[3][2];
         struct watcher w[3] = { { &o, 'a', NULL }, { &o, 'b', NULL }, { &o, 'c', NULL } };
         assert_int_equal(loop_new(&o.loop), 0);
-        for (int i = 0; i < 3; i++) {
-                assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p[i]), 0);
-                assert_int_equal(write(p[i][1], "x", 1), 1);
+        pairs_open(p, 3, 3);
+        for (int i = 0; i < 3; i++)
                 assert_int_equal(loop_io_add(o.loop, p[i][0], EPOLLIN, on_io, &w[i], &w[i].io), 0);
-        }
         assert_int_equal(loop_io_set_first(w[2].io, true), 0);
         assert_int_equal(loop_run(o.loop), 0);
         assert_int_equal(o.n, 3);
         assert_memory_equal(o.seen, "cab", 3);
-        for (int i = 0; i < 3; i++) {
-                close(p[i][0]);
-                close(p[i][1]);
-        }
+        pairs_close(p, 3);
         loop_free(o.loop);
 }
 
@@ -106,18 +113,14 @@ static void on_io_wake(struct loop_io *io, int fd, uint32_t events, void *userda
 
 static void test_first_input_during_turn(void **state) {
         struct order o = { 0 };
-        int pa[2], pb[2], pv[2];
+        int p[3][2];  /* a, b, v */
         assert_int_equal(loop_new(&o.loop), 0);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pa), 0);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pb), 0);
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pv), 0);
-        struct wake_first a = { { &o, 'a', NULL }, pv[1] }, b = { { &o, 'b', NULL }, pv[1] };
+        pairs_open(p, 3, 2);
+        struct wake_first a = { { &o, 'a', NULL }, p[2][1] }, b = { { &o, 'b', NULL }, p[2][1] };
         struct watcher v = { &o, 'v', NULL };
-        assert_int_equal(write(pa[1], "x", 1), 1);
-        assert_int_equal(write(pb[1], "x", 1), 1);
-        assert_int_equal(loop_io_add(o.loop, pa[0], EPOLLIN, on_io_wake, &a, &a.w.io), 0);
-        assert_int_equal(loop_io_add(o.loop, pb[0], EPOLLIN, on_io_wake, &b, &b.w.io), 0);
-        assert_int_equal(loop_io_add(o.loop, pv[0], EPOLLIN, on_io, &v, &v.io), 0);
+        assert_int_equal(loop_io_add(o.loop, p[0][0], EPOLLIN, on_io_wake, &a, &a.w.io), 0);
+        assert_int_equal(loop_io_add(o.loop, p[1][0], EPOLLIN, on_io_wake, &b, &b.w.io), 0);
+        assert_int_equal(loop_io_add(o.loop, p[2][0], EPOLLIN, on_io, &v, &v.io), 0);
         assert_int_equal(loop_io_set_first(v.io, true), 0);
         assert_int_equal(loop_run(o.loop), 0);
         assert_int_equal(o.n, 3);
@@ -125,11 +128,7 @@ static void test_first_input_during_turn(void **state) {
         assert_int_equal(o.seen[1], 'v');
         assert_true(o.seen[2] == 'a' || o.seen[2] == 'b');
         assert_true(o.seen[0] != o.seen[2]);
-        for (int i = 0; i < 2; i++) {
-                close(pa[i]);
-                close(pb[i]);
-                close(pv[i]);
-        }
+        pairs_close(p, 3);
         loop_free(o.loop);
 }
 
@@ -141,10 +140,7 @@ static void test_first_removed(void **state) {
         int p[3][2];
         struct watcher w[3] = { { &o, 'a', NULL }, { &o, 'b', NULL }, { &o, 'c', NULL } };
         assert_int_equal(loop_new(&o.loop), 0);
-        for (int i = 0; i < 3; i++) {
-                assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p[i]), 0);
-                assert_int_equal(write(p[i][1], "x", 1), 1);
-        }
+        pairs_open(p, 3, 3);
         struct loop_io *gone;
         assert_int_equal(loop_io_add(o.loop, p[0][0], EPOLLIN, on_io, &w[0], &gone), 0);
         assert_int_equal(loop_io_set_first(gone, true), 0);
@@ -158,10 +154,7 @@ static void test_first_removed(void **state) {
         assert_int_equal(loop_run(o.loop), 0);
         assert_int_equal(o.n, 3);
         assert_memory_equal(o.seen, "bac", 3);
-        for (int i = 0; i < 3; i++) {
-                close(p[i][0]);
-                close(p[i][1]);
-        }
+        pairs_close(p, 3);
         loop_free(o.loop);
 }
 
