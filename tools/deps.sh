@@ -11,6 +11,7 @@ packages=(
         libdb5.3-dev db5.3-util libmicrohttpd-dev libgnutls28-dev libinih-dev
         libsystemd-dev
         # tests
+        systemd  # systemd-socket-activate and systemd-analyze: kaasd as its units start it
         libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper libuid-wrapper
         keystone uwsgi-core uwsgi-plugin-python3 python3 socat curl openssl
         python3-kubernetes  # the typed client that decodes kaas-webhook's replies in the e2e test

@@ -7,7 +7,10 @@
 # and [keystone] url refuses plain HTTP to another machine unless
 # insecure_http is set, with a warning at start. No Keystone is needed:
 # kaasd starts without one, and the remote URL is a documentation address
-# (192.0.2.0/24) that is never reached within this test.
+# (192.0.2.0/24) that is never reached within this test. Started by
+# systemd's socket activation, kaasd serves the sockets it is passed,
+# speaks sd_notify as Type=notify expects and refuses sockets it cannot
+# serve.
 set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -144,5 +147,73 @@ stop "$PID"
 sed -i "s|^url = .*|url = http://127.0.0.1:9|; /^insecure_http/d" "$K.conf"
 out=$("$KAASD" --check-config -c "$K.conf" 2>&1)
 check "http:// to this machine needs no option" grep -q "configuration is valid" <<<"$out"
+
+# ------------------------------------------------------------------ socket activation
+# As kaasd.socket starts it: systemd-socket-activate (systemd's own
+# implementation of the protocol) holds the sockets and execs kaasd on the
+# first connection with LISTEN_FDS; NOTIFY_SOCKET receives what
+# Type=notify waits for. The sockets are systemd's: kaasd binds none of
+# its own and leaves them in place when it stops.
+S=$T/s
+mkdir -p "$S"
+conf "$S.conf" "$S/state" "$S/own.sock"
+# userdb_answers SOCKET: a userdb lookup gets an answer of that interface
+# (here an error: there is no Keystone to ask), not InterfaceNotFound
+userdb_answers() {
+    local out
+    out=$($VL -t 10 "$1" io.systemd.UserDatabase.GetUserRecord '{"userName":"nobody-here","service":"io.kaas"}' 2>&1)
+    grep -q '"error": "io.systemd.UserDatabase\.' <<<"$out" || { echo "#   got: ${out:0:300}"; return 1; }
+}
+# notified PATTERN: a line of what kaasd sent matches
+notified() { grep -q "$1" "$S/notify.log" 2>/dev/null; }
+# reloaded: the second and third lines say a reload began and ended
+reloaded() { sed -n '2,3p' "$S/notify.log" | tr '\n' ' ' | grep -q '^RELOADING=1.* READY=1'; }
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as out:
+    while True:
+        out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+' "$S/notify" "$S/notify.log" &
+PIDS="$PIDS $!"
+wait_for 30 test -S "$S/notify" || { echo "the notify listener did not start" >&2; exit 99; }
+systemd-socket-activate -l "$S/kaasd.sock" -l "$S/userdb.sock" -E NOTIFY_SOCKET="$S/notify" \
+    "$KAASD" -f -c "$S.conf" >>"$S.log" 2>&1 &
+SA=$!
+PIDS="$PIDS $SA"
+check "activated by its first connection, kaasd answers on the socket it was passed" \
+    wait_for 60 answers "$S/kaasd.sock"
+check "it serves io.systemd.UserDatabase on the second one" userdb_answers "$S/userdb.sock"
+check "it binds no socket of its own" [ ! -e "$S/own.sock" ]
+check "and tells systemd it is ready (READY=1)" wait_for 30 notified '^READY=1'
+kill -HUP "$SA"
+check "SIGHUP (ExecReload): RELOADING=1, then READY=1 again" \
+    wait_for 30 reloaded
+check "and it still answers" answers "$S/kaasd.sock"
+kill -TERM "$SA"
+wait "$SA"
+rc=$?
+check "SIGTERM: STOPPING=1, and it exits with status 0 (status $rc)" \
+    bash -c "[ $rc = 0 ] && tail -1 '$S/notify.log' | grep -q '^STOPPING=1'"
+check "both sockets are left to systemd" [ -S "$S/kaasd.sock" -a -S "$S/userdb.sock" ]
+
+systemd-socket-activate -l "$S/a.sock" -l "$S/b.sock" -l "$S/c.sock" "$KAASD" -f -c "$S.conf" >"$S-3.log" 2>&1 &
+SA=$!
+/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$S/a.sock"
+timeout 60 tail --pid="$SA" -f /dev/null
+wait "$SA"
+rc=$?
+check "three sockets are refused (status $rc)" \
+    bash -c "[ $rc = 1 ] && grep -q 'expected one or two sockets from systemd, got 3' '$S-3.log'"
+systemd-socket-activate --datagram -l "$S/dgram.sock" "$KAASD" -f -c "$S.conf" >"$S-d.log" 2>&1 &
+SA=$!
+wait_for 30 test -S "$S/dgram.sock"
+/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"x", sys.argv[1])' "$S/dgram.sock"
+timeout 60 tail --pid="$SA" -f /dev/null
+wait "$SA"
+rc=$?
+check "so is a datagram socket (status $rc)" \
+    bash -c "[ $rc = 1 ] && grep -q 'not a listening AF_UNIX stream socket' '$S-d.log'"
 
 check_done
