@@ -4,6 +4,7 @@
 #include "forward_rules.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -228,6 +229,34 @@ int fa_url_host(const char *url, char *ret, size_t size) {
         memcpy(buf, authority, a);
         buf[a] = '\0';
         return fa_normalize_host(buf, ret, size);
+}
+
+int fa_original_url(const char *original_url, const char *forwarded_host, const char *forwarded_uri,
+                    const char *forwarded_proto, char *ret, size_t size) {
+        char host[HOST_MAX + 1], original_host[HOST_MAX + 1];
+        int n;
+
+        if (size > 0)
+                ret[0] = '\0';
+        if (forwarded_host && *forwarded_host) {
+                /* a client's own X-Forwarded-Host must not pick another service than the one it asked for */
+                if (original_url && (fa_normalize_host(forwarded_host, host, sizeof(host)) < 0 ||
+                                     fa_url_host(original_url, original_host, sizeof(original_host)) < 0 ||
+                                     strcmp(host, original_host) != 0))
+                        return -EPERM;
+                n = snprintf(ret, size, "%s://%s%s",
+                             forwarded_proto && strcmp(forwarded_proto, "http") == 0 ? "http" : "https", forwarded_host,
+                             forwarded_uri && forwarded_uri[0] == '/' ? forwarded_uri : "/");
+        } else if (original_url)
+                n = snprintf(ret, size, "%s", original_url);
+        else
+                return -ENOENT;
+        if (n < 0 || (size_t)n >= size) {
+                if (size > 0)
+                        ret[0] = '\0';
+                return -ENOBUFS;
+        }
+        return 0;
 }
 
 static bool is_unreserved(unsigned char c) {

@@ -67,6 +67,19 @@ bool fa_header_value_ok(const char *s) __attribute__((nonnull));
  * it. Returns 0 or -EINVAL. */
 int fa_url_host(const char *url, char *ret, size_t size) __attribute__((warn_unused_result, nonnull));
 
+/* The URL of the request an ingress asks about, into ret (size bytes):
+ * "PROTO://HOST URI" from X-Forwarded-Host, X-Forwarded-Uri and
+ * X-Forwarded-Proto (nginx as docs/managed-services.md sets it up,
+ * Traefik), else X-Original-URL (ingress-nginx); NULL for a header not
+ * sent. Each ingress sets one of them and passes the client's own copy of
+ * the other on unchanged, so when both name a host they must name the
+ * same one. Returns 0; -ENOENT when neither names the request; -EPERM
+ * when they name different hosts (or X-Original-URL none that can be
+ * read); -ENOBUFS when it does not fit. ret is "" on every failure. */
+int fa_original_url(const char *original_url, const char *forwarded_host, const char *forwarded_uri,
+                    const char *forwarded_proto, char *ret, size_t size)
+        __attribute__((warn_unused_result, nonnull(5)));
+
 /* origin "/login?return_to=" and return_to percent-encoded (every byte but
  * unreserved characters), into ret (size bytes). Returns 0, or -ENOBUFS
  * when it does not fit. */

@@ -4,7 +4,9 @@
  *
  * The original request is named by X-Forwarded-Host, X-Forwarded-Uri and
  * X-Forwarded-Proto (what Traefik sends and the documented nginx set-up
- * adds), or X-Original-URL (ingress-nginx). Its host must be the host of
+ * adds), or X-Original-URL (ingress-nginx); each ingress passes the
+ * client's own copy of the other on, so when both are sent they must name
+ * the same host (fa_original_url()). Its host must be the host of
  * a service configured in a [cluster] section; the identity comes from a
  * KaaS token in Authorization (Bearer, or Basic with the user's name) or
  * else from a panel session cookie. Answers:
@@ -67,20 +69,10 @@ static const char *header(struct MHD_Connection *conn, const char *name) {
         return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
-/* The original request's URL into ret, "" when the ingress did not say. */
-static void original_url(struct MHD_Connection *conn, char *ret, size_t size) {
-        const char *original = header(conn, "X-Original-URL");
-        const char *host = header(conn, "X-Forwarded-Host"), *uri = header(conn, "X-Forwarded-Uri");
-        const char *proto = header(conn, "X-Forwarded-Proto");
-        int n = -1;
-
-        if (host && *host)
-                n = snprintf(ret, size, "%s://%s%s", proto && strcmp(proto, "http") == 0 ? "http" : "https", host,
-                             uri && uri[0] == '/' ? uri : "/");
-        else if (original)
-                n = snprintf(ret, size, "%s", original);
-        if (n < 0 || (size_t)n >= size)
-                ret[0] = '\0';
+/* The original request's URL into ret (fa_original_url()). */
+static int original_url(struct MHD_Connection *conn, char *ret, size_t size) {
+        return fa_original_url(header(conn, "X-Original-URL"), header(conn, "X-Forwarded-Host"),
+                               header(conn, "X-Forwarded-Uri"), header(conn, "X-Forwarded-Proto"), ret, size);
 }
 
 /* The configured service the original URL's host names, or NULL. */
@@ -256,7 +248,10 @@ enum MHD_Result route_forward_auth(struct panel *p, struct MHD_Connection *conn)
         enum MHD_Result ret;
         int r;
 
-        original_url(conn, url, sizeof(url));
+        if (original_url(conn, url, sizeof(url)) == -EPERM) {
+                hd_notice("forward-auth: refused: X-Forwarded-Host and X-Original-URL name different hosts");
+                return hd_respond_text(conn, 403, "not a service of this environment\n", policy, NULL);
+        }
         const struct panel_service *sv = url[0] ? find_service(p->s, url, &cluster) : NULL;
         if (!sv) {
                 char host[256];

@@ -205,6 +205,18 @@ check "a user without the service's role gets 403 ($code)" test "$code" = 403
 code=$(svc_curl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $BOB_TOKEN" "$KIBANA/")
 check "the same user passes where no role is required ($code)" test "$code" = 200
 
+# ingress-nginx's subrequest: X-Original-URL set by the ingress, any
+# X-Forwarded-Host the client sent passed on as it came
+code=$(svc_curl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $BOB_TOKEN" -H "X-Original-URL: $GRAFANA/" \
+    "$ORIGIN/auth")
+check "ingress-nginx: a user without Grafana's role gets 403 ($code)" test "$code" = 403
+code=$(svc_curl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $BOB_TOKEN" -H "X-Original-URL: $GRAFANA/" \
+    -H "X-Forwarded-Host: kibana.prod.kaas.test:$NG_PORT" "$ORIGIN/auth")
+check "ingress-nginx: the client's own X-Forwarded-Host naming Kibana does not let him in ($code)" test "$code" = 403
+code=$(svc_curl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ALICE_TOKEN" -H "X-Original-URL: $GRAFANA/x" \
+    -H "X-Forwarded-Host: Grafana.prod.kaas.test:$NG_PORT" -H "X-Forwarded-Uri: /x" "$ORIGIN/auth")
+check "both headers naming the same host pass ($code)" test "$code" = 204
+
 # a forged identity header from the client is replaced, not passed on
 svc_curl -o "$F/forged-header.html" -H "Authorization: Bearer $BOB_TOKEN" -H "X-Remote-User: admin" "$KIBANA/"
 check "a client's own X-Remote-User is overwritten" \

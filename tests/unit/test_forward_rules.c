@@ -3,8 +3,9 @@
  * Unit tests of panel/forward_rules.c: the Authorization header as nginx
  * and Traefik pass it on (Bearer, Basic with the user's name and the token
  * as password), the return_to check that keeps the login redirect inside
- * the environment, host normalisation, role requirements and the values
- * allowed into response headers.
+ * the environment, host normalisation, role requirements, the values
+ * allowed into response headers and which headers name the original
+ * request.
  */
 #include "config.h"
 
@@ -209,6 +210,40 @@ static void test_url_host(void **state) {
         assert_int_equal(fa_url_host("https:///path", h, sizeof(h)), -EINVAL);
 }
 
+static void test_original_url(void **state) {
+        char u[128];
+
+        /* nginx as documented, Traefik: X-Forwarded-* */
+        assert_int_equal(fa_original_url(NULL, "grafana.prod.example.com", "/d?x=1", "https", u, sizeof(u)), 0);
+        assert_string_equal(u, "https://grafana.prod.example.com/d?x=1");
+        assert_int_equal(fa_original_url(NULL, "grafana.prod.example.com", NULL, "http", u, sizeof(u)), 0);
+        assert_string_equal(u, "http://grafana.prod.example.com/");
+        /* ingress-nginx: X-Original-URL */
+        assert_int_equal(fa_original_url("https://grafana.prod.example.com/d", NULL, NULL, NULL, u, sizeof(u)), 0);
+        assert_string_equal(u, "https://grafana.prod.example.com/d");
+        /* both, naming one host (case, port and a trailing dot aside) */
+        assert_int_equal(fa_original_url("https://grafana.prod.example.com:8443/d", "Grafana.prod.example.com.:8443",
+                                         "/d", NULL, u, sizeof(u)),
+                         0);
+        assert_string_equal(u, "https://Grafana.prod.example.com.:8443/d");
+        /* a client's own X-Forwarded-Host passed on by ingress-nginx, or
+         * its own X-Original-URL passed on by nginx: another service */
+        assert_int_equal(fa_original_url("https://grafana.prod.example.com/d", "kibana.prod.example.com", "/d",
+                                         NULL, u, sizeof(u)),
+                         -EPERM);
+        assert_string_equal(u, "");
+        assert_int_equal(fa_original_url("", "kibana.prod.example.com", "/", NULL, u, sizeof(u)), -EPERM);
+        assert_int_equal(fa_original_url("https://a@kibana.prod.example.com/", "kibana.prod.example.com", "/", NULL,
+                                         u, sizeof(u)),
+                         -EPERM);
+        assert_int_equal(fa_original_url(NULL, NULL, "/d", NULL, u, sizeof(u)), -ENOENT);
+        assert_int_equal(fa_original_url(NULL, "", "/d", NULL, u, sizeof(u)), -ENOENT);
+        assert_int_equal(fa_original_url(NULL, "grafana.prod.example.com", "/a-path-far-too-long-for-the-buffer",
+                                         NULL, u, 40),
+                         -ENOBUFS);
+        assert_string_equal(u, "");
+}
+
 static void test_login_url(void **state) {
         char u[128];
 
@@ -229,6 +264,7 @@ int main(void) {
                 cmocka_unit_test(test_return_to_long),  cmocka_unit_test(test_normalize_host),
                 cmocka_unit_test(test_roles),           cmocka_unit_test(test_header_values),
                 cmocka_unit_test(test_url_host),        cmocka_unit_test(test_login_url),
+                cmocka_unit_test(test_original_url),
         };
 
         if (sodium_init() < 0)
