@@ -101,24 +101,18 @@ static bool is_dns_char(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
 }
 
-/* host (n bytes, no port) is domain or ends in "." domain, without case;
- * trailing dots of either are ignored. */
-static bool host_in_domain(const char *host, size_t n, const char *domain) {
-        size_t d = strlen(domain);
+/* host (n bytes, no port) is want, without case; trailing dots of either
+ * are ignored. Exactly: a subdomain of a service's host may be anyone's
+ * (a user's own ingress under a wildcard), so it is no place to send a
+ * browser that has just logged in. */
+static bool host_is(const char *host, size_t n, const char *want) {
+        size_t w = strlen(want);
 
         while (n > 0 && host[n - 1] == '.')
                 n--;
-        while (d > 0 && domain[d - 1] == '.')
-                d--;
-        if (d > 0 && domain[0] == '.') {
-                domain++;
-                d--;
-        }
-        if (d == 0 || n < d)
-                return false;
-        if (strncasecmp(host + n - d, domain, d) != 0)
-                return false;
-        return n == d || host[n - d - 1] == '.';
+        while (w > 0 && want[w - 1] == '.')
+                w--;
+        return w > 0 && n == w && strncasecmp(host, want, w) == 0;
 }
 
 /* Splits "host[:port]" (bracketed IPv6 literals refused: the environment's
@@ -149,7 +143,7 @@ static int host_length(const char *authority, size_t n) {
         return (int)h;
 }
 
-int fa_check_return_to(const char *url, const char *const *domains, size_t n_domains) {
+int fa_check_return_to(const char *url, const char *const *hosts, size_t n_hosts) {
         static const char scheme[] = "https://";
         size_t len = strnlen(url, RETURN_TO_MAX + 1);
 
@@ -166,8 +160,8 @@ int fa_check_return_to(const char *url, const char *const *domains, size_t n_dom
                 return h;
         if (authority[a] != '\0' && authority[a] != '/')
                 return -EINVAL; /* a query or fragment straight after the host */
-        for (size_t i = 0; i < n_domains; i++)
-                if (host_in_domain(authority, (size_t)h, domains[i]))
+        for (size_t i = 0; i < n_hosts; i++)
+                if (host_is(authority, (size_t)h, hosts[i]))
                         return 0;
         return -EPERM;
 }

@@ -40,12 +40,12 @@ int fa_parse_authorization(const char *value, struct fa_credentials *ret)
 void fa_credentials_wipe(struct fa_credentials *c);
 
 /* Whether url may be a return_to target: an absolute https URL without
- * user information whose host is one of domains or a subdomain of one
+ * user information whose host is one of hosts, not a subdomain of one
  * (compared without case, a trailing dot ignored), with an optional port
  * and a path that starts with "/". Returns 0; -EPERM when well-formed but
  * outside the environment; -EINVAL when malformed (another scheme, control
  * characters, backslashes, over 2048 bytes, ...). */
-int fa_check_return_to(const char *url, const char *const *domains, size_t n_domains)
+int fa_check_return_to(const char *url, const char *const *hosts, size_t n_hosts)
         __attribute__((warn_unused_result, nonnull(1)));
 
 /* Copies the host of a Host header (or X-Forwarded-Host) value, lower-cased,

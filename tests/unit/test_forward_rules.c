@@ -110,37 +110,43 @@ static void test_basic_refused(void **state) {
         assert_int_equal(fa_parse_authorization("Basic YWxpY2U6", &c), -EBADMSG); /* "alice:" */
 }
 
-static const char *const domains[] = { "prod.example.com", "stage.example.com." };
+static const char *const hosts[] = { "kibana.prod.example.com", "prod.example.com", "grafana.stage.example.com." };
 
 static void test_return_to_inside(void **state) {
-        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com/app/discover?q=1#x", domains, 2), 0);
-        assert_int_equal(fa_check_return_to("https://prod.example.com/", domains, 2), 0);
-        assert_int_equal(fa_check_return_to("https://Grafana.STAGE.example.com:8443/d/abc", domains, 2), 0);
-        assert_int_equal(fa_check_return_to("HTTPS://kibana.prod.example.com", domains, 2), 0);
-        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com./", domains, 2), 0);
+        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com/app/discover?q=1#x", hosts, 3), 0);
+        assert_int_equal(fa_check_return_to("https://prod.example.com/", hosts, 3), 0);
+        assert_int_equal(fa_check_return_to("https://Grafana.STAGE.example.com:8443/d/abc", hosts, 3), 0);
+        assert_int_equal(fa_check_return_to("HTTPS://kibana.prod.example.com", hosts, 3), 0);
+        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com./", hosts, 3), 0);
 }
 
 static void test_return_to_outside(void **state) {
         /* other hosts, look-alikes and suffix tricks */
-        assert_int_equal(fa_check_return_to("https://evil.example.net/", domains, 2), -EPERM);
-        assert_int_equal(fa_check_return_to("https://evilprod.example.com/", domains, 2), -EPERM);
-        assert_int_equal(fa_check_return_to("https://prod.example.com.evil.net/", domains, 2), -EPERM);
-        assert_int_equal(fa_check_return_to("https://example.com/", domains, 2), -EPERM);
-        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com/", domains, 0), -EPERM);
+        assert_int_equal(fa_check_return_to("https://evil.example.net/", hosts, 3), -EPERM);
+        assert_int_equal(fa_check_return_to("https://evilprod.example.com/", hosts, 3), -EPERM);
+        assert_int_equal(fa_check_return_to("https://prod.example.com.evil.net/", hosts, 3), -EPERM);
+        assert_int_equal(fa_check_return_to("https://example.com/", hosts, 3), -EPERM);
+        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com/", hosts, 0), -EPERM);
+        /* a subdomain of a service's host, or another service under the
+         * origin's, is not the host itself */
+        assert_int_equal(fa_check_return_to("https://x.kibana.prod.example.com/", hosts, 3), -EPERM);
+        assert_int_equal(fa_check_return_to("https://grafana.prod.example.com/", hosts, 3), -EPERM);
+        assert_int_equal(fa_check_return_to("https://a.grafana.stage.example.com./", hosts, 3), -EPERM);
+        assert_int_equal(fa_check_return_to("https://stage.example.com/", hosts, 3), -EPERM);
         /* not a URL the browser would keep on our hosts */
-        assert_int_equal(fa_check_return_to("https://prod.example.com@evil.net/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("https://evil.net\\@prod.example.com/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("//evil.net/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("/relative", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("http://kibana.prod.example.com/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("javascript:alert(1)//prod.example.com", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com\r\nSet-Cookie: x/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com?x", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com:/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com:123456/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("https://.prod.example.com/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("https://a..prod.example.com/", domains, 2), -EINVAL);
-        assert_int_equal(fa_check_return_to("https://[::1]/", domains, 2), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://prod.example.com@evil.net/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://evil.net\\@prod.example.com/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("//evil.net/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("/relative", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("http://kibana.prod.example.com/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("javascript:alert(1)//prod.example.com", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com\r\nSet-Cookie: x/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com?x", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com:/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://kibana.prod.example.com:123456/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://.prod.example.com/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://a..prod.example.com/", hosts, 3), -EINVAL);
+        assert_int_equal(fa_check_return_to("https://[::1]/", hosts, 3), -EINVAL);
 }
 
 static void test_return_to_long(void **state) {
@@ -149,10 +155,10 @@ static void test_return_to_long(void **state) {
         snprintf(url, sizeof(url), "https://kibana.prod.example.com/");
         memset(url + strlen(url), 'a', 2040 - strlen(url));
         url[2040] = '\0';
-        assert_int_equal(fa_check_return_to(url, domains, 2), 0);
+        assert_int_equal(fa_check_return_to(url, hosts, 3), 0);
         memset(url + 2040, 'a', 20);
         url[2060] = '\0';
-        assert_int_equal(fa_check_return_to(url, domains, 2), -EINVAL);
+        assert_int_equal(fa_check_return_to(url, hosts, 3), -EINVAL);
 }
 
 static void test_normalize_host(void **state) {
