@@ -57,7 +57,13 @@ struct text {
 static void text_add(struct text *t, const char *s, size_t n) {
         for (size_t i = 0; i < n && t->len + 1 < t->size; i++) {
                 unsigned char ch = (unsigned char)s[i];
-                /* what kaasd says ends up on terminals: no control codes */
+                /* what kaasd says ends up on terminals: no control codes,
+                 * C1 ones neither (U+0080..U+009F: 0xc2 0x80..0x9f in
+                 * UTF-8, which a terminal takes as ESC sequences) */
+                if (ch == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+                        i++;
+                        ch = 0x7f;
+                }
                 t->buf[t->len++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
         }
         t->buf[t->len] = '\0';

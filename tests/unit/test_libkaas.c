@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "kaas.h"
+#include "libkaas_internal.h"
 
 #define TIMEOUT_MS 5000
 /* a server child that outlives its test is killed by this alarm */
@@ -315,6 +316,19 @@ static void test_varlink_error_reply(void **state) {
         kaas_error_clear(&e);  /* idempotent */
         kaas_client_free(c);
         assert_int_equal(server_finish(&s), 0);
+}
+
+/* What kaasd sends in an error ends up on a terminal: its message keeps
+ * no control code, C0, DEL or C1 (U+009B is CSI), and other text whole. */
+static void test_error_message_without_controls(void **state) {
+        struct kaas_error e = KAAS_ERROR_INIT;
+        json_t *p = json_pack("{s:s}", "reason", "a\x1b[2Jb\xc2\x9b" "2Jc\x7f" "d\xc2\x80\xc2\xa0\xc3\xa9\tx");
+
+        assert_non_null(p);
+        assert_int_equal(libkaas_error_set(&e, "io.kaas.Test.Broken", p), 0);
+        assert_string_equal(e.message, "io.kaas.Test.Broken: a?[2Jb?2Jc?d?\xc2\xa0\xc3\xa9?x");
+        json_decref(p);
+        kaas_error_clear(&e);
 }
 
 /* Reads the call and never answers. */
@@ -927,6 +941,7 @@ int main(void) {
                 cmocka_unit_test(test_reply_split_into_single_bytes),
                 cmocka_unit_test(test_two_replies_in_one_write),
                 cmocka_unit_test(test_varlink_error_reply),
+                cmocka_unit_test(test_error_message_without_controls),
                 cmocka_unit_test(test_server_never_answers),
                 cmocka_unit_test(test_reply_without_nul_before_eof),
                 cmocka_unit_test(test_malformed_replies),
