@@ -26,8 +26,10 @@ int passwd_file_find(const char *path, const char *name, uid_t *ret_uid) {
                 if (r == ERANGE && size < PASSWD_LINE_MAX) {
                         /* glibc rewinds to the start of the line */
                         char *bigger = realloc(buf, size * 2);
-                        if (!bigger)
+                        if (!bigger) {
+                                r = ENOMEM;
                                 break;
+                        }
                         buf = bigger;
                         size *= 2;
                         continue;
