@@ -358,8 +358,11 @@ static void conn_update_events(struct conn *c) {
 
 /* Moves finished replies, in call order, to the writer, up to a shared
  * reply, which is sent from where its owner keeps it before anything
- * after it. Returns whether it stopped at a shared reply. */
-static bool conn_move_replies(struct conn *c) {
+ * after it. Returns 1 when it stopped at a shared reply, 0 when not, and
+ * a negative errno when a reply did not fit (-ENOBUFS: the peer does not
+ * read) without closing: the caller may hold no guard on the connection
+ * (a late reply from a timer or a Keystone callback). */
+static int conn_move_replies(struct conn *c) {
         while (c->head && !c->shared.data) {
                 struct call *call = c->head;
                 for (size_t i = 0; i < call->n_out; i++) {
@@ -371,11 +374,8 @@ static bool conn_move_replies(struct conn *c) {
                                 continue;
                         }
                         int r = vl_writer_queue(c->writer, o->msg);
-                        if (r < 0) {
-                                conn_close(c, r == -ENOBUFS ? "peer does not read its replies (output buffer limit)"
-                                                            : "out of memory");
-                                return false;
-                        }
+                        if (r < 0)
+                                return r;
                         out_msg_clear(o);
                 }
                 call->n_out = 0;
@@ -398,9 +398,13 @@ static void conn_pump(struct conn *c) {
                 return;
         int r;
         for (;;) {
-                bool at_shared = conn_move_replies(c);
-                if (c->dead)
+                int at_shared = conn_move_replies(c);
+                if (at_shared < 0) {
+                        /* the last use of c: closing frees it when no callback of its own runs */
+                        conn_close(c, at_shared == -ENOBUFS ? "peer does not read its replies (output buffer limit)"
+                                                            : "out of memory");
                         return;
+                }
                 r = conn_flush(c);
                 if (r != 0 || !at_shared)
                         break;  /* a shared reply sent whole: the replies after it may follow */

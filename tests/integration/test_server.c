@@ -4,8 +4,10 @@
  * running; at the end SIGTERM must make it exit cleanly. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -36,16 +38,20 @@ static long long now_ms(void) {
         return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static int connect_kaasd(void) {
+static int connect_to(const char *path) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert_true(fd >= 0);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        strcpy(sa.sun_path, sock_path);
+        strcpy(sa.sun_path, path);
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
                 close(fd);
                 return -errno;
         }
         return fd;
+}
+
+static int connect_kaasd(void) {
+        return connect_to(sock_path);
 }
 
 static void send_all(int fd, const void *data, size_t n) {
@@ -135,6 +141,61 @@ static void write_conf(const char *extra) {
         fclose(f);
 }
 
+/* Starts a kaasd on conf listening on sock, with its state and log in
+ * dir (state_dir, log), and waits until it accepts connections. */
+static pid_t spawn_kaasd(const char *conf, const char *sock, const char *state, const char *log) {
+        const char *builddir = getenv("top_builddir");
+        char kaasd[4096], state_dir[300], log_path[300];
+        snprintf(kaasd, sizeof(kaasd), "%s/kaasd/kaasd", builddir ? builddir : ".");
+        snprintf(state_dir, sizeof(state_dir), "%s/%s", dir, state);
+        snprintf(log_path, sizeof(log_path), "%s/%s", dir, log);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                dup2(fd, 2);
+                /* make check-valgrind runs kaasd under $KAASD_WRAPPER */
+                const char *wrapper = getenv("KAASD_WRAPPER");
+                if (wrapper && *wrapper)
+                        execl("/bin/sh", "sh", "-c", "exec $KAASD_WRAPPER \"$@\"", "sh", kaasd, "-f", "-c",
+                              conf, "--socket", sock, "--state-dir", state_dir, (char *)NULL);
+                else
+                        execl(kaasd, kaasd, "-f", "-c", conf, "--socket", sock, "--state-dir", state_dir,
+                              (char *)NULL);
+                _exit(127);
+        }
+        for (long long deadline = now_ms() + (getenv("KAASD_WRAPPER") ? 60000 : 10000); now_ms() < deadline;) {
+                int fd = connect_to(sock);
+                if (fd >= 0) {
+                        close(fd);
+                        return pid;
+                }
+                assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+                poll(NULL, 0, 20);
+        }
+        fail_msg("kaasd did not start listening on %s", sock);
+        return -1;
+}
+
+/* SIGTERM: kaasd drains, exits 0 and removes its socket. */
+static void terminate_kaasd(pid_t pid, const char *sock) {
+        kill(pid, SIGTERM);
+        int status = 0;
+        long long deadline = now_ms() + (getenv("KAASD_WRAPPER") ? 60000 : 10000);
+        pid_t p;
+        while ((p = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
+                poll(NULL, 0, 20);
+        if (p == 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                fail_msg("kaasd did not exit in time after SIGTERM");
+        }
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        struct stat st;
+        assert_int_equal(stat(sock, &st), -1);  /* socket removed */
+}
+
 static int start_kaasd(void **state) {
         signal(SIGPIPE, SIG_IGN);
         assert_non_null(mkdtemp(dir));
@@ -142,56 +203,12 @@ static int start_kaasd(void **state) {
         snprintf(sock_path, sizeof(sock_path), "%s/kaasd.sock", dir);
         snprintf(conf_path, sizeof(conf_path), "%s/kaasd.conf", dir);
         write_conf("");
-        const char *builddir = getenv("top_builddir");
-        char kaasd[4096], state_dir[300], log_path[300];
-        snprintf(kaasd, sizeof(kaasd), "%s/kaasd/kaasd", builddir ? builddir : ".");
-        snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
-        snprintf(log_path, sizeof(log_path), "%s/kaasd.log", dir);
-        kaasd_pid = fork();
-        assert_true(kaasd_pid >= 0);
-        if (kaasd_pid == 0) {
-                int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-                dup2(fd, 2);
-                /* make check-valgrind runs kaasd under $KAASD_WRAPPER */
-                const char *wrapper = getenv("KAASD_WRAPPER");
-                if (wrapper && *wrapper)
-                        execl("/bin/sh", "sh", "-c", "exec $KAASD_WRAPPER \"$@\"", "sh", kaasd, "-f", "-c",
-                              conf_path, "--socket", sock_path, "--state-dir", state_dir, (char *)NULL);
-                else
-                        execl(kaasd, kaasd, "-f", "-c", conf_path, "--socket", sock_path, "--state-dir",
-                              state_dir, (char *)NULL);
-                _exit(127);
-        }
-        for (long long deadline = now_ms() + (getenv("KAASD_WRAPPER") ? 60000 : 10000); now_ms() < deadline;) {
-                int fd = connect_kaasd();
-                if (fd >= 0) {
-                        close(fd);
-                        return 0;
-                }
-                assert_int_equal(waitpid(kaasd_pid, NULL, WNOHANG), 0);
-                poll(NULL, 0, 20);
-        }
-        fail_msg("kaasd did not start listening on %s", sock_path);
-        return -1;
+        kaasd_pid = spawn_kaasd(conf_path, sock_path, "state", "kaasd.log");
+        return 0;
 }
 
 static int stop_kaasd(void **state) {
-        /* drains and exits 0 on SIGTERM */
-        kill(kaasd_pid, SIGTERM);
-        int status = 0;
-        long long deadline = now_ms() + (getenv("KAASD_WRAPPER") ? 60000 : 10000);
-        pid_t p;
-        while ((p = waitpid(kaasd_pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
-                poll(NULL, 0, 20);
-        if (p == 0) {
-                kill(kaasd_pid, SIGKILL);
-                waitpid(kaasd_pid, &status, 0);
-                fail_msg("kaasd did not exit in time after SIGTERM");
-        }
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
-        struct stat st;
-        assert_int_equal(stat(sock_path, &st), -1);  /* socket removed */
+        terminate_kaasd(kaasd_pid, sock_path);
         char cmd[400];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         return system(cmd);
@@ -638,6 +655,63 @@ static void test_validator_served_first(void **state) {
         assert_alive();
 }
 
+/* A reply that comes late, from a Keystone call that timed out rather
+ * than from the peer's own input, lets the replies queued behind it go
+ * out: more than max_output_buffer for a peer that reads none of them.
+ * kaasd drops that peer and goes on serving the others. A second kaasd,
+ * its Keystone a port that accepts and never answers. */
+static void test_late_reply_to_peer_that_never_reads(void **state) {
+        int hole = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(hole >= 0);
+        struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t sin_len = sizeof(sin);
+        assert_int_equal(bind(hole, (struct sockaddr *)&sin, sizeof(sin)), 0);
+        assert_int_equal(listen(hole, 16), 0);
+        assert_int_equal(getsockname(hole, (struct sockaddr *)&sin, &sin_len), 0);
+
+        char conf[300], pw[300], sock[300];
+        snprintf(conf, sizeof(conf), "%s/late.conf", dir);
+        snprintf(pw, sizeof(pw), "%s/late.password", dir);
+        snprintf(sock, sizeof(sock), "%s/late.sock", dir);
+        int fd = open(pw, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "secret\n", 7), 7);
+        close(fd);
+        FILE *f = fopen(conf, "w");
+        assert_non_null(f);
+        fprintf(f, "[kaasd]\nmax_message_size = 64K\nmax_output_buffer = 256K\nidle_timeout = 30\n"
+                   "log_level = debug\n[keystone]\nurl = http://127.0.0.1:%u\nuser = kaasd\n"
+                   "password_file = %s\nconnect_timeout = 1\ntimeout = 1\n",
+                (unsigned)ntohs(sin.sin_port), pw);
+        fclose(f);
+        pid_t pid = spawn_kaasd(conf, sock, "late-state", "late.log");
+
+        /* a lookup that waits for Keystone, then 127 calls whose replies
+         * (6 KB each, 750 KB in all) wait behind it; nothing is read */
+        fd = connect_to(sock);
+        assert_true(fd >= 0);
+        send_call(fd, "{\"method\":\"io.kaas.Identity.GetUser\",\"parameters\":{\"name\":\"nobody\"}}");
+        for (int i = 0; i < 127; i++)
+                send_call(fd, "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
+                              "\"parameters\":{\"interface\":\"io.kaas.Token\"}}");
+        assert_true(closed_within(fd, 10000));
+        close(fd);
+        assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+        fd = connect_to(sock);
+        assert_true(fd >= 0);
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        send_call(fd, "{\"method\":\"io.kaas.Admin.Status\"}");
+        json_t *m = read_reply(fd, r, 5000);
+        assert_non_null(m);
+        assert_null(error_of(m));
+        json_decref(m);
+        vl_reader_free(r);
+        close(fd);
+        terminate_kaasd(pid, sock);
+        close(hole);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_concurrent_clients),
@@ -652,6 +726,7 @@ int main(void) {
                 cmocka_unit_test(test_connection_limit_per_uid),
                 cmocka_unit_test(test_reload),
                 cmocka_unit_test(test_validator_served_first),
+                cmocka_unit_test(test_late_reply_to_peer_that_never_reads),
         };
         return cmocka_run_group_tests(tests, start_kaasd, stop_kaasd);
 }
