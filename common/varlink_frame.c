@@ -402,7 +402,9 @@ int vl_reader_next_or_take(struct vl_reader *r, vl_take_fn take, void *userdata,
 }
 
 bool vl_reader_has_partial(const struct vl_reader *r) {
-        return r->len > r->start;
+        /* complete messages not yet taken (a server applying back-pressure)
+         * are no message in progress */
+        return r->tail > 0;
 }
 
 size_t vl_reader_buffered(const struct vl_reader *r) {

@@ -57,7 +57,8 @@ typedef bool (*vl_take_fn)(const char *text, size_t len, void *userdata);
  * it straight from the text, leaving every other one to the parser. */
 int vl_reader_next_or_take(struct vl_reader *r, vl_take_fn take, void *userdata, json_t **ret_msg);
 
-/* True when bytes of an unterminated message are buffered (EOF mid-message). */
+/* True when bytes of an unterminated message are buffered (EOF mid-message);
+ * complete messages not yet taken do not count. */
 bool vl_reader_has_partial(const struct vl_reader *r);
 size_t vl_reader_buffered(const struct vl_reader *r);
 

@@ -166,6 +166,33 @@ static void test_eof_before_nul(void **state) {
         vl_reader_free(r);
 }
 
+/* Complete messages a server has not taken yet (it stops taking them while
+ * a client's replies back up) are no message in progress: kaasd's timeout
+ * for a message that never completes must not count them. */
+static void test_complete_messages_are_not_partial(void **state) {
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        static const char two[] = "{\"a\":1}\0{\"b\":2}";  /* and the final NUL */
+        assert_int_equal(vl_reader_feed(r, two, sizeof(two)), 0);
+        assert_false(vl_reader_has_partial(r));
+        json_t *m;
+        assert_int_equal(vl_reader_next(r, &m), 1);
+        json_decref(m);
+        assert_false(vl_reader_has_partial(r));
+        assert_int_equal(vl_reader_feed(r, "{\"c\":", 5), 0);
+        assert_true(vl_reader_has_partial(r));  /* the second still untaken, a third begun */
+        assert_int_equal(vl_reader_next(r, &m), 1);
+        json_decref(m);
+        assert_true(vl_reader_has_partial(r));
+        assert_int_equal(vl_reader_feed(r, "3}", 3), 0);
+        assert_false(vl_reader_has_partial(r));
+        assert_int_equal(vl_reader_next(r, &m), 1);
+        json_decref(m);
+        assert_int_equal(vl_reader_next(r, &m), 0);
+        assert_false(vl_reader_has_partial(r));
+        vl_reader_free(r);
+}
+
 static void test_fill_from_socket(void **state) {
         int sv[2];
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -276,6 +303,7 @@ int main(void) {
                 cmocka_unit_test(test_invalid_utf8),
                 cmocka_unit_test(test_trickle),
                 cmocka_unit_test(test_eof_before_nul),
+                cmocka_unit_test(test_complete_messages_are_not_partial),
                 cmocka_unit_test(test_fill_from_socket),
                 cmocka_unit_test(test_writer_roundtrip_and_limit),
                 cmocka_unit_test(test_writer_peer_not_reading),
