@@ -407,6 +407,10 @@ bool vl_reader_has_partial(const struct vl_reader *r) {
         return r->tail > 0;
 }
 
+bool vl_reader_has_message(const struct vl_reader *r) {
+        return r->len - r->start > r->tail;  /* a NUL before the message in progress */
+}
+
 size_t vl_reader_buffered(const struct vl_reader *r) {
         return r->len - r->start;
 }

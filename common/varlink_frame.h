@@ -60,6 +60,8 @@ int vl_reader_next_or_take(struct vl_reader *r, vl_take_fn take, void *userdata,
 /* True when bytes of an unterminated message are buffered (EOF mid-message);
  * complete messages not yet taken do not count. */
 bool vl_reader_has_partial(const struct vl_reader *r);
+/* True when a complete message is buffered, not yet taken. */
+bool vl_reader_has_message(const struct vl_reader *r);
 size_t vl_reader_buffered(const struct vl_reader *r);
 
 /* max_buffered bounds queued output; 0 means unlimited. */

@@ -81,6 +81,7 @@ struct conn {
         struct shared_out shared;       /* data NULL: none; later replies wait for it */
         struct call *head, *tail;
         unsigned n_calls;
+        struct loop_timer *resume;      /* takes the calls read while held back */
         uint64_t last_activity;
         uint64_t partial_since;
         unsigned busy;
@@ -118,6 +119,7 @@ struct server {
 
 static void conn_pump(struct conn *c);
 static void conn_close(struct conn *c, const char *why);
+static void conn_read(struct conn *c);
 
 /* ------------------------------------------------------------ calls */
 
@@ -317,6 +319,8 @@ static void conn_close(struct conn *c, const char *why) {
         log_debug(0, "connection %llu (uid %u pid %d) closed: %s", (unsigned long long)c->id,
                   (unsigned)c->peer.uid, (int)c->peer.pid, why);
         loop_io_remove(c->io);
+        loop_timer_cancel(c->resume);
+        c->resume = NULL;
         close(c->fd);
         c->fd = -1;
         if (c->prev)
@@ -344,14 +348,31 @@ static void conn_close(struct conn *c, const char *why) {
                 conn_free(c);
 }
 
+/* Calls read while the connection was held back wait in its reader, where
+ * epoll cannot see them: taken from the loop once it may read again. */
+static void on_resume(struct loop_timer *t, void *userdata) {
+        struct conn *c = userdata;
+        c->resume = NULL;  /* freed by the loop */
+        c->busy++;
+        conn_read(c);
+        if (--c->busy == 0 && c->dead)
+                conn_free(c);
+}
+
 static void conn_update_events(struct conn *c) {
         if (c->dead)
                 return;
         struct server *s = c->server;
-        bool want_read = !c->eof && !c->close_after_flush && !s->draining &&
+        bool want_read = !c->close_after_flush && !s->draining &&
                          c->n_calls < s->limits.max_calls_per_connection &&
                          conn_pending(c) < s->limits.max_output_buffer / 2;
-        uint32_t ev = (want_read ? EPOLLIN : 0) | (conn_pending(c) ? EPOLLOUT : 0);
+        if (want_read && !c->resume && vl_reader_has_message(c->reader) &&
+            loop_timer_add(s->loop, 0, on_resume, c, &c->resume) < 0) {
+                c->resume = NULL;
+                conn_close(c, "out of memory");
+                return;
+        }
+        uint32_t ev = (want_read && !c->eof ? EPOLLIN : 0) | (conn_pending(c) ? EPOLLOUT : 0);
         if (loop_io_set_events(c->io, ev) < 0)
                 conn_close(c, "epoll failed");
 }

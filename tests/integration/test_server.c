@@ -441,6 +441,51 @@ static void test_peer_that_never_reads(void **state) {
         assert_alive();
 }
 
+/* A client that pipelines more than its replies' room (max_output_buffer
+ * 256K) in one write is served to the end: the calls kaasd read while it
+ * held the client back are taken once the replies drain, although no
+ * more input comes. Read steadily, if slowly, too: its calls wait whole
+ * in kaasd's buffer, none is a message that never completes, so
+ * idle_timeout (2 s) does not apply while it reads. */
+static void read_many_replies(int pause_ms) {
+        enum { N = 400 };  /* 6 KB each: 2.4 MB; with 20 ms pauses read at 0.8 MB/s */
+        static const char one[] = "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
+                                  "\"parameters\":{\"interface\":\"io.kaas.Token\"}}";
+        char *all = malloc(N * sizeof(one));
+        assert_non_null(all);
+        for (int i = 0; i < N; i++)
+                memcpy(all + i * sizeof(one), one, sizeof(one));
+        int fd = connect_kaasd();
+        send_all(fd, all, N * sizeof(one));
+        free(all);
+        int replies = 0;
+        long long deadline = now_ms() + 30000;
+        char buf[16384];
+        while (replies < N && now_ms() < deadline) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, 5000) <= 0)
+                        break;
+                ssize_t n = recv(fd, buf, sizeof(buf), 0);
+                if (n <= 0)
+                        break;
+                for (ssize_t i = 0; i < n; i++)
+                        replies += buf[i] == '\0';
+                if (pause_ms)
+                        poll(NULL, 0, pause_ms);
+        }
+        close(fd);
+        assert_int_equal(replies, N);
+        assert_alive();
+}
+
+static void test_many_replies_read_at_once(void **state) {
+        read_many_replies(0);
+}
+
+static void test_many_replies_read_slowly(void **state) {
+        read_many_replies(20);
+}
+
 static void test_idle_and_slow_clients_dropped(void **state) {
         int idle = connect_kaasd();
         int slow = connect_kaasd();
@@ -658,9 +703,11 @@ static void test_validator_served_first(void **state) {
 /* A reply that comes late, from a Keystone call that timed out rather
  * than from the peer's own input, lets the replies queued behind it go
  * out: more than max_output_buffer for a peer that reads none of them.
- * kaasd drops that peer and goes on serving the others. A second kaasd,
- * its Keystone a port that accepts and never answers. */
-static void test_late_reply_to_peer_that_never_reads(void **state) {
+ * kaasd drops that peer and goes on serving the others. And it lets a
+ * peer held back at 128 calls in flight go on: the calls it sent beyond
+ * those, read meanwhile, are answered too. A second kaasd, its Keystone
+ * a port that accepts and never answers. */
+static void test_late_replies(void **state) {
         int hole = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert_true(hole >= 0);
         struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -688,21 +735,50 @@ static void test_late_reply_to_peer_that_never_reads(void **state) {
 
         /* a lookup that waits for Keystone, then 127 calls whose replies
          * (6 KB each, 750 KB in all) wait behind it; nothing is read */
+        static const char lookup[] = "{\"method\":\"io.kaas.Identity.GetUser\",\"parameters\":{\"name\":\"nobody\"}}";
         fd = connect_to(sock);
         assert_true(fd >= 0);
-        send_call(fd, "{\"method\":\"io.kaas.Identity.GetUser\",\"parameters\":{\"name\":\"nobody\"}}");
+        send_call(fd, lookup);
         for (int i = 0; i < 127; i++)
                 send_call(fd, "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
                               "\"parameters\":{\"interface\":\"io.kaas.Token\"}}");
+        /* the same lookup, then 300 pings in one write, all read */
+        enum { PINGS = 300 };
+        static const char ping[] = "{\"method\":\"io.kaas.Ping\"}";
+        char *pings = malloc(PINGS * sizeof(ping));
+        assert_non_null(pings);
+        for (int i = 0; i < PINGS; i++)
+                memcpy(pings + i * sizeof(ping), ping, sizeof(ping));
+        int reader = connect_to(sock);
+        assert_true(reader >= 0);
+        send_call(reader, lookup);
+        send_all(reader, pings, PINGS * sizeof(ping));
+        free(pings);
+
         assert_true(closed_within(fd, 10000));
         close(fd);
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        json_t *m = read_reply(reader, r, 10000);
+        assert_non_null(m);
+        assert_string_equal(error_of(m), "io.kaas.Identity.Unavailable");
+        json_decref(m);
+        for (int i = 0; i < PINGS; i++) {
+                m = read_reply(reader, r, 5000);
+                if (!m)
+                        fail_msg("no reply to ping %d of %d", i + 1, PINGS);
+                assert_null(error_of(m));
+                json_decref(m);
+        }
+        vl_reader_free(r);
+        close(reader);
+
         assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
         fd = connect_to(sock);
         assert_true(fd >= 0);
-        struct vl_reader *r;
         assert_int_equal(vl_reader_new(0, &r), 0);
         send_call(fd, "{\"method\":\"io.kaas.Admin.Status\"}");
-        json_t *m = read_reply(fd, r, 5000);
+        m = read_reply(fd, r, 5000);
         assert_non_null(m);
         assert_null(error_of(m));
         json_decref(m);
@@ -723,10 +799,12 @@ int main(void) {
                 cmocka_unit_test(test_disconnect_mid_message),
                 cmocka_unit_test(test_peer_that_never_reads),
                 cmocka_unit_test(test_idle_and_slow_clients_dropped),
+                cmocka_unit_test(test_many_replies_read_at_once),
+                cmocka_unit_test(test_many_replies_read_slowly),
                 cmocka_unit_test(test_connection_limit_per_uid),
                 cmocka_unit_test(test_reload),
                 cmocka_unit_test(test_validator_served_first),
-                cmocka_unit_test(test_late_reply_to_peer_that_never_reads),
+                cmocka_unit_test(test_late_replies),
         };
         return cmocka_run_group_tests(tests, start_kaasd, stop_kaasd);
 }
