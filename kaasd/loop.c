@@ -55,6 +55,7 @@ struct loop {
         unsigned n_signals;
         struct loop_timer *timers;
         struct loop_io *dead;
+        uint64_t timers_now;             /* while timers fire: the time they are due by */
         bool quit;
         int exit_code;
 };
@@ -181,6 +182,9 @@ int loop_timer_add(struct loop *l, uint64_t at_usec, loop_timer_fn fn, void *use
         struct loop_timer *t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
+        /* added by a timer's callback: due only after the firing ones, at the next turn */
+        if (l->timers_now && at_usec <= l->timers_now)
+                at_usec = l->timers_now + 1;
         *t = (struct loop_timer){ .loop = l, .at = at_usec, .fn = fn, .userdata = userdata };
         struct loop_timer **pp = &l->timers, *prev = NULL;
         while (*pp && (*pp)->at <= at_usec) {
@@ -239,8 +243,11 @@ int loop_signal_add(struct loop *l, int signo, loop_signal_fn fn, void *userdata
 
 static void run_timers(struct loop *l) {
         uint64_t now = loop_now_usec();
-        /* Detach due timers first, so timers added by callbacks wait for
-         * the next iteration and a callback cancelling another is safe. */
+        /* Detach due timers first, so a callback cancelling another is
+         * safe; timers added by callbacks are due later than now (see
+         * loop_timer_add()), so they wait for the next iteration and the
+         * input that came meanwhile. */
+        l->timers_now = now;
         while (l->timers && l->timers->at <= now) {
                 struct loop_timer *t = l->timers;
                 l->timers = t->next;
@@ -253,6 +260,7 @@ static void run_timers(struct loop *l) {
                 fn(t, userdata);
                 free(t);
         }
+        l->timers_now = 0;
 }
 
 int loop_run(struct loop *l) {

@@ -195,6 +195,50 @@ static void test_first_removed_leaves_no_trace(void **state) {
         loop_free(o.loop);
 }
 
+/* A job in slices, each scheduling the next with a zero-delay timer (a
+ * large group's reply): input that comes in meanwhile is served between
+ * two slices, not after the whole job. */
+struct sliced {
+        struct loop *loop;
+        int wake;               /* written by the first slice */
+        unsigned slices;        /* run so far */
+        unsigned seen_at;       /* slices run when the input was served */
+};
+
+static void on_slice(struct loop_timer *t, void *userdata) {
+        struct sliced *j = userdata;
+        if (j->slices++ == 0)
+                assert_int_equal(write(j->wake, "x", 1), 1);
+        if (j->slices < 100)
+                assert_int_equal(loop_timer_add(j->loop, 0, on_slice, j, NULL), 0);
+        else
+                loop_quit(j->loop, 0);
+}
+
+static void on_input_between_slices(struct loop_io *io, int fd, uint32_t events, void *userdata) {
+        struct sliced *j = userdata;
+        char c;
+        assert_int_equal(read(fd, &c, 1), 1);
+        j->seen_at = j->slices;
+        loop_io_remove(io);
+}
+
+static void test_timer_added_by_timer_waits_a_turn(void **state) {
+        struct sliced j = { 0 };
+        int p[1][2];
+        assert_int_equal(loop_new(&j.loop), 0);
+        pairs_open(p, 1, 0);
+        j.wake = p[0][1];
+        struct loop_io *io;
+        assert_int_equal(loop_io_add(j.loop, p[0][0], EPOLLIN, on_input_between_slices, &j, &io), 0);
+        assert_int_equal(loop_timer_add(j.loop, 0, on_slice, &j, NULL), 0);
+        assert_int_equal(loop_run(j.loop), 0);
+        assert_int_equal(j.slices, 100);
+        assert_int_equal(j.seen_at, 1);
+        pairs_close(p, 1);
+        loop_free(j.loop);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_input_before_output),
@@ -202,6 +246,7 @@ int main(void) {
                 cmocka_unit_test(test_first_input_during_turn),
                 cmocka_unit_test(test_first_removed),
                 cmocka_unit_test(test_first_removed_leaves_no_trace),
+                cmocka_unit_test(test_timer_added_by_timer_waits_a_turn),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
