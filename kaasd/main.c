@@ -376,6 +376,10 @@ static int drop_privileges(const char *user, const char *state_dir, char *const 
                         return r;
                 }
         }
+        /* already that user (systemd's User=, with "user =" set as well):
+         * nothing to drop, and no privilege to call setgroups() with */
+        if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+                return 0;
         if (setgroups(0, NULL) < 0 || initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
             setuid(pw->pw_uid) < 0) {
                 int r = -errno;

@@ -3,7 +3,8 @@
 # parents of state_dir, of its socket and of userdb_socket; a start that
 # fails once a socket is bound (the store locked by another kaasd, the
 # userdb socket impossible) removes the socket files it made, as kaasd(8)
-# says, with "user =" too (a socket directory kaasd creates is its user's);
+# says, with "user =" too (a socket directory kaasd creates is its user's),
+# and "user =" naming the user kaasd was started as is no switch at all;
 # and [keystone] url refuses plain HTTP to another machine unless
 # insecure_http is set, with a warning at start. No Keystone is needed:
 # kaasd starts without one, and the remote URL is a documentation address
@@ -123,6 +124,18 @@ else
         bash -c "[ \"\$(stat -c %U:%a '$U/run/deep')\" = nobody:755 ] && [ \"\$(stat -c %U '$U/run')\" = root ]"
     check "the first kaasd still answers" answers "$U/first/kaasd.sock"
     stop "$KAASD_U"
+
+    # started as that user already (systemd's User=kaas with "user = kaas"
+    # in kaasd.conf): nothing to switch, and no privilege to switch with
+    mkdir -p "$U/same" && chown nobody "$U/same"
+    conf "$U-same.conf" "$U/same/state" "$U/same/kaasd.sock" "user = nobody"
+    setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$KAASD" -f -c "$U-same.conf" >>"$U-same.log" 2>&1 &
+    PID=$!
+    PIDS="$PIDS $PID"
+    check "user = nobody in a kaasd started as nobody: it starts" \
+        wait_for 60 answers "$U/same/kaasd.sock"
+    check "and runs as nobody" bash -c "[ \"\$(stat -c %U /proc/$PID)\" = nobody ]"
+    stop "$PID"
 fi
 
 # ------------------------------------------------------------------ plain HTTP to Keystone
