@@ -87,10 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const char *const names[] = { "carol", "alice", "partners", "Default" };
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                 err[0] = '\0';
-                r = ks_json_parse_user_list(body, size, names[i], &u, err, sizeof(err));
+                r = ks_json_parse_user_list(body, size, names[i], "default", &u, err, sizeof(err));
                 if (r == 0) {
                         check_user(&u);
-                        FUZZ_ASSERT(strcmp(u.name, names[i]) == 0);
+                        FUZZ_ASSERT(strcmp(u.name, names[i]) == 0 && strcmp(u.domain_id, "default") == 0);
                         ks_user_clear(&u);
                 } else {
                         check_error(r, err);

@@ -56,6 +56,7 @@ struct ks_request {
         size_t body_len;
         char *subject_token;          /* TOKEN_CHECK */
         char *arg;                    /* the exact name looked for (BY_NAME) or the user ID (ROLES) */
+        char *arg_domain;             /* the domain ID the name is looked for in (USER_BY_NAME) */
         struct curl_body resp;
         char *got_token;              /* SERVICE_AUTH, PASSWORD with keep_token: X-Subject-Token */
         bool keep_token;              /* PASSWORD: the caller wants the issued token */
@@ -310,6 +311,7 @@ static void request_free(struct ks_request *req) {
         free(req->url);
         free(req->path);
         free(req->arg);
+        free(req->arg_domain);
         free(req->resp.data);
         free(req->deferred_error);
         free(req);
@@ -753,8 +755,8 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
                                 res.user = &user;
                                 break;
                         case KS_REQ_USER_BY_NAME:
-                                r = ks_json_parse_user_list(req->resp.data, req->resp.len, req->arg, &user, perr,
-                                                            sizeof(perr));
+                                r = ks_json_parse_user_list(req->resp.data, req->resp.len, req->arg, req->arg_domain,
+                                                            &user, perr, sizeof(perr));
                                 res.user = &user;
                                 break;
                         case KS_REQ_ROLES:
@@ -987,8 +989,8 @@ int keystone_check_token(struct keystone *ks, const char *token, keystone_done_f
 
 /* A GET of prefix + escaped v1 [+ middle + escaped v2] + suffix. */
 static int get_with(struct keystone *ks, enum ks_kind kind, const char *prefix, const char *v1, const char *middle,
-                    const char *v2, const char *suffix, const char *arg, keystone_done_fn fn, void *userdata,
-                    struct ks_request **ret_req) {
+                    const char *v2, const char *suffix, const char *arg, const char *arg_domain, keystone_done_fn fn,
+                    void *userdata, struct ks_request **ret_req) {
         _cleanup_free_ char *e1 = url_escape(v1), *e2 = v2 ? url_escape(v2) : NULL;
         if (!e1 || (v2 && !e2))
                 return -ENOMEM;
@@ -1000,7 +1002,7 @@ static int get_with(struct keystone *ks, enum ks_kind kind, const char *prefix, 
         int r = request_new(ks, kind, path, fn, userdata, &req);
         if (r < 0)
                 return r;
-        if (arg && !(req->arg = strdup(arg))) {
+        if ((arg && !(req->arg = strdup(arg))) || (arg_domain && !(req->arg_domain = strdup(arg_domain)))) {
                 request_free(req);
                 return -ENOMEM;
         }
@@ -1011,15 +1013,15 @@ int keystone_get_user(struct keystone *ks, const char *user_id, keystone_done_fn
                       struct ks_request **ret_req) {
         if (!ks_valid_id(user_id))
                 return -EINVAL;
-        return get_with(ks, KS_REQ_USER, "/v3/users/", user_id, NULL, NULL, NULL, NULL, fn, userdata, ret_req);
+        return get_with(ks, KS_REQ_USER, "/v3/users/", user_id, NULL, NULL, NULL, NULL, NULL, fn, userdata, ret_req);
 }
 
 int keystone_find_user(struct keystone *ks, const char *name, const char *domain_id, keystone_done_fn fn,
                        void *userdata, struct ks_request **ret_req) {
         if (!ks_valid_name(name) || !ks_valid_id(domain_id))
                 return -EINVAL;
-        return get_with(ks, KS_REQ_USER_BY_NAME, "/v3/users?name=", name, "&domain_id=", domain_id, NULL, name, fn, userdata,
-                        ret_req);
+        return get_with(ks, KS_REQ_USER_BY_NAME, "/v3/users?name=", name, "&domain_id=", domain_id, NULL, name,
+                        domain_id, fn, userdata, ret_req);
 }
 
 int keystone_list_roles(struct keystone *ks, const char *user_id, keystone_done_fn fn, void *userdata,
@@ -1027,21 +1029,21 @@ int keystone_list_roles(struct keystone *ks, const char *user_id, keystone_done_
         if (!ks_valid_id(user_id))
                 return -EINVAL;
         return get_with(ks, KS_REQ_ROLES, "/v3/role_assignments?user.id=", user_id, NULL, NULL,
-                        "&effective&include_names", user_id, fn, userdata, ret_req);
+                        "&effective&include_names", user_id, NULL, fn, userdata, ret_req);
 }
 
 int keystone_get_domain(struct keystone *ks, const char *domain_id, keystone_done_fn fn, void *userdata,
                         struct ks_request **ret_req) {
         if (!ks_valid_id(domain_id))
                 return -EINVAL;
-        return get_with(ks, KS_REQ_DOMAIN, "/v3/domains/", domain_id, NULL, NULL, NULL, NULL, fn, userdata, ret_req);
+        return get_with(ks, KS_REQ_DOMAIN, "/v3/domains/", domain_id, NULL, NULL, NULL, NULL, NULL, fn, userdata, ret_req);
 }
 
 int keystone_find_domain(struct keystone *ks, const char *name, keystone_done_fn fn, void *userdata,
                          struct ks_request **ret_req) {
         if (!ks_valid_name(name))
                 return -EINVAL;
-        return get_with(ks, KS_REQ_DOMAIN_BY_NAME, "/v3/domains?name=", name, NULL, NULL, NULL, name, fn, userdata, ret_req);
+        return get_with(ks, KS_REQ_DOMAIN_BY_NAME, "/v3/domains?name=", name, NULL, NULL, NULL, name, NULL, fn, userdata, ret_req);
 }
 
 int keystone_probe(struct keystone *ks, keystone_done_fn fn, void *userdata, struct ks_request **ret_req) {

@@ -279,8 +279,8 @@ int ks_json_parse_user(const char *body, size_t len, struct ks_user *ret, char *
         return parse_user_object(u, "user", ret, err, err_size);
 }
 
-int ks_json_parse_user_list(const char *body, size_t len, const char *name, struct ks_user *ret,
-                            char *err, size_t err_size) {
+int ks_json_parse_user_list(const char *body, size_t len, const char *name, const char *domain_id,
+                            struct ks_user *ret, char *err, size_t err_size) {
         _cleanup_json_ json_t *j = NULL;
         json_t *list;
         int r;
@@ -304,9 +304,10 @@ int ks_json_parse_user_list(const char *body, size_t len, const char *name, stru
                         ks_user_clear(&found);
                         return r;
                 }
-                /* the filter may be case-insensitive (MySQL collations):
-                 * only an exact match is this user */
-                if (strcmp(u.name, name) != 0) {
+                /* the filter may be case-insensitive (MySQL collations),
+                 * or not applied at all: only an exact match in the domain
+                 * asked for is this user */
+                if (strcmp(u.name, name) != 0 || strcmp(u.domain_id, domain_id) != 0) {
                         ks_user_clear(&u);
                         continue;
                 }

@@ -99,10 +99,10 @@ int ks_json_parse_token(const char *body, size_t len, struct ks_token_info *ret,
                         size_t err_size);
 /* GET /v3/users/{id} */
 int ks_json_parse_user(const char *body, size_t len, struct ks_user *ret, char *err, size_t err_size);
-/* GET /v3/users?name=N&domain_id=D: the one user named exactly name, or
- * -ENOENT when there is none. */
-int ks_json_parse_user_list(const char *body, size_t len, const char *name, struct ks_user *ret,
-                            char *err, size_t err_size);
+/* GET /v3/users?name=N&domain_id=D: the one user named exactly name in
+ * the domain domain_id, or -ENOENT when there is none. */
+int ks_json_parse_user_list(const char *body, size_t len, const char *name, const char *domain_id,
+                            struct ks_user *ret, char *err, size_t err_size);
 /* GET /v3/domains/{id} */
 int ks_json_parse_domain(const char *body, size_t len, struct ks_domain *ret, char *err,
                          size_t err_size);

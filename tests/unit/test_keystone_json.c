@@ -373,23 +373,35 @@ static void test_huge_values(void **state) {
 static void test_user_list(void **state) {
         struct ks_user u = { 0 };
         /* the filter may match case-insensitively: only the exact name counts */
-        assert_int_equal(ks_json_parse_user_list(users_reply, strlen(users_reply), "carol", &u, err, sizeof(err)), 0);
+        assert_int_equal(ks_json_parse_user_list(users_reply, strlen(users_reply), "carol", "default", &u, err, sizeof(err)), 0);
         assert_string_equal(u.id, "6f5275cf9582479a8499795f5757370c");
         assert_false(u.enabled);
         ks_user_clear(&u);
-        assert_int_equal(ks_json_parse_user_list(users_reply, strlen(users_reply), "carl", &u, err, sizeof(err)), -ENOENT);
+        assert_int_equal(ks_json_parse_user_list(users_reply, strlen(users_reply), "carl", "default", &u, err, sizeof(err)), -ENOENT);
         const char *empty = "{\"users\": [], \"links\": {}}";
-        assert_int_equal(ks_json_parse_user_list(empty, strlen(empty), "x", &u, err, sizeof(err)), -ENOENT);
+        assert_int_equal(ks_json_parse_user_list(empty, strlen(empty), "x", "d", &u, err, sizeof(err)), -ENOENT);
         const char *two = "{\"users\": [{\"id\": \"1\", \"name\": \"x\", \"domain_id\": \"d\", \"enabled\": true},"
                           " {\"id\": \"2\", \"name\": \"x\", \"domain_id\": \"d\", \"enabled\": true}]}";
-        assert_int_equal(ks_json_parse_user_list(two, strlen(two), "x", &u, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(ks_json_parse_user_list(two, strlen(two), "x", "d", &u, err, sizeof(err)), -EBADMSG);
         const char *notlist = "{\"users\": {}}";
-        assert_int_equal(ks_json_parse_user_list(notlist, strlen(notlist), "x", &u, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(ks_json_parse_user_list(notlist, strlen(notlist), "x", "d", &u, err, sizeof(err)), -EBADMSG);
         const char *badentry = "{\"users\": [{\"id\": \"1\", \"name\": \"x\"}]}";
-        assert_int_equal(ks_json_parse_user_list(badentry, strlen(badentry), "x", &u, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(ks_json_parse_user_list(badentry, strlen(badentry), "x", "d", &u, err, sizeof(err)), -EBADMSG);
         const char *scalar = "{\"users\": [7]}";
-        assert_int_equal(ks_json_parse_user_list(scalar, strlen(scalar), "x", &u, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(ks_json_parse_user_list(scalar, strlen(scalar), "x", "d", &u, err, sizeof(err)), -EBADMSG);
         assert_null(u.id);
+
+        /* the domain filter may be ignored too: a user of another domain
+         * with the name asked for is not the user asked for */
+        const char *other = "{\"users\": [{\"id\": \"9\", \"name\": \"x\", \"domain_id\": \"evil\", \"enabled\": true}]}";
+        assert_int_equal(ks_json_parse_user_list(other, strlen(other), "x", "d", &u, err, sizeof(err)), -ENOENT);
+        assert_null(u.id);
+        const char *both = "{\"users\": [{\"id\": \"9\", \"name\": \"x\", \"domain_id\": \"evil\", \"enabled\": true},"
+                           " {\"id\": \"1\", \"name\": \"x\", \"domain_id\": \"d\", \"enabled\": false}]}";
+        assert_int_equal(ks_json_parse_user_list(both, strlen(both), "x", "d", &u, err, sizeof(err)), 0);
+        assert_string_equal(u.id, "1");
+        assert_string_equal(u.domain_id, "d");
+        ks_user_clear(&u);
 }
 
 static void test_assignments_good(void **state) {
