@@ -136,6 +136,14 @@ static json_t *load(const char *body, size_t len) {
         return j;
 }
 
+/* A login's reply holds etcd's auth token, a secret: jansson's copy of it
+ * is wiped before the document is freed, whoever parsed the reply. */
+static void wipe_token(json_t *j) {
+        json_t *v = json_object_get(j, "token");
+        if (json_is_string(v))
+                sodium_memzero((char *)json_string_value(v), json_string_length(v));
+}
+
 bool etcd_json_error(const char *body, size_t len, int *ret_code, char *msg, size_t msg_size) {
         json_t *j = load(body, len);
         json_t *e = j ? json_object_get(j, "error") : NULL;
@@ -158,6 +166,7 @@ bool etcd_json_error(const char *body, size_t len, int *ret_code, char *msg, siz
                         if ((unsigned char)*p < 0x20 || *p == 0x7f)
                                 *p = '?';
         }
+        wipe_token(j);
         json_decref(j);
         return found;
 }
@@ -324,11 +333,7 @@ int etcd_json_auth_reply(const char *body, size_t len, size_t max_len, char **re
                 if (s)
                         *ret_token = s;
         }
-        if (j && json_is_string(json_object_get(j, "token"))) {
-                /* the token is a secret: wipe jansson's copy */
-                json_t *v = json_object_get(j, "token");
-                sodium_memzero((char *)json_string_value(v), json_string_length(v));
-        }
+        wipe_token(j);
         json_decref(j);
         return r;
 }

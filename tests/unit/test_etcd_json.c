@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sodium.h>
 
 #include "etcd_json.h"
@@ -145,6 +147,57 @@ static void test_txn_auth_error(void **state) {
         assert_false(etcd_json_error(put, strlen(put), &code, msg, sizeof(msg)));
 }
 
+/* jansson's memory, watched: whether a block freed held the secret. */
+static const char *watched_secret;
+static bool secret_freed;
+
+static void *watching_malloc(size_t n) {
+        size_t *p = malloc(sizeof(size_t) * 2 + n);
+        if (!p)
+                return NULL;
+        p[0] = n;
+        return p + 2;
+}
+
+static void watching_free(void *q) {
+        if (!q)
+                return;
+        size_t *p = (size_t *)q - 2;
+        size_t k = strlen(watched_secret);
+        if (p[0] >= k && memmem(q, p[0], watched_secret, k))
+                secret_freed = true;
+        free(p);
+}
+
+/* Every reply is asked whether it is an error, the login's too: the etcd
+ * auth token in it must not be left behind in freed memory either. */
+static void test_auth_token_wiped(void **state) {
+        static const char auth[] = "{" HDR ",\"token\":\"eqUpWQYvfeKVUWxx.26\"}";
+        watched_secret = "eqUpWQYvfeKVUWxx.26";
+        json_set_alloc_funcs(watching_malloc, watching_free);
+
+        secret_freed = false;
+        char *tok = NULL;
+        int r = etcd_json_auth_reply(auth, strlen(auth), 64, &tok);
+        bool freed_by_auth = secret_freed;
+        if (tok) {
+                sodium_memzero(tok, strlen(tok));
+                free(tok);
+        }
+
+        secret_freed = false;
+        int code;
+        char msg[64];
+        bool is_error = etcd_json_error(auth, strlen(auth), &code, msg, sizeof(msg));
+        bool freed_by_error = secret_freed;
+
+        json_set_alloc_funcs(malloc, free);
+        assert_int_equal(r, 0);
+        assert_false(freed_by_auth);
+        assert_false(is_error);
+        assert_false(freed_by_error);
+}
+
 /* The shared uid/gid map and last uses: what another node wrote is hostile. */
 static void test_uid_and_last_used(void **state) {
         char *key = replica_uid_key("/kaas/", "a0cba8b7ca3046da8375b62192fe10ca"), *id = NULL;
@@ -251,6 +304,7 @@ int main(void) {
                 cmocka_unit_test(test_range),
                 cmocka_unit_test(test_watch),
                 cmocka_unit_test(test_txn_auth_error),
+                cmocka_unit_test(test_auth_token_wiped),
                 cmocka_unit_test(test_record),
                 cmocka_unit_test(test_uid_and_last_used),
         };
