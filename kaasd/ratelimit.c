@@ -55,19 +55,36 @@ static struct entry *find(struct ratelimit *rl, const char *key) {
         return NULL;
 }
 
-/* A free slot, else the entry idle the longest that has no attempt
- * outstanding; NULL when every entry has one. */
-static struct entry *make(struct ratelimit *rl, const char *key) {
-        struct entry *e = NULL, *oldest = NULL;
+/* Whether a may be forgotten before b. A blocked key goes last, the one
+ * blocked the shortest first: forgetting it would lift its block, and
+ * filling the table with names nobody has is cheap. Among the others the
+ * one with the fewest failures goes first, then the one idle the longest,
+ * so that a key one attempt short of its block outlives a crowd of names
+ * tried once. */
+static bool forget_before(const struct entry *a, const struct entry *b, int64_t now) {
+        bool a_blocked = a->blocked_until > now, b_blocked = b->blocked_until > now;
+        if (a_blocked != b_blocked)
+                return !a_blocked;
+        if (a_blocked)
+                return a->blocked_until < b->blocked_until;
+        if (a->failures != b->failures)
+                return a->failures < b->failures;
+        return a->last_failure < b->last_failure;
+}
+
+/* A free slot, else the entry forget_before() puts first that has no
+ * attempt outstanding; NULL when every entry has one. */
+static struct entry *make(struct ratelimit *rl, const char *key, int64_t now) {
+        struct entry *e = NULL, *victim = NULL;
         for (unsigned i = 0; i < rl->p.capacity && !e; i++) {
                 struct entry *x = &rl->entries[i];
                 if (!x->used)
                         e = x;
-                else if (x->outstanding == 0 && (!oldest || x->last_failure < oldest->last_failure))
-                        oldest = x;
+                else if (x->outstanding == 0 && (!victim || forget_before(x, victim, now)))
+                        victim = x;
         }
         if (!e)
-                e = oldest;
+                e = victim;
         if (!e)
                 return NULL;
         memset(e, 0, sizeof(*e));
@@ -100,7 +117,7 @@ int ratelimit_begin(struct ratelimit *rl, const char *key, int64_t now, unsigned
                 *ret_wait = (unsigned)(e->blocked_until - now);
                 return -EBUSY;
         }
-        if (!e && !(e = make(rl, key))) {
+        if (!e && !(e = make(rl, key, now))) {
                 rl->refused++;
                 *ret_wait = 1;
                 return -ENOSPC;

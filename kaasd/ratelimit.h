@@ -8,8 +8,10 @@
  * are refused for a delay that doubles per attempt up to a cap, and
  * answered at once with a retry time — so an attacker is slowed down
  * without any call (his or anyone else's) waiting in kaasd. Memory is
- * bounded: a fixed table whose longest-idle entries are forgotten first
- * (never one with an attempt outstanding). */
+ * bounded: a fixed table that, when full, forgets a key that is not
+ * blocked first (the fewest failures, then the longest idle), a blocked
+ * one only when all are (the block ending first), and never one with an
+ * attempt outstanding. */
 #pragma once
 
 #include <stdbool.h>

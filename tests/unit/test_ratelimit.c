@@ -1,8 +1,9 @@
 /* The authentication throttle: attempts counted from their start, free
  * attempts, a delay that doubles up to a cap, forgetting after the window,
  * success releasing an attempt (or clearing a key), one exclusive attempt
- * at a time per key, and a bounded table that forgets the longest-idle key
- * first but never one with an attempt outstanding. */
+ * at a time per key, and a bounded table that forgets keys that are not
+ * blocked first, the fewest failures and then the longest idle, but never
+ * one with an attempt outstanding. */
 #include "config.h"
 
 #include <errno.h>
@@ -137,6 +138,49 @@ static void test_outstanding_never_forgotten(void **state) {
         ratelimit_free(rl);
 }
 
+/* Names tried once each cannot push a blocked key out of a full table
+ * (that would lift its block), nor one a failure short of its block. */
+static void test_blocked_outlive_a_crowd(void **state) {
+        struct ratelimit *rl;
+        unsigned w = 0;
+        char key[32];
+        assert_int_equal(ratelimit_new(&params, &rl), 0);
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(fail_once(rl, "user:alice@Default", 100, &w), 0);
+        for (int i = 0; i < 2; i++)
+                assert_int_equal(fail_once(rl, "user:bob@Default", 100, &w), 0);
+        for (int k = 0; k < 20; k++) {
+                snprintf(key, sizeof(key), "user:x%d@Default", k);
+                assert_int_equal(fail_once(rl, key, 101, &w), 0);
+        }
+        assert_int_equal(ratelimit_begin(rl, "user:alice@Default", 101, PW, &w), -EBUSY);
+        assert_int_equal(fail_once(rl, "user:bob@Default", 101, &w), 0);
+        assert_int_equal(ratelimit_begin(rl, "user:bob@Default", 101, PW, &w), -EBUSY);
+        ratelimit_free(rl);
+}
+
+/* A table of blocked keys still takes a new one: the block that ends
+ * first is forgotten, not the newcomer refused. */
+static void test_full_of_blocked_keys(void **state) {
+        struct ratelimit *rl;
+        unsigned w = 0;
+        char key[32];
+        assert_int_equal(ratelimit_new(&params, &rl), 0);
+        for (int k = 0; k < 4; k++) {
+                snprintf(key, sizeof(key), "uid:%d", k);
+                for (int i = 0; i < 3; i++)
+                        assert_int_equal(fail_once(rl, key, k == 2 ? 11 : 10, &w), 0);
+                if (k != 2)
+                        assert_int_equal(fail_once(rl, key, 12, &w), 0);
+        }
+        /* at 12, uid:2 is blocked until 13, the others until 16 */
+        assert_int_equal(fail_once(rl, "uid:9", 12, &w), 0);
+        assert_int_equal(fail_once(rl, "uid:2", 12, &w), 0);
+        assert_int_equal(ratelimit_begin(rl, "uid:0", 12, PW, &w), -EBUSY);
+        assert_int_equal(ratelimit_begin(rl, "uid:3", 12, PW, &w), -EBUSY);
+        ratelimit_free(rl);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_delays_grow_to_the_cap),
@@ -144,6 +188,8 @@ int main(void) {
                 cmocka_unit_test(test_window_and_success),
                 cmocka_unit_test(test_bounded_table),
                 cmocka_unit_test(test_outstanding_never_forgotten),
+                cmocka_unit_test(test_blocked_outlive_a_crowd),
+                cmocka_unit_test(test_full_of_blocked_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
