@@ -1328,8 +1328,13 @@ int identity_lookup(struct identity_cache *c, const struct identity_query *q, ui
         enum identity_backend_state st = backend_state(c);
         if (cached) {
                 int64_t age = now_wall_ms() - cached->fetched_at_ms;
+                /* stamped ahead of the clock (it was stepped back since):
+                 * how old the entry is cannot be told, so it is not fresh,
+                 * lest a user disabled meanwhile keep passing until the
+                 * clock catches up; offline it is served as a just expired
+                 * one would be */
                 if (age < 0)
-                        age = 0;  /* the clock went back: treat as just fetched */
+                        age = (int64_t)c->cache_ttl_ms;
                 if ((uint64_t)age < c->cache_ttl_ms) {
                         c->stats.cache_hits++;
                         if ((uint64_t)age >= c->cache_ttl_ms * 2 / 3 && st == IDENTITY_BACKEND_ONLINE)

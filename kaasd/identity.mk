@@ -30,6 +30,13 @@ tests_unit_test_identity_record_LDADD = $(CMOCKA_LIBS) $(JANSSON_LIBS)
 TESTS += tests/integration/test_identity.sh
 EXTRA_DIST += tests/integration/test_identity.sh tests/lib/keystone-env.sh tests/lib/varlink.py
 
+# puts a cached identity's fetch time ahead of the clock for test_identity.sh
+check_PROGRAMS += tests/integration/identity_restamp
+tests_integration_identity_restamp_SOURCES = tests/integration/identity_restamp.c
+tests_integration_identity_restamp_CFLAGS = $(identity_test_cflags)
+tests_integration_identity_restamp_LDADD = kaasd/libkaasd-identity.la kaasd/libkaasd-store.la \
+	$(BDB_LIBS) $(CURL_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS)
+
 # runs one Keystone client call for test_identity.sh
 check_PROGRAMS += tests/integration/keystone_call
 tests_integration_keystone_call_SOURCES = tests/integration/keystone_call.c

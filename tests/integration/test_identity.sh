@@ -259,6 +259,27 @@ check "100 concurrent lookups: Status counts one fetch, one user and one role re
     jt "$pair" "$k1['fetches'] - $k0['fetches'] == 1 and [r['requests'] for r in $k1['requests'] if r['kind'] == 'user'][0] - [r['requests'] for r in $k0['requests'] if r['kind'] == 'user'][0] == 1 and [r['requests'] for r in $k1['requests'] if r['kind'] == 'role_assignments'][0] - [r['requests'] for r in $k0['requests'] if r['kind'] == 'role_assignments'][0] == 1 and ($k1['merged_lookups'] - $k0['merged_lookups']) + ($k1['cache_hits'] - $k0['cache_hits']) == 99"
 echo "# 100 concurrent lookups answered in $t_concurrent ms; merged: $(j "$pair" "$k1['merged_lookups'] - $k0['merged_lookups']")"
 
+# ------------------------------------------------------------------ a fetch time ahead of the clock
+# The clock stepped back since alice was fetched (a year, here): her entry
+# must not count as fresh until the clock catches up, which would keep a
+# user disabled meanwhile in Keystone valid for that year.
+D3=$KS_TMP/kaasd-clock
+mkdir -p "$D3"
+KAASD_CONF_EXTRA="cache_ttl = 300" kaasd_write_conf "$D3"
+kaasd_start "$D3" || exit 99
+r=$($VL -t 10 "$D3/kaasd.sock" io.kaas.Identity.GetUser '{"name": "alice"}')
+check "a fetch time ahead: alice fetched and cached" jt "$r" "d['parameters']['user']['source'] == 'keystone'"
+kaasd_stop "$D3"
+check "alice's cached entry now stamped a year ahead of the clock" \
+    "$top_builddir/tests/integration/identity_restamp" "$D3/state" "$ALICE_ID" 31536000
+kaasd_start "$D3" || exit 99
+r=$($VL -t 10 "$D3/kaasd.sock" io.kaas.Identity.GetUser '{"name": "alice"}')
+check "an entry stamped ahead of the clock is fetched again, not trusted as fresh" \
+    jt "$r" "d['parameters']['user']['source'] == 'keystone' and d['parameters']['user']['fetched_at'] <= $(($(date +%s) + 1))"
+r=$($VL -t 10 "$D3/kaasd.sock" io.kaas.Identity.GetUser '{"name": "alice"}')
+check "and the new entry is served from the cache" jt "$r" "d['parameters']['user']['source'] == 'cache'"
+kaasd_stop "$D3"
+
 # ------------------------------------------------------------------ wrong service password
 D2=$KS_TMP/kaasd-badpw
 mkdir -p "$D2"
