@@ -13,13 +13,13 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "domain_map.h"
 #include "identity.h"
 #include "log.h"
 
 #define MAX_PENDING 1024        /* distinct fetches in flight */
 #define MAX_WAITERS 4096        /* lookups waiting on one fetch */
 #define MAX_NEGATIVE 4096
-#define MAX_DOMAINS 1024
 #define MAX_SHARE_UIDS 1024     /* ordinary uids with lookups waiting on Keystone */
 #define ERROR_SIZE 512
 /* Parsed copies of cached identities kept in memory, in front of the
@@ -33,12 +33,6 @@ struct negative {
         char *key;
         uint64_t expires;       /* monotonic */
         struct negative *next;
-};
-
-struct domain_entry {
-        char *id;
-        char *name;
-        struct domain_entry *next;
 };
 
 enum pending_kind { PENDING_BY_ID, PENDING_BY_NAME };
@@ -123,8 +117,7 @@ struct identity_cache {
         struct uid_share shares[MAX_SHARE_UIDS];
         unsigned n_shares;
         struct negative *neg_head, *neg_tail;
-        struct domain_entry *domains;
-        unsigned n_domains;
+        struct domain_map domains;
 
         uint64_t retry_at;      /* monotonic */
         uint64_t backoff_ms;
@@ -232,68 +225,6 @@ static unsigned negative_drop_matching(struct identity_cache *c, const char *s) 
                 }
         }
         return n_removed;
-}
-
-/* ------------------------------------------------------------ domains */
-
-static struct domain_entry *domain_find(struct identity_cache *c, const char *id, const char *name) {
-        for (struct domain_entry *d = c->domains; d; d = d->next)
-                if ((id && strcmp(d->id, id) == 0) || (name && strcmp(d->name, name) == 0))
-                        return d;
-        return NULL;
-}
-
-static void domain_learn(struct identity_cache *c, const char *id, const char *name) {
-        if (!id || !name || !*name)
-                return;
-        struct domain_entry *d = domain_find(c, id, NULL);
-        if (d) {
-                if (strcmp(d->name, name) != 0) {
-                        char *n = strdup(name);
-                        if (n) {
-                                free(d->name);
-                                d->name = n;
-                        }
-                }
-                return;
-        }
-        /* a renamed domain: the old name must no longer resolve to it */
-        struct domain_entry **pp = &c->domains;
-        while (*pp) {
-                if (strcmp((*pp)->name, name) == 0) {
-                        struct domain_entry *x = *pp;
-                        *pp = x->next;
-                        free(x->id);
-                        free(x->name);
-                        free(x);
-                        c->n_domains--;
-                } else {
-                        pp = &(*pp)->next;
-                }
-        }
-        if (c->n_domains >= MAX_DOMAINS)
-                return;
-        d = calloc(1, sizeof(*d));
-        if (!d || !(d->id = strdup(id)) || !(d->name = strdup(name))) {
-                if (d)
-                        free(d->id);
-                free(d);
-                return;
-        }
-        d->next = c->domains;
-        c->domains = d;
-        c->n_domains++;
-}
-
-static void domains_clear(struct identity_cache *c) {
-        while (c->domains) {
-                struct domain_entry *d = c->domains;
-                c->domains = d->next;
-                free(d->id);
-                free(d->name);
-                free(d);
-        }
-        c->n_domains = 0;
 }
 
 /* ------------------------------------------------------------ backend state */
@@ -1065,9 +996,9 @@ static void pending_succeed(struct pending *p) {
                 pending_fail(p, -ENOMEM, "out of memory");
                 return;
         }
-        domain_learn(c, id->domain_id, id->domain_name);
+        domain_map_learn(&c->domains, id->domain_id, id->domain_name);
         for (size_t i = 0; i < id->n_roles; i++)
-                domain_learn(c, id->roles[i].domain_id, id->roles[i].domain_name);
+                domain_map_learn(&c->domains, id->roles[i].domain_id, id->roles[i].domain_name);
         if (p->stale && (p->stale->enabled != id->enabled || strcmp(p->stale->name, id->name) != 0))
                 log_notice(p->request_id, "user %s is now %s%s%s in Keystone", id->user_id,
                            id->enabled ? "enabled" : "disabled", strcmp(p->stale->name, id->name) ? ", renamed to " : "",
@@ -1137,7 +1068,7 @@ static void on_ks_done(const struct ks_result *res, void *userdata) {
                         pending_fail(p, res->status, res->error);
                         return;
                 }
-                domain_learn(p->c, res->domain->id, res->domain->name);
+                domain_map_learn(&p->c->domains, res->domain->id, res->domain->name);
                 if (resolving) {
                         if (!(p->domain_id = strdup(res->domain->id))) {
                                 pending_fail(p, -ENOMEM, "out of memory");
@@ -1184,7 +1115,7 @@ static void pending_step(struct pending *p) {
         if (!p->have_user || !p->have_roles)
                 return;
         if (!p->domain_name) {
-                const struct domain_entry *d = domain_find(c, p->user.domain_id, NULL);
+                const struct domain_map_entry *d = domain_map_find(&c->domains, p->user.domain_id, NULL);
                 const char *dn = d ? d->name : p->roles.user_domain_name;
                 if (!dn) {
                         if (!p->req_domain)
@@ -1288,9 +1219,9 @@ int identity_lookup(struct identity_cache *c, const struct identity_query *q, ui
                 if (!q->domain) {
                         domain_id = "default";
                 } else {
-                        const struct domain_entry *d = domain_find(c, q->domain, NULL);
+                        const struct domain_map_entry *d = domain_map_find(&c->domains, q->domain, NULL);
                         if (!d)
-                                d = domain_find(c, NULL, q->domain);
+                                d = domain_map_find(&c->domains, NULL, q->domain);
                         if (d)
                                 domain_id = d->id;
                 }
@@ -1480,7 +1411,7 @@ int identity_invalidate(struct identity_cache *c, const char *user, unsigned *re
 int identity_flush(struct identity_cache *c, unsigned *ret_removed) {
         int r = drop_matching(c, NULL, ret_removed);
         memo_clear(&c->memo);
-        domains_clear(c);
+        domain_map_clear(&c->domains);
         return r;
 }
 
@@ -1518,10 +1449,10 @@ static int learn_domain_cb(const struct identity_record *rec, void *userdata) {
         struct identity_cache *c = userdata;
         struct identity *id;
         c->n_stored++;
-        if (c->n_domains >= MAX_DOMAINS || (rec->domain_id && domain_find(c, rec->domain_id, NULL)))
+        if (c->domains.n >= DOMAIN_MAP_MAX || (rec->domain_id && domain_map_find(&c->domains, rec->domain_id, NULL)))
                 return 0;
         if (identity_from_blob(rec->blob, rec->blob_size, &id) == 0) {
-                domain_learn(c, id->domain_id, id->domain_name);
+                domain_map_learn(&c->domains, id->domain_id, id->domain_name);
                 identity_free(id);
         }
         return 0;
@@ -1578,7 +1509,7 @@ struct identity_cache *identity_cache_free(struct identity_cache *c) {
                 free(n->key);
                 free(n);
         }
-        domains_clear(c);
+        domain_map_clear(&c->domains);
         free(c);
         return NULL;
 }

@@ -8,6 +8,7 @@ kaasd_libkaasd_identity_la_SOURCES = \
 	kaasd/secret_file.c kaasd/secret_file.h \
 	kaasd/keystone.c kaasd/keystone.h \
 	kaasd/keystone_json.c kaasd/keystone_json.h \
+	kaasd/domain_map.c kaasd/domain_map.h \
 	kaasd/identity.c kaasd/identity.h \
 	kaasd/identity_record.c
 kaasd_libkaasd_identity_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS) $(SODIUM_CFLAGS)
@@ -15,8 +16,12 @@ kaasd_libkaasd_identity_la_LIBADD = $(CURL_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS)
 
 identity_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/kaasd
 
-check_PROGRAMS += tests/unit/test_keystone_json tests/unit/test_identity_record
-TESTS += tests/unit/test_keystone_json tests/unit/test_identity_record
+check_PROGRAMS += tests/unit/test_keystone_json tests/unit/test_identity_record tests/unit/test_domain_map
+TESTS += tests/unit/test_keystone_json tests/unit/test_identity_record tests/unit/test_domain_map
+
+tests_unit_test_domain_map_SOURCES = tests/unit/test_domain_map.c kaasd/domain_map.c
+tests_unit_test_domain_map_CFLAGS = $(identity_test_cflags)
+tests_unit_test_domain_map_LDADD = $(CMOCKA_LIBS)
 
 tests_unit_test_keystone_json_SOURCES = tests/unit/test_keystone_json.c kaasd/keystone_json.c
 tests_unit_test_keystone_json_CFLAGS = $(identity_test_cflags)
