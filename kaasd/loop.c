@@ -270,7 +270,10 @@ int loop_run(struct loop *l) {
                 if (l->timers) {
                         uint64_t now = loop_now_usec();
                         uint64_t at = l->timers->at;
-                        uint64_t ms = at <= now ? 0 : (at - now + 999) / 1000;
+                        /* a timer a timer's callback added is due 1 us after
+                         * that pass (loop_timer_add()): not a reason to sleep
+                         * a whole millisecond */
+                        uint64_t ms = at <= now + 1 ? 0 : (at - now + 999) / 1000;
                         timeout = ms > 60000 ? 60000 : (int)ms;
                 }
                 int n = epoll_wait(l->epfd, events, MAX_EVENTS, timeout);
