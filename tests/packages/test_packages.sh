@@ -63,6 +63,7 @@ done
 ldconfig -p | grep -q 'libnss_kaas\.so\.2' && skip "a libnss_kaas.so.2 is installed already"
 
 . "$top_srcdir/tests/lib/keystone-env.sh"
+. "$top_srcdir/tests/lib/machine.sh"
 ks_env_setup --private
 T=$KS_TMP/packages
 mkdir -p "$T"
@@ -102,6 +103,7 @@ restore() {
     diff -r -q "$T/pam.d.orig" /etc/pam.d >/dev/null 2>&1 || { rm -rf /etc/pam.d && cp -a "$T/pam.d.orig" /etc/pam.d; }
 }
 cleanup() {
+    machine_halt
     KAAS_DEMO_DIR=$T/demo bash "$top_srcdir/tools/demo.sh" stop >/dev/null 2>&1
     restore
     ks_cleanup
@@ -190,6 +192,82 @@ cat >>/etc/kaas/kaasd.conf <<EOF
 admin_roles = k8s-admins-alpha
 EOF
 check "kaasd --check-config accepts it" /usr/sbin/kaasd --check-config
+
+# ------------------------------------------- under systemd, as a node runs it
+# systemd as PID 1 in a machine over this host's file tree
+# (tests/lib/machine.sh; nothing it writes reaches the host): the README's
+# "systemctl start kaasd.socket", the packaged units with their sandboxing,
+# socket activation and sd_notify, the NSS module asking kaasd through the
+# socket systemd holds. The configuration is the one made above, "user =
+# kaas" included, which under the unit's User=kaas is no switch.
+START_LINE=$(sed 's/[[:space:]]*#.*//' <<<"$CONF_BLOCK" | grep -x 'systemctl start .*')
+check "README.md starts kaasd with systemctl start kaasd.socket" test "$START_LINE" = "systemctl start kaasd.socket"
+in_machine() { machine "$@" 2>>"$T/machine.out"; }
+unit_is() { [ "$(in_machine systemctl show -p "$2" --value "$1")" = "$3" ]; }
+socket_waits() {
+    [ "$(in_machine stat -c '%a %U' /run/kaas/kaasd.sock)" = "666 root" ] && unit_is kaasd.service ActiveState inactive
+}
+kaasd_serves_as_kaas() {
+    local pid
+    pid=$(in_machine systemctl show -p MainPID --value kaasd.service)
+    [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$(in_machine ps -o user= -p "$pid")" = kaas ] &&
+        unit_is kaasd.service ActiveState active && unit_is kaasd.service StatusText Serving
+}
+validates_there() {
+    local out
+    out=$(printf '%s\n' "$1" | in_machine /usr/bin/kaasctl token validate) && grep -q alice <<<"$out"
+}
+resolves_there() {
+    local out
+    out=$(in_machine getent passwd alice) && grep -q '^alice:' <<<"$out" && return 0
+    echo "#   getent: ${out:-nothing}; $(in_machine grep '^passwd:' /etc/nsswitch.conf)"
+    in_machine env KAAS_NSS_TIMEOUT_MS=10000 getent -s kaas passwd alice 2>&1 | sed 's/^/#   -s kaas: /'
+    in_machine journalctl -u kaasd.service -o cat --no-pager -n 15 | sed 's/^/#   journal: /'
+    return 1
+}
+reloaded() {
+    local out
+    out=$(in_machine journalctl -u kaasd.service -o cat --no-pager) &&
+        unit_is kaasd.service ActiveState active && grep -q 'configuration reloaded' <<<"$out"
+}
+sandbox_refused_nothing() {
+    in_machine journalctl -u kaasd.service -o cat --no-pager >"$T/machine-journal.txt" &&
+        unit_is kaasd.service NRestarts 0 &&
+        ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' \
+            "$T/machine-journal.txt"
+}
+stopped_cleanly() {
+    unit_is kaasd.service Result success && unit_is kaasd.service ActiveState inactive &&
+        ! in_machine test -e /run/kaas/kaasd.sock
+}
+machine_boot "$T/machine"
+case $? in
+0)
+    # shellcheck disable=SC2086
+    check_log "$T/machine.out" "in a machine with systemd as PID 1: $START_LINE" in_machine $START_LINE
+    check "the socket is systemd's (root, mode 0666) and kaasd not started yet" socket_waits
+    mtoken=$(OS_USERNAME=alice OS_PASSWORD=$ALICE_PASSWORD OS_USER_DOMAIN_NAME=Default \
+        in_machine /usr/bin/kaasctl token create --description machine)
+    check_log "$T/machine.out" "alice's first call starts kaasd.service through its socket: she gets a token" \
+        test -n "$mtoken"
+    check "kaasd runs as kaas and told systemd it is ready (active, Status: Serving)" kaasd_serves_as_kaas
+    check "the token validates there" validates_there "$mtoken"
+    check "getent passwd alice there: the NSS module asks kaasd through systemd's socket" resolves_there
+    in_machine systemctl reload kaasd.service
+    check "systemctl reload kaasd: the configuration reloaded, kaasd still active" reloaded
+    check_log "$T/machine-journal.txt" "no restart, and nothing in kaasd's journal that the sandbox refused" \
+        sandbox_refused_nothing
+    in_machine systemctl stop kaasd.socket kaasd.service
+    check "stopped: kaasd exited cleanly and systemd removed the socket" stopped_cleanly
+    machine_halt
+    ;;
+77) echo "# SKIP the units under systemd: this host cannot run a systemd-nspawn machine" ;;
+*)
+    not_ok "a machine with systemd as PID 1 boots over this host's tree"
+    tail -n 20 "$MACHINE_LOG" | sed 's/^/#   /'
+    machine_halt
+    ;;
+esac
 
 # systemd is not running here: start kaasd as its unit would find it (the
 # package's binary, compiled-in socket and state directory), as root so
