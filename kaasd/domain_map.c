@@ -57,6 +57,15 @@ void domain_map_learn(struct domain_map *m, const char *id, const char *name) {
         m->n++;
 }
 
+void domain_map_set_enabled(struct domain_map *m, const char *id, bool enabled, int64_t now_ms) {
+        for (struct domain_map_entry *d = m->head; d; d = d->next)
+                if (strcmp(d->id, id) == 0) {
+                        d->enabled = enabled;
+                        d->enabled_at_ms = now_ms;
+                        return;
+                }
+}
+
 void domain_map_clear(struct domain_map *m) {
         while (m->head) {
                 struct domain_map_entry *d = m->head;

@@ -63,6 +63,7 @@ struct pending {
         bool have_user;
         struct ks_assignments roles;
         bool have_roles;
+        bool have_domain_state, domain_enabled;  /* whether the user's domain is enabled */
         char *domain_name;
         uint64_t request_id;
         struct loop_timer *fail_timer;  /* a call could not even start */
@@ -969,7 +970,8 @@ static int build_identity(struct pending *p, struct identity **ret) {
         struct identity *id = calloc(1, sizeof(*id));
         if (!id)
                 return -ENOMEM;
-        id->enabled = p->user.enabled;
+        /* Keystone lets no user of a disabled domain authenticate */
+        id->enabled = p->user.enabled && p->domain_enabled;
         id->fetched_at_ms = now_wall_ms();
         size_t n = p->roles.n;
         if ((n && (!(id->roles = calloc(n, sizeof(*id->roles))) || !(id->projects = calloc(n, sizeof(*id->projects))))) ||
@@ -1069,6 +1071,15 @@ static void on_ks_done(const struct ks_result *res, void *userdata) {
                         return;
                 }
                 domain_map_learn(&p->c->domains, res->domain->id, res->domain->name);
+                domain_map_set_enabled(&p->c->domains, res->domain->id, res->domain->enabled, now_wall_ms());
+                if (!resolving) {
+                        if (strcmp(res->domain->id, p->user.domain_id) != 0) {
+                                pending_fail(p, -EBADMSG, "Keystone answered for another domain");
+                                return;
+                        }
+                        p->have_domain_state = true;
+                        p->domain_enabled = res->domain->enabled;
+                }
                 if (resolving) {
                         if (!(p->domain_id = strdup(res->domain->id))) {
                                 pending_fail(p, -ENOMEM, "out of memory");
@@ -1114,6 +1125,20 @@ static void pending_step(struct pending *p) {
                 goto out;
         if (!p->have_user || !p->have_roles)
                 return;
+        if (!p->have_domain_state) {
+                /* a disabled domain disables its users: asked of Keystone
+                 * once per cache_ttl and domain */
+                const struct domain_map_entry *d = domain_map_find(&c->domains, p->user.domain_id, NULL);
+                int64_t now = now_wall_ms();
+                if (!d || d->enabled_at_ms <= 0 || now < d->enabled_at_ms ||
+                    now - d->enabled_at_ms >= (int64_t)c->cache_ttl_ms) {
+                        if (!p->req_domain)
+                                r = keystone_get_domain(c->ks, p->user.domain_id, on_ks_done, p, &p->req_domain);
+                        goto out;
+                }
+                p->have_domain_state = true;
+                p->domain_enabled = d->enabled;
+        }
         if (!p->domain_name) {
                 const struct domain_map_entry *d = domain_map_find(&c->domains, p->user.domain_id, NULL);
                 const char *dn = d ? d->name : p->roles.user_domain_name;

@@ -131,6 +131,13 @@ check "frank disabled in Keystone" ks_user_set_enabled "$FRANK_ID" false
 # (varlink.py exits 1 on an error reply: test its output, not a pipeline)
 frank_disabled() { [[ $(call io.kaas.Token.Validate "{\"token\": \"$FRANK_TOKEN\"}") == *io.kaas.Token.UserDisabled* ]]; }
 check "frank disabled in Keystone: his token is refused after the cache refresh" wait_for 30 frank_disabled
+# a disabled domain: Keystone lets none of its users authenticate, though
+# each of them still reads "enabled": true
+check "domain partners disabled in Keystone" ks_domain_set_enabled "$DOMAIN_PARTNERS_ID" false
+carol_p_disabled() { [[ $(call io.kaas.Token.Validate "{\"token\": \"$CAROL_P\"}") == *io.kaas.Token.UserDisabled* ]]; }
+check "domain partners disabled: carol@partners' token is refused after the cache refresh" wait_for 30 carol_p_disabled
+r=$(call io.kaas.Token.Create "{\"credentials\": {\"kaas_token\": \"$CAROL_P\"}}")
+check "domain partners disabled: carol@partners' token proves nothing" jt "$r" "d.get('error') == 'io.kaas.Token.UserDisabled'"
 
 # ------------------------------------------------------------ throttling
 # password checks that reached Keystone, as kaasd counts them

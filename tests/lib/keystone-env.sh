@@ -14,6 +14,8 @@
 #                           PATCHes the user in Keystone and reads it back,
 #                           retrying: concurrent SQLite writes in the test
 #                           Keystone can drop a request without a reply
+#   ks_domain_set_enabled DOMAIN_ID true|false
+#                           the same for a domain
 #   kaasd_write_conf DIR [PASSWORD_FILE]
 #       Writes DIR/kaasd.conf for a kaasd with its state in DIR/state and its
 #       socket at DIR/kaasd.sock, using this Keystone and the kaasd service
@@ -121,6 +123,23 @@ ks_user_set_enabled() {
         sleep 0.5
     done
     echo "could not set enabled=$want on Keystone user $id" >&2
+    return 1
+}
+
+ks_domain_set_enabled() {
+    local id=$1 want=$2 token i
+    token=$(ks_admin_token)
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        curl -sS -o /dev/null --max-time 20 -X PATCH -H "X-Auth-Token: $token" \
+            -H 'Content-Type: application/json' -d "{\"domain\": {\"enabled\": $want}}" \
+            "$KEYSTONE_AUTH_URL/domains/$id" 2>/dev/null
+        if curl -fsS --max-time 20 -H "X-Auth-Token: $token" "$KEYSTONE_AUTH_URL/domains/$id" 2>/dev/null |
+            grep -q "\"enabled\": *$want"; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "could not set enabled=$want on Keystone domain $id" >&2
     return 1
 }
 

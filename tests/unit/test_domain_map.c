@@ -1,6 +1,6 @@
 /* The map of Keystone domains: lookups by ID and by name, renames (one
- * name, one domain, whichever order kaasd sees them in), the bound and
- * clearing. */
+ * name, one domain, whichever order kaasd sees them in), the bound,
+ * clearing, and whether a domain is enabled. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -71,11 +71,30 @@ static void test_bounded(void **state) {
         domain_map_clear(&m);
 }
 
+/* whether a domain is enabled is kept with it, through a rename, and
+ * never for a domain the map does not hold */
+static void test_enabled_state(void **state) {
+        struct domain_map m = { 0 };
+        domain_map_learn(&m, "d2", "partners");
+        assert_int_equal(domain_map_find(&m, "d2", NULL)->enabled_at_ms, 0);
+        domain_map_set_enabled(&m, "d2", false, 1000);
+        domain_map_set_enabled(&m, "d9", true, 1000);
+        assert_null(domain_map_find(&m, "d9", NULL));
+        domain_map_learn(&m, "d2", "partners-renamed");
+        const struct domain_map_entry *d = domain_map_find(&m, "d2", NULL);
+        assert_false(d->enabled);
+        assert_int_equal(d->enabled_at_ms, 1000);
+        domain_map_set_enabled(&m, "d2", true, 2000);
+        assert_true(domain_map_find(&m, NULL, "partners-renamed")->enabled);
+        domain_map_clear(&m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_find_by_id_and_name),
                 cmocka_unit_test(test_rename_takes_the_name),
                 cmocka_unit_test(test_bounded),
+                cmocka_unit_test(test_enabled_state),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
