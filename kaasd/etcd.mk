@@ -36,3 +36,6 @@ tests_unit_test_store_replica_LDADD = kaasd/libkaasd-store.la $(CMOCKA_LIBS) $(B
 
 TESTS += tests/integration/test_environment_load.sh
 EXTRA_DIST += tests/integration/test_environment_load.sh tests/etcd/etcd-fill.py
+
+TESTS += tests/integration/test_environment_watch.sh
+EXTRA_DIST += tests/integration/test_environment_watch.sh

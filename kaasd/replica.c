@@ -235,16 +235,26 @@ static void batch_clear(struct batch *b) {
         *b = (struct batch){ 0 };
 }
 
-/* Adds one kv; returns 1 when it is a token record taken, 0 when skipped. */
+/* Adds one kv; returns 1 when it is a token record taken, 0 when skipped.
+ * A value under a token key that is no token record removes what the
+ * replica holds for that hash: etcd no longer holds a token there, and a
+ * fresh snapshot would not have it either. */
 static int batch_add(struct replica *r, struct batch *b, const struct etcd_kv *kv, bool deleted) {
         int q = replica_token_key_parse(r->prefix, kv->key, kv->key_len, b->hashes[b->n]);
         if (q == -ENOENT)
                 return 0;  /* another record of the prefix */
-        if (q == 0 && !deleted)
+        bool bad_value = false;
+        if (q == 0 && !deleted) {
                 q = replica_token_value_parse(kv->value, kv->value_len, &b->recs[b->n]);
+                bad_value = q == -EBADMSG;
+        }
         if (q < 0) {
                 r->records_ignored++;
                 log_warning(0, "etcd: ignoring a malformed token record at revision %lld", (long long)kv->mod_revision);
+                if (bad_value) {
+                        b->changes[b->n] = (struct store_replica_change){ .deleted = true, .hash = b->hashes[b->n] };
+                        b->n++;
+                }
                 return 0;
         }
         b->changes[b->n] = (struct store_replica_change){

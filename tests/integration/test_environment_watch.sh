@@ -1,0 +1,106 @@
+#!/bin/bash
+# A reader kaasd's replica follows etcd through what its watch brings: a
+# token record overwritten with a value that is no token record. Real
+# 3-member etcd cluster (tests/etcd/); no Keystone: a token the replica
+# holds gets as far as the owner's lookup, one it lacks is InvalidToken.
+set -uo pipefail
+
+: "${top_srcdir:?}" "${top_builddir:?}"
+. "$top_srcdir/tests/lib/check.sh"
+command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || {
+    echo "SKIP: etcd is not installed (apt-get install etcd-server etcd-client)"
+    exit 77
+}
+VL="/usr/bin/python3 $top_srcdir/tests/lib/varlink.py"
+TMP=$(mktemp -d /tmp/kaas-test.XXXXXX)
+ETCD=$TMP/etcd
+D=$TMP/node1
+PID=
+cleanup() {
+    [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
+    "$top_srcdir/tests/etcd/etcd-down.sh" "$ETCD" >/dev/null 2>&1
+    [ "${KAAS_TEST_KEEP:-0}" = 1 ] || rm -rf -- "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ETCD_WATCH_PID=$$ "$top_srcdir/tests/etcd/etcd-up.sh" "$ETCD" >"$TMP/etcd-up.log" 2>&1 || {
+    cat "$TMP/etcd-up.log" >&2
+    exit 99
+}
+. "$ETCD/env"
+PKI=$ETCD_DIR/pki
+etcdctl_root() {
+    ETCDCTL_API=3 etcdctl --endpoints="${EPS:-$ETCD_ENDPOINTS}" --cacert "$PKI/ca.crt" --cert "$PKI/root.crt" \
+        --key "$PKI/root.key" "$@"
+}
+
+mkdir -p "$D/state"
+install -m 0600 "$ETCD_DIR/secrets/kaas-node-node1.password" "$D/etcd-password"
+block() {
+    awk -v name="$1" '$0 == "<!-- begin " name " -->" { on = 1; next }
+        $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$top_srcdir/docs/environment.md"
+}
+# the guide's reader block
+{
+    printf '[kaasd]\nsocket = %s\nstate_dir = %s\nlog_target = stderr\n\n' "$D/kaasd.sock" "$D/state"
+    block kaasd-etcd-reader | sed -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINTS|" \
+        -e "s|^ca_file = .*|ca_file = $PKI/ca.crt|" \
+        -e "s|^cert_file = .*|cert_file = $PKI/kaas-node-node1.crt|" \
+        -e "s|^key_file = .*|key_file = $PKI/kaas-node-node1.key|" \
+        -e "s|^password_file = .*|password_file = $D/etcd-password|"
+} >"$D/kaasd.conf"
+
+"$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >>"$D/kaasd.log" 2>&1 &
+PID=$!
+store() { j "$($VL -t 10 "$D/kaasd.sock" io.kaas.Admin.Status 2>/dev/null)" "d['parameters']['store']" 2>/dev/null; }
+ready() { jt "$(store)" "d['complete'] and d['connected']" >/dev/null; }
+check "the reader loads the (empty) store" wait_for 60 ready
+
+# new_token: "TOKEN HASH RECORD", a well-formed token hashed with the
+# reader's key and a token record for it
+new_token() {
+    "$CHECK_PY" - "$D/state/token.key" <<'PY'
+import hashlib, json, secrets, sys
+A = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+def crc32(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0xEDB88320 & -(c & 1))
+    return ~c & 0xFFFFFFFF
+t = "kaas_" + "".join(secrets.choice(A) for _ in range(40))
+c, s = crc32(t.encode()), ""
+for _ in range(6):
+    s, c = A[c % 62] + s, c // 62
+t += s
+h = hashlib.blake2b(t.encode(), key=open(sys.argv[1], "rb").read(), digest_size=32).hexdigest()
+rec = {"owner_id": secrets.token_hex(16), "owner_name": "someone", "owner_domain_id": "default",
+       "description": "", "token_id": "tid_" + "".join(secrets.choice(A) for _ in range(22)),
+       "created": 1700000000, "expires": 4000000000}
+print(t, h, json.dumps(rec, separators=(",", ":")))
+PY
+}
+validate() { $VL -t 10 "$D/kaasd.sock" io.kaas.Token.Validate "{\"token\": \"$1\"}" 2>/dev/null; }
+# held: the replica has the record (the owner is then looked up, and there
+# is no Keystone); absent: it has not
+held() { [[ $(validate "$1") == *"no Keystone is configured"* ]]; }
+absent() { [[ $(validate "$1") == *io.kaas.Token.InvalidToken* ]]; }
+
+read -r T1 H1 R1 < <(new_token)
+check "a token record is put into etcd" etcdctl_root put "${ETCD_PREFIX}tokens/$H1" "$R1"
+check "the reader takes it" wait_for 20 held "$T1"
+
+# ---------------------------------------------------------------- a value that is no token record
+# etcd no longer holds a token record for H1: the replica must not either,
+# as a fresh load would not
+check "the record is overwritten with a value that is no token record" \
+    etcdctl_root put "${ETCD_PREFIX}tokens/$H1" "not a token record"
+check "the reader drops the token it held" wait_for 20 absent "$T1"
+check "the reader counts the value it ignored" jt "$(store)" "d['records_ignored'] >= 1"
+
+kill -TERM "$PID"
+wait "$PID" 2>/dev/null
+PID=
+check "no sanitizer report" bash -c "! grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$D/kaasd.log'"
+check_done
