@@ -124,6 +124,7 @@ static void deliver(struct etcd_request *req, struct etcd_result *res) {
                 ec->counters.failures++;
         etcd_done_fn done = req->done;
         void *userdata = req->userdata;
+        res->endpoint = ec->endpoints[req->endpoint];
         request_free(req);
         if (done)
                 done(res, userdata);
@@ -574,6 +575,10 @@ int etcd_watch(struct etcd_client *ec, const char *key, size_t key_len, const ch
 void etcd_cancel(struct etcd_request *req) {
         if (req)
                 request_free(req);
+}
+
+const char *etcd_request_endpoint(const struct etcd_request *req) {
+        return req->ec->endpoints[req->endpoint];
 }
 
 /* ------------------------------------------------------------ lifetime */

@@ -46,6 +46,7 @@ struct etcd_result {
         int64_t revision;               /* header.revision of the reply */
         const struct etcd_range_reply *range;   /* etcd_range() */
         const struct etcd_txn_reply *txn;       /* etcd_txn() */
+        const char *endpoint;           /* the member that answered (or was tried last) */
 };
 
 typedef void (*etcd_done_fn)(const struct etcd_result *result, void *userdata);
@@ -82,6 +83,8 @@ int etcd_watch(struct etcd_client *ec, const char *key, size_t key_len, const ch
 
 /* The callbacks of req will not run. Accepts NULL. */
 void etcd_cancel(struct etcd_request *req);
+/* The member req went to (or will go to first); valid as long as the client. */
+const char *etcd_request_endpoint(const struct etcd_request *req);
 
 bool etcd_error_is_unavailable(int status);
 const struct etcd_counters *etcd_client_counters(const struct etcd_client *ec);

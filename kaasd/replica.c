@@ -97,6 +97,7 @@ struct replica {
         struct loop_timer *heartbeat_timer;
         struct etcd_request *heartbeat;
         bool watch_created, heartbeat_ok;
+        const char *watch_endpoint;             /* the member the created watch is on */
         int64_t etcd_revision;
         int64_t disconnected_since;
 
@@ -476,6 +477,7 @@ static int on_watch_message(const struct etcd_watch_reply *w, void *userdata) {
                 return -1;
         if (w->created) {
                 r->watch_created = true;
+                r->watch_endpoint = etcd_request_endpoint(r->req);
                 r->retry_usec = 0;
                 set_connected(r, true);
                 if (!r->uid_swept && !r->uid_sweep_req)
@@ -816,8 +818,18 @@ static void on_heartbeat(const struct etcd_result *res, void *userdata) {
         r->heartbeat_ok = res->status == 0;
         if (res->status == 0) {
                 note_revision(r, res->revision);
-                if (r->phase == PHASE_WATCHING && r->watch_created)
+                if (r->phase == PHASE_WATCHING && r->watch_created && res->endpoint == r->watch_endpoint) {
                         set_connected(r, true);
+                } else if (r->phase == PHASE_WATCHING && r->watch_created) {
+                        /* the answer vouches for another member than the watch's, which may
+                         * be frozen or cut off from the others, its connection open and
+                         * silent: the watch moves to the member that answered */
+                        log_notice(0, "etcd: the watch on %s is not known to be live, %s answers: watching there",
+                                   r->watch_endpoint, res->endpoint);
+                        etcd_cancel(r->req);
+                        r->req = NULL;
+                        start_watch(r);
+                }
                 uid_pubs_send(r);
         } else {
                 set_connected(r, false);

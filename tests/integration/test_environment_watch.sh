@@ -1,8 +1,10 @@
 #!/bin/bash
-# A reader kaasd's replica follows etcd through what its watch brings: a
-# token record overwritten with a value that is no token record. Real
-# 3-member etcd cluster (tests/etcd/); no Keystone: a token the replica
-# holds gets as far as the owner's lookup, one it lacks is InvalidToken.
+# A reader kaasd's replica follows etcd through what its watch brings, or
+# fails to bring: a token record overwritten with a value that is no token
+# record; the member the watch is on frozen (its connections open, silent)
+# while the rest of the cluster goes on. Real 3-member etcd cluster
+# (tests/etcd/); no Keystone: a token the replica holds gets as far as the
+# owner's lookup, one it lacks is InvalidToken.
 set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -15,8 +17,9 @@ VL="/usr/bin/python3 $top_srcdir/tests/lib/varlink.py"
 TMP=$(mktemp -d /tmp/kaas-test.XXXXXX)
 ETCD=$TMP/etcd
 D=$TMP/node1
-PID=
+PID= STOPPED=
 cleanup() {
+    [ -n "$STOPPED" ] && kill -CONT "$STOPPED" 2>/dev/null
     [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
     "$top_srcdir/tests/etcd/etcd-down.sh" "$ETCD" >/dev/null 2>&1
     [ "${KAAS_TEST_KEEP:-0}" = 1 ] || rm -rf -- "$TMP"
@@ -40,14 +43,15 @@ block() {
     awk -v name="$1" '$0 == "<!-- begin " name " -->" { on = 1; next }
         $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$top_srcdir/docs/environment.md"
 }
-# the guide's reader block
+# the guide's reader block, failing closed 4 s after losing etcd
 {
     printf '[kaasd]\nsocket = %s\nstate_dir = %s\nlog_target = stderr\n\n' "$D/kaasd.sock" "$D/state"
     block kaasd-etcd-reader | sed -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINTS|" \
         -e "s|^ca_file = .*|ca_file = $PKI/ca.crt|" \
         -e "s|^cert_file = .*|cert_file = $PKI/kaas-node-node1.crt|" \
         -e "s|^key_file = .*|key_file = $PKI/kaas-node-node1.key|" \
-        -e "s|^password_file = .*|password_file = $D/etcd-password|"
+        -e "s|^password_file = .*|password_file = $D/etcd-password|" \
+        -e "s|^max_disconnected = .*|max_disconnected = 4|"
 } >"$D/kaasd.conf"
 
 "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >>"$D/kaasd.log" 2>&1 &
@@ -83,9 +87,10 @@ PY
 }
 validate() { $VL -t 10 "$D/kaasd.sock" io.kaas.Token.Validate "{\"token\": \"$1\"}" 2>/dev/null; }
 # held: the replica has the record (the owner is then looked up, and there
-# is no Keystone); absent: it has not
+# is no Keystone); absent: it has not; refused: the gate stops it first
 held() { [[ $(validate "$1") == *"no Keystone is configured"* ]]; }
 absent() { [[ $(validate "$1") == *io.kaas.Token.InvalidToken* ]]; }
+refused() { [[ $(validate "$1") == *max_disconnected* ]]; }
 
 read -r T1 H1 R1 < <(new_token)
 check "a token record is put into etcd" etcdctl_root put "${ETCD_PREFIX}tokens/$H1" "$R1"
@@ -99,6 +104,29 @@ check "the record is overwritten with a value that is no token record" \
 check "the reader drops the token it held" wait_for 20 absent "$T1"
 check "the reader counts the value it ignored" jt "$(store)" "d['records_ignored'] >= 1"
 
+# ---------------------------------------------------------------- the watch's member frozen
+read -r T2 H2 R2 < <(new_token)
+check "another token record is put into etcd" etcdctl_root put "${ETCD_PREFIX}tokens/$H2" "$R2"
+check "the reader takes it" wait_for 20 held "$T2"
+ep=$(j "$(store)" "d['endpoint']" | tr -d '"')
+n=$(for i in 1 2 3; do v=ETCD_ENDPOINT_$i; [ "${!v}" = "$ep" ] && echo "$i"; done)
+check "the reader's calls go to member $n ($ep)" test -n "$n"
+others=$(for i in 1 2 3; do v=ETCD_ENDPOINT_$i; [ "$i" = "$n" ] || printf '%s,' "${!v}"; done)
+STOPPED=$(cat "$ETCD_DIR/m$n.pid")
+kill -STOP "$STOPPED"
+deleted=$(EPS=${others%,} etcdctl_root --command-timeout=30s del "${ETCD_PREFIX}tokens/$H2" 2>"$TMP/del.err")
+[ "$deleted" = 1 ] || echo "# etcdctl del: $deleted $(cat "$TMP/del.err")"
+check "the other members delete the record" test "$deleted" = 1
+gone_or_refused() { absent "$1" || refused "$1"; }
+# the heartbeat moves to another member at once; the watch must follow it,
+# else the replica looks connected and never hears of the delete
+check "member $n frozen: the deleted token is refused" wait_for 40 gone_or_refused "$T2"
+check "member $n frozen: the reader catches up through another member" wait_for 40 absent "$T2"
+rev=$(j "$(EPS=${others%,} etcdctl_root get "${ETCD_PREFIX}" -w json)" "d['header']['revision']")
+caught_up() { jt "$(store)" "d['connected'] and d['revision'] >= $rev" >/dev/null; }
+check "member $n frozen: the reader is connected, at etcd's revision $rev" wait_for 20 caught_up
+kill -CONT "$STOPPED"
+STOPPED=
 kill -TERM "$PID"
 wait "$PID" 2>/dev/null
 PID=
