@@ -34,6 +34,7 @@
 #include "libkaas_internal.h"
 #include "nss_pack.h"
 #include "nss_scan.h"
+#include "passwd_file.h"
 
 #define NSS_KAAS_EXPORT __attribute__((visibility("default")))
 
@@ -383,10 +384,21 @@ NSS_KAAS_EXPORT enum nss_status _nss_kaas_getgrgid_r(gid_t gid, struct group *gr
 
 /* ------------------------------------------------------------ initgroups */
 
+/* A user of the local passwd file is never kaasd's (kaasd serves no local
+ * name), so its groups are asked of nobody. glibc asks every module's
+ * initgroups_dyn, the files module's answer notwithstanding: without this,
+ * each login of a local user would wait on kaasd, and systemd, setting up
+ * kaasd's own User= before kaasd can answer, would wait for the whole
+ * timeout at every start of kaasd.service. A file that cannot be read
+ * proves nothing: kaasd is asked. */
+static bool local_user(const char *name) {
+        return passwd_file_find(PASSWD_FILE_DEFAULT, name, NULL) == 1;
+}
+
 NSS_KAAS_EXPORT enum nss_status _nss_kaas_initgroups_dyn(const char *user, gid_t group, long int *start,
                                                          long int *size, gid_t **groupsp, long int limit,
                                                          int *errnop) {
-        if (!name_askable(user))
+        if (!name_askable(user) || local_user(user))
                 return not_asked(errnop);
         json_t *list = NULL;
         enum nss_status s = lookup("io.kaas.Nss.GetGroupList", json_pack("{s:s}", "name", user), MAX_REPLY_SIZE,

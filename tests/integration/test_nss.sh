@@ -11,7 +11,8 @@
 # group far larger than the buffer refused unread); local
 # names and ids never served (and local ids kept from assignment); a
 # forced uid collision resolved and stable across a restart; kaasd
-# stopped (UNAVAIL at once) and stalled (UNAVAIL within the timeout);
+# stopped (UNAVAIL at once) and stalled (UNAVAIL within the timeout, and
+# a local user's groups never asked of it);
 # enumeration off; the bypass; io.systemd.UserDatabase over plain
 # varlink; no leak in the module under valgrind. Role groups carry the
 # default prefix "kaas-"; no group with a privileged name (the bootstrap
@@ -431,10 +432,17 @@ start=$(date +%s%N)
 out=$(env -u KAAS_NSS_TIMEOUT_MS KAAS_SOCKET="$SOCK" timeout 10 "$PROBE" "$MODULE" getpwnam alice)
 rc=$?
 elapsed=$((($(date +%s%N) - start) / 1000000))
+# glibc asks every module for a user's groups, the files module's answer
+# notwithstanding: for a user of the local passwd file (root), the module
+# must not wait on kaasd (a 60 s timeout would outlast the 30 s bound)
+local_out=$(env KAAS_SOCKET="$SOCK" KAAS_NSS_TIMEOUT_MS=60000 timeout 30 "$PROBE" "$MODULE" initgroups root)
+local_rc=$?
 kill -CONT "$KAASD_PID"
 echo "# stalled kaasd: $out (${elapsed} ms)"
 check "kaasd stalled: the lookup returns by itself, UNAVAIL (timed out)" \
     sh -c '[ "$1" != 124 ] && echo "$2" | grep -q "^UNAVAIL errno=Connection timed out"' _ "$rc" "$out"
+check "kaasd stalled: the groups of a local user (root) are asked of nobody: NOTFOUND ($local_out)" \
+    sh -c '[ "$1" != 124 ] && echo "$2" | grep -q "^NOTFOUND"' _ "$local_rc" "$local_out"
 
 kaasd_stop "$D"
 out=$(probe getpwnam alice)
