@@ -3,7 +3,7 @@
 # cluster with TLS and RBAC, tests/etcd/).
 
 EXTRA_DIST += docs/environment.md \
-	tests/etcd/etcd-up.sh tests/etcd/etcd-down.sh
+	tests/etcd/etcd-up.sh tests/etcd/etcd-down.sh tests/etcd/guide.sh
 
 noinst_LTLIBRARIES += kaasd/libkaasd-etcd.la
 kaasd_libkaasd_etcd_la_SOURCES = \

@@ -9,13 +9,13 @@ set -uo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/keystone-env.sh"
 . "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/tests/etcd/guide.sh"
 . "$top_srcdir/tests/lib/webhook-env.sh"
 
 command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || {
     echo "SKIP: etcd is not installed (apt-get install etcd-server etcd-client)"
     exit 77
 }
-GUIDE=$top_srcdir/docs/environment.md
 creds_pw() { echo "{\"user\": \"$1\", \"password\": \"$2\"${3:+, \"domain\": \"$3\"}}"; }
 call() { local sock=$1; shift; $VL -t "${T:-20}" "$sock" "$@"; }
 
@@ -43,18 +43,13 @@ ETCD_WATCH_PID=$$ "$top_srcdir/tests/etcd/etcd-up.sh" "$ETCD" >"$KS_TMP/etcd-up.
 . "$ETCD/env"
 PKI=$ETCD_DIR/pki
 
-# block NAME: the lines between the guide's markers, without the fences
-block() {
-    awk -v name="$1" '$0 == "<!-- begin " name " -->" { on = 1; next }
-        $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$GUIDE"
-}
 # etcd_conf NAME BLOCK USER NODE: the guide's [etcd] block for this test's
 # cluster: its endpoints, and files where this test keeps them
 etcd_conf() {
     local d=$KS_TMP/$1
     mkdir -p "$d"
     install -m 0600 "$ETCD_DIR/secrets/$3.password" "$d/etcd-password"
-    block "$2" | sed -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINTS|" \
+    guide_block "$2" | sed -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINTS|" \
         -e "s|^ca_file = .*|ca_file = $PKI/ca.crt|" \
         -e "s|^cert_file = .*|cert_file = $PKI/$3.crt|" \
         -e "s|^key_file = .*|key_file = $PKI/$3.key|" \
@@ -192,7 +187,7 @@ etcdctl_root_early() {
         --key "$PKI/root.key" "$@"
 }
 # ---------------------------------------------------------------- kaasctl store migrate, as the guide says
-migrate() { KAAS_SOCKET=$1 PATH="$top_builddir/client:$PATH" bash -c "$(block store-migrate)" 2>&1; }
+migrate() { KAAS_SOCKET=$1 PATH="$top_builddir/client:$PATH" bash -c "$(guide_block store-migrate)" 2>&1; }
 n_tokens=$(etcdctl_root_early get "${ETCD_PREFIX}tokens/" --prefix --keys-only | grep -c .)
 out=$(migrate "$WS")
 check "writer: store migrate finds its $n_tokens tokens in etcd already ($out)" \
@@ -362,7 +357,7 @@ mkdir -p "$P"
         -extfile <(printf 'extendedKeyUsage=clientAuth\n') -out proxy-client.crt) >"$P/openssl.log" 2>&1 ||
     not_ok "the proxy's certificate"
 members=$(sed 's|https://||g' <<<"$ETCD_ENDPOINTS")
-proxy_cmd=$(block etcd-grpc-proxy | sed -e "s|--endpoints=[^ ]*|--endpoints=$members|" \
+proxy_cmd=$(guide_block etcd-grpc-proxy | sed -e "s|--endpoints=[^ ]*|--endpoints=$members|" \
     -e "s|10.0.1.5:23790|127.0.0.1:$PP|g" -e "s|/etc/etcd/ca.crt|$PKI/ca.crt|g" \
     -e "s|/etc/etcd/proxy-client|$P/proxy-client|g" -e "s|/etc/etcd/proxy.crt|$PKI/member.crt|" \
     -e "s|/etc/etcd/proxy.key|$PKI/member.key|" -e "s|/var/lib/etcd-proxy|$P/data|")

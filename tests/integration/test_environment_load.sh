@@ -7,6 +7,7 @@ set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/tests/etcd/guide.sh"
 command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || {
     echo "SKIP: etcd is not installed (apt-get install etcd-server etcd-client)"
     exit 77
@@ -32,20 +33,7 @@ ETCD_WATCH_PID=$$ "$top_srcdir/tests/etcd/etcd-up.sh" "$ETCD" >"$TMP/etcd-up.log
 REV=$(/usr/bin/python3 "$top_srcdir/tests/etcd/etcd-fill.py" "$ETCD" "$COUNT") || exit 99
 echo "# $COUNT token records in etcd, revision $REV"
 
-mkdir -p "$D/state"
-install -m 0600 "$ETCD_DIR/secrets/kaas-node-node1.password" "$D/etcd-password"
-block() {
-    awk -v name="$1" '$0 == "<!-- begin " name " -->" { on = 1; next }
-        $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$top_srcdir/docs/environment.md"
-}
-{
-    printf '[kaasd]\nsocket = %s\nstate_dir = %s\nlog_target = stderr\n\n' "$D/kaasd.sock" "$D/state"
-    block kaasd-etcd-reader | sed -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINTS|" \
-        -e "s|^ca_file = .*|ca_file = $ETCD_DIR/pki/ca.crt|" \
-        -e "s|^cert_file = .*|cert_file = $ETCD_DIR/pki/kaas-node-node1.crt|" \
-        -e "s|^key_file = .*|key_file = $ETCD_DIR/pki/kaas-node-node1.key|" \
-        -e "s|^password_file = .*|password_file = $D/etcd-password|"
-} >"$D/kaasd.conf"
+guide_reader_conf "$D" || exit 99
 
 start() {
     "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >>"$D/kaasd.log" 2>&1 &

@@ -9,6 +9,7 @@ set -uo pipefail
 
 : "${top_srcdir:?}" "${top_builddir:?}"
 . "$top_srcdir/tests/lib/check.sh"
+. "$top_srcdir/tests/etcd/guide.sh"
 command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || {
     echo "SKIP: etcd is not installed (apt-get install etcd-server etcd-client)"
     exit 77
@@ -37,22 +38,8 @@ etcdctl_root() {
         --key "$PKI/root.key" "$@"
 }
 
-mkdir -p "$D/state"
-install -m 0600 "$ETCD_DIR/secrets/kaas-node-node1.password" "$D/etcd-password"
-block() {
-    awk -v name="$1" '$0 == "<!-- begin " name " -->" { on = 1; next }
-        $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$top_srcdir/docs/environment.md"
-}
 # the guide's reader block, failing closed 4 s after losing etcd
-{
-    printf '[kaasd]\nsocket = %s\nstate_dir = %s\nlog_target = stderr\n\n' "$D/kaasd.sock" "$D/state"
-    block kaasd-etcd-reader | sed -e "s|^endpoints = .*|endpoints = $ETCD_ENDPOINTS|" \
-        -e "s|^ca_file = .*|ca_file = $PKI/ca.crt|" \
-        -e "s|^cert_file = .*|cert_file = $PKI/kaas-node-node1.crt|" \
-        -e "s|^key_file = .*|key_file = $PKI/kaas-node-node1.key|" \
-        -e "s|^password_file = .*|password_file = $D/etcd-password|" \
-        -e "s|^max_disconnected = .*|max_disconnected = 4|"
-} >"$D/kaasd.conf"
+guide_reader_conf "$D" -e "s|^max_disconnected = .*|max_disconnected = 4|" || exit 99
 
 "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >>"$D/kaasd.log" 2>&1 &
 PID=$!

@@ -109,39 +109,26 @@ ks_admin_token() {
         "$KEYSTONE_AUTH_URL/auth/tokens" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: //p'
 }
 
-ks_user_set_enabled() {
-    local id=$1 want=$2 token i
+# ks_set_enabled KIND ID true|false: PATCHes a Keystone user or domain
+# (KIND user or domain) until Keystone reads it back so
+ks_set_enabled() {
+    local kind=$1 id=$2 want=$3 token i
     token=$(ks_admin_token)
     for i in 1 2 3 4 5 6 7 8 9 10; do
         curl -sS -o /dev/null --max-time 20 -X PATCH -H "X-Auth-Token: $token" \
-            -H 'Content-Type: application/json' -d "{\"user\": {\"enabled\": $want}}" \
-            "$KEYSTONE_AUTH_URL/users/$id" 2>/dev/null
-        if curl -fsS --max-time 20 -H "X-Auth-Token: $token" "$KEYSTONE_AUTH_URL/users/$id" 2>/dev/null |
+            -H 'Content-Type: application/json' -d "{\"$kind\": {\"enabled\": $want}}" \
+            "$KEYSTONE_AUTH_URL/${kind}s/$id" 2>/dev/null
+        if curl -fsS --max-time 20 -H "X-Auth-Token: $token" "$KEYSTONE_AUTH_URL/${kind}s/$id" 2>/dev/null |
             grep -q "\"enabled\": *$want"; then
             return 0
         fi
         sleep 0.5
     done
-    echo "could not set enabled=$want on Keystone user $id" >&2
+    echo "could not set enabled=$want on Keystone $kind $id" >&2
     return 1
 }
-
-ks_domain_set_enabled() {
-    local id=$1 want=$2 token i
-    token=$(ks_admin_token)
-    for i in 1 2 3 4 5 6 7 8 9 10; do
-        curl -sS -o /dev/null --max-time 20 -X PATCH -H "X-Auth-Token: $token" \
-            -H 'Content-Type: application/json' -d "{\"domain\": {\"enabled\": $want}}" \
-            "$KEYSTONE_AUTH_URL/domains/$id" 2>/dev/null
-        if curl -fsS --max-time 20 -H "X-Auth-Token: $token" "$KEYSTONE_AUTH_URL/domains/$id" 2>/dev/null |
-            grep -q "\"enabled\": *$want"; then
-            return 0
-        fi
-        sleep 0.5
-    done
-    echo "could not set enabled=$want on Keystone domain $id" >&2
-    return 1
-}
+ks_user_set_enabled() { ks_set_enabled user "$@"; }
+ks_domain_set_enabled() { ks_set_enabled domain "$@"; }
 
 kaasd_write_conf() {
     local d=$1 pwfile=${2:-$1/service-password}
