@@ -211,20 +211,26 @@ check "SIGTERM: STOPPING=1, and it exits with status 0 (status $rc)" \
     bash -c "[ $rc = 0 ] && tail -1 '$S/notify.log' | grep -q '^STOPPING=1'"
 check "both sockets are left to systemd" [ -S "$S/kaasd.sock" -a -S "$S/userdb.sock" ]
 
-systemd-socket-activate -l "$S/a.sock" -l "$S/b.sock" -l "$S/c.sock" "$KAASD" -f -c "$S.conf" >"$S-3.log" 2>&1 &
-SA=$!
-/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$S/a.sock"
-timeout 60 tail --pid="$SA" -f /dev/null
-wait "$SA"
+# activated_exit LOG WAKE ARG...: the exit status of a kaasd started by
+# systemd-socket-activate ARG... (the first -l is the socket woken), once
+# the Python statement WAKE, given that socket's path, has woken it
+activated_exit() {
+    local log=$1 wake=$2 first=$4 pid
+    shift 2
+    systemd-socket-activate "$@" "$KAASD" -f -c "$S.conf" >"$log" 2>&1 &
+    pid=$!
+    wait_for 30 test -S "$first" || { kill "$pid"; return 99; }
+    /usr/bin/python3 -c "import socket, sys; $wake" "$first"
+    timeout 60 tail --pid="$pid" -f /dev/null
+    wait "$pid"
+}
+activated_exit "$S-3.log" 'socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
+    -l "$S/a.sock" -l "$S/b.sock" -l "$S/c.sock"
 rc=$?
 check "three sockets are refused (status $rc)" \
     bash -c "[ $rc = 1 ] && grep -q 'expected one or two sockets from systemd, got 3' '$S-3.log'"
-systemd-socket-activate --datagram -l "$S/dgram.sock" "$KAASD" -f -c "$S.conf" >"$S-d.log" 2>&1 &
-SA=$!
-wait_for 30 test -S "$S/dgram.sock"
-/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"x", sys.argv[1])' "$S/dgram.sock"
-timeout 60 tail --pid="$SA" -f /dev/null
-wait "$SA"
+activated_exit "$S-d.log" 'socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"x", sys.argv[1])' \
+    -l "$S/dgram.sock" --datagram
 rc=$?
 check "so is a datagram socket (status $rc)" \
     bash -c "[ $rc = 1 ] && grep -q 'not a listening AF_UNIX stream socket' '$S-d.log'"
