@@ -452,6 +452,13 @@ int token_delete(struct call *call, json_t *parameters, void *context) {
 }
 
 int token_revoke_user(struct call *call, json_t *parameters, void *context) {
+        /* a user ID or name as Keystone keeps them, else nobody's: said as
+         * such, not as a failure of the store it was looked for in */
+        size_t n = json_string_length(json_object_get(parameters, "user"));
+        if (n == 0 || n > STORE_NAME_MAX) {
+                call_error_reason(call, ERR("InvalidArgument"), "user: a Keystone user ID or name, 1 to 255 bytes");
+                return 0;
+        }
         return start(OP_REVOKE, call, parameters, context);
 }
 

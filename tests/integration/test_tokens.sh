@@ -113,6 +113,10 @@ r=$(as_nobody $VL "$SOCK" io.kaas.Token.List "{\"credentials\": {\"kaas_token\":
 check "alice (k8s-admins-alpha: a cluster admin) may list bob's tokens" jt "$r" "[t['id'] for t in d['parameters']['tokens']] == ['$BOB_TID']"
 r=$(call io.kaas.Token.List '{"all": true}')
 check "root lists all tokens without credentials" jt "$r" "len(d['parameters']['tokens']) >= 3"
+r=$(call io.kaas.Token.RevokeUser '{"user": ""}')
+check "RevokeUser of an empty user: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
+r=$(call io.kaas.Token.RevokeUser "{\"user\": \"$(printf 'x%.0s' $(seq 256))\"}")
+check "RevokeUser of a 256-byte user: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
 r=$(call io.kaas.Token.RevokeUser '{"user": "bob"}')
 check "root revokes bob" jt "$r" "d['parameters']['deleted'] == 1"
 r=$(call io.kaas.Token.Validate "{\"token\": \"$BOB_TOKEN\"}")
