@@ -8,10 +8,13 @@
 #include <time.h>
 
 #include "credentials.h"
+#include "keystone_json.h"
 #include "log.h"
 #include "proof_cache.h"
 #include "ratelimit.h"
 #include "secret_file.h"
+
+_Static_assert(RATELIMIT_KEY_MAX >= sizeof("user:@") + 2 * KS_NAME_MAX, "a throttle key holds any account");
 
 struct check;
 

@@ -17,7 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RATELIMIT_KEY_MAX 320
+/* "user:" NAME "@" DOMAIN with Keystone's longest name and domain name
+ * (255 bytes each, KS_NAME_MAX) and its NUL: two accounts that Keystone
+ * can hold never share a key, which a shorter one would cut */
+#define RATELIMIT_KEY_MAX (5 + 255 + 1 + 255 + 1)
 
 struct ratelimit;
 
