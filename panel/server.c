@@ -207,6 +207,13 @@ done:
         return ret;
 }
 
+/* Whether the request's headers announce a body. */
+static bool announces_body(struct MHD_Connection *conn) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+               (cl && strspn(cl, "0") != strlen(cl));
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size,
                                  void **con_cls) {
@@ -220,6 +227,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                                (const struct hd_header[]){ { MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST" },
                                                                            { NULL, NULL } });
                 if (get) {
+                        /* a GET with a body: not ours to read. Refused now,
+                         * while libmicrohttpd still takes an answer: in the
+                         * middle of a body it refuses one and drops the
+                         * connection without a word */
+                        if (announces_body(conn))
+                                return hd_respond_text(conn, 400, "a GET has no body\n", static_policy, NULL);
                         /* answered on the next call, once the request is
                          * complete: libmicrohttpd closes a connection whose
                          * answer comes before that, which would cost every
@@ -241,8 +254,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         }
         if (pd == (struct pending *)&get_headers_seen) {
                 *con_cls = NULL;
-                if (*upload_data_size)  /* a GET with a body: not ours to read */
-                        return hd_respond_text(conn, 400, "a GET has no body\n", static_policy, NULL);
+                if (*upload_data_size)  /* a body announced by neither header */
+                        return MHD_NO;
                 if (is(url, "/static/panel.css") || is(url, "/static/panel.js"))
                         return serve_static(conn, url);
                 /* a browser's own fetches (favicon) must not be sent to

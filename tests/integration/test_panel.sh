@@ -162,6 +162,10 @@ check "a browser's form (Origin: null, Sec-Fetch-Site: same-origin) is accepted"
 get /tokens/new >/dev/null
 code=$(get /favicon.ico)
 check "/favicon.ico: 404, no redirect to /login" [ "$code" = 404 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.crt" -X GET --data-binary "a body" "$PN_URL/login")
+check "a GET with a body: 400, not a dropped connection" [ "$code" = 400 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.crt" -X GET -H "Transfer-Encoding: chunked" --data-binary "a body" "$PN_URL/login")
+check "a GET with a chunked body: 400" [ "$code" = 400 ]
 code=$(post /tokens "description=x" "lifetime_days=366" "csrf=$BOB_CSRF")
 check "a lifetime over the maximum: 400 with #error" bash -c "[ '$code' = 400 ] && grep -q 'id=\"error\"' '$OUT.body'"
 
