@@ -60,7 +60,12 @@ static void identity_clear(struct fa_identity *id) {
         *id = (struct fa_identity){ 0 };
 }
 
+/* the panel's headers, as on every answer: a browser can ask /auth too,
+ * and Traefik hands a 401 or 403 of /auth to the client as it is */
 static const struct hd_header policy[] = {
+        { "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
+        { "Strict-Transport-Security", "max-age=31536000" },
+        { "Referrer-Policy", "no-referrer" },
         { MHD_HTTP_HEADER_CACHE_CONTROL, "no-store" },
         { NULL, NULL },
 };

@@ -233,6 +233,16 @@ get /login >/dev/null
 code=$(post /login "user=carol" "password=$CAROL_PASSWORD" "domain=Default" "csrf=$(csrf)" "return_to=https://evil.example.com/")
 check "... at login too" bash -c "[ '$code' = 303 ] && [ '$(header Location)' = /tokens ]"
 
+# ---------------------------------------------------------------- /auth's headers
+PN_JAR=$W/jar-none
+rm -f "$PN_JAR"
+for h in "X-Forwarded-Host: grafana.alpha.example.com" "X-Forwarded-Host: nosuch.example.com"; do
+    code=$(get /auth -H "$h" -H "X-Forwarded-Uri: /d/x")
+    check "/auth ($h): $code with the CSP of every answer" [ "$(header Content-Security-Policy)" = "default-src 'none'; frame-ancestors 'none'" ]
+    check "/auth ($h): HSTS, no-referrer, nosniff, no-store" \
+        bash -c "[ '$(header Strict-Transport-Security)' = max-age=31536000 ] && [ '$(header Referrer-Policy)' = no-referrer ] && [ '$(header X-Content-Type-Options)' = nosniff ] && [ '$(header Cache-Control)' = no-store ]"
+done
+
 # ---------------------------------------------------------------- logout, idle
 PN_JAR=$W/jar-alice
 code=$(post /logout "csrf=$ALICE_CSRF")
