@@ -6,9 +6,11 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -119,16 +121,34 @@ void hd_signals_block(sigset_t *ret) {
         signal(SIGPIPE, SIG_IGN);
 }
 
-int hd_signals_wait(const sigset_t *sigs, const char *program) {
+static int signals_wait(const sigset_t *sigs, const char *program, unsigned tick_sec, void (*tick)(void *),
+                        void *arg) {
         for (;;) {
                 int sig = 0;
-                if (sigwait(sigs, &sig) != 0)
+                if (tick) {
+                        sig = sigtimedwait(sigs, NULL, &(struct timespec){ .tv_sec = tick_sec });
+                        if (sig < 0) {
+                                if (errno == EAGAIN)
+                                        tick(arg);
+                                continue;
+                        }
+                } else if (sigwait(sigs, &sig) != 0) {
                         continue;
+                }
                 if (sig != SIGHUP)
                         return sig;
                 hd_notice("SIGHUP: nothing is reloaded; restart %s to apply a new configuration or certificate",
                           program);
         }
+}
+
+int hd_signals_wait(const sigset_t *sigs, const char *program) {
+        return signals_wait(sigs, program, 0, NULL, NULL);
+}
+
+int hd_signals_wait_ticking(const sigset_t *sigs, const char *program, unsigned tick_sec, void (*tick)(void *),
+                            void *arg) {
+        return signals_wait(sigs, program, tick_sec ? tick_sec : 1, tick, arg);
 }
 
 int hd_configure(const struct hd_program *p, const struct hd_settings_ops *ops, void *settings,

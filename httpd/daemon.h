@@ -85,3 +85,8 @@ void hd_signals_block(sigset_t *ret) __attribute__((nonnull));
 /* Waits for SIGTERM or SIGINT and returns it; a SIGHUP is logged (nothing
  * is reloaded: restart program) and waited past. */
 int hd_signals_wait(const sigset_t *sigs, const char *program) __attribute__((nonnull));
+
+/* The same, calling tick(arg) every tick_sec seconds meanwhile (in the
+ * calling thread): housekeeping that must happen with no request. */
+int hd_signals_wait_ticking(const sigset_t *sigs, const char *program, unsigned tick_sec, void (*tick)(void *),
+                            void *arg) __attribute__((nonnull(1, 2, 4)));

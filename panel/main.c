@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "httpd/daemon.h"
@@ -27,6 +28,8 @@
 #include "settings.h"
 
 #define HEALTH_TIMEOUT_MS 2000
+/* how soon after its end a session's secrets are wiped at the latest */
+#define SESSION_SWEEP_SEC 10
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -71,6 +74,10 @@ static int apply(void *s, const struct hd_options *o) {
 
 static int validate(void *s, char *err, size_t err_size) {
         return panel_settings_validate(s, err, err_size);
+}
+
+static void sweep_sessions(void *sessions) {
+        session_sweep(sessions, time(NULL));
 }
 
 static const struct hd_settings_ops settings_ops = { .load = load, .apply_flags = apply, .validate = validate };
@@ -128,7 +135,7 @@ int main(int argc, char **argv) {
                   s->listen, s->origin, kaas_socket_path(s->kaasd_socket), kaasd_uid != KAAS_UID_INVALID ? " or " : "",
                   kaasd_uid != KAAS_UID_INVALID ? kaasd_user : "", s->n_clusters, s->session_idle_sec);
         sd_notify(0, "READY=1\nSTATUS=Serving the control panel");
-        int sig = hd_signals_wait(&sigs, "kaas-panel");
+        int sig = hd_signals_wait_ticking(&sigs, "kaas-panel", SESSION_SWEEP_SEC, sweep_sessions, p.sessions);
         hd_notice("received %s, finishing the requests in flight (up to %u s)", strsignal(sig), s->shutdown_timeout_sec);
         sd_notify(0, "STOPPING=1");
         panel_server_stop(srv, s->shutdown_timeout_sec);

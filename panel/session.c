@@ -127,12 +127,8 @@ static struct session **find(struct session_table *t, const unsigned char *hash)
         return NULL;
 }
 
-/* Room for one more: expired sessions go, then the oldest pre-login one.
- * Locked. */
-static int make_room(struct session_table *t, time_t now) {
-        if (t->count < t->max)
-                return 0;
-        struct session **oldest = NULL;
+/* Ends the expired sessions. Locked. */
+static void sweep_locked(struct session_table *t, time_t now) {
         for (size_t i = 0; i < t->n_buckets; i++)
                 for (struct session **pp = &t->buckets[i]; *pp;) {
                         if (expired(t, *pp, now)) {
@@ -141,6 +137,21 @@ static int make_room(struct session_table *t, time_t now) {
                         }
                         pp = &(*pp)->next;
                 }
+}
+
+void session_sweep(struct session_table *t, time_t now) {
+        pthread_mutex_lock(&t->lock);
+        sweep_locked(t, now);
+        pthread_mutex_unlock(&t->lock);
+}
+
+/* Room for one more: expired sessions go, then the oldest pre-login one.
+ * Locked. */
+static int make_room(struct session_table *t, time_t now) {
+        if (t->count < t->max)
+                return 0;
+        struct session **oldest = NULL;
+        sweep_locked(t, now);
         if (t->count < t->max)
                 return 0;
         for (size_t i = 0; i < t->n_buckets; i++)

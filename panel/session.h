@@ -64,6 +64,11 @@ int session_create(struct session_table *t, const struct session_login *login, t
 int session_lookup(struct session_table *t, const char *id, time_t now, struct session_view *ret)
         __attribute__((warn_unused_result, nonnull));
 
+/* Ends every session expired at now, its secrets wiped: an abandoned
+ * session must not keep its proof or a token never shown until the table
+ * fills. */
+void session_sweep(struct session_table *t, time_t now) __attribute__((nonnull));
+
 /* Ends the session of id; no-op when there is none. */
 void session_end(struct session_table *t, const char *id) __attribute__((nonnull));
 

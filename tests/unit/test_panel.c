@@ -158,6 +158,31 @@ static void test_session_idle_and_absolute(void **state) {
         session_table_free(t);
 }
 
+/* An abandoned session's proof and a token it never showed go when the
+ * session ends, not when the table next fills up. */
+static void test_session_sweep(void **state) {
+        struct session_table *t;
+        struct session_view v;
+        char idle[SESSION_ID_CHARS + 1], busy[SESSION_ID_CHARS + 1], pre[SESSION_ID_CHARS + 1];
+        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_create(t, &alice, 1000000, idle), 0);
+        assert_int_equal(session_create(t, &alice, 1000000, busy), 0);
+        assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
+        assert_int_equal(session_lookup(t, busy, 1000000 + 50, &v), 0);
+        session_view_clear(&v);
+        session_sweep(t, 1000000 + 59);
+        assert_int_equal(session_count(t), 3);
+        /* idle and pre have had no request for 60 s; busy had one 10 s ago */
+        session_sweep(t, 1000000 + 60);
+        assert_int_equal(session_count(t), 1);
+        assert_int_equal(session_lookup(t, busy, 1000000 + 60, &v), 0);
+        session_view_clear(&v);
+        /* the absolute lifetime too */
+        session_sweep(t, 1000000 + 600);
+        assert_int_equal(session_count(t), 0);
+        session_table_free(t);
+}
+
 static void test_session_not_past_its_proof(void **state) {
         struct session_table *t;
         struct session_view v;
@@ -378,6 +403,7 @@ int main(void) {
                 cmocka_unit_test(test_form_refuses_whole),
                 cmocka_unit_test(test_form_bounds),
                 cmocka_unit_test(test_session_idle_and_absolute),
+                cmocka_unit_test(test_session_sweep),
                 cmocka_unit_test(test_session_not_past_its_proof),
                 cmocka_unit_test(test_session_ids_and_logout),
                 cmocka_unit_test(test_session_csrf),
