@@ -65,6 +65,8 @@ struct call {
         struct method_entry *entry;
         struct out_msg *out;      /* replies waiting for earlier calls */
         size_t n_out, cap_out;
+        size_t msg_size;          /* bytes of the message, charged to conn while queued */
+        size_t out_size;          /* bytes of the replies in out, charged to conn */
         bool answered;
         bool in_flight;
         struct call *next;
@@ -81,6 +83,8 @@ struct conn {
         struct shared_out shared;       /* data NULL: none; later replies wait for it */
         struct call *head, *tail;
         unsigned n_calls;
+        size_t held_msgs;               /* bytes of the messages of its calls in order */
+        size_t held_out;                /* bytes of replies waiting for earlier calls */
         struct loop_timer *resume;      /* takes the calls read while held back */
         uint64_t last_activity;
         uint64_t partial_since;
@@ -120,6 +124,8 @@ struct server {
 static void conn_pump(struct conn *c);
 static void conn_close(struct conn *c, const char *why);
 static void conn_read(struct conn *c);
+static size_t conn_pending(const struct conn *c);
+static size_t conn_queued(const struct conn *c);
 
 /* ------------------------------------------------------------ calls */
 
@@ -218,6 +224,18 @@ static int call_push(struct call *c, struct out_msg msg, bool final, bool is_err
         if (!c->conn) {
                 out_msg_clear(&msg);
         } else {
+                struct conn *conn = c->conn;
+                size_t size = 0;
+                if (conn->head != c || conn->shared.data) {
+                        /* it waits behind an earlier call: what it holds counts
+                         * against the output limit as the writer's bytes do */
+                        size = msg.shared ? msg.len : json_dumpb(msg.msg, NULL, 0, JSON_COMPACT) + 1;
+                        if (conn_pending(conn) + conn->held_out + size > c->server->limits.max_output_buffer) {
+                                out_msg_clear(&msg);
+                                conn_close(conn, "peer does not read its replies (output buffer limit)");
+                                goto done;
+                        }
+                }
                 if (c->n_out == c->cap_out) {
                         size_t cap = c->cap_out ? c->cap_out * 2 : 2;
                         struct out_msg *o = realloc(c->out, cap * sizeof(*o));
@@ -230,7 +248,9 @@ static int call_push(struct call *c, struct out_msg msg, bool final, bool is_err
                         c->cap_out = cap;
                 }
                 c->out[c->n_out++] = msg;
-                conn_pump(c->conn);
+                c->out_size += size;
+                conn->held_out += size;
+                conn_pump(conn);
         }
 done:
         if (final)
@@ -278,6 +298,12 @@ static void shared_out_clear(struct shared_out *o) {
 /* Bytes waiting for the socket: the writer's, then the shared reply's. */
 static size_t conn_pending(const struct conn *c) {
         return vl_writer_pending(c->writer) + (c->shared.len - c->shared.off);
+}
+
+/* What the connection holds for its peer: the bytes waiting for the
+ * socket, and the messages and replies of calls still in its order. */
+static size_t conn_queued(const struct conn *c) {
+        return conn_pending(c) + c->held_out + c->held_msgs;
 }
 
 /* Writes the writer's bytes, then the shared reply's: 0 when all went,
@@ -343,6 +369,7 @@ static void conn_close(struct conn *c, const char *why) {
         }
         c->tail = NULL;
         c->n_calls = 0;
+        c->held_out = c->held_msgs = 0;
         shared_out_clear(&c->shared);
         if (c->busy == 0)
                 conn_free(c);
@@ -365,7 +392,7 @@ static void conn_update_events(struct conn *c) {
         struct server *s = c->server;
         bool want_read = !c->close_after_flush && !s->draining &&
                          c->n_calls < s->limits.max_calls_per_connection &&
-                         conn_pending(c) < s->limits.max_output_buffer / 2;
+                         conn_queued(c) < s->limits.max_output_buffer / 2;
         if (want_read && !c->resume && vl_reader_has_message(c->reader) &&
             loop_timer_add(s->loop, 0, on_resume, c, &c->resume) < 0) {
                 c->resume = NULL;
@@ -400,12 +427,15 @@ static int conn_move_replies(struct conn *c) {
                         out_msg_clear(o);
                 }
                 call->n_out = 0;
+                c->held_out -= call->out_size;
+                call->out_size = 0;
                 if (!call->answered)
                         break;
                 c->head = call->next;
                 if (!c->head)
                         c->tail = NULL;
                 c->n_calls--;
+                c->held_msgs -= call->msg_size;
                 call->conn = NULL;
                 call->next = NULL;
                 call_unref(call);
@@ -451,6 +481,7 @@ static void conn_enqueue(struct conn *c, struct call *call) {
                 c->head = call;
         c->tail = call;
         c->n_calls++;
+        c->held_msgs += call->msg_size;
         call_ref(call);
 }
 
@@ -474,7 +505,7 @@ static void conn_protocol_error(struct conn *c, const char *error, json_t *param
         call_unref(call);
 }
 
-static void conn_dispatch(struct conn *c, json_t *msg) {
+static void conn_dispatch(struct conn *c, json_t *msg, size_t size) {
         struct server *s = c->server;
         struct call *call = calloc(1, sizeof(*call));
         if (!call) {
@@ -486,6 +517,7 @@ static void conn_dispatch(struct conn *c, json_t *msg) {
         call->server = s;
         call->peer = c->peer;  /* oneway and orphaned calls keep their caller */
         call->msg = msg;
+        call->msg_size = size;
         call->id = ++s->last_call_id;
         call->in_flight = true;
         s->stats.calls++;
@@ -581,12 +613,13 @@ static void conn_read(struct conn *c) {
         bool drained = false;  /* the last read found the socket empty */
         for (unsigned batch = 0; !c->dead && !c->close_after_flush;) {
                 if (c->n_calls >= s->limits.max_calls_per_connection ||
-                    conn_pending(c) >= s->limits.max_output_buffer / 2)
+                    conn_queued(c) >= s->limits.max_output_buffer / 2)
                         break;  /* back-pressure: resume when replies drain */
                 json_t *msg = NULL;
+                size_t before = vl_reader_buffered(c->reader);
                 int r = vl_reader_next(c->reader, &msg);
                 if (r > 0) {
-                        conn_dispatch(c, msg);
+                        conn_dispatch(c, msg, before - vl_reader_buffered(c->reader));
                         continue;
                 }
                 if (r == -EMSGSIZE) {
@@ -616,8 +649,11 @@ static void conn_read(struct conn *c) {
                         break;
                 if (n == -EMSGSIZE) {
                         /* earlier complete messages are still answered */
-                        while (!c->dead && vl_reader_next(c->reader, &msg) > 0)
-                                conn_dispatch(c, msg);
+                        before = vl_reader_buffered(c->reader);
+                        while (!c->dead && vl_reader_next(c->reader, &msg) > 0) {
+                                conn_dispatch(c, msg, before - vl_reader_buffered(c->reader));
+                                before = vl_reader_buffered(c->reader);
+                        }
                         if (!c->dead)
                                 conn_protocol_error(c, ERROR_TOO_LARGE,
                                                     json_pack("{s:I}", "limit", (json_int_t)s->limits.max_message_size),

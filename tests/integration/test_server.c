@@ -700,13 +700,16 @@ static void test_validator_served_first(void **state) {
         assert_alive();
 }
 
-/* A reply that comes late, from a Keystone call that timed out rather
- * than from the peer's own input, lets the replies queued behind it go
- * out: more than max_output_buffer for a peer that reads none of them.
- * kaasd drops that peer and goes on serving the others. And it lets a
- * peer held back at 128 calls in flight go on: the calls it sent beyond
- * those, read meanwhile, are answered too. A second kaasd, its Keystone
- * a port that accepts and never answers. */
+/* Calls behind one that waits for Keystone hold their messages and
+ * replies until it is answered: they count against max_output_buffer
+ * (256K), so kaasd stops reading a peer that sends 127 calls of 60 KB
+ * (7.6 MB, and as much in replies) behind a lookup, rather than holding
+ * them all; once the lookup is answered the peer gets every reply, in
+ * order. A reply that comes late, from a Keystone call that timed out
+ * rather than from the peer's own input, lets a peer held back at 128
+ * calls in flight go on: the calls it sent beyond those, read meanwhile,
+ * are answered too. A second kaasd, its Keystone a port that accepts and
+ * never answers. */
 static void test_late_replies(void **state) {
         int hole = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         assert_true(hole >= 0);
@@ -733,15 +736,79 @@ static void test_late_replies(void **state) {
         fclose(f);
         pid_t pid = spawn_kaasd(conf, sock, "late-state", "late.log");
 
-        /* a lookup that waits for Keystone, then 127 calls whose replies
-         * (6 KB each, 750 KB in all) wait behind it; nothing is read */
+        /* a lookup that waits for Keystone (1 s), then 127 calls of 60 KB
+         * answered at once with as much (the unknown interface's name) */
         static const char lookup[] = "{\"method\":\"io.kaas.Identity.GetUser\",\"parameters\":{\"name\":\"nobody\"}}";
+        enum { BIG = 127, NAME = 60000 };
+        static const char head[] = "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
+                                   "\"parameters\":{\"interface\":\"";
+        size_t one = sizeof(head) - 1 + NAME + 4, total = sizeof(lookup) + BIG * one;
+        char *calls = malloc(total);
+        assert_non_null(calls);
+        memcpy(calls, lookup, sizeof(lookup));
+        for (int i = 0; i < BIG; i++) {
+                char *m = calls + sizeof(lookup) + i * one;
+                memcpy(m, head, sizeof(head) - 1);
+                memset(m + sizeof(head) - 1, 'a' + i % 26, NAME);
+                memcpy(m + sizeof(head) - 1 + NAME, "\"}}", 4);  /* with the NUL */
+        }
         fd = connect_to(sock);
         assert_true(fd >= 0);
-        send_call(fd, lookup);
-        for (int i = 0; i < 127; i++)
-                send_call(fd, "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
-                              "\"parameters\":{\"interface\":\"io.kaas.Token\"}}");
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+        size_t sent = 0;
+        long long start = now_ms(), last_progress = start;
+        while (sent < total && now_ms() - last_progress < 300 && now_ms() - start < 700) {
+                ssize_t k = send(fd, calls + sent, total - sent, MSG_NOSIGNAL);
+                if (k > 0) {
+                        sent += (size_t)k;
+                        last_progress = now_ms();
+                } else {
+                        assert_true(k < 0 && errno == EAGAIN);
+                        poll(NULL, 0, 5);
+                }
+        }
+        /* held back while the lookup waits: not 7.6 MB read */
+        if (sent > total / 4)
+                fail_msg("kaasd read %zu of %zu bytes of calls queued behind a lookup", sent, total);
+        /* then everything is answered, in order, as the peer reads */
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        int replies = 0;
+        for (long long deadline = now_ms() + 20000; replies < 1 + BIG && now_ms() < deadline;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN | (sent < total ? POLLOUT : 0) };
+                if (poll(&p, 1, 1000) <= 0)
+                        continue;
+                if (p.revents & POLLOUT) {
+                        ssize_t k = send(fd, calls + sent, total - sent, MSG_NOSIGNAL);
+                        if (k > 0)
+                                sent += (size_t)k;
+                }
+                if (!(p.revents & (POLLIN | POLLHUP)))
+                        continue;
+                ssize_t n = vl_reader_fill(r, fd);
+                if (n == 0 || (n < 0 && n != -EAGAIN))
+                        fail_msg("kaasd closed the connection after %d replies", replies);
+                json_t *m;
+                while (vl_reader_next(r, &m) > 0) {
+                        if (replies == 0) {
+                                assert_string_equal(error_of(m), "io.kaas.Identity.Unavailable");
+                        } else {
+                                assert_string_equal(error_of(m), "org.varlink.service.InterfaceNotFound");
+                                const char *name = json_string_value(
+                                        json_object_get(json_object_get(m, "parameters"), "interface"));
+                                assert_non_null(name);
+                                assert_int_equal(strlen(name), NAME);
+                                assert_int_equal(name[0], 'a' + (replies - 1) % 26);
+                        }
+                        json_decref(m);
+                        replies++;
+                }
+        }
+        assert_int_equal(replies, 1 + BIG);
+        vl_reader_free(r);
+        free(calls);
+        close(fd);
+
         /* the same lookup, then 300 pings in one write, all read */
         enum { PINGS = 300 };
         static const char ping[] = "{\"method\":\"io.kaas.Ping\"}";
@@ -755,9 +822,6 @@ static void test_late_replies(void **state) {
         send_all(reader, pings, PINGS * sizeof(ping));
         free(pings);
 
-        assert_true(closed_within(fd, 10000));
-        close(fd);
-        struct vl_reader *r;
         assert_int_equal(vl_reader_new(0, &r), 0);
         json_t *m = read_reply(reader, r, 10000);
         assert_non_null(m);
