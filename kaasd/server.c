@@ -126,6 +126,7 @@ static void conn_close(struct conn *c, const char *why);
 static void conn_read(struct conn *c);
 static size_t conn_pending(const struct conn *c);
 static size_t conn_queued(const struct conn *c);
+static void server_check_drained(struct server *s);
 
 /* ------------------------------------------------------------ calls */
 
@@ -148,13 +149,8 @@ static void call_finish_flight(struct call *c) {
         if (!c->in_flight)
                 return;
         c->in_flight = false;
-        struct server *s = c->server;
-        s->stats.calls_in_flight--;
-        if (s->draining && s->stats.calls_in_flight == 0 && s->on_drained) {
-                void (*fn)(void *) = s->on_drained;
-                s->on_drained = NULL;
-                fn(s->drained_userdata);
-        }
+        c->server->stats.calls_in_flight--;
+        server_check_drained(c->server);
 }
 
 void call_unref(struct call *c) {
@@ -373,6 +369,7 @@ static void conn_close(struct conn *c, const char *why) {
         shared_out_clear(&c->shared);
         if (c->busy == 0)
                 conn_free(c);
+        server_check_drained(s);
 }
 
 /* Calls read while the connection was held back wait in its reader, where
@@ -833,6 +830,7 @@ int server_new(struct loop *loop, struct registry *registry, const struct server
 struct server *server_free(struct server *s) {
         if (!s)
                 return NULL;
+        s->on_drained = NULL;
         while (s->conns)
                 conn_close(s->conns, "server shutting down");
         for (unsigned i = 0; i < s->n_listeners; i++) {
@@ -873,24 +871,31 @@ int server_add_listener(struct server *s, int fd) {
         return 0;
 }
 
+/* Drained: no call in flight, and every reply sent (the connections
+ * close once theirs have left). */
+static void server_check_drained(struct server *s) {
+        if (!s->draining || !s->on_drained || s->stats.calls_in_flight > 0 || s->conns)
+                return;
+        void (*fn)(void *) = s->on_drained;
+        s->on_drained = NULL;
+        fn(s->drained_userdata);
+}
+
 void server_drain(struct server *s, void (*on_drained)(void *), void *userdata) {
         s->draining = true;
+        s->on_drained = on_drained;
+        s->drained_userdata = userdata;
         for (unsigned i = 0; i < s->n_listeners; i++)
                 (void)loop_io_set_events(s->listeners[i].io, 0);
         struct conn *next;
         for (struct conn *c = s->conns; c; c = next) {
                 next = c->next;
-                if (c->n_calls == 0)
+                if (c->n_calls == 0 && conn_pending(c) == 0)
                         conn_close(c, "shutting down");
                 else
                         conn_update_events(c);
         }
-        if (s->stats.calls_in_flight == 0) {
-                on_drained(userdata);
-                return;
-        }
-        s->on_drained = on_drained;
-        s->drained_userdata = userdata;
+        server_check_drained(s);
 }
 
 const struct server_stats *server_get_stats(const struct server *s) {

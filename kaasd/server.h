@@ -47,7 +47,7 @@ void server_set_limits(struct server *s, const struct server_limits *limits);
 void server_set_policy(struct server *s, const struct access_policy *policy);
 
 /* Graceful shutdown: stop accepting, close idle connections, and call
- * on_drained once no call is in flight. */
+ * on_drained once no call is in flight and every reply has been sent. */
 void server_drain(struct server *s, void (*on_drained)(void *userdata), void *userdata);
 
 const struct server_stats *server_get_stats(const struct server *s);

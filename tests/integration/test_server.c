@@ -852,6 +852,53 @@ static void test_late_replies(void **state) {
         close(hole);
 }
 
+/* SIGTERM ends the calls in flight with their replies sent whole: a reply
+ * larger than the socket's buffers, still partly queued when the last
+ * call is answered, is not cut off. A third kaasd, stopped here. */
+static void test_drain_sends_whole_replies(void **state) {
+        char conf[300], sock[300];
+        snprintf(conf, sizeof(conf), "%s/drain.conf", dir);
+        snprintf(sock, sizeof(sock), "%s/drain.sock", dir);
+        FILE *f = fopen(conf, "w");
+        assert_non_null(f);
+        fprintf(f, "[kaasd]\nmax_message_size = 1M\nshutdown_timeout = 10\nlog_level = debug\n");
+        fclose(f);
+        pid_t pid = spawn_kaasd(conf, sock, "drain-state", "drain.log");
+
+        /* a reply of 900 KB (the unknown interface's name), not read yet */
+        enum { NAME = 900000 };
+        static const char head[] = "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
+                                   "\"parameters\":{\"interface\":\"";
+        size_t len = sizeof(head) - 1 + NAME + 4;
+        char *msg = malloc(len);
+        assert_non_null(msg);
+        memcpy(msg, head, sizeof(head) - 1);
+        memset(msg + sizeof(head) - 1, 'x', NAME);
+        memcpy(msg + sizeof(head) - 1 + NAME, "\"}}", 4);
+        int fd = connect_to(sock);
+        assert_true(fd >= 0);
+        int small = 4096;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        send_all(fd, msg, len);
+        free(msg);
+        poll(NULL, 0, 300);  /* answered: most of it waits in kaasd */
+
+        kill(pid, SIGTERM);
+        struct vl_reader *r;
+        assert_int_equal(vl_reader_new(0, &r), 0);
+        json_t *m = read_reply(fd, r, 10000);
+        if (!m)
+                fail_msg("the reply was cut off at shutdown");
+        assert_string_equal(error_of(m), "org.varlink.service.InterfaceNotFound");
+        assert_int_equal(strlen(json_string_value(json_object_get(json_object_get(m, "parameters"), "interface"))),
+                         NAME);
+        json_decref(m);
+        vl_reader_free(r);
+        assert_true(closed_within(fd, 5000));
+        close(fd);
+        terminate_kaasd(pid, sock);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_concurrent_clients),
@@ -869,6 +916,7 @@ int main(void) {
                 cmocka_unit_test(test_reload),
                 cmocka_unit_test(test_validator_served_first),
                 cmocka_unit_test(test_late_replies),
+                cmocka_unit_test(test_drain_sends_whole_replies),
         };
         return cmocka_run_group_tests(tests, start_kaasd, stop_kaasd);
 }
