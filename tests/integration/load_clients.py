@@ -40,10 +40,22 @@ from load_client import call_until, closed_by_peer, hold, open_many, until_close
 
 
 def connect(path, timeout=10.0):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    return s
+    """A connection to path; a full listen backlog (EAGAIN, kaasd not
+    scheduled to accept) is waited out within timeout, as libkaas does."""
+    deadline = time.monotonic() + timeout
+    wait = 0.001
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            if time.monotonic() + wait > deadline:
+                raise
+            time.sleep(wait)
+            wait = min(wait * 2, 0.1)
 
 
 def read_message(s, deadline):

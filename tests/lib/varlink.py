@@ -16,10 +16,22 @@ import time
 
 
 def connect(path, deadline):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(max(0.01, deadline - time.monotonic()))
-    s.connect(path)
-    return s
+    """A connection to path; a full listen backlog (EAGAIN: the server was
+    not scheduled to accept yet) is waited out until deadline, as libkaas
+    does."""
+    wait = 0.001
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            if time.monotonic() + wait > deadline:
+                raise
+            time.sleep(wait)
+            wait = min(wait * 2, 0.1)
 
 
 def send(s, method, params):
