@@ -44,7 +44,7 @@ TESTS += tests/integration/test_panel.sh tests/integration/test_authenticate.sh
 EXTRA_DIST += tests/integration/test_authenticate.sh
 EXTRA_DIST += tests/integration/test_panel.sh tests/lib/panel-env.sh
 EXTRA_DIST += tests/integration/test_startup.sh
-EXTRA_DIST += tests/packages/test_packages.sh
+EXTRA_DIST += tests/packages/test_packages.sh tests/lib/machine.sh
 EXTRA_DIST += tests/integration/test_tokens.sh tests/integration/crash_creations.py \
 	tests/lib/check.sh tests/lib/sanitizer.sh
 

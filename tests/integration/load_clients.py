@@ -37,25 +37,15 @@ import time
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from load_client import call_until, closed_by_peer, hold, open_many, until_closed  # noqa: E402
+import varlink  # noqa: E402
 
 
 def connect(path, timeout=10.0):
-    """A connection to path; a full listen backlog (EAGAIN, kaasd not
-    scheduled to accept) is waited out within timeout, as libkaas does."""
-    deadline = time.monotonic() + timeout
-    wait = 0.001
-    while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(path)
-            return s
-        except BlockingIOError:
-            s.close()
-            if time.monotonic() + wait > deadline:
-                raise
-            time.sleep(wait)
-            wait = min(wait * 2, 0.1)
+    """A connection to path (a full listen backlog waited out, see
+    varlink.connect), its reads and writes bounded by timeout."""
+    s = varlink.connect(path, time.monotonic() + timeout)
+    s.settimeout(timeout)
+    return s
 
 
 def read_message(s, deadline):
