@@ -51,17 +51,10 @@ check "the reader loads the (empty) store" wait_for 60 ready
 # reader's key and a token record for it
 new_token() {
     "$CHECK_PY" - "$D/state/token.key" <<'PY'
-import hashlib, json, secrets, sys
+import hashlib, json, secrets, sys, zlib
 A = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-def crc32(b):
-    c = 0xFFFFFFFF
-    for x in b:
-        c ^= x
-        for _ in range(8):
-            c = (c >> 1) ^ (0xEDB88320 & -(c & 1))
-    return ~c & 0xFFFFFFFF
 t = "kaas_" + "".join(secrets.choice(A) for _ in range(40))
-c, s = crc32(t.encode()), ""
+c, s = zlib.crc32(t.encode()), ""
 for _ in range(6):
     s, c = A[c % 62] + s, c // 62
 t += s

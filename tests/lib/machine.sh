@@ -69,14 +69,10 @@ machine_boot() {
 }
 
 machine_halt() {
-    local _
     if [ -n "$MACHINE_NSPAWN" ]; then
         # nspawn turns SIGTERM into a clean poweroff of the machine
         kill -TERM "$MACHINE_NSPAWN" 2>/dev/null
-        for _ in $(seq 600); do
-            kill -0 "$MACHINE_NSPAWN" 2>/dev/null || break
-            sleep 0.1
-        done
+        timeout 60 tail --pid="$MACHINE_NSPAWN" -f /dev/null
         kill -KILL "$MACHINE_NSPAWN" 2>/dev/null
         wait "$MACHINE_NSPAWN" 2>/dev/null
         MACHINE_NSPAWN=
