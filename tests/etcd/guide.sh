@@ -3,8 +3,9 @@
 # the variables of the env file etcd-up.sh writes (ETCD_ENDPOINTS,
 # ETCD_DIR).
 #
-#   guide_block NAME            the lines between "<!-- begin NAME -->"
-#                               and "<!-- end NAME -->", fences dropped
+#   guide_block NAME [DOC]      the lines between "<!-- begin NAME -->"
+#                               and "<!-- end NAME -->" of docs/DOC
+#                               (environment.md), fences dropped
 #   guide_reader_conf DIR [SED_ARG...]
 #                               DIR/kaasd.conf: a reader on DIR/kaasd.sock
 #                               and DIR/state with the guide's reader block
@@ -14,7 +15,7 @@
 
 guide_block() {
     awk -v name="$1" '$0 == "<!-- begin " name " -->" { on = 1; next }
-        $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$top_srcdir/docs/environment.md"
+        $0 == "<!-- end " name " -->" { on = 0 } on && !/^```/ { print }' "$top_srcdir/docs/${2:-environment.md}"
 }
 
 guide_reader_conf() {

@@ -64,6 +64,7 @@ ldconfig -p | grep -q 'libnss_kaas\.so\.2' && skip "a libnss_kaas.so.2 is instal
 
 . "$top_srcdir/tests/lib/keystone-env.sh"
 . "$top_srcdir/tests/lib/machine.sh"
+. "$top_srcdir/tests/etcd/guide.sh"
 ks_env_setup --private
 T=$KS_TMP/packages
 mkdir -p "$T"
@@ -353,6 +354,84 @@ check_log "$T/pam.out" "a wrong token is refused" pam_refused alice "kaas_$(head
 pam-auth-update --disable kaas
 check "disabled again, /etc/pam.d is as before, byte for byte" diff -r "$T/pam.d.orig" /etc/pam.d
 stop_kaasd
+
+# ----------------------------- docs/kubernetes.md's node set-up, under systemd
+# Sections 1 and 2 of the guide, in their order, verbatim, in a machine with
+# systemd as PID 1 and every package installed: the users, validator_group
+# in the kaasd.conf made above, kaasd's socket, the guide's openssl
+# commands, its webhook.conf, and kaas-webhook.service started by systemd
+# (its key handed over as a credential, its sandboxing). Then a TokenReview
+# as kube-apiserver sends it, with the guide's client certificate.
+K8S_AUDIENCE=https://kubernetes.default.svc.cluster.local
+k8s_block() { guide_block "$1" kubernetes.md; }
+k8s_run() { k8s_block "$1" | machine bash -eux >>"$T/k8s.log" 2>&1; }
+# the guide's ini lines, each key set in kaasd.conf's section as set_key does
+k8s_validator_group() {
+    local conf
+    conf=$(k8s_block k8s-validator-group)
+    [ "$conf" = $'[kaasd]\nvalidator_group = kaas-validators' ] &&
+        in_machine bash -c "$(declare -f set_key); set_key kaasd validator_group kaas-validators"
+}
+k8s_socket_enabled() { [ "$(in_machine systemctl is-enabled kaasd.socket)" = enabled ]; }
+k8s_webhook_conf() {
+    k8s_block k8s-webhook-conf | in_machine tee /etc/kaas/webhook.conf >/dev/null &&
+        in_machine grep -qx 'listen = 127.0.0.1:8443' /etc/kaas/webhook.conf
+}
+k8s_review() {
+    local out
+    printf '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"%s","audiences":["%s"]}}' \
+        "$1" "$K8S_AUDIENCE" |
+        in_machine curl -sS --max-time 30 --cacert /etc/kaas/webhook/ca.crt \
+            --cert /etc/kaas/webhook/apiserver-client.crt --key /etc/kaas/webhook/apiserver-client.key \
+            -H 'Content-Type: application/json' --data-binary @- https://127.0.0.1:8443/authenticate >"$T/k8s-review.json" &&
+        python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))["status"]
+sys.exit(not (r.get("authenticated") is True and r["user"]["username"] == "alice"))' "$T/k8s-review.json"
+}
+# client_ca is the guide's: a review without the apiserver's certificate is
+# answered 401, unread
+k8s_no_client_cert() {
+    [ "$(in_machine curl -sS --max-time 30 --cacert /etc/kaas/webhook/ca.crt -o /dev/null -w '%{http_code}' \
+        -d '{}' https://127.0.0.1:8443/authenticate)" = 401 ]
+}
+webhook_serves() {
+    local pid
+    pid=$(in_machine systemctl show -p MainPID --value kaas-webhook.service)
+    [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$(in_machine ps -o user= -p "$pid")" = kaas-webhook ] &&
+        unit_is kaas-webhook.service ActiveState active && unit_is kaas-webhook.service NRestarts 0
+}
+webhook_sandbox_refused_nothing() {
+    in_machine journalctl -u kaas-webhook.service -u kaasd.service -o cat --no-pager >"$T/k8s-journal.txt" &&
+        ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' \
+            "$T/k8s-journal.txt"
+}
+machine_boot "$T/k8s-machine"
+case $? in
+0)
+    check_log "$T/k8s.log" "kubernetes.md: systemd-sysusers" k8s_run k8s-users
+    check "kubernetes.md: validator_group = kaas-validators goes into kaasd.conf's [kaasd]" k8s_validator_group
+    check_log "$T/k8s.log" "kubernetes.md: kaasd.socket enabled and started" k8s_run k8s-kaasd
+    check "kaasd.socket is enabled" k8s_socket_enabled
+    check_log "$T/k8s.log" "kubernetes.md: its openssl commands make the CA, the webhook's and the apiserver's certificates" \
+        k8s_run k8s-certificates
+    check "kubernetes.md: webhook.conf written as the guide shows it" k8s_webhook_conf
+    check_log "$T/k8s.log" "kubernetes.md: systemctl enable --now kaas-webhook.service" k8s_run k8s-webhook
+    check_log "$T/k8s.log" "kaas-webhook.service runs as kaas-webhook, started by systemd, no restart" \
+        wait_for 60 webhook_serves
+    check_log "$T/k8s-review.json" "a TokenReview with the guide's client certificate: alice's token is alice's" \
+        k8s_review "$token"
+    check "without the client certificate the webhook answers 401" k8s_no_client_cert
+    check_log "$T/k8s-journal.txt" "nothing in the webhook's or kaasd's journal that the sandbox refused" \
+        webhook_sandbox_refused_nothing
+    machine_halt
+    ;;
+77) echo "# SKIP kubernetes.md under systemd: this host cannot run a systemd-nspawn machine" ;;
+*)
+    not_ok "a machine with systemd as PID 1 boots over this host's tree (kubernetes.md)"
+    tail -n 20 "$MACHINE_LOG" | sed 's/^/#   /'
+    machine_halt
+    ;;
+esac
 
 # ---------------------------------------------------------- the demo
 check_log "$T/demo.log" "the demo runs against the installed programs" bash -c \
