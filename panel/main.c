@@ -120,7 +120,8 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = kaas_client_require_kaasd(p.health, kaasd_uid);
         if (r >= 0)
-                r = session_table_new(s->max_sessions, s->session_idle_sec, s->session_lifetime_sec, &p.sessions);
+                r = session_table_new(s->max_sessions, s->max_sessions_per_user, s->session_idle_sec,
+                                      s->session_lifetime_sec, &p.sessions);
         if (r < 0) {
                 hd_err("cannot set up: %s", kaas_strerror(r));
                 goto out;

@@ -36,7 +36,7 @@ struct session_table {
         struct session **buckets;
         size_t n_buckets;  /* a power of two */
         size_t count;
-        unsigned max, idle_sec, lifetime_sec;
+        unsigned max, max_per_user, idle_sec, lifetime_sec;
 };
 
 static void secret_drop(char **s) {
@@ -54,7 +54,10 @@ static void session_free(struct session *s) {
         free(s);
 }
 
-int session_table_new(unsigned max_sessions, unsigned idle_sec, unsigned lifetime_sec, struct session_table **ret) {
+int session_table_new(unsigned max_sessions, unsigned max_per_user, unsigned idle_sec, unsigned lifetime_sec,
+                      struct session_table **ret) {
+        if (max_sessions == 0 || max_per_user == 0)
+                return -EINVAL;
         struct session_table *t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
@@ -67,6 +70,7 @@ int session_table_new(unsigned max_sessions, unsigned idle_sec, unsigned lifetim
         }
         pthread_mutex_init(&t->lock, NULL);
         t->max = max_sessions;
+        t->max_per_user = max_per_user;
         t->idle_sec = idle_sec;
         t->lifetime_sec = lifetime_sec;
         *ret = t;
@@ -164,6 +168,34 @@ static int make_room(struct session_table *t, time_t now) {
         return 0;
 }
 
+/* Room for one more session of user_id: with max_per_user of them live,
+ * the one used least recently ends (expired ones met on the way end
+ * too), so that one account cannot fill the table and lock everyone else
+ * out of logging in. Locked. */
+static void make_user_room(struct session_table *t, const char *user_id, time_t now) {
+        struct session **lru = NULL;
+        unsigned n = 0;
+        for (size_t i = 0; i < t->n_buckets; i++)
+                for (struct session **pp = &t->buckets[i]; *pp;) {
+                        struct session *s = *pp;
+                        if (!s->logged_in || strcmp(s->user_id, user_id) != 0) {
+                                pp = &s->next;
+                                continue;
+                        }
+                        if (expired(t, s, now)) {
+                                /* lru holds an earlier link of the walk: it stays valid */
+                                unlink_at(t, pp);
+                                continue;
+                        }
+                        n++;
+                        if (!lru || s->last_seen < (*lru)->last_seen)
+                                lru = pp;
+                        pp = &s->next;
+                }
+        if (n >= t->max_per_user && lru)
+                unlink_at(t, lru);
+}
+
 static void random_string(char *out) {
         unsigned char raw[SESSION_ID_BYTES];
         randombytes_buf(raw, sizeof(raw));
@@ -193,6 +225,8 @@ int session_create(struct session_table *t, const struct session_login *login, t
         }
         char id[SESSION_ID_CHARS + 1];
         pthread_mutex_lock(&t->lock);
+        if (login)
+                make_user_room(t, s->user_id, now);
         int r = make_room(t, now);
         if (r == 0) {
                 /* 256 random bits do not collide; a retry costs nothing */

@@ -4,7 +4,9 @@
  * so the table's memory does not hold what a cookie needs. A session
  * ends after idle_sec without a request, at its absolute expiry (at most
  * lifetime_sec after login, and never after the proof's own expiry), at
- * logout, or when max_sessions forces the oldest pre-login session out.
+ * logout, when max_sessions forces the oldest pre-login session out, or
+ * when its user logs in with max_per_user sessions already (the one used
+ * least recently ends).
  *
  * A pre-login session (GET /login) only carries the login form's CSRF
  * token; a login creates a new session with a new ID and ends the
@@ -48,7 +50,9 @@ struct session_view {
         bool has_new_token;
 };
 
-int session_table_new(unsigned max_sessions, unsigned idle_sec, unsigned lifetime_sec, struct session_table **ret)
+/* -EINVAL for a max of 0. */
+int session_table_new(unsigned max_sessions, unsigned max_per_user, unsigned idle_sec, unsigned lifetime_sec,
+                      struct session_table **ret)
         __attribute__((warn_unused_result, nonnull));
 struct session_table *session_table_free(struct session_table *t);
 

@@ -32,6 +32,7 @@ static const struct config_option options[] = {
         ROW("panel", "session_idle", UINT, session_idle_sec, 1, 86400),
         ROW("panel", "session_lifetime", UINT, session_lifetime_sec, 60, 7 * 86400),
         ROW("panel", "max_sessions", UINT, max_sessions, 1, 1000000),
+        ROW("panel", "max_sessions_per_user", UINT, max_sessions_per_user, 1, 1000000),
         ROW("panel", "token_max_days", UINT, token_max_days, 1, 36500),
         ROW("panel", "max_connections", UINT, max_connections, 1, 10000),
         ROW("panel", "max_connections_per_client", UINT, max_connections_per_client, 1, 10000),
@@ -66,6 +67,7 @@ int panel_settings_new(struct panel_settings **ret) {
         s->session_idle_sec = 1800;
         s->session_lifetime_sec = 12 * 3600;
         s->max_sessions = 10000;
+        s->max_sessions_per_user = 16;
         s->token_max_days = 365;
         s->max_connections = 1024;
         s->max_connections_per_client = 64;

@@ -41,6 +41,7 @@ struct panel_settings {
         unsigned session_idle_sec;
         unsigned session_lifetime_sec;  /* at most; the proof's own expiry may end it sooner */
         unsigned max_sessions;
+        unsigned max_sessions_per_user;  /* logged-in sessions of one Keystone user */
         unsigned token_max_days;        /* the lifetime field's maximum (kaasd's token_max_days) */
         unsigned max_connections;
         unsigned max_connections_per_client;

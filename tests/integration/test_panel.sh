@@ -260,6 +260,26 @@ check "the panel log names no token or password" bash -c "! grep -qE 'kaas_[A-Za
 pn_stop
 check "kaas-panel stops cleanly on SIGTERM" [ "$PN_RC" = 0 ]
 
+# ---------------------------------------------------------------- one user's sessions
+# max_sessions_per_user = 2: carol's third login ends one of her first two
+# sessions (the one used least recently; both were used in the same second
+# at most, so either), and keeps the newest
+pn_write_conf "$W/panel-per-user.conf" "max_sessions_per_user = 2"
+pn_start "$W/panel-per-user.conf" "$LOG" || exit 99
+for i in 1 2 3; do
+    PN_JAR=$W/jar-carol-s$i
+    code=$(login carol "$CAROL_PASSWORD")
+    check "carol logs in, session $i of 3 (max_sessions_per_user = 2): 303" [ "$code" = 303 ]
+done
+alive=""
+for i in 1 2 3; do
+    PN_JAR=$W/jar-carol-s$i
+    [ "$(get /tokens)" = 200 ] && alive="$alive$i"
+done
+check "her newest session and one of the two before it are alive, not all three ($alive)" \
+    bash -c "[ '$alive' = 13 ] || [ '$alive' = 23 ]"
+pn_stop
+
 # ---------------------------------------------------------------- cookie_domain
 pn_write_conf "$W/panel-domain.conf" "cookie_domain = example.com"
 pn_start "$W/panel-domain.conf" "$LOG" || exit 99

@@ -134,7 +134,7 @@ static void test_session_idle_and_absolute(void **state) {
         struct session_table *t;
         struct session_view v;
         char id[SESSION_ID_CHARS + 1];
-        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_table_new(10, 10, 60, 600, &t), 0);
         assert_int_equal(session_create(t, &alice, 1000000, id), 0);
         assert_int_equal(strlen(id), SESSION_ID_CHARS);
         /* each request restarts the idle clock... */
@@ -164,7 +164,7 @@ static void test_session_sweep(void **state) {
         struct session_table *t;
         struct session_view v;
         char idle[SESSION_ID_CHARS + 1], busy[SESSION_ID_CHARS + 1], pre[SESSION_ID_CHARS + 1];
-        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_table_new(10, 10, 60, 600, &t), 0);
         assert_int_equal(session_create(t, &alice, 1000000, idle), 0);
         assert_int_equal(session_create(t, &alice, 1000000, busy), 0);
         assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
@@ -189,7 +189,7 @@ static void test_session_not_past_its_proof(void **state) {
         char id[SESSION_ID_CHARS + 1];
         struct session_login short_proof = alice;
         short_proof.proof_expires = 1000000 + 300;
-        assert_int_equal(session_table_new(10, 3600, 86400, &t), 0);
+        assert_int_equal(session_table_new(10, 10, 3600, 86400, &t), 0);
         assert_int_equal(session_create(t, &short_proof, 1000000, id), 0);
         assert_int_equal(session_lookup(t, id, 1000000 + 200, &v), 0);
         session_view_clear(&v);
@@ -202,7 +202,7 @@ static void test_session_ids_and_logout(void **state) {
         struct session_table *t;
         struct session_view v;
         char pre[SESSION_ID_CHARS + 1], id[SESSION_ID_CHARS + 1], forged[SESSION_ID_CHARS + 1];
-        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_table_new(10, 10, 60, 600, &t), 0);
         assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
         assert_int_equal(session_lookup(t, pre, 1000000, &v), 0);
         assert_false(v.logged_in);
@@ -225,7 +225,7 @@ static void test_session_csrf(void **state) {
         struct session_table *t;
         struct session_view v, w;
         char a[SESSION_ID_CHARS + 1], b[SESSION_ID_CHARS + 1];
-        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_table_new(10, 10, 60, 600, &t), 0);
         assert_int_equal(session_create(t, &alice, 1000000, a), 0);
         assert_int_equal(session_create(t, &alice, 1000000, b), 0);
         assert_int_equal(session_lookup(t, a, 1000000, &v), 0);
@@ -250,7 +250,7 @@ static void test_session_new_token_once(void **state) {
         char *tok = NULL;
         struct session_login now = alice;
         now.proof_expires = (int64_t)time(NULL) + 3600;
-        assert_int_equal(session_table_new(10, 60, 600, &t), 0);
+        assert_int_equal(session_table_new(10, 10, 60, 600, &t), 0);
         assert_int_equal(session_create(t, &now, time(NULL), id), 0);
         assert_int_equal(session_take_new_token(t, id, &tok), -ENOENT);
         assert_int_equal(session_put_new_token(t, id, "kaas_secret"), 0);
@@ -265,7 +265,7 @@ static void test_session_max(void **state) {
         struct session_table *t;
         struct session_view v;
         char ids[3][SESSION_ID_CHARS + 1], more[SESSION_ID_CHARS + 1];
-        assert_int_equal(session_table_new(3, 60, 600, &t), 0);
+        assert_int_equal(session_table_new(3, 3, 60, 600, &t), 0);
         assert_int_equal(session_create(t, NULL, 1000000, ids[0]), 0);
         assert_int_equal(session_create(t, &alice, 1000001, ids[1]), 0);
         assert_int_equal(session_create(t, &alice, 1000002, ids[2]), 0);
@@ -278,6 +278,59 @@ static void test_session_max(void **state) {
         session_view_clear(&v);
         /* expired sessions go first */
         assert_int_equal(session_create(t, NULL, 1000000 + 1000, more), 0);
+        session_table_free(t);
+}
+
+/* One account cannot fill the table: its least recently used session
+ * makes room for its next login; other users' sessions and pre-login
+ * ones stay. */
+static void test_session_max_per_user(void **state) {
+        struct session_table *t;
+        struct session_view v;
+        char a[3][SESSION_ID_CHARS + 1], b[SESSION_ID_CHARS + 1], pre[SESSION_ID_CHARS + 1],
+                more[SESSION_ID_CHARS + 1];
+        struct session_login bob = alice;
+        bob.user_name = "bob";
+        bob.user_id = "b0b";
+        assert_int_equal(session_table_new(10, 3, 60, 600, &t), 0);
+        assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
+        assert_int_equal(session_create(t, &bob, 1000000, b), 0);
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(session_create(t, &alice, 1000001 + i, a[i]), 0);
+        /* a[0] is used after a[1]: a[1] is alice's least recently used */
+        assert_int_equal(session_lookup(t, a[0], 1000010, &v), 0);
+        session_view_clear(&v);
+        assert_int_equal(session_create(t, &alice, 1000011, more), 0);
+        assert_int_equal(session_count(t), 5);
+        assert_int_equal(session_lookup(t, a[1], 1000012, &v), -ENOENT);
+        assert_int_equal(session_lookup(t, a[0], 1000012, &v), 0);
+        session_view_clear(&v);
+        assert_int_equal(session_lookup(t, a[2], 1000012, &v), 0);
+        session_view_clear(&v);
+        assert_int_equal(session_lookup(t, more, 1000012, &v), 0);
+        assert_string_equal(v.user_name, "alice");
+        session_view_clear(&v);
+        assert_int_equal(session_lookup(t, b, 1000012, &v), 0);
+        session_view_clear(&v);
+        assert_int_equal(session_lookup(t, pre, 1000012, &v), 0);
+        session_view_clear(&v);
+        /* her expired sessions do not count, and end: 60 s after their
+         * last use a[0] and a[2] are over, more (used since) is not, and
+         * her next login ends only those two */
+        assert_int_equal(session_lookup(t, more, 1000060, &v), 0);
+        session_view_clear(&v);
+        assert_int_equal(session_count(t), 5);
+        assert_int_equal(session_create(t, &alice, 1000073, a[1]), 0);
+        assert_int_equal(session_count(t), 4);
+        assert_int_equal(session_lookup(t, more, 1000073, &v), 0);
+        session_view_clear(&v);
+        assert_int_equal(session_lookup(t, a[1], 1000073, &v), 0);
+        session_view_clear(&v);
+        /* a maximum of 0 is refused */
+        struct session_table *zero = NULL;
+        assert_int_equal(session_table_new(10, 0, 60, 600, &zero), -EINVAL);
+        assert_int_equal(session_table_new(0, 1, 60, 600, &zero), -EINVAL);
+        assert_null(zero);
         session_table_free(t);
 }
 
@@ -409,6 +462,7 @@ int main(void) {
                 cmocka_unit_test(test_session_csrf),
                 cmocka_unit_test(test_session_new_token_once),
                 cmocka_unit_test(test_session_max),
+                cmocka_unit_test(test_session_max_per_user),
                 cmocka_unit_test(test_kubeconfig_quoted),
                 cmocka_unit_test(test_rbac_quoted),
                 cmocka_unit_test(test_settings_services_and_forward_auth),
