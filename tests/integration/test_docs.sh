@@ -243,6 +243,32 @@ else
         note "SKIP kaasd --check-config of the example: $kaasd not built"
 fi
 
+# every kaasd.conf snippet of the guides (an ```ini block whose paragraph
+# before it names kaasd.conf) is accepted by kaasd as written: a section or
+# key the guide invents would be refused when the operator adds it
+if [ -x "$kaasd" ]; then
+        for doc in "$srcdir"/README.md "$srcdir"/docs/*.md; do
+                awk -v dir="$tmp" -v name="$(basename "$doc")" '
+                        /^<!--/ { next }
+                        inblock && /^```/ { inblock = 0; next }
+                        inblock { print > out; next }
+                        /^```ini$/ { if (last ~ /kaasd\.conf/) { inblock = 1; out = dir "/snippet-" name "-" FNR ".conf" } last = ""; next }
+                        /^```/ { last = ""; next }
+                        /^$/ { if (para != "") last = para; para = ""; next }
+                        { para = para " " $0 }' "$doc"
+        done
+        n=0
+        for f in "$tmp"/snippet-*.conf; do
+                [ -e "$f" ] || continue
+                n=$((n + 1))
+                if out=$("$kaasd" --check-config -c "$f" 2>&1); then ok
+                else bad "kaasd --check-config refuses the guide's snippet $(basename "$f" .conf): $out"
+                fi
+        done
+        # kubernetes.md, panel.md, managed-services.md and environment.md show some
+        if [ "$n" -ge 4 ]; then ok; else bad "only $n kaasd.conf snippets found in the guides"; fi
+fi
+
 # ------------------------------------------------------------------- methods
 
 # method|class of kaasd/methods.c
