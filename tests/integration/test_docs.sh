@@ -267,6 +267,13 @@ if [ -x "$kaasd" ]; then
         done
         # kubernetes.md, panel.md, managed-services.md and environment.md show some
         if [ "$n" -ge 4 ]; then ok; else bad "only $n kaasd.conf snippets found in the guides"; fi
+        # kaasd.conf(5)'s EXAMPLE, as the page shows it
+        sed -n '/^\.SH EXAMPLE/,/^\.SH /{ /^\.nf/,/^\.fi/p; }' "$srcdir/docs/kaasd.conf.5" |
+                sed -e '/^\.nf/d; /^\.fi/d' -e 's/\\-/-/g' > "$tmp/man5-example.conf"
+        if ! grep -q '^\[kaasd\]' "$tmp/man5-example.conf"; then bad "kaasd.conf(5): no EXAMPLE found"
+        elif out=$("$kaasd" --check-config -c "$tmp/man5-example.conf" 2>&1); then ok
+        else bad "kaasd --check-config refuses kaasd.conf(5)'s EXAMPLE: $out"
+        fi
 fi
 
 # ------------------------------------------------------------------- methods

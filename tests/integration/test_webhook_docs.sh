@@ -110,6 +110,16 @@ if [ -x "$wh" ]; then
         else bad "kubernetes.md's webhook.conf, as written, is refused: $out"
         fi
 fi
+# kaas-webhook(8)'s EXAMPLE, its first block: no key, as under the unit,
+# which passes the key with --key
+sed -n '/^\.SH EXAMPLE/,/^\.SH /{ /^\.nf/,/^\.fi/p; }' "$srcdir/docs/kaas-webhook.8" |
+        awk '/^\.fi/ { exit } !/^\.nf/ { gsub(/\\-/, "-"); print }' >"$tmp/man8-webhook.conf"
+if ! grep -q '^\[webhook\]' "$tmp/man8-webhook.conf"; then bad "kaas-webhook(8): no EXAMPLE found"
+elif [ -x "$wh" ]; then
+        if out=$("$wh" --check-config -c "$tmp/man8-webhook.conf" --key /etc/kaas/webhook/tls.key 2>&1); then ok
+        else bad "kaas-webhook(8)'s EXAMPLE, with the unit's --key, is refused: $out"
+        fi
+fi
 cmd=$(grep -m1 '^kaasctl rbac cluster-admin ' "$k8s_md" | sed 's/ |.*//')
 md_block 'applies this binding' '```yaml' >"$tmp/k8s-binding.yaml"
 if [ -z "$cmd" ] || [ ! -s "$tmp/k8s-binding.yaml" ]; then
