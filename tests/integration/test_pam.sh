@@ -120,7 +120,13 @@ all_stages required "$A" >"$SVC/kaas"
 { all_stages "[ignore=ignore default=die]" "$A ignore_unknown_user ignore_authinfo_unavail"; for s in auth account; do echo "$s required $PAM_PERMIT"; done; } >"$SVC/kaas_ignopt"
 svc kaas_role "account required $M $A require_role=developer" "session required $M $A"
 svc kaas_role_id "account required $M $A require_role=no-such-role,$ROLE_K8S_ADMINS_ALPHA_ID"
-svc kaas_cluster "account required $M $A require_cluster_admin=alpha"
+# pam_kaas(8)'s EXAMPLES line for the nodes of cluster alpha, as the page
+# writes it (the module's path and this test's arguments put in), above
+# an account line that lets every user pass, as pam_unix's would: the
+# example's line alone must keep a user who is not an administrator out
+MAN_CLUSTER=$(sed -n '/^\.SH EXAMPLES/,/^\.SH /{ /^account .*require_cluster_admin=alpha$/p; }' "$top_srcdir/docs/pam_kaas.8")
+[ -n "$MAN_CLUSTER" ] || { echo "pam_kaas(8): no require_cluster_admin example in EXAMPLES" >&2; exit 99; }
+svc kaas_cluster "${MAN_CLUSTER/pam_kaas.so/$M $A}" "account required $PAM_PERMIT"
 svc kaas_badrole "account required $M $A require_role="
 svc kaas_first "auth required $SET_ITEMS" "auth required $M $A use_first_pass"
 svc kaas_try "auth required $SET_ITEMS" "auth required $M $A try_first_pass"
