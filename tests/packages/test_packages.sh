@@ -355,7 +355,7 @@ pam-auth-update --disable kaas
 check "disabled again, /etc/pam.d is as before, byte for byte" diff -r "$T/pam.d.orig" /etc/pam.d
 stop_kaasd
 
-# ----------------------------- docs/kubernetes.md's node set-up, under systemd
+# ------------- docs/kubernetes.md's and docs/panel.md's set-up, under systemd
 # Sections 1 and 2 of the guide, in their order, verbatim, in a machine with
 # systemd as PID 1 and every package installed: the users, validator_group
 # in the kaasd.conf made above, kaasd's socket, the guide's openssl
@@ -364,7 +364,10 @@ stop_kaasd
 # as kube-apiserver sends it, with the guide's client certificate.
 K8S_AUDIENCE=https://kubernetes.default.svc.cluster.local
 k8s_block() { guide_block "$1" kubernetes.md; }
-k8s_run() { k8s_block "$1" | machine bash -eux >>"$T/k8s.log" 2>&1; }
+# guide_run DOC NAME DIR LOG: block NAME of docs/DOC run as written in the
+# machine, in directory DIR, its trace into LOG
+guide_run() { guide_block "$2" "$1" | machine bash -c "cd '$3' && exec bash -eux" >>"$4" 2>&1; }
+k8s_run() { guide_run kubernetes.md "$1" / "$T/k8s.log"; }
 # the guide's ini lines, each key set in kaasd.conf's section as set_key does
 k8s_validator_group() {
     local conf
@@ -405,6 +408,100 @@ webhook_sandbox_refused_nothing() {
         ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' \
             "$T/k8s-journal.txt"
 }
+# docs/environment.md, section 4: the environment's hashing key put in
+# place on a node as the guide says (here the key this node made itself,
+# so that the tokens it knows stay valid), then kaasd.service restarted on
+# it: a key kaasd does not own is refused and kaasd would not start
+key_copied_in() {
+    in_machine install -d -m 0700 /root/key-files &&
+        in_machine cp /var/lib/kaas/token.key /root/key-files/token.key &&
+        in_machine chown root:root /root/key-files/token.key &&
+        guide_run environment.md token-key-install /root/key-files "$T/key.log" &&
+        in_machine systemctl restart kaasd.service >>"$T/key.log" 2>&1 &&
+        unit_is kaasd.service ActiveState active && return 0
+    in_machine journalctl -u kaasd.service -o cat --no-pager -n 20 >>"$T/key.log"
+    return 1
+}
+# docs/panel.md: the install block run where the operator's tls.key and
+# tls.crt are (a certificate for 127.0.0.1, of a CA of the test's own),
+# the page's example panel.conf as it stands (its clusters' CA files put
+# where it names them), then the block that starts the panel
+panel_block() { guide_run panel.md "$1" /root/panel-files "$T/panel.log"; }
+panel_install() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=panel-ca \
+        -keyout "$T/panel-ca.key" -out "$T/panel-ca.crt" >>"$T/panel.log" 2>&1 &&
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+            -CA "$T/panel-ca.crt" -CAkey "$T/panel-ca.key" -addext subjectAltName=IP:127.0.0.1 \
+            -keyout "$T/panel-tls.key" -out "$T/panel-tls.crt" >>"$T/panel.log" 2>&1 &&
+        in_machine install -d -m 0700 /root/panel-files && in_machine install -d -m 0755 /etc/kaas/clusters &&
+        in_machine install -m 0600 /dev/stdin /root/panel-files/tls.key <"$T/panel-tls.key" &&
+        in_machine install -m 0644 /dev/stdin /root/panel-files/tls.crt <"$T/panel-tls.crt" &&
+        panel_block panel-install
+}
+panel_started() {
+    panel_block panel-start && return 0
+    in_machine journalctl -u kaas-panel.service -o cat --no-pager -n 30 >>"$T/panel.log"
+    return 1
+}
+panel_frontend_group() {
+    [ "$(guide_block panel-frontend-group panel.md)" = $'[kaasd]\nfrontend_group = kaas-frontends' ] &&
+        in_machine bash -c "$(declare -f set_key); set_key kaasd frontend_group kaas-frontends"
+}
+panel_conf_example() {
+    awk 'index($0, "Example `/etc/kaas/panel.conf`") { found = 1; next }
+        found && !inside && $0 == "```ini" { inside = 1; next }
+        inside && $0 == "```" { exit }
+        inside { print }' "$top_srcdir/docs/panel.md" >"$T/panel.conf" &&
+        grep -q '^listen = 127.0.0.1:8444$' "$T/panel.conf" &&
+        in_machine install -m 0644 /dev/stdin /etc/kaas/panel.conf <"$T/panel.conf" &&
+        for f in $(sed -n 's/^ca_file = //p' "$T/panel.conf"); do
+            in_machine install -m 0644 /dev/stdin "$f" <"$T/panel-ca.crt" || return 1
+        done
+}
+panel_serves() {
+    local pid
+    pid=$(in_machine systemctl show -p MainPID --value kaas-panel.service)
+    [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$(in_machine ps -o user= -p "$pid")" = kaas-panel ] &&
+        unit_is kaas-panel.service ActiveState active && unit_is kaas-panel.service NRestarts 0
+}
+# a browser's login, by its form (the session cookie and the form's csrf
+# field), Origin the example's origin; the password from the environment
+panel_login() {
+    PANEL_PASSWORD=$ALICE_PASSWORD python3 - "$T/panel-ca.crt" "$(sed -n 's/^origin = //p' "$T/panel.conf")" \
+        >"$T/panel-login.out" 2>&1 <<'PY'
+import http.cookiejar, os, re, ssl, sys, urllib.error, urllib.parse, urllib.request
+
+class Stay(urllib.request.HTTPRedirectHandler):
+    """follows nothing: only 127.0.0.1 is asked, whatever a redirect names"""
+    def redirect_request(self, *args):
+        return None
+
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+web = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx),
+                                  urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Stay())
+base = "https://127.0.0.1:8444"
+page = web.open(base + "/login", timeout=30).read().decode()
+csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+form = urllib.parse.urlencode({"user": "alice", "password": os.environ["PANEL_PASSWORD"], "domain": "Default",
+                               "csrf": csrf}).encode()
+try:
+    web.open(urllib.request.Request(base + "/login", data=form, headers={"Origin": sys.argv[2]}), timeout=30)
+    sys.exit("the login was not redirected")
+except urllib.error.HTTPError as e:
+    where = e.headers.get("Location", "")
+    print("login:", e.code, where)
+    if e.code != 303 or not where.startswith("/"):
+        sys.exit(1)
+text = web.open(base + "/tokens", timeout=30).read().decode()
+print("tokens page:", len(text), "bytes")
+sys.exit(0 if "alice" in text and 'action="/tokens' in text else 1)
+PY
+}
+panel_sandbox_refused_nothing() {
+    in_machine journalctl -u kaas-panel.service -u kaasd.service -o cat --no-pager >"$T/panel-journal.txt" &&
+        ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' \
+            "$T/panel-journal.txt"
+}
 machine_boot "$T/k8s-machine"
 case $? in
 0)
@@ -423,6 +520,19 @@ case $? in
     check "without the client certificate the webhook answers 401" k8s_no_client_cert
     check_log "$T/k8s-journal.txt" "nothing in the webhook's or kaasd's journal that the sandbox refused" \
         webhook_sandbox_refused_nothing
+    check_log "$T/key.log" "environment.md: the shared hashing key copied in as the guide says; kaasd restarts on it" \
+        key_copied_in
+    check "and alice's token still validates there" validates_there "$token"
+    check_log "$T/panel.log" "panel.md: the install commands, in a directory holding tls.key and tls.crt" panel_install
+    check "panel.md: frontend_group = kaas-frontends goes into kaasd.conf's [kaasd]" panel_frontend_group
+    check "panel.md: panel.conf is the page's example configuration, verbatim" panel_conf_example
+    check_log "$T/panel.log" "panel.md: kaasd reloaded, kaas-panel.service enabled and started" panel_started
+    check_log "$T/panel.log" "kaas-panel.service runs as kaas-panel, started by systemd, no restart" \
+        wait_for 60 panel_serves
+    check_log "$T/panel-login.out" "alice logs in to that panel with her OpenStack password and sees her token list" \
+        panel_login
+    check_log "$T/panel-journal.txt" "nothing in the panel's or kaasd's journal that the sandbox refused" \
+        panel_sandbox_refused_nothing
     machine_halt
     ;;
 77) echo "# SKIP kubernetes.md under systemd: this host cannot run a systemd-nspawn machine" ;;
