@@ -408,6 +408,19 @@ webhook_sandbox_refused_nothing() {
         ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' \
             "$T/k8s-journal.txt"
 }
+# guide_says DOC NAME PATTERN...: block NAME of docs/DOC run as written in
+# the machine (as a script argument: a command of it reading its standard
+# input reads nothing of the script) prints every PATTERN (grep -E)
+guide_says() {
+    local doc=$1 name=$2 out p
+    shift 2
+    out=$(machine bash -euc "cd / && $(guide_block "$name" "$doc")" 2>>"$T/varlink.log" | tr '\0' '\n') || return 1
+    printf '%s\n' "$out" >>"$T/varlink.log"
+    for p in "$@"; do
+        grep -qE -- "$p" <<<"$out" || { echo "# no $p in the output of $doc's $name" >>"$T/varlink.log"; return 1; }
+    done
+}
+talks_readme() { guide_says ../README.md readme-talk '"product":"kaasd"' 'interface io.kaas.Admin'; }
 # docs/environment.md, section 4: the environment's hashing key put in
 # place on a node as the guide says (here the key this node made itself,
 # so that the tokens it knows stay valid), then kaasd.service restarted on
@@ -520,6 +533,15 @@ case $? in
     check "without the client certificate the webhook answers 401" k8s_no_client_cert
     check_log "$T/k8s-journal.txt" "nothing in the webhook's or kaasd's journal that the sandbox refused" \
         webhook_sandbox_refused_nothing
+    check_log "$T/varlink.log" "README.md's \"Talking to kaasd\" against the kaasd systemd started" talks_readme
+    check_log "$T/varlink.log" "varlink.md: GetInfo with socat names kaasd and its interfaces" \
+        guide_says varlink.md varlink-getinfo '"product":"kaasd"' '"io.systemd.UserDatabase"'
+    check_log "$T/varlink.log" "varlink.md: alice as the NSS module asks for her" \
+        guide_says varlink.md varlink-getuser '"name":"alice"'
+    check_log "$T/varlink.log" "varlink.md: io.kaas.Admin's definition" \
+        guide_says varlink.md varlink-describe 'interface io.kaas.Admin'
+    check_log "$T/varlink.log" "varlink.md: the kaasctl lines" \
+        guide_says varlink.md varlink-kaasctl 'interface io.kaas.Admin' '"product": *"kaasd"'
     check_log "$T/key.log" "environment.md: the shared hashing key copied in as the guide says; kaasd restarts on it" \
         key_copied_in
     check "and alice's token still validates there" validates_there "$token"
