@@ -208,12 +208,23 @@ unit_is() { [ "$(in_machine systemctl show -p "$2" --value "$1")" = "$3" ]; }
 socket_waits() {
     [ "$(in_machine stat -c '%a %U' /run/kaas/kaasd.sock)" = "666 root" ] && unit_is kaasd.service ActiveState inactive
 }
-kaasd_serves_as_kaas() {
-    local pid
-    pid=$(in_machine systemctl show -p MainPID --value kaasd.service)
-    [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$(in_machine ps -o user= -p "$pid")" = kaas ] &&
-        unit_is kaasd.service ActiveState active && unit_is kaasd.service StatusText Serving
+# journal_refused_nothing FILE UNIT...: the units' journal, kept in FILE,
+# holds nothing their sandboxing refused
+journal_refused_nothing() {
+    local f=$1 u args=()
+    shift
+    for u in "$@"; do args+=(-u "$u"); done
+    in_machine journalctl "${args[@]}" -o cat --no-pager >"$f" &&
+        ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' "$f"
 }
+# unit_serves_as UNIT USER: UNIT is active, its main process USER's, never restarted
+unit_serves_as() {
+    local pid
+    pid=$(in_machine systemctl show -p MainPID --value "$1")
+    [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$(in_machine ps -o user= -p "$pid")" = "$2" ] &&
+        unit_is "$1" ActiveState active && unit_is "$1" NRestarts 0
+}
+kaasd_serves_as_kaas() { unit_serves_as kaasd.service kaas && unit_is kaasd.service StatusText Serving; }
 validates_there() {
     local out
     out=$(printf '%s\n' "$1" | in_machine /usr/bin/kaasctl token validate) && grep -q alice <<<"$out"
@@ -232,10 +243,7 @@ reloaded() {
         unit_is kaasd.service ActiveState active && grep -q 'configuration reloaded' <<<"$out"
 }
 sandbox_refused_nothing() {
-    in_machine journalctl -u kaasd.service -o cat --no-pager >"$T/machine-journal.txt" &&
-        unit_is kaasd.service NRestarts 0 &&
-        ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' \
-            "$T/machine-journal.txt"
+    unit_is kaasd.service NRestarts 0 && journal_refused_nothing "$T/machine-journal.txt" kaasd.service
 }
 stopped_cleanly() {
     unit_is kaasd.service Result success && unit_is kaasd.service ActiveState inactive &&
@@ -397,17 +405,7 @@ k8s_no_client_cert() {
     [ "$(in_machine curl -sS --max-time 30 --cacert /etc/kaas/webhook/ca.crt -o /dev/null -w '%{http_code}' \
         -d '{}' https://127.0.0.1:8443/authenticate)" = 401 ]
 }
-webhook_serves() {
-    local pid
-    pid=$(in_machine systemctl show -p MainPID --value kaas-webhook.service)
-    [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$(in_machine ps -o user= -p "$pid")" = kaas-webhook ] &&
-        unit_is kaas-webhook.service ActiveState active && unit_is kaas-webhook.service NRestarts 0
-}
-webhook_sandbox_refused_nothing() {
-    in_machine journalctl -u kaas-webhook.service -u kaasd.service -o cat --no-pager >"$T/k8s-journal.txt" &&
-        ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' \
-            "$T/k8s-journal.txt"
-}
+
 # guide_says DOC NAME PATTERN...: block NAME of docs/DOC run as written in
 # the machine (as a script argument: a command of it reading its standard
 # input reads nothing of the script) prints every PATTERN (grep -E)
@@ -471,12 +469,6 @@ panel_conf_example() {
             in_machine install -m 0644 /dev/stdin "$f" <"$T/panel-ca.crt" || return 1
         done
 }
-panel_serves() {
-    local pid
-    pid=$(in_machine systemctl show -p MainPID --value kaas-panel.service)
-    [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$(in_machine ps -o user= -p "$pid")" = kaas-panel ] &&
-        unit_is kaas-panel.service ActiveState active && unit_is kaas-panel.service NRestarts 0
-}
 # a browser's login, by its form (the session cookie and the form's csrf
 # field), Origin the example's origin; the password from the environment
 panel_login() {
@@ -510,11 +502,6 @@ print("tokens page:", len(text), "bytes")
 sys.exit(0 if "alice" in text and 'action="/tokens' in text else 1)
 PY
 }
-panel_sandbox_refused_nothing() {
-    in_machine journalctl -u kaas-panel.service -u kaasd.service -o cat --no-pager >"$T/panel-journal.txt" &&
-        ! grep -E 'Operation not permitted|Permission denied|Bad system call|Read-only file system|status=31/SYS|SECCOMP' \
-            "$T/panel-journal.txt"
-}
 machine_boot "$T/k8s-machine"
 case $? in
 0)
@@ -527,12 +514,12 @@ case $? in
     check "kubernetes.md: webhook.conf written as the guide shows it" k8s_webhook_conf
     check_log "$T/k8s.log" "kubernetes.md: systemctl enable --now kaas-webhook.service" k8s_run k8s-webhook
     check_log "$T/k8s.log" "kaas-webhook.service runs as kaas-webhook, started by systemd, no restart" \
-        wait_for 60 webhook_serves
+        wait_for 60 unit_serves_as kaas-webhook.service kaas-webhook
     check_log "$T/k8s-review.json" "a TokenReview with the guide's client certificate: alice's token is alice's" \
         k8s_review "$token"
     check "without the client certificate the webhook answers 401" k8s_no_client_cert
     check_log "$T/k8s-journal.txt" "nothing in the webhook's or kaasd's journal that the sandbox refused" \
-        webhook_sandbox_refused_nothing
+        journal_refused_nothing "$T/k8s-journal.txt" kaas-webhook.service kaasd.service
     check_log "$T/varlink.log" "README.md's \"Talking to kaasd\" against the kaasd systemd started" talks_readme
     check_log "$T/varlink.log" "varlink.md: GetInfo with socat names kaasd and its interfaces" \
         guide_says varlink.md varlink-getinfo '"product":"kaasd"' '"io.systemd.UserDatabase"'
@@ -550,11 +537,11 @@ case $? in
     check "panel.md: panel.conf is the page's example configuration, verbatim" panel_conf_example
     check_log "$T/panel.log" "panel.md: kaasd reloaded, kaas-panel.service enabled and started" panel_started
     check_log "$T/panel.log" "kaas-panel.service runs as kaas-panel, started by systemd, no restart" \
-        wait_for 60 panel_serves
+        wait_for 60 unit_serves_as kaas-panel.service kaas-panel
     check_log "$T/panel-login.out" "alice logs in to that panel with her OpenStack password and sees her token list" \
         panel_login
     check_log "$T/panel-journal.txt" "nothing in the panel's or kaasd's journal that the sandbox refused" \
-        panel_sandbox_refused_nothing
+        journal_refused_nothing "$T/panel-journal.txt" kaas-panel.service kaasd.service
     machine_halt
     ;;
 77) echo "# SKIP kubernetes.md under systemd: this host cannot run a systemd-nspawn machine" ;;
