@@ -252,8 +252,8 @@ if [ -x "$kaasd" ]; then
                         /^<!--/ { next }
                         inblock && /^```/ { inblock = 0; next }
                         inblock { print > out; next }
-                        /^```ini$/ { if (last ~ /kaasd\.conf/) { inblock = 1; out = dir "/snippet-" name "-" FNR ".conf" } last = ""; next }
-                        /^```/ { last = ""; next }
+                        /^```ini$/ { if ((para != "" ? para : last) ~ /kaasd\.conf/) { inblock = 1; out = dir "/snippet-" name "-" FNR ".conf" } para = last = ""; next }
+                        /^```/ { para = last = ""; next }
                         /^$/ { if (para != "") last = para; para = ""; next }
                         { para = para " " $0 }' "$doc"
         done
