@@ -173,6 +173,9 @@ enum MHD_Result route_login_post(struct request *rq) {
                 return panel_message(rq, 503, "Log in", "error", true, "The panel is busy: try again in a minute.");
         }
         hd_info("login of %s (%s) from %s", user_name, user_id, rq->peer);
+        if (r > 0)
+                hd_notice("login of %s (%s): their session used least recently ended (max_sessions_per_user)",
+                          user_name, user_id);
         json_decref(reply);
         set_cookie(rq, id);
         explicit_bzero(id, sizeof(id));

@@ -171,8 +171,8 @@ static int make_room(struct session_table *t, time_t now) {
 /* Room for one more session of user_id: with max_per_user of them live,
  * the one used least recently ends (expired ones met on the way end
  * too), so that one account cannot fill the table and lock everyone else
- * out of logging in. Locked. */
-static void make_user_room(struct session_table *t, const char *user_id, time_t now) {
+ * out of logging in. Whether a live one ended. Locked. */
+static bool make_user_room(struct session_table *t, const char *user_id, time_t now) {
         struct session **lru = NULL;
         unsigned n = 0;
         for (size_t i = 0; i < t->n_buckets; i++)
@@ -192,8 +192,10 @@ static void make_user_room(struct session_table *t, const char *user_id, time_t 
                                 lru = pp;
                         pp = &s->next;
                 }
-        if (n >= t->max_per_user && lru)
-                unlink_at(t, lru);
+        if (n < t->max_per_user || !lru)
+                return false;
+        unlink_at(t, lru);
+        return true;
 }
 
 static void random_string(char *out) {
@@ -225,8 +227,7 @@ int session_create(struct session_table *t, const struct session_login *login, t
         }
         char id[SESSION_ID_CHARS + 1];
         pthread_mutex_lock(&t->lock);
-        if (login)
-                make_user_room(t, s->user_id, now);
+        bool ended = login && make_user_room(t, s->user_id, now);
         int r = make_room(t, now);
         if (r == 0) {
                 /* 256 random bits do not collide; a retry costs nothing */
@@ -246,7 +247,7 @@ int session_create(struct session_table *t, const struct session_login *login, t
         }
         memcpy(ret_id, id, sizeof(id));
         sodium_memzero(id, sizeof(id));
-        return 0;
+        return ended ? 1 : 0;
 }
 
 /* The live session of id, locked; NULL when none (an expired one ends). */

@@ -57,8 +57,9 @@ int session_table_new(unsigned max_sessions, unsigned max_per_user, unsigned idl
 struct session_table *session_table_free(struct session_table *t);
 
 /* A new session (login NULL: pre-login) at now. Its ID goes to ret_id
- * (SESSION_ID_CHARS + 1 bytes), nowhere else. -EBUSY when max_sessions
- * are in use and none can go, -ENOMEM. */
+ * (SESSION_ID_CHARS + 1 bytes), nowhere else. 1 when a live session of
+ * the same user ended to make room (max_per_user), else 0; -EBUSY when
+ * max_sessions are in use and none can go, -ENOMEM. */
 int session_create(struct session_table *t, const struct session_login *login, time_t now, char *ret_id)
         __attribute__((warn_unused_result, nonnull(1, 4)));
 

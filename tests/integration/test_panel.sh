@@ -278,6 +278,8 @@ for i in 1 2 3; do
 done
 check "her newest session and one of the two before it are alive, not all three ($alive)" \
     bash -c "[ '$alive' = 13 ] || [ '$alive' = 23 ]"
+check "the panel's log says her third login ended one of her sessions, and why" \
+    grep -q "login of carol ($CAROL_ID): their session used least recently ended (max_sessions_per_user)" "$LOG"
 pn_stop
 
 # ---------------------------------------------------------------- cookie_domain
