@@ -205,6 +205,7 @@ START_LINE=$(sed 's/[[:space:]]*#.*//' <<<"$CONF_BLOCK" | grep -x 'systemctl sta
 check "README.md starts kaasd with systemctl start kaasd.socket" test "$START_LINE" = "systemctl start kaasd.socket"
 in_machine() { machine "$@" 2>>"$T/machine.out"; }
 unit_is() { [ "$(in_machine systemctl show -p "$2" --value "$1")" = "$3" ]; }
+socket_stopped() { in_machine systemctl stop kaasd.socket && unit_is kaasd.socket ActiveState inactive; }
 socket_waits() {
     [ "$(in_machine stat -c '%a %U' /run/kaas/kaasd.sock)" = "666 root" ] && unit_is kaasd.service ActiveState inactive
 }
@@ -252,6 +253,9 @@ stopped_cleanly() {
 machine_boot "$T/machine"
 case $? in
 0)
+    # the package enabled kaasd.socket (dh_installsystemd), so boot started
+    # it: stopped first, the README's line is what starts it here
+    check "kaasd.socket stopped before the README's line" socket_stopped
     # shellcheck disable=SC2086
     check_log "$T/machine.out" "in a machine with systemd as PID 1: $START_LINE" in_machine $START_LINE
     check "the socket is systemd's (root, mode 0666) and kaasd not started yet" socket_waits
@@ -374,7 +378,12 @@ K8S_AUDIENCE=https://kubernetes.default.svc.cluster.local
 k8s_block() { guide_block "$1" kubernetes.md; }
 # guide_run DOC NAME DIR LOG: block NAME of docs/DOC run as written in the
 # machine, in directory DIR, its trace into LOG
-guide_run() { guide_block "$2" "$1" | machine bash -c "cd '$3' && exec bash -eux" >>"$4" 2>&1; }
+guide_run() {
+    local block
+    block=$(guide_block "$2" "$1")
+    [ -n "$block" ] || { echo "# docs/$1 has no block $2" >>"$4"; return 1; }
+    printf '%s\n' "$block" | machine bash -c "cd '$3' && exec bash -eux" >>"$4" 2>&1
+}
 k8s_run() { guide_run kubernetes.md "$1" / "$T/k8s.log"; }
 # the guide's ini lines, each key set in kaasd.conf's section as set_key does
 k8s_validator_group() {
@@ -384,6 +393,14 @@ k8s_validator_group() {
         in_machine bash -c "$(declare -f set_key); set_key kaasd validator_group kaas-validators"
 }
 k8s_socket_enabled() { [ "$(in_machine systemctl is-enabled kaasd.socket)" = enabled ]; }
+k8s_units_off() {
+    local u
+    in_machine systemctl disable --now kaasd.socket kaasd.service kaas-webhook.service kaas-panel.service \
+        >>"$T/k8s.log" 2>&1 || return 1
+    for u in kaasd.socket kaasd.service kaas-webhook.service kaas-panel.service; do
+        [ "$(in_machine systemctl is-enabled "$u")" = disabled ] && unit_is "$u" ActiveState inactive || return 1
+    done
+}
 k8s_webhook_conf() {
     k8s_block k8s-webhook-conf | in_machine tee /etc/kaas/webhook.conf >/dev/null &&
         in_machine grep -qx 'listen = 127.0.0.1:8443' /etc/kaas/webhook.conf
@@ -421,11 +438,12 @@ guide_says() {
 talks_readme() { guide_says ../README.md readme-talk '"product":"kaasd"' 'interface io.kaas.Admin'; }
 # docs/environment.md, section 4: the environment's hashing key put in
 # place on a node as the guide says (here the key this node made itself,
-# so that the tokens it knows stay valid), then kaasd.service restarted on
-# it: a key kaasd does not own is refused and kaasd would not start
+# moved out of the way first, so that the tokens it knows stay valid only
+# if the guide's line puts it back), then kaasd.service restarted on it: a
+# key kaasd does not own is refused and kaasd would not start
 key_copied_in() {
     in_machine install -d -m 0700 /root/key-files &&
-        in_machine cp /var/lib/kaas/token.key /root/key-files/token.key &&
+        in_machine mv /var/lib/kaas/token.key /root/key-files/token.key &&
         in_machine chown root:root /root/key-files/token.key &&
         guide_run environment.md token-key-install /root/key-files "$T/key.log" &&
         in_machine systemctl restart kaasd.service >>"$T/key.log" 2>&1 &&
@@ -505,6 +523,9 @@ PY
 machine_boot "$T/k8s-machine"
 case $? in
 0)
+    # the packages enabled their units on this host (dh_installsystemd): the
+    # guide's own commands must be what enables and starts them here
+    check "the units start out disabled and stopped in the machine" k8s_units_off
     check_log "$T/k8s.log" "kubernetes.md: systemd-sysusers" k8s_run k8s-users
     check "kubernetes.md: validator_group = kaas-validators goes into kaasd.conf's [kaasd]" k8s_validator_group
     check_log "$T/k8s.log" "kubernetes.md: kaasd.socket enabled and started" k8s_run k8s-kaasd
