@@ -378,20 +378,34 @@ K8S_AUDIENCE=https://kubernetes.default.svc.cluster.local
 k8s_block() { guide_block "$1" kubernetes.md; }
 # guide_run DOC NAME DIR LOG: block NAME of docs/DOC run as written in the
 # machine, in directory DIR, its trace into LOG
-guide_run() {
+# guide_exec DOC NAME DIR: the same, its output on stdout and its trace on
+# stderr; the block is bash's script argument, so that a command of it
+# reading its standard input reads nothing of the script. A missing block
+# fails rather than run as an empty script.
+guide_exec() {
     local block
     block=$(guide_block "$2" "$1")
-    [ -n "$block" ] || { echo "# docs/$1 has no block $2" >>"$4"; return 1; }
-    printf '%s\n' "$block" | machine bash -c "cd '$3' && exec bash -eux" >>"$4" 2>&1
+    [ -n "$block" ] || { echo "# docs/$1 has no block $2" >&2; return 1; }
+    machine bash -euxc "cd '$3'
+$block"
+}
+guide_run() { guide_exec "$1" "$2" "$3" >>"$4" 2>&1; }
+# guide_conf DOC NAME: the guide's kaasd.conf lines, a [kaasd] section of
+# key = value lines, each set in the machine's kaasd.conf as set_key does
+# (a line another guide already set the same way is left as it is)
+guide_conf() {
+    local block key value
+    block=$(guide_block "$2" "$1")
+    [ "$(head -n 1 <<<"$block")" = "[kaasd]" ] && [ "$(wc -l <<<"$block")" -ge 2 ] || return 1
+    while IFS=' =' read -r key value; do
+        [ "$key" = "[kaasd]" ] && continue
+        [ -n "$key" ] && [ -n "$value" ] || return 1
+        in_machine grep -qxF "$key = $value" /etc/kaas/kaasd.conf && continue
+        in_machine bash -c "$(declare -f set_key); set_key kaasd '$key' '$value'" || return 1
+    done <<<"$block"
 }
 k8s_run() { guide_run kubernetes.md "$1" / "$T/k8s.log"; }
 # the guide's ini lines, each key set in kaasd.conf's section as set_key does
-k8s_validator_group() {
-    local conf
-    conf=$(k8s_block k8s-validator-group)
-    [ "$conf" = $'[kaasd]\nvalidator_group = kaas-validators' ] &&
-        in_machine bash -c "$(declare -f set_key); set_key kaasd validator_group kaas-validators"
-}
 k8s_socket_enabled() { [ "$(in_machine systemctl is-enabled kaasd.socket)" = enabled ]; }
 k8s_units_off() {
     local u
@@ -429,7 +443,7 @@ k8s_no_client_cert() {
 guide_says() {
     local doc=$1 name=$2 out p
     shift 2
-    out=$(machine bash -euc "cd / && $(guide_block "$name" "$doc")" 2>>"$T/varlink.log" | tr '\0' '\n') || return 1
+    out=$(guide_exec "$doc" "$name" / 2>>"$T/varlink.log" | tr '\0' '\n') || return 1
     printf '%s\n' "$out" >>"$T/varlink.log"
     for p in "$@"; do
         grep -qE -- "$p" <<<"$out" || { echo "# no $p in the output of $doc's $name" >>"$T/varlink.log"; return 1; }
@@ -472,20 +486,23 @@ panel_started() {
     in_machine journalctl -u kaas-panel.service -o cat --no-pager -n 30 >>"$T/panel.log"
     return 1
 }
-panel_frontend_group() {
-    [ "$(guide_block panel-frontend-group panel.md)" = $'[kaasd]\nfrontend_group = kaas-frontends' ] &&
-        in_machine bash -c "$(declare -f set_key); set_key kaasd frontend_group kaas-frontends"
-}
 panel_conf_example() {
-    awk 'index($0, "Example `/etc/kaas/panel.conf`") { found = 1; next }
-        found && !inside && $0 == "```ini" { inside = 1; next }
-        inside && $0 == "```" { exit }
-        inside { print }' "$top_srcdir/docs/panel.md" >"$T/panel.conf" &&
+    guide_block panel-conf-example panel.md >"$T/panel.conf" &&
         grep -q '^listen = 127.0.0.1:8444$' "$T/panel.conf" &&
         in_machine install -m 0644 /dev/stdin /etc/kaas/panel.conf <"$T/panel.conf" &&
         for f in $(sed -n 's/^ca_file = //p' "$T/panel.conf"); do
             in_machine install -m 0644 /dev/stdin "$f" <"$T/panel-ca.crt" || return 1
         done
+}
+# docs/managed-services.md: the panel checks KaaS tokens (forward auth)
+# once its user is in validator_group (set above from kubernetes.md) and
+# it has restarted into that group
+panel_validates() {
+    local pid
+    guide_conf managed-services.md services-validator-group && guide_run managed-services.md services-validator / "$T/panel.log" &&
+        wait_for 60 unit_serves_as kaas-panel.service kaas-panel &&
+        pid=$(in_machine systemctl show -p MainPID --value kaas-panel.service) &&
+        in_machine ps -o supgrp= -p "$pid" | tr ',' '\n' | grep -qx kaas-validators
 }
 # a browser's login, by its form (the session cookie and the form's csrf
 # field), Origin the example's origin; the password from the environment
@@ -527,7 +544,8 @@ case $? in
     # guide's own commands must be what enables and starts them here
     check "the units start out disabled and stopped in the machine" k8s_units_off
     check_log "$T/k8s.log" "kubernetes.md: systemd-sysusers" k8s_run k8s-users
-    check "kubernetes.md: validator_group = kaas-validators goes into kaasd.conf's [kaasd]" k8s_validator_group
+    check "kubernetes.md: validator_group = kaas-validators goes into kaasd.conf's [kaasd]" \
+        guide_conf kubernetes.md k8s-validator-group
     check_log "$T/k8s.log" "kubernetes.md: kaasd.socket enabled and started" k8s_run k8s-kaasd
     check "kaasd.socket is enabled" k8s_socket_enabled
     check_log "$T/k8s.log" "kubernetes.md: its openssl commands make the CA, the webhook's and the apiserver's certificates" \
@@ -554,13 +572,16 @@ case $? in
         key_copied_in
     check "and alice's token still validates there" validates_there "$token"
     check_log "$T/panel.log" "panel.md: the install commands, in a directory holding tls.key and tls.crt" panel_install
-    check "panel.md: frontend_group = kaas-frontends goes into kaasd.conf's [kaasd]" panel_frontend_group
+    check "panel.md: frontend_group = kaas-frontends goes into kaasd.conf's [kaasd]" \
+        guide_conf panel.md panel-frontend-group
     check "panel.md: panel.conf is the page's example configuration, verbatim" panel_conf_example
     check_log "$T/panel.log" "panel.md: kaasd reloaded, kaas-panel.service enabled and started" panel_started
     check_log "$T/panel.log" "kaas-panel.service runs as kaas-panel, started by systemd, no restart" \
         wait_for 60 unit_serves_as kaas-panel.service kaas-panel
     check_log "$T/panel-login.out" "alice logs in to that panel with her OpenStack password and sees her token list" \
         panel_login
+    check_log "$T/panel.log" "managed-services.md: kaas-panel joins kaas-validators; restarted, it runs in that group" \
+        panel_validates
     check_log "$T/panel-journal.txt" "nothing in the panel's or kaasd's journal that the sandbox refused" \
         journal_refused_nothing "$T/panel-journal.txt" kaas-panel.service kaasd.service
     machine_halt
