@@ -26,6 +26,7 @@ kaasd_kaasd_SOURCES = \
 	kaasd/unix_identity.c kaasd/unix_identity.h \
 	kaasd/membership.c kaasd/membership.h \
 	kaasd/group_reply.c kaasd/group_reply.h \
+	kaasd/group_files.c kaasd/group_files.h \
 	kaasd/unix_names.c kaasd/unix_names.h \
 	kaasd/local_accounts.c kaasd/local_accounts.h \
 	kaasd/tokens.c kaasd/tokens.h \

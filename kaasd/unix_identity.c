@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cleanup.h"
 #include "daemon.h"
 #include "environment.h"
+#include "group_files.h"
 #include "group_reply.h"
 #include "identity.h"
 #include "local_accounts.h"
@@ -54,6 +56,11 @@ struct unix_ids {
         uint64_t epoch;                 /* of index: one more for every new index */
         struct group_reply_cache *replies;
         struct reply_job *jobs;
+        struct daemon *d;               /* set by unix_ids_start() */
+        struct group_files *files;      /* [nss] group_files: group_files.h */
+        bool files_failed;              /* told once; tried again when turned off and on */
+        struct loop_timer *sweep;       /* of the files, pending */
+        uint64_t sweep_at;
 };
 
 int unix_ids_new(struct unix_ids **ret) {
@@ -74,15 +81,21 @@ int unix_ids_new(struct unix_ids **ret) {
 static void job_end(struct unix_ids *ux, struct reply_job *job, int status, const struct unix_group *g,
                     const char *error);
 
+static void files_close(struct unix_ids *ux);
+static struct group_files *files_ready(struct daemon *d, struct unix_ids *ux);
+
 void unix_ids_stop(struct daemon *d) {
         struct unix_ids *ux = d->unix_ids;
         while (ux && ux->jobs)
                 job_end(ux, ux->jobs, -ECANCELED, NULL, "kaasd is stopping");
+        if (ux)
+                files_close(ux);  /* no group outlives kaasd in a file */
 }
 
 struct unix_ids *unix_ids_free(struct unix_ids *u) {
         if (!u)
                 return NULL;
+        files_close(u);
         local_accounts_free(u->local);
         membership_free(u->index);
         group_reply_cache_free(u->replies);
@@ -134,8 +147,11 @@ static char sep_of(const struct daemon *d) {
         return d->config->domain_separator[0];
 }
 
+static void files_sweep_soon(struct unix_ids *ux, uint64_t delay_usec);
+
 static void on_identity_change(const char *user_id, const struct identity *id, void *userdata) {
         struct unix_ids *ux = userdata;
+        files_sweep_soon(ux, 0);  /* a group the user is in may have a file */
         if (!id) {
                 membership_remove(ux->index, user_id);
                 return;
@@ -157,6 +173,7 @@ static int index_ready(struct daemon *d, struct unix_ids *ux) {
         ux->index = membership_free(ux->index);
         ux->epoch++;  /* replies made from the old index are never right again */
         group_reply_cache_clear(ux->replies);
+        group_files_clear(ux->files);
         int r = membership_new(cfg->role_group_prefix, cfg->default_domain, sep, &ux->index);
         if (r < 0)
                 return r;
@@ -178,7 +195,11 @@ int unix_ids_start(struct daemon *d) {
                 if (r < 0)
                         return r;
         }
-        return index_ready(d, d->unix_ids);
+        d->unix_ids->d = d;
+        int r = index_ready(d, d->unix_ids);
+        if (r == 0)
+                files_ready(d, d->unix_ids);
+        return r;
 }
 
 /* The engine of d, created on first use; local files made current. */
@@ -688,6 +709,95 @@ static void answer_message(struct group_reply *r, const char *name, unix_group_f
         fn(0, &g, NULL, userdata);
 }
 
+/* ------------------------------------------------------------ group files */
+
+/* How often the files are checked against the local passwd and group
+ * files, which kaasd otherwise reads only when asked (a file answers
+ * without asking). */
+#define FILES_SWEEP_USEC (5u * 1000000u)
+
+static void files_close(struct unix_ids *ux) {
+        loop_timer_cancel(ux->sweep);
+        ux->sweep = NULL;
+        ux->files = group_files_free(ux->files);
+}
+
+/* The group files while [nss] group_files is on: opened (every file a
+ * previous kaasd left removed) at start, closed when turned off. */
+static struct group_files *files_ready(struct daemon *d, struct unix_ids *ux) {
+        if (!d->config->group_files) {
+                files_close(ux);
+                ux->files_failed = false;
+                return NULL;
+        }
+        if (!ux->files && !ux->files_failed) {
+                int r = group_files_new(d->config->socket_path, &ux->files);
+                if (r < 0) {
+                        ux->files_failed = true;
+                        log_warning(0, "[nss] no group files beside %s (%s): role groups are answered by call only",
+                                    d->config->socket_path, strerror(-r));
+                }
+        }
+        return ux->files;
+}
+
+static bool file_current(const char *key, const char *name, const struct group_reply_stamp *stamp, void *userdata) {
+        struct unix_ids *ux = userdata;
+        const struct membership_role *role = membership_role_by_key(ux->index, key);
+        const struct membership_role *const *roles;
+        if (!role || !role->gname || strcmp(role->gname, name) != 0 ||
+            membership_group_roles(ux->index, name, &roles) != 1 || local_accounts_has_group(ux->local, name) ||
+            local_accounts_has_gid(ux->local, stamp->gid))
+                return false;
+        struct group_reply_stamp now = stamp_of(ux->d, ux, role, stamp->gid);
+        return now.epoch == stamp->epoch && now.version == stamp->version && now.local == stamp->local &&
+               now.max_members == stamp->max_members;
+}
+
+static void on_files_sweep(struct loop_timer *t, void *userdata) {
+        struct unix_ids *ux = userdata;
+        struct daemon *d = ux->d;
+        (void)t;
+        ux->sweep = NULL;  /* freed by the loop */
+        int r = local_accounts_refresh(ux->local, d->config->passwd_file, d->config->group_file);
+        if (r < 0 || !ux->index)
+                group_files_clear(ux->files);  /* nothing to check them with */
+        else
+                group_files_sweep(ux->files, file_current, ux);
+        if (group_files_count(ux->files) > 0)
+                files_sweep_soon(ux, FILES_SWEEP_USEC);
+}
+
+/* Checks the files after delay_usec, or sooner when a check is due
+ * sooner; none while there are no files. */
+static void files_sweep_soon(struct unix_ids *ux, uint64_t delay_usec) {
+        if (!ux->d || group_files_count(ux->files) == 0)
+                return;
+        uint64_t at = loop_now_usec() + delay_usec;
+        if (ux->sweep && ux->sweep_at <= at)
+                return;
+        loop_timer_cancel(ux->sweep);
+        ux->sweep = NULL;
+        if (loop_timer_add(ux->d->loop, at, on_files_sweep, ux, &ux->sweep) < 0) {
+                group_files_clear(ux->files);  /* unchecked files must not stay */
+                return;
+        }
+        ux->sweep_at = at;
+}
+
+/* Leaves role's reply as its files for the module. */
+static void files_put(struct daemon *d, struct unix_ids *ux, const struct membership_role *role,
+                      const struct group_reply *reply) {
+        struct group_files *f = files_ready(d, ux);
+        if (!f || reply->len == 0)
+                return;
+        int r = group_files_put(f, role->key, role->gname, &reply->stamp, reply->message, reply->len - 1, time(NULL));
+        if (r < 0 && r != -ENOSPC && r != -EINVAL)
+                log_warning(0, "[nss] cannot write the file of group %s in %s: %s", role->gname,
+                            group_files_dir(f), strerror(-r));
+        files_sweep_soon(ux, FILES_SWEEP_USEC);
+}
+
 /* Answers every waiter of job and frees it. */
 static void job_end(struct unix_ids *ux, struct reply_job *job, int status, const struct unix_group *g,
                     const char *error) {
@@ -747,6 +857,7 @@ static void job_run(struct unix_ids *ux, struct reply_job *job) {
                         r == -E2BIG ? "too many members for one reply: set [nss] max_group_members" : NULL);
                 return;
         }
+        files_put(d, ux, role, reply);
         struct unix_group g = { .name = role->gname, .gid = reply->stamp.gid, .message = reply->message,
                                 .message_len = reply->len, .reply = reply };
         job_end(ux, job, 0, &g, NULL);
@@ -775,6 +886,7 @@ static void reply_role_message(struct daemon *d, struct unix_ids *ux, const stru
         struct group_reply_stamp stamp = stamp_of(d, ux, role, gid);
         struct group_reply *kept = group_reply_cache_get(ux->replies, role->key, &stamp);
         if (kept) {
+                files_put(d, ux, role, kept);
                 answer_message(kept, role->gname, fn, userdata);
                 return;
         }

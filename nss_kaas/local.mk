@@ -6,7 +6,8 @@
 nssmoddir = $(libdir)
 nssmod_LTLIBRARIES = nss_kaas/libnss_kaas.la
 nss_kaas_libnss_kaas_la_SOURCES = nss_kaas/nss_kaas.c nss_kaas/nss_pack.c nss_kaas/nss_pack.h \
-	nss_kaas/nss_scan.c nss_kaas/nss_scan.h
+	nss_kaas/nss_scan.c nss_kaas/nss_scan.h \
+	nss_kaas/nss_group_file.c nss_kaas/nss_group_file.h
 nss_kaas_libnss_kaas_la_CPPFLAGS = $(AM_CPPFLAGS) -DKAAS_EMBEDDED
 nss_kaas_libnss_kaas_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 nss_kaas_libnss_kaas_la_LIBADD = client/libkaas-static.la $(JANSSON_LIBS)
@@ -45,3 +46,12 @@ EXTRA_DIST += tests/integration/test_nss.sh
 check_PROGRAMS += bench/bench-fill-store
 TESTS += tests/integration/test_scale.sh
 EXTRA_DIST += tests/integration/test_scale.sh
+
+# The group files: kaasd's writer and the module's reader, against each
+# other and against files that must not be taken.
+check_PROGRAMS += tests/unit/test_group_files
+TESTS += tests/unit/test_group_files
+tests_unit_test_group_files_SOURCES = tests/unit/test_group_files.c kaasd/group_files.c \
+	nss_kaas/nss_group_file.c nss_kaas/nss_scan.c nss_kaas/nss_pack.c
+tests_unit_test_group_files_CFLAGS = $(nss_unit_cflags)
+tests_unit_test_group_files_LDADD = common/libkaas-common.la $(CMOCKA_LIBS)

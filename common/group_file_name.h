@@ -1,0 +1,32 @@
+/* Where kaasd leaves the role groups it has answered, for the NSS module
+ * to read without asking it (nss_kaas(8), "The group files"): a directory
+ * "groups" beside kaasd's socket, holding for each role group one file
+ * under two names, "gid.<gid>" and "name.<group name>", whose content is
+ * the group's io.kaas.Nss reply exactly as kaasd sends it.
+ *
+ * A file is current for GROUP_FILE_TTL_SEC after it was written: kaasd
+ * removes a group's files as soon as the group changes, and the TTL
+ * bounds what a kaasd that died without removing them can leave behind.
+ *
+ * Shared by kaasd (the writer) and the module (the reader). No I/O, no
+ * global state. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GROUP_FILE_DIR "groups"
+#define GROUP_FILE_TTL_SEC 60
+/* a file of the directory that is none of these: skipped, never removed */
+#define GROUP_FILE_GID_PREFIX "gid."
+#define GROUP_FILE_NAME_PREFIX "name."
+
+/* The directory for the socket at socket_path (its directory's "groups")
+ * into buf: 0, -EINVAL for a path without a directory, -ENAMETOOLONG. */
+int group_file_dir(const char *socket_path, char *buf, size_t size);
+
+/* The file names of a group: 0, or -EINVAL for a name that cannot be one
+ * (empty, with a '/', longer than NAME_MAX with its prefix),
+ * -ENAMETOOLONG when buf is too small. */
+int group_file_by_gid(uint32_t gid, char *buf, size_t size);
+int group_file_by_name(const char *name, char *buf, size_t size);

@@ -1,0 +1,262 @@
+/* The group files kaasd leaves for the NSS module (group_files.h). */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "group_file_name.h"
+#include "group_files.h"
+
+#define TMP_FILE ".tmp"
+#define TMP_LINK ".tmp-link"
+
+struct group_file {
+        char key[MEMBERSHIP_KEY_SIZE];
+        char *name;
+        struct group_reply_stamp stamp;
+};
+
+struct group_files {
+        char *dir;
+        int dir_fd;
+        bool made;      /* the directory is ours to remove */
+        struct group_file *files;
+        size_t n, cap;
+};
+
+static bool ours(const char *name) {
+        return strncmp(name, GROUP_FILE_GID_PREFIX, strlen(GROUP_FILE_GID_PREFIX)) == 0 ||
+               strncmp(name, GROUP_FILE_NAME_PREFIX, strlen(GROUP_FILE_NAME_PREFIX)) == 0 ||
+               strcmp(name, TMP_FILE) == 0 || strcmp(name, TMP_LINK) == 0;
+}
+
+/* Removes what a previous kaasd left: the files of this format only. */
+static int remove_left(int dir_fd) {
+        int fd = dup(dir_fd);
+        if (fd < 0)
+                return -errno;
+        DIR *dir = fdopendir(fd);
+        if (!dir) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        int r = 0;
+        struct dirent *e;
+        errno = 0;
+        while ((e = readdir(dir)))
+                if (ours(e->d_name) && unlinkat(dir_fd, e->d_name, 0) < 0 && errno != ENOENT && r == 0)
+                        r = -errno;
+        closedir(dir);
+        return r;
+}
+
+int group_files_new(const char *socket_path, struct group_files **ret) {
+        char path[PATH_MAX];
+        int r = group_file_dir(socket_path, path, sizeof(path));
+        if (r < 0)
+                return r;
+        struct group_files *f = calloc(1, sizeof(*f));
+        if (!f || !(f->dir = strdup(path))) {
+                free(f);
+                return -ENOMEM;
+        }
+        f->dir_fd = -1;
+        if (mkdir(path, 0755) == 0) {
+                f->made = true;
+                if (chmod(path, 0755) < 0)  /* whatever the umask */
+                        r = -errno;
+        } else if (errno != EEXIST) {
+                r = -errno;
+        }
+        struct stat st;
+        if (r == 0 && (f->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                r = -errno;
+        /* the module trusts the files as their directory's owner's: never
+         * write into a directory someone else may change */
+        if (r == 0 && fstat(f->dir_fd, &st) < 0)
+                r = -errno;
+        if (r == 0 && (st.st_uid != geteuid() || (st.st_mode & 022)))
+                r = -EPERM;
+        if (r == 0)
+                r = remove_left(f->dir_fd);
+        if (r < 0) {
+                group_files_free(f);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
+static void file_unlink(struct group_files *f, const struct group_file *g) {
+        char name[NAME_MAX + 1];
+        if (group_file_by_gid(g->stamp.gid, name, sizeof(name)) == 0)
+                (void)unlinkat(f->dir_fd, name, 0);
+        if (group_file_by_name(g->name, name, sizeof(name)) == 0)
+                (void)unlinkat(f->dir_fd, name, 0);
+}
+
+static void file_drop(struct group_files *f, size_t i) {
+        file_unlink(f, &f->files[i]);
+        free(f->files[i].name);
+        f->files[i] = f->files[--f->n];
+}
+
+void group_files_clear(struct group_files *f) {
+        if (!f)
+                return;
+        while (f->n > 0)
+                file_drop(f, f->n - 1);
+}
+
+struct group_files *group_files_free(struct group_files *f) {
+        if (!f)
+                return NULL;
+        if (f->dir_fd >= 0) {
+                group_files_clear(f);
+                (void)unlinkat(f->dir_fd, TMP_FILE, 0);
+                (void)unlinkat(f->dir_fd, TMP_LINK, 0);
+                close(f->dir_fd);
+                if (f->made)
+                        (void)rmdir(f->dir);
+        }
+        free(f->files);
+        free(f->dir);
+        free(f);
+        return NULL;
+}
+
+const char *group_files_dir(const struct group_files *f) {
+        return f->dir;
+}
+
+size_t group_files_count(const struct group_files *f) {
+        return f ? f->n : 0;
+}
+
+static bool stamp_equal(const struct group_reply_stamp *a, const struct group_reply_stamp *b) {
+        return a->epoch == b->epoch && a->version == b->version && a->local == b->local && a->gid == b->gid &&
+               a->max_members == b->max_members;
+}
+
+/* Writes message as TMP_FILE, mode 0644 whatever the umask. */
+static int write_tmp(int dir_fd, const char *message, size_t len) {
+        int fd = openat(dir_fd, TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        int r = fchmod(fd, 0644) < 0 ? -errno : 0;
+        for (size_t done = 0; r == 0 && done < len;) {
+                ssize_t n = write(fd, message + done, len - done);
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                else if (n > 0)
+                        done += (size_t)n;
+        }
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dir_fd, TMP_FILE, 0);
+        return r;
+}
+
+/* Puts the new file in place under both names, each replaced at once:
+ * a reader opens the old file or the new, never a part of one. */
+static int write_files(struct group_files *f, const char *gid_file, const char *name_file, const char *message,
+                       size_t len) {
+        int r = write_tmp(f->dir_fd, message, len);
+        if (r < 0)
+                return r;
+        (void)unlinkat(f->dir_fd, TMP_LINK, 0);
+        if (linkat(f->dir_fd, TMP_FILE, f->dir_fd, TMP_LINK, 0) < 0 ||
+            renameat(f->dir_fd, TMP_LINK, f->dir_fd, name_file) < 0 ||
+            renameat(f->dir_fd, TMP_FILE, f->dir_fd, gid_file) < 0) {
+                r = -errno;
+                (void)unlinkat(f->dir_fd, TMP_FILE, 0);
+                (void)unlinkat(f->dir_fd, TMP_LINK, 0);
+                (void)unlinkat(f->dir_fd, name_file, 0);
+        }
+        return r;
+}
+
+static struct group_file *file_find(struct group_files *f, const char *key) {
+        for (size_t i = 0; i < f->n; i++)
+                if (strcmp(f->files[i].key, key) == 0)
+                        return &f->files[i];
+        return NULL;
+}
+
+/* Whether the file is there and younger than half the TTL, as the module
+ * sees it (its mtime): whoever removed or aged it, it is written again. */
+static bool young(const struct group_files *f, const char *file, time_t now) {
+        struct stat st;
+        return fstatat(f->dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && now >= st.st_mtime &&
+               now - st.st_mtime < GROUP_FILE_TTL_SEC / 2;
+}
+
+/* Removes what g's files were called that the new ones are not. */
+static void unlink_renamed(struct group_files *f, const struct group_file *g, const char *gid_file,
+                           const char *name_file) {
+        char old[NAME_MAX + 1];
+        if (group_file_by_gid(g->stamp.gid, old, sizeof(old)) == 0 && strcmp(old, gid_file) != 0)
+                (void)unlinkat(f->dir_fd, old, 0);
+        if (group_file_by_name(g->name, old, sizeof(old)) == 0 && strcmp(old, name_file) != 0)
+                (void)unlinkat(f->dir_fd, old, 0);
+}
+
+int group_files_put(struct group_files *f, const char *key, const char *name, const struct group_reply_stamp *stamp,
+                    const char *message, size_t len, time_t now) {
+        char gid_file[NAME_MAX + 1], name_file[NAME_MAX + 1];
+        int r = group_file_by_gid(stamp->gid, gid_file, sizeof(gid_file));
+        if (r == 0)
+                r = group_file_by_name(name, name_file, sizeof(name_file));
+        if (r < 0 || strlen(key) >= MEMBERSHIP_KEY_SIZE)
+                return -EINVAL;
+        struct group_file *g = file_find(f, key);
+        if (g && stamp_equal(&g->stamp, stamp) && strcmp(g->name, name) == 0 && young(f, gid_file, now))
+                return 0;
+        if (!g && f->n == GROUP_FILES_MAX)
+                return -ENOSPC;
+        if (!g && f->n == f->cap) {
+                size_t cap = f->cap ? f->cap * 2 : 16;
+                struct group_file *a = realloc(f->files, cap * sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                f->files = a;
+                f->cap = cap;
+        }
+        char *copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        /* the new files replace the old in place: never a moment without */
+        if ((r = write_files(f, gid_file, name_file, message, len)) < 0) {
+                free(copy);
+                if (g)  /* what is left of the old ones must not stay */
+                        file_drop(f, (size_t)(g - f->files));
+                return r;
+        }
+        if (g) {
+                unlink_renamed(f, g, gid_file, name_file);
+                free(g->name);
+        } else {
+                g = &f->files[f->n++];
+        }
+        *g = (struct group_file){ .name = copy, .stamp = *stamp };
+        memcpy(g->key, key, strlen(key) + 1);
+        return 0;
+}
+
+size_t group_files_sweep(struct group_files *f, group_files_current_fn current, void *userdata) {
+        size_t dropped = 0;
+        for (size_t i = f ? f->n : 0; i-- > 0;)
+                if (!current(f->files[i].key, f->files[i].name, &f->files[i].stamp, userdata)) {
+                        file_drop(f, i);
+                        dropped++;
+                }
+        return dropped;
+}

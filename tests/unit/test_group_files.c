@@ -1,0 +1,326 @@
+/* The group files: what kaasd writes (kaasd/group_files.c) the NSS module
+ * reads back (nss_kaas/nss_group_file.c) for exactly the group asked
+ * about, a changed group loses its files, a new kaasd removes what an
+ * old one left, and the reader takes nothing it cannot trust: links,
+ * files others may write, old or future files, another group's text, and
+ * (with owners checked) a file whose directory a non-root user chose. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "group_file_name.h"
+#include "group_files.h"
+#include "nss_group_file.h"
+
+#define DEV_TEXT "{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":5000,\"members\":[\"alice\",\"bob\"]}}}"
+#define OPS_TEXT "{\"parameters\":{\"group\":{\"name\":\"ops\",\"gid\":5001,\"members\":[\"carol\"]}}}"
+
+struct fixture {
+        char top[64];           /* made for the test */
+        char sock[128];         /* top/kaasd.sock: the files in top/groups */
+        char dir[128];
+        struct group_files *f;
+};
+
+static int setup_in(void **state, const char *template) {
+        struct fixture *x = calloc(1, sizeof(*x));
+        assert_non_null(x);
+        snprintf(x->top, sizeof(x->top), "%s", template);
+        assert_non_null(mkdtemp(x->top));
+        assert_int_equal(chmod(x->top, 0755), 0);
+        snprintf(x->sock, sizeof(x->sock), "%s/kaasd.sock", x->top);
+        assert_int_equal(group_file_dir(x->sock, x->dir, sizeof(x->dir)), 0);
+        *state = x;
+        return 0;
+}
+
+static int setup(void **state) {
+        return setup_in(state, "/tmp/kaas-group-files-XXXXXX");
+}
+
+static int teardown(void **state) {
+        struct fixture *x = *state;
+        group_files_free(x->f);
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", x->top);
+        assert_int_equal(system(cmd), 0);
+        free(x);
+        return 0;
+}
+
+static const struct group_reply_stamp DEV = { .epoch = 1, .version = 7, .local = 1, .gid = 5000, .max_members = 100 };
+
+static void put_dev(struct fixture *x, time_t now) {
+        assert_int_equal(group_files_put(x->f, "role:r1", "developer", &DEV, DEV_TEXT, strlen(DEV_TEXT), now), 0);
+}
+
+static struct nss_group_file_query query(struct fixture *x, const char *file, const char *name, uint32_t gid) {
+        return (struct nss_group_file_query){ .dir = x->dir, .file = file, .name = name, .gid = gid, .min_id = 1000,
+                                              .max_members = 1000, .max_text = 1u << 20, .max_file = 1u << 20,
+                                              .now = time(NULL) };
+}
+
+static int get(struct nss_group_file_query q, struct group *gr) {
+        static char buf[4096];
+        return nss_group_file_get(&q, gr, buf, sizeof(buf));
+}
+
+static void path_of(struct fixture *x, const char *file, char *buf, size_t size) {
+        snprintf(buf, size, "%s/%s", x->dir, file);
+}
+
+static ino_t inode_of(struct fixture *x, const char *file) {
+        char p[PATH_MAX];
+        struct stat st;
+        path_of(x, file, p, sizeof(p));
+        return stat(p, &st) == 0 ? st.st_ino : 0;
+}
+
+static void test_round_trip(void **state) {
+        struct fixture *x = *state;
+        assert_int_equal(group_files_new(x->sock, &x->f), 0);
+        struct stat st;
+        assert_int_equal(stat(x->dir, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        put_dev(x, time(NULL));
+        assert_int_equal(group_files_count(x->f), 1);
+
+        struct group gr;
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 1);
+        assert_string_equal(gr.gr_name, "developer");
+        assert_int_equal(gr.gr_gid, 5000);
+        assert_string_equal(gr.gr_mem[0], "alice");
+        assert_string_equal(gr.gr_mem[1], "bob");
+        assert_null(gr.gr_mem[2]);
+        assert_int_equal(get(query(x, "gid.5000", NULL, 5000), &gr), 1);
+        assert_string_equal(gr.gr_name, "developer");
+
+        /* too small a buffer: ERANGE, so that glibc asks with a larger one */
+        struct nss_group_file_query q = query(x, "name.developer", "developer", 0);
+        char small[8];
+        assert_int_equal(nss_group_file_get(&q, &gr, small, sizeof(small)), -ERANGE);
+        /* a file longer than the buffer could ever take is not read */
+        q.max_text = strlen(DEV_TEXT) - 1;
+        assert_int_equal(get(q, &gr), -ERANGE);
+        /* not a file of kaasd's: asked of kaasd */
+        q = query(x, "name.developer", "developer", 0);
+        q.max_file = strlen(DEV_TEXT) - 1;
+        assert_int_equal(get(q, &gr), 0);
+        /* no file for a group never answered */
+        assert_int_equal(get(query(x, "name.ops", "ops", 0), &gr), 0);
+}
+
+static void test_rewrite_and_rename(void **state) {
+        struct fixture *x = *state;
+        assert_int_equal(group_files_new(x->sock, &x->f), 0);
+        time_t now = time(NULL);
+        put_dev(x, now);
+        ino_t first = inode_of(x, "gid.5000");
+        assert_true(first != 0);
+        /* the same reply, soon after: left as it is */
+        put_dev(x, now + 1);
+        assert_true(inode_of(x, "gid.5000") == first);
+        /* half the TTL on: written again, so that the module keeps it */
+        put_dev(x, now + GROUP_FILE_TTL_SEC / 2);
+        ino_t second = inode_of(x, "gid.5000");
+        assert_true(second != 0 && second != first);
+        /* a file removed behind kaasd's back: written again */
+        char p[PATH_MAX];
+        path_of(x, "gid.5000", p, sizeof(p));
+        assert_int_equal(unlink(p), 0);
+        put_dev(x, now + 1);
+        assert_true(inode_of(x, "gid.5000") != 0);
+        /* another name for the role: the old name's file goes */
+        struct group_reply_stamp renamed = DEV;
+        renamed.version = 8;
+        assert_int_equal(group_files_put(x->f, "role:r1", "builders", &renamed,
+                                         "{\"parameters\":{\"group\":{\"name\":\"builders\",\"gid\":5000,\"members\":[]}}}",
+                                         strlen("{\"parameters\":{\"group\":{\"name\":\"builders\",\"gid\":5000,\"members\":[]}}}"),
+                                         now),
+                         0);
+        assert_true(inode_of(x, "name.developer") == 0);
+        assert_true(inode_of(x, "name.builders") != 0);
+        struct group gr;
+        assert_int_equal(get(query(x, "gid.5000", NULL, 5000), &gr), 1);
+        assert_string_equal(gr.gr_name, "builders");
+        assert_int_equal(group_files_count(x->f), 1);
+        /* names no file can have */
+        assert_int_equal(group_files_put(x->f, "role:r2", "a/b", &DEV, DEV_TEXT, strlen(DEV_TEXT), now), -EINVAL);
+        assert_int_equal(group_files_put(x->f, "role:r2", "", &DEV, DEV_TEXT, strlen(DEV_TEXT), now), -EINVAL);
+}
+
+static bool keep_ops_only(const char *key, const char *name, const struct group_reply_stamp *stamp, void *userdata) {
+        (void)key;
+        (void)stamp;
+        (*(int *)userdata)++;
+        return strcmp(name, "ops") == 0;
+}
+
+static void test_sweep_clear_and_free(void **state) {
+        struct fixture *x = *state;
+        assert_int_equal(group_files_new(x->sock, &x->f), 0);
+        time_t now = time(NULL);
+        put_dev(x, now);
+        struct group_reply_stamp ops = { .epoch = 1, .version = 3, .gid = 5001 };
+        assert_int_equal(group_files_put(x->f, "role:r2", "ops", &ops, OPS_TEXT, strlen(OPS_TEXT), now), 0);
+        int asked = 0;
+        assert_int_equal(group_files_sweep(x->f, keep_ops_only, &asked), 1);
+        assert_int_equal(asked, 2);
+        assert_true(inode_of(x, "gid.5000") == 0 && inode_of(x, "name.developer") == 0);
+        assert_true(inode_of(x, "gid.5001") != 0 && inode_of(x, "name.ops") != 0);
+        group_files_clear(x->f);
+        assert_int_equal(group_files_count(x->f), 0);
+        assert_true(inode_of(x, "gid.5001") == 0 && inode_of(x, "name.ops") == 0);
+        put_dev(x, now);
+        /* kaasd stopping: files and the directory it made go */
+        x->f = group_files_free(x->f);
+        struct stat st;
+        assert_int_equal(stat(x->dir, &st), -1);
+        assert_int_equal(errno, ENOENT);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        assert_int_equal(fchmod(fd, mode), 0);
+        close(fd);
+}
+
+static void test_left_files_removed(void **state) {
+        struct fixture *x = *state;
+        char p[PATH_MAX];
+        assert_int_equal(mkdir(x->dir, 0755), 0);
+        path_of(x, "name.developer", p, sizeof(p));
+        write_file(p, DEV_TEXT, 0644);
+        path_of(x, "gid.5000", p, sizeof(p));
+        write_file(p, DEV_TEXT, 0644);
+        path_of(x, "README", p, sizeof(p));
+        write_file(p, "not ours", 0644);
+        assert_int_equal(group_files_new(x->sock, &x->f), 0);
+        assert_true(inode_of(x, "name.developer") == 0 && inode_of(x, "gid.5000") == 0);
+        assert_true(inode_of(x, "README") != 0);
+        /* a directory kaasd did not make stays when it stops */
+        x->f = group_files_free(x->f);
+        struct stat st;
+        assert_int_equal(stat(x->dir, &st), 0);
+}
+
+static void test_unsafe_directory_refused(void **state) {
+        struct fixture *x = *state;
+        assert_int_equal(mkdir(x->dir, 0777), 0);
+        assert_int_equal(chmod(x->dir, 0777), 0);
+        assert_int_equal(group_files_new(x->sock, &x->f), -EPERM);
+        if (geteuid() == 0) {
+                assert_int_equal(chmod(x->dir, 0755), 0);
+                assert_int_equal(chown(x->dir, 4242, 4242), 0);
+                assert_int_equal(group_files_new(x->sock, &x->f), -EPERM);
+        }
+        assert_null(x->f);
+}
+
+/* A file made by hand in the directory, as kaasd would, then changed. */
+static void test_reader_refuses(void **state) {
+        struct fixture *x = *state;
+        assert_int_equal(mkdir(x->dir, 0755), 0);
+        char p[PATH_MAX], target[PATH_MAX];
+        struct group gr;
+        path_of(x, "name.developer", p, sizeof(p));
+        write_file(p, DEV_TEXT, 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 1);
+        /* asked by another name or gid than the file's group */
+        assert_int_equal(get(query(x, "name.developer", "ops", 0), &gr), 0);
+        assert_int_equal(get(query(x, "name.developer", NULL, 5001), &gr), 0);
+        /* writable by others */
+        assert_int_equal(chmod(p, 0666), 0);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        assert_int_equal(chmod(p, 0644), 0);
+        /* older than the TTL, or from the future */
+        struct nss_group_file_query q = query(x, "name.developer", "developer", 0);
+        q.now += GROUP_FILE_TTL_SEC;
+        assert_int_equal(get(q, &gr), 0);
+        q.now -= GROUP_FILE_TTL_SEC + 60;
+        assert_int_equal(get(q, &gr), 0);
+        /* a link, even to a good file */
+        path_of(x, "gid.5000", target, sizeof(target));
+        assert_int_equal(symlink(p, target), 0);
+        assert_int_equal(get(query(x, "gid.5000", NULL, 5000), &gr), 0);
+        /* text that is not a group reply, or is cut short */
+        write_file(p, "{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":5000,\"members\":[\"alice\"", 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        write_file(p, "\x7f" "ELF", 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        /* a gid below what kaasd hands out */
+        write_file(p, "{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":0,\"members\":[]}}}", 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        /* a directory instead of a file */
+        path_of(x, "name.ops", p, sizeof(p));
+        assert_int_equal(mkdir(p, 0755), 0);
+        assert_int_equal(get(query(x, "name.ops", "ops", 0), &gr), 0);
+}
+
+static int setup_trusted(void **state) {
+        /* /run: root's, writable by no one else, as above kaasd's socket */
+        return setup_in(state, "/run/kaas-group-files-XXXXXX");
+}
+
+/* With owners checked, as for the compiled-in socket (needs root: the
+ * files are made with other owners). */
+static void test_reader_checks_owners(void **state) {
+        struct fixture *x = *state;
+        if (geteuid() != 0)
+                skip();
+        assert_int_equal(mkdir(x->dir, 0755), 0);
+        assert_int_equal(chown(x->dir, 4242, 4242), 0);
+        char p[PATH_MAX];
+        path_of(x, "name.developer", p, sizeof(p));
+        write_file(p, DEV_TEXT, 0644);
+        assert_int_equal(chown(p, 4242, 4242), 0);
+        struct group gr;
+        struct nss_group_file_query q = query(x, "name.developer", "developer", 0);
+        q.check_owners = true;
+        assert_int_equal(get(q, &gr), 1);       /* the directory's owner's file */
+        assert_int_equal(chown(p, 4243, 4242), 0);
+        assert_int_equal(get(q, &gr), 0);       /* someone else's */
+        assert_int_equal(chown(p, 4242, 4242), 0);
+        assert_int_equal(chmod(x->dir, 0775), 0);
+        assert_int_equal(get(q, &gr), 0);       /* a directory its group may change */
+        assert_int_equal(chmod(x->dir, 0755), 0);
+        assert_int_equal(chown(x->top, 4242, 4242), 0);
+        assert_int_equal(get(q, &gr), 0);       /* a parent a non-root user owns */
+        assert_int_equal(chown(x->top, 0, 0), 0);
+        assert_int_equal(get(q, &gr), 1);
+        /* under /tmp (writable by all): never trusted */
+        struct nss_group_file_query tmp = q;
+        tmp.dir = "/tmp";
+        assert_int_equal(get(tmp, &gr), 0);
+        tmp.dir = "relative/groups";
+        assert_int_equal(get(tmp, &gr), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rewrite_and_rename, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sweep_clear_and_free, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_left_files_removed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unsafe_directory_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reader_refuses, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reader_checks_owners, setup_trusted, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
