@@ -83,13 +83,20 @@ bench_scale() {
         BENCH_ECHO_SERVER=$B/bench-echo-server BENCH_WORKDIR=$BW "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
         kaasd_down scale
         # the same group lookups with [nss] max_group_members (SSSD's
-        # ignore_group_members, with a number), beside the run without
-        for cap in ${BENCH_SCALE_CAPS-1000 ignore}; do
-            if [ "$cap" = ignore ]; then opt="ignore_group_members = yes"; else opt="max_group_members = $cap"; fi
+        # ignore_group_members, with a number), and without the group
+        # files (the storm too), beside the run with neither
+        for cap in ${BENCH_SCALE_CAPS-1000 ignore nofiles}; do
+            only="0 2 4"
+            case $cap in
+            ignore) opt="ignore_group_members = yes" ;;
+            # every role group asked of kaasd, as before the group files
+            nofiles) opt="group_files = no" only="0 2 4 5" ;;
+            *) opt="max_group_members = $cap" ;;
+            esac
             KAASD_BENCH_NSS_EXTRA=$opt kaasd_conf scale "$d/state"
             kaasd_up scale || return 1
             echo "## scale: $ids cached identities, $opt"
-            BENCH_SCALE_ONLY="0 2 4" "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
+            BENCH_SCALE_ONLY=$only "$B/bench-scale" "$module" "$BW/scale.sock" "$d/tokens.txt"
             kaasd_down scale
         done
     done

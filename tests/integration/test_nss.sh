@@ -385,12 +385,56 @@ out=$($VL "$UDB" io.systemd.UserDatabase.GetMemberships '{"userName": "alice", "
 check "userdb: GetMemberships of all her groups without more: ExpectedMore" \
     jt "$out" "d.get('error') == 'org.varlink.service.ExpectedMore'"
 
+# ------------------------------------------------------------------ group files
+
+# role groups kaasd has answered are left beside its socket, and the module
+# reads them before it asks (nss_kaas(8), "GROUP FILES")
+GF=$(dirname "$SOCK")/groups
+alpha_files() { [ -e "$GF/name.kaas-k8s-admins-alpha" ] || [ -e "$GF/gid.$AGID" ]; }
+nssw getent group kaas-k8s-admins-alpha >/dev/null
+check "kaasd left kaas-k8s-admins-alpha as a file under its name and gid, 0644" \
+    sh -c '[ "$1/name.kaas-k8s-admins-alpha" -ef "$1/gid.$2" ] && [ "$(stat -c %a "$1/gid.$2")" = 644 ]' _ "$GF" "$AGID"
+check "... holding the group's reply as kaasd sends it" \
+    jt "$(cat "$GF/gid.$AGID")" "d['parameters']['group']['gid'] == $AGID and 'alice' in d['parameters']['group']['members']"
+kill -STOP "$KAASD_PID"
+by_name=$(NSS_TIMEOUT_MS=1000 probe getgrnam kaas-k8s-admins-alpha)
+by_gid=$(NSS_TIMEOUT_MS=1000 probe getgrgid "$AGID")
+grown=$(NSS_TIMEOUT_MS=1000 nssw "$ERANGE" group kaas-k8s-admins-alpha)
+user=$(NSS_TIMEOUT_MS=1000 probe getpwnam alice)
+touch -d '-2 minutes' "$GF/gid.$AGID"   # both names: one file
+old=$(NSS_TIMEOUT_MS=1000 probe getgrnam kaas-k8s-admins-alpha)
+kill -CONT "$KAASD_PID"
+echo "# kaasd stopped: $by_name / $by_gid / $grown / $user / $old"
+check "kaasd stopped (SIGSTOP): getgrnam of the role group answered from its file" \
+    sh -c 'echo "$1" | grep -Eq "^SUCCESS .* kaas-k8s-admins-alpha:$2:(.*,)?alice(,|$)"' _ "$by_name" "$AGID"
+check "... and getgrgid" sh -c 'echo "$1" | grep -q "^SUCCESS .* kaas-k8s-admins-alpha:$2:"' _ "$by_gid" "$AGID"
+check "... and glibc's retries with growing buffers: ERANGE until it fits" \
+    sh -c 'echo "$1" | grep -Eq "^eranges=[1-9][0-9]* size=[0-9]+ kaas-k8s-admins-alpha:$2:.*alice"' _ "$grown" "$AGID"
+check "... while users are still asked of kaasd (timed out)" \
+    sh -c 'echo "$1" | grep -q "^UNAVAIL errno=Connection timed out"' _ "$user"
+check "... and a file older than 60 s is not taken (timed out)" \
+    sh -c 'echo "$1" | grep -q "^UNAVAIL errno=Connection timed out"' _ "$old"
+nssw getent group kaas-k8s-admins-alpha >/dev/null
+check "asked again, kaasd writes the file anew" \
+    test "$(stat -c %Y "$GF/gid.$AGID")" -gt "$(($(date +%s) - 30))"
+# a member leaving the identity cache changes the group: its files go at once
+out=$($VL "$SOCK" io.kaas.Admin.InvalidateUser '{"user": "alice"}')
+check "alice dropped from the cache ($out)" jt "$out" "d['parameters']['removed'] >= 1"
+check "... and the files of her group are gone" wait_for 10 eval '! alpha_files'
+nssw getent passwd alice >/dev/null
+out=$(nssw getent group kaas-k8s-admins-alpha)
+check "alice cached again: her group answered, with her ($out), and left as a file again" \
+    sh -c 'echo "$1" | grep -Eq ":(.*,)?alice(,|$)" && [ -e "$2/name.kaas-k8s-admins-alpha" ]' _ "$out" "$GF"
+
 # ------------------------------------------------------------------ local names win
 
 bob=$(nssw getent passwd bob)
 BUID=$(field "$bob" 3)
 check "bob is served by kaasd (uid $BUID)" test -n "$BUID"
+nssw getent group kaas-k8s-admins-alpha >/dev/null
+alpha_files || not_ok "fixture: the file of kaas-k8s-admins-alpha"
 echo "bob:x:1500:1500:local bob:/home/bob:/bin/sh" >>"$T/passwd"
+check "a change to the local passwd file: kaasd removes the group files within seconds" wait_for 30 eval '! alpha_files'
 echo "kaas-reader:x:1600:" >>"$T/group"
 out=$($VL "$SOCK" io.kaas.Nss.GetPasswdByName '{"name": "bob"}')
 check "a local bob in the passwd file: kaasd no longer serves bob" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
@@ -445,6 +489,7 @@ check "kaasd stalled: the groups of a local user (root) are asked of nobody: NOT
     sh -c '[ "$1" != 124 ] && echo "$2" | grep -q "^NOTFOUND"' _ "$local_rc" "$local_out"
 
 kaasd_stop "$D"
+check "kaasd stopped: the group files went with it" test ! -e "$GF"
 out=$(probe getpwnam alice)
 echo "# stopped kaasd: $out"
 check "kaasd stopped: UNAVAIL (no socket), without waiting" \

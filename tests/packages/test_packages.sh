@@ -238,6 +238,27 @@ resolves_there() {
     in_machine journalctl -u kaasd.service -o cat --no-pager -n 15 | sed 's/^/#   journal: /'
     return 1
 }
+# alice's role group, answered by kaasd and left in the directory systemd
+# made for it (RuntimeDirectory=kaas/groups under the root-owned /run/kaas)
+ROLE_GROUP=kaas-k8s-admins-alpha
+role_group_there() {
+    in_machine env KAAS_NSS_TIMEOUT_MS="$1" getent group "$ROLE_GROUP" |
+        grep -Eq "^$ROLE_GROUP:[^:]*:[0-9]+:(.*,)?alice(,|\$)"
+}
+role_file_there() {
+    role_group_there 10000 &&
+        [ "$(in_machine stat -c '%U %a' /run/kaas /run/kaas/groups "/run/kaas/groups/name.$ROLE_GROUP")" = \
+          "$(printf 'root 755\nkaas 755\nkaas 644')" ]
+}
+# kaasd stopped by SIGSTOP: the group still answers, from its file, which
+# the module trusts through those owners; a user does not (timed out)
+role_file_read() {
+    local rc=1
+    in_machine systemctl kill -s STOP kaasd.service
+    role_group_there 1000 && ! in_machine env KAAS_NSS_TIMEOUT_MS=1000 getent passwd alice >/dev/null && rc=0
+    in_machine systemctl kill -s CONT kaasd.service
+    return $rc
+}
 reloaded() {
     local out
     out=$(in_machine journalctl -u kaasd.service -o cat --no-pager) &&
@@ -248,7 +269,7 @@ sandbox_refused_nothing() {
 }
 stopped_cleanly() {
     unit_is kaasd.service Result success && unit_is kaasd.service ActiveState inactive &&
-        ! in_machine test -e /run/kaas/kaasd.sock
+        ! in_machine test -e /run/kaas/kaasd.sock && ! in_machine test -e /run/kaas/groups
 }
 machine_boot "$T/machine"
 case $? in
@@ -266,12 +287,14 @@ case $? in
     check "kaasd runs as kaas and told systemd it is ready (active, Status: Serving)" kaasd_serves_as_kaas
     check "the token validates there" validates_there "$mtoken"
     check "getent passwd alice there: the NSS module asks kaasd through systemd's socket" resolves_there
+    check "getent group $ROLE_GROUP there: left as a file in /run/kaas/groups, kaas's, 0644" role_file_there
+    check "... which the NSS module reads while kaasd is stopped (SIGSTOP), as it does not a user" role_file_read
     in_machine systemctl reload kaasd.service
     check "systemctl reload kaasd: the configuration reloaded, kaasd still active" reloaded
     check_log "$T/machine-journal.txt" "no restart, and nothing in kaasd's journal that the sandbox refused" \
         sandbox_refused_nothing
     in_machine systemctl stop kaasd.socket kaasd.service
-    check "stopped: kaasd exited cleanly and systemd removed the socket" stopped_cleanly
+    check "stopped: kaasd exited cleanly and systemd removed the socket and the group files" stopped_cleanly
     machine_halt
     ;;
 77) echo "# SKIP the units under systemd: this host cannot run a systemd-nspawn machine" ;;
