@@ -230,11 +230,17 @@ kill -HUP "$KAASD_PID"
 debug_on() { [ "$(grep -c "configuration reloaded" "$D/kaasd.log")" -ge 2 ]; }
 wait_for 30 debug_on
 kill -STOP "$KAASD_PID"
+# (a user's private group: a role group would be read from its file,
+# without asking kaasd, as the next check shows)
 for i in 1 2 3 4 5 6 7 8; do
-    NSS_TIMEOUT_MS=500 probe getgrnam kaas-developer >/dev/null &
+    NSS_TIMEOUT_MS=500 probe getgrnam "$LAST" >/dev/null &
 done
 for p in $(jobs -rp); do [ "$p" = "$KAASD_PID" ] || wait "$p"; done
+from_file=$(NSS_TIMEOUT_MS=500 nssw getent group kaas-developer)
 kill -CONT "$KAASD_PID"
+check "kaasd stopped: kaas-developer still answers, its 1000 members, from the file kaasd left" \
+    sh -c 'echo "$1" | grep -q "^kaas-developer:x:$2:" && [ "$3" = 1000 ]' _ "$from_file" "$dev_gid" \
+    "$(n_members "$from_file")"
 dropped() { [ $(($(grep -c "call dropped: the client closed its socket" "$D/kaasd.log") - before)) -ge 8 ]; }
 check "questions of clients that gave up are dropped, not answered late" wait_for 60 dropped
 check "kaasd answers after that" answers
