@@ -81,6 +81,7 @@ static const struct option_row options[] = {
         ROW("nss", "ignore_group_members", OPT_BOOL, ignore_group_members, 0, 0),
         ROW("nss", "group_reply_cache", OPT_SIZE, group_reply_cache, 0, 1024u * 1024 * 1024),
         ROW("nss", "group_files", OPT_BOOL, group_files, 0, 0),
+        ROW("nss", "group_files_size", OPT_SIZE, group_files_size, 0, 1024u * 1024 * 1024),
         ROW("nss", "passwd_file", OPT_PATH, passwd_file, 0, 0),
         ROW("nss", "group_file", OPT_PATH, group_file, 0, 0),
         ROW("nss", "subuid_file", OPT_PATH, subuid_file, 0, 0),
@@ -137,6 +138,7 @@ int config_new(struct config **ret) {
         c->token_max_days = 365;
         c->group_reply_cache = 32 * 1024 * 1024;
         c->group_files = true;
+        c->group_files_size = 64 * 1024 * 1024;
         c->etcd_connect_timeout_sec = 5;
         c->etcd_timeout_sec = 10;
         /* clear of useradd's subordinate ids (100000 up to SUB_UID_MAX,

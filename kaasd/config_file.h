@@ -75,6 +75,7 @@ struct config {
         bool ignore_group_members;     /* SSSD's: role groups list no members */
         size_t group_reply_cache;      /* bytes of role groups' replies kept; 0 = none */
         bool group_files;              /* role groups left as files for the NSS module */
+        size_t group_files_size;       /* the most bytes of them */
         char *passwd_file;             /* names and ids never served */
         char *group_file;
         char *subuid_file;             /* subordinate ids the ranges must not meet */

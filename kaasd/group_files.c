@@ -20,6 +20,7 @@ struct group_file {
         char key[MEMBERSHIP_KEY_SIZE];
         char *name;
         struct group_reply_stamp stamp;
+        size_t size;
 };
 
 struct group_files {
@@ -28,6 +29,7 @@ struct group_files {
         bool made;      /* the directory is ours to remove */
         struct group_file *files;
         size_t n, cap;
+        size_t bytes, max_bytes;        /* of the files */
 };
 
 static bool ours(const char *name) {
@@ -57,7 +59,7 @@ static int remove_left(int dir_fd) {
         return r;
 }
 
-int group_files_new(const char *socket_path, struct group_files **ret) {
+int group_files_new(const char *socket_path, size_t max_bytes, struct group_files **ret) {
         char path[PATH_MAX];
         int r = group_file_dir(socket_path, path, sizeof(path));
         if (r < 0)
@@ -68,6 +70,7 @@ int group_files_new(const char *socket_path, struct group_files **ret) {
                 return -ENOMEM;
         }
         f->dir_fd = -1;
+        f->max_bytes = max_bytes;
         if (mkdir(path, 0755) == 0) {
                 f->made = true;
                 if (chmod(path, 0755) < 0)  /* whatever the umask */
@@ -104,6 +107,7 @@ static void file_unlink(struct group_files *f, const struct group_file *g) {
 
 static void file_drop(struct group_files *f, size_t i) {
         file_unlink(f, &f->files[i]);
+        f->bytes -= f->files[i].size;
         free(f->files[i].name);
         f->files[i] = f->files[--f->n];
 }
@@ -138,6 +142,14 @@ const char *group_files_dir(const struct group_files *f) {
 
 size_t group_files_count(const struct group_files *f) {
         return f ? f->n : 0;
+}
+
+size_t group_files_bytes(const struct group_files *f) {
+        return f ? f->bytes : 0;
+}
+
+void group_files_set_max(struct group_files *f, size_t max_bytes) {
+        f->max_bytes = max_bytes;
 }
 
 static bool stamp_equal(const struct group_reply_stamp *a, const struct group_reply_stamp *b) {
@@ -220,7 +232,8 @@ int group_files_put(struct group_files *f, const char *key, const char *name, co
         struct group_file *g = file_find(f, key);
         if (g && stamp_equal(&g->stamp, stamp) && strcmp(g->name, name) == 0 && young(f, gid_file, now))
                 return 0;
-        if (!g && f->n == GROUP_FILES_MAX)
+        size_t old = g ? g->size : 0;
+        if ((!g && f->n == GROUP_FILES_MAX) || len > f->max_bytes || f->bytes - old > f->max_bytes - len)
                 return -ENOSPC;
         if (!g && f->n == f->cap) {
                 size_t cap = f->cap ? f->cap * 2 : 16;
@@ -243,18 +256,29 @@ int group_files_put(struct group_files *f, const char *key, const char *name, co
         if (g) {
                 unlink_renamed(f, g, gid_file, name_file);
                 free(g->name);
+                f->bytes -= g->size;
         } else {
                 g = &f->files[f->n++];
         }
-        *g = (struct group_file){ .name = copy, .stamp = *stamp };
+        *g = (struct group_file){ .name = copy, .stamp = *stamp, .size = len };
+        f->bytes += len;
         memcpy(g->key, key, strlen(key) + 1);
         return 0;
 }
 
-size_t group_files_sweep(struct group_files *f, group_files_current_fn current, void *userdata) {
+/* Whether the module would still take the group's file at now. */
+static bool taken(const struct group_files *f, const struct group_file *g, time_t now) {
+        char file[NAME_MAX + 1];
+        struct stat st;
+        return group_file_by_gid(g->stamp.gid, file, sizeof(file)) == 0 &&
+               fstatat(f->dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 && now - st.st_mtime < GROUP_FILE_TTL_SEC;
+}
+
+size_t group_files_sweep(struct group_files *f, time_t now, group_files_current_fn current, void *userdata) {
         size_t dropped = 0;
         for (size_t i = f ? f->n : 0; i-- > 0;)
-                if (!current(f->files[i].key, f->files[i].name, &f->files[i].stamp, userdata)) {
+                if (!taken(f, &f->files[i], now) ||
+                    !current(f->files[i].key, f->files[i].name, &f->files[i].stamp, userdata)) {
                         file_drop(f, i);
                         dropped++;
                 }

@@ -12,8 +12,11 @@
  * GROUP_FILE_TTL_SEC, so kaasd writes it again, when it answers the group,
  * once it is half that old.
  *
- * At most GROUP_FILES_MAX groups have files; beyond, groups are answered
- * by call only. Files are 0644 in a directory kaasd made 0755 (or that
+ * At most GROUP_FILES_MAX groups have files, of at most max_bytes
+ * together (they live in /run, in memory); beyond, groups are answered by
+ * call only. A file the module no longer takes (older than the TTL: its
+ * group was not asked about since) is removed at the next sweep, which
+ * gives its room back. Files are 0644 in a directory kaasd made 0755 (or that
  * systemd made for it); the module trusts them only through the owner of
  * that directory (nss_kaas(8)).
  *
@@ -33,17 +36,20 @@ struct group_files;
 
 /* Opens (making it when missing) the directory for the socket at
  * socket_path and removes the files a previous kaasd left in it. */
-int group_files_new(const char *socket_path, struct group_files **ret);
+int group_files_new(const char *socket_path, size_t max_bytes, struct group_files **ret);
 /* Removes every file, and the directory when it made it. */
 struct group_files *group_files_free(struct group_files *f);
 
 const char *group_files_dir(const struct group_files *f);
 size_t group_files_count(const struct group_files *f);
+size_t group_files_bytes(const struct group_files *f);
+/* Takes effect for the files written next. */
+void group_files_set_max(struct group_files *f, size_t max_bytes);
 
 /* Leaves message (len bytes, no NUL) as the files of the group name of
  * role key, made as stamp says, unless they are there already with that
  * stamp and (by their mtime) younger than half the TTL at now. 0, -ENOSPC (GROUP_FILES_MAX
- * groups have files), -EINVAL (a name no file can have) or a negative
+ * groups have files, or there is no room for len more bytes), -EINVAL (a name no file can have) or a negative
  * errno of writing (the group then has no file). */
 int group_files_put(struct group_files *f, const char *key, const char *name, const struct group_reply_stamp *stamp,
                     const char *message, size_t len, time_t now);
@@ -53,8 +59,9 @@ int group_files_put(struct group_files *f, const char *key, const char *name, co
 typedef bool (*group_files_current_fn)(const char *key, const char *name, const struct group_reply_stamp *stamp,
                                        void *userdata);
 
-/* Removes the files of every group for which current says no. Returns
- * how many groups lost their files. */
-size_t group_files_sweep(struct group_files *f, group_files_current_fn current, void *userdata);
+/* Removes the files of every group for which current says no, and those
+ * the module would no longer take at now. Returns how many groups lost
+ * their files. */
+size_t group_files_sweep(struct group_files *f, time_t now, group_files_current_fn current, void *userdata);
 /* Removes every file. */
 void group_files_clear(struct group_files *f);

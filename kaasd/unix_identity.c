@@ -731,13 +731,15 @@ static struct group_files *files_ready(struct daemon *d, struct unix_ids *ux) {
                 return NULL;
         }
         if (!ux->files && !ux->files_failed) {
-                int r = group_files_new(d->config->socket_path, &ux->files);
+                int r = group_files_new(d->config->socket_path, d->config->group_files_size, &ux->files);
                 if (r < 0) {
                         ux->files_failed = true;
                         log_warning(0, "[nss] no group files beside %s (%s): role groups are answered by call only",
                                     d->config->socket_path, strerror(-r));
                 }
         }
+        if (ux->files)
+                group_files_set_max(ux->files, d->config->group_files_size);
         return ux->files;
 }
 
@@ -763,7 +765,7 @@ static void on_files_sweep(struct loop_timer *t, void *userdata) {
         if (r < 0 || !ux->index)
                 group_files_clear(ux->files);  /* nothing to check them with */
         else
-                group_files_sweep(ux->files, file_current, ux);
+                group_files_sweep(ux->files, time(NULL), file_current, ux);
         if (group_files_count(ux->files) > 0)
                 files_sweep_soon(ux, FILES_SWEEP_USEC);
 }

@@ -92,7 +92,7 @@ static ino_t inode_of(struct fixture *x, const char *file) {
 
 static void test_round_trip(void **state) {
         struct fixture *x = *state;
-        assert_int_equal(group_files_new(x->sock, &x->f), 0);
+        assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), 0);
         struct stat st;
         assert_int_equal(stat(x->dir, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0755);
@@ -126,7 +126,7 @@ static void test_round_trip(void **state) {
 
 static void test_rewrite_and_rename(void **state) {
         struct fixture *x = *state;
-        assert_int_equal(group_files_new(x->sock, &x->f), 0);
+        assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), 0);
         time_t now = time(NULL);
         put_dev(x, now);
         ino_t first = inode_of(x, "gid.5000");
@@ -172,13 +172,13 @@ static bool keep_ops_only(const char *key, const char *name, const struct group_
 
 static void test_sweep_clear_and_free(void **state) {
         struct fixture *x = *state;
-        assert_int_equal(group_files_new(x->sock, &x->f), 0);
+        assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), 0);
         time_t now = time(NULL);
         put_dev(x, now);
         struct group_reply_stamp ops = { .epoch = 1, .version = 3, .gid = 5001 };
         assert_int_equal(group_files_put(x->f, "role:r2", "ops", &ops, OPS_TEXT, strlen(OPS_TEXT), now), 0);
         int asked = 0;
-        assert_int_equal(group_files_sweep(x->f, keep_ops_only, &asked), 1);
+        assert_int_equal(group_files_sweep(x->f, now, keep_ops_only, &asked), 1);
         assert_int_equal(asked, 2);
         assert_true(inode_of(x, "gid.5000") == 0 && inode_of(x, "name.developer") == 0);
         assert_true(inode_of(x, "gid.5001") != 0 && inode_of(x, "name.ops") != 0);
@@ -191,6 +191,42 @@ static void test_sweep_clear_and_free(void **state) {
         struct stat st;
         assert_int_equal(stat(x->dir, &st), -1);
         assert_int_equal(errno, ENOENT);
+}
+
+static bool keep_all(const char *key, const char *name, const struct group_reply_stamp *stamp, void *userdata) {
+        (void)key;
+        (void)name;
+        (void)stamp;
+        (void)userdata;
+        return true;
+}
+
+/* The files live in memory (/run): their bytes are bounded, and a file
+ * the module would no longer take gives its room back at the next sweep. */
+static void test_budget_and_expiry(void **state) {
+        struct fixture *x = *state;
+        assert_int_equal(group_files_new(x->sock, strlen(DEV_TEXT) + strlen(OPS_TEXT) - 1, &x->f), 0);
+        time_t now = time(NULL);
+        put_dev(x, now);
+        struct group_reply_stamp ops = { .epoch = 1, .version = 3, .gid = 5001 };
+        assert_int_equal(group_files_put(x->f, "role:r2", "ops", &ops, OPS_TEXT, strlen(OPS_TEXT), now), -ENOSPC);
+        assert_true(inode_of(x, "gid.5001") == 0);
+        assert_int_equal(group_files_bytes(x->f), strlen(DEV_TEXT));
+        /* the same group again fits in its own room */
+        struct group_reply_stamp dev2 = DEV;
+        dev2.version++;
+        assert_int_equal(group_files_put(x->f, "role:r1", "developer", &dev2, DEV_TEXT, strlen(DEV_TEXT), now), 0);
+        assert_int_equal(group_files_bytes(x->f), strlen(DEV_TEXT));
+        /* a current group whose file is older than the TTL: dropped */
+        assert_int_equal(group_files_sweep(x->f, now, keep_all, NULL), 0);
+        assert_int_equal(group_files_sweep(x->f, now + GROUP_FILE_TTL_SEC, keep_all, NULL), 1);
+        assert_int_equal(group_files_bytes(x->f), 0);
+        assert_true(inode_of(x, "gid.5000") == 0);
+        assert_int_equal(group_files_put(x->f, "role:r2", "ops", &ops, OPS_TEXT, strlen(OPS_TEXT), now), 0);
+        /* a smaller budget: nothing more is written */
+        group_files_set_max(x->f, 0);
+        assert_int_equal(group_files_put(x->f, "role:r1", "developer", &DEV, DEV_TEXT, strlen(DEV_TEXT), now),
+                         -ENOSPC);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode) {
@@ -211,7 +247,7 @@ static void test_left_files_removed(void **state) {
         write_file(p, DEV_TEXT, 0644);
         path_of(x, "README", p, sizeof(p));
         write_file(p, "not ours", 0644);
-        assert_int_equal(group_files_new(x->sock, &x->f), 0);
+        assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), 0);
         assert_true(inode_of(x, "name.developer") == 0 && inode_of(x, "gid.5000") == 0);
         assert_true(inode_of(x, "README") != 0);
         /* a directory kaasd did not make stays when it stops */
@@ -224,11 +260,11 @@ static void test_unsafe_directory_refused(void **state) {
         struct fixture *x = *state;
         assert_int_equal(mkdir(x->dir, 0777), 0);
         assert_int_equal(chmod(x->dir, 0777), 0);
-        assert_int_equal(group_files_new(x->sock, &x->f), -EPERM);
+        assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), -EPERM);
         if (geteuid() == 0) {
                 assert_int_equal(chmod(x->dir, 0755), 0);
                 assert_int_equal(chown(x->dir, 4242, 4242), 0);
-                assert_int_equal(group_files_new(x->sock, &x->f), -EPERM);
+                assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), -EPERM);
         }
         assert_null(x->f);
 }
@@ -317,6 +353,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rewrite_and_rename, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sweep_clear_and_free, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_budget_and_expiry, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_left_files_removed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unsafe_directory_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reader_refuses, setup, teardown),
