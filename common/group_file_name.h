@@ -17,6 +17,8 @@
 
 #define GROUP_FILE_DIR "groups"
 #define GROUP_FILE_TTL_SEC 60
+/* a clock set back by this much still finds a file written just now */
+#define GROUP_FILE_CLOCK_SLACK_SEC 5
 /* a file of the directory that is none of these: skipped, never removed */
 #define GROUP_FILE_GID_PREFIX "gid."
 #define GROUP_FILE_NAME_PREFIX "name."

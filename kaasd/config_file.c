@@ -138,7 +138,7 @@ int config_new(struct config **ret) {
         c->token_max_days = 365;
         c->group_reply_cache = 32 * 1024 * 1024;
         c->group_files = true;
-        c->group_files_size = 64 * 1024 * 1024;
+        c->group_files_size = 16 * 1024 * 1024;
         c->etcd_connect_timeout_sec = 5;
         c->etcd_timeout_sec = 10;
         /* clear of useradd's subordinate ids (100000 up to SUB_UID_MAX,

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "subid.h"
 #include "subid_stored.h"
+#include "unix_identity.h"
 
 void daemon_identity_caller(const struct call *call, struct identity_caller *ret) {
         *ret = (struct identity_caller){ 0 };
@@ -144,6 +145,7 @@ int daemon_reload(struct daemon *d, char *err, size_t err_size) {
         config_free(d->config);
         d->config = c;
         log_notice(0, "configuration reloaded from %s", d->config_path);
+        unix_ids_reconfigured(d);
         daemon_check_stored_ids(d);
         return 0;
 }

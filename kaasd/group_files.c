@@ -71,24 +71,34 @@ int group_files_new(const char *socket_path, size_t max_bytes, struct group_file
         }
         f->dir_fd = -1;
         f->max_bytes = max_bytes;
+        bool made = false;
         if (mkdir(path, 0755) == 0) {
-                f->made = true;
+                made = true;
                 if (chmod(path, 0755) < 0)  /* whatever the umask */
                         r = -errno;
         } else if (errno != EEXIST) {
                 r = -errno;
         }
         struct stat st;
-        if (r == 0 && (f->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        int fd = -1;
+        if (r == 0 && (fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
                 r = -errno;
         /* the module trusts the files as their directory's owner's: never
-         * write into a directory someone else may change */
-        if (r == 0 && fstat(f->dir_fd, &st) < 0)
+         * write into (nor remove from) a directory someone else may change */
+        if (r == 0 && fstat(fd, &st) < 0)
                 r = -errno;
         if (r == 0 && (st.st_uid != geteuid() || (st.st_mode & 022)))
                 r = -EPERM;
-        if (r == 0)
+        if (r == 0) {
+                f->dir_fd = fd;
+                f->made = made;
                 r = remove_left(f->dir_fd);
+        } else {
+                if (fd >= 0)
+                        close(fd);
+                if (made)
+                        (void)rmdir(path);
+        }
         if (r < 0) {
                 group_files_free(f);
                 return r;
@@ -159,7 +169,9 @@ static bool stamp_equal(const struct group_reply_stamp *a, const struct group_re
 
 /* Writes message as TMP_FILE, mode 0644 whatever the umask. */
 static int write_tmp(int dir_fd, const char *message, size_t len) {
-        int fd = openat(dir_fd, TMP_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        /* a new inode every time: never one a reader may have open */
+        (void)unlinkat(dir_fd, TMP_FILE, 0);
+        int fd = openat(dir_fd, TMP_FILE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
         int r = fchmod(fd, 0644) < 0 ? -errno : 0;
@@ -203,12 +215,16 @@ static struct group_file *file_find(struct group_files *f, const char *key) {
         return NULL;
 }
 
-/* Whether the file is there and younger than half the TTL, as the module
- * sees it (its mtime): whoever removed or aged it, it is written again. */
-static bool young(const struct group_files *f, const char *file, time_t now) {
-        struct stat st;
-        return fstatat(f->dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && now >= st.st_mtime &&
-               now - st.st_mtime < GROUP_FILE_TTL_SEC / 2;
+/* Whether the group's file is there under both names and younger than
+ * half the TTL, as the module sees it (its mtime): whoever removed, aged
+ * or replaced either name (another role's entry dropping a name it had
+ * too), it is written again. */
+static bool young(const struct group_files *f, const char *gid_file, const char *name_file, time_t now) {
+        struct stat st, by_name;
+        return fstatat(f->dir_fd, gid_file, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               fstatat(f->dir_fd, name_file, &by_name, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+               st.st_ino == by_name.st_ino && st.st_dev == by_name.st_dev && st.st_mtime <= now &&
+               st.st_mtime > now - GROUP_FILE_TTL_SEC / 2;
 }
 
 /* Removes what g's files were called that the new ones are not. */
@@ -227,29 +243,37 @@ int group_files_put(struct group_files *f, const char *key, const char *name, co
         int r = group_file_by_gid(stamp->gid, gid_file, sizeof(gid_file));
         if (r == 0)
                 r = group_file_by_name(name, name_file, sizeof(name_file));
-        if (r < 0 || strlen(key) >= MEMBERSHIP_KEY_SIZE)
-                return -EINVAL;
         struct group_file *g = file_find(f, key);
-        if (g && stamp_equal(&g->stamp, stamp) && strcmp(g->name, name) == 0 && young(f, gid_file, now))
+        if (r < 0 || strlen(key) >= MEMBERSHIP_KEY_SIZE) {
+                if (g)  /* what the role was before must not stay either */
+                        file_drop(f, (size_t)(g - f->files));
+                return -EINVAL;
+        }
+        if (g && stamp_equal(&g->stamp, stamp) && strcmp(g->name, name) == 0 &&
+            young(f, gid_file, name_file, now))
                 return 0;
         size_t old = g ? g->size : 0;
+        char *copy = NULL;
         if ((!g && f->n == GROUP_FILES_MAX) || len > f->max_bytes || f->bytes - old > f->max_bytes - len)
-                return -ENOSPC;
-        if (!g && f->n == f->cap) {
+                r = -ENOSPC;
+        if (r == 0 && !g && f->n == f->cap) {
                 size_t cap = f->cap ? f->cap * 2 : 16;
                 struct group_file *a = realloc(f->files, cap * sizeof(*a));
-                if (!a)
-                        return -ENOMEM;
-                f->files = a;
-                f->cap = cap;
+                if (a) {
+                        f->files = a;
+                        f->cap = cap;
+                } else {
+                        r = -ENOMEM;
+                }
         }
-        char *copy = strdup(name);
-        if (!copy)
-                return -ENOMEM;
+        if (r == 0 && !(copy = strdup(name)))
+                r = -ENOMEM;
         /* the new files replace the old in place: never a moment without */
-        if ((r = write_files(f, gid_file, name_file, message, len)) < 0) {
+        if (r == 0)
+                r = write_files(f, gid_file, name_file, message, len);
+        if (r < 0) {
                 free(copy);
-                if (g)  /* what is left of the old ones must not stay */
+                if (g)  /* the old ones are not this reply: they must not stay */
                         file_drop(f, (size_t)(g - f->files));
                 return r;
         }
@@ -271,7 +295,8 @@ static bool taken(const struct group_files *f, const struct group_file *g, time_
         char file[NAME_MAX + 1];
         struct stat st;
         return group_file_by_gid(g->stamp.gid, file, sizeof(file)) == 0 &&
-               fstatat(f->dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 && now - st.st_mtime < GROUP_FILE_TTL_SEC;
+               fstatat(f->dir_fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               st.st_mtime <= now + GROUP_FILE_CLOCK_SLACK_SEC && st.st_mtime > now - GROUP_FILE_TTL_SEC;
 }
 
 size_t group_files_sweep(struct group_files *f, time_t now, group_files_current_fn current, void *userdata) {

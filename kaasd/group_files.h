@@ -9,8 +9,10 @@
  * group_reply.h) and is removed as soon as what the reply was made from
  * changes (group_files_sweep()), when the index is made again, and when
  * kaasd stops. The module takes a file only while it is younger than
- * GROUP_FILE_TTL_SEC, so kaasd writes it again, when it answers the group,
- * once it is half that old.
+ * GROUP_FILE_TTL_SEC and asks kaasd once it is older, so a group in use
+ * is asked about once per TTL, and written again then; kaasd also writes
+ * it again when it answers the group otherwise (a client not reading
+ * files) once it is half that old.
  *
  * At most GROUP_FILES_MAX groups have files, of at most max_bytes
  * together (they live in /run, in memory); beyond, groups are answered by

@@ -202,6 +202,17 @@ int unix_ids_start(struct daemon *d) {
         return r;
 }
 
+void unix_ids_reconfigured(struct daemon *d) {
+        struct unix_ids *ux = d->unix_ids;
+        if (!ux)
+                return;
+        /* a new index for new naming settings, the files closed when
+         * turned off, and the others checked against the settings now */
+        if (unix_ids_start(d) < 0)
+                group_files_clear(ux->files);
+        files_sweep_soon(ux, 0);
+}
+
 /* The engine of d, created on first use; local files made current. */
 static int prepare(struct daemon *d, struct unix_ids **ret, char *err, size_t err_size) {
         if (!d->identities || !d->store) {
@@ -747,7 +758,7 @@ static bool file_current(const char *key, const char *name, const struct group_r
         struct unix_ids *ux = userdata;
         const struct membership_role *role = membership_role_by_key(ux->index, key);
         const struct membership_role *const *roles;
-        if (!role || !role->gname || strcmp(role->gname, name) != 0 ||
+        if (!role || !role->gname || strcmp(role->gname, name) != 0 || group_name_refused(ux->d->config, name) ||
             membership_group_roles(ux->index, name, &roles) != 1 || local_accounts_has_group(ux->local, name) ||
             local_accounts_has_gid(ux->local, stamp->gid))
                 return false;

@@ -73,6 +73,10 @@ int unix_ids_new(struct unix_ids **ret);
 /* Makes d's engine and its membership index (membership.h) now, rather
  * than at the first lookup: one walk of the identity cache. */
 int unix_ids_start(struct daemon *d);
+/* After a reload: the index made again when the naming settings changed,
+ * and the group files (group_files.h) closed, or checked against the new
+ * settings at once. */
+void unix_ids_reconfigured(struct daemon *d);
 /* Answers the lookups still waiting (-ECANCELED): before the server goes. */
 void unix_ids_stop(struct daemon *d);
 struct unix_ids *unix_ids_free(struct unix_ids *u);

@@ -14,9 +14,6 @@
 #include "nss_group_file.h"
 #include "nss_scan.h"
 
-/* a clock set back by this much still finds a file written just now */
-#define CLOCK_SLACK_SEC 5
-
 static bool writable_by_others(const struct stat *st) {
         return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
 }
@@ -65,15 +62,20 @@ static char *read_file(const struct nss_group_file_query *q, int *status, size_t
         int dir_fd = open_dir(q->dir, q->check_owners, &owner);
         if (dir_fd < 0)
                 return NULL;
-        int fd = openat(dir_fd, q->file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        /* nothing but a regular file is even opened (no FIFO, no device,
+         * no terminal to become the caller's); it is checked again once
+         * open, in case it was replaced meanwhile */
+        struct stat st;
+        int fd = -1;
+        if (fstatat(dir_fd, q->file, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+                fd = openat(dir_fd, q->file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         close(dir_fd);
         if (fd < 0)
                 return NULL;
-        struct stat st;
         char *text = NULL;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || writable_by_others(&st) ||
             (q->check_owners && st.st_uid != owner) || st.st_size <= 0 || (uintmax_t)st.st_size > q->max_file ||
-            st.st_mtime > q->now + CLOCK_SLACK_SEC || q->now - st.st_mtime >= GROUP_FILE_TTL_SEC) {
+            st.st_mtime > q->now + GROUP_FILE_CLOCK_SLACK_SEC || st.st_mtime <= q->now - GROUP_FILE_TTL_SEC) {
                 close(fd);
                 return NULL;
         }

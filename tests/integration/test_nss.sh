@@ -425,6 +425,24 @@ nssw getent passwd alice >/dev/null
 out=$(nssw getent group kaas-k8s-admins-alpha)
 check "alice cached again: her group answered, with her ($out), and left as a file again" \
     sh -c 'echo "$1" | grep -Eq ":(.*,)?alice(,|$)" && [ -e "$2/name.kaas-k8s-admins-alpha" ]' _ "$out" "$GF"
+# a reload that changes what a group's entry holds takes its files at once
+reloads() { grep -c "configuration reloaded" "$D/kaasd.log"; }
+n_reloads=$(reloads)
+sed -i 's/^\[nss\]$/[nss]\nrole_group_prefix = kaasx-/' "$D/kaasd.conf"
+kill -HUP "$KAASD_PID"
+check "a reload that renames the role groups (role_group_prefix) removes their files" \
+    wait_for 10 eval '[ "$(reloads)" -gt "$n_reloads" ] && ! alpha_files'
+sed -i 's/^role_group_prefix = kaasx-$/group_files = no/' "$D/kaasd.conf"
+kill -HUP "$KAASD_PID"
+wait_for 10 eval '[ "$(reloads)" -gt "$((n_reloads + 1))" ]'
+out=$(nssw getent group kaas-k8s-admins-alpha)
+check "group_files = no (after SIGHUP): the group answered ($out), no file left, nor its directory" \
+    sh -c 'echo "$1" | grep -Eq ":(.*,)?alice(,|$)" && [ ! -e "$2" ]' _ "$out" "$GF"
+sed -i '/^group_files = no$/d' "$D/kaasd.conf"
+kill -HUP "$KAASD_PID"
+wait_for 10 eval '[ "$(reloads)" -gt "$((n_reloads + 2))" ]'
+nssw getent group kaas-k8s-admins-alpha >/dev/null
+check "group_files back on (after SIGHUP): the group left as a file again" alpha_files
 
 # ------------------------------------------------------------------ local names win
 

@@ -144,6 +144,10 @@ static void test_rewrite_and_rename(void **state) {
         assert_int_equal(unlink(p), 0);
         put_dev(x, now + 1);
         assert_true(inode_of(x, "gid.5000") != 0);
+        path_of(x, "name.developer", p, sizeof(p));
+        assert_int_equal(unlink(p), 0);
+        put_dev(x, now + 1);
+        assert_true(inode_of(x, "name.developer") == inode_of(x, "gid.5000"));
         /* another name for the role: the old name's file goes */
         struct group_reply_stamp renamed = DEV;
         renamed.version = 8;
