@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 
 #define TMP_FILE ".tmp"
 #define TMP_LINK ".tmp-link"
+/* held (flock) for the life of the files: one kaasd per directory */
+#define LOCK_FILE ".lock"
 
 struct group_file {
         char key[MEMBERSHIP_KEY_SIZE];
@@ -26,6 +29,7 @@ struct group_file {
 struct group_files {
         char *dir;
         int dir_fd;
+        int lock_fd;
         bool made;      /* the directory is ours to remove */
         struct group_file *files;
         size_t n, cap;
@@ -59,6 +63,18 @@ static int remove_left(int dir_fd) {
         return r;
 }
 
+/* 0 when the directory holding path (the socket's) is writable by its
+ * owner only: never "groups" beside a socket in /tmp, where no reader
+ * could trust the files and the name is anyone's. */
+static int parent_private(char *path) {
+        char *slash = strrchr(path, '/');
+        struct stat st;
+        *slash = '\0';
+        int r = stat(*path ? path : "/", &st) < 0 ? -errno : (st.st_mode & 022) ? -EPERM : 0;
+        *slash = '/';
+        return r;
+}
+
 int group_files_new(const char *socket_path, size_t max_bytes, struct group_files **ret) {
         char path[PATH_MAX];
         int r = group_file_dir(socket_path, path, sizeof(path));
@@ -69,15 +85,17 @@ int group_files_new(const char *socket_path, size_t max_bytes, struct group_file
                 free(f);
                 return -ENOMEM;
         }
-        f->dir_fd = -1;
+        f->dir_fd = f->lock_fd = -1;
         f->max_bytes = max_bytes;
         bool made = false;
-        if (mkdir(path, 0755) == 0) {
-                made = true;
-                if (chmod(path, 0755) < 0)  /* whatever the umask */
+        if ((r = parent_private(path)) == 0) {
+                if (mkdir(path, 0755) == 0) {
+                        made = true;
+                        if (chmod(path, 0755) < 0)  /* whatever the umask */
+                                r = -errno;
+                } else if (errno != EEXIST) {
                         r = -errno;
-        } else if (errno != EEXIST) {
-                r = -errno;
+                }
         }
         struct stat st;
         int fd = -1;
@@ -89,6 +107,11 @@ int group_files_new(const char *socket_path, size_t max_bytes, struct group_file
                 r = -errno;
         if (r == 0 && (st.st_uid != geteuid() || (st.st_mode & 022)))
                 r = -EPERM;
+        /* two kaasds with sockets in one directory would remove and
+         * overwrite each other's files: the second goes without */
+        if (r == 0 && ((f->lock_fd = openat(fd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+                       flock(f->lock_fd, LOCK_EX | LOCK_NB) < 0))
+                r = errno == EWOULDBLOCK ? -EBUSY : -errno;
         if (r == 0) {
                 f->dir_fd = fd;
                 f->made = made;
@@ -136,10 +159,14 @@ struct group_files *group_files_free(struct group_files *f) {
                 group_files_clear(f);
                 (void)unlinkat(f->dir_fd, TMP_FILE, 0);
                 (void)unlinkat(f->dir_fd, TMP_LINK, 0);
+                if (f->made)
+                        (void)unlinkat(f->dir_fd, LOCK_FILE, 0);
                 close(f->dir_fd);
                 if (f->made)
                         (void)rmdir(f->dir);
         }
+        if (f->lock_fd >= 0)
+                close(f->lock_fd);
         free(f->files);
         free(f->dir);
         free(f);

@@ -37,7 +37,9 @@
 struct group_files;
 
 /* Opens (making it when missing) the directory for the socket at
- * socket_path and removes the files a previous kaasd left in it. */
+ * socket_path and removes the files a previous kaasd left in it. -EPERM
+ * for a directory not kaasd's own or that others may write, -EBUSY when
+ * another kaasd uses it (a socket in the same directory). */
 int group_files_new(const char *socket_path, size_t max_bytes, struct group_files **ret);
 /* Removes every file, and the directory when it made it. */
 struct group_files *group_files_free(struct group_files *f);

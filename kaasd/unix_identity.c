@@ -746,7 +746,10 @@ static struct group_files *files_ready(struct daemon *d, struct unix_ids *ux) {
                 if (r < 0) {
                         ux->files_failed = true;
                         log_warning(0, "[nss] no group files beside %s (%s): role groups are answered by call only",
-                                    d->config->socket_path, strerror(-r));
+                                    d->config->socket_path,
+                                    r == -EBUSY ? "another kaasd's socket is in the same directory"
+                                    : r == -EPERM ? "the directory is not kaasd's own, or others may write to it"
+                                                  : strerror(-r));
                 }
         }
         if (ux->files)

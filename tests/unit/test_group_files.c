@@ -260,8 +260,31 @@ static void test_left_files_removed(void **state) {
         assert_int_equal(stat(x->dir, &st), 0);
 }
 
+/* One kaasd per directory: a second one (a socket beside the first's)
+ * goes without files rather than remove and overwrite the first's. */
+static void test_second_kaasd_refused(void **state) {
+        struct fixture *x = *state;
+        assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), 0);
+        put_dev(x, time(NULL));
+        char other[PATH_MAX];
+        snprintf(other, sizeof(other), "%s/other.sock", x->top);
+        struct group_files *second = NULL;
+        assert_int_equal(group_files_new(other, 1u << 20, &second), -EBUSY);
+        assert_null(second);
+        assert_true(inode_of(x, "gid.5000") != 0);      /* the first's files stay */
+        x->f = group_files_free(x->f);
+        assert_int_equal(group_files_new(other, 1u << 20, &second), 0);
+        group_files_free(second);
+}
+
 static void test_unsafe_directory_refused(void **state) {
         struct fixture *x = *state;
+        /* a socket in a directory anyone may write to: no files at all */
+        assert_int_equal(chmod(x->top, 01777), 0);
+        assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), -EPERM);
+        struct stat st;
+        assert_int_equal(stat(x->dir, &st), -1);
+        assert_int_equal(chmod(x->top, 0755), 0);
         assert_int_equal(mkdir(x->dir, 0777), 0);
         assert_int_equal(chmod(x->dir, 0777), 0);
         assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), -EPERM);
@@ -359,6 +382,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_sweep_clear_and_free, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_budget_and_expiry, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_left_files_removed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_second_kaasd_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unsafe_directory_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reader_refuses, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reader_checks_owners, setup_trusted, teardown),
