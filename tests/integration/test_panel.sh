@@ -247,9 +247,29 @@ done
 PN_JAR=$W/jar-alice
 code=$(post /logout "csrf=$ALICE_CSRF")
 check "logout: 303 to /login, the cookie cleared" bash -c "[ '$code' = 303 ] && [ '$(header Location)' = /login ] && grep -qi '^Set-Cookie: __Host-kaas-session=; .*Max-Age=0' '$OUT.head'"
-code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.crt" -H "Cookie: __Host-kaas-session=$BOB_SID" "$PN_URL/tokens")
-last=$(date +%s)
-check "bob's session is alive before its idle timeout" [ "$code" = 200 ]
+# bob's session was last used long enough ago on a busy machine to be
+# gone already: he logs in again, and his new session is asked at once.
+# Only a login and ask that took less than session_idle (4 s) together
+# proves anything; a slower try is made again.
+bob_fresh_session() {
+    local try t0 elapsed
+    PN_JAR=$W/jar-bob
+    for try in 1 2 3 4 5; do
+        t0=$(date +%s%N)
+        [ "$(login bob "$BOB_PASSWORD")" = 303 ] || return 1
+        BOB_SID=$(header Set-Cookie | sed 's/^__Host-kaas-session=//; s/;.*//')
+        code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.crt" \
+            -H "Cookie: __Host-kaas-session=$BOB_SID" "$PN_URL/tokens")
+        last=$(date +%s)
+        elapsed=$((($(date +%s%N) - t0) / 1000000))
+        [ "$elapsed" -lt 3500 ] && return 0
+        echo "# login and ask took $elapsed ms, more than the idle timeout allows: again"
+    done
+    return 1
+}
+code=
+bob_fresh_session
+check "bob's session is alive before its idle timeout ($code)" [ "$code" = 200 ]
 # session_idle is 4 s: wait (bounded) until more than that has passed
 # since bob's last request, touching nothing, then ask once
 wait_for 30 bash -c "[ \$(date +%s) -ge $((last + 6)) ]"
