@@ -31,9 +31,13 @@ enum conn_phase {
         CONN_IDLE,        /* answered; waiting for bytes past idle_bytes */
 };
 
+/* What max_connections_per_client counts by: an IPv4 address (also when
+ * it arrives IPv4-mapped on a dual-stack socket), or an IPv6 address's
+ * /64, because a single host is routinely handed a whole /64 and may pick
+ * a fresh address in it for every connection. */
 struct client_addr {
         int family;                       /* AF_INET, AF_INET6; 0: unknown, not limited */
-        unsigned char bytes[16];
+        unsigned char bytes[16];          /* AF_INET6: the /64, the rest zero */
 };
 
 struct hd_conn {
@@ -82,8 +86,13 @@ static void addr_parse(const struct sockaddr *sa, struct client_addr *ret, char 
                         snprintf(peer, peer_size, "%s:%u", a, ntohs(in->sin_port));
         } else if (sa && sa->sa_family == AF_INET6) {
                 const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-                ret->family = AF_INET6;
-                memcpy(ret->bytes, &in6->sin6_addr, sizeof(in6->sin6_addr));
+                if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+                        ret->family = AF_INET;
+                        memcpy(ret->bytes, in6->sin6_addr.s6_addr + 12, 4);
+                } else {
+                        ret->family = AF_INET6;
+                        memcpy(ret->bytes, in6->sin6_addr.s6_addr, 8);
+                }
                 if (inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a)))
                         snprintf(peer, peer_size, "[%s]:%u", a, ntohs(in6->sin6_port));
         }

@@ -15,3 +15,9 @@ httpd_libkaas_httpd_la_SOURCES = \
 	httpd/daemon.c httpd/daemon.h
 httpd_libkaas_httpd_la_CFLAGS = $(AM_CFLAGS) -pthread $(MHD_CFLAGS) $(GNUTLS_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS)
 httpd_libkaas_httpd_la_LIBADD = common/libkaas-config.la $(MHD_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS) $(JANSSON_LIBS)
+
+check_PROGRAMS += tests/unit/test_guard
+TESTS += tests/unit/test_guard
+tests_unit_test_guard_SOURCES = tests/unit/test_guard.c
+tests_unit_test_guard_CFLAGS = $(AM_CFLAGS) -pthread $(CMOCKA_CFLAGS) -I$(top_srcdir)/httpd
+tests_unit_test_guard_LDADD = httpd/libkaas-httpd.la $(CMOCKA_LIBS)
