@@ -15,7 +15,9 @@ jobs=${JOBS:-$(nproc)}
 out=${KAAS_BUILD_ROOT:-$top/build}
 
 passed=0 failed=0 skipped=0
-note() { printf '\n=== %s\n' "$*"; }
+# Each stage's line says when it began (seconds into the run), so a log
+# shows where the run's time goes.
+note() { printf '\n=== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 if [ "${KAAS_SKIP_DEPS:-0}" != 1 ]; then
         note "installing dependencies"
@@ -53,6 +55,17 @@ count() {
         skipped=$((skipped + ${s:-0}))
 }
 
+# The slowest tests of a suite, from when each one's log was made to when
+# its result was written (where the file system keeps birth times).
+slowest() {
+        local trs log born
+        for trs in $(find "$1" -name '*.trs'); do
+                log=${trs%.trs}.log
+                born=$(stat -c %W "$log" 2>/dev/null) || continue
+                [ "$born" -gt 0 ] && echo "$(($(stat -c %Y "$trs") - born)) s ${log#"$1"/}"
+        done | sort -rn | head -n "${2:-8}" | sed 's/^/  /'
+}
+
 # run_suite NAME CONFIGURE-FLAGS...
 run_suite() {
         local name=$1 dir="$out/$1"
@@ -84,6 +97,8 @@ run_suite() {
                         tail -60 "$log"
                 done
         fi
+        echo "slowest:"
+        slowest "$dir/tests"
         count "$dir/test-suite.log"
 }
 
@@ -196,5 +211,6 @@ fi
 summary="tests: $passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo
+echo "finished after $SECONDS s"
 echo "$summary"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
