@@ -100,6 +100,7 @@ struct replica {
         const char *watch_endpoint;             /* the member the created watch is on */
         int64_t etcd_revision;
         int64_t disconnected_since;
+        int64_t last_contact;   /* when etcd last vouched for the replica; 0: not yet */
 
         struct write_op *ops;
         struct loop_timer *ops_timer;
@@ -165,8 +166,12 @@ static void set_connected(struct replica *r, bool ok) {
                         log_notice(0, "etcd: connected again (%s), replica at revision %lld", etcd_client_endpoint(r->etcd),
                                    (long long)r->st.revision);
                 r->disconnected_since = 0;
+                r->last_contact = (int64_t)time(NULL);
         } else if (!r->disconnected_since) {
-                r->disconnected_since = (int64_t)time(NULL);
+                /* out of touch since the last answer, not since the call that
+                 * failed: that one may have hung for the whole timeout, and
+                 * max_disconnected bounds how stale the replica may be */
+                r->disconnected_since = r->last_contact ? r->last_contact : (int64_t)time(NULL);
         }
 }
 

@@ -20,7 +20,7 @@ ETCD=$TMP/etcd
 D=$TMP/node1
 PID= STOPPED=
 cleanup() {
-    [ -n "$STOPPED" ] && kill -CONT "$STOPPED" 2>/dev/null
+    [ -n "$STOPPED" ] && kill -CONT $STOPPED 2>/dev/null
     [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
     "$top_srcdir/tests/etcd/etcd-down.sh" "$ETCD" >/dev/null 2>&1
     [ "${KAAS_TEST_KEEP:-0}" = 1 ] || rm -rf -- "$TMP"
@@ -119,6 +119,24 @@ caught_up() { jt "$(store)" "d['connected'] and d['revision'] >= $rev" >/dev/nul
 check "member $n frozen: the reader is connected, at etcd's revision $rev" wait_for 20 caught_up
 kill -CONT "$STOPPED"
 STOPPED=
+
+# ---------------------------------------------------------------- every member frozen
+# The reader's calls then hang until they time out (connect_timeout 5 s,
+# timeout 10 s). max_disconnected counts from etcd's last answer, before
+# the freeze, not from when the hanging call gave up.
+read -r T3 H3 R3 < <(new_token)
+check "a third token record is put into etcd" etcdctl_root put "${ETCD_PREFIX}tokens/$H3" "$R3"
+check "the reader takes it" wait_for 20 held "$T3"
+all_members=$(cat "$ETCD_DIR"/m[123].pid | tr '\n' ' ')
+frozen_at=$(date +%s)
+kill -STOP $all_members
+STOPPED=$all_members
+check "every member frozen: the reader refuses tokens (max_disconnected = 4)" wait_for 60 refused "$T3"
+check "it has been out of touch since etcd's last answer, before the freeze at $frozen_at" \
+    jt "$(store)" "not d['connected'] and 0 < d['disconnected_since'] <= $frozen_at + 1"
+kill -CONT $all_members
+STOPPED=
+check "the members thawed: the reader validates again" wait_for 60 held "$T3"
 kill -TERM "$PID"
 wait "$PID" 2>/dev/null
 PID=
