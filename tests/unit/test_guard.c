@@ -69,15 +69,20 @@ static void close_all(struct hd_guard *g, struct hd_conn **conns) {
                 hd_guard_closed(g, conns[i]);
 }
 
-static void test_ipv4_address(void **state) {
-        struct hd_guard *g = *state;
+/* Fills the allowance from first: same is then refused, other is not,
+ * and same is let in again once first's connections are closed. */
+static void one_client(struct hd_guard *g, const void *first, const void *same, const void *other) {
         struct hd_conn *c[MAX_PER_CLIENT];
-        struct sockaddr_in a = v4("192.0.2.10"), same = v4("192.0.2.10"), other = v4("192.0.2.11");
-        fill(g, &a, c);
-        assert_false(hd_guard_admit(g, (struct sockaddr *)&same, sizeof(same)));
-        assert_true(hd_guard_admit(g, (struct sockaddr *)&other, sizeof(other)));
+        fill(g, first, c);
+        assert_false(hd_guard_admit(g, same, sizeof(struct sockaddr_in6)));
+        assert_true(hd_guard_admit(g, other, sizeof(struct sockaddr_in6)));
         close_all(g, c);
-        assert_true(hd_guard_admit(g, (struct sockaddr *)&same, sizeof(same)));
+        assert_true(hd_guard_admit(g, same, sizeof(struct sockaddr_in6)));
+}
+
+static void test_ipv4_address(void **state) {
+        struct sockaddr_in a = v4("192.0.2.10"), same = v4("192.0.2.10"), other = v4("192.0.2.11");
+        one_client(*state, &a, &same, &other);
 }
 
 static void test_ipv4_mapped_is_ipv4(void **state) {
@@ -97,16 +102,10 @@ static void test_ipv4_mapped_is_ipv4(void **state) {
 }
 
 static void test_ipv6_slash64(void **state) {
-        struct hd_guard *g = *state;
-        struct hd_conn *c[MAX_PER_CLIENT];
         struct sockaddr_in6 a = v6("2001:db8:1:2::10");
         struct sockaddr_in6 same64 = v6("2001:db8:1:2:abcd:ef01:2345:6789");
         struct sockaddr_in6 next64 = v6("2001:db8:1:3::10");
-        fill(g, &a, c);
-        assert_false(hd_guard_admit(g, (struct sockaddr *)&same64, sizeof(same64)));
-        assert_true(hd_guard_admit(g, (struct sockaddr *)&next64, sizeof(next64)));
-        close_all(g, c);
-        assert_true(hd_guard_admit(g, (struct sockaddr *)&same64, sizeof(same64)));
+        one_client(*state, &a, &same64, &next64);
 }
 
 static void test_unknown_family_not_limited(void **state) {
