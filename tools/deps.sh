@@ -13,6 +13,7 @@ packages=(
         # tests
         systemd  # systemd-socket-activate and systemd-analyze: kaasd as its units start it
         systemd-container  # systemd-nspawn: the packaged units under systemd as PID 1 (tests/lib/machine.sh)
+        systemd-userdbd  # userdbctl: docs/varlink.md's userdb lines in that machine
         libcmocka-dev libpamtest0-dev libpam-wrapper libnss-wrapper libuid-wrapper
         keystone uwsgi-core uwsgi-plugin-python3 python3 socat curl openssl
         python3-kubernetes  # the typed client that decodes kaas-webhook's replies in the e2e test

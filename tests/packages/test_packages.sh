@@ -591,6 +591,10 @@ case $? in
         guide_says varlink.md varlink-describe 'interface io.kaas.Admin'
     check_log "$T/varlink.log" "varlink.md: the kaasctl lines" \
         guide_says varlink.md varlink-kaasctl 'interface io.kaas.Admin' '"product": *"kaasd"'
+    check_log "$T/varlink.log" "varlink.md: kaasd.socket's userdb drop-in, as the guide writes it" \
+        guide_run varlink.md varlink-userdb-socket / "$T/varlink.log"
+    check_log "$T/varlink.log" "varlink.md: userdbctl shows alice's record and her role group from kaasd" \
+        guide_says varlink.md varlink-userdbctl 'name: *alice' "$ROLE_GROUP"
     check_log "$T/key.log" "environment.md: the shared hashing key copied in as the guide says; kaasd restarts on it" \
         key_copied_in
     check "and alice's token still validates there" validates_there "$token"
