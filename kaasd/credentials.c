@@ -26,6 +26,16 @@ struct credential_checker {
         struct proof_cache *proofs;  /* Keystone tokens accepted lately */
         int64_t frozen_clock;  /* > 0: the throttle's clock stands still (tests) */
         struct check *checks;  /* in flight, for cancellation at shutdown */
+        struct session_end *ends;  /* revocations in flight, likewise */
+};
+
+struct session_end {
+        struct credential_checker *cc;
+        struct ks_request *ks_req;
+        session_end_fn fn;
+        void *userdata;
+        char user_id[PROOF_CACHE_USER_ID_MAX + 1];
+        struct session_end *prev, *next;
 };
 
 struct check {
@@ -143,6 +153,58 @@ static void finish(struct check *c, int status, unsigned retry_after, const char
                 free(c);
 }
 
+/* ------------------------------------------------------------ ending a session */
+
+static void session_end_unlink(struct session_end *e) {
+        struct credential_checker *cc = e->cc;
+        if (e->prev)
+                e->prev->next = e->next;
+        else
+                cc->ends = e->next;
+        if (e->next)
+                e->next->prev = e->prev;
+}
+
+static void session_end_done(struct session_end *e, int status, const char *error) {
+        session_end_unlink(e);
+        e->fn(status, e->user_id, error, e->userdata);
+        free(e);
+}
+
+static void on_revoked(const struct ks_result *res, void *userdata) {
+        struct session_end *e = userdata;
+        e->ks_req = NULL;
+        session_end_done(e, res->status, res->error);
+}
+
+int credentials_end_session(struct credential_checker *cc, const char *keystone_token, session_end_fn fn,
+                            void *userdata) {
+        size_t len = strlen(keystone_token);
+        struct session_end *e = calloc(1, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        /* forgotten first: whatever Keystone answers, this kaasd takes the
+         * token as proof no more */
+        (void)proof_cache_forget(cc->proofs, keystone_token, len, e->user_id);
+        if (!cc->ks) {
+                free(e);
+                return -ENXIO;
+        }
+        e->cc = cc;
+        e->fn = fn;
+        e->userdata = userdata;
+        e->next = cc->ends;
+        if (cc->ends)
+                cc->ends->prev = e;
+        cc->ends = e;
+        int r = keystone_revoke_token(cc->ks, keystone_token, on_revoked, e, &e->ks_req);
+        if (r < 0) {
+                session_end_unlink(e);
+                free(e);
+        }
+        return r;
+}
+
 struct credential_checker *credential_checker_free(struct credential_checker *cc) {
         if (!cc)
                 return NULL;
@@ -151,6 +213,12 @@ struct credential_checker *credential_checker_free(struct credential_checker *cc
                 keystone_cancel(c->ks_req);
                 identity_lookup_cancel(c->waiter);
                 finish(c, -ECANCELED, 0, "kaasd is shutting down", NULL);
+        }
+        while (cc->ends) {
+                struct session_end *e = cc->ends;
+                keystone_cancel(e->ks_req);
+                e->ks_req = NULL;
+                session_end_done(e, -ECANCELED, "kaasd is shutting down");
         }
         ratelimit_free(cc->rl);
         proof_cache_free(cc->proofs);

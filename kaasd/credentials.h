@@ -73,6 +73,19 @@ int credentials_verify(struct credential_checker *cc, json_t *credentials, const
 int credentials_authenticate(struct credential_checker *cc, json_t *credentials, const struct peer *peer,
                              unsigned flags, uint64_t request_id, credentials_fn fn, void *userdata);
 
+/* io.kaas.Token.Unauthenticate: the end of a session Authenticate began.
+ * The Keystone token is forgotten as a proof at once, then revoked in
+ * Keystone with itself as authentication. fn gets 0 (revoked), -ENOENT
+ * (Keystone no longer took it: nothing left to revoke), -EACCES (Keystone
+ * refused), -ECANCELED (shutdown) or an unavailable-class error, with
+ * the user ID the proof cache knew for the token ("" if none). Returns a
+ * negative errno only when fn will not be called: -EINVAL a malformed
+ * token, -ENXIO no Keystone configured, -EBUSY too many Keystone calls in
+ * flight. */
+typedef void (*session_end_fn)(int status, const char *user_id, const char *error, void *userdata);
+int credentials_end_session(struct credential_checker *cc, const char *keystone_token, session_end_fn fn,
+                            void *userdata) __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+
 uint64_t credential_checker_throttled(const struct credential_checker *cc);
 
 /* How long a Keystone token accepted as proof is taken again without

@@ -504,6 +504,52 @@ int token_authenticate(struct call *call, json_t *parameters, void *context) {
         return r;
 }
 
+/* ---------------------------------------------------- Unauthenticate */
+
+static void on_session_ended(int status, const char *user_id, const char *error, void *userdata) {
+        struct call *call = userdata;
+        char peer[64];
+        audit_peer(peer, sizeof(peer), call);
+        const char *who = user_id[0] ? user_id : "-";
+        if (status == 0 || status == -ENOENT) {
+                log_audit(call_id(call), "session ended: user_id=%s, its Keystone token %s, %s", who,
+                          status == 0 ? "revoked" : "no longer valid in Keystone", peer);
+                call_reply(call, json_object());
+        } else if (status == -EACCES) {
+                log_audit(call_id(call), "session ended: user_id=%s, Keystone refused to revoke its token (%s), %s", who,
+                          error ? error : "-", peer);
+                call_error_reason(call, ERR("AuthenticationFailed"), error ? error : "Keystone refused the revocation");
+        } else {
+                log_audit(call_id(call), "session ended: user_id=%s, its Keystone token not revoked (%s), %s", who,
+                          error ? error : "-", peer);
+                call_error_reason(call, ERR("Unavailable"), error ? error : "identity service unavailable");
+        }
+        call_unref(call);
+}
+
+int token_unauthenticate(struct call *call, json_t *parameters, void *context) {
+        struct daemon *d = context;
+        const char *kt = json_string_value(json_object_get(parameters, "keystone_token"));
+        if (!kt || !*kt) {
+                call_error_reason(call, ERR("InvalidArgument"), "keystone_token: the token Authenticate gave");
+                return 0;
+        }
+        call_ref(call);
+        int r = credentials_end_session(d->credentials, kt, on_session_ended, call);
+        if (r == 0)
+                return 0;
+        call_unref(call);
+        if (r == -EINVAL)
+                call_error_reason(call, ERR("InvalidArgument"), "keystone_token: not a Keystone token");
+        else if (r == -ENXIO)
+                call_error_reason(call, ERR("Unavailable"), "no Keystone is configured");
+        else if (r == -EBUSY)
+                call_error_reason(call, ERR("Unavailable"), "too many calls to Keystone in flight");
+        else
+                return r;
+        return 0;
+}
+
 /* ---------------------------------------------------------- Validate */
 
 struct validation {

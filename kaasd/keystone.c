@@ -54,7 +54,7 @@ struct ks_request {
         char *path;                   /* for error texts: no secrets, no query values */
         char *body;                   /* may hold a password: wiped on free */
         size_t body_len;
-        char *subject_token;          /* TOKEN_CHECK */
+        char *subject_token;          /* TOKEN_CHECK, TOKEN_REVOKE */
         char *arg;                    /* the exact name looked for (BY_NAME) or the user ID (ROLES) */
         char *arg_domain;             /* the domain ID the name is looked for in (USER_BY_NAME) */
         struct curl_body resp;
@@ -111,6 +111,7 @@ static const char *const kind_names[KS_REQ_KIND_MAX] = {
         [KS_REQ_ROLES] = "role_assignments",
         [KS_REQ_DOMAIN] = "domain",
         [KS_REQ_DOMAIN_BY_NAME] = "domain_by_name",
+        [KS_REQ_TOKEN_REVOKE] = "token_revoke",
 };
 
 const char *keystone_kind_name(enum ks_kind kind) {
@@ -328,7 +329,8 @@ static int request_new(struct keystone *ks, enum ks_kind kind, const char *path,
         req->kind = kind;
         req->fn = fn;
         req->userdata = userdata;
-        req->needs_token = kind != KS_REQ_SERVICE_AUTH && kind != KS_REQ_PASSWORD;
+        /* a revocation authenticates with the token it revokes */
+        req->needs_token = kind != KS_REQ_SERVICE_AUTH && kind != KS_REQ_PASSWORD && kind != KS_REQ_TOKEN_REVOKE;
         size_t n = strlen(ks->base_url) + strlen(path) + 1;
         req->url = malloc(n);
         req->path = strdup(path);
@@ -419,6 +421,10 @@ static int request_start_transfer(struct ks_request *req) {
         if (req->subject_token) {
                 snprintf(line, sizeof(line), "X-Subject-Token: %s", req->subject_token);
                 ADD_HEADER(line);
+                if (req->kind == KS_REQ_TOKEN_REVOKE) {
+                        snprintf(line, sizeof(line), "X-Auth-Token: %s", req->subject_token);
+                        ADD_HEADER(line);
+                }
         }
 #undef ADD_HEADER
         sodium_memzero(line, sizeof(line));
@@ -456,6 +462,8 @@ static int request_start_transfer(struct ks_request *req) {
                 curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
         } else {
                 curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+                if (req->kind == KS_REQ_TOKEN_REVOKE)
+                        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
         }
         if (curl_loop_add(ks->curl, e) < 0)
                 return -ENOMEM;
@@ -622,6 +630,16 @@ static int status_error(struct ks_request *req, long http, char *msg, size_t msg
                         return -EINVAL;
                 }
                 break;
+        case KS_REQ_TOKEN_REVOKE:
+                if (http == 401 || http == 404) {
+                        snprintf(msg, msg_size, "the token is no longer valid in Keystone (HTTP %ld)", http);
+                        return -ENOENT;
+                }
+                if (http == 403) {
+                        snprintf(msg, msg_size, "Keystone refused to revoke the token (HTTP 403)%s%s", sep, kmsg);
+                        return -EACCES;
+                }
+                break;
         default:
                 if (http == 401 || http == 403) {
                         snprintf(msg, msg_size,
@@ -724,7 +742,9 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
         } else {
                 ks->counters.total_usec[req->kind] += elapsed;
                 ks->counters.answered[req->kind]++;
-                long expect = (req->kind == KS_REQ_SERVICE_AUTH || req->kind == KS_REQ_PASSWORD) ? 201 : 200;
+                long expect = (req->kind == KS_REQ_SERVICE_AUTH || req->kind == KS_REQ_PASSWORD) ? 201
+                              : req->kind == KS_REQ_TOKEN_REVOKE                                 ? 204
+                                                                                                 : 200;
                 if (http != expect) {
                         res.status = status_error(req, http, msg, sizeof(msg));
                         if (http == 401 && req->needs_token && !req->retried) {
@@ -773,6 +793,7 @@ static void request_finish(struct ks_request *req, CURLcode cc) {
                                                               sizeof(perr));
                                 res.domain = &domain;
                                 break;
+                        case KS_REQ_TOKEN_REVOKE:   /* 204: nothing to read */
                         case KS_REQ_KIND_MAX:
                                 break;
                         }
@@ -969,15 +990,16 @@ int keystone_password_token(struct keystone *ks, const char *user_name, const ch
         return password_request(ks, user_name, domain, false, password, true, fn, userdata, ret_req);
 }
 
-int keystone_check_token(struct keystone *ks, const char *token, keystone_done_fn fn, void *userdata,
-                         struct ks_request **ret_req) {
+/* A call about a user's token, which goes as X-Subject-Token. */
+static int subject_token_request(struct keystone *ks, enum ks_kind kind, const char *token, keystone_done_fn fn,
+                                 void *userdata, struct ks_request **ret_req) {
         if (!token || !*token || strlen(token) > KS_SERVICE_TOKEN_MAX)
                 return -EINVAL;
         for (const char *p = token; *p; p++)
                 if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
                         return -EINVAL;
         struct ks_request *req;
-        int r = request_new(ks, KS_REQ_TOKEN_CHECK, "/v3/auth/tokens", fn, userdata, &req);
+        int r = request_new(ks, kind, "/v3/auth/tokens", fn, userdata, &req);
         if (r < 0)
                 return r;
         if (!(req->subject_token = strdup(token))) {
@@ -985,6 +1007,16 @@ int keystone_check_token(struct keystone *ks, const char *token, keystone_done_f
                 return -ENOMEM;
         }
         return start(ks, req, ret_req);
+}
+
+int keystone_check_token(struct keystone *ks, const char *token, keystone_done_fn fn, void *userdata,
+                         struct ks_request **ret_req) {
+        return subject_token_request(ks, KS_REQ_TOKEN_CHECK, token, fn, userdata, ret_req);
+}
+
+int keystone_revoke_token(struct keystone *ks, const char *token, keystone_done_fn fn, void *userdata,
+                          struct ks_request **ret_req) {
+        return subject_token_request(ks, KS_REQ_TOKEN_REVOKE, token, fn, userdata, ret_req);
 }
 
 /* A GET of prefix + escaped v1 [+ middle + escaped v2] + suffix. */

@@ -50,6 +50,7 @@ enum ks_kind {
         KS_REQ_ROLES,           /* GET /v3/role_assignments?user.id=... */
         KS_REQ_DOMAIN,          /* GET /v3/domains/{id} */
         KS_REQ_DOMAIN_BY_NAME,  /* GET /v3/domains?name= */
+        KS_REQ_TOKEN_REVOKE,    /* DELETE /v3/auth/tokens: a user's token, by itself */
         KS_REQ_KIND_MAX,
 };
 
@@ -114,6 +115,12 @@ int keystone_password_token(struct keystone *ks, const char *user_name, const ch
 /* Validates a Keystone token a user presents (GET /v3/auth/tokens). */
 int keystone_check_token(struct keystone *ks, const char *token, keystone_done_fn fn, void *userdata,
                          struct ks_request **ret_req);
+/* Revokes a user's own token (DELETE /v3/auth/tokens, the token as both
+ * X-Auth-Token and X-Subject-Token: Keystone lets a token's subject revoke
+ * it, and the service account needs no admin role for it). A token
+ * Keystone no longer takes (401, 404) completes with -ENOENT. */
+int keystone_revoke_token(struct keystone *ks, const char *token, keystone_done_fn fn, void *userdata,
+                          struct ks_request **ret_req);
 int keystone_get_user(struct keystone *ks, const char *user_id, keystone_done_fn fn, void *userdata,
                       struct ks_request **ret_req);
 int keystone_find_user(struct keystone *ks, const char *name, const char *domain_id,

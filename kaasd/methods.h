@@ -34,3 +34,4 @@ int token_delete(struct call *call, json_t *parameters, void *context);
 int token_revoke_user(struct call *call, json_t *parameters, void *context);
 int token_validate(struct call *call, json_t *parameters, void *context);
 int token_authenticate(struct call *call, json_t *parameters, void *context);
+int token_unauthenticate(struct call *call, json_t *parameters, void *context);

@@ -78,6 +78,21 @@ int proof_cache_get(struct proof_cache *pc, const char *token, size_t len, int64
         return -ENOENT;
 }
 
+int proof_cache_forget(struct proof_cache *pc, const char *token, size_t len, char *ret_user_id) {
+        uint8_t hash[HASH_BYTES];
+        struct entry *set = set_of(pc, token, len, hash);
+        for (int w = 0; w < WAYS; w++) {
+                struct entry *e = &set[w];
+                if (e->valid_until == 0 || sodium_memcmp(e->hash, hash, HASH_BYTES) != 0)
+                        continue;
+                if (ret_user_id)
+                        memcpy(ret_user_id, e->user_id, sizeof(e->user_id));
+                sodium_memzero(e, sizeof(*e));
+                return 0;
+        }
+        return -ENOENT;
+}
+
 void proof_cache_put(struct proof_cache *pc, const char *token, size_t len, const char *user_id, int64_t now,
                      int64_t token_expires) {
         if (pc->ttl_sec == 0 || token_expires <= now || strlen(user_id) > PROOF_CACHE_USER_ID_MAX)

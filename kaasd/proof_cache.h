@@ -33,6 +33,12 @@ void proof_cache_set_ttl(struct proof_cache *pc, unsigned ttl_sec) __attribute__
 int proof_cache_get(struct proof_cache *pc, const char *token, size_t len, int64_t now, char *ret_user_id)
         __attribute__((nonnull));
 
+/* Forgets token (a session ended): 0 with the user ID it proved in
+ * ret_user_id (PROOF_CACHE_USER_ID_MAX + 1 bytes, may be NULL), or
+ * -ENOENT when it was not remembered. */
+int proof_cache_forget(struct proof_cache *pc, const char *token, size_t len, char *ret_user_id)
+        __attribute__((nonnull(1, 2)));
+
 /* Remembers that token proved user_id at now, until the earlier of now +
  * ttl and token_expires. Nothing is kept when the cache is disabled, the
  * token already expired or the user ID is too long. */

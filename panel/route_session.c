@@ -183,8 +183,24 @@ enum MHD_Result route_login_post(struct request *rq) {
         return panel_redirect(rq, login_target(rq, return_to));
 }
 
+/* The session's Keystone token goes too: kaasd forgets it as proof and
+ * revokes it in Keystone, so a copy taken from this process is worthless
+ * after the logout. The logout itself never waits on that succeeding. */
+static void end_keystone_session(struct request *rq) {
+        struct kaas_error err = KAAS_ERROR_INIT;
+        json_t *params = panel_credentials(rq);
+        int r = params ? panel_call(rq->p, "io.kaas.Token.Unauthenticate", params, NULL, &err) : -ENOMEM;
+        json_decref(params);
+        if (r < 0)
+                hd_warning("logout of %s: its Keystone token was not revoked, it stays valid until it expires: %s",
+                           rq->sv.user_name, r == KAAS_ERROR_REMOTE ? err.message : kaas_strerror(r));
+        kaas_error_clear(&err);
+}
+
 enum MHD_Result route_logout(struct request *rq) {
         session_end(rq->p->sessions, rq->sid);
+        if (rq->sv.keystone_token)
+                end_keystone_session(rq);
         hd_info("logout of %s from %s", rq->sv.user_name, rq->peer);
         set_cookie(rq, NULL);
         rq->has_session = false;

@@ -93,6 +93,33 @@ r=$(list_kt "$KT2")
 check "... and no longer once proof_cache_ttl has run out" jt "$r" "d.get('error') == 'io.kaas.Token.AuthenticationFailed'"
 check "no Keystone token in kaasd's log" bash -c "! grep -qF '$KT2' '$D/kaasd.log'"
 
+# ------------------------------------------------------------- ending a session
+# a long proof_cache_ttl: only forgetting the proof refuses the token at once
+sed -i 's/^proof_cache_ttl = 3$/proof_cache_ttl = 300/' "$D/kaasd.conf"
+call io.kaas.Admin.Reload >/dev/null
+unauth() { as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Unauthenticate "{\"keystone_token\": \"$1\"}"; }
+ks_says() { curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $(ks_admin_token)" -H "X-Subject-Token: $1" \
+    "$KEYSTONE_URL/v3/auth/tokens"; }
+r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate "{\"credentials\": $(creds_pw alice "$ALICE_PASSWORD")}")
+KT3=$(param "$r" keystone_token)
+r=$(list_kt "$KT3")
+check "a session's token proves alice (and is remembered as proof)" jt "$r" "'tokens' in d.get('parameters', {})"
+check "Keystone takes it" [ "$(ks_says "$KT3")" = 200 ]
+r=$(unauth "$KT3")
+check "Unauthenticate ends the session" jt "$r" "'error' not in d"
+check "Keystone no longer takes the token: it was revoked" [ "$(ks_says "$KT3")" = 404 ]
+r=$(list_kt "$KT3")
+check "kaasd refuses it at once, though proof_cache_ttl is 300 s" \
+    jt "$r" "d.get('error') == 'io.kaas.Token.AuthenticationFailed'"
+check "an audit line names alice's ID and the revocation, not the token" \
+    bash -c "grep -q 'AUDIT.*session ended: user_id=$ALICE_ID, its Keystone token revoked' '$D/kaasd.log' && ! grep -qF '$KT3' '$D/kaasd.log'"
+r=$(unauth "$KT3")
+check "ending it again: nothing left to revoke, not an error" jt "$r" "'error' not in d"
+r=$(unauth "not a token")
+check "a malformed token is refused before Keystone is asked" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
+revokes() { j "$(call io.kaas.Admin.Status)" "[r['requests'] for r in d['parameters']['keystone']['requests'] if r['kind'] == 'token_revoke'][0]"; }
+check "Status counts the two revocations sent to Keystone" [ "$(revokes)" = 2 ]
+
 # ------------------------------------------------------------- throttling
 for i in 1 2 3 4 5; do
     r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate "{\"credentials\": $(creds_pw bob wrong-$i)}")

@@ -247,6 +247,8 @@ done
 PN_JAR=$W/jar-alice
 code=$(post /logout "csrf=$ALICE_CSRF")
 check "logout: 303 to /login, the cookie cleared" bash -c "[ '$code' = 303 ] && [ '$(header Location)' = /login ] && grep -qi '^Set-Cookie: __Host-kaas-session=; .*Max-Age=0' '$OUT.head'"
+check "logout: kaasd revoked the session's Keystone token" \
+    grep -q "AUDIT.*session ended: user_id=$ALICE_ID, its Keystone token revoked" "$D/kaasd.log"
 # bob's session was last used long enough ago on a busy machine to be
 # gone already: he logs in again, and his new session is asked at once.
 # Only a login and ask that took less than session_idle (4 s) together

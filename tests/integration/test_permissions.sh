@@ -103,6 +103,7 @@ cat >"$T/table.json" <<'EOF'
   "io.kaas.Token.Delete": ["user", {"ids": []}],
   "io.kaas.Token.RevokeUser": ["user", {"user": "no-such-user"}],
   "io.kaas.Token.Authenticate": ["user", {"credentials": {}}],
+  "io.kaas.Token.Unauthenticate": ["user", {"keystone_token": ""}],
   "io.kaas.Token.Validate": ["validator", {"token": "kaas_notatoken"}]
 }
 EOF
@@ -196,6 +197,10 @@ for m in $(j "$methods" "' '.join(d)" | tr -d '"'); do
         if [ "$m" = io.kaas.Token.Create ] || [ "$m" = io.kaas.Token.Authenticate ]; then
             check "$m (user): everyone gets past the access check and must prove an identity: $got" \
                 jt "$got" "set(d.values()) == {'$CRED'}"
+        elif [ "$m" = io.kaas.Token.Unauthenticate ]; then
+            # the Keystone token is the proof: an empty one is refused alike for all
+            check "$m (user): everyone gets past the access check to the same answer: $got" \
+                jt "$got" "set(d.values()) == {'io.kaas.Token.InvalidArgument'}"
         else
             check "$m (user): validator and ordinary must prove an identity, root and the admin group need not: $got" \
                 jt "$got" "d['validator'] == '$CRED' and d['ordinary'] == '$CRED' and d['root'] == d['admin'] and d['root'] not in ('$DENIED', '$CRED') and not d['root'].startswith('no reply')"

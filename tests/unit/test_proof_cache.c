@@ -34,6 +34,24 @@ static void test_found_until_ttl(void **state) {
         proof_cache_free(pc);
 }
 
+/* A session's end forgets its token and nothing else. */
+static void test_forget(void **state) {
+        struct proof_cache *pc;
+        char uid[PROOF_CACHE_USER_ID_MAX + 1];
+        assert_int_equal(proof_cache_new(&pc), 0);
+        proof_cache_set_ttl(pc, 600);
+        proof_cache_put(pc, "ended", 5, "a11ce", T0, T0 + 3600);
+        proof_cache_put(pc, "other", 5, "b0b", T0, T0 + 3600);
+        assert_int_equal(proof_cache_forget(pc, "ended", 5, uid), 0);
+        assert_string_equal(uid, "a11ce");
+        assert_int_equal(proof_cache_get(pc, "ended", 5, T0 + 1, uid), -ENOENT);
+        assert_int_equal(proof_cache_get(pc, "other", 5, T0 + 1, uid), 0);
+        assert_string_equal(uid, "b0b");
+        assert_int_equal(proof_cache_forget(pc, "ended", 5, NULL), -ENOENT);
+        assert_int_equal(proof_cache_forget(pc, "never", 5, NULL), -ENOENT);
+        proof_cache_free(pc);
+}
+
 static void test_never_past_the_token(void **state) {
         struct proof_cache *pc;
         char uid[PROOF_CACHE_USER_ID_MAX + 1];
@@ -99,6 +117,7 @@ int main(void) {
                 return 1;
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_found_until_ttl),
+                cmocka_unit_test(test_forget),
                 cmocka_unit_test(test_never_past_the_token),
                 cmocka_unit_test(test_ttl_zero_and_lowered),
                 cmocka_unit_test(test_bounded),
