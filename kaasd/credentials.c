@@ -27,7 +27,12 @@ struct credential_checker {
         int64_t frozen_clock;  /* > 0: the throttle's clock stands still (tests) */
         struct check *checks;  /* in flight, for cancellation at shutdown */
         struct session_end *ends;  /* revocations in flight, likewise */
+        unsigned n_ends;
 };
+
+/* Revocations in flight at once: a front end's logouts must never take the
+ * Keystone calls token checks need (KS_MAX_IN_FLIGHT in all). */
+#define SESSION_ENDS_MAX 64
 
 struct session_end {
         struct credential_checker *cc;
@@ -157,6 +162,7 @@ static void finish(struct check *c, int status, unsigned retry_after, const char
 
 static void session_end_unlink(struct session_end *e) {
         struct credential_checker *cc = e->cc;
+        cc->n_ends--;
         if (e->prev)
                 e->prev->next = e->next;
         else
@@ -186,11 +192,12 @@ int credentials_end_session(struct credential_checker *cc, const char *keystone_
         /* forgotten first: whatever Keystone answers, this kaasd takes the
          * token as proof no more */
         (void)proof_cache_forget(cc->proofs, keystone_token, len, e->user_id);
-        if (!cc->ks) {
+        if (!cc->ks || cc->n_ends >= SESSION_ENDS_MAX) {
                 free(e);
-                return -ENXIO;
+                return cc->ks ? -EBUSY : -ENXIO;
         }
         e->cc = cc;
+        cc->n_ends++;
         e->fn = fn;
         e->userdata = userdata;
         e->next = cc->ends;

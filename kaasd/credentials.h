@@ -80,8 +80,8 @@ int credentials_authenticate(struct credential_checker *cc, json_t *credentials,
  * refused), -ECANCELED (shutdown) or an unavailable-class error, with
  * the user ID the proof cache knew for the token ("" if none). Returns a
  * negative errno only when fn will not be called: -EINVAL a malformed
- * token, -ENXIO no Keystone configured, -EBUSY too many Keystone calls in
- * flight. */
+ * token, -ENXIO no Keystone configured, -EBUSY 64 revocations or too many
+ * Keystone calls in flight. */
 typedef void (*session_end_fn)(int status, const char *user_id, const char *error, void *userdata);
 int credentials_end_session(struct credential_checker *cc, const char *keystone_token, session_end_fn fn,
                             void *userdata) __attribute__((warn_unused_result, nonnull(1, 2, 3)));

@@ -544,7 +544,7 @@ int token_unauthenticate(struct call *call, json_t *parameters, void *context) {
         else if (r == -ENXIO)
                 call_error_reason(call, ERR("Unavailable"), "no Keystone is configured");
         else if (r == -EBUSY)
-                call_error_reason(call, ERR("Unavailable"), "too many calls to Keystone in flight");
+                call_error_reason(call, ERR("Unavailable"), "too many revocations or calls to Keystone in flight");
         else
                 return r;
         return 0;

@@ -47,7 +47,7 @@ const struct method_def kaasd_methods[] = {
         { "io.kaas.Token.RevokeUser", ACCESS_USER, false, token_revoke_user, true },
         /* a password exchanged for the session proof of a front end (kaas-panel) */
         { "io.kaas.Token.Authenticate", ACCESS_USER, false, token_authenticate, true },
-        { "io.kaas.Token.Unauthenticate", ACCESS_USER, false, token_unauthenticate, true },
+        { "io.kaas.Token.Unauthenticate", ACCESS_FRONTEND, false, token_unauthenticate, true },
         /* validation: the webhook and the PAM module */
         { "io.kaas.Token.Validate", ACCESS_VALIDATOR, false, token_validate, true },
 };

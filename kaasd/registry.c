@@ -28,6 +28,9 @@ bool access_allowed(enum access_class access, const struct peer *peer,
         case ACCESS_ADMIN:
                 return peer->uid == 0 ||
                        (policy->has_admin_gid && peer_in_group(peer, policy->admin_gid));
+        case ACCESS_FRONTEND:
+                return peer->uid == 0 ||
+                       (policy->has_frontend_gid && peer_in_group(peer, policy->frontend_gid));
         }
         return false;
 }
@@ -42,6 +45,8 @@ const char *access_class_name(enum access_class access) {
                 return "user";
         case ACCESS_ADMIN:
                 return "admin";
+        case ACCESS_FRONTEND:
+                return "frontend";
         }
         return "?";
 }

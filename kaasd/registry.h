@@ -22,6 +22,8 @@ enum access_class {
         ACCESS_USER,       /* every local user; the handler demands proof of an
                               OpenStack identity and acts only for it */
         ACCESS_ADMIN,      /* root and the admin group */
+        ACCESS_FRONTEND,   /* root and the frontend group: services that log
+                              many people in (kaas-panel) */
 };
 
 /* A handler replies through call_reply()/call_error(), now or later (then

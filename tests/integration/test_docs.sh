@@ -318,7 +318,7 @@ while IFS='|' read -r m class; do
 done < "$tmp/methods"
 
 while IFS='|' read -r m class status; do
-        case $class in anyone|validator|user|admin) ok ;; *) bad "ARCHITECTURE.md: $m has unknown access class '$class'" ;; esac
+        case $class in anyone|validator|user|admin|frontend) ok ;; *) bad "ARCHITECTURE.md: $m has unknown access class '$class'" ;; esac
         case $status in
         implemented) if grep -q "^$m|" "$tmp/methods"; then ok; else bad "ARCHITECTURE.md calls $m implemented; kaasd/methods.c has no row for it"; fi ;;
         planned) if grep -q "^$m|" "$tmp/methods"; then bad "ARCHITECTURE.md calls $m planned; kaasd/methods.c serves it now"; else ok; fi ;;

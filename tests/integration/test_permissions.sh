@@ -21,6 +21,7 @@
 #              PermissionDenied; the others exactly
 #              org.varlink.service.PermissionDenied
 #   admin      the same with root and the admin group
+#   frontend   the same with root and the frontend group
 #   user       every caller gets past the access check; without
 #              credentials the validator and the ordinary caller get
 #              io.kaas.Token.CredentialsRequired (not PermissionDenied),
@@ -40,11 +41,13 @@ fi
 command -v setpriv >/dev/null || { echo "SKIP: setpriv (util-linux) is not installed"; exit 77; }
 VALIDATOR_GROUP=users
 ADMIN_GROUP=staff
+FRONTEND_GROUP=src
 VALIDATOR_GID=$(getent group "$VALIDATOR_GROUP" | cut -d: -f3)
 ADMIN_GID=$(getent group "$ADMIN_GROUP" | cut -d: -f3)
+FRONTEND_GID=$(getent group "$FRONTEND_GROUP" | cut -d: -f3)
 NOGROUP_GID=$(getent group nogroup | cut -d: -f3)
-if [ -z "$VALIDATOR_GID" ] || [ -z "$ADMIN_GID" ] || [ -z "$NOGROUP_GID" ]; then
-    echo "SKIP: groups $VALIDATOR_GROUP, $ADMIN_GROUP and nogroup must exist"
+if [ -z "$VALIDATOR_GID" ] || [ -z "$ADMIN_GID" ] || [ -z "$FRONTEND_GID" ] || [ -z "$NOGROUP_GID" ]; then
+    echo "SKIP: groups $VALIDATOR_GROUP, $ADMIN_GROUP, $FRONTEND_GROUP and nogroup must exist"
     exit 77
 fi
 
@@ -67,6 +70,7 @@ socket = $SOCK
 state_dir = $T/state
 validator_group = $VALIDATOR_GROUP
 admin_group = $ADMIN_GROUP
+frontend_group = $FRONTEND_GROUP
 log_target = stderr
 log_level = debug
 EOF
@@ -103,7 +107,7 @@ cat >"$T/table.json" <<'EOF'
   "io.kaas.Token.Delete": ["user", {"ids": []}],
   "io.kaas.Token.RevokeUser": ["user", {"user": "no-such-user"}],
   "io.kaas.Token.Authenticate": ["user", {"credentials": {}}],
-  "io.kaas.Token.Unauthenticate": ["user", {"keystone_token": ""}],
+  "io.kaas.Token.Unauthenticate": ["frontend", {"keystone_token": ""}],
   "io.kaas.Token.Validate": ["validator", {"token": "kaas_notatoken"}]
 }
 EOF
@@ -169,6 +173,7 @@ R_ROOT=$(probe env)
 R_VALIDATOR=$(probe setpriv --reuid=65534 --regid="$NOGROUP_GID" --groups="$VALIDATOR_GID")
 R_ADMIN=$(probe setpriv --reuid=65534 --regid="$ADMIN_GID" --clear-groups)
 R_ORDINARY=$(probe setpriv --reuid=65534 --regid="$NOGROUP_GID" --clear-groups)
+R_FRONTEND=$(probe setpriv --reuid=65534 --regid="$NOGROUP_GID" --groups="$FRONTEND_GID")
 check "callers: root is uid 0" jt "$R_ROOT" "d['__uid'] == 0"
 check "callers: the validator is uid 65534 with the validator group as a supplementary group only" \
     jt "$R_VALIDATOR" "d['__uid'] == 65534 and d['__groups'] == sorted([$NOGROUP_GID, $VALIDATOR_GID])"
@@ -176,13 +181,15 @@ check "callers: the admin is uid 65534 with the admin group as its primary group
     jt "$R_ADMIN" "d['__uid'] == 65534 and d['__groups'] == [$ADMIN_GID]"
 check "callers: the ordinary user is uid 65534 in nogroup only" \
     jt "$R_ORDINARY" "d['__uid'] == 65534 and d['__groups'] == [$NOGROUP_GID]"
+check "callers: the front end is uid 65534 with the frontend group as a supplementary group only" \
+    jt "$R_FRONTEND" "d['__uid'] == 65534 and d['__groups'] == sorted([$NOGROUP_GID, $FRONTEND_GID])"
 
-ALL="{\"root\": $R_ROOT, \"validator\": $R_VALIDATOR, \"admin\": $R_ADMIN, \"ordinary\": $R_ORDINARY}"
+ALL="{\"root\": $R_ROOT, \"validator\": $R_VALIDATOR, \"admin\": $R_ADMIN, \"ordinary\": $R_ORDINARY, \"frontend\": $R_FRONTEND}"
 DENIED=org.varlink.service.PermissionDenied
 CRED=io.kaas.Token.CredentialsRequired
 for m in $(j "$methods" "' '.join(d)" | tr -d '"'); do
     cls=$(j "$(cat "$T/table.json")" "d.get('$m', ['none'])[0]" | tr -d '"')
-    got=$(j "$ALL" "{c: d[c]['$m'] for c in ('root', 'validator', 'admin', 'ordinary')}")
+    got=$(j "$ALL" "{c: d[c]['$m'] for c in ('root', 'validator', 'admin', 'ordinary', 'frontend')}")
     case $cls in
     anyone)
         check "$m (anyone): the same answer for all, never denied: $got" \
@@ -193,14 +200,13 @@ for m in $(j "$methods" "' '.join(d)" | tr -d '"'); do
     admin)
         check "$m (admin): root and the admin group pass, validator and ordinary are denied: $got" \
             jt "$got" "d['root'] == d['admin'] and d['root'] != '$DENIED' and not d['root'].startswith('no reply') and d['validator'] == '$DENIED' and d['ordinary'] == '$DENIED'" ;;
+    frontend)
+        check "$m (frontend): root and the frontend group pass, validator, admin and ordinary are denied: $got" \
+            jt "$got" "d['root'] == d['frontend'] and d['root'] != '$DENIED' and not d['root'].startswith('no reply') and d['validator'] == d['admin'] == d['ordinary'] == '$DENIED'" ;;
     user)
         if [ "$m" = io.kaas.Token.Create ] || [ "$m" = io.kaas.Token.Authenticate ]; then
             check "$m (user): everyone gets past the access check and must prove an identity: $got" \
                 jt "$got" "set(d.values()) == {'$CRED'}"
-        elif [ "$m" = io.kaas.Token.Unauthenticate ]; then
-            # the Keystone token is the proof: an empty one is refused alike for all
-            check "$m (user): everyone gets past the access check to the same answer: $got" \
-                jt "$got" "set(d.values()) == {'io.kaas.Token.InvalidArgument'}"
         else
             check "$m (user): validator and ordinary must prove an identity, root and the admin group need not: $got" \
                 jt "$got" "d['validator'] == '$CRED' and d['ordinary'] == '$CRED' and d['root'] == d['admin'] and d['root'] not in ('$DENIED', '$CRED') and not d['root'].startswith('no reply')"
