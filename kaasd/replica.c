@@ -29,6 +29,9 @@
 #define REPLICA_RETRY_MIN_USEC (100 * 1000)
 #define REPLICA_RETRY_MAX_USEC (5 * 1000 * 1000)
 #define REPLICA_HEARTBEAT_USEC (2 * 1000 * 1000)
+/* max_disconnected counts no less: a live etcd answers a heartbeat every
+ * 2 s, and one late answer or a watch restarted must not refuse tokens */
+#define REPLICA_STALE_MIN_SEC 6
 #define REPLICA_FINGERPRINT_KEY "meta/key-fingerprint"
 #define REPLICA_LAST_USED_USEC (1000 * 1000)    /* this node's last uses go to etcd at most this often */
 #define REPLICA_LAST_USED_BATCH 100             /* puts per txn (etcd allows 128 ops) */
@@ -1629,8 +1632,13 @@ bool replica_is_writer(const struct replica *r) {
 int replica_usable(const struct replica *r, int64_t now) {
         if (!r->st.complete)
                 return -EAGAIN;
-        if (r->max_disconnected_sec > 0 && r->disconnected_since > 0 &&
-            now - r->disconnected_since > (int64_t)r->max_disconnected_sec)
+        if (r->max_disconnected_sec == 0)
+                return 0;
+        /* out of touch since etcd's last answer, also while a call to it
+         * hangs and has not failed yet */
+        int64_t since = r->disconnected_since ? r->disconnected_since : r->last_contact;
+        int64_t limit = r->max_disconnected_sec > REPLICA_STALE_MIN_SEC ? r->max_disconnected_sec : REPLICA_STALE_MIN_SEC;
+        if (since > 0 && now - since > limit)
                 return -ENOLINK;
         return 0;
 }

@@ -122,18 +122,20 @@ STOPPED=
 
 # ---------------------------------------------------------------- every member frozen
 # The reader's calls then hang until they time out (connect_timeout 5 s,
-# timeout 10 s). max_disconnected counts from etcd's last answer, before
-# the freeze, not from when the hanging call gave up.
+# timeout 10 s). max_disconnected (4, counted as 6) counts from etcd's last
+# answer, before the freeze, not from when the hanging call gave up.
 read -r T3 H3 R3 < <(new_token)
 check "a third token record is put into etcd" etcdctl_root put "${ETCD_PREFIX}tokens/$H3" "$R3"
 check "the reader takes it" wait_for 20 held "$T3"
 all_members=$(cat "$ETCD_DIR"/m[123].pid | tr '\n' ' ')
-frozen_at=$(date +%s)
 kill -STOP $all_members
 STOPPED=$all_members
+frozen_at=$(date +%s)
 check "every member frozen: the reader refuses tokens (max_disconnected = 4)" wait_for 60 refused "$T3"
-check "it has been out of touch since etcd's last answer, before the freeze at $frozen_at" \
-    jt "$(store)" "not d['connected'] and 0 < d['disconnected_since'] <= $frozen_at + 1"
+out_of_touch() { jt "$(store)" "not d['connected']" >/dev/null; }
+check "the reader's hanging call gives up: it reports itself out of touch" wait_for 60 out_of_touch
+check "out of touch since etcd's last answer, before the freeze at $frozen_at" \
+    jt "$(store)" "0 < d['disconnected_since'] <= $frozen_at + 1"
 kill -CONT $all_members
 STOPPED=
 check "the members thawed: the reader validates again" wait_for 60 held "$T3"
