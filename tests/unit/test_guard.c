@@ -41,6 +41,11 @@ static struct sockaddr_in6 v6(const char *a) {
         return in6;
 }
 
+static socklen_t len_of(const void *sa) {
+        return ((const struct sockaddr *)sa)->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                     : sizeof(struct sockaddr_in);
+}
+
 static int setup(void **state) {
         struct hd_guard *g = NULL;
         if (hd_guard_new(MAX_PER_CLIENT, 60, NULL, &g) < 0)
@@ -58,7 +63,7 @@ static int teardown(void **state) {
  * never reaches them within a test). */
 static void fill(struct hd_guard *g, const void *sa, struct hd_conn **conns) {
         for (int i = 0; i < MAX_PER_CLIENT; i++) {
-                assert_true(hd_guard_admit(g, sa, sizeof(struct sockaddr_in6)));
+                assert_true(hd_guard_admit(g, sa, len_of(sa)));
                 conns[i] = hd_guard_opened(g, -1, sa);
                 assert_non_null(conns[i]);
         }
@@ -74,10 +79,10 @@ static void close_all(struct hd_guard *g, struct hd_conn **conns) {
 static void one_client(struct hd_guard *g, const void *first, const void *same, const void *other) {
         struct hd_conn *c[MAX_PER_CLIENT];
         fill(g, first, c);
-        assert_false(hd_guard_admit(g, same, sizeof(struct sockaddr_in6)));
-        assert_true(hd_guard_admit(g, other, sizeof(struct sockaddr_in6)));
+        assert_false(hd_guard_admit(g, same, len_of(same)));
+        assert_true(hd_guard_admit(g, other, len_of(other)));
         close_all(g, c);
-        assert_true(hd_guard_admit(g, same, sizeof(struct sockaddr_in6)));
+        assert_true(hd_guard_admit(g, same, len_of(same)));
 }
 
 static void test_ipv4_address(void **state) {
