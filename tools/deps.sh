@@ -25,6 +25,7 @@ packages=(
         stress-ng  # CPU load beside the suite: no test may depend on speed
         chromium  # kaas-panel's browser tests (tests/browser/), headless
         nginx-core  # managed services behind auth_request (tests/forward/, bench-forward-auth)
+        libnginx-mod-stream  # docs/panel.md's TLS pass-through block (tests/forward/)
         python3-yaml  # reads the panel's kubeconfig where kubectl is missing
         debhelper dh-nss lintian dpkg-dev  # the Debian packages (debian/, tests/packages/)
         # fuzzing and sanitizers

@@ -17,6 +17,9 @@
 # which sends it back, and the service sees the identity; after logout the
 # service sends it to the login again.
 #
+# The same nginx passes TLS through to the panel with docs/panel.md's
+# stream block (ssl_preread), also used as written with the map above.
+#
 # nginx runs from its own configuration in the test's directory: nothing in
 # /etc is touched. Skipped (77) without nginx; the browser part is skipped
 # like tests/browser/test_panel_browser.sh's (CI=true makes that a failure).
@@ -103,6 +106,8 @@ md_block() {
 DOC_PANEL=$(md_block '## Configuring kaas-panel' ini)
 DOC_NGINX=$(md_block '## nginx' nginx)
 [ -n "$DOC_PANEL" ] && [ -n "$DOC_NGINX" ] || { echo "docs/managed-services.md lost its examples" >&2; exit 99; }
+DOC_STREAM=$(DOC=$top_srcdir/docs/panel.md md_block '### TLS and a reverse proxy' nginx)
+[ -n "$DOC_STREAM" ] || { echo "docs/panel.md lost its nginx stream block" >&2; exit 99; }
 
 # the doc's [panel], [cluster prod] and [forward_auth] lines with the
 # test's names; listen, cert, key and [kaasd] come from pn_write_conf
@@ -136,7 +141,18 @@ SERVICE_BLOCK=$(printf '%s\n' "$SERVER_BLOCK" | sed -n '/^server {/,$p')
 GRAFANA_BLOCK=$(printf '%s\n' "$SERVICE_BLOCK" | sed -e "s#kibana.prod.kaas.test#grafana.prod.kaas.test#" \
     -e "s#http://127.0.0.1:5601#http://127.0.0.1:$GRAFANA_PORT#")
 SERVER_BLOCK=$(printf '%s\n' "$SERVER_BLOCK" | sed "s#http://127.0.0.1:5601#http://127.0.0.1:$KIBANA_PORT#")
+# panel.md's stream block: TLS passed through to the panel on a port of its own
+ST_PORT=$(wh_free_port)
+while [ "$ST_PORT" = "$NG_PORT" ] || [ "$ST_PORT" = "$PN_PORT" ]; do ST_PORT=$(wh_free_port); done
+STREAM_BLOCK=$(printf '%s\n' "$DOC_STREAM" | sed -e "s#kaas.example.com #panel.kaas.test #" \
+    -e "s#127.0.0.1:8444;#127.0.0.1:$PN_PORT;#" -e "s#listen 443;#listen 127.0.0.1:$ST_PORT;#")
+for want in "panel.kaas.test  127.0.0.1:$PN_PORT;" "listen 127.0.0.1:$ST_PORT;"; do
+    grep -qF -- "$want" <<<"$STREAM_BLOCK" || { echo "docs/panel.md's stream block changed: no '$want' after the map" >&2; exit 99; }
+done
+STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
+[ -f "$STREAM_MODULE" ] || { echo "nginx's stream module is not installed (apt-get install libnginx-mod-stream)" >&2; exit 99; }
 cat >"$F/nginx/nginx.conf" <<EOF
+load_module $STREAM_MODULE;
 worker_processes 1;
 pid $F/nginx/nginx.pid;
 error_log $F/nginx.log info;
@@ -152,6 +168,7 @@ http {
 $SERVER_BLOCK
 $GRAFANA_BLOCK
 }
+$STREAM_BLOCK
 EOF
 "$NGINX" -t -p "$F/nginx" -c "$F/nginx/nginx.conf" >"$F/nginx-t.log" 2>&1 ||
     { cat "$F/nginx-t.log" "$F/nginx/nginx.conf" >&2; exit 99; }
@@ -165,6 +182,19 @@ svc_curl() {
     curl -s --max-time 30 --cacert "$F/ca.crt" --resolve "kibana.prod.kaas.test:$NG_PORT:127.0.0.1" \
         --resolve "grafana.prod.kaas.test:$NG_PORT:127.0.0.1" --resolve "panel.kaas.test:$PN_PORT:127.0.0.1" "$@"
 }
+# ------------------------------------------------------------------ TLS passed through
+# panel.md's stream block: the browser's TLS goes to the panel unchanged
+# (the panel's own key, pinned), and a name the map does not hold goes nowhere
+stream_get() {
+    curl -s --max-time 30 --cacert "$F/ca.crt" --resolve "$1:$ST_PORT:127.0.0.1" "${@:3}" "https://$1:$ST_PORT$2"
+}
+out=$(stream_get panel.kaas.test /healthz --pinnedpubkey "sha256//$SPKI")
+check "panel.md's stream block: the panel's /healthz through nginx, its TLS passed through ($out)" test "$out" = ok
+code=$(stream_get panel.kaas.test /login -o /dev/null -w '%{http_code}')
+check "... and its login page ($code)" test "$code" = 200
+check "a server name the map does not hold gets no connection" \
+    bash -c "! curl -s --max-time 30 -k --resolve 'kibana.prod.kaas.test:$ST_PORT:127.0.0.1' -o /dev/null 'https://kibana.prod.kaas.test:$ST_PORT/'"
+
 # request_json FILE: the upstream's echo of what it was sent
 request_json() {
     /usr/bin/python3 -c 'import html, re, sys
