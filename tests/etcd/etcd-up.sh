@@ -5,9 +5,11 @@
 # made with openssl, the members' and the clients' certificates, the data
 # directories and logs. The members listen on 127.0.0.1 on free ports, speak
 # TLS to clients and to each other, and require client certificates
-# (--client-cert-auth). Authentication and roles are then set up with
-# etcdctl exactly as docs/environment.md tells an operator: the commands run
-# are extracted from that guide ("Roles and users"), not copied here.
+# (--client-cert-auth). The members' command line, the kaasd certificates
+# and the authentication and roles set up with etcdctl are exactly what
+# docs/environment.md tells an operator: the commands run are extracted
+# from that guide (blocks etcd-member, kaasd-cert, etcd-rbac), not copied
+# here; only addresses, ports and paths are replaced.
 #
 # Client certificates (DIR/pki/NAME.crt, NAME.key; the CN is the etcd user):
 #   root                the etcd administrator
@@ -59,6 +61,13 @@ esac
 [ -z "$(ls -A -- "$DIR")" ] || die "$DIR is not empty (one cluster per directory)"
 echo "$$" >"$DIR/.kaas-etcd-harness"
 
+extract_block() {  # extract_block NAME: the sh lines between the guide's markers
+    awk -v name="$1" '
+        $0 == "<!-- begin " name " -->" { on = 1; next }
+        $0 == "<!-- end " name " -->" { on = 0 }
+        on && !/^```/ { print }' "$GUIDE"
+}
+
 # ---------------------------------------------------------------- certificates
 pki=$DIR/pki
 mkdir -m 0700 "$pki"
@@ -89,10 +98,23 @@ cert member etcd-member serverAuth,clientAuth "IP:127.0.0.1,DNS:localhost"
 cert root root clientAuth
 # kaasd's certificates carry no CN: etcd's JSON gateway refuses requests
 # whose certificate has one (it cannot map it to a user); kaasd logs in
-# with a user name and password instead.
-cert kaas-writer "" clientAuth
+# with a user name and password instead. Made by the guide's commands, in
+# a directory holding the CA, with NAME for the guide's OU node1.
+extract_block kaasd-cert >"$DIR/kaasd-cert.sh"
+grep -qF /O=kaas/OU=node1 "$DIR/kaasd-cert.sh" || die "no kaasd-cert block naming /O=kaas/OU=node1 in $GUIDE"
+kaasd_cert() {  # kaasd_cert NAME
+    local d=$pki/make-$1
+    mkdir -m 0700 "$d" && cp "$pki/ca.crt" "$pki/ca.key" "$d/" || die "cannot prepare $d"
+    sed "s|/O=kaas/OU=node1|/O=kaas/OU=$1|" "$DIR/kaasd-cert.sh" >"$d/kaasd-cert.sh"
+    (cd "$d" && bash -euo pipefail kaasd-cert.sh) >>"$DIR/openssl.log" 2>&1 ||
+        die "the guide's kaasd-cert commands failed (see $DIR/openssl.log)"
+    mv "$d/kaasd.crt" "$pki/$1.crt" && mv "$d/kaasd.key" "$pki/$1.key" && chmod 0600 "$pki/$1.key" ||
+        die "the guide's kaasd-cert commands made no kaasd.crt and kaasd.key"
+    rm -rf "$d"
+}
+kaasd_cert kaas-writer
 for node in $READER_NODES; do
-    cert "kaas-node-$node" "" clientAuth
+    kaasd_cert "kaas-node-$node"
 done
 
 # ---------------------------------------------------------------- members
@@ -103,30 +125,45 @@ for _ in range(6):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); ss.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in ss))')
 read -r -a p <<<"$ports"
-cluster="m1=https://127.0.0.1:${p[3]},m2=https://127.0.0.1:${p[4]},m3=https://127.0.0.1:${p[5]}"
 endpoints="https://127.0.0.1:${p[0]},https://127.0.0.1:${p[1]},https://127.0.0.1:${p[2]}"
 
-# The command line of each member, kept so a test can restart one.
-cat >"$DIR/start-member.sh" <<SH
-#!/usr/bin/env bash
-# start-member.sh N: starts etcd member N of this cluster (in the background).
-set -eu
-n=\$1
-case \$n in 1) cp=${p[0]} pp=${p[3]} ;; 2) cp=${p[1]} pp=${p[4]} ;; 3) cp=${p[2]} pp=${p[5]} ;; *) exit 2 ;; esac
-state=new
-[ ! -d "$DIR/m\$n/member" ] || state=existing
-setsid etcd --name "m\$n" --data-dir "$DIR/m\$n" \\
-    --listen-client-urls "https://127.0.0.1:\$cp" --advertise-client-urls "https://127.0.0.1:\$cp" \\
-    --listen-peer-urls "https://127.0.0.1:\$pp" --initial-advertise-peer-urls "https://127.0.0.1:\$pp" \\
-    --initial-cluster "$cluster" --initial-cluster-token "kaas-test-$$" --initial-cluster-state "\$state" \\
-    --client-cert-auth --trusted-ca-file "$pki/ca.crt" \\
-    --cert-file "$pki/member.crt" --key-file "$pki/member.key" \\
-    --peer-client-cert-auth --peer-trusted-ca-file "$pki/ca.crt" \\
-    --peer-cert-file "$pki/member.crt" --peer-key-file "$pki/member.key" \\
-    --heartbeat-interval 100 --election-timeout 1000 \\
-    </dev/null >>"$DIR/m\$n.log" 2>&1 &
-echo \$! >"$DIR/m\$n.pid"
-SH
+# The guide's command line for member N (its m1 line, with m1's address
+# replaced by N's outside --initial-cluster), on this cluster's ports and
+# directories; kept in start-member.sh so a test can restart a member.
+extract_block etcd-member >"$DIR/etcd-member.sh"
+grep -q '^etcd --name m1 ' "$DIR/etcd-member.sh" || die "no etcd-member block starting 'etcd --name m1' in $GUIDE"
+member_cmd() {  # member_cmd N
+    sed -e "/--initial-cluster m1=/!s|10\.0\.0\.11:|10.0.0.1$1:|g" -e "s|--name m1 |--name m$1 |" \
+        -e "s|--data-dir /var/lib/etcd |--data-dir $DIR/m$1 |" \
+        -e "s|https://10\.0\.0\.11:2379|https://127.0.0.1:${p[0]}|g" -e "s|https://10\.0\.0\.12:2379|https://127.0.0.1:${p[1]}|g" \
+        -e "s|https://10\.0\.0\.13:2379|https://127.0.0.1:${p[2]}|g" -e "s|https://10\.0\.0\.11:2380|https://127.0.0.1:${p[3]}|g" \
+        -e "s|https://10\.0\.0\.12:2380|https://127.0.0.1:${p[4]}|g" -e "s|https://10\.0\.0\.13:2380|https://127.0.0.1:${p[5]}|g" \
+        -e "s|--initial-cluster-state new |--initial-cluster-state \$state |" \
+        -e "s|--initial-cluster-token kaas |--initial-cluster-token kaas-test-$$ |" \
+        -e "s|/etc/etcd/|$pki/|g" "$DIR/etcd-member.sh"
+}
+{
+    echo '#!/usr/bin/env bash'
+    echo '# start-member.sh N: starts etcd member N of this cluster (in the background),'
+    echo '# with docs/environment.md'"'"'s etcd-member command line.'
+    echo 'set -eu'
+    echo 'n=$1'
+    echo 'state=new'
+    echo "[ ! -d \"$DIR/m\$n/member\" ] || state=existing"
+    echo 'case $n in'
+    for n in 1 2 3; do
+        echo "$n)"
+        printf 'setsid '
+        member_cmd "$n" | sed '$ s|$| \\|'
+        echo "    --heartbeat-interval 100 --election-timeout 1000 </dev/null >>\"$DIR/m$n.log\" 2>&1 &"
+        echo "    ;;"
+    done
+    echo '*) exit 2 ;;'
+    echo 'esac'
+    echo "echo \$! >\"$DIR/m\$n.pid\""
+} >"$DIR/start-member.sh"
+! grep -qE '10\.0\.0\.|/etc/etcd|/var/lib/etcd|kaas \\$' "$DIR/start-member.sh" ||
+    die "the guide's etcd-member block changed: $DIR/start-member.sh still holds its addresses or paths"
 chmod 0755 "$DIR/start-member.sh"
 # on any failure from here on, leave nothing running
 trap '[ -f "$DIR/env" ] || ETCD_KEEP_DIR=1 "$here/etcd-down.sh" "$DIR" 2>/dev/null || true' EXIT
@@ -147,12 +184,6 @@ done
 # ---------------------------------------------------------------- roles
 # The guide's "Roles and users" commands, run with its variables bound to
 # this cluster: KAAS_PREFIX and KAAS_READER_NODES.
-extract_block() {  # extract_block NAME: the sh lines between the guide's markers
-    awk -v name="$1" '
-        $0 == "<!-- begin " name " -->" { on = 1; next }
-        $0 == "<!-- end " name " -->" { on = 0 }
-        on && !/^```/ { print }' "$GUIDE"
-}
 extract_block etcd-rbac >"$DIR/rbac.sh"
 [ -s "$DIR/rbac.sh" ] || die "no etcd-rbac block in $GUIDE"
 mkdir -m 0700 "$DIR/secrets"
