@@ -2,8 +2,9 @@
  * (max_connections, an idle timeout) leave to a hostile peer.
  *
  *   - max_connections_per_client: connections one client (an IPv4
- *     address, an IPv6 /64) may hold at once; more are closed as soon as they are accepted, so one host
- *     cannot take every connection kube-apiserver needs.
+ *     address, an IPv6 /64) may hold at once; more are closed as soon as
+ *     they are accepted, so one host cannot take every connection
+ *     kube-apiserver needs.
  *   - request_timeout: a connection gets this long to deliver a whole
  *     request, from its acceptance (the TLS handshake included) or, on a
  *     kept-alive connection, from the first byte of its next request. An

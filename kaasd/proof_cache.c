@@ -58,39 +58,39 @@ static struct entry *set_of(struct proof_cache *pc, const char *token, size_t le
         return &pc->entries[(n % SETS) * WAYS];
 }
 
-int proof_cache_get(struct proof_cache *pc, const char *token, size_t len, int64_t now, char *ret_user_id) {
+/* token's entry, or NULL */
+static struct entry *find(struct proof_cache *pc, const char *token, size_t len) {
         uint8_t hash[HASH_BYTES];
+        struct entry *set = set_of(pc, token, len, hash);
+        for (int w = 0; w < WAYS; w++)
+                if (set[w].valid_until != 0 && sodium_memcmp(set[w].hash, hash, HASH_BYTES) == 0)
+                        return &set[w];
+        return NULL;
+}
+
+int proof_cache_get(struct proof_cache *pc, const char *token, size_t len, int64_t now, char *ret_user_id) {
         if (pc->ttl_sec == 0)
                 return -ENOENT;
-        struct entry *set = set_of(pc, token, len, hash);
-        for (int w = 0; w < WAYS; w++) {
-                struct entry *e = &set[w];
-                if (e->valid_until == 0 || sodium_memcmp(e->hash, hash, HASH_BYTES) != 0)
-                        continue;
-                /* a lowered ttl bounds entries made before it */
-                if (now >= e->valid_until || now >= e->inserted + (int64_t)pc->ttl_sec) {
-                        sodium_memzero(e, sizeof(*e));
-                        break;
-                }
-                memcpy(ret_user_id, e->user_id, sizeof(e->user_id));
-                return 0;
+        struct entry *e = find(pc, token, len);
+        if (!e)
+                return -ENOENT;
+        /* a lowered ttl bounds entries made before it */
+        if (now >= e->valid_until || now >= e->inserted + (int64_t)pc->ttl_sec) {
+                sodium_memzero(e, sizeof(*e));
+                return -ENOENT;
         }
-        return -ENOENT;
+        memcpy(ret_user_id, e->user_id, sizeof(e->user_id));
+        return 0;
 }
 
 int proof_cache_forget(struct proof_cache *pc, const char *token, size_t len, char *ret_user_id) {
-        uint8_t hash[HASH_BYTES];
-        struct entry *set = set_of(pc, token, len, hash);
-        for (int w = 0; w < WAYS; w++) {
-                struct entry *e = &set[w];
-                if (e->valid_until == 0 || sodium_memcmp(e->hash, hash, HASH_BYTES) != 0)
-                        continue;
-                if (ret_user_id)
-                        memcpy(ret_user_id, e->user_id, sizeof(e->user_id));
-                sodium_memzero(e, sizeof(*e));
-                return 0;
-        }
-        return -ENOENT;
+        struct entry *e = find(pc, token, len);
+        if (!e)
+                return -ENOENT;
+        if (ret_user_id)
+                memcpy(ret_user_id, e->user_id, sizeof(e->user_id));
+        sodium_memzero(e, sizeof(*e));
+        return 0;
 }
 
 void proof_cache_put(struct proof_cache *pc, const char *token, size_t len, const char *user_id, int64_t now,

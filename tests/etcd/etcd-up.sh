@@ -75,7 +75,8 @@ ossl() { openssl "$@" >>"$DIR/openssl.log" 2>&1 || die "openssl $1 failed (see $
 ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj "/CN=kaas test etcd CA" -keyout "$pki/ca.key" -out "$pki/ca.crt"
 
-# cert NAME CN EXTENDED-KEY-USAGE [SUBJECT-ALT-NAMES]
+# cert NAME CN EXTENDED-KEY-USAGE [SUBJECT-ALT-NAMES]: the members' and
+# the administrator's (kaasd's come from the guide's block below)
 cert() {
     local ext="$pki/$1.ext"
     {
@@ -84,9 +85,7 @@ cert() {
         echo "extendedKeyUsage=$3"
         [ -z "${4:-}" ] || echo "subjectAltName=$4"
     } >"$ext"
-    local subj="/O=kaas/OU=$1"
-    [ -z "$2" ] || subj="/CN=$2"
-    ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$subj" \
+    ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
         -keyout "$pki/$1.key" -out "$pki/$1.csr"
     ossl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
         -days 2 -extfile "$ext" -out "$pki/$1.crt"
