@@ -314,6 +314,11 @@ static void on_keystone(const struct ks_result *res, void *userdata) {
                 if (!res->issued_token || !(c->ks_token = strdup(res->issued_token)))
                         return finish(c, -EHOSTUNREACH, 0, "Keystone issued no token for the password", NULL);
                 c->ks_expires = res->expires_at;
+                /* the token just issued is as good a proof as one Keystone
+                 * just accepted: its first use skips a Keystone call, and
+                 * Unauthenticate can name its user */
+                proof_cache_put(c->cc->proofs, c->ks_token, strlen(c->ks_token), res->user->id, (int64_t)time(NULL),
+                                res->expires_at);
         }
         if (res->status == 0 && res->user) {
                 throttle_end(c, true);  /* the name's owner got in */
