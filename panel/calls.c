@@ -4,7 +4,9 @@
  * and kaasd decides what it may do. */
 #include "config.h"
 
+#include <sodium.h>
 #include <string.h>
+#include <time.h>
 
 #include "httpd/log.h"
 #include "httpd/pool.h"
@@ -25,6 +27,58 @@ int panel_call(struct panel *p, const char *method, json_t *params, json_t **ret
 
 json_t *panel_credentials(const struct request *rq) {
         return json_pack("{s:s}", "keystone_token", rq->sv.keystone_token ? rq->sv.keystone_token : "");
+}
+
+int panel_revoke_keystone_token(struct panel *p, const char *keystone_token, struct kaas_error *err) {
+        json_t *params = json_pack("{s:s}", "keystone_token", keystone_token);
+        if (!params)
+                return -ENOMEM;
+        int r = panel_call(p, "io.kaas.Token.Unauthenticate", params, NULL, err);
+        json_decref(params);
+        return r;
+}
+
+static double monotonic_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void token_drop(char *token) {
+        sodium_memzero(token, strlen(token));
+        free(token);
+}
+
+void panel_revoke_ended_sessions(struct panel *p, unsigned budget_sec) {
+        double deadline = monotonic_now() + budget_sec;
+        size_t revoked = 0, dropped = 0;
+        char *token;
+        int r = 0;
+        /* one at a time: a token not taken yet waits safely in the table */
+        while (monotonic_now() < deadline && session_take_ended(p->sessions, &token, 1, &dropped) == 1) {
+                struct kaas_error err = KAAS_ERROR_INIT;
+                r = panel_revoke_keystone_token(p, token, &err);
+                if (r < 0 && r != KAAS_ERROR_REMOTE) {
+                        /* kaasd cannot be reached: this one waits with the rest */
+                        session_keep_ended(p->sessions, token);
+                        break;
+                }
+                token_drop(token);
+                if (r == 0)
+                        revoked++;
+                else
+                        hd_warning("the Keystone token of an ended session was not revoked: %s",
+                                   err.message ? err.message : err.name);
+                kaas_error_clear(&err);
+        }
+        if (revoked > 0)
+                hd_info("revoked the Keystone tokens of %zu ended sessions", revoked);
+        if (r < 0 && r != KAAS_ERROR_REMOTE)
+                hd_warning("cannot reach kaasd to revoke the Keystone tokens of ended sessions, trying again later: %s",
+                           kaas_strerror(r));
+        if (dropped > 0)
+                hd_warning("%zu sessions ended faster than their Keystone tokens could be revoked: those stay valid until they expire",
+                           dropped);
 }
 
 int panel_admin_mask(struct panel *p, const char *user_id, uint32_t *ret) {

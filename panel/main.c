@@ -30,6 +30,8 @@
 #define HEALTH_TIMEOUT_MS 2000
 /* how soon after its end a session's secrets are wiped at the latest */
 #define SESSION_SWEEP_SEC 10
+/* the part of a sweep's interval that revocations may take */
+#define REVOKE_SLICE_SEC 5
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -76,8 +78,13 @@ static int validate(void *s, char *err, size_t err_size) {
         return panel_settings_validate(s, err, err_size);
 }
 
-static void sweep_sessions(void *sessions) {
-        session_sweep(sessions, time(NULL));
+/* Ends the expired sessions and revokes the Keystone tokens of the
+ * sessions that ended by themselves, for at most REVOKE_SLICE_SEC of the
+ * main thread, which also waits for the signals. */
+static void sweep_sessions(void *panel) {
+        struct panel *p = panel;
+        session_sweep(p->sessions, time(NULL));
+        panel_revoke_ended_sessions(p, REVOKE_SLICE_SEC);
 }
 
 static const struct hd_settings_ops settings_ops = { .load = load, .apply_flags = apply, .validate = validate };
@@ -136,7 +143,7 @@ int main(int argc, char **argv) {
                   s->listen, s->origin, kaas_socket_path(s->kaasd_socket), kaasd_uid != KAAS_UID_INVALID ? " or " : "",
                   kaasd_uid != KAAS_UID_INVALID ? kaasd_user : "", s->n_clusters, s->session_idle_sec);
         sd_notify(0, "READY=1\nSTATUS=Serving the control panel");
-        int sig = hd_signals_wait_ticking(&sigs, "kaas-panel", SESSION_SWEEP_SEC, sweep_sessions, p.sessions);
+        int sig = hd_signals_wait_ticking(&sigs, "kaas-panel", SESSION_SWEEP_SEC, sweep_sessions, &p);
         hd_notice("received %s, finishing the requests in flight (up to %u s)", strsignal(sig), s->shutdown_timeout_sec);
         sd_notify(0, "STOPPING=1");
         panel_server_stop(srv, s->shutdown_timeout_sec);

@@ -85,6 +85,17 @@ int panel_call(struct panel *p, const char *method, json_t *params, json_t **ret
 /* {"keystone_token": ...} for the request's session (a secret). */
 json_t *panel_credentials(const struct request *rq);
 
+/* Ends a Keystone session: kaasd forgets keystone_token as proof and
+ * revokes it in Keystone (io.kaas.Token.Unauthenticate). 0, or as
+ * panel_call(). */
+int panel_revoke_keystone_token(struct panel *p, const char *keystone_token, struct kaas_error *err);
+
+/* Revokes the Keystone tokens of sessions that ended by themselves
+ * (session_take_ended()), until none is left, kaasd cannot be reached, or
+ * budget_sec have passed: what is left waits for the next call. Run from
+ * the main thread's timer. */
+void panel_revoke_ended_sessions(struct panel *p, unsigned budget_sec);
+
 /* The clusters user_id administers as a bit mask over s->clusters: 0, or
  * a negative errno when kaasd cannot say. */
 int panel_admin_mask(struct panel *p, const char *user_id, uint32_t *ret);

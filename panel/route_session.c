@@ -188,9 +188,7 @@ enum MHD_Result route_login_post(struct request *rq) {
  * after the logout. The logout itself never waits on that succeeding. */
 static void end_keystone_session(struct request *rq) {
         struct kaas_error err = KAAS_ERROR_INIT;
-        json_t *params = panel_credentials(rq);
-        int r = params ? panel_call(rq->p, "io.kaas.Token.Unauthenticate", params, NULL, &err) : -ENOMEM;
-        json_decref(params);
+        int r = panel_revoke_keystone_token(rq->p, rq->sv.keystone_token, &err);
         if (r < 0)
                 hd_warning("logout of %s: its Keystone token was not revoked, it stays valid until it expires: %s",
                            rq->sv.user_name, r == KAAS_ERROR_REMOTE ? err.message : kaas_strerror(r));

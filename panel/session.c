@@ -37,6 +37,10 @@ struct session_table {
         size_t n_buckets;  /* a power of two */
         size_t count;
         unsigned max, max_per_user, idle_sec, lifetime_sec;
+        /* the Keystone tokens of sessions that ended by themselves, a ring,
+         * oldest at ended_head: they wait here to be revoked */
+        char *ended[SESSION_ENDED_MAX];
+        size_t ended_head, n_ended, ended_dropped;
 };
 
 static void secret_drop(char **s) {
@@ -80,6 +84,8 @@ int session_table_new(unsigned max_sessions, unsigned max_per_user, unsigned idl
 struct session_table *session_table_free(struct session_table *t) {
         if (!t)
                 return NULL;
+        for (size_t i = 0; i < SESSION_ENDED_MAX; i++)
+                secret_drop(&t->ended[i]);
         for (size_t i = 0; i < t->n_buckets; i++)
                 while (t->buckets[i]) {
                         struct session *s = t->buckets[i];
@@ -116,10 +122,31 @@ static bool expired(const struct session_table *t, const struct session *s, time
         return now >= s->expires || now - s->last_seen >= (time_t)t->idle_sec;
 }
 
-static void unlink_at(struct session_table *t, struct session **pp) {
+/* Keeps the Keystone token of a session that ended by itself for
+ * session_take_ended(); when the ring is full, the oldest token goes
+ * unrevoked. Locked. */
+static void keep_ended(struct session_table *t, char *keystone_token) {
+        if (t->n_ended == SESSION_ENDED_MAX) {
+                secret_drop(&t->ended[t->ended_head]);
+                t->ended_head = (t->ended_head + 1) % SESSION_ENDED_MAX;
+                t->n_ended--;
+                t->ended_dropped++;
+        }
+        t->ended[(t->ended_head + t->n_ended) % SESSION_ENDED_MAX] = keystone_token;
+        t->n_ended++;
+}
+
+/* Ends the session *pp points at. One that ended by itself (idle, at its
+ * expiry, pushed out) keeps its Keystone token for revocation; one ended
+ * by session_end() does not: its caller deals with the token. Locked. */
+static void unlink_at(struct session_table *t, struct session **pp, bool by_itself) {
         struct session *s = *pp;
         *pp = s->next;
         t->count--;
+        if (by_itself && s->keystone_token) {
+                keep_ended(t, s->keystone_token);
+                s->keystone_token = NULL;
+        }
         session_free(s);
 }
 
@@ -136,7 +163,7 @@ static void sweep_locked(struct session_table *t, time_t now) {
         for (size_t i = 0; i < t->n_buckets; i++)
                 for (struct session **pp = &t->buckets[i]; *pp;) {
                         if (expired(t, *pp, now)) {
-                                unlink_at(t, pp);
+                                unlink_at(t, pp, true);
                                 continue;
                         }
                         pp = &(*pp)->next;
@@ -164,7 +191,7 @@ static int make_room(struct session_table *t, time_t now) {
                                 oldest = pp;
         if (!oldest)
                 return -EBUSY;
-        unlink_at(t, oldest);
+        unlink_at(t, oldest, true);
         return 0;
 }
 
@@ -184,7 +211,7 @@ static bool make_user_room(struct session_table *t, const char *user_id, time_t 
                         }
                         if (expired(t, s, now)) {
                                 /* lru holds an earlier link of the walk: it stays valid */
-                                unlink_at(t, pp);
+                                unlink_at(t, pp, true);
                                 continue;
                         }
                         n++;
@@ -194,7 +221,7 @@ static bool make_user_room(struct session_table *t, const char *user_id, time_t 
                 }
         if (n < t->max_per_user || !lru)
                 return false;
-        unlink_at(t, lru);
+        unlink_at(t, lru, true);
         return true;
 }
 
@@ -259,7 +286,7 @@ static struct session *get_locked(struct session_table *t, const char *id, time_
         if (!pp)
                 return NULL;
         if (expired(t, *pp, now)) {
-                unlink_at(t, pp);
+                unlink_at(t, pp, true);
                 return NULL;
         }
         return *pp;
@@ -298,7 +325,7 @@ void session_end(struct session_table *t, const char *id) {
         pthread_mutex_lock(&t->lock);
         struct session **pp = find(t, hash);
         if (pp)
-                unlink_at(t, pp);
+                unlink_at(t, pp, false);
         pthread_mutex_unlock(&t->lock);
 }
 
@@ -352,6 +379,27 @@ bool session_csrf_ok(const struct session_view *v, const char *csrf) {
 void session_view_clear(struct session_view *v) {
         secret_drop(&v->keystone_token);
         sodium_memzero(v, sizeof(*v));
+}
+
+void session_keep_ended(struct session_table *t, char *keystone_token) {
+        pthread_mutex_lock(&t->lock);
+        keep_ended(t, keystone_token);
+        pthread_mutex_unlock(&t->lock);
+}
+
+size_t session_take_ended(struct session_table *t, char **ret, size_t max, size_t *ret_dropped) {
+        size_t n = 0;
+        pthread_mutex_lock(&t->lock);
+        while (n < max && t->n_ended > 0) {
+                ret[n++] = t->ended[t->ended_head];
+                t->ended[t->ended_head] = NULL;
+                t->ended_head = (t->ended_head + 1) % SESSION_ENDED_MAX;
+                t->n_ended--;
+        }
+        *ret_dropped = t->ended_dropped;
+        t->ended_dropped = 0;
+        pthread_mutex_unlock(&t->lock);
+        return n;
 }
 
 size_t session_count(struct session_table *t) {

@@ -6,7 +6,9 @@
  * lifetime_sec after login, and never after the proof's own expiry), at
  * logout, when max_sessions forces the oldest pre-login session out, or
  * when its user logs in with max_per_user sessions already (the one used
- * least recently ends).
+ * least recently ends). The Keystone token of a logged-in session that
+ * ends by itself (idle, expiry, max_per_user) waits in the table until
+ * session_take_ended() hands it over for revocation.
  *
  * A pre-login session (GET /login) only carries the login form's CSRF
  * token; a login creates a new session with a new ID and ends the
@@ -26,6 +28,9 @@
 #define SESSION_ID_BYTES 32
 #define SESSION_ID_CHARS 43   /* base64url without padding */
 #define SESSION_NAME_MAX 255
+/* Keystone tokens of ended sessions kept for revocation at most: more
+ * than a sweep's interval of ended sessions on a busy panel */
+#define SESSION_ENDED_MAX 1024
 
 struct session_table;
 
@@ -93,6 +98,18 @@ int session_take_new_token(struct session_table *t, const char *id, char **ret_t
 bool session_csrf_ok(const struct session_view *v, const char *csrf);
 
 void session_view_clear(struct session_view *v);
+
+/* Moves up to max Keystone tokens of sessions that ended by themselves
+ * (not by session_end()) to ret, oldest first; the caller revokes, wipes
+ * and frees each. How many. *ret_dropped is how many were wiped
+ * unrevoked since the last call because more than SESSION_ENDED_MAX
+ * ended in between. */
+size_t session_take_ended(struct session_table *t, char **ret, size_t max, size_t *ret_dropped)
+        __attribute__((warn_unused_result, nonnull));
+
+/* Takes keystone_token (a secret) back for a later session_take_ended():
+ * one whose revocation could not be tried. */
+void session_keep_ended(struct session_table *t, char *keystone_token) __attribute__((nonnull));
 
 /* Sessions in the table (expired ones not yet swept included). */
 size_t session_count(struct session_table *t);

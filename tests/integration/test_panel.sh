@@ -269,6 +269,9 @@ bob_fresh_session() {
     done
     return 1
 }
+# revocations of bob's Keystone tokens so far, in kaasd's audit log
+bob_before=$(grep -c "AUDIT.*session ended: user_id=$BOB_ID, its Keystone token revoked" "$D/kaasd.log")
+bob_logins_before=$(grep -c "login of bob ($BOB_ID) from" "$LOG")
 code=
 bob_fresh_session
 check "bob's session is alive before its idle timeout ($code)" [ "$code" = 200 ]
@@ -277,6 +280,12 @@ check "bob's session is alive before its idle timeout ($code)" [ "$code" = 200 ]
 wait_for 30 bash -c "[ \$(date +%s) -ge $((last + 6)) ]"
 code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --cacert "$W/ca.crt" -H "Cookie: __Host-kaas-session=$BOB_SID" "$PN_URL/tokens")
 check "after session_idle without a request, the session is gone (303 to /login)" [ "$code" = "303 $PN_URL/login" ]
+# a session that ended by itself takes its Keystone token along: the
+# panel's sweep (every 10 s) has kaasd revoke it, as a logout does
+bob_new=$(($(grep -c "login of bob ($BOB_ID) from" "$LOG") - bob_logins_before))
+check "bob's $bob_new idle sessions each had their Keystone token revoked by the panel's sweep" \
+    wait_for 60 bash -c "[ \$(grep -c 'AUDIT.*session ended: user_id=$BOB_ID, its Keystone token revoked' '$D/kaasd.log') -ge $((bob_before + bob_new)) ] && [ $bob_new -ge 1 ]"
+check "the panel logs the revocations" grep -q "revoked the Keystone tokens of [0-9]* ended sessions" "$LOG"
 check "the panel log names no token or password" bash -c "! grep -qE 'kaas_[A-Za-z0-9]{46}' '$LOG' && ! grep -qF '$ALICE_PASSWORD' '$LOG'"
 
 pn_stop
@@ -288,6 +297,7 @@ check "kaas-panel stops cleanly on SIGTERM" [ "$PN_RC" = 0 ]
 # at most, so either), and keeps the newest
 pn_write_conf "$W/panel-per-user.conf" "max_sessions_per_user = 2"
 pn_start "$W/panel-per-user.conf" "$LOG" || exit 99
+carol_before=$(grep -c "AUDIT.*session ended: user_id=$CAROL_ID, its Keystone token revoked" "$D/kaasd.log")
 for i in 1 2 3; do
     PN_JAR=$W/jar-carol-s$i
     code=$(login carol "$CAROL_PASSWORD")
@@ -302,6 +312,8 @@ check "her newest session and one of the two before it are alive, not all three 
     bash -c "[ '$alive' = 13 ] || [ '$alive' = 23 ]"
 check "the panel's log says her third login ended one of her sessions, and why" \
     grep -q "login of carol ($CAROL_ID): their session used least recently ended (max_sessions_per_user)" "$LOG"
+check "the Keystone token of the session her third login ended is revoked (the panel's next sweep)" \
+    wait_for 60 bash -c "[ \$(grep -c 'AUDIT.*session ended: user_id=$CAROL_ID, its Keystone token revoked' '$D/kaasd.log') -eq $((carol_before + 1)) ]"
 pn_stop
 
 # ---------------------------------------------------------------- cookie_domain

@@ -281,6 +281,72 @@ static void test_session_max(void **state) {
         session_table_free(t);
 }
 
+/* The Keystone token of a session that ends by itself (idle, at its
+ * expiry, pushed out by max_per_user) is handed over once for
+ * revocation; one ended by session_end() (logout, whose route revokes it
+ * itself) and a pre-login session hand over nothing. When more end than
+ * the table keeps, the oldest go and are counted. */
+static void test_session_ended_tokens(void **state) {
+        struct session_table *t;
+        struct session_view v;
+        char idle[SESSION_ID_CHARS + 1], out[SESSION_ID_CHARS + 1], pre[SESSION_ID_CHARS + 1],
+                first[SESSION_ID_CHARS + 1], second[SESSION_ID_CHARS + 1];
+        char *got[4] = { NULL };
+        size_t dropped = 99;
+        struct session_login bob = alice, alice2 = alice;
+        bob.user_id = "b0b";
+        bob.keystone_token = "gAAAAAB-bob";
+        alice2.keystone_token = "gAAAAAB-alice-2";
+        assert_int_equal(session_table_new(10, 1, 60, 600, &t), 0);
+        assert_int_equal(session_take_ended(t, got, 4, &dropped), 0);
+        assert_int_equal(dropped, 0);
+        assert_int_equal(session_create(t, &bob, 1000000, idle), 0);
+        assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
+        assert_int_equal(session_create(t, &alice, 1000000, first), 0);
+        assert_int_equal(session_create(t, &alice2, 1000010, out), 1);
+        /* max_per_user = 1: alice's second login pushed her first out */
+        assert_int_equal(session_take_ended(t, got, 4, &dropped), 1);
+        assert_string_equal(got[0], "gAAAAAB-keystone-token");
+        free(got[0]);
+        /* logout: nothing to hand over */
+        session_end(t, out);
+        assert_int_equal(session_take_ended(t, got, 4, &dropped), 0);
+        /* bob and the pre-login session idle out; only bob's token comes */
+        session_sweep(t, 1000000 + 60);
+        assert_int_equal(session_take_ended(t, got, 4, &dropped), 1);
+        assert_string_equal(got[0], "gAAAAAB-bob");
+        free(got[0]);
+        /* found expired by a lookup: the same */
+        assert_int_equal(session_create(t, &bob, 1000100, second), 0);
+        assert_int_equal(session_lookup(t, second, 1000100 + 60, &v), -ENOENT);
+        assert_int_equal(session_take_ended(t, got, 4, &dropped), 1);
+        assert_string_equal(got[0], "gAAAAAB-bob");
+        /* handed back, it comes again */
+        session_keep_ended(t, got[0]);
+        assert_int_equal(session_take_ended(t, got, 4, &dropped), 1);
+        assert_string_equal(got[0], "gAAAAAB-bob");
+        free(got[0]);
+        session_table_free(t);
+
+        /* more ended than kept: the oldest go, counted once */
+        assert_int_equal(session_table_new(SESSION_ENDED_MAX + 10, 1, 60, 600, &t), 0);
+        for (int i = 0; i < SESSION_ENDED_MAX + 3; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "u%d", i);
+                struct session_login u = alice;
+                u.user_id = name;
+                assert_int_equal(session_create(t, &u, 1000000, first), 0);
+        }
+        session_sweep(t, 1000000 + 60);
+        assert_int_equal(session_take_ended(t, got, 1, &dropped), 1);
+        assert_int_equal(dropped, 3);
+        free(got[0]);
+        assert_int_equal(session_take_ended(t, got, 1, &dropped), 1);
+        assert_int_equal(dropped, 0);
+        free(got[0]);
+        session_table_free(t);
+}
+
 /* One account cannot fill the table: its least recently used session
  * makes room for its next login; other users' sessions and pre-login
  * ones stay. */
@@ -463,6 +529,7 @@ int main(void) {
                 cmocka_unit_test(test_session_new_token_once),
                 cmocka_unit_test(test_session_max),
                 cmocka_unit_test(test_session_max_per_user),
+                cmocka_unit_test(test_session_ended_tokens),
                 cmocka_unit_test(test_kubeconfig_quoted),
                 cmocka_unit_test(test_rbac_quoted),
                 cmocka_unit_test(test_settings_services_and_forward_auth),
