@@ -38,10 +38,10 @@ int panel_revoke_keystone_token(struct panel *p, const char *keystone_token, str
         return r;
 }
 
-static double monotonic_now(void) {
+static int64_t monotonic_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void token_drop(char *token) {
@@ -49,33 +49,53 @@ static void token_drop(char *token) {
         free(token);
 }
 
+/* No call starts with less of the budget left than this. */
+#define REVOKE_CALL_MIN_MS 200
+
 void panel_revoke_ended_sessions(struct panel *p, unsigned budget_sec) {
-        double deadline = monotonic_now() + budget_sec;
-        size_t revoked = 0, dropped = 0;
+        int64_t deadline = monotonic_ms() + (int64_t)budget_sec * 1000;
+        size_t revoked = 0, refused = 0, dropped = 0, d;
+        const char *later = NULL;  /* why the rest waits for the next sweep */
         char *token;
-        int r = 0;
-        /* one at a time: a token not taken yet waits safely in the table */
-        while (monotonic_now() < deadline && session_take_ended(p->sessions, &token, 1, &dropped) == 1) {
-                struct kaas_error err = KAAS_ERROR_INIT;
-                r = panel_revoke_keystone_token(p, token, &err);
-                if (r < 0 && r != KAAS_ERROR_REMOTE) {
-                        /* kaasd cannot be reached: this one waits with the rest */
-                        session_keep_ended(p->sessions, token);
+        for (;;) {
+                int64_t left = deadline - monotonic_ms();
+                if (left < REVOKE_CALL_MIN_MS)
                         break;
-                }
-                token_drop(token);
-                if (r == 0)
+                size_t n = session_take_ended(p->sessions, &token, 1, &d);
+                dropped += d;
+                if (n == 0)
+                        break;
+                /* the call ends with the budget, whatever kaasd or Keystone do */
+                kaas_client_set_timeout(p->revoker, (int)left);
+                json_t *params = json_pack("{s:s}", "keystone_token", token);
+                struct kaas_error err = KAAS_ERROR_INIT;
+                int r = params ? kaas_call(p->revoker, "io.kaas.Token.Unauthenticate", params, NULL, &err) : -ENOMEM;
+                json_decref(params);
+                if (r == 0) {
                         revoked++;
-                else
-                        hd_warning("the Keystone token of an ended session was not revoked: %s",
-                                   err.message ? err.message : err.name);
+                        token_drop(token);
+                } else if (r == KAAS_ERROR_REMOTE && !kaas_error_is(&err, "io.kaas.Token.Unavailable")) {
+                        /* kaasd answered for this token: trying again would not help */
+                        refused++;
+                        token_drop(token);
+                } else {
+                        /* kaasd, or Keystone behind it, cannot do it now: this
+                         * token and the rest wait */
+                        session_keep_ended(p->sessions, token);
+                        later = r == KAAS_ERROR_REMOTE ? "Keystone is unavailable to kaasd" : kaas_strerror(r);
+                }
                 kaas_error_clear(&err);
+                if (later)
+                        break;
         }
         if (revoked > 0)
                 hd_info("revoked the Keystone tokens of %zu ended sessions", revoked);
-        if (r < 0 && r != KAAS_ERROR_REMOTE)
-                hd_warning("cannot reach kaasd to revoke the Keystone tokens of ended sessions, trying again later: %s",
-                           kaas_strerror(r));
+        if (refused > 0)
+                hd_warning("kaasd refused to revoke the Keystone tokens of %zu ended sessions: they stay valid until they expire",
+                           refused);
+        if (later)
+                hd_warning("cannot revoke the Keystone tokens of ended sessions now, trying again at the next sweep: %s",
+                           later);
         if (dropped > 0)
                 hd_warning("%zu sessions ended faster than their Keystone tokens could be revoked: those stay valid until they expire",
                            dropped);

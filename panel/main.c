@@ -28,10 +28,13 @@
 #include "settings.h"
 
 #define HEALTH_TIMEOUT_MS 2000
-/* how soon after its end a session's secrets are wiped at the latest */
+/* how often expired sessions are ended and their secrets wiped (a
+ * session's Keystone token then waits for revocation, panel/session.h) */
 #define SESSION_SWEEP_SEC 10
 /* the part of a sweep's interval that revocations may take */
 #define REVOKE_SLICE_SEC 5
+/* and at shutdown, after the requests in flight */
+#define SHUTDOWN_REVOKE_SEC 2
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -127,6 +130,10 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = kaas_client_require_kaasd(p.health, kaasd_uid);
         if (r >= 0)
+                r = kaas_client_new(s->kaasd_socket, REVOKE_SLICE_SEC * 1000, &p.revoker);
+        if (r >= 0)
+                r = kaas_client_require_kaasd(p.revoker, kaasd_uid);
+        if (r >= 0)
                 r = session_table_new(s->max_sessions, s->max_sessions_per_user, s->session_idle_sec,
                                       s->session_lifetime_sec, &p.sessions);
         if (r < 0) {
@@ -147,11 +154,19 @@ int main(int argc, char **argv) {
         hd_notice("received %s, finishing the requests in flight (up to %u s)", strsignal(sig), s->shutdown_timeout_sec);
         sd_notify(0, "STOPPING=1");
         panel_server_stop(srv, s->shutdown_timeout_sec);
+        /* a last, short round for the sessions that have ended; the live
+         * ones' tokens expire in Keystone */
+        session_sweep(p.sessions, time(NULL));
+        panel_revoke_ended_sessions(&p, SHUTDOWN_REVOKE_SEC);
+        size_t left = session_ended_count(p.sessions);
+        if (left > 0)
+                hd_warning("%zu Keystone tokens of ended sessions not revoked: they stay valid until they expire", left);
         hd_notice("stopped");
         r = 0;
 out:
         session_table_free(p.sessions);
         kaas_client_free(p.health);
+        kaas_client_free(p.revoker);
         kaasd_pool_free(p.pool);
         pthread_mutex_destroy(&p.health_lock);
         panel_settings_free(s);

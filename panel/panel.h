@@ -25,6 +25,7 @@ struct panel {
         int timeout_ms;
         struct session_table *sessions;
         struct kaas_client *health;   /* its own connection: a busy pool must not fail /healthz */
+        struct kaas_client *revoker;  /* the sweep's own connection, its timeout the sweep's budget */
         pthread_mutex_t health_lock;
 };
 
@@ -91,9 +92,10 @@ json_t *panel_credentials(const struct request *rq);
 int panel_revoke_keystone_token(struct panel *p, const char *keystone_token, struct kaas_error *err);
 
 /* Revokes the Keystone tokens of sessions that ended by themselves
- * (session_take_ended()), until none is left, kaasd cannot be reached, or
- * budget_sec have passed: what is left waits for the next call. Run from
- * the main thread's timer. */
+ * (session_take_ended()) on p->revoker, one at a time, until none is left,
+ * kaasd or Keystone cannot do it now (io.kaas.Token.Unavailable), or
+ * budget_sec have passed: every call ends by then, and what is left waits
+ * for the next call. Run from the main thread's timer. */
 void panel_revoke_ended_sessions(struct panel *p, unsigned budget_sec);
 
 /* The clusters user_id administers as a bit mask over s->clusters: 0, or

@@ -169,6 +169,11 @@ enum MHD_Result route_login_post(struct request *rq) {
                 session_end(rq->p->sessions, rq->sid);
         r = session_create(rq->p->sessions, &login, time(NULL), id);
         if (r < 0) {
+                /* no session holds the login's Keystone token: it ends here */
+                if (panel_revoke_keystone_token(rq->p, ks_token, &err) < 0)
+                        hd_warning("login of %s refused (no room): its Keystone token was not revoked: %s", user_name,
+                                   err.message ? err.message : "kaasd unavailable");
+                kaas_error_clear(&err);
                 json_decref(reply);
                 return panel_message(rq, 503, "Log in", "error", true, "The panel is busy: try again in a minute.");
         }

@@ -383,8 +383,23 @@ void session_view_clear(struct session_view *v) {
 
 void session_keep_ended(struct session_table *t, char *keystone_token) {
         pthread_mutex_lock(&t->lock);
-        keep_ended(t, keystone_token);
+        if (t->n_ended == SESSION_ENDED_MAX) {
+                /* it was the oldest: it goes rather than a newer one */
+                secret_drop(&keystone_token);
+                t->ended_dropped++;
+        } else {
+                t->ended_head = (t->ended_head + SESSION_ENDED_MAX - 1) % SESSION_ENDED_MAX;
+                t->ended[t->ended_head] = keystone_token;
+                t->n_ended++;
+        }
         pthread_mutex_unlock(&t->lock);
+}
+
+size_t session_ended_count(struct session_table *t) {
+        pthread_mutex_lock(&t->lock);
+        size_t n = t->n_ended;
+        pthread_mutex_unlock(&t->lock);
+        return n;
 }
 
 size_t session_take_ended(struct session_table *t, char **ret, size_t max, size_t *ret_dropped) {

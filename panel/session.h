@@ -107,9 +107,14 @@ void session_view_clear(struct session_view *v);
 size_t session_take_ended(struct session_table *t, char **ret, size_t max, size_t *ret_dropped)
         __attribute__((warn_unused_result, nonnull));
 
-/* Takes keystone_token (a secret) back for a later session_take_ended():
- * one whose revocation could not be tried. */
+/* Takes keystone_token (a secret, the oldest one session_take_ended() just
+ * gave) back to the head of the queue: its revocation could not be done
+ * now. When the queue has filled meanwhile, it is wiped and counted as
+ * dropped instead. */
 void session_keep_ended(struct session_table *t, char *keystone_token) __attribute__((nonnull));
+
+/* Keystone tokens of ended sessions waiting for revocation. */
+size_t session_ended_count(struct session_table *t);
 
 /* Sessions in the table (expired ones not yet swept included). */
 size_t session_count(struct session_table *t);

@@ -281,6 +281,21 @@ static void test_session_max(void **state) {
         session_table_free(t);
 }
 
+/* Logs n users in at now with the Keystone tokens prefix0, prefix1, ...,
+ * and ends their sessions (idle) in one sweep, in no particular order. */
+static void end_sessions(struct session_table *t, const char *prefix, int n, time_t now) {
+        char id[SESSION_ID_CHARS + 1];
+        for (int i = 0; i < n; i++) {
+                char name[48];
+                snprintf(name, sizeof(name), "%s%d", prefix, i);
+                struct session_login u = alice;
+                u.user_id = name;
+                u.keystone_token = name;
+                assert_int_equal(session_create(t, &u, now, id), 0);
+        }
+        session_sweep(t, now + 60);
+}
+
 /* The Keystone token of a session that ends by itself (idle, at its
  * expiry, pushed out by max_per_user) is handed over once for
  * revocation; one ended by session_end() (logout, whose route revokes it
@@ -328,22 +343,41 @@ static void test_session_ended_tokens(void **state) {
         free(got[0]);
         session_table_free(t);
 
-        /* more ended than kept: the oldest go, counted once */
+        /* more ended than kept: the oldest go, counted once; the rest come
+         * in the order they ended */
         assert_int_equal(session_table_new(SESSION_ENDED_MAX + 10, 1, 60, 600, &t), 0);
-        for (int i = 0; i < SESSION_ENDED_MAX + 3; i++) {
-                char name[32];
-                snprintf(name, sizeof(name), "u%d", i);
-                struct session_login u = alice;
-                u.user_id = name;
-                assert_int_equal(session_create(t, &u, 1000000, first), 0);
-        }
-        session_sweep(t, 1000000 + 60);
-        assert_int_equal(session_take_ended(t, got, 1, &dropped), 1);
+        end_sessions(t, "A", 3, 1000000);
+        end_sessions(t, "B", SESSION_ENDED_MAX - 1, 1000100);
+        end_sessions(t, "C", 1, 1000200);
+        assert_int_equal(session_ended_count(t), SESSION_ENDED_MAX);
+        char *x = NULL, oldest[48];
+        assert_int_equal(session_take_ended(t, &x, 1, &dropped), 1);
         assert_int_equal(dropped, 3);
-        free(got[0]);
-        assert_int_equal(session_take_ended(t, got, 1, &dropped), 1);
+        assert_int_equal(x[0], 'B');
+        snprintf(oldest, sizeof(oldest), "%s", x);
+        /* one handed back comes first again */
+        session_keep_ended(t, x);
+        assert_int_equal(session_take_ended(t, &x, 1, &dropped), 1);
         assert_int_equal(dropped, 0);
-        free(got[0]);
+        assert_string_equal(x, oldest);
+        /* handed back to a queue that filled meanwhile: it was the oldest,
+         * so it is the one that goes */
+        end_sessions(t, "D", 1, 1000300);
+        session_keep_ended(t, x);
+        char **all = calloc(SESSION_ENDED_MAX + 1, sizeof(*all));
+        assert_non_null(all);
+        assert_int_equal(session_take_ended(t, all, SESSION_ENDED_MAX + 1, &dropped), SESSION_ENDED_MAX);
+        assert_int_equal(dropped, 1);
+        for (size_t i = 0; i < SESSION_ENDED_MAX - 2; i++) {
+                assert_int_equal(all[i][0], 'B');
+                assert_string_not_equal(all[i], oldest);
+        }
+        assert_string_equal(all[SESSION_ENDED_MAX - 2], "C0");
+        assert_string_equal(all[SESSION_ENDED_MAX - 1], "D0");
+        for (size_t i = 0; i < SESSION_ENDED_MAX; i++)
+                free(all[i]);
+        free(all);
+        assert_int_equal(session_ended_count(t), 0);
         session_table_free(t);
 }
 
