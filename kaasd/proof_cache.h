@@ -1,16 +1,17 @@
 /* Keystone tokens that kaasd has verified as proof of an identity, or
- * has just obtained for a password (credentials.c), remembered for a short while so that a front end
- * presenting the same session proof on every call (kaas-panel) costs
- * Keystone one validation per ttl, not one per page.
+ * has just obtained for a password (credentials.c), remembered for a
+ * short while so that a front end presenting the same session proof on
+ * every call (kaas-panel) costs Keystone one validation per ttl, not one
+ * per page.
  *
  * An entry is keyed by BLAKE2b of the token under a random key made when
  * kaasd starts: the table holds no token and nothing that tests a guess
  * without that key. It holds the user ID the token proved, until the
- * earlier of ttl after the check (or the issue) and the token's own expiry. Only
- * accepted proofs are kept; a refused token is asked of Keystone again
- * every time (and throttled as before). Fixed size: 1024 sets of 4
- * entries; an insert into a full set evicts its oldest entry; evicted
- * entries are wiped. Used from kaasd's loop thread only. */
+ * earlier of ttl after the check (or the issue) and the token's own
+ * expiry. Only accepted proofs are kept; a refused token is asked of
+ * Keystone again every time (and throttled as before). Fixed size: 1024
+ * sets of 4 entries; an insert into a full set evicts its oldest entry;
+ * evicted entries are wiped. Used from kaasd's loop thread only. */
 #pragma once
 
 #include <stddef.h>

@@ -200,7 +200,7 @@ s0=$(status)
 n0=$(kscount "GET /v3/users/$ERIN_ID ")
 # fetched_at is in whole seconds (rounded down): from fetched_at + 11 the
 # entry is surely past 10 s old, and before fetched_at + 15 not yet 15 s old
-while [ "$(date +%s)" -lt $((fetched + 11)) ]; do sleep 0.1; done
+wait_for 30 bash -c "[ \$(date +%s) -ge $((fetched + 11)) ]"
 r=$(get_user '{"name": "erin"}')
 t_asked=$(date +%s)
 if [ "$t_asked" -lt $((fetched + 15)) ]; then
