@@ -38,49 +38,23 @@ int nss_pack_passwd(const struct nss_passwd_src *src, struct passwd *pw, char *b
         return 0;
 }
 
-/* A copy of the n bytes at s, NUL-terminated, in the buffer; NULL when it does not fit. */
-static char *pack_strn(struct packer *p, const char *s, size_t n) {
-        if (n >= p->len - p->used)
-                return NULL;
-        char *d = p->buf + p->used;
-        memcpy(d, s, n);
-        d[n] = '\0';
-        p->used += n + 1;
-        return d;
-}
-
-int nss_pack_group_with(const char *name, size_t name_len, uint32_t gid, size_t n_members, nss_member_fn member,
-                        void *userdata, struct group *gr, char *buf, size_t buflen) {
+int nss_pack_group(const struct nss_group_src *src, struct group *gr, char *buf, size_t buflen) {
         /* the member array first, aligned for char * */
+        size_t n_members = src->n_members;
         size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
         if (n_members >= (SIZE_MAX - pad) / sizeof(char *) || pad + (n_members + 1) * sizeof(char *) > buflen)
                 return -ERANGE;
         char **members = (char **)(void *)(buf + pad);
         struct packer p = { .buf = buf, .len = buflen, .used = pad + (n_members + 1) * sizeof(char *) };
-        for (size_t i = 0; i < n_members; i++) {
-                const char *m;
-                size_t n;
-                member(userdata, i, &m, &n);
-                if (!(members[i] = pack_strn(&p, m, n)))
+        for (size_t i = 0; i < n_members; i++)
+                if (!(members[i] = pack_str(&p, src->members[i])))
                         return -ERANGE;
-        }
         members[n_members] = NULL;
-        char *packed_name, *passwd;
-        if (!(packed_name = pack_strn(&p, name, name_len)) || !(passwd = pack_str(&p, "x")))
+        char *name, *passwd;
+        if (!(name = pack_str(&p, src->name)) || !(passwd = pack_str(&p, "x")))
                 return -ERANGE;
-        *gr = (struct group){ .gr_name = packed_name, .gr_passwd = passwd, .gr_gid = gid, .gr_mem = members };
+        *gr = (struct group){ .gr_name = name, .gr_passwd = passwd, .gr_gid = src->gid, .gr_mem = members };
         return 0;
-}
-
-static void array_member(void *userdata, size_t i, const char **ret, size_t *ret_len) {
-        const char *const *members = userdata;
-        *ret = members[i];
-        *ret_len = strlen(members[i]);
-}
-
-int nss_pack_group(const struct nss_group_src *src, struct group *gr, char *buf, size_t buflen) {
-        return nss_pack_group_with(src->name, strlen(src->name), src->gid, src->n_members, array_member,
-                                   (void *)src->members, gr, buf, buflen);
 }
 
 int nss_add_gids(gid_t skip, const uint32_t *gids, size_t n, long int *start, long int *size,

@@ -39,14 +39,6 @@ struct nss_group_src {
 int nss_pack_passwd(const struct nss_passwd_src *src, struct passwd *pw, char *buf, size_t buflen);
 int nss_pack_group(const struct nss_group_src *src, struct group *gr, char *buf, size_t buflen);
 
-/* The i-th member's bytes (not NUL-terminated), asked for in order. */
-typedef void (*nss_member_fn)(void *userdata, size_t i, const char **ret, size_t *ret_len);
-
-/* nss_pack_group() with the name and members given as bytes, the
- * members one by one through member (the same entry, byte for byte). */
-int nss_pack_group_with(const char *name, size_t name_len, uint32_t gid, size_t n_members, nss_member_fn member,
-                        void *userdata, struct group *gr, char *buf, size_t buflen);
-
 /* Appends gids to (*groupsp)[*start...] as initgroups_dyn does: skips
  * `skip` (the primary group) and gids already listed, grows *groupsp with
  * realloc (doubling, never beyond limit when limit > 0) and stops at

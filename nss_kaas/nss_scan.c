@@ -2,10 +2,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdalign.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "nss_pack.h"
 #include "nss_scan.h"
 
 #define GID_DIGITS_MAX 18
@@ -70,12 +70,14 @@ static bool plain_number(struct scan *s, uint64_t *ret) {
         return true;
 }
 
-/* The members' array after its '[': counts the members and checks them;
- * *bad when one is refused (the scan goes on, the form decides first). */
-static bool members_array(struct scan *s, size_t *ret_n, bool *bad) {
-        size_t n = 0;
+/* The members' array after its '[': counts the members, adds up the
+ * bytes they take packed (each with its NUL) and checks them; *bad when
+ * one is refused (the scan goes on, the form decides first). */
+static bool members_array(struct scan *s, size_t *ret_n, size_t *ret_bytes, bool *bad) {
+        size_t n = 0, bytes = 0;
         if (literal(s, "]")) {
                 *ret_n = 0;
+                *ret_bytes = 0;
                 return true;
         }
         for (;;) {
@@ -87,12 +89,14 @@ static bool members_array(struct scan *s, size_t *ret_n, bool *bad) {
                 if (len == 0 || (cls & BAD_MEMBER))
                         *bad = true;
                 n++;
+                bytes += len + 1;       /* bounded by the text's length */
                 if (literal(s, "]"))
                         break;
                 if (!literal(s, ","))
                         return false;
         }
         *ret_n = n;
+        *ret_bytes = bytes;
         return true;
 }
 
@@ -123,7 +127,7 @@ int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_mem
                         if (!literal(&s, "["))
                                 return -ENOTSUP;
                         g.members = s.p;
-                        if (!members_array(&s, &g.n_members, &bad))
+                        if (!members_array(&s, &g.n_members, &g.member_bytes, &bad))
                                 return -ENOTSUP;
                 } else
                         return -ENOTSUP;        /* another key, or one again */
@@ -144,31 +148,35 @@ int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_mem
         return 0;
 }
 
-struct member_cursor {
-        const char *p, *end;
-};
-
-/* The next member of an array nss_scan_group() has checked. */
-static void next_member(void *userdata, size_t i, const char **ret, size_t *ret_len) {
-        struct member_cursor *c = userdata;
-        const char *open = c->p;
-        while (open < c->end && *open != '"')
-                open++;
-        const char *close = open < c->end ? open + 1 : c->end;
-        while (close < c->end && *close != '"')
-                close++;
-        if (close >= c->end) {  /* not after a successful scan */
-                *ret = "";
-                *ret_len = 0;
-                c->p = c->end;
-                return;
-        }
-        *ret = open + 1;
-        *ret_len = (size_t)(close - open - 1);
-        c->p = close + 1;
-}
-
 int nss_scan_group_pack(const struct nss_scan_group *g, struct group *gr, char *buf, size_t buflen) {
-        struct member_cursor c = { g->members, g->end };
-        return nss_pack_group_with(g->name, g->name_len, g->gid, g->n_members, next_member, &c, gr, buf, buflen);
+        /* nss_pack_group()'s layout, its size known before a byte is written */
+        size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
+        size_t n = g->n_members;
+        if (n >= (SIZE_MAX - pad) / sizeof(char *) - 1)
+                return -ERANGE;
+        size_t used = pad + (n + 1) * sizeof(char *);
+        if (used > buflen || buflen - used < g->member_bytes || buflen - used - g->member_bytes < g->name_len + 3)
+                return -ERANGE;
+        char **members = (char **)(void *)(buf + pad);
+        char *d = buf + used, *names_end = d + g->member_bytes;
+        const char *p = g->members;
+        for (size_t i = 0; i < n; i++) {
+                /* p is at a member's opening quote (nss_scan_group() checked
+                 * the form); names are short: a loop beats memchr() and memcpy() */
+                members[i] = d;
+                for (p++; p < g->end && *p != '"' && d < names_end; p++)
+                        *d++ = *p;
+                if (p >= g->end || *p != '"' || d >= names_end)
+                        return -EINVAL;  /* not the text nss_scan_group() read */
+                *d++ = '\0';
+                p += 2;  /* past the quote and the ',' or ']' */
+        }
+        members[n] = NULL;
+        memcpy(d, g->name, g->name_len);
+        d[g->name_len] = '\0';
+        char *name = d;
+        d += g->name_len + 1;
+        memcpy(d, "x", 2);
+        *gr = (struct group){ .gr_name = name, .gr_passwd = d, .gr_gid = g->gid, .gr_mem = members };
+        return 0;
 }

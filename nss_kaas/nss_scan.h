@@ -25,6 +25,7 @@ struct nss_scan_group {
         size_t name_len;
         uint32_t gid;
         size_t n_members;
+        size_t member_bytes;            /* the members packed, each with its NUL */
         const char *members, *end;      /* the members' array after its '[', the text's end */
 };
 
@@ -35,6 +36,9 @@ struct nss_scan_group {
  * else. */
 int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_members, struct nss_scan_group *ret);
 
-/* Packs what nss_scan_group() found as nss_pack_group() does: 0, or
- * -ERANGE when buf is too small. */
+/* Packs what nss_scan_group() found in text, unchanged since, as
+ * nss_pack_group() does, byte for byte: 0, or -ERANGE when buf is too
+ * small, told before anything is written (glibc's retries with a buffer
+ * too small then cost the scan only); -EINVAL for a text that is not the
+ * one scanned. */
 int nss_scan_group_pack(const struct nss_scan_group *g, struct group *gr, char *buf, size_t buflen);

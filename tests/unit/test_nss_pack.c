@@ -142,10 +142,16 @@ static void test_scan_group(void **state) {
         assert_null(ga.gr_mem[3]);
         assert_memory_equal(a + sizeof(char *) * 4, b + sizeof(char *) * 4, sizeof(a) - sizeof(char *) * 4);
 
-        /* ERANGE exactly when nss_pack_group() says so */
+        /* ERANGE exactly when nss_pack_group() says so, and before a
+         * byte of the buffer is written */
+        char untouched[sizeof(a)];
+        memset(untouched, 0x55, sizeof(untouched));
         for (size_t len = 0; len < 200; len++) {
+                memset(a, 0x55, sizeof(a));
                 int r = nss_scan_group_pack(&g, &ga, a, len);
-                assert_int_equal(r, nss_pack_group(&src, &gb, a, len));
+                if (r == -ERANGE)
+                        assert_memory_equal(a, untouched, sizeof(a));
+                assert_int_equal(r, nss_pack_group(&src, &gb, b, len));
         }
 
         /* the keys in another order, no members */
