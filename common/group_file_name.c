@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,4 +29,43 @@ int group_file_by_name(const char *name, char *buf, size_t size) {
                 return -EINVAL;
         int n = snprintf(buf, size, GROUP_FILE_NAME_PREFIX "%s", name);
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+#define HEADER_PREFIX "kaas-group 1 "
+
+int group_file_header(size_t n_members, size_t string_bytes, char *buf, size_t size) {
+        if (n_members > GROUP_FILE_MEMBERS_MAX || string_bytes > GROUP_FILE_BYTES_MAX)
+                return -EINVAL;
+        int n = snprintf(buf, size, HEADER_PREFIX "%zu %zu\n", n_members, string_bytes);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+}
+
+/* Decimal digits at *p, before end, no leading zero, at most max: the value. */
+static bool count(const char **p, const char *end, size_t max, size_t *ret) {
+        const char *start = *p;
+        size_t v = 0;
+        while (*p < end && **p >= '0' && **p <= '9') {
+                if (**p == '0' && *p == start && *p + 1 < end && (*p)[1] >= '0' && (*p)[1] <= '9')
+                        return false;  /* a leading zero */
+                v = v * 10 + (size_t)(**p - '0');
+                if (v > max)
+                        return false;
+                (*p)++;
+        }
+        *ret = v;
+        return *p > start;
+}
+
+int group_file_header_parse(const char *text, size_t len, size_t *n_members, size_t *string_bytes) {
+        const char *end = text + (len < GROUP_FILE_HEADER_MAX ? len : GROUP_FILE_HEADER_MAX), *p = text;
+        size_t prefix = strlen(HEADER_PREFIX), n, bytes;
+        if ((size_t)(end - p) < prefix || memcmp(p, HEADER_PREFIX, prefix) != 0)
+                return -EBADMSG;
+        p += prefix;
+        if (!count(&p, end, GROUP_FILE_MEMBERS_MAX, &n) || p >= end || *p++ != ' ' ||
+            !count(&p, end, GROUP_FILE_BYTES_MAX, &bytes) || p >= end || *p++ != '\n')
+                return -EBADMSG;
+        *n_members = n;
+        *string_bytes = bytes;
+        return (int)(p - text);
 }

@@ -2,7 +2,16 @@
  * to read without asking it (nss_kaas(8), "The group files"): a directory
  * "groups" beside kaasd's socket, holding for each role group one file
  * under two names, "gid.<gid>" and "name.<group name>", whose content is
- * the group's io.kaas.Nss reply exactly as kaasd sends it.
+ * a header line, then the group's io.kaas.Nss reply exactly as kaasd
+ * sends it. The header gives the entry's size in glibc's buffer:
+ *
+ *   kaas-group 1 <members> <string bytes>\n
+ *
+ * the number of members and the bytes of the entry's strings, each with
+ * its NUL (the members, the name and the password field "x"), in
+ * decimal. glibc asks in a buffer that doubles at each ERANGE; the header
+ * alone tells the module whether the entry fits, so every try but the
+ * last costs no more than reading it.
  *
  * A file is current for GROUP_FILE_TTL_SEC after it was written: kaasd
  * removes a group's files as soon as the group changes, and the TTL
@@ -32,3 +41,20 @@ int group_file_dir(const char *socket_path, char *buf, size_t size);
  * -ENAMETOOLONG when buf is too small. */
 int group_file_by_gid(uint32_t gid, char *buf, size_t size);
 int group_file_by_name(const char *name, char *buf, size_t size);
+
+/* The header's longest form, its newline included. */
+#define GROUP_FILE_HEADER_MAX 64
+/* Larger counts are refused: no entry the module takes comes near them. */
+#define GROUP_FILE_MEMBERS_MAX 16777216u
+#define GROUP_FILE_BYTES_MAX (256u * 1024u * 1024u)
+
+/* The header for an entry of n_members members whose strings take
+ * string_bytes, into buf: its length, or -EINVAL for counts past the
+ * limits above, -ENAMETOOLONG when buf is too small. */
+int group_file_header(size_t n_members, size_t string_bytes, char *buf, size_t size);
+
+/* The header at the start of text (len bytes): its length, newline
+ * included, with the two counts; -EBADMSG for anything but the exact form
+ * (no sign, no leading zero, no space but the separators, counts within
+ * the limits), whole within len. */
+int group_file_header_parse(const char *text, size_t len, size_t *n_members, size_t *string_bytes);

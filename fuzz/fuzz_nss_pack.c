@@ -19,7 +19,9 @@
  * entry straight from the text), against jansson and the JSON path's
  * rules as the reference: what the reader takes is exactly the entry the
  * JSON path takes, what it refuses the JSON path refuses too, and packed
- * into the buffer it is the entry nss_pack_group() packs. */
+ * into the buffer it is the entry nss_pack_group() packs. The same bytes
+ * are read as the header of a group file (common/group_file_name.c):
+ * what it takes, written again from its counts, is the very same text. */
 #include "config.h"
 
 #include <errno.h>
@@ -29,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "common/group_file_name.h"
 #include "fuzz.h"
 #include "nss_kaas/nss_pack.h"
 #include "nss_kaas/nss_scan.h"
@@ -99,6 +102,17 @@ static void check_scan(const char *text, size_t len, char *buf, size_t buflen) {
         json_decref(msg);
 }
 
+static void check_header(const char *text, size_t len) {
+        size_t n, bytes;
+        int r = group_file_header_parse(text, len, &n, &bytes);
+        FUZZ_ASSERT(r == -EBADMSG || (r > 0 && (size_t)r <= len && r <= GROUP_FILE_HEADER_MAX));
+        if (r > 0) {
+                char again[GROUP_FILE_HEADER_MAX];
+                FUZZ_ASSERT(group_file_header(n, bytes, again, sizeof(again)) == r);
+                FUZZ_ASSERT(memcmp(again, text, (size_t)r) == 0);
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 4)
                 return 0;
@@ -154,6 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(gr.gr_gid == 300000);
         }
         check_scan(copy, strlen(copy), buf, buflen);
+        check_header(copy, size - 4);
         free(block);
 
         /* initgroups: gids from the input bytes, 4 at a time */

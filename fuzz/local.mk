@@ -209,7 +209,8 @@ fuzz_fuzz_unix_names_LDFLAGS = $(fuzz_engine_ldflags)
 fuzz_replay_unix_names_SOURCES = fuzz/replay.c fuzz/fuzz_unix_names.c fuzz/fuzz.h $(fuzz_unix_names_sources)
 fuzz_replay_unix_names_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"unix_names"'
 
-fuzz_nss_pack_sources = nss_kaas/nss_pack.c nss_kaas/nss_pack.h nss_kaas/nss_scan.c nss_kaas/nss_scan.h
+fuzz_nss_pack_sources = nss_kaas/nss_pack.c nss_kaas/nss_pack.h nss_kaas/nss_scan.c nss_kaas/nss_scan.h \
+	common/group_file_name.c common/group_file_name.h
 fuzz_fuzz_nss_pack_SOURCES = fuzz/fuzz_nss_pack.c fuzz/fuzz.h $(fuzz_nss_pack_sources)
 fuzz_fuzz_nss_pack_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
 fuzz_fuzz_nss_pack_LDFLAGS = $(fuzz_engine_ldflags)

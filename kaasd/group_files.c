@@ -194,21 +194,29 @@ static bool stamp_equal(const struct group_reply_stamp *a, const struct group_re
                a->max_members == b->max_members;
 }
 
-/* Writes message as TMP_FILE, mode 0644 whatever the umask. */
-static int write_tmp(int dir_fd, const char *message, size_t len) {
+static int write_all(int fd, const char *p, size_t len) {
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(fd, p + done, len - done);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n > 0)
+                        done += (size_t)n;
+        }
+        return 0;
+}
+
+/* Writes header and message as TMP_FILE, mode 0644 whatever the umask. */
+static int write_tmp(int dir_fd, const char *header, const char *message, size_t len) {
         /* a new inode every time: never one a reader may have open */
         (void)unlinkat(dir_fd, TMP_FILE, 0);
         int fd = openat(dir_fd, TMP_FILE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
         int r = fchmod(fd, 0644) < 0 ? -errno : 0;
-        for (size_t done = 0; r == 0 && done < len;) {
-                ssize_t n = write(fd, message + done, len - done);
-                if (n < 0 && errno != EINTR)
-                        r = -errno;
-                else if (n > 0)
-                        done += (size_t)n;
-        }
+        if (r == 0)
+                r = write_all(fd, header, strlen(header));
+        if (r == 0)
+                r = write_all(fd, message, len);
         if (close(fd) < 0 && r == 0)
                 r = -errno;
         if (r < 0)
@@ -218,9 +226,9 @@ static int write_tmp(int dir_fd, const char *message, size_t len) {
 
 /* Puts the new file in place under both names, each replaced at once:
  * a reader opens the old file or the new, never a part of one. */
-static int write_files(struct group_files *f, const char *gid_file, const char *name_file, const char *message,
-                       size_t len) {
-        int r = write_tmp(f->dir_fd, message, len);
+static int write_files(struct group_files *f, const char *gid_file, const char *name_file, const char *header,
+                       const char *message, size_t len) {
+        int r = write_tmp(f->dir_fd, header, message, len);
         if (r < 0)
                 return r;
         (void)unlinkat(f->dir_fd, TMP_LINK, 0);
@@ -264,12 +272,21 @@ static void unlink_renamed(struct group_files *f, const struct group_file *g, co
                 (void)unlinkat(f->dir_fd, old, 0);
 }
 
-int group_files_put(struct group_files *f, const char *key, const char *name, const struct group_reply_stamp *stamp,
-                    const char *message, size_t len, time_t now) {
-        char gid_file[NAME_MAX + 1], name_file[NAME_MAX + 1];
+int group_files_put(struct group_files *f, const char *name, const struct group_reply *reply, time_t now) {
+        const char *key = reply->key;
+        const struct group_reply_stamp *stamp = &reply->stamp;
+        char gid_file[NAME_MAX + 1], name_file[NAME_MAX + 1], header[GROUP_FILE_HEADER_MAX];
         int r = group_file_by_gid(stamp->gid, gid_file, sizeof(gid_file));
         if (r == 0)
                 r = group_file_by_name(name, name_file, sizeof(name_file));
+        /* the entry's strings: the members, the name and "x", each with its NUL */
+        int header_len = r < 0 || reply->len == 0 ? -EINVAL
+                       : group_file_header(reply->n_members, reply->member_bytes + strlen(name) + 1 + 2, header,
+                                           sizeof(header));
+        if (r == 0 && header_len < 0)
+                r = -EINVAL;
+        /* the file's size: the header, and the message without its NUL */
+        size_t len = r == 0 ? (size_t)header_len + reply->len - 1 : 0;
         struct group_file *g = file_find(f, key);
         if (r < 0 || strlen(key) >= MEMBERSHIP_KEY_SIZE) {
                 if (g)  /* what the role was before must not stay either */
@@ -297,7 +314,7 @@ int group_files_put(struct group_files *f, const char *key, const char *name, co
                 r = -ENOMEM;
         /* the new files replace the old in place: never a moment without */
         if (r == 0)
-                r = write_files(f, gid_file, name_file, message, len);
+                r = write_files(f, gid_file, name_file, header, reply->message, reply->len - 1);
         if (r < 0) {
                 free(copy);
                 if (g)  /* the old ones are not this reply: they must not stay */

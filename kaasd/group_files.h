@@ -50,13 +50,14 @@ size_t group_files_bytes(const struct group_files *f);
 /* Takes effect for the files written next. */
 void group_files_set_max(struct group_files *f, size_t max_bytes);
 
-/* Leaves message (len bytes, no NUL) as the files of the group name of
- * role key, made as stamp says, unless they are there already with that
- * stamp and (by their mtime) younger than half the TTL at now. 0, -ENOSPC (GROUP_FILES_MAX
- * groups have files, or there is no room for len more bytes), -EINVAL (a name no file can have) or a negative
- * errno of writing (the group then has no file). */
-int group_files_put(struct group_files *f, const char *key, const char *name, const struct group_reply_stamp *stamp,
-                    const char *message, size_t len, time_t now);
+/* Leaves reply (of the role reply->key, whose group is called name) as
+ * the group's files, its header first (group_file_name.h), unless they
+ * are there already with its stamp and (by their mtime) younger than half
+ * the TTL at now. 0, -ENOSPC (GROUP_FILES_MAX groups have files, or there
+ * is no room for the file), -EINVAL (a name no file can have, a reply no
+ * header can describe) or a negative errno of writing (the group then has
+ * no file). */
+int group_files_put(struct group_files *f, const char *name, const struct group_reply *reply, time_t now);
 
 /* Whether the reply of role key, named name, made as stamp says, is still
  * the one kaasd would send. */

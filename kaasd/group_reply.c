@@ -25,6 +25,7 @@ struct group_reply_build {
         struct vl_writer *w;
         size_t next;                    /* the role's member to write next */
         size_t n_members;               /* written */
+        size_t member_bytes;            /* theirs, each with a NUL */
         bool done;
 };
 
@@ -225,6 +226,7 @@ int group_reply_build_step(struct group_reply_build *b, const struct membership_
                     (r = vl_writer_append_string(b->w, member)) < 0)
                         return r == -ENOBUFS ? -E2BIG : r;
                 b->n_members++;
+                b->member_bytes += strlen(member) + 1;
         }
         if (b->next < role->n_members && b->n_members < want)
                 return 0;
@@ -251,6 +253,7 @@ int group_reply_build_finish(struct group_reply_build *b, struct group_reply **r
         memcpy(r->key, b->key, sizeof(r->key));
         r->stamp = b->stamp;
         r->n_members = b->n_members;
+        r->member_bytes = b->member_bytes;
         vl_writer_consume(b->w, len);
         b->done = false;
         *ret = r;

@@ -36,6 +36,7 @@ struct group_reply {
         char *message;                  /* {"parameters":{"group":{...}}} and its NUL */
         size_t len;                     /* the NUL included */
         size_t n_members;
+        size_t member_bytes;            /* the members' names, each with a NUL */
         struct group_reply *prev, *next;        /* least recently used last */
         struct group_reply *hash_next;
 };

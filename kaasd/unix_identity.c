@@ -807,7 +807,7 @@ static void files_put(struct daemon *d, struct unix_ids *ux, const struct member
         struct group_files *f = files_ready(d, ux);
         if (!f || reply->len == 0)
                 return;
-        int r = group_files_put(f, role->key, role->gname, &reply->stamp, reply->message, reply->len - 1, time(NULL));
+        int r = group_files_put(f, role->gname, reply, time(NULL));
         if (r < 0 && r != -ENOSPC && r != -EINVAL)
                 log_warning(0, "[nss] cannot write the file of group %s in %s: %s", role->gname,
                             group_files_dir(f), strerror(-r));

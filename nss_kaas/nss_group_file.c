@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +58,19 @@ static int open_dir(const char *dir, bool check_owners, uid_t *owner) {
         return -1;
 }
 
-/* The file's text (NUL-terminated, *len bytes before it), or NULL. */
-static char *read_file(const struct nss_group_file_query *q, int *status, size_t *len) {
+/* The entry's size in buf by the header: pad, the member array, the strings. */
+static bool fits(size_t n_members, size_t string_bytes, const char *buf, size_t buflen) {
+        size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
+        /* both counts are bounded (group_file_header_parse()): no overflow */
+        return pad + (n_members + 1) * sizeof(char *) + string_bytes <= buflen;
+}
+
+/* The reply in the file after its header (NUL-terminated, *len bytes
+ * before it; the caller frees it) and the header's counts, or NULL: -ERANGE
+ * in *status when the header says the entry cannot fit in buflen, which
+ * is then all that is read. */
+static char *read_file(const struct nss_group_file_query *q, const char *buf, size_t buflen, int *status,
+                       size_t *len, size_t *n_members, size_t *string_bytes) {
         uid_t owner;
         int dir_fd = open_dir(q->dir, q->check_owners, &owner);
         if (dir_fd < 0)
@@ -72,22 +85,30 @@ static char *read_file(const struct nss_group_file_query *q, int *status, size_t
         close(dir_fd);
         if (fd < 0)
                 return NULL;
-        char *text = NULL;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || writable_by_others(&st) ||
             (q->check_owners && st.st_uid != owner) || st.st_size <= 0 || (uintmax_t)st.st_size > q->max_file ||
             st.st_mtime > q->now + GROUP_FILE_CLOCK_SLACK_SEC || st.st_mtime <= q->now - GROUP_FILE_TTL_SEC) {
                 close(fd);
                 return NULL;
         }
-        if ((size_t)st.st_size > q->max_text) {  /* too large, unread */
+        size_t size = (size_t)st.st_size, got = 0;
+        char head[GROUP_FILE_HEADER_MAX];
+        ssize_t n = pread(fd, head, sizeof(head) < size ? sizeof(head) : size, 0);
+        int header_len = n > 0 ? group_file_header_parse(head, (size_t)n, n_members, string_bytes) : -EBADMSG;
+        if (header_len < 0) {  /* not a file of this kaasd's: it is asked */
+                close(fd);
+                return NULL;
+        }
+        if (!fits(*n_members, *string_bytes, buf, buflen)) {  /* too large, unread */
                 close(fd);
                 *status = -ERANGE;
                 return NULL;
         }
-        size_t size = (size_t)st.st_size, got = 0;
-        if ((text = malloc(size + 1))) {
+        char *t = NULL;
+        size -= (size_t)header_len;
+        if ((t = malloc(size + 1))) {
                 while (got < size) {
-                        ssize_t n = read(fd, text + got, size - got);
+                        n = pread(fd, t + got, size - got, (off_t)((size_t)header_len + got));
                         if (n < 0 && errno == EINTR)
                                 continue;
                         if (n <= 0)
@@ -95,27 +116,29 @@ static char *read_file(const struct nss_group_file_query *q, int *status, size_t
                         got += (size_t)n;
                 }
                 if (got != size) {  /* changed under us: not a file kaasd wrote */
-                        free(text);
-                        text = NULL;
+                        free(t);
+                        t = NULL;
                 } else {
-                        text[size] = '\0';
+                        t[size] = '\0';
                         *len = size;
                 }
         }
         close(fd);
-        return text;
+        return t;
 }
 
 int nss_group_file_get(const struct nss_group_file_query *q, struct group *gr, char *buf, size_t buflen) {
         int status = 0;
-        size_t len = 0;
-        char *text = read_file(q, &status, &len);
+        size_t len = 0, n_members = 0, string_bytes = 0;
+        char *text = read_file(q, buf, buflen, &status, &len, &n_members, &string_bytes);
         if (!text)
                 return status;
         struct nss_scan_group g;
         int r = nss_scan_group(text, len, q->min_id, q->max_members, &g);
+        /* the very group asked about, and the header true to it */
         bool same = r == 0 && (q->name ? g.name_len == strlen(q->name) && memcmp(g.name, q->name, g.name_len) == 0
-                                       : g.gid == q->gid);
+                                       : g.gid == q->gid) &&
+                    g.n_members == n_members && g.member_bytes + g.name_len + 1 + 2 == string_bytes;
         if (same)
                 r = nss_scan_group_pack(&g, gr, buf, buflen);
         free(text);

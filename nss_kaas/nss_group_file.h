@@ -9,10 +9,12 @@
  * directory must be writable by nobody but its owner, and the file must
  * be that owner's, a regular file writable by nobody else. Whatever the
  * path, the file must be younger than GROUP_FILE_TTL_SEC, hold at most
- * max_file bytes and read back as the plain form of a group reply
- * (nss_scan.h) for the very group asked about. Anything short of that is
- * "no file": the caller asks kaasd, as without files. A file longer
- * than max_text is not read: the buffer is too small for its entry.
+ * max_file bytes, start with the header (group_file_name.h) and read
+ * back as the plain form of a group reply (nss_scan.h) for the very group
+ * asked about, of the size its header gives. Anything short of that is
+ * "no file": the caller asks kaasd, as without files. When the header
+ * says the entry does not fit in the caller's buffer, nothing more is
+ * read: ERANGE.
  *
  * No global state; every descriptor and buffer is freed before return. */
 #pragma once
@@ -31,11 +33,10 @@ struct nss_group_file_query {
         uint32_t gid;                   /* ... or by gid */
         uint32_t min_id;
         size_t max_members;
-        size_t max_text;                /* larger: too large for buflen (see nss_kaas.c) */
         size_t max_file;                /* larger: not a file of kaasd's */
         time_t now;
 };
 
 /* 1 with the entry packed into gr and buf; 0 for no usable file; -ERANGE
- * when buflen (or max_text) is too small for the entry. */
+ * when buflen is too small for the entry. */
 int nss_group_file_get(const struct nss_group_file_query *q, struct group *gr, char *buf, size_t buflen);

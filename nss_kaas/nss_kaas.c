@@ -299,7 +299,7 @@ static int group_from_file(const char *name, uint32_t gid, struct group *gr, cha
                 return 0;
         struct nss_group_file_query q = { .dir = dir, .check_owners = !(env && *env), .file = file, .name = name,
                                           .gid = gid, .min_id = MIN_ID, .max_members = MAX_MEMBERS,
-                                          .max_text = group_reply_max(buflen), .max_file = MAX_REPLY_SIZE,
+                                          .max_file = MAX_REPLY_SIZE + GROUP_FILE_HEADER_MAX,
                                           .now = time(NULL) };
         return nss_group_file_get(&q, gr, buf, buflen);
 }

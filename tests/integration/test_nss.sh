@@ -395,7 +395,19 @@ nssw getent group kaas-k8s-admins-alpha >/dev/null
 check "kaasd left kaas-k8s-admins-alpha as a file under its name and gid, 0644" \
     sh -c '[ "$1/name.kaas-k8s-admins-alpha" -ef "$1/gid.$2" ] && [ "$(stat -c %a "$1/gid.$2")" = 644 ]' _ "$GF" "$AGID"
 check "... holding the group's reply as kaasd sends it" \
-    jt "$(cat "$GF/gid.$AGID")" "d['parameters']['group']['gid'] == $AGID and 'alice' in d['parameters']['group']['members']"
+    jt "$(tail -n +2 "$GF/gid.$AGID")" "d['parameters']['group']['gid'] == $AGID and 'alice' in d['parameters']['group']['members']"
+# the header: the entry's members and the bytes of its strings (members,
+# name and "x", each with its NUL), what glibc's buffer must hold
+header_true() {
+    python3 - "$1" <<'PY'
+import json, sys
+head, _, body = open(sys.argv[1]).read().partition("\n")
+g = json.loads(body)["parameters"]["group"]
+want = "kaas-group 1 %d %d" % (len(g["members"]), sum(len(m) + 1 for m in g["members"]) + len(g["name"]) + 1 + 2)
+sys.exit(0 if head == want else print("#   got %r, want %r" % (head, want)) or 1)
+PY
+}
+check "... after a header true to it" header_true "$GF/gid.$AGID"
 kill -STOP "$KAASD_PID"
 by_name=$(NSS_TIMEOUT_MS=1000 probe getgrnam kaas-k8s-admins-alpha)
 by_gid=$(NSS_TIMEOUT_MS=1000 probe getgrgid "$AGID")

@@ -28,6 +28,10 @@
 
 #define DEV_TEXT "{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":5000,\"members\":[\"alice\",\"bob\"]}}}"
 #define OPS_TEXT "{\"parameters\":{\"group\":{\"name\":\"ops\",\"gid\":5001,\"members\":[\"carol\"]}}}"
+/* the files of these replies: 2 members; "alice", "bob", "developer" and "x", each with its NUL */
+#define DEV_HEADER "kaas-group 1 2 22\n"
+#define DEV_FILE DEV_HEADER DEV_TEXT
+#define OPS_FILE "kaas-group 1 1 12\n" OPS_TEXT
 
 struct fixture {
         char top[64];           /* made for the test */
@@ -64,13 +68,27 @@ static int teardown(void **state) {
 
 static const struct group_reply_stamp DEV = { .epoch = 1, .version = 7, .local = 1, .gid = 5000, .max_members = 100 };
 
+/* group_files_put() of text, the reply of role key made as stamp says,
+ * with n members whose names take member_bytes (each with its NUL) */
+static int put(struct fixture *x, const char *key, const char *name, const struct group_reply_stamp *stamp,
+               const char *text, size_t n, size_t member_bytes, time_t now) {
+        struct group_reply r = { .refs = 1, .stamp = *stamp, .message = (char *)text, .len = strlen(text) + 1,
+                                 .n_members = n, .member_bytes = member_bytes };
+        snprintf(r.key, sizeof(r.key), "%s", key);
+        return group_files_put(x->f, name, &r, now);
+}
+
+static int put_ops(struct fixture *x, const struct group_reply_stamp *stamp, time_t now) {
+        return put(x, "role:r2", "ops", stamp, OPS_TEXT, 1, 6, now);
+}
+
 static void put_dev(struct fixture *x, time_t now) {
-        assert_int_equal(group_files_put(x->f, "role:r1", "developer", &DEV, DEV_TEXT, strlen(DEV_TEXT), now), 0);
+        assert_int_equal(put(x, "role:r1", "developer", &DEV, DEV_TEXT, 2, 10, now), 0);
 }
 
 static struct nss_group_file_query query(struct fixture *x, const char *file, const char *name, uint32_t gid) {
         return (struct nss_group_file_query){ .dir = x->dir, .file = file, .name = name, .gid = gid, .min_id = 1000,
-                                              .max_members = 1000, .max_text = 1u << 20, .max_file = 1u << 20,
+                                              .max_members = 1000, .max_file = 1u << 20,
                                               .now = time(NULL) };
 }
 
@@ -113,12 +131,14 @@ static void test_round_trip(void **state) {
         struct nss_group_file_query q = query(x, "name.developer", "developer", 0);
         char small[8];
         assert_int_equal(nss_group_file_get(&q, &gr, small, sizeof(small)), -ERANGE);
-        /* a file longer than the buffer could ever take is not read */
-        q.max_text = strlen(DEV_TEXT) - 1;
-        assert_int_equal(get(q, &gr), -ERANGE);
+        /* the buffer by the byte: the entry is 3 pointers and 22 bytes of strings */
+        _Alignas(char *) char exact[3 * sizeof(char *) + 22];
+        assert_int_equal(nss_group_file_get(&q, &gr, exact, sizeof(exact)), 1);
+        assert_string_equal(gr.gr_mem[1], "bob");
+        assert_int_equal(nss_group_file_get(&q, &gr, exact, sizeof(exact) - 1), -ERANGE);
         /* not a file of kaasd's: asked of kaasd */
         q = query(x, "name.developer", "developer", 0);
-        q.max_file = strlen(DEV_TEXT) - 1;
+        q.max_file = strlen(DEV_FILE) - 1;
         assert_int_equal(get(q, &gr), 0);
         /* no file for a group never answered */
         assert_int_equal(get(query(x, "name.ops", "ops", 0), &gr), 0);
@@ -151,10 +171,9 @@ static void test_rewrite_and_rename(void **state) {
         /* another name for the role: the old name's file goes */
         struct group_reply_stamp renamed = DEV;
         renamed.version = 8;
-        assert_int_equal(group_files_put(x->f, "role:r1", "builders", &renamed,
-                                         "{\"parameters\":{\"group\":{\"name\":\"builders\",\"gid\":5000,\"members\":[]}}}",
-                                         strlen("{\"parameters\":{\"group\":{\"name\":\"builders\",\"gid\":5000,\"members\":[]}}}"),
-                                         now),
+        assert_int_equal(put(x, "role:r1", "builders", &renamed,
+                             "{\"parameters\":{\"group\":{\"name\":\"builders\",\"gid\":5000,\"members\":[]}}}", 0, 0,
+                             now),
                          0);
         assert_true(inode_of(x, "name.developer") == 0);
         assert_true(inode_of(x, "name.builders") != 0);
@@ -163,8 +182,11 @@ static void test_rewrite_and_rename(void **state) {
         assert_string_equal(gr.gr_name, "builders");
         assert_int_equal(group_files_count(x->f), 1);
         /* names no file can have */
-        assert_int_equal(group_files_put(x->f, "role:r2", "a/b", &DEV, DEV_TEXT, strlen(DEV_TEXT), now), -EINVAL);
-        assert_int_equal(group_files_put(x->f, "role:r2", "", &DEV, DEV_TEXT, strlen(DEV_TEXT), now), -EINVAL);
+        assert_int_equal(put(x, "role:r2", "a/b", &DEV, DEV_TEXT, 2, 10, now), -EINVAL);
+        assert_int_equal(put(x, "role:r2", "", &DEV, DEV_TEXT, 2, 10, now), -EINVAL);
+        /* a reply no header can describe */
+        assert_int_equal(put(x, "role:r2", "ops", &DEV, OPS_TEXT, GROUP_FILE_MEMBERS_MAX + 1, 6, now), -EINVAL);
+        assert_true(inode_of(x, "name.ops") == 0);
 }
 
 static bool keep_ops_only(const char *key, const char *name, const struct group_reply_stamp *stamp, void *userdata) {
@@ -180,7 +202,7 @@ static void test_sweep_clear_and_free(void **state) {
         time_t now = time(NULL);
         put_dev(x, now);
         struct group_reply_stamp ops = { .epoch = 1, .version = 3, .gid = 5001 };
-        assert_int_equal(group_files_put(x->f, "role:r2", "ops", &ops, OPS_TEXT, strlen(OPS_TEXT), now), 0);
+        assert_int_equal(put_ops(x, &ops, now), 0);
         int asked = 0;
         assert_int_equal(group_files_sweep(x->f, now, keep_ops_only, &asked), 1);
         assert_int_equal(asked, 2);
@@ -209,28 +231,27 @@ static bool keep_all(const char *key, const char *name, const struct group_reply
  * the module would no longer take gives its room back at the next sweep. */
 static void test_budget_and_expiry(void **state) {
         struct fixture *x = *state;
-        assert_int_equal(group_files_new(x->sock, strlen(DEV_TEXT) + strlen(OPS_TEXT) - 1, &x->f), 0);
+        assert_int_equal(group_files_new(x->sock, strlen(DEV_FILE) + strlen(OPS_FILE) - 1, &x->f), 0);
         time_t now = time(NULL);
         put_dev(x, now);
         struct group_reply_stamp ops = { .epoch = 1, .version = 3, .gid = 5001 };
-        assert_int_equal(group_files_put(x->f, "role:r2", "ops", &ops, OPS_TEXT, strlen(OPS_TEXT), now), -ENOSPC);
+        assert_int_equal(put_ops(x, &ops, now), -ENOSPC);
         assert_true(inode_of(x, "gid.5001") == 0);
-        assert_int_equal(group_files_bytes(x->f), strlen(DEV_TEXT));
+        assert_int_equal(group_files_bytes(x->f), strlen(DEV_FILE));
         /* the same group again fits in its own room */
         struct group_reply_stamp dev2 = DEV;
         dev2.version++;
-        assert_int_equal(group_files_put(x->f, "role:r1", "developer", &dev2, DEV_TEXT, strlen(DEV_TEXT), now), 0);
-        assert_int_equal(group_files_bytes(x->f), strlen(DEV_TEXT));
+        assert_int_equal(put(x, "role:r1", "developer", &dev2, DEV_TEXT, 2, 10, now), 0);
+        assert_int_equal(group_files_bytes(x->f), strlen(DEV_FILE));
         /* a current group whose file is older than the TTL: dropped */
         assert_int_equal(group_files_sweep(x->f, now, keep_all, NULL), 0);
         assert_int_equal(group_files_sweep(x->f, now + GROUP_FILE_TTL_SEC, keep_all, NULL), 1);
         assert_int_equal(group_files_bytes(x->f), 0);
         assert_true(inode_of(x, "gid.5000") == 0);
-        assert_int_equal(group_files_put(x->f, "role:r2", "ops", &ops, OPS_TEXT, strlen(OPS_TEXT), now), 0);
+        assert_int_equal(put_ops(x, &ops, now), 0);
         /* a smaller budget: nothing more is written */
         group_files_set_max(x->f, 0);
-        assert_int_equal(group_files_put(x->f, "role:r1", "developer", &DEV, DEV_TEXT, strlen(DEV_TEXT), now),
-                         -ENOSPC);
+        assert_int_equal(put(x, "role:r1", "developer", &DEV, DEV_TEXT, 2, 10, now), -ENOSPC);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode) {
@@ -246,9 +267,9 @@ static void test_left_files_removed(void **state) {
         char p[PATH_MAX];
         assert_int_equal(mkdir(x->dir, 0755), 0);
         path_of(x, "name.developer", p, sizeof(p));
-        write_file(p, DEV_TEXT, 0644);
+        write_file(p, DEV_FILE, 0644);
         path_of(x, "gid.5000", p, sizeof(p));
-        write_file(p, DEV_TEXT, 0644);
+        write_file(p, DEV_FILE, 0644);
         path_of(x, "README", p, sizeof(p));
         write_file(p, "not ours", 0644);
         assert_int_equal(group_files_new(x->sock, 1u << 20, &x->f), 0);
@@ -303,7 +324,7 @@ static void test_reader_refuses(void **state) {
         char p[PATH_MAX], target[PATH_MAX];
         struct group gr;
         path_of(x, "name.developer", p, sizeof(p));
-        write_file(p, DEV_TEXT, 0644);
+        write_file(p, DEV_FILE, 0644);
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 1);
         /* asked by another name or gid than the file's group */
         assert_int_equal(get(query(x, "name.developer", "ops", 0), &gr), 0);
@@ -323,12 +344,25 @@ static void test_reader_refuses(void **state) {
         assert_int_equal(symlink(p, target), 0);
         assert_int_equal(get(query(x, "gid.5000", NULL, 5000), &gr), 0);
         /* text that is not a group reply, or is cut short */
-        write_file(p, "{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":5000,\"members\":[\"alice\"", 0644);
+        write_file(p, DEV_HEADER "{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":5000,\"members\":[\"alice\"",
+                   0644);
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
         write_file(p, "\x7f" "ELF", 0644);
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        /* the reply without a header (as an older kaasd wrote it), or with
+         * one that is not true to it */
+        write_file(p, DEV_TEXT, 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        write_file(p, "kaas-group 1 1 22\n" DEV_TEXT, 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        write_file(p, "kaas-group 1 2 23\n" DEV_TEXT, 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        /* a header saying the entry cannot fit: ERANGE, and nothing after it read */
+        write_file(p, "kaas-group 1 2 9000\nnot read", 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), -ERANGE);
         /* a gid below what kaasd hands out */
-        write_file(p, "{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":0,\"members\":[]}}}", 0644);
+        write_file(p, "kaas-group 1 0 12\n{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":0,\"members\":[]}}}",
+                   0644);
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
         /* a directory instead of a file */
         path_of(x, "name.ops", p, sizeof(p));
@@ -351,7 +385,7 @@ static void test_reader_checks_owners(void **state) {
         assert_int_equal(chown(x->dir, 4242, 4242), 0);
         char p[PATH_MAX];
         path_of(x, "name.developer", p, sizeof(p));
-        write_file(p, DEV_TEXT, 0644);
+        write_file(p, DEV_FILE, 0644);
         assert_int_equal(chown(p, 4242, 4242), 0);
         struct group gr;
         struct nss_group_file_query q = query(x, "name.developer", "developer", 0);
@@ -375,8 +409,39 @@ static void test_reader_checks_owners(void **state) {
         assert_int_equal(get(tmp, &gr), 0);
 }
 
+/* The header: written and read back, and nothing but its exact form taken. */
+static void test_header(void **state) {
+        (void)state;
+        char h[GROUP_FILE_HEADER_MAX];
+        size_t n, bytes;
+        assert_int_equal(group_file_header(2, 22, h, sizeof(h)), (int)strlen(DEV_HEADER));
+        assert_string_equal(h, DEV_HEADER);
+        assert_int_equal(group_file_header_parse(DEV_FILE, strlen(DEV_FILE), &n, &bytes), (int)strlen(DEV_HEADER));
+        assert_int_equal(n, 2);
+        assert_int_equal(bytes, 22);
+        assert_int_equal(group_file_header(GROUP_FILE_MEMBERS_MAX, GROUP_FILE_BYTES_MAX, h, sizeof(h)) > 0, 1);
+        assert_int_equal(group_file_header_parse(h, strlen(h), &n, &bytes), (int)strlen(h));
+        assert_int_equal(n, GROUP_FILE_MEMBERS_MAX);
+        assert_int_equal(bytes, GROUP_FILE_BYTES_MAX);
+        assert_int_equal(group_file_header(GROUP_FILE_MEMBERS_MAX + 1, 0, h, sizeof(h)), -EINVAL);
+        assert_int_equal(group_file_header(0, GROUP_FILE_BYTES_MAX + 1, h, sizeof(h)), -EINVAL);
+        assert_int_equal(group_file_header(2, 22, h, 5), -ENAMETOOLONG);
+        static const char *const bad[] = {
+                "", "kaas-group 1 2 22", "kaas-group 1 2 22\r\n", "kaas-group 2 2 22\n", "kaas-group 1 02 22\n",
+                "kaas-group 1 -2 22\n", "kaas-group 1 +2 22\n", "kaas-group 1  2 22\n", "kaas-group 1 2 22 \n",
+                "kaas-group 1 2\n", "kaas-group 1 16777217 22\n", "kaas-group 1 2 268435457\n",
+                "kaas-group 1 2 99999999999999999999999\n", "{\"parameters\":{}}\n", "KAAS-GROUP 1 2 22\n",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_equal(group_file_header_parse(bad[i], strlen(bad[i]), &n, &bytes), -EBADMSG);
+        assert_int_equal(group_file_header_parse("kaas-group 1 0 3\n", 17, &n, &bytes), 17);
+        /* never read past len */
+        assert_int_equal(group_file_header_parse(DEV_HEADER, strlen(DEV_HEADER) - 1, &n, &bytes), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_header),
                 cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rewrite_and_rename, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sweep_clear_and_free, setup, teardown),

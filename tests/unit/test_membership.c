@@ -251,8 +251,12 @@ static char *members_of(const struct group_reply *reply, const char *name, uint3
         size_t n = json_array_size(members);
         assert_int_equal(n, reply->n_members);
         const char **names = calloc(n + 1, sizeof(*names));
-        for (size_t i = 0; i < n; i++)
+        size_t bytes = 0;  /* what the group file's header counts */
+        for (size_t i = 0; i < n; i++) {
                 names[i] = json_string_value(json_array_get(members, i));
+                bytes += strlen(names[i]) + 1;
+        }
+        assert_int_equal(bytes, reply->member_bytes);
         qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp_ptr);
         char *out = calloc(1, 4096);
         for (size_t i = 0; i < n; i++) {
