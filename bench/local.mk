@@ -14,7 +14,8 @@ BENCH_BINARIES = \
 	bench/bench-pam \
 	bench/bench-create \
 	bench/bench-startup \
-	bench/bench-scale
+	bench/bench-scale \
+	bench/bench-group-file
 EXTRA_PROGRAMS = $(BENCH_BINARIES)
 CLEANFILES += $(BENCH_BINARIES)
 
@@ -57,6 +58,11 @@ bench_bench_startup_CFLAGS = $(bench_cflags)
 bench_bench_startup_LDFLAGS = $(AM_LDFLAGS) -pthread
 bench_bench_startup_LDADD = client/libkaas-static.la $(JANSSON_LIBS)
 
+bench_bench_group_file_SOURCES = bench/bench_group_file.c $(bench_common)
+bench_bench_group_file_CFLAGS = $(bench_cflags)
+bench_bench_group_file_LDFLAGS = $(AM_LDFLAGS) -pthread
+bench_bench_group_file_LDADD = common/libkaas-common.la -ldl
+
 bench_bench_scale_SOURCES = bench/bench_scale.c $(bench_common)
 bench_bench_scale_CFLAGS = $(bench_cflags)
 bench_bench_scale_LDFLAGS = $(AM_LDFLAGS) -pthread
@@ -83,6 +89,8 @@ bench-create: $(BENCH_DEPS)
 	$(BENCH_RUN) create
 bench-scale: $(BENCH_DEPS) nss_kaas/libnss_kaas.la
 	$(BENCH_RUN) scale
+bench-group-file: bench/bench-group-file nss_kaas/libnss_kaas.la
+	$(BENCH_RUN) group-file
 bench-memory: $(BENCH_DEPS)
 	$(BENCH_RUN) memory
 bench-environment: $(BENCH_DEPS)
@@ -94,4 +102,4 @@ bench-forward-auth: $(BENCH_DEPS) panel/kaas-panel
 # the filled stores are slow to make and kept across runs; this drops them
 bench-clean-data:
 	rm -rf bench-data
-.PHONY: bench bench-panel bench-forward-auth bench-validate bench-webhook bench-nss bench-pam bench-create bench-memory bench-scale bench-environment bench-clean-data
+.PHONY: bench bench-panel bench-forward-auth bench-validate bench-webhook bench-nss bench-pam bench-create bench-memory bench-scale bench-group-file bench-environment bench-clean-data

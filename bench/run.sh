@@ -158,6 +158,15 @@ bench_create() {
     kaasd_down create
 }
 
+# getgrnam of large role groups from the group files, against the least
+# any lookup must do (bench/bench_group_file.c)
+bench_group_file() {
+    local module=$top_builddir/nss_kaas/.libs/libnss_kaas.so.2
+    [ -e "$module" ] || { echo "SKIP: $module is not built"; return 0; }
+    mkdir -p "$BW/group-file"
+    "$B/bench-group-file" "$module" "$BW/group-file"
+}
+
 run_one() {
     case $1 in
     validate) bench_validate ;;
@@ -165,6 +174,7 @@ run_one() {
     webhook) bench_webhook ;;
     nss) bench_nss ;;
     scale) bench_scale ;;
+    group-file) bench_group_file ;;
     pam) bench_pam ;;
     create) bench_create ;;
     environment) bench_environment ;;

@@ -1,0 +1,194 @@
+/* bench-group-file: getgrnam of a large role group through the NSS
+ * module's group files, against the least any lookup must do.
+ *
+ *   bench-group-file MODULE.so WORKDIR
+ *
+ * For each size in BENCH_GROUP_MEMBERS (default 1000,10000,100000) and
+ * each member name length in BENCH_GROUP_NAME_LENGTHS (default 11,15:
+ * the entry of 100,000 members then falls below and above 2 MiB, so
+ * glibc's last short try is a quarter or half of the size), a group file
+ * is written under WORKDIR/groups as kaasd writes it (header, then the
+ * reply: common/group_file_name.h), and timed side by side in the same
+ * run:
+ *
+ *   subject   _nss_kaas_getgrnam_r as glibc's getgrnam() calls it for a
+ *             new process (getent group): a buffer of 1 KiB, doubled and
+ *             allocated anew at each ERANGE;
+ *   baseline  the floor of any lookup, however its cache is kept: a buffer
+ *             of the entry's size allocated once, the members' names
+ *             copied into it in one memcpy() from a ready-packed image and
+ *             a pointer set to each (what glibc's buffer must hold).
+ *
+ * The module reads the files beside $KAAS_SOCKET, which is set to
+ * WORKDIR/kaas.sock (no socket is needed: the files answer). */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <grp.h>
+#include <nss.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bench.h"
+#include "group_file_name.h"
+
+#define GROUP "kaas-bench-role"
+#define GID 70001
+#define MAX_BUF (64u * 1024u * 1024u)
+
+typedef enum nss_status (*getgrnam_fn)(const char *, struct group *, char *, size_t, int *);
+
+struct entry {
+        getgrnam_fn getgrnam;
+        size_t n;
+        char *image;            /* the members' names, each with its NUL */
+        size_t image_len;
+        size_t size;            /* the entry in glibc's buffer */
+        char path[4096];        /* the file */
+};
+
+static int op_module(void *state) {
+        struct entry *e = state;
+        for (size_t size = 1024;; size *= 2) {
+                char *buf = malloc(size);
+                struct group gr;
+                int err = 0;
+                if (!buf)
+                        return -ENOMEM;
+                enum nss_status s = e->getgrnam(GROUP, &gr, buf, size, &err);
+                bool ok = s == NSS_STATUS_SUCCESS && gr.gr_gid == GID;
+                free(buf);
+                if (s == NSS_STATUS_TRYAGAIN && err == ERANGE && size < MAX_BUF)
+                        continue;
+                return ok ? 0 : -EIO;
+        }
+}
+
+static int op_floor(void *state) {
+        struct entry *e = state;
+        char *buf = malloc(e->size);
+        if (!buf)
+                return -ENOMEM;
+        char **members = (char **)(void *)buf;
+        char *names = buf + (e->n + 1) * sizeof(char *);
+        memcpy(names, e->image, e->image_len);
+        for (size_t i = 0; i < e->n; i++) {
+                members[i] = names;
+                names += strlen(names) + 1;
+        }
+        members[e->n] = NULL;
+        /* keep the copy from being optimised away */
+        int r = members[e->n / 2][0] == 'u' ? 0 : -EIO;
+        free(buf);
+        return r;
+}
+
+static int init(void *arg, unsigned thread, void **ret) {
+        struct entry *e = arg;
+        (void)thread;
+        /* the module takes a file younger than GROUP_FILE_TTL_SEC: each
+         * round's starts it anew, however long the rounds */
+        if (utimensat(AT_FDCWD, e->path, NULL, 0) < 0)
+                return -errno;
+        *ret = arg;
+        return 0;
+}
+
+static void fini(void *state) {
+        (void)state;
+}
+
+/* The group file kaasd would leave for n members named uNNN... of len bytes. */
+static int write_group(const char *dir, struct entry *e, size_t n, unsigned len) {
+        size_t cap = 128 + n * (len + 3);
+        char *text = malloc(cap);
+        e->image = malloc(n * (len + 1) + 1);
+        if (!text || !e->image)
+                return -ENOMEM;
+        size_t t = (size_t)snprintf(text, cap, "{\"parameters\":{\"group\":{\"name\":\"%s\",\"gid\":%u,\"members\":[",
+                                    GROUP, GID);
+        e->image_len = 0;
+        for (size_t i = 0; i < n; i++) {
+                char name[64];
+                snprintf(name, sizeof(name), "u%0*zu", (int)len - 1, i);
+                t += (size_t)snprintf(text + t, cap - t, "%s\"%s\"", i ? "," : "", name);
+                memcpy(e->image + e->image_len, name, len + 1);
+                e->image_len += len + 1;
+        }
+        t += (size_t)snprintf(text + t, cap - t, "]}}}");
+        e->n = n;
+        e->size = (n + 1) * sizeof(char *) + e->image_len + strlen(GROUP) + 1 + 2;
+
+        char header[GROUP_FILE_HEADER_MAX];
+        int h = group_file_header(n, e->image_len + strlen(GROUP) + 1 + 2, header, sizeof(header));
+        snprintf(e->path, sizeof(e->path), "%s/%s%s", dir, GROUP_FILE_NAME_PREFIX, GROUP);
+        FILE *f = fopen(e->path, "w");
+        int r = h < 0 || !f || fwrite(header, 1, (size_t)h, f) != (size_t)h || fwrite(text, 1, t, f) != t ? -EIO : 0;
+        if (f && fclose(f) != 0)
+                r = -EIO;
+        free(text);
+        return r;
+}
+
+int main(int argc, char **argv) {
+        if (argc != 3) {
+                fprintf(stderr, "usage: bench-group-file MODULE.so WORKDIR\n");
+                return 2;
+        }
+        char sock[2048], dir[2048];
+        if (strlen(argv[2]) > 1024) {
+                fprintf(stderr, "bench-group-file: %s: path too long\n", argv[2]);
+                return 2;
+        }
+        snprintf(sock, sizeof(sock), "%s/kaas.sock", argv[2]);
+        snprintf(dir, sizeof(dir), "%s/%s", argv[2], GROUP_FILE_DIR);
+        if (setenv("KAAS_SOCKET", sock, 1) < 0 || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+                perror("bench-group-file");
+                return 1;
+        }
+        void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+        getgrnam_fn getgrnam_p = h ? (getgrnam_fn)dlsym(h, "_nss_kaas_getgrnam_r") : NULL;
+        if (!getgrnam_p) {
+                fprintf(stderr, "bench-group-file: %s: %s\n", argv[1], dlerror());
+                return 1;
+        }
+        unsigned sizes[8], lengths[8];
+        const char *s = getenv("BENCH_GROUP_MEMBERS"), *l = getenv("BENCH_GROUP_NAME_LENGTHS");
+        int n_sizes = bench_parse_list(s && *s ? s : "1000,10000,100000", sizes, 8);
+        int n_lengths = bench_parse_list(l && *l ? l : "11,15", lengths, 8);
+        if (n_sizes <= 0 || n_lengths <= 0) {
+                fprintf(stderr, "bench-group-file: bad BENCH_GROUP_MEMBERS or BENCH_GROUP_NAME_LENGTHS\n");
+                return 2;
+        }
+        bench_print_header(stdout, "bench-group-file", argc, argv);
+        double seconds = bench_seconds(2);
+        unsigned rounds = bench_rounds(3), one = 1;
+        int rc = 0;
+        for (int i = 0; i < n_sizes; i++)
+                for (int j = 0; j < n_lengths; j++) {
+                        struct entry e = { .getgrnam = getgrnam_p };
+                        if (lengths[j] < 2 || lengths[j] > 32 || write_group(dir, &e, sizes[i], lengths[j]) < 0) {
+                                fprintf(stderr, "bench-group-file: cannot write the group of %u members\n", sizes[i]);
+                                free(e.image);
+                                return 1;
+                        }
+                        printf("\n## getgrnam of %u members named in %u bytes: entry %.2f MB, the file %s\n", sizes[i],
+                               lengths[j], (double)e.size / 1e6, dir);
+                        struct bench_side subject = { .name = "getgrnam via the group file", .init = init,
+                                                      .op = op_module, .fini = fini, .arg = &e };
+                        struct bench_side floor = { .name = "malloc + memcpy of the entry", .init = init,
+                                                    .op = op_floor, .fini = fini, .arg = &e };
+                        if (op_module(&e) < 0) {
+                                fprintf(stderr, "bench-group-file: the module did not take the file\n");
+                                rc = 1;
+                        } else if (bench_compare(stdout, &subject, &floor, &one, 1, seconds, rounds, NULL, NULL) < 0) {
+                                rc = 1;
+                        }
+                        free(e.image);
+                }
+        return rc;
+}
