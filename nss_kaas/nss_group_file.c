@@ -95,8 +95,13 @@ static char *read_file(const struct nss_group_file_query *q, const char *buf, si
         char head[GROUP_FILE_HEADER_MAX];
         ssize_t n = pread(fd, head, sizeof(head) < size ? sizeof(head) : size, 0);
         int header_len = n > 0 ? group_file_header_parse(head, (size_t)n, n_members, string_bytes) : -EBADMSG;
-        if (header_len < 0) {  /* not a file of this kaasd's: it is asked */
-                close(fd);
+        /* a true header claims no more than its file holds: each member
+         * takes at least 4 bytes of the reply ("a",), and every string's
+         * bytes are in it; a header that claims more is not kaasd's, and
+         * must not have glibc grow its buffer past what the file could
+         * ever need */
+        if (header_len < 0 || *string_bytes > size || *n_members > size / 4 || *n_members > q->max_members) {
+                close(fd);  /* not a file of this kaasd's: the group is asked */
                 return NULL;
         }
         if (!fits(*n_members, *string_bytes, buf, buflen)) {  /* too large, unread */

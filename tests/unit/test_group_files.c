@@ -357,9 +357,22 @@ static void test_reader_refuses(void **state) {
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
         write_file(p, "kaas-group 1 2 23\n" DEV_TEXT, 0644);
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
-        /* a header saying the entry cannot fit: ERANGE, and nothing after it read */
-        write_file(p, "kaas-group 1 2 9000\nnot read", 0644);
+        /* a header saying the entry cannot fit (get()'s buffer is 4096
+         * bytes): ERANGE, and nothing after it read (this is no reply) */
+        char big[64 + 5000];
+        snprintf(big, sizeof(big), "kaas-group 1 2 5000\n%05000d", 0);
+        write_file(p, big, 0644);
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), -ERANGE);
+        /* ... unless it claims more than its file holds, or more members
+         * than the module takes: then it is no file of kaasd's */
+        write_file(p, "kaas-group 1 2 9000\nshort", 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        write_file(p, "kaas-group 1 1000 22\n" DEV_TEXT, 0644);
+        assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
+        write_file(p, DEV_FILE, 0644);
+        q = query(x, "name.developer", "developer", 0);
+        q.max_members = 1;
+        assert_int_equal(get(q, &gr), 0);
         /* a gid below what kaasd hands out */
         write_file(p, "kaas-group 1 0 12\n{\"parameters\":{\"group\":{\"name\":\"developer\",\"gid\":0,\"members\":[]}}}",
                    0644);
