@@ -24,11 +24,20 @@ struct credential_checker {
         struct token_service *tokens;
         struct ratelimit *rl;
         struct proof_cache *proofs;  /* Keystone tokens accepted lately */
+        /* tokens whose session ended, and whose user is known, for the
+         * audit line of a revocation tried again later (Keystone was
+         * unavailable): never taken as proof */
+        struct proof_cache *ended;
         int64_t frozen_clock;  /* > 0: the throttle's clock stands still (tests) */
         struct check *checks;  /* in flight, for cancellation at shutdown */
         struct session_end *ends;  /* revocations in flight, likewise */
         unsigned n_ends;
 };
+
+/* How long the user of an ended session's token is kept for a revocation
+ * tried again: longer than any front end keeps trying (Keystone's tokens
+ * last an hour by default). */
+#define ENDED_KEEP_SEC (24 * 3600)
 
 /* Revocations in flight at once: a front end's logouts must never take the
  * Keystone calls token checks need (KS_MAX_IN_FLIGHT in all). */
@@ -72,11 +81,14 @@ int credential_checker_new(struct keystone *ks, struct identity_cache *identitie
         const struct ratelimit_params p = {
                 .free_failures = 3, .base_delay_sec = 2, .max_delay_sec = 300, .window_sec = 900, .capacity = 4096,
         };
-        if (ratelimit_new(&p, &cc->rl) < 0 || proof_cache_new(&cc->proofs) < 0) {
+        if (ratelimit_new(&p, &cc->rl) < 0 || proof_cache_new(&cc->proofs) < 0 ||
+            proof_cache_new(&cc->ended) < 0) {
                 ratelimit_free(cc->rl);
+                proof_cache_free(cc->proofs);
                 free(cc);
                 return -ENOMEM;
         }
+        proof_cache_set_ttl(cc->ended, ENDED_KEEP_SEC);
         /* Set by whoever starts kaasd (root), never by a caller: lets a
          * test hold the throttle's delays still however slow the machine. */
         const char *frozen = getenv("KAASD_TEST_THROTTLE_CLOCK");
@@ -190,8 +202,14 @@ int credentials_end_session(struct credential_checker *cc, const char *keystone_
         if (!e)
                 return -ENOMEM;
         /* forgotten first: whatever Keystone answers, this kaasd takes the
-         * token as proof no more */
-        (void)proof_cache_forget(cc->proofs, keystone_token, len, e->user_id);
+         * token as proof no more; its user is kept aside, so that a
+         * revocation tried again after this one failed names them too */
+        if (proof_cache_forget(cc->proofs, keystone_token, len, e->user_id) < 0)
+                (void)proof_cache_forget(cc->ended, keystone_token, len, e->user_id);
+        if (e->user_id[0]) {
+                int64_t now = (int64_t)time(NULL);
+                proof_cache_put(cc->ended, keystone_token, len, e->user_id, now, now + ENDED_KEEP_SEC);
+        }
         if (!cc->ks || cc->n_ends >= SESSION_ENDS_MAX) {
                 free(e);
                 return cc->ks ? -EBUSY : -ENXIO;
@@ -229,6 +247,7 @@ struct credential_checker *credential_checker_free(struct credential_checker *cc
         }
         ratelimit_free(cc->rl);
         proof_cache_free(cc->proofs);
+        proof_cache_free(cc->ended);
         free(cc);
         return NULL;
 }

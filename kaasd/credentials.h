@@ -78,7 +78,10 @@ int credentials_authenticate(struct credential_checker *cc, json_t *credentials,
  * Keystone with itself as authentication. fn gets 0 (revoked), -ENOENT
  * (Keystone no longer took it: nothing left to revoke), -EACCES (Keystone
  * refused), -ECANCELED (shutdown) or an unavailable-class error, with
- * the user ID the proof cache knew for the token ("" if none). Returns a
+ * the user ID the proof cache knew for the token ("" if none), or that an
+ * earlier Unauthenticate of the same token knew (a front end trying again
+ * after Keystone was unavailable: kept aside for a day, never taken as
+ * proof). Returns a
  * negative errno only when fn will not be called: -EINVAL a malformed
  * token, -ENXIO no Keystone configured, -EBUSY 64 revocations or too many
  * Keystone calls in flight. */
