@@ -17,6 +17,9 @@ EXTRA_DIST += tests/integration/test_load.sh tests/integration/load_clients.py t
 
 TESTS += tests/integration/test_faults_keystone.sh
 EXTRA_DIST += tests/integration/test_faults_keystone.sh tests/lib/keystone_fault_proxy.py
+# the panel's revocations of ended sessions through a Keystone outage
+TESTS += tests/integration/test_panel_outage.sh
+EXTRA_DIST += tests/integration/test_panel_outage.sh
 
 # one ordinary user's flood of lookups keeps to its share of Keystone;
 # root's lookups still get through

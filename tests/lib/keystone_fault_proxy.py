@@ -10,7 +10,10 @@ e.g. http://127.0.0.1:5000); what goes back depends on the mode, read from
 DIR/mode at each request (a missing or empty file means "pass"):
 
   pass       Keystone's answer, unchanged
-  500        HTTP 500 with a Keystone-style JSON error body
+  500        HTTP 500 with a Keystone-style JSON error body (the request
+             reached Keystone: what it did, it did)
+  503        HTTP 503 with a Keystone-style JSON error body, and the
+             request never forwarded: Keystone down behind its balancer
   garbage    Keystone's status and headers, a body that is not JSON
   truncated  Keystone's status and headers, a Content-Length 4096 bytes
              larger than the half of the body that is sent; then the
@@ -24,7 +27,11 @@ DIR/mode at each request (a missing or empty file means "pass"):
              forwarded and answered as in "pass": calls stay in flight for
              as long as the test wants, however fast the machine is
 
-DIR/requests.log gets one line per request: "MODE METHOD PATH UPSTREAM_STATUS".
+"MODE METHOD" (say "503 DELETE") applies MODE to requests of that method
+only, and passes the others.
+
+DIR/requests.log gets one line per request: "MODE METHOD PATH UPSTREAM_STATUS"
+("-" for a request not forwarded).
 Exits when PID (the test) is gone, or on SIGTERM.
 """
 
@@ -50,12 +57,15 @@ state_dir = None
 log_lock = threading.Lock()
 
 
-def read_mode():
+def read_mode(method):
     try:
         with open(os.path.join(state_dir, "mode")) as f:
-            return f.read().strip() or "pass"
+            words = f.read().split()
     except OSError:
         return "pass"
+    if not words or (len(words) > 1 and words[1] != method):
+        return "pass"
+    return words[0]
 
 
 def log(line):
@@ -95,12 +105,22 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n > 0 else b""
-        mode = read_mode()
+        mode = read_mode(self.command)
         if mode == "hold":
             log("held %s %s" % (self.command, self.path))
             end = time.monotonic() + STALL_MAX
-            while read_mode() == "hold" and time.monotonic() < end:
+            while read_mode(self.command) == "hold" and time.monotonic() < end:
                 time.sleep(0.05)
+        if mode == "503":
+            log("503 %s %s -" % (self.command, self.path))
+            data = json.dumps({"error": {"code": 503, "title": "Service Unavailable",
+                                         "message": "fault injected by the test proxy"}}).encode()
+            try:
+                self.reply(503, [("Content-Type", "application/json")], data)
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                self.close_connection = True
+            return
         try:
             status, reason, headers, data = forward(self.command, self.path, self.headers, body)
         except OSError as e:
