@@ -33,30 +33,7 @@ pn_write_conf "$W/panel.conf"
 pn_start "$W/panel.conf" "$LOG" || exit 99
 
 OUT=$W/out
-# get PATH [CURL ARGS...]: the page into $OUT.body, headers into $OUT.head;
-# prints the status
-get() {
-    local path=$1
-    shift
-    pn_curl -o "$OUT.body" -D "$OUT.head" -w '%{http_code}' "$@" "$PN_URL$path"
-}
-# post PATH FIELDS... : a form POST as the browser sends it (same origin)
-post() {
-    local path=$1 args=() f
-    shift
-    for f in "$@"; do args+=(--data-urlencode "$f"); done
-    get "$path" -H "Origin: $PN_URL" -H "Sec-Fetch-Site: same-origin" "${args[@]}"
-}
-csrf() { grep -o 'name="csrf" value="[^"]*"' "$OUT.body" | head -1 | sed 's/.*value="//; s/"$//'; }
-header() { grep -i "^$1:" "$OUT.head" | head -1 | cut -d: -f2- | sed 's/^ //; s/\r$//'; }
-body_has() { grep -qF -- "$1" "$OUT.body"; }
-# login USER PASSWORD [DOMAIN]: in a fresh cookie jar $W/jar-USER (set
-# PN_JAR to it first: this may run in a subshell)
-login() {
-    rm -f "$PN_JAR"
-    get /login >/dev/null
-    post /login "user=$1" "password=$2" "domain=${3:-Default}" "csrf=$(csrf)"
-}
+pn_form_helpers
 
 # ---------------------------------------------------------------- static files
 for f in panel.css panel.js; do

@@ -49,24 +49,7 @@ pn_write_conf "$W/panel.conf" "max_sessions_per_user = 1"
 pn_start "$W/panel.conf" "$LOG" || exit 99
 
 OUT=$W/out
-get() {
-    local path=$1
-    shift
-    pn_curl -o "$OUT.body" -D "$OUT.head" -w '%{http_code}' "$@" "$PN_URL$path"
-}
-post() {
-    local path=$1 args=() f
-    shift
-    for f in "$@"; do args+=(--data-urlencode "$f"); done
-    get "$path" -H "Origin: $PN_URL" -H "Sec-Fetch-Site: same-origin" "${args[@]}"
-}
-csrf() { grep -o 'name="csrf" value="[^"]*"' "$OUT.body" | head -1 | sed 's/.*value="//; s/"$//'; }
-login() {
-    rm -f "$PN_JAR"
-    get /login >/dev/null
-    post /login "user=$1" "password=$2" "domain=Default" "csrf=$(csrf)"
-}
-audit() { grep -c "AUDIT.*session ended: user_id=$CAROL_ID, $1" "$D/kaasd.log"; }
+pn_form_helpers
 deletes() { grep -c "^$1 DELETE /v3/auth/tokens" "$P/requests.log"; }
 
 # carol's second login pushes her first session out: its token waits for

@@ -20,6 +20,9 @@
 #   pn_stop           SIGTERM, and the exit status in PN_RC
 #   pn_curl ARGS...   curl against the panel trusting $W/ca.crt, with the
 #                     cookie jar $PN_JAR (set it per browser session)
+#   pn_form_helpers   defines, for a test driving the panel as a browser
+#                     does with curl (set OUT first): get, post, csrf,
+#                     header, body_has and login (below)
 
 pn_env_setup() {
     PN_BUILT=$top_builddir/panel/kaas-panel
@@ -83,4 +86,31 @@ pn_stop() {
 
 pn_curl() {
     curl -s --max-time 30 --cacert "$W/ca.crt" -b "$PN_JAR" -c "$PN_JAR" "$@"
+}
+
+pn_form_helpers() {
+    # get PATH [CURL ARGS...]: the page into $OUT.body, headers into $OUT.head;
+    # prints the status
+    get() {
+        local path=$1
+        shift
+        pn_curl -o "$OUT.body" -D "$OUT.head" -w '%{http_code}' "$@" "$PN_URL$path"
+    }
+    # post PATH FIELDS... : a form POST as the browser sends it (same origin)
+    post() {
+        local path=$1 args=() f
+        shift
+        for f in "$@"; do args+=(--data-urlencode "$f"); done
+        get "$path" -H "Origin: $PN_URL" -H "Sec-Fetch-Site: same-origin" "${args[@]}"
+    }
+    csrf() { grep -o 'name="csrf" value="[^"]*"' "$OUT.body" | head -1 | sed 's/.*value="//; s/"$//'; }
+    header() { grep -i "^$1:" "$OUT.head" | head -1 | cut -d: -f2- | sed 's/^ //; s/\r$//'; }
+    body_has() { grep -qF -- "$1" "$OUT.body"; }
+    # login USER PASSWORD [DOMAIN]: in a fresh cookie jar $W/jar-USER (set
+    # PN_JAR to it first: this may run in a subshell)
+    login() {
+        rm -f "$PN_JAR"
+        get /login >/dev/null
+        post /login "user=$1" "password=$2" "domain=${3:-Default}" "csrf=$(csrf)"
+    }
 }
