@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "group_file_name.h"
 #include "nss_group_file.h"
+#include "nss_pack.h"
 #include "nss_scan.h"
 
 static bool writable_by_others(const struct stat *st) {
@@ -58,13 +58,6 @@ static int open_dir(const char *dir, bool check_owners, uid_t *owner) {
         return -1;
 }
 
-/* The entry's size in buf by the header: pad, the member array, the strings. */
-static bool fits(size_t n_members, size_t string_bytes, const char *buf, size_t buflen) {
-        size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
-        /* both counts are bounded (group_file_header_parse()): no overflow */
-        return pad + (n_members + 1) * sizeof(char *) + string_bytes <= buflen;
-}
-
 /* The reply in the file after its header (NUL-terminated, *len bytes
  * before it; the caller frees it) and the header's counts, or NULL: -ERANGE
  * in *status when the header says the entry cannot fit in buflen, which
@@ -104,7 +97,7 @@ static char *read_file(const struct nss_group_file_query *q, const char *buf, si
                 close(fd);  /* not a file of this kaasd's: the group is asked */
                 return NULL;
         }
-        if (!fits(*n_members, *string_bytes, buf, buflen)) {  /* too large, unread */
+        if (nss_pack_group_size(buf, *n_members, *string_bytes) > buflen) {  /* too large, unread */
                 close(fd);
                 *status = -ERANGE;
                 return NULL;

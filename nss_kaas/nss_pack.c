@@ -38,14 +38,21 @@ int nss_pack_passwd(const struct nss_passwd_src *src, struct passwd *pw, char *b
         return 0;
 }
 
-int nss_pack_group(const struct nss_group_src *src, struct group *gr, char *buf, size_t buflen) {
-        /* the member array first, aligned for char * */
-        size_t n_members = src->n_members;
+size_t nss_pack_group_size(const char *buf, size_t n_members, size_t string_bytes) {
         size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
-        if (n_members >= (SIZE_MAX - pad) / sizeof(char *) || pad + (n_members + 1) * sizeof(char *) > buflen)
+        if (n_members >= (SIZE_MAX - pad) / sizeof(char *) - 1)
+                return SIZE_MAX;
+        size_t array = pad + (n_members + 1) * sizeof(char *);
+        return string_bytes > SIZE_MAX - array ? SIZE_MAX : array + string_bytes;
+}
+
+int nss_pack_group(const struct nss_group_src *src, struct group *gr, char *buf, size_t buflen) {
+        /* the member array first, aligned for char *; the strings after it */
+        size_t n_members = src->n_members, used = nss_pack_group_size(buf, n_members, 0);
+        if (used > buflen)
                 return -ERANGE;
-        char **members = (char **)(void *)(buf + pad);
-        struct packer p = { .buf = buf, .len = buflen, .used = pad + (n_members + 1) * sizeof(char *) };
+        char **members = (char **)(void *)(buf + (used - (n_members + 1) * sizeof(char *)));
+        struct packer p = { .buf = buf, .len = buflen, .used = used };
         for (size_t i = 0; i < n_members; i++)
                 if (!(members[i] = pack_str(&p, src->members[i])))
                         return -ERANGE;

@@ -35,6 +35,12 @@ struct nss_group_src {
         size_t n_members;
 };
 
+/* The bytes a group entry takes at buf, as nss_pack_group() lays it out:
+ * the padding that aligns buf for char *, n_members + 1 pointers, then
+ * string_bytes (every string with its NUL); SIZE_MAX when that does not
+ * fit in a size_t. Whoever answers ERANGE from a count alone asks this. */
+size_t nss_pack_group_size(const char *buf, size_t n_members, size_t string_bytes);
+
 /* 0, or -ERANGE when buf cannot hold the entry. */
 int nss_pack_passwd(const struct nss_passwd_src *src, struct passwd *pw, char *buf, size_t buflen);
 int nss_pack_group(const struct nss_group_src *src, struct group *gr, char *buf, size_t buflen);

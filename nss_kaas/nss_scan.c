@@ -2,10 +2,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdalign.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "nss_pack.h"
 #include "nss_scan.h"
 
 #define GID_DIGITS_MAX 18
@@ -149,15 +149,13 @@ int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_mem
 }
 
 int nss_scan_group_pack(const struct nss_scan_group *g, struct group *gr, char *buf, size_t buflen) {
-        /* nss_pack_group()'s layout, its size known before a byte is written */
-        size_t pad = (alignof(char *) - (uintptr_t)buf % alignof(char *)) % alignof(char *);
-        size_t n = g->n_members;
-        if (n >= (SIZE_MAX - pad) / sizeof(char *) - 1)
+        /* nss_pack_group()'s layout, its size known before a byte is written:
+         * the strings are the members, the name and "x", each with its NUL */
+        size_t n = g->n_members, used = nss_pack_group_size(buf, n, 0);
+        if (g->name_len > SIZE_MAX - 3 - g->member_bytes ||
+            nss_pack_group_size(buf, n, g->member_bytes + g->name_len + 3) > buflen)
                 return -ERANGE;
-        size_t used = pad + (n + 1) * sizeof(char *);
-        if (used > buflen || buflen - used < g->member_bytes || buflen - used - g->member_bytes < g->name_len + 3)
-                return -ERANGE;
-        char **members = (char **)(void *)(buf + pad);
+        char **members = (char **)(void *)(buf + (used - (n + 1) * sizeof(char *)));
         char *d = buf + used, *names_end = d + g->member_bytes;
         const char *p = g->members;
         for (size_t i = 0; i < n; i++) {

@@ -136,6 +136,16 @@ static void test_round_trip(void **state) {
         assert_int_equal(nss_group_file_get(&q, &gr, exact, sizeof(exact)), 1);
         assert_string_equal(gr.gr_mem[1], "bob");
         assert_int_equal(nss_group_file_get(&q, &gr, exact, sizeof(exact) - 1), -ERANGE);
+        /* and misaligned, where the member array needs padding first */
+        _Alignas(char *) char block[sizeof(exact) + 8];
+        for (size_t off = 1; off < sizeof(char *); off++) {
+                char *b = block + off;
+                size_t need = sizeof(char *) - off + sizeof(exact);
+                assert_int_equal(nss_group_file_get(&q, &gr, b, need), 1);
+                assert_string_equal(gr.gr_mem[0], "alice");
+                assert_true((uintptr_t)gr.gr_mem % sizeof(char *) == 0);
+                assert_int_equal(nss_group_file_get(&q, &gr, b, need - 1), -ERANGE);
+        }
         /* not a file of kaasd's: asked of kaasd */
         q = query(x, "name.developer", "developer", 0);
         q.max_file = strlen(DEV_FILE) - 1;
