@@ -79,8 +79,6 @@ static void render(const struct tokenreview_request *req, const json_t *user, co
                         FUZZ_ASSERT(strcmp(aud[i], aud[k]) != 0);
 
         struct tokenreview_status st = {
-                .spec_audiences = req->audiences,
-                .n_spec_audiences = req->n_audiences,
                 .authenticated = ok && user,
                 .user = user,
                 .audiences = aud,
@@ -94,19 +92,16 @@ static void render(const struct tokenreview_request *req, const json_t *user, co
         FUZZ_ASSERT(reply);
         FUZZ_ASSERT(strcmp(json_string_value(json_object_get(reply, "apiVersion")),
                            tokenreview_api_version(req->version)) == 0);
-        /* typed clients need a spec; the token never goes back */
+        /* typed clients need a spec; nothing of the request goes back */
         FUZZ_ASSERT(json_is_object(json_object_get(reply, "spec")));
-        FUZZ_ASSERT(!json_object_get(json_object_get(reply, "spec"), "token"));
+        FUZZ_ASSERT(json_object_size(json_object_get(reply, "spec")) == 0);
         json_decref(reply);
-        /* the token may coincide with an audience or a user field the
-         * reply carries by design (spec.audiences echoes every audience
-         * the caller sent, matched or not); only check when it is not part
-         * of them */
-        bool inside = false;
-        for (size_t i = 0; i < req->n_audiences && token; i++)
-                inside = inside || strstr(req->audiences[i], token);
+        /* the token may coincide with a user field the reply carries by
+         * design; only check when it is not part of one. An audience is
+         * never echoed: the accepted ones the reply names hold ':' and '/'
+         * or are shorter than a token. */
         char *u = user ? json_dumps(user, JSON_COMPACT) : NULL;
-        if (!inside && !(u && token && strstr(u, token)))
+        if (!(u && token && strstr(u, token)))
                 check_no_token(out, token);
         free(u);
         free(out);

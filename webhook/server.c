@@ -191,8 +191,6 @@ static enum MHD_Result answer_review(struct wh_server *srv, struct MHD_Connectio
         struct wh_review out;
         wh_review_decide(srv->rv, &req, &out);
         struct tokenreview_status st = {
-                .spec_audiences = req.audiences,
-                .n_spec_audiences = req.n_audiences,
                 .authenticated = out.result == WH_AUTHENTICATED,
                 .error = out.result == WH_ERROR ? out.error : NULL,
                 .user = out.user,

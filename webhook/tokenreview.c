@@ -295,6 +295,10 @@ static char *dump(json_t *j, size_t *ret_len) {
 
 char *tokenreview_render(enum tokenreview_version v, const struct tokenreview_status *st, size_t *ret_len) {
         json_t *status = json_pack("{s:b}", "authenticated", st->authenticated && st->user);
+        /* an empty spec: typed clients need one, and nothing of the request
+         * comes back, so neither the token nor a token a client put in
+         * another field by mistake (spec.audiences) reaches the logs and
+         * caches replies go to */
         json_t *spec = json_object();
         json_t *reply = status && spec ? json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", tokenreview_api_version(v),
                                                    "kind", TOKENREVIEW_KIND, "spec", spec, "status", status)
@@ -305,15 +309,6 @@ char *tokenreview_render(enum tokenreview_version v, const struct tokenreview_st
                         json_decref(spec);
                 }
                 return NULL;
-        }
-        /* spec.token stays out: the reply is logged and cached by clients */
-        if (st->n_spec_audiences > 0) {
-                json_t *a = json_array();
-                if (json_object_set_new(spec, "audiences", a) < 0)
-                        goto oom;
-                for (size_t i = 0; i < st->n_spec_audiences; i++)
-                        if (json_array_append_new(a, json_string(st->spec_audiences[i])) < 0)
-                                goto oom;
         }
         if (st->authenticated && st->user &&
             json_object_set_new(status, "user", json_deep_copy(st->user)) < 0)

@@ -95,8 +95,6 @@ int tokenreview_user_from_identity(const json_t *identity, const struct tokenrev
 
 /* What a reply says. */
 struct tokenreview_status {
-        const char *const *spec_audiences;  /* the request's spec.audiences, echoed in spec */
-        size_t n_spec_audiences;
         bool authenticated;
         const char *error;                  /* status.error, or NULL */
         const json_t *user;                 /* status.user when authenticated (borrowed) */
@@ -107,8 +105,8 @@ struct tokenreview_status {
 /* The reply as compact JSON text (malloc'd; the caller frees it), with the
  * request's apiVersion, kind TokenReview, a spec and the status. The spec
  * (which typed clients require, as kube-apiserver's own replies carry one)
- * holds the request's audiences and never the token. NULL when out of
- * memory. */
+ * is empty: nothing the request sent is echoed (status.audiences names
+ * configured audiences only). NULL when out of memory. */
 char *tokenreview_render(enum tokenreview_version v, const struct tokenreview_status *st, size_t *ret_len)
         __attribute__((warn_unused_result, nonnull(2, 3)));
 
