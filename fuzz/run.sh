@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs libFuzzer targets built in the current (build) directory, one after
-# the other, each for a fixed time over its seed corpus.
+# Runs libFuzzer targets built in the current (build) directory, as many
+# at once as there are CPUs (FUZZ_JOBS), each for a fixed time over its
+# seed corpus.
 # usage: run.sh SRCDIR SECONDS NAME...
 #
 # For NAME it runs fuzz/fuzz_NAME with the seeds of SRCDIR/fuzz/corpus/NAME
@@ -22,8 +23,10 @@ ASAN_OPTIONS=${FUZZ_ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 UBSAN_OPTIONS=${FUZZ_UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS UBSAN_OPTIONS
 
-failed=0
-for name in "$@"; do
+# one target: its report goes to fuzz/work/NAME.result; exits non-zero
+# when it failed
+run_one() {
+        name=$1
         bin=fuzz/fuzz_$name
         work=fuzz/work/$name
         artifacts=fuzz/artifacts/$name
@@ -32,10 +35,9 @@ for name in "$@"; do
         mkdir -p "$work" "$artifacts"
         if [ ! -x "$bin" ]; then
                 echo "FAIL: fuzz_$name (not built: $bin)"
-                failed=$((failed + 1))
-                continue
+                return 1
         fi
-        set --  # the seed directories (the loop's list was expanded already)
+        set --  # the seed directories
         for d in "$srcdir/fuzz/corpus/$name" "$srcdir/fuzz/regressions/$name"; do
                 [ -d "$d" ] && set -- "$@" "$d"
         done
@@ -65,7 +67,27 @@ for name in "$@"; do
                 for a in "$artifacts"/*; do
                         [ -f "$a" ] && echo "  crashing input: $a"
                 done
-                failed=$((failed + 1))
+                return 1
         fi
+}
+
+# FUZZ_JOBS targets at a time (default: one per CPU): every target runs for
+# the same time, so a batch ends together; reports come in the given order
+jobs=${FUZZ_JOBS:-$(nproc)}
+failed=0
+while [ "$#" -gt 0 ]; do
+        batch=
+        i=0
+        while [ "$#" -gt 0 ] && [ "$i" -lt "$jobs" ]; do
+                mkdir -p fuzz/work
+                run_one "$1" >"fuzz/work/$1.result" 2>&1 &
+                batch="$batch $1:$!"
+                i=$((i + 1))
+                shift
+        done
+        for job in $batch; do
+                wait "${job#*:}" || failed=$((failed + 1))
+                cat "fuzz/work/${job%%:*}.result"
+        done
 done
 [ "$failed" -eq 0 ]
