@@ -116,6 +116,11 @@ int token_check_format(const char *s, size_t len) {
         return 0;
 }
 
+bool token_is_token_shaped(const char *s) {
+        int r = token_check_format(s, strnlen(s, TOKEN_LENGTH + 1));
+        return r == 0 || r == -EBADMSG;
+}
+
 int token_id_generate(char ret[static TOKEN_ID_STRING_SIZE]) {
         char t[TOKEN_ID_STRING_SIZE];
         int r;

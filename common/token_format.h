@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,14 @@ int token_generate(char ret[static TOKEN_STRING_SIZE]);
  */
 __attribute__((warn_unused_result))
 int token_check_format(const char *s, size_t len);
+
+/*
+ * True when the NUL-terminated s is a token or one with a typo in it (the format's prefix,
+ * length and alphabet; any checksum): a secret typed where a name belongs. Callers refuse it
+ * instead of logging it or sending it on as a name.
+ */
+__attribute__((warn_unused_result, nonnull))
+bool token_is_token_shaped(const char *s);
 
 /* Writes a new NUL-terminated random token ID into ret. Returns 0 or -EIO. */
 __attribute__((warn_unused_result, nonnull))

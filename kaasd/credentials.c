@@ -13,6 +13,7 @@
 #include "proof_cache.h"
 #include "ratelimit.h"
 #include "secret_file.h"
+#include "token_format.h"
 
 _Static_assert(RATELIMIT_KEY_MAX >= sizeof("user:@") + 2 * KS_NAME_MAX, "a throttle key holds any account");
 
@@ -407,6 +408,12 @@ static int verify(struct credential_checker *cc, json_t *credentials, const stru
         }
         if ((user || password) && (!user || !password || !*user)) {
                 finish(c, -EINVAL, 0, "a password needs a user name, and a user name a password", NULL);
+                return 0;
+        }
+        /* a KaaS token typed as the user name would go to Keystone, which
+         * logs the names it does not know */
+        if (user && token_is_token_shaped(user)) {
+                finish(c, -EINVAL, 0, "the user name is a KaaS token: give the OpenStack user name", NULL);
                 return 0;
         }
         /* Who is slowed down: a local user is throttled as a whole (his

@@ -17,8 +17,11 @@
 #include "httpd/log.h"
 #include "kaas.h"
 #include "panel.h"
+#include "token_format.h"
 
 #define LOGIN_FAILED "Login failed: wrong user name, password or domain."
+#define LOGIN_TOKEN_AS_USER \
+        "That is a KaaS token, not a user name: log in with your OpenStack user name and password."
 
 /* The session cookie: __Host- (this host only), or with cookie_domain
  * __Secure- for the domain's hosts, so the ingress's forward-auth
@@ -115,6 +118,12 @@ enum MHD_Result route_login_post(struct request *rq) {
                 domain = rq->p->s->default_domain;
         if (!user || !*user || !password || !*password || strlen(user) > SESSION_NAME_MAX)
                 return login_page(rq, 401, LOGIN_FAILED, user, domain, return_to);
+        /* a KaaS token pasted as the user name: neither logged, nor sent
+         * to Keystone (which logs unknown names), nor shown again */
+        if (token_is_token_shaped(user)) {
+                hd_notice("login from %s refused: a KaaS token as the user name", rq->peer);
+                return login_page(rq, 401, LOGIN_TOKEN_AS_USER, NULL, domain, return_to);
+        }
         json_t *params = json_pack("{s:{s:s, s:s, s:s}}", "credentials", "user", user, "password", password,
                                    "domain", domain);
         json_t *reply = NULL;

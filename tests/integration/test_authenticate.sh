@@ -40,6 +40,7 @@ check "Authenticate: alice's IDs, a Keystone token, its expiry" \
 check "the Keystone token is a password authentication of alice's (Keystone says)" \
     bash -c "curl -fsS -H \"X-Auth-Token: $KT\" -H \"X-Subject-Token: $KT\" '$KEYSTONE_URL/v3/auth/tokens' | /usr/bin/python3 -c 'import json,sys; t=json.load(sys.stdin)[\"token\"]; sys.exit(0 if t[\"methods\"] == [\"password\"] and t[\"user\"][\"id\"] == \"$ALICE_ID\" and \"project\" not in t else 1)'"
 r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Create "{\"credentials\": {\"keystone_token\": \"$KT\"}, \"description\": \"from a session\"}")
+SHAPED=$(param "$r" token)
 check "the token proves alice to Create" jt "$r" "d['parameters']['user_id'] == '$ALICE_ID'"
 r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.List "{\"credentials\": {\"keystone_token\": \"$KT\"}}")
 check "and to List" jt "$r" "[t['description'] for t in d['parameters']['tokens']] == ['from a session']"
@@ -53,6 +54,19 @@ r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate '{}')
 check "nothing is no credential either" jt "$r" "d.get('error') in ('io.kaas.Token.CredentialsRequired', 'org.varlink.service.InvalidParameter')"
 r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate "{\"credentials\": $(creds_pw dave "$DAVE_PASSWORD")}")
 check "a disabled user gets no session proof" jt "$r" "d.get('error') in ('io.kaas.Token.AuthenticationFailed', 'io.kaas.Token.UserDisabled')"
+
+# a KaaS token typed as the user name: refused before Keystone (which logs
+# the names it does not know), and not logged by kaasd either
+password_calls() { j "$(call io.kaas.Admin.Status)" "[r['requests'] for r in d['parameters']['keystone']['requests'] if r['kind'] == 'password'][0]"; }
+p0=$(password_calls)
+r=$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate "{\"credentials\": $(creds_pw "$SHAPED" "$ALICE_PASSWORD")}")
+check "a KaaS token as the user name: CredentialsRequired, saying so" \
+    jt "$r" "d.get('error') == 'io.kaas.Token.CredentialsRequired' and 'KaaS token' in d['parameters']['reason']"
+check "and Keystone was not asked" [ "$(password_calls)" = "$p0" ]
+check "a token with a typo in it is refused the same way" \
+    jt "$(as_frontend $VL -t 20 "$SOCK" io.kaas.Token.Authenticate "{\"credentials\": $(creds_pw "${SHAPED%?}$([ "${SHAPED: -1}" = a ] && echo b || echo a)" x)}")" \
+    "d.get('error') == 'io.kaas.Token.CredentialsRequired' and 'KaaS token' in d['parameters']['reason']"
+check "the token is not in kaasd's log" bash -c "[ -n '$SHAPED' ] && ! grep -qF '$SHAPED' '$D/kaasd.log'"
 
 # ------------------------------------------------------------- the proof cache
 # token_check: the GET /v3/auth/tokens calls kaasd made so far

@@ -105,6 +105,13 @@ check "the copy button and the kubectl lines" bash -c "grep -q '<button id=\"cop
 r=$($VL "$SOCK" io.kaas.Token.Validate "{\"token\": \"$TOKEN\"}")
 check "the token authenticates bob at kaasd" jt "$r" "d['parameters']['identity']['username'] == 'bob'"
 check "the token is in no log line" bash -c "! grep -qF '$TOKEN' '$LOG' '$D/kaasd.log'"
+PN_JAR=$W/jar-pasted
+code=$(login "$TOKEN" "$BOB_PASSWORD")
+check "the token pasted as the user name: 401, saying so, and not shown again" \
+    bash -c "[ '$code' = 401 ] && grep -qF '<p id=\"error\" role=\"alert\">That is a KaaS token, not a user name' '$OUT.body' && ! grep -qF '$TOKEN' '$OUT.body'"
+check "the panel logs the refusal without the token; neither it nor kaasd logs the token" \
+    bash -c "grep -q 'refused: a KaaS token as the user name' '$LOG' && ! grep -qF '$TOKEN' '$LOG' '$D/kaasd.log'"
+PN_JAR=$W/jar-bob
 code=$(get /tokens/new)
 check "reloaded: 404 and #gone, the token never again" bash -c "[ '$code' = 404 ] && grep -q '<p id=\"gone\"' '$OUT.body' && ! grep -qF '$TOKEN' '$OUT.body'"
 code=$(get /tokens)

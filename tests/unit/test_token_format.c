@@ -157,6 +157,33 @@ static void test_wrong_prefix_length_alphabet(void **state) {
         assert_int_equal(token_check_format(t, TOKEN_LENGTH), -EBADMSG);
 }
 
+/* what a name field refuses: tokens, with or without a typo, and nothing else */
+static void test_token_shaped(void **state) {
+        char t[TOKEN_STRING_SIZE + 1];
+
+        assert_true(token_is_token_shaped(golden[1]));
+        memcpy(t, golden[1], TOKEN_STRING_SIZE);
+        t[10] = t[10] == 'a' ? 'b' : 'a';  /* a typo: the checksum no longer matches */
+        assert_int_equal(token_check_format(t, TOKEN_LENGTH), -EBADMSG);
+        assert_true(token_is_token_shaped(t));
+
+        assert_false(token_is_token_shaped(""));
+        assert_false(token_is_token_shaped("alice"));
+        assert_false(token_is_token_shaped("kaas_admin"));
+        memcpy(t, golden[1], TOKEN_STRING_SIZE);
+        t[TOKEN_LENGTH - 1] = '\0';  /* one character short */
+        assert_false(token_is_token_shaped(t));
+        memcpy(t, golden[1], TOKEN_LENGTH);
+        memcpy(t + TOKEN_LENGTH, "0", 2);  /* one character over */
+        assert_false(token_is_token_shaped(t));
+        memcpy(t, golden[1], TOKEN_STRING_SIZE);
+        t[20] = '-';  /* outside the alphabet */
+        assert_false(token_is_token_shaped(t));
+        memcpy(t, golden[1], TOKEN_STRING_SIZE);
+        memcpy(t, "tid_x", 5);
+        assert_false(token_is_token_shaped(t));
+}
+
 static void test_token_id(void **state) {
         enum { N = 5000 };
         char (*t)[TOKEN_ID_STRING_SIZE] = calloc(N, TOKEN_ID_STRING_SIZE);
@@ -200,6 +227,7 @@ int main(void) {
                 cmocka_unit_test(test_single_substitution_rejected),
                 cmocka_unit_test(test_adjacent_transposition_rejected),
                 cmocka_unit_test(test_wrong_prefix_length_alphabet),
+                cmocka_unit_test(test_token_shaped),
                 cmocka_unit_test(test_token_id),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
