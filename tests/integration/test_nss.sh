@@ -139,6 +139,16 @@ check "no alias: carol@Default does not resolve" fails nssw getent passwd carol@
 check "no alias: carol@$DOMAIN_PARTNERS_ID (domain ID) does not resolve" \
     fails nssw getent passwd "carol@$DOMAIN_PARTNERS_ID"
 check "system:evil is no Unix name" fails nssw getent passwd system:evil
+# a KaaS token as a login name (ssh kaas_...@node): no user, and no lookup
+# in Keystone, whose log would keep it
+by_name_calls() { j "$($VL -t 30 "$SOCK" io.kaas.Admin.Status)" "[r['requests'] for r in d['parameters']['keystone']['requests'] if r['kind'] == 'user_by_name'][0]"; }
+SHAPED=kaas_00000000000000000000000000000000000000002k8uhP
+n0=$(by_name_calls)
+check "a KaaS token is no user name" fails nssw getent passwd "$SHAPED"
+check "nor one with a typo" fails nssw getent passwd "${SHAPED%P}Q"
+check "Keystone was not asked for either" [ "$(by_name_calls)" = "$n0" ]
+nssw getent passwd "${SHAPED/kaas_/kaas-}" >/dev/null
+check "while a name of the same length that is none is looked for there" [ "$(by_name_calls)" -gt "$n0" ]
 
 erin=$(nssw getent passwd erin)
 check "erin's preferred uid $ERIN_PREFERRED is local: she gets another ($(field "$erin" 3))" \
