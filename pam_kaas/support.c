@@ -16,6 +16,7 @@
 #include "passwd_file.h"
 #include "varlink_message.h"
 #include "support.h"
+#include "token_format.h"
 
 static int64_t now_ms(void) {
         struct timespec ts;
@@ -145,6 +146,12 @@ int pk_get_user(struct pk_ctx *ctx) {
                         pk_debug(ctx, "%s: user name holds a control character", ctx->stage);
                         return PAM_USER_UNKNOWN;
                 }
+        /* a KaaS token typed as the login name: no user, and no line that
+         * would log it as one */
+        if (token_is_token_shaped(user)) {
+                pam_syslog(ctx->pamh, LOG_NOTICE, "%s: the user name is a KaaS token: refused", ctx->stage);
+                return pk_unknown_user(ctx);
+        }
         ctx->user = user;
         return PAM_SUCCESS;
 }

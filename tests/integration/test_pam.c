@@ -247,6 +247,13 @@ static void unknown_user(void **state) {
         expect1("kaas_ignopt", "nosuchuser", NULL, PAMTEST_AUTHENTICATE, PAM_SUCCESS, NULL);
         expect1("kaas_ignopt", "nosuchuser", NULL, PAMTEST_ACCOUNT, PAM_SUCCESS, NULL);
         expect1("kaas_ign", "nosuchuser", NULL, PAMTEST_ACCOUNT, PAM_USER_UNKNOWN, NULL);
+        /* a KaaS token typed as the login name is no user either, asked
+         * nothing; test_pam.sh checks that no log line holds it */
+        struct conv cv2 = { .answers = { "a password" } };
+        run_ops("kaas", env("KAAS_TEST_ALICE_TOKEN"), &cv2, cases, 1);
+        assert_int_equal(cv2.prompts, 0);
+        expect1("kaas", env("KAAS_TEST_ALICE_TOKEN"), NULL, PAMTEST_ACCOUNT, PAM_USER_UNKNOWN, NULL);
+        expect1("kaas_ignopt", env("KAAS_TEST_ALICE_TOKEN"), NULL, PAMTEST_ACCOUNT, PAM_SUCCESS, NULL);
 }
 
 static void local_users_ignored(void **state) {

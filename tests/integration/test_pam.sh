@@ -167,6 +167,8 @@ check "the session line names the token ID alice logged in with" \
 check "a public-key style session says it had no token" \
     grep -q "session opened for alice (no KaaS token" "$LOGS/up.log"
 check "a failed validation is logged without the token" grep -q "KaaS token rejected for bob" "$LOGS/up.log"
+check "a KaaS token as the login name is refused, and the line does not hold it" \
+    bash -c "grep -q 'the user name is a KaaS token: refused' '$LOGS/up.log' && ! grep -qF '$ALICE_TOKEN' '$LOGS/up.log'"
 
 before_v=$(counter validations)
 before_l=$(counter store_lookups)
