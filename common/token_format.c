@@ -117,8 +117,15 @@ int token_check_format(const char *s, size_t len) {
 }
 
 bool token_is_token_shaped(const char *s) {
-        int r = token_check_format(s, strnlen(s, TOKEN_LENGTH + 1));
-        return r == 0 || r == -EBADMSG;
+        while (*s == ' ' || *s == '\t')
+                s++;
+        if (strncmp(s, TOKEN_PREFIX, TOKEN_PREFIX_LENGTH) != 0)
+                return false;
+        s += TOKEN_PREFIX_LENGTH;
+        size_t n = 0;
+        while (n < TOKEN_BODY_LENGTH && s[n] && base62_value(s[n]) >= 0)
+                n++;
+        return n == TOKEN_BODY_LENGTH;
 }
 
 int token_id_generate(char ret[static TOKEN_ID_STRING_SIZE]) {

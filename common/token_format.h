@@ -50,9 +50,10 @@ __attribute__((warn_unused_result))
 int token_check_format(const char *s, size_t len);
 
 /*
- * True when the NUL-terminated s is a token or one with a typo in it (the format's prefix,
- * length and alphabet; any checksum): a secret typed where a name belongs. Callers refuse it
- * instead of logging it or sending it on as a name.
+ * True when the NUL-terminated s is a token or near enough to give one away: after any leading
+ * blanks, the prefix and at least TOKEN_BODY_LENGTH base62 characters, whatever follows (a typo,
+ * a character missing or added, "@domain"). A secret typed where a name belongs: callers refuse
+ * it instead of logging it or sending it on as a name.
  */
 __attribute__((warn_unused_result, nonnull))
 bool token_is_token_shaped(const char *s);

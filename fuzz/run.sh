@@ -73,7 +73,10 @@ run_one() {
 
 # FUZZ_JOBS targets at a time (default: one per CPU): every target runs for
 # the same time, so a batch ends together; reports come in the given order
-jobs=${FUZZ_JOBS:-$(nproc)}
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null)}
+case $jobs in
+''|*[!0-9]*|0) jobs=1 ;;
+esac
 failed=0
 while [ "$#" -gt 0 ]; do
         batch=

@@ -582,9 +582,13 @@ static void on_validated(enum token_verdict v, const uint8_t *hash, const struct
         if (v != TOKEN_OK) {
                 char peer[64];
                 audit_peer(peer, sizeof(peer), call);
+                /* a token typed as the user name too (user and password
+                 * of a Basic header) is not written down */
+                const char *expected = !val->user                        ? "-"
+                                       : token_is_token_shaped(val->user) ? "<a KaaS token>"
+                                                                          : val->user;
                 log_audit(call_id(call), "validation failed: %s (%s) token_id=%s expected_user=%s, %s",
-                          token_verdict_name(v), error ? error : "-", rec ? rec->token_id : "-",
-                          val->user ? val->user : "-", peer);
+                          token_verdict_name(v), error ? error : "-", rec ? rec->token_id : "-", expected, peer);
         }
         switch (v) {
         case TOKEN_OK: {

@@ -6,7 +6,8 @@
  * of that authentication. The panel keeps that token as the session's
  * proof and forgets the password at once; the pre-login session ends and
  * the logged-in one gets a new ID. Every failure that is about the
- * credentials reads the same. */
+ * credentials reads the same, but for a KaaS token typed as the user
+ * name, which is said and goes no further. */
 #include "config.h"
 
 #include <stdio.h>
@@ -116,14 +117,14 @@ enum MHD_Result route_login_post(struct request *rq) {
                    *domain = form_get(&rq->form, "domain"), *return_to = form_get(&rq->form, "return_to");
         if (!domain || !*domain)
                 domain = rq->p->s->default_domain;
-        if (!user || !*user || !password || !*password || strlen(user) > SESSION_NAME_MAX)
-                return login_page(rq, 401, LOGIN_FAILED, user, domain, return_to);
         /* a KaaS token pasted as the user name: neither logged, nor sent
          * to Keystone (which logs unknown names), nor shown again */
-        if (token_is_token_shaped(user)) {
+        if (user && token_is_token_shaped(user)) {
                 hd_notice("login from %s refused: a KaaS token as the user name", rq->peer);
                 return login_page(rq, 401, LOGIN_TOKEN_AS_USER, NULL, domain, return_to);
         }
+        if (!user || !*user || !password || !*password || strlen(user) > SESSION_NAME_MAX)
+                return login_page(rq, 401, LOGIN_FAILED, user, domain, return_to);
         json_t *params = json_pack("{s:{s:s, s:s, s:s}}", "credentials", "user", user, "password", password,
                                    "domain", domain);
         json_t *reply = NULL;

@@ -109,6 +109,9 @@ PN_JAR=$W/jar-pasted
 code=$(login "$TOKEN" "$BOB_PASSWORD")
 check "the token pasted as the user name: 401, saying so, and not shown again" \
     bash -c "[ '$code' = 401 ] && grep -qF '<p id=\"error\" role=\"alert\">That is a KaaS token, not a user name' '$OUT.body' && ! grep -qF '$TOKEN' '$OUT.body'"
+code=$(login " $TOKEN@Default" "")
+check "with blanks before it, a suffix, and no password: the same, not shown again" \
+    bash -c "[ '$code' = 401 ] && grep -qF 'That is a KaaS token, not a user name' '$OUT.body' && ! grep -qF '$TOKEN' '$OUT.body'"
 check "the panel logs the refusal without the token; neither it nor kaasd logs the token" \
     bash -c "grep -q 'refused: a KaaS token as the user name' '$LOG' && ! grep -qF '$TOKEN' '$LOG' '$D/kaasd.log'"
 PN_JAR=$W/jar-bob

@@ -61,6 +61,11 @@ r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\", \"user\": \"bob\"}")
 check "alice's token does not authenticate bob" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidToken'"
 r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\", \"user\": \"alice\"}")
 check "alice's token authenticates alice" jt "$r" "'error' not in d"
+# the token as its own user name (both halves of a Basic header): refused,
+# and the audit line does not write the name down
+r=$(call io.kaas.Token.Validate "{\"token\": \"$TOKEN\", \"user\": \"$TOKEN\"}")
+check "the token as the user name too: refused, audited without the name" \
+    bash -c "[[ '$r' == *io.kaas.Token.InvalidToken* ]] && grep -q 'AUDIT.*validation failed.*token_id=$TID expected_user=<a KaaS token>' '$D/kaasd.log' && ! grep -qF '$TOKEN' '$D/kaasd.log'"
 r=$(call io.kaas.Token.Create "{\"credentials\": $(creds_pw carol "$CAROL_PARTNERS_PASSWORD" partners)}")
 CAROL_P=$(param "$r" token)
 check "carol of domain partners gets her own token" jt "$r" "d['parameters']['user_id'] == '$CAROL_PARTNERS_ID'"

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,30 +158,42 @@ static void test_wrong_prefix_length_alphabet(void **state) {
         assert_int_equal(token_check_format(t, TOKEN_LENGTH), -EBADMSG);
 }
 
-/* what a name field refuses: tokens, with or without a typo, and nothing else */
+/* what a name field refuses: tokens, near misses that give one away, and nothing else */
 static void test_token_shaped(void **state) {
-        char t[TOKEN_STRING_SIZE + 1];
+        char t[TOKEN_STRING_SIZE + 16];
 
         assert_true(token_is_token_shaped(golden[1]));
         memcpy(t, golden[1], TOKEN_STRING_SIZE);
         t[10] = t[10] == 'a' ? 'b' : 'a';  /* a typo: the checksum no longer matches */
         assert_int_equal(token_check_format(t, TOKEN_LENGTH), -EBADMSG);
         assert_true(token_is_token_shaped(t));
+        memcpy(t, golden[1], TOKEN_STRING_SIZE);
+        t[TOKEN_LENGTH - 1] = '\0';  /* one character short */
+        assert_true(token_is_token_shaped(t));
+        memcpy(t, golden[1], TOKEN_LENGTH);
+        memcpy(t + TOKEN_LENGTH, "0", 2);  /* one character over */
+        assert_true(token_is_token_shaped(t));
+        snprintf(t, sizeof(t), "%s@partners", golden[1]);
+        assert_true(token_is_token_shaped(t));
+        snprintf(t, sizeof(t), " \t%s ", golden[1]);  /* pasted with blanks */
+        assert_true(token_is_token_shaped(t));
+        memcpy(t, golden[1], TOKEN_PREFIX_LENGTH + TOKEN_BODY_LENGTH);  /* the body, no checksum */
+        t[TOKEN_PREFIX_LENGTH + TOKEN_BODY_LENGTH] = '\0';
+        assert_true(token_is_token_shaped(t));
 
         assert_false(token_is_token_shaped(""));
         assert_false(token_is_token_shaped("alice"));
         assert_false(token_is_token_shaped("kaas_admin"));
-        memcpy(t, golden[1], TOKEN_STRING_SIZE);
-        t[TOKEN_LENGTH - 1] = '\0';  /* one character short */
-        assert_false(token_is_token_shaped(t));
-        memcpy(t, golden[1], TOKEN_LENGTH);
-        memcpy(t + TOKEN_LENGTH, "0", 2);  /* one character over */
+        t[TOKEN_PREFIX_LENGTH + TOKEN_BODY_LENGTH - 1] = '\0';  /* one body character short */
         assert_false(token_is_token_shaped(t));
         memcpy(t, golden[1], TOKEN_STRING_SIZE);
         t[20] = '-';  /* outside the alphabet */
         assert_false(token_is_token_shaped(t));
         memcpy(t, golden[1], TOKEN_STRING_SIZE);
         memcpy(t, "tid_x", 5);
+        assert_false(token_is_token_shaped(t));
+        memcpy(t, golden[1], TOKEN_STRING_SIZE);
+        t[0] = 'K';
         assert_false(token_is_token_shaped(t));
 }
 
