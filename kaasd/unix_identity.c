@@ -25,7 +25,6 @@
 #include "log.h"
 #include "membership.h"
 #include "store.h"
-#include "token_format.h"
 #include "unix_identity.h"
 #include "unix_names.h"
 
@@ -597,11 +596,7 @@ void unix_user_by_name(struct daemon *d, const char *name, unsigned flags, uint6
         struct user_req *q = user_req_new(d, flags, request_id, fn, userdata);
         if (!q)
                 return;
-        /* a KaaS token given as a login name (ssh kaas_...@node) is no
-         * user, and must not go to Keystone, which logs the names it is
-         * asked for */
-        if (strlen(name) > UNIX_NAME_MAX || local_accounts_has_name(q->ux->local, name) ||
-            token_is_token_shaped(name)) {
+        if (strlen(name) > UNIX_NAME_MAX || local_accounts_has_name(q->ux->local, name)) {
                 user_req_finish(q, -ENOENT, NULL, NULL);
                 return;
         }

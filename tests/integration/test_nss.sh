@@ -146,7 +146,9 @@ SHAPED=kaas_00000000000000000000000000000000000000002k8uhP
 n0=$(by_name_calls)
 check "a KaaS token is no user name" fails nssw getent passwd "$SHAPED"
 check "nor one with a typo" fails nssw getent passwd "${SHAPED%P}Q"
-check "Keystone was not asked for either" [ "$(by_name_calls)" = "$n0" ]
+r=$($VL -t 30 "$SOCK" io.kaas.Identity.GetUser "{\"name\": \"$SHAPED\", \"domain\": \"partners\"}")
+check "nor is it a user to io.kaas.Identity.GetUser by name" jt "$r" "d.get('error') == 'io.kaas.Identity.UserNotFound'"
+check "Keystone was not asked for any of them" [ "$(by_name_calls)" = "$n0" ]
 nssw getent passwd "${SHAPED/kaas_/kaas-}" >/dev/null
 check "while a name of the same length that is none is looked for there" [ "$(by_name_calls)" -gt "$n0" ]
 
