@@ -442,6 +442,14 @@ static void unavailable(void **state) {
                 assert_true(auth_ms >= 1400 && auth_ms < 4000);
                 assert_true(acct_ms >= 1400 && acct_ms < 4000);
         }
+        /* a KaaS token typed as the login name is refused before kaasd is
+         * asked: no such user, even with kaasd away (asked, it would be
+         * PAM_AUTHINFO_UNAVAIL) */
+        struct conv cv2 = { .answers = { "a password" } };
+        struct pam_testcase unknown[] = { pam_test(PAMTEST_AUTHENTICATE, PAM_USER_UNKNOWN) };
+        run_ops(service, env("KAAS_TEST_ALICE_TOKEN"), &cv2, unknown, 1);
+        assert_int_equal(cv2.prompts, 0);
+        expect1(service, env("KAAS_TEST_ALICE_TOKEN"), NULL, PAMTEST_ACCOUNT, PAM_USER_UNKNOWN, NULL);
         /* ignore_authinfo_unavail turns it into PAM_IGNORE */
         expect1("kaas_ignopt", "alice", NULL, PAMTEST_ACCOUNT, PAM_SUCCESS, NULL);
         /* local users never need kaasd */
