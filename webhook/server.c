@@ -251,7 +251,8 @@ static enum MHD_Result on_headers(struct wh_server *srv, struct MHD_Connection *
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (hd_body_expect(&rq->body, cl) < 0) {
                 /* answered before the body: MHD closes the connection after the reply */
-                hd_info("review from %s: 413: Content-Length %s far over the limit of %zu bytes", rq->peer, cl,
+                /* the header's bytes stay out of the log: they are the client's */
+                hd_info("review from %s: 413: Content-Length far over the limit of %zu bytes", rq->peer,
                         srv->max_body);
                 request_free(rq);
                 wh_metrics_review(WH_BAD_REQUEST, 0);
