@@ -19,7 +19,10 @@
  * entry straight from the text), against jansson and the JSON path's
  * rules as the reference: what the reader takes is exactly the entry the
  * JSON path takes, what it refuses the JSON path refuses too, and packed
- * into the buffer it is the entry nss_pack_group() packs. The same bytes
+ * into the buffer it is the entry nss_pack_group() packs. Read in one
+ * pass with its size told (nss_scan_group_sized(), a group file's way),
+ * it is the entry the two passes give, and with any other size, or when
+ * the scan refuses the text, it is no entry at all. The same bytes
  * are read as the header of a group file (common/group_file_name.c):
  * what it takes, written again from its counts, is the very same text. */
 #include "config.h"
@@ -72,10 +75,57 @@ static int reference(json_t *msg, struct nss_group_src *src, const char **m) {
         return 0;
 }
 
-static void check_scan(const char *text, size_t len, char *buf, size_t buflen) {
+/* nss_scan_group_sized() against the two passes: with the entry's own
+ * size (r == 0), what nss_scan_group_pack() packs; with any other size,
+ * or for a text the scan refused, never an entry. skew picks the size. */
+static void check_sized(const char *text, size_t len, int r, const struct nss_scan_group *g, unsigned skew,
+                        char *buf, size_t buflen) {
+        struct nss_scan_group gs;
+        struct group gr;
+        if (r != 0) {
+                size_t n = skew % 8, bytes = skew * 3;
+                FUZZ_ASSERT(nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n, bytes, &gr, buf, buflen,
+                                                 &gs) != 0);
+                return;
+        }
+        size_t n = g->n_members, bytes = g->member_bytes + g->name_len + 3;
+        int rs = nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n, bytes, &gr, buf, buflen, &gs);
+        FUZZ_ASSERT(rs == 0 || rs == -ERANGE);
+        if (rs == 0) {
+                FUZZ_ASSERT(gs.gid == g->gid && gs.n_members == n && gr.gr_gid == g->gid);
+                FUZZ_ASSERT(inside(gr.gr_name, buf, buflen) && strlen(gr.gr_name) == g->name_len &&
+                            memcmp(gr.gr_name, g->name, g->name_len) == 0);
+                FUZZ_ASSERT(inside(gr.gr_passwd, buf, buflen) && strcmp(gr.gr_passwd, "x") == 0);
+                FUZZ_ASSERT((char *)gr.gr_mem >= buf && (char *)(gr.gr_mem + n + 1) <= buf + buflen &&
+                            gr.gr_mem[n] == NULL);
+                /* member for member what the two passes give */
+                const char *p = g->members;
+                for (size_t i = 0; i < n; i++) {
+                        size_t m = strcspn(p + 1, "\"");
+                        FUZZ_ASSERT(inside(gr.gr_mem[i], buf, buflen) && strlen(gr.gr_mem[i]) == m &&
+                                    memcmp(gr.gr_mem[i], p + 1, m) == 0);
+                        p += m + 3;
+                }
+        }
+        struct group gp;
+        FUZZ_ASSERT(nss_scan_group_pack(g, &gp, buf, buflen) == rs);
+        /* a size that is not the entry's: refused, whatever it is */
+        size_t wrong_n = skew & 1 ? n + 1 + skew / 2 : n, wrong_bytes = skew & 1 ? bytes : bytes + 1 + skew / 2;
+        FUZZ_ASSERT(nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, wrong_n, wrong_bytes, &gr, buf, buflen,
+                                         &gs) != 0);
+        if (n > 0)
+                FUZZ_ASSERT(nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n - 1, bytes, &gr, buf, buflen,
+                                                 &gs) != 0);
+        if (bytes > skew % 4 + 1)
+                FUZZ_ASSERT(nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n, bytes - skew % 4 - 1, &gr,
+                                                 buf, buflen, &gs) != 0);
+}
+
+static void check_scan(const char *text, size_t len, unsigned skew, char *buf, size_t buflen) {
         struct nss_scan_group g;
         int r = nss_scan_group(text, len, MIN_ID, MAX_SCAN_MEMBERS, &g);
         FUZZ_ASSERT(r == 0 || r == -EBADMSG || r == -ENOTSUP);
+        check_sized(text, len, r, &g, skew, buf, buflen);
         if (r == -ENOTSUP)
                 return;  /* left to the JSON path */
         json_error_t error;
@@ -167,7 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(inside(gr.gr_name, buf, buflen) && strcmp(gr.gr_name, f[0]) == 0);
                 FUZZ_ASSERT(gr.gr_gid == 300000);
         }
-        check_scan(copy, strlen(copy), buf, buflen);
+        check_scan(copy, strlen(copy), data[3], buf, buflen);
         check_header(copy, size - 4);
         free(block);
 

@@ -131,16 +131,15 @@ int nss_group_file_get(const struct nss_group_file_query *q, struct group *gr, c
         char *text = read_file(q, buf, buflen, &status, &len, &n_members, &string_bytes);
         if (!text)
                 return status;
+        /* checked and packed in one pass: the header gave the size */
         struct nss_scan_group g;
-        int r = nss_scan_group(text, len, q->min_id, q->max_members, &g);
-        /* the very group asked about, and the header true to it */
-        bool same = r == 0 && (q->name ? g.name_len == strlen(q->name) && memcmp(g.name, q->name, g.name_len) == 0
-                                       : g.gid == q->gid) &&
-                    g.n_members == n_members && g.member_bytes + g.name_len + 1 + 2 == string_bytes;
-        if (same)
-                r = nss_scan_group_pack(&g, gr, buf, buflen);
+        int r = nss_scan_group_sized(text, len, q->min_id, q->max_members, n_members, string_bytes, gr, buf, buflen,
+                                     &g);
         free(text);
-        if (!same)
+        if (r == -ERANGE)
+                return -ERANGE;
+        /* the very group asked about (the header was true to it, or r < 0) */
+        if (r < 0 || !(q->name ? strcmp(gr->gr_name, q->name) == 0 : g.gid == q->gid))
                 return 0;
-        return r == 0 ? 1 : r == -ERANGE ? -ERANGE : 0;
+        return 1;
 }

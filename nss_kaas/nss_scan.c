@@ -70,10 +70,46 @@ static bool plain_number(struct scan *s, uint64_t *ret) {
         return true;
 }
 
+/* Where the members go as they are read, when the entry's size is known
+ * before the text is (nss_scan_group_sized()): the member array and the
+ * strings' room in the caller's buffer. */
+struct member_sink {
+        char **members;
+        size_t n, next;                 /* the array's room, the next slot */
+        char *d, *end;                  /* the strings' room */
+};
+
+/* plain_string() for a member, copied into the sink with its NUL in the
+ * same pass: false for what plain_string() refuses, and for a member
+ * past the sink's room (the size given was not this text's). */
+static bool member_copied(struct scan *s, struct member_sink *k, size_t *ret_len, unsigned *ret_class) {
+        if (s->p >= s->end || *s->p != '"' || k->next >= k->n)
+                return false;
+        const char *start = s->p + 1, *q = start;
+        size_t room = (size_t)(k->end - k->d), avail = (size_t)(s->end - start);
+        const char *stop = start + (room < avail ? room : avail);  /* room: the NUL needs one more */
+        char *d = k->d;
+        unsigned cls = 0;
+        while (q < stop && *q != '"') {
+                cls |= byte_class[(unsigned char)*q];
+                *d++ = *q++;
+        }
+        if (q >= stop || (cls & NOT_PLAIN))
+                return false;
+        *d++ = '\0';
+        k->members[k->next++] = k->d;
+        k->d = d;
+        *ret_len = (size_t)(q - start);
+        *ret_class |= cls;
+        s->p = q + 1;
+        return true;
+}
+
 /* The members' array after its '[': counts the members, adds up the
- * bytes they take packed (each with its NUL) and checks them; *bad when
- * one is refused (the scan goes on, the form decides first). */
-static bool members_array(struct scan *s, size_t *ret_n, size_t *ret_bytes, bool *bad) {
+ * bytes they take packed (each with its NUL) and checks them, copying
+ * them into sink when there is one; *bad when one is refused (the scan
+ * goes on, the form decides first). */
+static bool members_array(struct scan *s, struct member_sink *sink, size_t *ret_n, size_t *ret_bytes, bool *bad) {
         size_t n = 0, bytes = 0;
         if (literal(s, "]")) {
                 *ret_n = 0;
@@ -84,7 +120,7 @@ static bool members_array(struct scan *s, size_t *ret_n, size_t *ret_bytes, bool
                 const char *m;
                 size_t len;
                 unsigned cls = 0;
-                if (!plain_string(s, &m, &len, &cls))
+                if (sink ? !member_copied(s, sink, &len, &cls) : !plain_string(s, &m, &len, &cls))
                         return false;
                 if (len == 0 || (cls & BAD_MEMBER))
                         *bad = true;
@@ -100,7 +136,8 @@ static bool members_array(struct scan *s, size_t *ret_n, size_t *ret_bytes, bool
         return true;
 }
 
-int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_members, struct nss_scan_group *ret) {
+static int scan_group(const char *text, size_t len, uint32_t min_id, size_t max_members, struct member_sink *sink,
+                      struct nss_scan_group *ret) {
         struct scan s = { text, text + len };
         struct nss_scan_group g = { .end = text + len };
         bool seen_name = false, seen_gid = false, seen_members = false, bad = false;
@@ -127,7 +164,7 @@ int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_mem
                         if (!literal(&s, "["))
                                 return -ENOTSUP;
                         g.members = s.p;
-                        if (!members_array(&s, &g.n_members, &g.member_bytes, &bad))
+                        if (!members_array(&s, sink, &g.n_members, &g.member_bytes, &bad))
                                 return -ENOTSUP;
                 } else
                         return -ENOTSUP;        /* another key, or one again */
@@ -144,6 +181,43 @@ int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_mem
             g.n_members > max_members)
                 return -EBADMSG;
         g.gid = (uint32_t)gid;
+        *ret = g;
+        return 0;
+}
+
+int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_members, struct nss_scan_group *ret) {
+        return scan_group(text, len, min_id, max_members, NULL, ret);
+}
+
+/* The name and the password field after the members' strings, and gr. */
+static void pack_rest(const struct nss_scan_group *g, char **members, char *d, struct group *gr) {
+        members[g->n_members] = NULL;
+        memcpy(d, g->name, g->name_len);
+        d[g->name_len] = '\0';
+        char *name = d;
+        d += g->name_len + 1;
+        memcpy(d, "x", 2);
+        *gr = (struct group){ .gr_name = name, .gr_passwd = d, .gr_gid = g->gid, .gr_mem = members };
+}
+
+int nss_scan_group_sized(const char *text, size_t len, uint32_t min_id, size_t max_members, size_t n_members,
+                         size_t string_bytes, struct group *gr, char *buf, size_t buflen, struct nss_scan_group *ret) {
+        size_t used = nss_pack_group_size(buf, n_members, 0);
+        if (used > buflen || nss_pack_group_size(buf, n_members, string_bytes) > buflen)
+                return -ERANGE;
+        char **members = (char **)(void *)(buf + (used - (n_members + 1) * sizeof(char *)));
+        struct member_sink sink = { .members = members, .n = n_members, .d = buf + used,
+                                    .end = buf + used + string_bytes };
+        struct nss_scan_group g;
+        int r = scan_group(text, len, min_id, max_members, &sink, &g);
+        if (r < 0)
+                return r;
+        /* the size given is this entry's: its members, then room for the
+         * name and "x" exactly */
+        if (g.n_members != n_members || g.name_len > SIZE_MAX - 3 - g.member_bytes ||
+            g.member_bytes + g.name_len + 3 != string_bytes)
+                return -ENOTSUP;
+        pack_rest(&g, members, sink.d, gr);
         *ret = g;
         return 0;
 }
@@ -169,12 +243,6 @@ int nss_scan_group_pack(const struct nss_scan_group *g, struct group *gr, char *
                 *d++ = '\0';
                 p += 2;  /* past the quote and the ',' or ']' */
         }
-        members[n] = NULL;
-        memcpy(d, g->name, g->name_len);
-        d[g->name_len] = '\0';
-        char *name = d;
-        d += g->name_len + 1;
-        memcpy(d, "x", 2);
-        *gr = (struct group){ .gr_name = name, .gr_passwd = d, .gr_gid = g->gid, .gr_mem = members };
+        pack_rest(g, members, d, gr);
         return 0;
 }

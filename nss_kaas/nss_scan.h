@@ -42,3 +42,15 @@ int nss_scan_group(const char *text, size_t len, uint32_t min_id, size_t max_mem
  * too small then cost the scan only); -EINVAL for a text that is not the
  * one scanned. */
 int nss_scan_group_pack(const struct nss_scan_group *g, struct group *gr, char *buf, size_t buflen);
+
+/* nss_scan_group() and nss_scan_group_pack() in one pass, for an entry
+ * whose size is known before its text is read (a group file's header:
+ * n_members members whose strings take string_bytes, the members, the
+ * name and "x" each with its NUL): the members are copied into buf as
+ * they are checked. 0 with the entry in gr and buf and *ret as
+ * nss_scan_group() gives it; -ERANGE, told before anything is written,
+ * when buf is too small; -EBADMSG or -ENOTSUP as nss_scan_group(), and
+ * -ENOTSUP for an entry that is not of the size given. On failure buf
+ * holds nothing of use. */
+int nss_scan_group_sized(const char *text, size_t len, uint32_t min_id, size_t max_members, size_t n_members,
+                         size_t string_bytes, struct group *gr, char *buf, size_t buflen, struct nss_scan_group *ret);

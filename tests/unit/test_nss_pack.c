@@ -161,6 +161,60 @@ static void test_scan_group(void **state) {
         assert_null(ga.gr_mem[0]);
 }
 
+/* One pass with the size told beforehand (a group file's header): the
+ * entry nss_scan_group_pack() gives, byte for byte; a size that is not
+ * the entry's, never an entry. */
+static void test_scan_group_sized(void **state) {
+        const char *text = "{\"parameters\":{\"group\":{\"name\":\"kaas-developer\",\"gid\":200001,"
+                           "\"members\":[\"alice\",\"bob\",\"c.d-e_f\"]}}}";
+        size_t len = strlen(text), n = 3, bytes = 6 + 4 + 8 + 15 + 2;
+        struct nss_scan_group g, gs;
+        assert_int_equal(scan(text, &g), 0);
+        _Alignas(char *) char a[512];
+        _Alignas(char *) char b[512];
+        struct group ga, gb;
+        memset(a, 0x55, sizeof(a));
+        memset(b, 0x55, sizeof(b));
+        assert_int_equal(nss_scan_group_sized(text, len, 1000, 1048576, n, bytes, &ga, a, sizeof(a), &gs), 0);
+        assert_int_equal(nss_scan_group_pack(&g, &gb, b, sizeof(b)), 0);
+        /* the same layout: the same strings, pointers at the same offsets */
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(ga.gr_mem[i] - a, gb.gr_mem[i] - b);
+        assert_int_equal((char *)ga.gr_mem - a, (char *)gb.gr_mem - b);
+        assert_memory_equal(a + sizeof(char *) * 4, b + sizeof(char *) * 4, sizeof(a) - sizeof(char *) * 4);
+        assert_string_equal(ga.gr_name, "kaas-developer");
+        assert_string_equal(ga.gr_passwd, "x");
+        assert_int_equal(ga.gr_gid, 200001);
+        assert_int_equal(gs.gid, 200001);
+        assert_string_equal(ga.gr_mem[2], "c.d-e_f");
+        assert_null(ga.gr_mem[3]);
+
+        /* ERANGE exactly when the two passes say so, before a byte is written */
+        char untouched[sizeof(a)];
+        memset(untouched, 0x55, sizeof(untouched));
+        for (size_t buflen = 0; buflen < 200; buflen++) {
+                memset(a, 0x55, sizeof(a));
+                int r = nss_scan_group_sized(text, len, 1000, 1048576, n, bytes, &ga, a, buflen, &gs);
+                if (r == -ERANGE)
+                        assert_memory_equal(a, untouched, sizeof(a));
+                assert_int_equal(r, nss_scan_group_pack(&g, &gb, b, buflen));
+        }
+
+        /* a header that lies, either way: no entry */
+        const size_t wrong[][2] = { { 2, bytes }, { 4, bytes }, { n, bytes - 1 }, { n, bytes + 1 }, { n, 6 } };
+        for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++)
+                assert_int_equal(nss_scan_group_sized(text, len, 1000, 1048576, wrong[i][0], wrong[i][1], &ga, a,
+                                                      sizeof(a), &gs),
+                                 -ENOTSUP);
+        /* refused as nss_scan_group() refuses it */
+        const char *empty_member = "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"\"]}}}";
+        assert_int_equal(nss_scan_group_sized(empty_member, strlen(empty_member), 1000, 1048576, 1, 1 + 2 + 2, &ga, a,
+                                              sizeof(a), &gs),
+                         -EBADMSG);
+        assert_int_equal(nss_scan_group_sized(text, len - 1, 1000, 1048576, n, bytes, &ga, a, sizeof(a), &gs),
+                         -ENOTSUP);
+}
+
 /* What this reader leaves to the JSON parser, and what it refuses as
  * the JSON path refuses it. */
 static void test_scan_group_not_plain(void **state) {
@@ -213,6 +267,7 @@ int main(void) {
                 cmocka_unit_test(test_passwd_sizes),
                 cmocka_unit_test(test_group_sizes_and_alignment),
                 cmocka_unit_test(test_group_without_members),
+                cmocka_unit_test(test_scan_group_sized),
                 cmocka_unit_test(test_add_gids),
                 cmocka_unit_test(test_scan_group),
                 cmocka_unit_test(test_scan_group_not_plain),
