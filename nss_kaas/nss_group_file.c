@@ -20,10 +20,20 @@ static bool writable_by_others(const struct stat *st) {
         return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
 }
 
-/* The group directory, every directory from "/" down to it checked: its
- * descriptor and *owner, or -1. */
-static int open_trusted_dir(const char *dir, uid_t *owner) {
+/* The group directory, every directory above it checked (check_owners):
+ * its descriptor and *owner, or -1. */
+static int open_dir(const char *dir, bool check_owners, uid_t *owner) {
         struct stat st;
+        if (!check_owners) {
+                int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd >= 0 && fstat(fd, &st) == 0) {
+                        *owner = st.st_uid;
+                        return fd;
+                }
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
         if (dir[0] != '/' || strlen(dir) >= PATH_MAX)
                 return -1;
         char path[PATH_MAX];
@@ -48,31 +58,14 @@ static int open_trusted_dir(const char *dir, uid_t *owner) {
         return -1;
 }
 
-/* Whether the file open as st is the one named q->file in the trusted
- * group directory, and that directory's owner's. */
-static bool trusted_file(const struct nss_group_file_query *q, const struct stat *st) {
-        uid_t owner;
-        int dir_fd = open_trusted_dir(q->dir, &owner);
-        if (dir_fd < 0)
-                return false;
-        struct stat there;
-        bool same = fstatat(dir_fd, q->file, &there, AT_SYMLINK_NOFOLLOW) == 0 && there.st_dev == st->st_dev &&
-                    there.st_ino == st->st_ino && st->st_uid == owner;
-        close(dir_fd);
-        return same;
-}
-
 /* The reply in the file after its header (NUL-terminated, *len bytes
  * before it; the caller frees it) and the header's counts, or NULL: -ERANGE
  * in *status when the header says the entry cannot fit in buflen, which
  * is then all that is read. */
 static char *read_file(const struct nss_group_file_query *q, const char *buf, size_t buflen, int *status,
                        size_t *len, size_t *n_members, size_t *string_bytes) {
-        /* opened by its path, the owners not yet checked: what is read
-         * before they are, the header, can only answer ERANGE, and no more
-         * often than the file's size allows; so glibc's tries with a buffer
-         * too small, all but the last, do not walk the directories */
-        int dir_fd = open(q->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        uid_t owner;
+        int dir_fd = open_dir(q->dir, q->check_owners, &owner);
         if (dir_fd < 0)
                 return NULL;
         /* nothing but a regular file is even opened (no FIFO, no device,
@@ -85,8 +78,8 @@ static char *read_file(const struct nss_group_file_query *q, const char *buf, si
         close(dir_fd);
         if (fd < 0)
                 return NULL;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || writable_by_others(&st) || st.st_size <= 0 ||
-            (uintmax_t)st.st_size > q->max_file ||
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || writable_by_others(&st) ||
+            (q->check_owners && st.st_uid != owner) || st.st_size <= 0 || (uintmax_t)st.st_size > q->max_file ||
             st.st_mtime > q->now + GROUP_FILE_CLOCK_SLACK_SEC || st.st_mtime <= q->now - GROUP_FILE_TTL_SEC) {
                 close(fd);
                 return NULL;
@@ -107,11 +100,6 @@ static char *read_file(const struct nss_group_file_query *q, const char *buf, si
         if (nss_pack_group_size(buf, *n_members, *string_bytes) > buflen) {  /* too large, unread */
                 close(fd);
                 *status = -ERANGE;
-                return NULL;
-        }
-        /* the entry is to be read: from kaasd's file only */
-        if (q->check_owners && !trusted_file(q, &st)) {
-                close(fd);
                 return NULL;
         }
         char *t = NULL;

@@ -14,10 +14,7 @@
  * asked about, of the size its header gives. Anything short of that is
  * "no file": the caller asks kaasd, as without files. When the header
  * says the entry does not fit in the caller's buffer, nothing more is
- * read: ERANGE. The header is read before the owners are checked (it can
- * only answer ERANGE, for no more than the file could hold), so only the
- * try that reads the entry walks the directories; it then takes the file
- * only if the walked directory names the very inode it opened.
+ * read: ERANGE.
  *
  * No global state; every descriptor and buffer is freed before return. */
 #pragma once
