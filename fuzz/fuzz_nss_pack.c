@@ -75,20 +75,44 @@ static int reference(json_t *msg, struct nss_group_src *src, const char **m) {
         return 0;
 }
 
+/* nss_scan_group_sized() of text with counts n and bytes into a buffer
+ * of exactly the size they need (AddressSanitizer catches a byte past
+ * it): its result, the entry checked to lie in that buffer. */
+static int sized_tight(const char *text, size_t len, size_t n, size_t bytes) {
+        static _Alignas(16) const char aligned[16];
+        size_t need = nss_pack_group_size(aligned, n, bytes);
+        if (need > (1u << 20))
+                return -ERANGE;  /* no text of the fuzzer's is that large */
+        char *b = malloc(need ? need : 1);  /* malloc's alignment: as aligned's */
+        FUZZ_ASSERT(b);
+        struct group gr;
+        struct nss_scan_group gs;
+        int r = nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n, bytes, &gr, b, need, &gs);
+        if (r == 0) {
+                FUZZ_ASSERT(inside(gr.gr_name, b, need) && inside(gr.gr_passwd, b, need));
+                for (size_t i = 0; i < n; i++)
+                        FUZZ_ASSERT(inside(gr.gr_mem[i], b, need));
+                FUZZ_ASSERT(gr.gr_mem[n] == NULL);
+        }
+        free(b);
+        return r;
+}
+
 /* nss_scan_group_sized() against the two passes: with the entry's own
  * size (r == 0), what nss_scan_group_pack() packs; with any other size,
- * or for a text the scan refused, never an entry. skew picks the size. */
+ * or for a text the scan refused, never an entry, and never a byte
+ * written past a buffer of just the size claimed. skew picks sizes. */
 static void check_sized(const char *text, size_t len, int r, const struct nss_scan_group *g, unsigned skew,
                         char *buf, size_t buflen) {
         struct nss_scan_group gs;
         struct group gr;
         if (r != 0) {
-                size_t n = skew % 8, bytes = skew * 3;
-                FUZZ_ASSERT(nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n, bytes, &gr, buf, buflen,
-                                                 &gs) != 0);
+                FUZZ_ASSERT(sized_tight(text, len, skew % 8, skew * 3) != 0);
+                FUZZ_ASSERT(sized_tight(text, len, skew % 8, len) != 0);
                 return;
         }
         size_t n = g->n_members, bytes = g->member_bytes + g->name_len + 3;
+        FUZZ_ASSERT(sized_tight(text, len, n, bytes) == 0);
         int rs = nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n, bytes, &gr, buf, buflen, &gs);
         FUZZ_ASSERT(rs == 0 || rs == -ERANGE);
         if (rs == 0) {
@@ -109,25 +133,37 @@ static void check_sized(const char *text, size_t len, int r, const struct nss_sc
         }
         struct group gp;
         FUZZ_ASSERT(nss_scan_group_pack(g, &gp, buf, buflen) == rs);
-        /* a size that is not the entry's: refused, whatever it is */
-        size_t wrong_n = skew & 1 ? n + 1 + skew / 2 : n, wrong_bytes = skew & 1 ? bytes : bytes + 1 + skew / 2;
-        FUZZ_ASSERT(nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, wrong_n, wrong_bytes, &gr, buf, buflen,
-                                         &gs) != 0);
-        if (n > 0)
-                FUZZ_ASSERT(nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n - 1, bytes, &gr, buf, buflen,
-                                                 &gs) != 0);
+        /* a header that lies, each way: no entry, nothing written past
+         * the buffer its counts would need */
+        FUZZ_ASSERT(sized_tight(text, len, n + 1 + skew / 2, bytes) != 0);
+        FUZZ_ASSERT(sized_tight(text, len, n, bytes + 1 + skew / 2) != 0);
+        FUZZ_ASSERT(sized_tight(text, len, 0, skew % 8) != 0 || n == 0);
+        if (n > 0) {
+                FUZZ_ASSERT(sized_tight(text, len, n - 1, bytes) != 0);
+                FUZZ_ASSERT(sized_tight(text, len, n / 2, bytes) != 0);
+                FUZZ_ASSERT(sized_tight(text, len, 0, bytes) != 0);
+                /* room that ends inside the members, or right after them */
+                FUZZ_ASSERT(sized_tight(text, len, n, g->member_bytes) != 0);
+                FUZZ_ASSERT(sized_tight(text, len, n, g->member_bytes - 1) != 0);
+                FUZZ_ASSERT(sized_tight(text, len, n, (skew * 7) % g->member_bytes) != 0);
+        }
         if (bytes > skew % 4 + 1)
-                FUZZ_ASSERT(nss_scan_group_sized(text, len, MIN_ID, MAX_SCAN_MEMBERS, n, bytes - skew % 4 - 1, &gr,
-                                                 buf, buflen, &gs) != 0);
+                FUZZ_ASSERT(sized_tight(text, len, n, bytes - skew % 4 - 1) != 0);
 }
 
-static void check_scan(const char *text, size_t len, unsigned skew, char *buf, size_t buflen) {
+static void check_scan(const char *text0, size_t len, unsigned skew, char *buf, size_t buflen) {
+        /* a copy with nothing after it: a read past len is caught */
+        char *text = malloc(len ? len : 1);
+        FUZZ_ASSERT(text);
+        memcpy(text, text0, len);
         struct nss_scan_group g;
         int r = nss_scan_group(text, len, MIN_ID, MAX_SCAN_MEMBERS, &g);
         FUZZ_ASSERT(r == 0 || r == -EBADMSG || r == -ENOTSUP);
         check_sized(text, len, r, &g, skew, buf, buflen);
-        if (r == -ENOTSUP)
+        if (r == -ENOTSUP) {
+                free(text);
                 return;  /* left to the JSON path */
+        }
         json_error_t error;
         json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
         FUZZ_ASSERT(msg);  /* the reader's form is JSON jansson takes */
@@ -150,6 +186,7 @@ static void check_scan(const char *text, size_t len, unsigned skew, char *buf, s
                 FUZZ_ASSERT(ra == rb);
         }
         json_decref(msg);
+        free(text);
 }
 
 static void check_header(const char *text, size_t len) {

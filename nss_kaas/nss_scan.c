@@ -203,7 +203,7 @@ static void pack_rest(const struct nss_scan_group *g, char **members, char *d, s
 int nss_scan_group_sized(const char *text, size_t len, uint32_t min_id, size_t max_members, size_t n_members,
                          size_t string_bytes, struct group *gr, char *buf, size_t buflen, struct nss_scan_group *ret) {
         size_t used = nss_pack_group_size(buf, n_members, 0);
-        if (used > buflen || nss_pack_group_size(buf, n_members, string_bytes) > buflen)
+        if (nss_pack_group_size(buf, n_members, string_bytes) > buflen)
                 return -ERANGE;
         char **members = (char **)(void *)(buf + (used - (n_members + 1) * sizeof(char *)));
         struct member_sink sink = { .members = members, .n = n_members, .d = buf + used,

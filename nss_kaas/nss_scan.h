@@ -49,8 +49,10 @@ int nss_scan_group_pack(const struct nss_scan_group *g, struct group *gr, char *
  * name and "x" each with its NUL): the members are copied into buf as
  * they are checked. 0 with the entry in gr and buf and *ret as
  * nss_scan_group() gives it; -ERANGE, told before anything is written,
- * when buf is too small; -EBADMSG or -ENOTSUP as nss_scan_group(), and
- * -ENOTSUP for an entry that is not of the size given. On failure buf
- * holds nothing of use. */
+ * when buf is too small; otherwise -EBADMSG or -ENOTSUP, never 0, for a
+ * text that nss_scan_group() refuses or whose entry is not of the size
+ * given (which of the two may differ from nss_scan_group()'s answer:
+ * the size is checked as the members are read). On failure buf holds
+ * nothing of use, and nothing is written past the bytes the counts need. */
 int nss_scan_group_sized(const char *text, size_t len, uint32_t min_id, size_t max_members, size_t n_members,
                          size_t string_bytes, struct group *gr, char *buf, size_t buflen, struct nss_scan_group *ret);

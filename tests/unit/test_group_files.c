@@ -416,6 +416,10 @@ static void test_reader_checks_owners(void **state) {
         assert_int_equal(get(q, &gr), 1);       /* the directory's owner's file */
         assert_int_equal(chown(p, 4243, 4242), 0);
         assert_int_equal(get(q, &gr), 0);       /* someone else's */
+        /* nothing of it is read, not even the header: a buffer too small
+         * for the entry is not told ERANGE, and glibc's buffer does not grow */
+        char small[16];
+        assert_int_equal(nss_group_file_get(&q, &gr, small, sizeof(small)), 0);
         assert_int_equal(chown(p, 4242, 4242), 0);
         assert_int_equal(chmod(x->dir, 0775), 0);
         assert_int_equal(get(q, &gr), 0);       /* a directory its group may change */
@@ -424,6 +428,16 @@ static void test_reader_checks_owners(void **state) {
         assert_int_equal(get(q, &gr), 0);       /* a parent a non-root user owns */
         assert_int_equal(chown(x->top, 0, 0), 0);
         assert_int_equal(get(q, &gr), 1);
+        /* a link on the way to the directory, even to the right one: not
+         * followed, and nothing read through it */
+        char link[PATH_MAX];
+        snprintf(link, sizeof(link), "%s/link", x->top);
+        assert_int_equal(symlink(x->dir, link), 0);
+        struct nss_group_file_query linked = q;
+        linked.dir = link;
+        assert_int_equal(get(linked, &gr), 0);
+        assert_int_equal(nss_group_file_get(&linked, &gr, small, sizeof(small)), 0);
+        assert_int_equal(nss_group_file_get(&q, &gr, small, sizeof(small)), -ERANGE);
         /* under /tmp (writable by all): never trusted */
         struct nss_group_file_query tmp = q;
         tmp.dir = "/tmp";

@@ -200,12 +200,23 @@ static void test_scan_group_sized(void **state) {
                 assert_int_equal(r, nss_scan_group_pack(&g, &gb, b, buflen));
         }
 
-        /* a header that lies, either way: no entry */
-        const size_t wrong[][2] = { { 2, bytes }, { 4, bytes }, { n, bytes - 1 }, { n, bytes + 1 }, { n, 6 } };
-        for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++)
+        /* a header that lies, either way: no entry, in a buffer of ample
+         * size or of just the size the lie needs, with nothing written past
+         * that (a guard after it) */
+        const size_t wrong[][2] = { { 0, bytes }, { 1, bytes }, { 2, bytes }, { 4, bytes }, { n, bytes - 1 },
+                                    { n, bytes + 1 }, { n, 6 }, { n, 17 }, { n, 18 }, { 0, 1 } };
+        for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
                 assert_int_equal(nss_scan_group_sized(text, len, 1000, 1048576, wrong[i][0], wrong[i][1], &ga, a,
                                                       sizeof(a), &gs),
                                  -ENOTSUP);
+                size_t need = nss_pack_group_size(a, wrong[i][0], wrong[i][1]);
+                assert_true(need + 16 <= sizeof(a));
+                memset(a, 0x55, sizeof(a));
+                assert_int_equal(nss_scan_group_sized(text, len, 1000, 1048576, wrong[i][0], wrong[i][1], &ga, a,
+                                                      need, &gs),
+                                 -ENOTSUP);
+                assert_memory_equal(a + need, untouched, sizeof(a) - need);
+        }
         /* refused as nss_scan_group() refuses it */
         const char *empty_member = "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[\"\"]}}}";
         assert_int_equal(nss_scan_group_sized(empty_member, strlen(empty_member), 1000, 1048576, 1, 1 + 2 + 2, &ga, a,
