@@ -23,7 +23,15 @@
  *             it (what glibc's buffer must hold, with nothing to search).
  *
  * The module reads the files beside $KAAS_SOCKET, which is set to
- * WORKDIR/kaas.sock (no socket is needed: the files answer). */
+ * WORKDIR/kaas.sock (no socket is needed: the files answer), and so
+ * takes them without walking the directories' owners.
+ *
+ * With BENCH_GROUP_OWNERS=1 (root, no kaasd on the build's compiled-in
+ * socket) the files are written beside that socket instead, under
+ * RUNSTATEDIR/kaas/groups, and KAAS_SOCKET is unset: the module then
+ * checks every directory from "/" down before it reads a file, on each
+ * of glibc's tries, as it does for a production lookup. The directories
+ * the bench had to make there, and its file, are removed at the end. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -35,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "group_file_name.h"
@@ -151,6 +160,47 @@ static int write_group(const char *dir, struct entry *e, size_t n, unsigned len)
         return r;
 }
 
+/* The directories of the compiled-in group directory that do not exist
+ * yet, made root's and writable by root alone (as a package's are), so
+ * that the module's owners' walk takes them; made[] lists them, deepest
+ * last, for remove_made(). */
+#define MADE_MAX 16
+struct made {
+        char dirs[MADE_MAX][1024];
+        int n;
+};
+
+static int make_compiled_in_dir(const char *dir, struct made *m) {
+        char path[1024];
+        if (strlen(dir) >= sizeof(path) || dir[0] != '/')
+                return -ENAMETOOLONG;
+        strcpy(path, dir);
+        for (char *p = path + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char c = *p;
+                *p = '\0';
+                if (mkdir(path, 0755) == 0) {
+                        if (m->n == MADE_MAX || chown(path, 0, 0) < 0)
+                                return -EIO;
+                        strcpy(m->dirs[m->n++], path);
+                } else if (errno != EEXIST) {
+                        return -errno;
+                }
+                *p = c;
+                if (!c)
+                        return 0;
+        }
+}
+
+static void remove_made(const struct made *m) {
+        for (int i = m->n - 1; i >= 0; i--)
+                if (rmdir(m->dirs[i]) < 0)
+                        fprintf(stderr, "bench-group-file: %s: %s\n", m->dirs[i], strerror(errno));
+}
+
+static int run(char **argv, const char *dir, bool owners);
+
 int main(int argc, char **argv) {
         if (argc != 3) {
                 fprintf(stderr, "usage: bench-group-file MODULE.so WORKDIR\n");
@@ -161,12 +211,49 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench-group-file: %s: path too long\n", argv[2]);
                 return 2;
         }
-        snprintf(sock, sizeof(sock), "%s/kaas.sock", argv[2]);
-        snprintf(dir, sizeof(dir), "%s/%s", argv[2], GROUP_FILE_DIR);
-        if (setenv("KAAS_SOCKET", sock, 1) < 0 || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
-                perror("bench-group-file");
-                return 1;
+        const char *o = getenv("BENCH_GROUP_OWNERS");
+        bool owners = o && strcmp(o, "1") == 0;
+        struct made made = { .n = 0 };
+        if (owners) {
+                /* the module's compiled-in socket and the files beside it */
+                snprintf(sock, sizeof(sock), "%s/kaas/kaasd.sock", RUNSTATEDIR);
+                snprintf(dir, sizeof(dir), "%s/kaas/%s", RUNSTATEDIR, GROUP_FILE_DIR);
+                struct stat st;
+                if (geteuid() != 0) {
+                        fprintf(stderr, "bench-group-file: BENCH_GROUP_OWNERS=1 needs root (files under %s)\n", dir);
+                        return 2;
+                }
+                if (lstat(sock, &st) == 0) {
+                        fprintf(stderr, "bench-group-file: %s exists: a kaasd of this build may be using %s\n", sock, dir);
+                        return 2;
+                }
+                int r = make_compiled_in_dir(dir, &made);
+                if (r < 0 || unsetenv("KAAS_SOCKET") < 0) {
+                        fprintf(stderr, "bench-group-file: %s: %s\n", dir, strerror(r < 0 ? -r : errno));
+                        remove_made(&made);
+                        return 1;
+                }
+        } else {
+                snprintf(sock, sizeof(sock), "%s/kaas.sock", argv[2]);
+                snprintf(dir, sizeof(dir), "%s/%s", argv[2], GROUP_FILE_DIR);
+                if (setenv("KAAS_SOCKET", sock, 1) < 0 || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+                        perror("bench-group-file");
+                        return 1;
+                }
         }
+        int rc = run(argv, dir, owners);
+        if (owners) {
+                char path[4096];
+                snprintf(path, sizeof(path), "%s/%s%s", dir, GROUP_FILE_NAME_PREFIX, GROUP);
+                if (unlink(path) < 0 && errno != ENOENT)
+                        fprintf(stderr, "bench-group-file: %s: %s\n", path, strerror(errno));
+                remove_made(&made);
+        }
+        return rc;
+}
+
+/* Each size and name length timed against the floor (see the top). */
+static int run(char **argv, const char *dir, bool owners) {
         void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
         getgrnam_fn getgrnam_p = h ? (getgrnam_fn)dlsym(h, "_nss_kaas_getgrnam_r") : NULL;
         if (!getgrnam_p) {
@@ -181,7 +268,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench-group-file: bad BENCH_GROUP_MEMBERS or BENCH_GROUP_NAME_LENGTHS\n");
                 return 2;
         }
-        bench_print_header(stdout, "bench-group-file", argc, argv);
+        bench_print_header(stdout, "bench-group-file", 3, argv);
         double seconds = bench_seconds(2);
         unsigned rounds = bench_rounds(3), one = 1;
         int rc = 0;
@@ -195,8 +282,9 @@ int main(int argc, char **argv) {
                                 free(e.offsets);
                                 return 1;
                         }
-                        printf("\n## getgrnam of %u members named in %u bytes: entry %.2f MB, the file %s\n", sizes[i],
-                               lengths[j], (double)e.size / 1e6, dir);
+                        printf("\n## getgrnam of %u members named in %u bytes: entry %.2f MB, the file %s%s\n", sizes[i],
+                               lengths[j], (double)e.size / 1e6, dir,
+                               owners ? " (compiled-in: owners walked)" : "");
                         struct bench_side subject = { .name = "getgrnam via the group file", .init = init,
                                                       .op = op_module, .fini = fini, .arg = &e };
                         struct bench_side floor = { .name = "the tries' mallocs + one memcpy", .init = init,
