@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,42 +21,43 @@ static bool writable_by_others(const struct stat *st) {
         return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
 }
 
-/* The group directory, every directory above it checked (check_owners):
- * its descriptor and *owner, or -1. */
-static int open_dir(const char *dir, bool check_owners, uid_t *owner) {
+/* The group directory's owner in *owner: 0, or -1 when it is not to be
+ * trusted. With check_owners, "/" and every directory below it down to
+ * the group directory are looked at by their paths, one at a time from
+ * the top, with lstat(): each must be a directory (not a link) that
+ * nobody but its owner may change, and each but the last root's. A
+ * lookup by a path below them then resolves through directories that
+ * only root can have changed since, so one lstat() per directory does
+ * what an open(), fstat() and close() each did. */
+static int dir_owner(const char *dir, bool check_owners, uid_t *owner) {
         struct stat st;
         if (!check_owners) {
-                int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (fd >= 0 && fstat(fd, &st) == 0) {
-                        *owner = st.st_uid;
-                        return fd;
-                }
-                if (fd >= 0)
-                        close(fd);
-                return -1;
+                if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return -1;
+                *owner = st.st_uid;
+                return 0;
         }
-        if (dir[0] != '/' || strlen(dir) >= PATH_MAX)
+        size_t len = strlen(dir);
+        if (dir[0] != '/' || len >= PATH_MAX)
                 return -1;
         char path[PATH_MAX];
-        strcpy(path, dir);
-        int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        char *save = NULL;
-        for (char *part = strtok_r(path, "/", &save); fd >= 0; part = strtok_r(NULL, "/", &save)) {
-                if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || writable_by_others(&st))
-                        break;
-                if (!part) {  /* the group directory itself: its owner is trusted */
-                        *owner = st.st_uid;
-                        return fd;
-                }
+        memcpy(path, dir, len + 1);
+        if (lstat("/", &st) < 0 || !S_ISDIR(st.st_mode) || writable_by_others(&st))
+                return -1;
+        for (size_t i = 1; i <= len; i++) {
+                if ((path[i] != '/' && path[i] != '\0') || path[i - 1] == '/')
+                        continue;  /* not the end of a name, or an empty one */
                 if (st.st_uid != 0)
-                        break;  /* only root may have chosen who owns what is below */
-                int next = openat(fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                close(fd);
-                fd = next;
+                        return -1;  /* only root may have chosen who owns what is below */
+                char c = path[i];
+                path[i] = '\0';
+                int r = lstat(path, &st);
+                path[i] = c;
+                if (r < 0 || !S_ISDIR(st.st_mode) || writable_by_others(&st))
+                        return -1;
         }
-        if (fd >= 0)
-                close(fd);
-        return -1;
+        *owner = st.st_uid;  /* the group directory's: trusted */
+        return 0;
 }
 
 /* The reply in the file after its header (NUL-terminated, *len bytes
@@ -65,17 +67,17 @@ static int open_dir(const char *dir, bool check_owners, uid_t *owner) {
 static char *read_file(const struct nss_group_file_query *q, const char *buf, size_t buflen, int *status,
                        size_t *len, size_t *n_members, size_t *string_bytes) {
         uid_t owner;
-        int dir_fd = open_dir(q->dir, q->check_owners, &owner);
-        if (dir_fd < 0)
+        char path[PATH_MAX];
+        int w = snprintf(path, sizeof(path), "%s/%s", q->dir, q->file);
+        if (w < 0 || (size_t)w >= sizeof(path) || dir_owner(q->dir, q->check_owners, &owner) < 0)
                 return NULL;
         /* nothing but a regular file is even opened (no FIFO, no device,
          * no terminal to become the caller's); it is checked again once
          * open, in case it was replaced meanwhile */
         struct stat st;
         int fd = -1;
-        if (fstatat(dir_fd, q->file, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-                fd = openat(dir_fd, q->file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        close(dir_fd);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+                fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
                 return NULL;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || writable_by_others(&st) ||

@@ -438,6 +438,18 @@ static void test_reader_checks_owners(void **state) {
         assert_int_equal(get(linked, &gr), 0);
         assert_int_equal(nss_group_file_get(&linked, &gr, small, sizeof(small)), 0);
         assert_int_equal(nss_group_file_get(&q, &gr, small, sizeof(small)), -ERANGE);
+        /* ... nor a link higher up, to a directory that is root's */
+        char up[PATH_MAX], through[PATH_MAX];
+        snprintf(up, sizeof(up), "%s/up", x->top);
+        assert_int_equal(symlink(".", up), 0);
+        snprintf(through, sizeof(through), "%s/up/groups", x->top);
+        linked.dir = through;
+        assert_int_equal(get(linked, &gr), 0);
+        assert_int_equal(nss_group_file_get(&linked, &gr, small, sizeof(small)), 0);
+        /* the same directories with empty names in the path: taken */
+        snprintf(through, sizeof(through), "/%s//groups/", x->top);
+        linked.dir = through;
+        assert_int_equal(get(linked, &gr), 1);
         /* under /tmp (writable by all): never trusted */
         struct nss_group_file_query tmp = q;
         tmp.dir = "/tmp";
