@@ -21,43 +21,49 @@ static bool writable_by_others(const struct stat *st) {
         return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
 }
 
-/* The group directory's owner in *owner: 0, or -1 when it is not to be
- * trusted. With check_owners, "/" and every directory below it down to
- * the group directory are looked at by their paths, one at a time from
- * the top, with lstat(): each must be a directory (not a link) that
- * nobody but its owner may change, and each but the last root's. A
- * lookup by a path below them then resolves through directories that
- * only root can have changed since, so one lstat() per directory does
- * what an open(), fstat() and close() each did. */
-static int dir_owner(const char *dir, bool check_owners, uid_t *owner) {
+/* The owner of the group directory, the first dir_len bytes of path,
+ * in *owner: 0, or -1 when it is not to be trusted. With check_owners,
+ * "/" and every directory below it down to the group directory are
+ * looked at by their paths, one at a time from the top, with lstat():
+ * each must be a directory (not a link) that nobody but its owner may
+ * change, and each but the last root's. A lookup by a path below them
+ * then resolves through directories that only root can have changed
+ * since, so one lstat() per directory does what an open(), fstat() and
+ * close() each did. Each prefix is ended in place with a NUL, and path
+ * is as it was on return. */
+static int dir_owner(char *path, size_t dir_len, bool check_owners, uid_t *owner) {
         struct stat st;
+        char end = path[dir_len];
+        path[dir_len] = '\0';
+        int r = -1;
         if (!check_owners) {
-                if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-                        return -1;
-                *owner = st.st_uid;
-                return 0;
+                if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+                        *owner = st.st_uid;
+                        r = 0;
+                }
+                path[dir_len] = end;
+                return r;
         }
-        size_t len = strlen(dir);
-        if (dir[0] != '/' || len >= PATH_MAX)
-                return -1;
-        char path[PATH_MAX];
-        memcpy(path, dir, len + 1);
-        if (lstat("/", &st) < 0 || !S_ISDIR(st.st_mode) || writable_by_others(&st))
-                return -1;
-        for (size_t i = 1; i <= len; i++) {
-                if ((path[i] != '/' && path[i] != '\0') || path[i - 1] == '/')
-                        continue;  /* not the end of a name, or an empty one */
-                if (st.st_uid != 0)
-                        return -1;  /* only root may have chosen who owns what is below */
-                char c = path[i];
-                path[i] = '\0';
-                int r = lstat(path, &st);
-                path[i] = c;
-                if (r < 0 || !S_ISDIR(st.st_mode) || writable_by_others(&st))
-                        return -1;
+        if (path[0] == '/' && lstat("/", &st) == 0 && S_ISDIR(st.st_mode) && !writable_by_others(&st)) {
+                r = 0;
+                for (size_t i = 1; i <= dir_len && r == 0; i++) {
+                        if ((path[i] != '/' && path[i] != '\0') || path[i - 1] == '/')
+                                continue;  /* not the end of a name, or an empty one */
+                        if (st.st_uid != 0) {
+                                r = -1;  /* only root may have chosen who owns what is below */
+                                break;
+                        }
+                        char c = path[i];
+                        path[i] = '\0';
+                        if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || writable_by_others(&st))
+                                r = -1;
+                        path[i] = c;
+                }
         }
-        *owner = st.st_uid;  /* the group directory's: trusted */
-        return 0;
+        path[dir_len] = end;
+        if (r == 0)
+                *owner = st.st_uid;  /* the group directory's: trusted */
+        return r;
 }
 
 /* The reply in the file after its header (NUL-terminated, *len bytes
@@ -69,7 +75,7 @@ static char *read_file(const struct nss_group_file_query *q, const char *buf, si
         uid_t owner;
         char path[PATH_MAX];
         int w = snprintf(path, sizeof(path), "%s/%s", q->dir, q->file);
-        if (w < 0 || (size_t)w >= sizeof(path) || dir_owner(q->dir, q->check_owners, &owner) < 0)
+        if (w < 0 || (size_t)w >= sizeof(path) || dir_owner(path, strlen(q->dir), q->check_owners, &owner) < 0)
                 return NULL;
         /* nothing but a regular file is even opened (no FIFO, no device,
          * no terminal to become the caller's); it is checked again once

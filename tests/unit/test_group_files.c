@@ -427,6 +427,9 @@ static void test_reader_checks_owners(void **state) {
         assert_int_equal(chown(x->top, 4242, 4242), 0);
         assert_int_equal(get(q, &gr), 0);       /* a parent a non-root user owns */
         assert_int_equal(chown(x->top, 0, 0), 0);
+        assert_int_equal(chmod(x->top, 01777), 0);
+        assert_int_equal(get(q, &gr), 0);       /* a root's parent that others may change, sticky or not */
+        assert_int_equal(chmod(x->top, 0755), 0);
         assert_int_equal(get(q, &gr), 1);
         /* a link on the way to the directory, even to the right one: not
          * followed, and nothing read through it */
