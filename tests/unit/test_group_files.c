@@ -453,12 +453,19 @@ static void test_reader_checks_owners(void **state) {
         snprintf(through, sizeof(through), "/%s//groups/", x->top);
         linked.dir = through;
         assert_int_equal(get(linked, &gr), 1);
-        /* under /tmp (writable by all): never trusted */
-        struct nss_group_file_query tmp = q;
-        tmp.dir = "/tmp";
-        assert_int_equal(get(tmp, &gr), 0);
-        tmp.dir = "relative/groups";
-        assert_int_equal(get(tmp, &gr), 0);
+        /* a relative path, even to this very directory, is never trusted;
+         * without the owners' check the same path is taken, so only the
+         * check refuses it (a parent writable by all is the 01777 case
+         * above) */
+        char cwd[PATH_MAX];
+        assert_non_null(getcwd(cwd, sizeof(cwd)));
+        assert_int_equal(chdir(x->top), 0);
+        struct nss_group_file_query rel = q;
+        rel.dir = strrchr(x->dir, '/') + 1;
+        assert_int_equal(get(rel, &gr), 0);
+        rel.check_owners = false;
+        assert_int_equal(get(rel, &gr), 1);
+        assert_int_equal(chdir(cwd), 0);
 }
 
 /* The header: written and read back, and nothing but its exact form taken. */
