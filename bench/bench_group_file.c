@@ -199,7 +199,7 @@ static void remove_made(const struct made *m) {
                         fprintf(stderr, "bench-group-file: %s: %s\n", m->dirs[i], strerror(errno));
 }
 
-static int run(char **argv, const char *dir, bool owners);
+static int run(int argc, char **argv, const char *dir, bool owners);
 
 int main(int argc, char **argv) {
         if (argc != 3) {
@@ -241,7 +241,7 @@ int main(int argc, char **argv) {
                         return 1;
                 }
         }
-        int rc = run(argv, dir, owners);
+        int rc = run(argc, argv, dir, owners);
         if (owners) {
                 char path[4096];
                 snprintf(path, sizeof(path), "%s/%s%s", dir, GROUP_FILE_NAME_PREFIX, GROUP);
@@ -253,7 +253,7 @@ int main(int argc, char **argv) {
 }
 
 /* Each size and name length timed against the floor (see the top). */
-static int run(char **argv, const char *dir, bool owners) {
+static int run(int argc, char **argv, const char *dir, bool owners) {
         void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
         getgrnam_fn getgrnam_p = h ? (getgrnam_fn)dlsym(h, "_nss_kaas_getgrnam_r") : NULL;
         if (!getgrnam_p) {
@@ -268,7 +268,7 @@ static int run(char **argv, const char *dir, bool owners) {
                 fprintf(stderr, "bench-group-file: bad BENCH_GROUP_MEMBERS or BENCH_GROUP_NAME_LENGTHS\n");
                 return 2;
         }
-        bench_print_header(stdout, "bench-group-file", 3, argv);
+        bench_print_header(stdout, "bench-group-file", argc, argv);
         double seconds = bench_seconds(2);
         unsigned rounds = bench_rounds(3), one = 1;
         int rc = 0;
