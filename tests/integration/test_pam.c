@@ -438,9 +438,12 @@ static void unavailable(void **state) {
         print_message("# %s: auth answered after %lld ms, account after %lld ms\n", service, (long long)auth_ms,
                       (long long)acct_ms);
         if (strcmp(service, "kaas_timeout") == 0) {
-                /* timeout=1500: the whole call, not each step */
-                assert_true(auth_ms >= 1400 && auth_ms < 4000);
-                assert_true(acct_ms >= 1400 && acct_ms < 4000);
+                /* it waited for kaasd rather than failing at once; that it
+                 * was timeout=1500 that ended the wait, not the default,
+                 * test_pam.sh reads in the log, which names the timeout: no
+                 * upper bound here, which a busy machine could cross */
+                assert_true(auth_ms >= 1400);
+                assert_true(acct_ms >= 1400);
         }
         /* a KaaS token typed as the login name is refused before kaasd is
          * asked: no such user, even with kaasd away (asked, it would be
