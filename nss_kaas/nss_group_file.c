@@ -139,15 +139,19 @@ int nss_group_file_get(const struct nss_group_file_query *q, struct group *gr, c
         char *text = read_file(q, buf, buflen, &status, &len, &n_members, &string_bytes);
         if (!text)
                 return status;
-        /* checked and packed in one pass: the header gave the size */
+        /* checked and packed in one pass: the header gave the size; *gr
+         * is set only for an answer of 1 (the caller's buffer is its own
+         * to scribble on, its entry is not) */
         struct nss_scan_group g;
-        int r = nss_scan_group_sized(text, len, q->min_id, q->max_members, n_members, string_bytes, gr, buf, buflen,
-                                     &g);
+        struct group entry;
+        int r = nss_scan_group_sized(text, len, q->min_id, q->max_members, n_members, string_bytes, &entry, buf,
+                                     buflen, &g);
         free(text);
         if (r == -ERANGE)
                 return -ERANGE;
         /* the very group asked about (the header was true to it, or r < 0) */
-        if (r < 0 || !(q->name ? strcmp(gr->gr_name, q->name) == 0 : g.gid == q->gid))
+        if (r < 0 || !(q->name ? strcmp(entry.gr_name, q->name) == 0 : g.gid == q->gid))
                 return 0;
+        *gr = entry;
         return 1;
 }

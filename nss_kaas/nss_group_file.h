@@ -38,5 +38,6 @@ struct nss_group_file_query {
 };
 
 /* 1 with the entry packed into gr and buf; 0 for no usable file; -ERANGE
- * when buflen is too small for the entry. */
+ * when buflen is too small for the entry. gr is left as it was unless the
+ * answer is 1; buf may have been written to either way. */
 int nss_group_file_get(const struct nss_group_file_query *q, struct group *gr, char *buf, size_t buflen);

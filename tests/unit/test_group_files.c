@@ -336,9 +336,16 @@ static void test_reader_refuses(void **state) {
         path_of(x, "name.developer", p, sizeof(p));
         write_file(p, DEV_FILE, 0644);
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 1);
-        /* asked by another name or gid than the file's group */
+        /* asked by another name or gid than the file's group: no answer,
+         * and the caller's entry as it was (the file's group was packed
+         * before its name was compared) */
+        struct group untouched = { .gr_name = "unchanged", .gr_gid = 4242 };
+        gr = untouched;
         assert_int_equal(get(query(x, "name.developer", "ops", 0), &gr), 0);
         assert_int_equal(get(query(x, "name.developer", NULL, 5001), &gr), 0);
+        assert_ptr_equal(gr.gr_name, untouched.gr_name);
+        assert_int_equal(gr.gr_gid, 4242);
+        assert_null(gr.gr_mem);
         /* writable by others */
         assert_int_equal(chmod(p, 0666), 0);
         assert_int_equal(get(query(x, "name.developer", "developer", 0), &gr), 0);
