@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "group_file_name.h"
 
 int group_file_dir(const char *socket_path, char *buf, size_t size) {
@@ -40,20 +41,12 @@ int group_file_header(size_t n_members, size_t string_bytes, char *buf, size_t s
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
 }
 
-/* Decimal digits at *p, before end, no leading zero, at most max: the value. */
 static bool count(const char **p, const char *end, size_t max, size_t *ret) {
-        const char *start = *p;
-        size_t v = 0;
-        while (*p < end && **p >= '0' && **p <= '9') {
-                if (**p == '0' && *p == start && *p + 1 < end && (*p)[1] >= '0' && (*p)[1] <= '9')
-                        return false;  /* a leading zero */
-                v = v * 10 + (size_t)(**p - '0');
-                if (v > max)
-                        return false;
-                (*p)++;
-        }
-        *ret = v;
-        return *p > start;
+        uint64_t v;
+        if (!decimal_parse(p, end, max, &v))
+                return false;
+        *ret = (size_t)v;
+        return true;
 }
 
 int group_file_header_parse(const char *text, size_t len, size_t *n_members, size_t *string_bytes) {

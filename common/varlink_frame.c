@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "varlink_frame.h"
 #include "varlink_message.h"
 
@@ -251,19 +252,13 @@ static json_t *fast_integer(struct fast_parse *f) {
         bool negative = *f->p == '-';
         if (negative)
                 f->p++;
-        const char *digits = f->p;
-        json_int_t v = 0;
-        while (f->p < f->end && *f->p >= '0' && *f->p <= '9') {
-                if (f->p - digits == 18)
-                        return NULL;  /* might not fit: jansson says */
-                v = v * 10 + (*f->p++ - '0');
-        }
-        size_t n = (size_t)(f->p - digits);
-        /* no digits, a leading zero, a fraction or an exponent: jansson */
-        if (n == 0 || (*digits == '0' && n > 1) ||
+        uint64_t v;
+        /* no digits, a leading zero, more than 18 digits (might not fit),
+         * a fraction or an exponent: jansson says */
+        if (!decimal_parse(&f->p, f->end, UINT64_C(999999999999999999), &v) ||
             (f->p < f->end && (*f->p == '.' || *f->p == 'e' || *f->p == 'E')))
                 return NULL;
-        return json_integer(negative ? -v : v);
+        return json_integer(negative ? -(json_int_t)v : (json_int_t)v);
 }
 
 static bool fast_word(struct fast_parse *f, const char *word, size_t len) {

@@ -5,10 +5,11 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "nss_pack.h"
 #include "nss_scan.h"
 
-#define GID_DIGITS_MAX 18
+#define GID_MAX_PLAIN UINT64_C(999999999999999999)  /* 18 digits */
 
 struct scan {
         const char *p, *end;
@@ -52,22 +53,13 @@ static bool plain_string(struct scan *s, const char **ret, size_t *ret_len, unsi
         return true;
 }
 
-/* Digits, no sign, no leading zero, at most GID_DIGITS_MAX: always a JSON integer jansson takes. */
+/* Digits, no sign, no leading zero, at most GID_DIGITS_MAX of them:
+ * always a JSON integer jansson takes. */
 static bool plain_number(struct scan *s, uint64_t *ret) {
-        const char *start = s->p;
-        uint64_t v = 0;
-        while (s->p < s->end && *s->p >= '0' && *s->p <= '9' && s->p - start < GID_DIGITS_MAX + 1) {
-                v = v * 10 + (uint64_t)(*s->p - '0');
-                s->p++;
-        }
-        size_t n = (size_t)(s->p - start);
-        if (n == 0 || n > GID_DIGITS_MAX || (n > 1 && *start == '0'))
+        if (!decimal_parse(&s->p, s->end, GID_MAX_PLAIN, ret))
                 return false;
         /* a fraction or an exponent makes it a real: not this reader's */
-        if (s->p < s->end && (*s->p == '.' || *s->p == 'e' || *s->p == 'E' || (*s->p >= '0' && *s->p <= '9')))
-                return false;
-        *ret = v;
-        return true;
+        return !(s->p < s->end && (*s->p == '.' || *s->p == 'e' || *s->p == 'E'));
 }
 
 /* Where the members go as they are read, when the entry's size is known

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "decimal.h"
 #include "varlink_frame.h"
 #include "varlink_message.h"
 
@@ -126,6 +127,87 @@ static void test_invalid_json(void **state) {
         expect_bad("{} {}");            /* trailing garbage */
         expect_bad("");                 /* empty message */
         expect_bad("{\"a\":1,\"a\":2}"); /* duplicate keys are ambiguous */
+}
+
+/* The bounded decimal reader every hand-written parser shares. */
+static void test_decimal_parse(void **state) {
+        static const struct {
+                const char *text;
+                uint64_t max;
+                bool ok;
+                uint64_t value;
+                size_t used;    /* bytes read, when ok */
+        } cases[] = {
+                { "0", 10, true, 0, 1 },
+                { "7,", 10, true, 7, 1 },
+                { "10", 10, true, 10, 2 },
+                { "11", 10, false, 0, 0 },
+                { "100", 10, false, 0, 0 },
+                { "0", 0, true, 0, 1 },
+                { "1", 0, false, 0, 0 },
+                { "00", 10, false, 0, 0 },
+                { "01", 10, false, 0, 0 },
+                { "", 10, false, 0, 0 },
+                { "-1", 10, false, 0, 0 },
+                { "+1", 10, false, 0, 0 },
+                { " 1", 10, false, 0, 0 },
+                { "18446744073709551615", UINT64_MAX, true, UINT64_MAX, 20 },
+                { "18446744073709551616", UINT64_MAX, false, 0, 0 },
+                { "99999999999999999999", UINT64_MAX, false, 0, 0 },
+                { "999999999999999999", UINT64_C(999999999999999999), true, UINT64_C(999999999999999999), 18 },
+                { "1000000000000000000", UINT64_C(999999999999999999), false, 0, 0 },
+                { "123abc", 1000, true, 123, 3 },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const char *p = cases[i].text, *end = p + strlen(p);
+                uint64_t v = 4242;
+                assert_int_equal(decimal_parse(&p, end, cases[i].max, &v), cases[i].ok);
+                if (cases[i].ok) {
+                        assert_true(v == cases[i].value);
+                        assert_ptr_equal(p, cases[i].text + cases[i].used);
+                } else
+                        assert_true(v == 4242);
+        }
+        /* never a byte past end: "12" cut to "1" */
+        const char *p = "12";
+        uint64_t v;
+        assert_true(decimal_parse(&p, p + 1, 100, &v));
+        assert_true(v == 1);
+}
+
+/* Integers as the fast parser reads them are what jansson would make of
+ * them; what it leaves (more than 18 digits) jansson reads, and a leading
+ * zero is refused either way. */
+static void test_integers(void **state) {
+        static const struct {
+                const char *text;
+                json_int_t value;
+        } cases[] = {
+                { "{\"a\":0}", 0 },
+                { "{\"a\":-0}", 0 },
+                { "{\"a\":42}", 42 },
+                { "{\"a\":-42}", -42 },
+                { "{\"a\":999999999999999999}", 999999999999999999LL },
+                { "{\"a\":-999999999999999999}", -999999999999999999LL },
+                { "{\"a\":1000000000000000000}", 1000000000000000000LL },
+                { "{\"a\":9223372036854775807}", 9223372036854775807LL },
+                { "{\"a\":-9223372036854775807}", -9223372036854775807LL },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct vl_reader *r;
+                assert_int_equal(vl_reader_new(0, &r), 0);
+                assert_int_equal(vl_reader_feed(r, cases[i].text, strlen(cases[i].text) + 1), 0);
+                json_t *m = NULL;
+                assert_int_equal(vl_reader_next(r, &m), 1);
+                json_t *a = json_object_get(m, "a");
+                assert_true(json_is_integer(a));
+                assert_true(json_integer_value(a) == cases[i].value);
+                json_decref(m);
+                vl_reader_free(r);
+        }
+        expect_bad("{\"a\":01}");
+        expect_bad("{\"a\":-01}");
+        expect_bad("{\"a\":-}");
 }
 
 static void test_invalid_utf8(void **state) {
@@ -300,6 +382,8 @@ int main(void) {
                 cmocka_unit_test(test_pipelined_in_order),
                 cmocka_unit_test(test_oversized),
                 cmocka_unit_test(test_invalid_json),
+                cmocka_unit_test(test_decimal_parse),
+                cmocka_unit_test(test_integers),
                 cmocka_unit_test(test_invalid_utf8),
                 cmocka_unit_test(test_trickle),
                 cmocka_unit_test(test_eof_before_nul),
