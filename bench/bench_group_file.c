@@ -31,7 +31,8 @@
  * RUNSTATEDIR/kaas/groups, and KAAS_SOCKET is unset: the module then
  * checks every directory from "/" down before it reads a file, on each
  * of glibc's tries, as it does for a production lookup. The directories
- * the bench had to make there, and its file, are removed at the end. */
+ * the bench had to make there, and its file, are removed at the end,
+ * and when it is stopped by SIGINT, SIGTERM or SIGHUP. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -39,6 +40,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <nss.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +201,20 @@ static void remove_made(const struct made *m) {
                         fprintf(stderr, "bench-group-file: %s: %s\n", m->dirs[i], strerror(errno));
 }
 
+/* What owners mode leaves in a system directory, removed even when the
+ * run is interrupted: unlink() and rmdir() may be called from a signal
+ * handler, and these are set before the handler is installed. */
+static struct made made;
+static char made_file[4096];
+
+static void remove_made_on_signal(int sig) {
+        unlink(made_file);
+        for (int i = made.n - 1; i >= 0; i--)
+                rmdir(made.dirs[i]);
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
 static int run(int argc, char **argv, const char *dir, bool owners);
 
 int main(int argc, char **argv) {
@@ -213,7 +229,6 @@ int main(int argc, char **argv) {
         }
         const char *o = getenv("BENCH_GROUP_OWNERS");
         bool owners = o && strcmp(o, "1") == 0;
-        struct made made = { .n = 0 };
         if (owners) {
                 /* the module's compiled-in socket and the files beside it */
                 snprintf(sock, sizeof(sock), "%s/kaas/kaasd.sock", RUNSTATEDIR);
@@ -233,6 +248,10 @@ int main(int argc, char **argv) {
                         remove_made(&made);
                         return 1;
                 }
+                snprintf(made_file, sizeof(made_file), "%s/%s%s", dir, GROUP_FILE_NAME_PREFIX, GROUP);
+                signal(SIGINT, remove_made_on_signal);
+                signal(SIGTERM, remove_made_on_signal);
+                signal(SIGHUP, remove_made_on_signal);
         } else {
                 snprintf(sock, sizeof(sock), "%s/kaas.sock", argv[2]);
                 snprintf(dir, sizeof(dir), "%s/%s", argv[2], GROUP_FILE_DIR);
@@ -243,10 +262,11 @@ int main(int argc, char **argv) {
         }
         int rc = run(argc, argv, dir, owners);
         if (owners) {
-                char path[4096];
-                snprintf(path, sizeof(path), "%s/%s%s", dir, GROUP_FILE_NAME_PREFIX, GROUP);
-                if (unlink(path) < 0 && errno != ENOENT)
-                        fprintf(stderr, "bench-group-file: %s: %s\n", path, strerror(errno));
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
+                signal(SIGHUP, SIG_DFL);
+                if (unlink(made_file) < 0 && errno != ENOENT)
+                        fprintf(stderr, "bench-group-file: %s: %s\n", made_file, strerror(errno));
                 remove_made(&made);
         }
         return rc;
