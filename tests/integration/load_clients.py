@@ -38,7 +38,7 @@ import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from load_client import call_until, closed_by_peer, hold, open_many, until_closed  # noqa: E402
+from load_client import call_until, closed_by_peer, hold, now_ms, open_many, until_closed  # noqa: E402
 import varlink  # noqa: E402
 
 
@@ -120,7 +120,10 @@ def mode_legit(path, stop, timeout, token):
 
 def mode_slow(path, n, seconds):
     msg = json.dumps({"method": "io.kaas.Admin.Status"}).encode() + b"\0"
-    socks = [connect(path) for _ in range(n)]
+    socks, started = [], []
+    for _ in range(n):
+        started.append(now_ms())
+        socks.append(connect(path))
 
     def send(k, s, sent, elapsed):
         try:
@@ -129,7 +132,7 @@ def mode_slow(path, n, seconds):
         except OSError:
             return False
         return True
-    closed, _ = until_closed(socks, seconds, 1.0, send)
+    closed, _ = until_closed(socks, seconds, 1.0, send, started)
     return {"closed_after_ms": closed}
 
 

@@ -47,7 +47,7 @@ import time
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from load_client import call_until, closed_by_peer, hold, open_many, until_closed  # noqa: E402
+from load_client import call_until, closed_by_peer, hold, now_ms, open_many, until_closed  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -166,11 +166,13 @@ def mode_slow(port, ca, src, n, seconds, kind):
     ctx = tls_context(ca)
     if kind == "handshake":
         msg = client_hello(ctx)
-        socks = [tcp(port, src) for _ in range(n)]
     else:
         msg = b"POST /authenticate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" \
               b"Content-Length: 100\r\n\r\n" + b"x" * 100
-        socks = [tls(ctx, port, src) for _ in range(n)]
+    socks, started = [], []
+    for _ in range(n):
+        started.append(now_ms())
+        socks.append(tcp(port, src) if kind == "handshake" else tls(ctx, port, src))
 
     def send(k, s, sent, elapsed):
         try:
@@ -179,7 +181,7 @@ def mode_slow(port, ca, src, n, seconds, kind):
         except (OSError, ssl.SSLError):
             return False
         return True
-    closed, sent = until_closed(socks, seconds, 1.0, send)
+    closed, sent = until_closed(socks, seconds, 1.0, send, started)
     return {"closed_after_ms": closed, "bytes_sent": sent}
 
 
