@@ -110,7 +110,10 @@ root:x:0:0:root:/root:/bin/sh
 $LOCAL_USER:x:1500:1500:a local user:/home/$LOCAL_USER:/bin/sh
 carol:x:1501:1501:local carol:/home/carol:/bin/sh
 EOF
-A="socket=$SOCK passwd_file=$PASSWD nodelay debug"
+# timeout=60000: a busy machine must not turn a slow answer into a failed
+# case (the module's own 5 s default is for a login that is waited on);
+# kaas_timeout's timeout=1500 comes later on its lines, and wins
+A="socket=$SOCK passwd_file=$PASSWD nodelay debug timeout=60000"
 M=$MODULE
 svc() { local name=$1; shift; printf '%s\n' "$@" >"$SVC/$name"; }
 all_stages() { local s; for s in auth account session password; do echo "$s $1 $M $2"; done; }
