@@ -534,8 +534,10 @@ kaasd_stop "$D"
 check "kaasd stopped: the group files went with it" test ! -e "$GF"
 out=$(probe getpwnam alice)
 echo "# stopped kaasd: $out"
+# (no socket is ENOENT at once; a wait would have ended in ETIMEDOUT, so
+# the errno says it did not wait, whatever the time on a busy machine)
 check "kaasd stopped: UNAVAIL (no socket), without waiting" \
-    sh -c 'echo "$1" | grep -Eq "^UNAVAIL errno=No such file or directory ms=[0-9]{1,3}$"' _ "$out"
+    sh -c 'echo "$1" | grep -Eq "^UNAVAIL errno=No such file or directory ms=[0-9]+$"' _ "$out"
 check "getent passwd alice fails while kaasd is down" fails nssw getent passwd alice
 same "local entries still resolve while kaasd is down" "$(field "$(nssw getent passwd root)" 1)" root
 

@@ -51,6 +51,7 @@ Exit status: 0 done, 1 failure (message on stderr).
 
 import concurrent.futures
 import http.client
+import itertools
 import json
 import os
 import secrets
@@ -64,6 +65,10 @@ import urllib.parse
 import urllib.request
 
 TIMEOUT = float(os.environ.get("KEYSTONE_FIXTURES_TIMEOUT", "60"))
+# How long a write that Keystone failed with a 5xx is tried again (its
+# SQLite "database is locked" lasts as long as another worker's commit, which
+# a busy machine stretches)
+RETRY_SECONDS = 30
 # Calls in flight at once: uwsgi runs 4 Keystone workers by default.
 PARALLEL = int(os.environ.get("KEYSTONE_FIXTURES_PARALLEL", "4"))
 
@@ -100,7 +105,7 @@ class Keystone:
     def request(self, method, path, body=None, token=None, expect=(200,),
                 headers_out=None, retry=True):
         """One REST call. A 5xx answer or a connection closed without an
-        answer is retried a few times: Keystone on SQLite fails a write with
+        answer is retried for up to RETRY_SECONDS: Keystone on SQLite fails a write with
         "database is locked" when another worker commits at the same moment
         (the failed write is rolled back, so retrying is safe; creates treat a
         409 as success and PUTs are idempotent)."""
@@ -113,7 +118,8 @@ class Keystone:
         tok = token if token is not None else self.token
         if tok:
             headers["X-Auth-Token"] = tok
-        for attempt in range(4):
+        deadline = time.monotonic() + RETRY_SECONDS
+        for attempt in itertools.count():
             req = urllib.request.Request(url, data=data, method=method, headers=headers)
             with self.lock:
                 self.calls += 1
@@ -127,10 +133,10 @@ class Keystone:
                 status, raw, hdrs = 599, str(e).encode(), {}
             except (urllib.error.URLError, OSError) as e:
                 raise Failure("%s %s: %s" % (method, url, e))
-            if status >= 500 and retry and attempt < 3:
+            if status >= 500 and retry and time.monotonic() < deadline:
                 with self.lock:
                     self.retries += 1
-                time.sleep(0.2 * (attempt + 1))
+                time.sleep(min(0.2 * (attempt + 1), 1.0))
                 continue
             break
         if status not in expect:
