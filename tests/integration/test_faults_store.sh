@@ -156,7 +156,7 @@ refuses() {
     # (not under $KAASD_WRAPPER: a start-up refusal is no leak check)
     "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >"$log" 2>&1 &
     pid=$!
-    for i in $(seq 150); do
+    for i in $(seq 600); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done

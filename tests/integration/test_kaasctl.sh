@@ -79,8 +79,8 @@ while [ ! -S "$sock" ]; do
                 exit 1
         fi
         i=$((i + 1))
-        if [ "$i" -gt 200 ]; then
-                echo "FAIL: kaasd did not create $sock within 10 s"
+        if [ "$i" -gt 1200 ]; then
+                echo "FAIL: kaasd did not create $sock within 60 s"
                 exit 1
         fi
         sleep 0.05

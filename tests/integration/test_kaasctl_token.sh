@@ -140,7 +140,7 @@ mkfifo "$T/pw"
 exec 9<>"$T/pw"
 env OS_USERNAME=alice "$KC" token create --password-stdin --description "from pipe" <"$T/pw" >"$T/pipe.out" 2>"$T/pipe.err" &
 cpid=$!
-for _ in $(seq 100); do
+for _ in $(seq 1200); do
     case $(readlink "/proc/$cpid/exe" 2>/dev/null) in *kaasctl*) break ;; esac
     sleep 0.05
 done

@@ -149,7 +149,7 @@ check "kaasd can look users up by name and domain: 200 (got $code)" [ "$code" = 
 
 # 7. the access log counts requests (the line may land just after the reply)
 n=0
-for _ in $(seq 50); do
+for _ in $(seq 600); do
     n=$(grep -cF " GET /v3/role_assignments?user.id=$ALICE_ID&" "$KEYSTONE_LOG" || true)
     [ "$n" -gt "$before" ] && break
     sleep 0.1
