@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,76 @@ static void test_scan_group_sized(void **state) {
                          -ENOTSUP);
 }
 
+/* The one-pass reader against the two passes for a group whose members
+ * are given: the same verdict, and for an entry the same strings. The
+ * text is copied into an allocation of its exact length (no NUL), so
+ * that AddressSanitizer sees any byte read past it, and the entry goes
+ * into a buffer of exactly the size it needs. */
+static void sized_as_two_passes(const char *const *members, size_t n_members) {
+        char text[1024];
+        size_t len = (size_t)snprintf(text, sizeof(text), "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,"
+                                                          "\"members\":[");
+        size_t bytes = 2 + 2;   /* the name and "x", each with its NUL */
+        for (size_t i = 0; i < n_members; i++) {
+                len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\"%s\"", i ? "," : "", members[i]);
+                bytes += strlen(members[i]) + 1;
+        }
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "]}}}");
+        assert_true(len < sizeof(text) - 1);
+        char *exact = malloc(len);
+        assert_non_null(exact);
+        memcpy(exact, text, len);
+
+        struct nss_scan_group g, gs;
+        int r = nss_scan_group(exact, len, 1000, 1048576, &g);
+        _Alignas(char *) char b[2048];
+        struct group ga, gb;
+        size_t need = nss_pack_group_size(NULL, n_members, bytes);  /* malloc()'s memory needs no padding */
+        char *a = malloc(need);
+        assert_non_null(a);
+        int rs = nss_scan_group_sized(exact, len, 1000, 1048576, n_members, bytes, &ga, a, need, &gs);
+        assert_int_equal(rs, r);
+        if (r == 0) {
+                assert_int_equal(nss_scan_group_pack(&g, &gb, b, sizeof(b)), 0);
+                for (size_t i = 0; i < n_members; i++)
+                        assert_string_equal(ga.gr_mem[i], members[i]);
+                assert_null(ga.gr_mem[n_members]);
+                assert_string_equal(ga.gr_name, "g");
+                assert_string_equal(ga.gr_passwd, "x");
+        }
+        free(a);
+        free(exact);
+}
+
+/* Members of every length around the 16 bytes that the reader checks at
+ * once, first, in the middle and last (where fewer than 16 bytes are left
+ * of the text or of the entry's room), and each byte the plain form
+ * refuses or a member may not hold at every place in such a member. */
+static void test_scan_group_sized_member_lengths(void **state) {
+        char m[40];
+        for (size_t n = 1; n <= 33; n++) {
+                memset(m, 'a', n);
+                m[n] = '\0';
+                m[0] = (char)('a' + n % 26);
+                const char *first[] = { m, "bob", "carol" }, *mid[] = { "bob", m, "carol" },
+                           *last[] = { "bob", "carol", m }, *alone[] = { m };
+                sized_as_two_passes(first, 3);
+                sized_as_two_passes(mid, 3);
+                sized_as_two_passes(last, 3);
+                sized_as_two_passes(alone, 1);
+        }
+        static const char odd[] = { ':', ',', '\\', 0x7f, 0x01, 0x1f, (char)0x80, (char)0xc3, (char)0xff, ' ', '~' };
+        for (size_t o = 0; o < sizeof(odd); o++)
+                for (size_t n = 1; n <= 17; n++)
+                        for (size_t at = 0; at < n; at++) {
+                                memset(m, 'x', n);
+                                m[n] = '\0';
+                                m[at] = odd[o];
+                                const char *mid[] = { "bob", m, "carol" };
+                                sized_as_two_passes(mid, 3);
+                        }
+}
+
 /* What this reader leaves to the JSON parser, and what it refuses as
  * the JSON path refuses it. */
 static void test_scan_group_not_plain(void **state) {
@@ -279,6 +350,7 @@ int main(void) {
                 cmocka_unit_test(test_group_sizes_and_alignment),
                 cmocka_unit_test(test_group_without_members),
                 cmocka_unit_test(test_scan_group_sized),
+                cmocka_unit_test(test_scan_group_sized_member_lengths),
                 cmocka_unit_test(test_add_gids),
                 cmocka_unit_test(test_scan_group),
                 cmocka_unit_test(test_scan_group_not_plain),
