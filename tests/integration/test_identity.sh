@@ -160,8 +160,15 @@ check "find by a non-ASCII name (URL-encoded UTF-8)" jt "$r" "d['status'] == 0 a
 
 # ------------------------------------------------------------------ disabled in Keystone
 ADMIN_TOKEN=$(ks_admin_token)
+# cache_ttl = 30 while Keystone is changed under the cached entry (a PATCH
+# on a busy machine can take longer than 2 s), then 2 again, which a
+# reload applies to the entries already cached
+sed -i 's/^cache_ttl = 2$/cache_ttl = 30/' "$D/kaasd.conf"
+call io.kaas.Admin.Reload >/dev/null
+call io.kaas.Admin.InvalidateUser '{"user": "bob"}' >/dev/null
 r=$(get_user '{"name": "bob"}')
 check "bob: enabled" jt "$r" "d['parameters']['user']['enabled'] is True"
+fetched=$(j "$r" "d['parameters']['user']['fetched_at']")
 curl -fsS -o /dev/null -X PATCH -H "X-Auth-Token: $ADMIN_TOKEN" -H 'Content-Type: application/json' \
     -d '{"user": {"enabled": false}}' "$KEYSTONE_AUTH_URL/users/$BOB_ID"
 r=$(get_user '{"name": "bob"}')
@@ -169,7 +176,11 @@ check "bob disabled in Keystone: cache still says enabled until the refresh" \
     jt "$r" "d['parameters']['user']['enabled'] is True and d['parameters']['user']['source'] == 'cache'"
 # the test Keystone's SQLite may have dropped that PATCH: make sure of it
 ks_user_set_enabled "$BOB_ID" false || not_ok "could not disable bob in Keystone"
-sleep 2.2
+sed -i 's/^cache_ttl = 30$/cache_ttl = 2/' "$D/kaasd.conf"
+call io.kaas.Admin.Reload >/dev/null
+# fetched_at is in whole seconds (rounded down): from fetched_at + 3 the
+# entry is surely more than 2 s old
+wait_for 30 bash -c "[ \$(date +%s) -ge $((fetched + 3)) ]"
 r=$(get_user '{"name": "bob"}')
 check "bob after cache_ttl: enabled false, from Keystone" \
     jt "$r" "d['parameters']['user']['enabled'] is False and d['parameters']['user']['source'] == 'keystone'"
