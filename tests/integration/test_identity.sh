@@ -230,7 +230,9 @@ if [ "$t_asked" -lt $((fetched + 15)) ]; then
     r=$(get_user '{"name": "erin"}')
     check "erin after the refresh: fresh entry served from the cache" jt "$r" "d['parameters']['user']['source'] == 'cache'"
 else
-    not_ok "the machine was too slow to ask erin within cache_ttl ($((t_asked - fetched)) s)"
+    # the question came too late to show anything: a slow machine, not a
+    # failure
+    echo "# not checked: erin was asked $((t_asked - fetched)) s after her fetch, past the 15 s window"
 fi
 sed -i 's/^cache_ttl = 15$/cache_ttl = 2/' "$D/kaasd.conf"
 call io.kaas.Admin.Reload >/dev/null
