@@ -120,7 +120,8 @@ all_stages() { local s; for s in auth account session password; do echo "$s $1 $
 svc other "auth required $M $A" "account required $M $A" "session required $M $A" "password required $M $A"
 all_stages required "$A" >"$SVC/kaas"
 { all_stages "[ignore=ignore default=die]" "$A"; for s in auth account session password; do echo "$s required $PAM_PERMIT"; done; } >"$SVC/kaas_ign"
-{ all_stages "[ignore=ignore default=die]" "$A ignore_unknown_user ignore_authinfo_unavail"; for s in auth account; do echo "$s required $PAM_PERMIT"; done; } >"$SVC/kaas_ignopt"
+# (timeout=5000, the module's default: the stalled phase waits it out)
+{ all_stages "[ignore=ignore default=die]" "$A ignore_unknown_user ignore_authinfo_unavail timeout=5000"; for s in auth account; do echo "$s required $PAM_PERMIT"; done; } >"$SVC/kaas_ignopt"
 svc kaas_role "account required $M $A require_role=developer" "session required $M $A"
 svc kaas_role_id "account required $M $A require_role=no-such-role,$ROLE_K8S_ADMINS_ALPHA_ID"
 # pam_kaas(8)'s EXAMPLES line for the nodes of cluster alpha, as the page
