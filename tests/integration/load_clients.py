@@ -6,9 +6,9 @@ Each mode prints one JSON object on stdout; times are in milliseconds.
   load_clients.py hold SOCKET N READY_FILE RELEASE_FILE MAX_SECONDS
       Opens N connections one after the other and keeps them open; a
       connection kaasd refuses (io.kaas.ConnectionLimit, then closed) is
-      counted, not kept; N is meant to be over the per-uid limit, and it
-      waits (up to MAX_SECONDS) until kaasd has refused one, however slowly
-      kaasd gets to the last. Writes READY_FILE when done, then holds until
+      counted, not kept; N is meant to be one over the per-uid limit, and
+      it waits (up to MAX_SECONDS) until kaasd has refused the last one,
+      however slowly kaasd gets to it. Writes READY_FILE when done, then holds until
       RELEASE_FILE exists (or MAX_SECONDS pass) and reports how many of the
       kept connections kaasd closed meanwhile.
   load_clients.py legit SOCKET STOP_FILE TIMEOUT TOKEN
@@ -77,9 +77,9 @@ def call(path, method, params, timeout):
 def mode_hold(path, n, ready, release, max_seconds):
     kept, errors, connect_ms = open_many(n, lambda: connect(path))
     # a refused connection gets io.kaas.ConnectionLimit and is closed at
-    # once, once kaasd has accepted it: the last ones, newest first
+    # once, once kaasd has accepted it: kaasd accepts in order, so the last
     deadline = time.monotonic() + max_seconds
-    while not any(closed_by_peer(s) for s in reversed(kept)) and time.monotonic() < deadline:
+    while kept and not closed_by_peer(kept[-1]) and time.monotonic() < deadline:
         time.sleep(0.05)
     still, refused = [], 0
     for s in kept:
