@@ -10,8 +10,8 @@
 /* Digits at *p, before end: no sign, no leading zero ("0" itself is one),
  * a value of at most max. True with the value in *ret and *p past the
  * digits; false for no digit, a leading zero, or more than max, with *p
- * somewhere within the digits. Inline: the varlink parser reads every
- * integer of every message with it. */
+ * anywhere from where it was to past the digits. Inline: the varlink
+ * parser reads every integer of every message with it. */
 static inline bool decimal_parse(const char **p, const char *end, uint64_t max, uint64_t *ret) {
         const char *start = *p;
         uint64_t v = 0;

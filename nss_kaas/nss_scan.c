@@ -56,7 +56,7 @@ static bool plain_string(struct scan *s, const char **ret, size_t *ret_len, unsi
         return true;
 }
 
-/* Digits, no sign, no leading zero, at most GID_DIGITS_MAX of them:
+/* Digits, no sign, no leading zero, at most 18 of them (GID_MAX_PLAIN):
  * always a JSON integer jansson takes. */
 static bool plain_number(struct scan *s, uint64_t *ret) {
         if (!decimal_parse(&s->p, s->end, GID_MAX_PLAIN, ret))

@@ -258,11 +258,16 @@ static void sized_as_two_passes(const char *const *members, size_t n_members) {
         assert_int_equal(rs, r);
         if (r == 0) {
                 assert_int_equal(nss_scan_group_pack(&g, &gb, b, sizeof(b)), 0);
-                for (size_t i = 0; i < n_members; i++)
+                for (size_t i = 0; i < n_members; i++) {
                         assert_string_equal(ga.gr_mem[i], members[i]);
+                        assert_string_equal(gb.gr_mem[i], members[i]);
+                }
                 assert_null(ga.gr_mem[n_members]);
+                assert_null(gb.gr_mem[n_members]);
+                assert_string_equal(ga.gr_name, gb.gr_name);
                 assert_string_equal(ga.gr_name, "g");
-                assert_string_equal(ga.gr_passwd, "x");
+                assert_string_equal(ga.gr_passwd, gb.gr_passwd);
+                assert_int_equal(ga.gr_gid, gb.gr_gid);
         }
         free(a);
         free(exact);
