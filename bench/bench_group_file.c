@@ -169,7 +169,7 @@ static int write_group(const char *dir, struct entry *e, size_t n, unsigned len)
 #define MADE_MAX 16
 struct made {
         char dirs[MADE_MAX][1024];
-        int n;
+        volatile sig_atomic_t n;        /* read by remove_made_on_signal() */
 };
 
 static int make_compiled_in_dir(const char *dir, struct made *m) {
@@ -185,7 +185,8 @@ static int make_compiled_in_dir(const char *dir, struct made *m) {
                 if (mkdir(path, 0755) == 0) {
                         if (m->n == MADE_MAX || chown(path, 0, 0) < 0)
                                 return -EIO;
-                        strcpy(m->dirs[m->n++], path);
+                        strcpy(m->dirs[m->n], path);
+                        m->n = m->n + 1;  /* after the copy: a handler sees only whole paths */
                 } else if (errno != EEXIST) {
                         return -errno;
                 }
@@ -203,7 +204,9 @@ static void remove_made(const struct made *m) {
 
 /* What owners mode leaves in a system directory, removed even when the
  * run is interrupted: unlink() and rmdir() may be called from a signal
- * handler, and these are set before the handler is installed. */
+ * handler, which is installed before anything is made (made_file is set
+ * before, made.n counts only paths copied whole) and stays until all is
+ * removed. */
 static struct made made;
 static char made_file[4096];
 
@@ -242,16 +245,16 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "bench-group-file: %s exists: a kaasd of this build may be using %s\n", sock, dir);
                         return 2;
                 }
+                snprintf(made_file, sizeof(made_file), "%s/%s%s", dir, GROUP_FILE_NAME_PREFIX, GROUP);
+                signal(SIGINT, remove_made_on_signal);
+                signal(SIGTERM, remove_made_on_signal);
+                signal(SIGHUP, remove_made_on_signal);
                 int r = make_compiled_in_dir(dir, &made);
                 if (r < 0 || unsetenv("KAAS_SOCKET") < 0) {
                         fprintf(stderr, "bench-group-file: %s: %s\n", dir, strerror(r < 0 ? -r : errno));
                         remove_made(&made);
                         return 1;
                 }
-                snprintf(made_file, sizeof(made_file), "%s/%s%s", dir, GROUP_FILE_NAME_PREFIX, GROUP);
-                signal(SIGINT, remove_made_on_signal);
-                signal(SIGTERM, remove_made_on_signal);
-                signal(SIGHUP, remove_made_on_signal);
         } else {
                 snprintf(sock, sizeof(sock), "%s/kaas.sock", argv[2]);
                 snprintf(dir, sizeof(dir), "%s/%s", argv[2], GROUP_FILE_DIR);
@@ -262,9 +265,7 @@ int main(int argc, char **argv) {
         }
         int rc = run(argc, argv, dir, owners);
         if (owners) {
-                signal(SIGINT, SIG_DFL);
-                signal(SIGTERM, SIG_DFL);
-                signal(SIGHUP, SIG_DFL);
+                /* the handler stays: a signal meanwhile removes the same */
                 if (unlink(made_file) < 0 && errno != ENOENT)
                         fprintf(stderr, "bench-group-file: %s: %s\n", made_file, strerror(errno));
                 remove_made(&made);
