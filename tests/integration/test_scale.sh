@@ -73,7 +73,7 @@ KAASD_SOCKET=$D/kaasd.sock
 KAASD_PID=$!
 echo "$KAASD_PID" >"$D/kaasd.pid"
 KS_KAASD_DIRS="$KS_KAASD_DIRS $D"
-answers() { $VL -t 2 "$KAASD_SOCKET" org.varlink.service.GetInfo >/dev/null 2>&1; }
+answers() { $VL -t 10 "$KAASD_SOCKET" org.varlink.service.GetInfo >/dev/null 2>&1; }
 wait_for 300 answers || { echo "not ok - kaasd did not come up"; cat "$D/kaasd.log"; exit 99; }
 SOCK=$KAASD_SOCKET
 

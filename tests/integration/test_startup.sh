@@ -47,7 +47,7 @@ start() {
     PID=$!
     PIDS="$PIDS $PID"
 }
-answers() { $VL -t 2 "$1" org.varlink.service.GetInfo >/dev/null 2>&1; }
+answers() { $VL -t 10 "$1" org.varlink.service.GetInfo >/dev/null 2>&1; }
 stop() {
     kill -TERM "$1" 2>/dev/null
     wait "$1" 2>/dev/null
