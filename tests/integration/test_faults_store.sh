@@ -151,15 +151,12 @@ kaasd_stop "$D"
 # refuses WHAT PATTERN...: kaasd must exit non-zero at start, its output
 # matching every PATTERN (fixed strings); a kaasd that starts is stopped
 refuses() {
-    local what=$1 log=$KS_TMP/refused.log pid i rc=
+    local what=$1 log=$KS_TMP/refused.log pid rc=
     shift
     # (not under $KAASD_WRAPPER: a start-up refusal is no leak check)
     "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >"$log" 2>&1 &
     pid=$!
-    for i in $(seq 600); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_for 60 bash -c "! kill -0 $pid 2>/dev/null"
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid"
         wait "$pid" 2>/dev/null

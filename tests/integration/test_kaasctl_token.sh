@@ -140,10 +140,8 @@ mkfifo "$T/pw"
 exec 9<>"$T/pw"
 env OS_USERNAME=alice "$KC" token create --password-stdin --description "from pipe" <"$T/pw" >"$T/pipe.out" 2>"$T/pipe.err" &
 cpid=$!
-for _ in $(seq 1200); do
-    case $(readlink "/proc/$cpid/exe" 2>/dev/null) in *kaasctl*) break ;; esac
-    sleep 0.05
-done
+kaasctl_running() { case $(readlink "/proc/$cpid/exe" 2>/dev/null) in *kaasctl*) return 0 ;; esac; return 1; }
+wait_for 60 kaasctl_running
 printf '%s' "$ALICE_PASSWORD" >"$T/pw.pattern"
 leaked=0
 for f in /proc/[0-9]*/cmdline; do

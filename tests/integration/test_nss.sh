@@ -225,10 +225,8 @@ check "KAAS_NSS_BYPASS=1: UNAVAIL ($out)" sh -c 'echo "$1" | grep -q "^UNAVAIL"'
 # with getgrent() instead of calling initgroups_dyn: it needs enumeration.
 sed -i 's/^\[nss\]$/[nss]\nenumerate = yes/' "$D/kaasd.conf"
 kill -HUP "$KAASD_PID"
-for _ in $(seq 600); do
-    prints "^entries=[1-9]" probe getgrent x && break
-    sleep 0.1
-done
+enumerates() { prints "^entries=[1-9]" probe getgrent x; }
+wait_for 60 enumerates
 out=$(probe getpwent x)
 check "enumeration on (after SIGHUP): getpwent lists the cached users ($out)" \
     sh -c 'echo "$1" | grep -q "^entries=[1-9][0-9]* SUCCESS"' _ "$out"

@@ -82,7 +82,7 @@ kaasd_stop "$D"
 chown 0:0 "$D/state"
 "$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >"$D/refused.log" 2>&1 &
 pid=$!
-for i in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+wait_for 60 bash -c "! kill -0 $pid 2>/dev/null"
 if kill -0 "$pid" 2>/dev/null; then
     kill "$pid"
     not_ok "kaasd started on a state directory of root's while running as $RUN_AS"
