@@ -35,7 +35,8 @@ tests_unit_test_store_replica_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CF
 tests_unit_test_store_replica_LDADD = kaasd/libkaasd-store.la $(CMOCKA_LIBS) $(BDB_LIBS) $(SODIUM_LIBS)
 
 TESTS += tests/integration/test_environment_load.sh
-EXTRA_DIST += tests/integration/test_environment_load.sh tests/etcd/etcd-fill.py
+EXTRA_DIST += tests/integration/test_environment_load.sh tests/etcd/etcd-fill.py \
+	tests/etcd/etcd-budget-proxy.py
 
 TESTS += tests/integration/test_environment_watch.sh
 EXTRA_DIST += tests/integration/test_environment_watch.sh
