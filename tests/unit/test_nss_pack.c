@@ -227,50 +227,90 @@ static void test_scan_group_sized(void **state) {
                          -ENOTSUP);
 }
 
-/* The one-pass reader against the two passes for a group whose members
- * are given: the same verdict, and for an entry the same strings. The
- * text is copied into an allocation of its exact length (no NUL), so
- * that AddressSanitizer sees any byte read past it, and the entry goes
- * into a buffer of exactly the size it needs. */
-static void sized_as_two_passes(const char *const *members, size_t n_members) {
-        char text[1024];
-        size_t len = (size_t)snprintf(text, sizeof(text), "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,"
-                                                          "\"members\":[");
-        size_t bytes = 2 + 2;   /* the name and "x", each with its NUL */
-        for (size_t i = 0; i < n_members; i++) {
-                len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\"%s\"", i ? "," : "", members[i]);
-                bytes += strlen(members[i]) + 1;
-        }
-        len += (size_t)snprintf(text + len, sizeof(text) - len, "]}}}");
-        assert_true(len < sizeof(text) - 1);
-        char *exact = malloc(len);
+/* The one-pass reader against the two passes on the text of a group
+ * reply: the same verdict, and for an entry the same one. The text is
+ * copied into an allocation of its exact length (no NUL), so that
+ * AddressSanitizer sees any byte read past it, and each entry goes into
+ * an allocation of exactly the size it needs. The one pass is given the
+ * two passes' sizes when they take the text, else N_MEMBERS and BYTES.
+ * Returns the verdict; *ret_gr (when not NULL) gets the entry, in memory
+ * the caller frees with free(*ret_buf). */
+static int sized_against_two_passes(const char *text, size_t len, size_t n_members, size_t bytes,
+                                    struct group *ret_gr, char **ret_buf) {
+        char *exact = malloc(len ? len : 1);
         assert_non_null(exact);
         memcpy(exact, text, len);
 
         struct nss_scan_group g, gs;
         int r = nss_scan_group(exact, len, 1000, 1048576, &g);
-        _Alignas(char *) char b[2048];
+        if (r == 0) {
+                n_members = g.n_members;
+                bytes = g.member_bytes + g.name_len + 3;
+        }
         struct group ga, gb;
         size_t need = nss_pack_group_size(NULL, n_members, bytes);  /* malloc()'s memory needs no padding */
-        char *a = malloc(need);
+        char *a = malloc(need), *b = malloc(need);
         assert_non_null(a);
+        assert_non_null(b);
         int rs = nss_scan_group_sized(exact, len, 1000, 1048576, n_members, bytes, &ga, a, need, &gs);
         assert_int_equal(rs, r);
         if (r == 0) {
-                assert_int_equal(nss_scan_group_pack(&g, &gb, b, sizeof(b)), 0);
-                for (size_t i = 0; i < n_members; i++) {
-                        assert_string_equal(ga.gr_mem[i], members[i]);
-                        assert_string_equal(gb.gr_mem[i], members[i]);
-                }
+                assert_int_equal(nss_scan_group_pack(&g, &gb, b, need), 0);
+                for (size_t i = 0; i < n_members; i++)
+                        assert_string_equal(ga.gr_mem[i], gb.gr_mem[i]);
                 assert_null(ga.gr_mem[n_members]);
                 assert_null(gb.gr_mem[n_members]);
                 assert_string_equal(ga.gr_name, gb.gr_name);
-                assert_string_equal(ga.gr_name, "g");
                 assert_string_equal(ga.gr_passwd, gb.gr_passwd);
                 assert_int_equal(ga.gr_gid, gb.gr_gid);
         }
-        free(a);
+        free(b);
         free(exact);
+        if (r == 0 && ret_gr) {
+                *ret_gr = ga;
+                *ret_buf = a;
+        } else {
+                free(a);
+        }
+        return r;
+}
+
+/* The text of group "g" (gid 1000) with these members, in memory the
+ * caller frees; *ret_len its length, *ret_bytes the strings' bytes of its
+ * entry (each member, "g" and "x" with their NULs). */
+static char *group_text(const char *const *members, size_t n_members, size_t *ret_len, size_t *ret_bytes) {
+        static const char head[] = "{\"parameters\":{\"group\":{\"name\":\"g\",\"gid\":1000,\"members\":[";
+        size_t cap = sizeof(head) + 8, bytes = 2 + 2;
+        for (size_t i = 0; i < n_members; i++)
+                cap += strlen(members[i]) + 3;
+        char *text = malloc(cap);
+        assert_non_null(text);
+        size_t len = (size_t)snprintf(text, cap, "%s", head);
+        for (size_t i = 0; i < n_members; i++) {
+                len += (size_t)snprintf(text + len, cap - len, "%s\"%s\"", i ? "," : "", members[i]);
+                bytes += strlen(members[i]) + 1;
+        }
+        len += (size_t)snprintf(text + len, cap - len, "]}}}");
+        assert_true(len < cap);
+        *ret_len = len;
+        *ret_bytes = bytes;
+        return text;
+}
+
+/* The one-pass reader against the two passes for a group whose members
+ * are given: the same verdict, and for an entry these members. */
+static void sized_as_two_passes(const char *const *members, size_t n_members) {
+        size_t len, bytes;
+        char *text = group_text(members, n_members, &len, &bytes);
+        struct group gr;
+        char *buf = NULL;
+        if (sized_against_two_passes(text, len, n_members, bytes, &gr, &buf) == 0) {
+                for (size_t i = 0; i < n_members; i++)
+                        assert_string_equal(gr.gr_mem[i], members[i]);
+                assert_string_equal(gr.gr_name, "g");
+        }
+        free(buf);
+        free(text);
 }
 
 /* Members of every length around the 16 bytes that the reader checks at
@@ -300,6 +340,153 @@ static void test_scan_group_sized_member_lengths(void **state) {
                                 const char *mid[] = { "bob", m, "carol" };
                                 sized_as_two_passes(mid, 3);
                         }
+}
+
+/* Long runs of members, as a large group has, where the reader's steps
+ * follow each other without the byte loop between them: lengths from 1
+ * to 70 in every order and before a last member of every length (the
+ * text ends at every place after a step); then, in a text of 24 members,
+ * every byte of the members and their separators replaced by each byte
+ * that breaks the form, left out, or with such a byte put before it; an
+ * empty member at each place; and sizes given members or bytes short,
+ * so that AddressSanitizer sees any write past the entry. */
+static void test_scan_group_sized_runs(void **state) {
+        enum { N = 120 };
+        char names[N][72];
+        const char *members[N];
+        unsigned x = 12345;
+        for (size_t i = 0; i < N; i++) {
+                x = x * 1103515245u + 12345u;
+                size_t n = i < 70 ? i + 1 : 1 + (x >> 16) % 70;   /* every length, then any */
+                for (size_t j = 0; j < n; j++)
+                        names[i][j] = (char)('a' + (i + j) % 26);
+                names[i][n] = '\0';
+                members[i] = names[i];
+        }
+        sized_as_two_passes(members, N);
+        for (size_t n = 1; n <= N; n++)
+                sized_as_two_passes(members + N - n, n);
+        /* members of 11 to 15 bytes, as the large groups have: many in a block */
+        for (size_t i = 0; i < N; i++) {
+                size_t n = 11 + i % 5;
+                memset(names[i], 'u', n);
+                names[i][n] = '\0';
+                names[i][n - 1] = (char)('0' + i % 10);
+        }
+        sized_as_two_passes(members, N);
+        /* a last member of every length after them: the text ends at every
+         * place in and after a block */
+        char tail[72];
+        const char *with_tail[8];
+        for (size_t n = 1; n <= 70; n++) {
+                memset(tail, 't', n);
+                tail[n] = '\0';
+                for (size_t i = 0; i < 7; i++)
+                        with_tail[i] = members[i];
+                with_tail[7] = tail;
+                sized_as_two_passes(with_tail, 8);
+                sized_as_two_passes(with_tail + 4, 4);
+        }
+
+        size_t len, bytes;
+        const size_t n_text = 24;
+        char *text = group_text(members, n_text, &len, &bytes);
+        const char *first = strchr(text, '[') + 1;
+        size_t from = (size_t)(first - text), to = len - 4;   /* the members and their separators */
+        static const char breaks[] = { ':', ',', '\\', '"', ' ', ']', 0x7f, 0x01, (char)0x80, (char)0xff, 'z' };
+        struct nss_scan_group g;
+        for (size_t at = from; at < to; at++)
+                for (size_t b = 0; b < sizeof(breaks); b++) {
+                        char keep = text[at];
+                        text[at] = breaks[b];
+                        sized_against_two_passes(text, len, n_text, bytes, NULL, NULL);
+                        text[at] = keep;
+                }
+        /* and each of these bytes put in before every byte */
+        static const char puts[] = { ',', '"', ' ', ']' };
+        char *more = malloc(len + 1);
+        assert_non_null(more);
+        for (size_t at = from; at <= to; at++)
+                for (size_t b = 0; b < sizeof(puts); b++) {
+                        memcpy(more, text, at);
+                        more[at] = puts[b];
+                        memcpy(more + at + 1, text + at, len - at);
+                        sized_against_two_passes(more, len + 1, n_text, bytes, NULL, NULL);
+                }
+        free(more);
+        /* and every byte left out */
+        char *less = malloc(len);
+        assert_non_null(less);
+        for (size_t at = from; at < to; at++) {
+                memcpy(less, text, at);
+                memcpy(less + at, text + at + 1, len - at - 1);
+                sized_against_two_passes(less, len - 1, n_text, bytes, NULL, NULL);
+        }
+        free(less);
+        /* the text as it is: taken by both */
+        assert_int_equal(sized_against_two_passes(text, len, n_text, bytes, NULL, NULL), 0);
+        assert_int_equal(nss_scan_group(text, len, 1000, 1048576, &g), 0);
+        assert_int_equal(g.n_members, n_text);
+
+        /* sizes one member or some bytes short: refused, nothing written past
+         * the entry (the allocation is exact) */
+        char *exact = malloc(len);
+        assert_non_null(exact);
+        memcpy(exact, text, len);
+        struct group gr;
+        struct nss_scan_group gs;
+        size_t short_members = nss_pack_group_size(NULL, n_text - 1, bytes);
+        char *a = malloc(short_members);
+        assert_non_null(a);
+        assert_int_equal(nss_scan_group_sized(exact, len, 1000, 1048576, n_text - 1, bytes, &gr, a, short_members, &gs),
+                         -ENOTSUP);
+        free(a);
+        for (size_t cut = 1; cut <= 40; cut++) {
+                size_t short_bytes = nss_pack_group_size(NULL, n_text, bytes - cut);
+                a = malloc(short_bytes);
+                assert_non_null(a);
+                assert_int_equal(nss_scan_group_sized(exact, len, 1000, 1048576, n_text, bytes - cut, &gr, a,
+                                                      short_bytes, &gs),
+                                 -ENOTSUP);
+                free(a);
+        }
+        free(exact);
+        free(text);
+
+        /* an empty member anywhere among short ones: refused by both */
+        for (size_t i = 0; i < 40; i++) {
+                size_t n = 1 + i % 15;
+                memset(names[i], 'e', n);
+                names[i][n] = '\0';
+        }
+        for (size_t i = 0; i < 40; i++) {
+                char keep = names[i][0];
+                names[i][0] = '\0';
+                size_t blen, bbytes;
+                char *btext = group_text(members, 40, &blen, &bbytes);
+                assert_int_equal(sized_against_two_passes(btext, blen, 40, bbytes, NULL, NULL), -EBADMSG);
+                free(btext);
+                names[i][0] = keep;
+        }
+
+        /* members of one byte, many more than the member array given has
+         * room for: its pointers would run past the entry first */
+        for (size_t i = 0; i < N; i++)
+                strcpy(names[i], "m");
+        text = group_text(members, N, &len, &bytes);
+        exact = malloc(len);
+        assert_non_null(exact);
+        memcpy(exact, text, len);
+        for (size_t given = 0; given < N; given += 9) {
+                size_t need = nss_pack_group_size(NULL, given, bytes);
+                a = malloc(need);
+                assert_non_null(a);
+                assert_int_equal(nss_scan_group_sized(exact, len, 1000, 1048576, given, bytes, &gr, a, need, &gs),
+                                 -ENOTSUP);
+                free(a);
+        }
+        free(exact);
+        free(text);
 }
 
 /* What this reader leaves to the JSON parser, and what it refuses as
@@ -356,6 +543,7 @@ int main(void) {
                 cmocka_unit_test(test_group_without_members),
                 cmocka_unit_test(test_scan_group_sized),
                 cmocka_unit_test(test_scan_group_sized_member_lengths),
+                cmocka_unit_test(test_scan_group_sized_runs),
                 cmocka_unit_test(test_add_gids),
                 cmocka_unit_test(test_scan_group),
                 cmocka_unit_test(test_scan_group_not_plain),
