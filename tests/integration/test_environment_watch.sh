@@ -128,20 +128,24 @@ read -r T3 H3 R3 < <(new_token)
 check "a third token record is put into etcd" etcdctl_root put "${ETCD_PREFIX}tokens/$H3" "$R3"
 check "the reader takes it" wait_for 20 held "$T3"
 all_members=$(cat "$ETCD_DIR"/m[123].pid | tr '\n' ' ')
-kill -STOP $all_members
-STOPPED=$all_members
+freeze() { kill -STOP $all_members && STOPPED=$all_members; }
+# every member thawed, the reader validates again; then it is stopped
+thaw_and_stop() {
+    kill -CONT $all_members
+    STOPPED=
+    check "the members thawed: the reader validates again" wait_for 60 held "$T3"
+    kill -TERM "$PID"
+    wait "$PID" 2>/dev/null
+    PID=
+}
+freeze
 frozen_at=$(date +%s)
 check "every member frozen: the reader refuses tokens (max_disconnected = 4)" wait_for 60 refused "$T3"
 out_of_touch() { jt "$(store)" "not d['connected']" >/dev/null; }
 check "the reader's hanging call gives up: it reports itself out of touch" wait_for 60 out_of_touch
 check "out of touch since etcd's last answer, before the freeze at $frozen_at" \
     jt "$(store)" "0 < d['disconnected_since'] <= $frozen_at + 1"
-kill -CONT $all_members
-STOPPED=
-check "the members thawed: the reader validates again" wait_for 60 held "$T3"
-kill -TERM "$PID"
-wait "$PID" 2>/dev/null
-PID=
+thaw_and_stop
 
 # ---------------------------------------------------------------- calls that never give up
 # The same freeze, with etcd's timeouts far longer than anything below: the
@@ -154,15 +158,9 @@ guide_reader_conf "$D" -e "s|^max_disconnected = .*|max_disconnected = 4\nconnec
 PID=$!
 check "restarted with 300 s and 600 s etcd timeouts, the reader is connected" wait_for 60 ready
 check "it holds the third token" wait_for 20 held "$T3"
-kill -STOP $all_members
-STOPPED=$all_members
+freeze
 check "every member frozen: the reader refuses tokens while its calls hang" wait_for 60 refused "$T3"
 check "its calls have not given up: it still counts itself connected" jt "$(store)" "d['connected']"
-kill -CONT $all_members
-STOPPED=
-check "the members thawed: the reader validates again" wait_for 60 held "$T3"
-kill -TERM "$PID"
-wait "$PID" 2>/dev/null
-PID=
+thaw_and_stop
 check "no sanitizer report" bash -c "! grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$D/kaasd.log'"
 check_done
