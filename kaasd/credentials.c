@@ -65,6 +65,7 @@ struct check {
         bool limit_begun, account_begun;      /* attempts outstanding in the throttle */
         struct ks_request *ks_req;
         struct identity_waiter *waiter;
+        struct token_check *token_check;  /* a kaas_token proof being checked */
         bool keep_token;         /* Authenticate: the outcome carries the Keystone token */
         char *ks_token;          /* that token, wiped once answered */
         char *presented;         /* a keystone_token proof, for the proof cache; wiped once answered */
@@ -238,6 +239,8 @@ struct credential_checker *credential_checker_free(struct credential_checker *cc
                 struct check *c = cc->checks;
                 keystone_cancel(c->ks_req);
                 identity_lookup_cancel(c->waiter);
+                token_check_cancel(c->token_check);
+                c->token_check = NULL;
                 finish(c, -ECANCELED, 0, "kaasd is shutting down", NULL);
         }
         while (cc->ends) {
@@ -355,6 +358,7 @@ static void on_keystone(const struct ks_result *res, void *userdata) {
 static void on_kaas_token(enum token_verdict v, const uint8_t *hash, const struct token_record *rec,
                           const struct identity *id, const char *error, void *userdata) {
         struct check *c = userdata;
+        c->token_check = NULL;
         switch (v) {
         case TOKEN_OK:
                 c->expires_limit = rec->expires;
@@ -442,7 +446,8 @@ static int verify(struct credential_checker *cc, json_t *credentials, const stru
                 return 0;
         }
         if (kaas_token) {
-                if (token_service_check(cc->tokens, kaas_token, strlen(kaas_token), request_id, on_kaas_token, c) < 0)
+                if (token_service_check(cc->tokens, kaas_token, strlen(kaas_token), request_id, on_kaas_token, c,
+                                        &c->token_check) < 0)
                         finish(c, -ENOMEM, 0, "out of memory", NULL);
                 return 0;
         }

@@ -644,7 +644,7 @@ int token_validate(struct call *call, json_t *parameters, void *context) {
         val->call = call_ref(call);
         val->d = d;
         int r = token_service_check(d->tokens, json_string_value(tok), json_string_length(tok), call_id(call),
-                                    on_validated, val);
+                                    on_validated, val, NULL);
         if (r < 0) {
                 call_unref(call);
                 free(val->user);

@@ -39,6 +39,7 @@ struct token_service {
         void *gate_userdata;
         token_touch_fn touched;         /* NULL: last uses stay on this node */
         void *touched_userdata;
+        struct token_check *checks;     /* those waiting for their owner's identity */
 };
 
 const char *token_verdict_name(enum token_verdict v) {
@@ -153,9 +154,12 @@ int token_service_new(struct loop *loop, struct store *store, struct identity_ca
         return 0;
 }
 
+static void checks_answer_waiting(struct token_service *ts);
+
 struct token_service *token_service_free(struct token_service *ts) {
         if (!ts)
                 return NULL;
+        checks_answer_waiting(ts);
         if (ts->touch && ts->store)
                 touch_flush(ts);
         loop_timer_cancel(ts->touch_timer);
@@ -180,29 +184,56 @@ struct token_stats *token_service_stats_mut(struct token_service *ts) {
 
 /* ---------------------------------------------------------- checking */
 
-struct check {
+struct token_check {
         struct token_service *ts;
         uint8_t hash[TOKEN_HASH_SIZE];
         struct token_record rec;
         token_check_fn fn;
         void *userdata;
+        struct identity_waiter *waiter; /* the owner's lookup, while it waits */
+        bool in_lookup;                 /* inside identity_lookup(): it may answer at once */
+        bool finished;
+        bool linked;                    /* in ts->checks */
+        struct token_check *prev, *next;
 };
 
-static void check_finish(struct check *c, enum token_verdict v, const struct identity *id, const char *error) {
+static void check_unlink(struct token_check *c) {
+        if (!c->linked)
+                return;
+        c->linked = false;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                c->ts->checks = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+}
+
+/* Forgets the check, wiped; freed unless identity_lookup() is still on the stack. */
+static void check_free(struct token_check *c) {
+        check_unlink(c);
+        token_record_free(&c->rec);
+        sodium_memzero(c->hash, sizeof(c->hash));
+        c->finished = true;
+        if (!c->in_lookup)
+                free(c);
+}
+
+static void check_finish(struct token_check *c, enum token_verdict v, const struct identity *id, const char *error) {
         struct token_service *ts = c->ts;
+        check_unlink(c);
         if (v != TOKEN_OK)
                 ts->stats.rejected[v]++;
         else
                 token_service_note_use(ts, c->hash, (int64_t)time(NULL));
         c->fn(v, c->hash, c->rec.owner_id ? &c->rec : NULL, id, error, c->userdata);
-        token_record_free(&c->rec);
-        sodium_memzero(c->hash, sizeof(c->hash));
-        free(c);
+        check_free(c);
 }
 
 static void on_owner(int status, const struct identity *id, enum identity_source source, const char *error,
                      void *userdata) {
-        struct check *c = userdata;
+        struct token_check *c = userdata;
+        c->waiter = NULL;
         if (status == -ENOENT)
                 return check_finish(c, TOKEN_USER_DISABLED, NULL, "the owner no longer exists in Keystone");
         if (status < 0)
@@ -214,9 +245,30 @@ static void on_owner(int status, const struct identity *id, enum identity_source
         check_finish(c, TOKEN_OK, id, NULL);
 }
 
+/* The checks still waiting for an owner, answered unavailable: before
+ * the identity cache that would answer them goes. */
+static void checks_answer_waiting(struct token_service *ts) {
+        while (ts->checks) {
+                struct token_check *c = ts->checks;
+                identity_lookup_cancel(c->waiter);
+                c->waiter = NULL;
+                check_finish(c, TOKEN_UNAVAILABLE, NULL, "kaasd is shutting down");
+        }
+}
+
+void token_check_cancel(struct token_check *c) {
+        if (!c)
+                return;
+        identity_lookup_cancel(c->waiter);
+        c->waiter = NULL;
+        check_free(c);
+}
+
 int token_service_check(struct token_service *ts, const char *token, size_t len, uint64_t request_id,
-                        token_check_fn fn, void *userdata) {
-        struct check *c = calloc(1, sizeof(*c));
+                        token_check_fn fn, void *userdata, struct token_check **ret_check) {
+        if (ret_check)
+                *ret_check = NULL;      /* before fn can run: its userdata may go with it */
+        struct token_check *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         c->ts = ts;
@@ -252,10 +304,26 @@ int token_service_check(struct token_service *ts, const char *token, size_t len,
                 check_finish(c, TOKEN_EXPIRED, NULL, "the token has expired");
                 return 0;
         }
+        /* waiting, it is in ts->checks, so that token_service_free() answers it */
+        c->next = ts->checks;
+        if (ts->checks)
+                ts->checks->prev = c;
+        ts->checks = c;
+        c->linked = true;
         struct identity_query q = { .user_id = c->rec.owner_id };
-        r = identity_lookup(ts->identities, &q, request_id, on_owner, c, NULL);
-        if (r < 0)
+        c->in_lookup = true;
+        r = identity_lookup(ts->identities, &q, request_id, on_owner, c, &c->waiter);
+        c->in_lookup = false;
+        if (c->finished) {
+                free(c);        /* answered at once */
+                return 0;
+        }
+        if (r < 0) {
                 check_finish(c, TOKEN_FAILED, NULL, "identity lookup failed");
+                return 0;
+        }
+        if (ret_check)
+                *ret_check = c;
         return 0;
 }
 

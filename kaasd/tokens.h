@@ -60,11 +60,18 @@ typedef void (*token_check_fn)(enum token_verdict verdict, const uint8_t *hash,
                                const struct token_record *rec, const struct identity *id,
                                const char *error, void *userdata);
 
+struct token_check;
+
 /* Checks token (len bytes, not NUL-terminated necessarily), answering
  * through fn now or later. Returns a negative errno only when fn will not
- * be called (out of memory). */
+ * be called (out of memory). *ret_check (when ret_check is not NULL) is
+ * set to NULL before fn can run and, when the answer comes later, to the
+ * check, which token_check_cancel() can then stop until fn has run.
+ * token_service_free() answers the checks still waiting (unavailable). */
 int token_service_check(struct token_service *ts, const char *token, size_t len, uint64_t request_id,
-                        token_check_fn fn, void *userdata);
+                        token_check_fn fn, void *userdata, struct token_check **ret_check);
+/* fn of c will not run; c may be NULL. */
+void token_check_cancel(struct token_check *c);
 
 /* A replicated store may not be fit to answer (not loaded yet, or out of
  * touch for too long): gate returns < 0 with a reason, and checks then end

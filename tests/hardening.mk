@@ -26,6 +26,11 @@ EXTRA_DIST += tests/integration/test_panel_outage.sh
 TESTS += tests/integration/test_keystone_share.sh
 EXTRA_DIST += tests/integration/test_keystone_share.sh
 
+# kaasd stopped while token checks wait for Keystone answers them and
+# exits cleanly
+TESTS += tests/integration/test_stop_in_flight.sh
+EXTRA_DIST += tests/integration/test_stop_in_flight.sh
+
 # kaas-webhook's counterpart: 5,000 held connections, trickling,
 # non-reading and oversized clients from other addresses, while
 # kube-apiserver's reviews all succeed
