@@ -367,9 +367,11 @@ static void on_kaas_token(enum token_verdict v, const uint8_t *hash, const struc
         case TOKEN_UNAVAILABLE:
                 return finish(c, -EHOSTUNREACH, 0, error, NULL);
         case TOKEN_USER_DISABLED:
-        case TOKEN_USER_REFUSED:
                 throttle_end(c, true);  /* a genuine token */
                 return finish(c, -EPERM, 0, error, id);
+        case TOKEN_USER_REFUSED:
+                throttle_end(c, true);
+                return finish(c, -EKEYREJECTED, 0, error, id);
         case TOKEN_FAILED:
                 return finish(c, -EIO, 0, error, NULL);
         default:

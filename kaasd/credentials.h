@@ -33,7 +33,8 @@ struct credential_checker;
 
 struct credential_outcome {
         /* 0; -EINVAL malformed credentials; -EACCES not accepted;
-         * -EPERM user disabled or refused; -EBUSY throttled (retry_after);
+         * -EPERM user disabled; -EKEYREJECTED user refused (a name
+         * Kubernetes reserves); -EBUSY throttled (retry_after);
          * -ENOTSUP a genuine credential that cannot prove an identity (a
          * delegated Keystone token); -EHOSTUNREACH identity service
          * unavailable; -ECANCELED shutdown */
@@ -44,7 +45,7 @@ struct credential_outcome {
         int64_t expires_limit;
         const char *error;          /* for the caller and the log; no secrets */
         const char *method;         /* "password", "keystone_token", "kaas_token" */
-        const struct identity *id;  /* status 0 (and -EPERM when known) */
+        const struct identity *id;  /* status 0 (and -EPERM, -EKEYREJECTED when known) */
         /* credentials_authenticate() with status 0: the unscoped Keystone
          * token of the password authentication, a secret valid during
          * the callback only (wiped after it), and its expiry */

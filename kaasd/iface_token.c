@@ -16,8 +16,10 @@
 #include "credentials.h"
 #include "daemon.h"
 #include "environment.h"
+#include "keystone_json.h"
 #include "log.h"
 #include "methods.h"
+#include "store_record.h"
 #include "token_format.h"
 #include "tokens.h"
 #include "unix_names.h"
@@ -72,8 +74,12 @@ static void reply_credentials_failure(struct call *call, const struct credential
         case -ENOTSUP:
                 call_error_reason(call, ERR("ProofNotAccepted"), o->error);
                 break;
-        case -EPERM:
+        case -EPERM:    /* no token_id: what failed is a proof, not a token's check */
                 call_error(call, ERR("UserDisabled"), json_pack("{s:s}", "user_id", o->id ? o->id->user_id : ""));
+                break;
+        case -EKEYREJECTED:
+                call_error(call, ERR("UserRefused"), json_pack("{s:s,s:s}", "user_id", o->id ? o->id->user_id : "",
+                                                               "reason", o->error ? o->error : "user name refused"));
                 break;
         case -EBUSY:
                 call_error(call, ERR("RateLimited"), json_pack("{s:i}", "retry_after", (int)o->retry_after));
@@ -234,8 +240,19 @@ struct resolve {
 static void finish_for_user(struct op *op, const char *user_id) {
         char peer[64];
         audit_peer(peer, sizeof(peer), op->call);
+        /* a string no token's owner can have (empty, longer than an ID):
+         * nobody's tokens, not a failure of the store */
+        bool no_owner = !store_user_id_valid(user_id, strlen(user_id));
         if (op->kind == OP_LIST) {
-                reply_list(op, user_id);
+                if (no_owner)
+                        call_reply(op->call, json_pack("{s:[]}", "tokens"));
+                else
+                        reply_list(op, user_id);
+                return;
+        }
+        if (no_owner) {
+                log_audit(call_id(op->call), "tokens revoked: user_id=(not a user ID) count=0, %s", peer);
+                call_reply(op->call, json_pack("{s:I}", "deleted", (json_int_t)0));
                 return;
         }
         if (environment_enabled(op->d)) {
@@ -278,6 +295,12 @@ static bool names_actor(const struct identity *actor, const char *user, const ch
 }
 
 static void act_for_named_user(struct op *op, const char *user) {
+        const char *domain = json_string_value(json_object_get(op->params, "domain"));
+        if (domain && !ks_valid_name(domain)) {
+                call_error_reason(op->call, ERR("InvalidArgument"), "domain: not a Keystone domain name");
+                op_free(op);
+                return;
+        }
         struct resolve *rs = calloc(1, sizeof(*rs));
         if (!rs || !(rs->user = strdup(user))) {
                 free(rs);
@@ -286,14 +309,18 @@ static void act_for_named_user(struct op *op, const char *user) {
                 return;
         }
         rs->op = op;
-        struct identity_query q = { .name = user, .domain = json_string_value(json_object_get(op->params, "domain")) };
-        if (identity_lookup(op->d->identities, &q, call_id(op->call), on_resolved, rs, NULL) < 0) {
-                /* not something Keystone could hold as a name: an ID */
-                finish_for_user(op, user);
-                free(rs->user);
-                free(rs);
-                op_free(op);
-        }
+        struct identity_query q = { .name = user, .domain = domain };
+        int r = identity_lookup(op->d->identities, &q, call_id(op->call), on_resolved, rs, NULL);
+        if (r == 0)
+                return;
+        if (r == -EINVAL)
+                finish_for_user(op, user);      /* not something Keystone could hold as a name: an ID */
+        else    /* never "nobody's tokens" for a name that was not looked up */
+                call_error_reason(op->call, ERR("Unavailable"),
+                                  r == -EBUSY ? "too many identity lookups waiting for Keystone" : strerror(-r));
+        free(rs->user);
+        free(rs);
+        op_free(op);
 }
 
 static void do_delete(struct op *op, const struct identity *actor, bool admin) {
@@ -443,7 +470,22 @@ int token_create(struct call *call, json_t *parameters, void *context) {
         return start(OP_CREATE, call, parameters, context);
 }
 
+/* A user named to List or RevokeUser: a user ID or name as Keystone keeps
+ * them, else nobody's, said as such, not as a failure of the store it
+ * was looked for in. */
+static bool user_param_valid(struct call *call, json_t *parameters) {
+        json_t *user = json_object_get(parameters, "user");
+        size_t n = json_string_length(user);
+        if (user && (n == 0 || n > STORE_NAME_MAX)) {
+                call_error_reason(call, ERR("InvalidArgument"), "user: a Keystone user ID or name, 1 to 255 bytes");
+                return false;
+        }
+        return true;
+}
+
 int token_list(struct call *call, json_t *parameters, void *context) {
+        if (!user_param_valid(call, parameters))
+                return 0;
         return start(OP_LIST, call, parameters, context);
 }
 
@@ -452,13 +494,8 @@ int token_delete(struct call *call, json_t *parameters, void *context) {
 }
 
 int token_revoke_user(struct call *call, json_t *parameters, void *context) {
-        /* a user ID or name as Keystone keeps them, else nobody's: said as
-         * such, not as a failure of the store it was looked for in */
-        size_t n = json_string_length(json_object_get(parameters, "user"));
-        if (n == 0 || n > STORE_NAME_MAX) {
-                call_error_reason(call, ERR("InvalidArgument"), "user: a Keystone user ID or name, 1 to 255 bytes");
+        if (!user_param_valid(call, parameters))        /* user is required: the interface checked it is there */
                 return 0;
-        }
         return start(OP_REVOKE, call, parameters, context);
 }
 

@@ -147,7 +147,7 @@ enum MHD_Result panel_kaasd_failure(struct request *rq, const char *title, int r
                 return panel_message(rq, 400, title, "error", true, text);
         }
         if (kaas_error_is(err, "io.kaas.Token.AuthenticationFailed") ||
-            kaas_error_is(err, "io.kaas.Token.UserDisabled")) {
+            kaas_error_is(err, "io.kaas.Token.UserDisabled") || kaas_error_is(err, "io.kaas.Token.UserRefused")) {
                 /* the session's proof is no longer good: log in again */
                 session_end(rq->p->sessions, rq->sid);
                 return panel_message(rq, 401, title, "error", true, "Your session has ended: log in again.");

@@ -3,7 +3,9 @@
 # kaasd with lookups of names nobody has can keep only a bounded number
 # waiting for Keystone (the rest are refused at once), ordinary users'
 # fetches run a few at a time, and root's lookups still reach Keystone
-# while the flood is held. A proxy in front of the real Keystone
+# while the flood is held; with every fetch taken, an administrator's
+# RevokeUser by name says Keystone is unavailable rather than "nothing
+# deleted". A proxy in front of the real Keystone
 # (tests/lib/keystone_fault_proxy.py, mode "hold") keeps every call in
 # flight until the test releases it, so nothing depends on how fast the
 # machine or Keystone is.
@@ -109,5 +111,63 @@ check "the flood cost Keystone at most 16 name lookups ($requests0 -> $requests1
     [ $((requests1 - requests0)) -le 17 ]
 check "ordinary fetches waited their turn" [ "$(ks "['share_queued']")" -ge 1 ]
 check "nothing left in flight" wait_for 30 bash -c "[ \"\$($VL '$SOCK' io.kaas.Admin.Status | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"parameters\"][\"keystone\"][\"requests_in_flight\"])')\" = 0 ]"
+
+# ------------------------------------------------------- every fetch taken
+# With 1,024 fetches waiting (64 ordinary uids with 16 lookups each: 4
+# running, the rest waiting their turn), a lookup that needs one more
+# fetch is refused at once. An administrator's RevokeUser by name then
+# answers that the identity service is unavailable and deletes nothing:
+# never "no tokens of that user" for a name it could not look up.
+r=$(call io.kaas.Token.Create "{\"credentials\": {\"user\": \"alice\", \"password\": \"$ALICE_PASSWORD\"}}")
+ALICE_TOKEN=$(param "$r" token 2>/dev/null)
+check "a token for alice" [ -n "$ALICE_TOKEN" ]
+check "the identity cache flushed" call io.kaas.Admin.FlushCache
+cat >"$KS_TMP/many_uids.py" <<'PYEOF'
+import json, os, socket, sys
+uids, per, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+children = []
+for u in range(uids):
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(30000 + u)
+            os.setuid(30000 + u)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(150)
+            s.connect(path)
+            s.sendall(b"".join(json.dumps({"method": "io.kaas.Identity.GetUser",
+                                           "parameters": {"name": "held-%d-%d" % (u, i)}}).encode() + b"\0"
+                               for i in range(per)))
+            buf = b""
+            while buf.count(b"\0") < per:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+            code = 0 if buf.count(b"\0") >= per else 1
+        finally:
+            os._exit(code)
+    children.append(pid)
+print(sum(1 for pid in children if os.waitpid(pid, 0)[1] != 0))
+PYEOF
+chmod 644 "$KS_TMP/many_uids.py"
+mode hold
+$PY "$KS_TMP/many_uids.py" 64 16 "$SOCK" >"$KS_TMP/many_uids.out" 2>&1 &
+FLOOD_PID=$!
+table_full() { [ "$(ks "['fetches_in_flight']")" -ge 1024 ]; }
+check "1,024 fetches wait for Keystone" wait_for 60 table_full
+r=$(call io.kaas.Token.RevokeUser '{"user": "alice"}')
+check "RevokeUser alice by name meanwhile: unavailable, not \"0 deleted\"" \
+    jt "$r" "d.get('error') == 'io.kaas.Token.Unavailable'"
+mode pass
+wait "$FLOOD_PID"
+FLOOD_PID=
+check "each of the 64 uids had its 16 lookups answered" [ "$(cat "$KS_TMP/many_uids.out")" = 0 ]
+check "alice's token was kept" jt "$(call io.kaas.Token.Validate "{\"token\": \"$ALICE_TOKEN\"}")" \
+    "d['parameters']['identity']['username'] == 'alice'"
+r=$(call io.kaas.Token.RevokeUser '{"user": "alice"}')
+check "with Keystone answering, RevokeUser alice deletes her token" jt "$r" "d['parameters']['deleted'] >= 1"
 
 check_done

@@ -122,6 +122,17 @@ r=$(call io.kaas.Token.RevokeUser '{"user": ""}')
 check "RevokeUser of an empty user: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
 r=$(call io.kaas.Token.RevokeUser "{\"user\": \"$(printf 'x%.0s' $(seq 256))\"}")
 check "RevokeUser of a 256-byte user: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
+long=$(printf 'n%.0s' $(seq 100))
+r=$(call io.kaas.Token.RevokeUser "{\"user\": \"$long\"}")
+check "RevokeUser of an unknown 100-byte name (no ID is that long): nothing deleted" \
+    jt "$r" "d['parameters']['deleted'] == 0"
+r=$(call io.kaas.Token.List "{\"user\": \"$long\"}")
+check "List of that name: no tokens" jt "$r" "d['parameters']['tokens'] == []"
+r=$(call io.kaas.Token.List '{"user": ""}')
+check "List of an empty user: InvalidArgument" jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
+r=$(call io.kaas.Token.RevokeUser '{"user": "bob", "domain": "a\u0001b"}')
+check "RevokeUser in a domain no name can have: InvalidArgument" \
+    jt "$r" "d.get('error') == 'io.kaas.Token.InvalidArgument'"
 r=$(call io.kaas.Token.RevokeUser '{"user": "bob"}')
 check "root revokes bob" jt "$r" "d['parameters']['deleted'] == 1"
 r=$(call io.kaas.Token.Validate "{\"token\": \"$BOB_TOKEN\"}")
