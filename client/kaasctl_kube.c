@@ -264,6 +264,8 @@ static int cmd_rbac_cluster_admin(struct kaasctl *ctx, int argc, char **argv) {
         if (!ids)
                 return kaasctl_usage_error("rbac cluster-admin needs --role-id: the Keystone ID of the cluster's admin "
                                            "role (kaasctl user show USER lists role IDs)");
+        if (!*ids)      /* an unset shell variable: a binding with no subject would take cluster-admin away */
+                return kaasctl_usage_error("--role-id is empty: give the Keystone ID of the cluster's admin role");
         if (cluster && !kube_name_valid(cluster))
                 return kaasctl_usage_error("invalid --cluster '%s': letters, digits, '-', '_' and '.' only", cluster);
         /* a comma-separated list, for clusters with several admin roles */

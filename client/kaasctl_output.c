@@ -281,8 +281,11 @@ int kaasctl_report_failure(const struct kaasctl *ctx, int r, const struct kaas_e
 }
 
 int kaasctl_finish_output(int exit_code) {
+        static bool reported;   /* said once: a command's check and main()'s final one */
         if (fflush(stdout) != 0 || ferror(stdout)) {
-                kaasctl_log("cannot write the output: %s", strerror(errno));
+                if (!reported)
+                        kaasctl_log("cannot write the output: %s", strerror(errno));
+                reported = true;
                 return KAASCTL_EXIT_LOCAL;
         }
         return exit_code;

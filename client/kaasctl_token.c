@@ -495,6 +495,9 @@ int kaasctl_token_create(struct kaasctl *ctx, json_t **ret) {
                 kaasctl_log("out of memory");
                 return KAASCTL_EXIT_LOCAL;
         }
+        /* from here a token may exist: a closed stdout must become a
+         * message that names it, not a death by SIGPIPE */
+        signal(SIGPIPE, SIG_IGN);
         json_t *reply = NULL;
         if ((r = kaasctl_call_explained(ctx, TOKEN_METHOD("Create"), params, &reply, NULL, NULL)) != 0)
                 return r;
@@ -522,10 +525,13 @@ static int cmd_create(struct kaasctl *ctx, int argc, char **argv) {
         }
         /* the token itself goes to stdout only, so it can be redirected;
          * the notes follow it on stderr */
-        if ((r = kaasctl_finish_output(KAASCTL_EXIT_OK)) != 0)
+        const char *id = json_string_value(json_object_get(reply, "id"));
+        if ((r = kaasctl_finish_output(KAASCTL_EXIT_OK)) != 0) {
+                kaasctl_log("the new token %s was not shown: delete it with kaasctl token delete %s", id ? id : "?",
+                            id ? id : "ID");
                 return r;
-        kaasctl_log("created token %s for %s, valid until %s",
-                    json_string_value(json_object_get(reply, "id")) ? json_string_value(json_object_get(reply, "id")) : "?",
+        }
+        kaasctl_log("created token %s for %s, valid until %s", id ? id : "?",
                     json_string_value(json_object_get(reply, "user_name")) ? json_string_value(json_object_get(reply, "user_name")) : "?",
                     expires);
         kaasctl_log("WARNING: this is the only time the token is shown; kaasd keeps only a hash of it and "

@@ -104,6 +104,36 @@ check "stderr warns that it cannot be shown again" err_has "only time the token 
 TOK1=$(cat "$T/out")
 check "stderr does not repeat the token" bash -c "! grep -qF -- '$TOK1' '$T/err'"
 
+# stdout that cannot take the token: the ID is named so that it can be
+# deleted, the failure said once, exit 4
+split $ALICE token create --description "to a full disk"
+$NOTTY env "${VARS[@]}" "$KC" "${ARGS[@]}" </dev/null >/dev/full 2>"$T/err"
+rc=$?
+check "token create > /dev/full: exit 4" rc_is 4
+check "... naming the new token's ID to delete" \
+    bash -c "grep -qE 'the new token tid_[A-Za-z0-9]+ was not shown: delete it with kaasctl token delete tid_' '$T/err'"
+check "... saying once that the output could not be written" [ "$(grep -c 'cannot write the output' "$T/err")" -eq 1 ]
+unshown=$(grep -oE 'kaasctl token delete tid_[A-Za-z0-9]+' "$T/err" | cut -d' ' -f4)
+# a stdout pipe whose reader is gone: no death by SIGPIPE
+$PY - "$KC" "$T/err" $ALICE <<'PYEOF' >"$T/pipe-rc"
+import os, subprocess, sys
+kc, err, env = sys.argv[1], sys.argv[2], dict(os.environ)
+env.update(a.split("=", 1) for a in sys.argv[3:])
+r, w = os.pipe()
+os.close(r)
+with open(err, "w") as e:
+    p = subprocess.run([kc, "token", "create", "--description", "to a closed pipe"], stdin=subprocess.DEVNULL,
+                       stdout=w, stderr=e, env=env)    # SIGPIPE back to its default, as a shell leaves it
+print(p.returncode)
+PYEOF
+check "token create into a closed pipe: exit 4, not killed by SIGPIPE (got $(cat "$T/pipe-rc"))" \
+    [ "$(cat "$T/pipe-rc")" = 4 ]
+check "... naming the new token's ID to delete" err_has "was not shown: delete it with kaasctl token delete tid_"
+unshown="$unshown $(grep -oE 'kaasctl token delete tid_[A-Za-z0-9]+' "$T/err" | cut -d' ' -f4)"
+# shellcheck disable=SC2086
+run token delete $unshown
+check "root deletes the two tokens never shown, by the IDs given" rc_is 0
+
 run $ALICE token list
 check "alice lists her tokens" rc_is 0
 check "the list has ID, DESCRIPTION, CREATED, EXPIRES, LAST USED" \
@@ -346,6 +376,9 @@ check "rbac --json: several role IDs, duplicates dropped" \
     jft "$T/out" "[s['name'] for s in d['subjects']] == ['a1', 'b2'] and d['metadata']['name'] == 'kaas:cluster-admin:alpha'"
 run rbac cluster-admin --cluster alpha
 check "rbac without --role-id: usage error" rc_is 2
+run rbac cluster-admin --cluster alpha --role-id ''
+check "rbac with an empty --role-id (an unset variable): usage error, no binding" \
+    bash -c "[ $rc -eq 2 ] && [ ! -s '$T/out' ] && grep -qF 'role-id is empty' '$T/err'"
 run rbac cluster-admin --cluster 'a b' --role-id x
 check "rbac with a cluster name outside [A-Za-z0-9._-]: usage error" rc_is 2
 
