@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "decimal.h"
+#include "json_values.h"
 #include "varlink_frame.h"
 #include "varlink_message.h"
 
@@ -320,31 +321,6 @@ void vl_reader_set_max_values(struct vl_reader *r, size_t max_values) {
         r->max_values = max_values;
 }
 
-/* More than max JSON values (and member names) in text? Counted before
- * parsing, from the commas and brackets outside strings: each value after
- * the first of its container follows a comma. A parsed value costs tens
- * of bytes, so a small message of tiny values would cost many times its
- * size. */
-static bool too_many_values(const char *text, size_t len, size_t max) {
-        size_t n = 1;
-        bool in_string = false;
-        for (size_t i = 0; i < len; i++) {
-                char ch = text[i];
-                if (in_string) {
-                        if (ch == '\\')
-                                i++;
-                        else if (ch == '"')
-                                in_string = false;
-                } else if (ch == '"') {
-                        in_string = true;
-                } else if (ch == ',' || ch == '[' || ch == '{') {
-                        if (++n > max)
-                                return true;
-                }
-        }
-        return false;
-}
-
 int vl_reader_next(struct vl_reader *r, json_t **ret_msg) {
         return vl_reader_next_or_take(r, NULL, NULL, ret_msg);
 }
@@ -367,7 +343,7 @@ int vl_reader_next_or_take(struct vl_reader *r, vl_take_fn take, void *userdata,
         r->scanned = 0;
         if (len > r->max_message)
                 return -EMSGSIZE;
-        if (r->max_values && too_many_values(msg, len, r->max_values)) {
+        if (r->max_values && json_values_exceed(msg, len, r->max_values)) {
                 explicit_bzero(r->buf + (msg - r->buf), len + 1);
                 return -E2BIG;
         }

@@ -191,7 +191,7 @@ fuzz_replay_identity_blob_CFLAGS = $(fuzz_cflags) -DFUZZ_NAME='"identity_blob"'
 fuzz_replay_identity_blob_LDADD = $(fuzz_identity_blob_libs)
 
 # tokenreview
-fuzz_tokenreview_libs = webhook/libkaas-tokenreview.la $(JANSSON_LIBS)
+fuzz_tokenreview_libs = webhook/libkaas-tokenreview.la common/libkaas-common.la $(JANSSON_LIBS)
 fuzz_fuzz_tokenreview_SOURCES = fuzz/fuzz_tokenreview.c fuzz/fuzz.h
 fuzz_fuzz_tokenreview_CFLAGS = $(fuzz_cflags) $(fuzz_engine_cflags)
 fuzz_fuzz_tokenreview_LDFLAGS = $(fuzz_engine_ldflags)

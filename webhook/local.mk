@@ -1,7 +1,9 @@
 # webhook/: kaas-webhook, kube-apiserver's TokenReview webhook (HTTPS with
 # libmicrohttpd and GnuTLS, asking kaasd through libkaas). The TokenReview
 # parser and renderer is a library of its own, so the unit tests (and fuzz
-# targets) link exactly the code the server runs.
+# targets) link exactly the code the server runs; it needs
+# common/libkaas-common.la (json_values_exceed()), which the server gets
+# through libkaas-static.la.
 noinst_LTLIBRARIES += webhook/libkaas-tokenreview.la
 webhook_libkaas_tokenreview_la_SOURCES = webhook/tokenreview.c webhook/tokenreview.h
 webhook_libkaas_tokenreview_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
@@ -34,7 +36,7 @@ EXTRA_DIST += tests/integration/test_peer_check.sh
 
 tests_unit_test_tokenreview_SOURCES = tests/unit/test_tokenreview.c
 tests_unit_test_tokenreview_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/webhook
-tests_unit_test_tokenreview_LDADD = webhook/libkaas-tokenreview.la $(JANSSON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_tokenreview_LDADD = webhook/libkaas-tokenreview.la common/libkaas-common.la $(JANSSON_LIBS) $(CMOCKA_LIBS)
 
 tests_tools_kaas_store_put_expired_SOURCES = tests/tools/kaas-store-put-expired.c
 tests_tools_kaas_store_put_expired_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/kaasd

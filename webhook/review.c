@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "kaas.h"
 #include "httpd/pool.h"
@@ -38,8 +39,16 @@ static void take_token_id(struct wh_review *out, const json_t *params) {
                 snprintf(out->token_id, sizeof(out->token_id), "%s", tid);
 }
 
+static int64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* One Validate call; a pooled connection that kaasd closed while idle
- * (idle_timeout) fails with a reset, so that case is tried once more. */
+ * (idle_timeout) fails with a reset, so that case is tried once more, in
+ * what is left of the call's timeout: a review waits at most a timeout
+ * for a connection and one for its answer (kaas-webhook(8)). */
 static int call_validate(const struct wh_reviewer *rv, const struct tokenreview_request *req, json_t **ret_params,
                          struct kaas_error *ret_error) {
         struct kaas_client *c;
@@ -51,9 +60,14 @@ static int call_validate(const struct wh_reviewer *rv, const struct tokenreview_
                 kaasd_pool_release(rv->pool, c);
                 return -ENOMEM;
         }
+        int64_t start = now_ms();
         r = kaas_call(c, VALIDATE, params, ret_params, ret_error);
-        if (r == -ECONNRESET || r == -EPIPE)
+        int64_t left = rv->timeout_ms - (now_ms() - start);
+        if ((r == -ECONNRESET || r == -EPIPE) && left > 0) {
+                kaas_client_set_timeout(c, (int)left);
                 r = kaas_call(c, VALIDATE, params, ret_params, ret_error);
+                kaas_client_set_timeout(c, rv->timeout_ms);
+        }
         kaasd_pool_release(rv->pool, c);
         json_t *tok = json_object_get(params, "token");
         explicit_bzero((char *)json_string_value(tok), json_string_length(tok));

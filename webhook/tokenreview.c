@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_values.h"
 #include "tokenreview.h"
 
 #define ROLES_EXTRA_KEY "alpha.kubernetes.io/identity/roles"
@@ -54,6 +55,8 @@ static const char *json_error_kind(const json_error_t *e) {
 }
 
 int tokenreview_parse(const char *body, size_t len, struct tokenreview_request *ret, char *err, size_t err_size) {
+        if (body && json_values_exceed(body, len, TOKENREVIEW_MAX_VALUES))
+                return fail(-EINVAL, err, err_size, "more than %d JSON values", TOKENREVIEW_MAX_VALUES);
         json_error_t je;
         json_t *root = json_loadb(body ? body : "", body ? len : 0, JSON_REJECT_DUPLICATES, &je);
         if (!root) {

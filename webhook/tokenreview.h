@@ -16,6 +16,10 @@
 /* spec.audiences of one request, and the length of each entry */
 #define TOKENREVIEW_MAX_AUDIENCES       64
 #define TOKENREVIEW_MAX_AUDIENCE_LENGTH 1024
+/* JSON values in a body, counted before it is parsed: a review has a few
+ * dozen, 64 audiences included; a body of tiny values ([{},{},...]) would
+ * otherwise cost jansson 75 times its size for the whole review */
+#define TOKENREVIEW_MAX_VALUES          1024
 
 #define TOKENREVIEW_KIND          "TokenReview"
 #define TOKENREVIEW_API_V1        "authentication.k8s.io/v1"

@@ -162,6 +162,47 @@ static void test_malformed_json(void **state) {
         assert_int_equal(tokenreview_parse(NULL, 0, &req, err, sizeof(err)), -EINVAL);
 }
 
+/* A body of many tiny values is refused before jansson builds it: at the
+ * limit it is parsed (and judged on its fields), one value past it is
+ * refused as such; commas and brackets inside strings do not count. */
+static void test_value_count(void **state) {
+        struct tokenreview_request req;
+        char err[200];
+        size_t cap = 64 + 3 * TOKENREVIEW_MAX_VALUES + 64;
+        char *body = malloc(cap);
+        assert_non_null(body);
+        /* the review's own values (the object, kind, apiVersion, spec, token
+         * and x) are 6; the array's n elements bring the rest */
+        for (int extra = 0; extra <= 1; extra++) {
+                int n = TOKENREVIEW_MAX_VALUES - 6 + extra;
+                size_t len = (size_t)snprintf(body, cap, "{" V1 ",\"spec\":{\"token\":\"" TOKEN "\"},\"x\":[");
+                for (int i = 0; i < n; i++)
+                        len += (size_t)snprintf(body + len, cap - len, "%s0", i ? "," : "");
+                len += (size_t)snprintf(body + len, cap - len, "]}");
+                assert_true(len < cap);
+                int r = tokenreview_parse(body, len, &req, err, sizeof(err));
+                if (extra) {
+                        assert_int_equal(r, -EINVAL);
+                        assert_non_null(strstr(err, "more than 1024 JSON values"));
+                } else {
+                        assert_int_equal(r, 0);
+                        assert_string_equal(req.token, TOKEN);
+                        tokenreview_request_clear(&req);
+                }
+        }
+        free(body);
+        /* ',', '[' and '{' in a string are text, not values */
+        char many[4096 + 64];
+        size_t len = (size_t)snprintf(many, sizeof(many), "{" V1 ",\"spec\":{\"token\":\"" TOKEN "\"},\"x\":\"");
+        while (len < sizeof(many) - 8) {
+                many[len] = "[{,"[len % 3];
+                len++;
+        }
+        len += (size_t)snprintf(many + len, sizeof(many) - len, "\"}");
+        assert_int_equal(tokenreview_parse(many, len, &req, err, sizeof(err)), 0);
+        tokenreview_request_clear(&req);
+}
+
 /* Whatever is wrong, the message never quotes the body: a token in it
  * would reach the log and the client. */
 static void test_errors_never_quote_the_token(void **state) {
@@ -532,6 +573,7 @@ int main(void) {
                 cmocka_unit_test(test_user_from_identity),
                 cmocka_unit_test(test_user_refused_and_malformed),
                 cmocka_unit_test(test_reserved_groups_dropped),
+                cmocka_unit_test(test_value_count),
                 cmocka_unit_test(test_render),
                 cmocka_unit_test(test_render_failure),
                 cmocka_unit_test(test_truncations),
