@@ -31,10 +31,19 @@ void hd_log(int priority, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
-        /* one event, one line, whatever a client or Keystone put in a name */
-        for (char *p = text; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+        /* one event, one line, whatever a client or Keystone put in a name;
+         * C1 controls too (U+0080..U+009F, 0xc2 0x80..0x9f in UTF-8: CSI
+         * U+009B starts an escape sequence as ESC [ does) */
+        for (char *p = text; *p; p++) {
+                unsigned char c = (unsigned char)*p;
+                if (c < 0x20 || c == 0x7f)
                         *p = ' ';
+                else if (c == 0xc2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f) {
+                        p[0] = ' ';
+                        p[1] = ' ';
+                        p++;
+                }
+        }
         if (log_target == HD_LOG_SYSLOG) {
                 syslog(priority, "%s", text);
                 return;

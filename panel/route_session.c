@@ -63,6 +63,18 @@ static void form_origin(const char *return_to, char *ret, size_t size) {
         ret[n] = '\0';
 }
 
+/* The session's Keystone token goes too: kaasd forgets it as proof and
+ * revokes it in Keystone, so a copy taken from this process is worthless
+ * after the logout. The logout itself never waits on that succeeding. */
+static void end_keystone_session(struct request *rq) {
+        struct kaas_error err = KAAS_ERROR_INIT;
+        int r = panel_revoke_keystone_token(rq->p, rq->sv.keystone_token, &err);
+        if (r < 0)
+                hd_warning("end of the session of %s: its Keystone token was not revoked, it stays valid until it expires: %s",
+                           rq->sv.user_name, r == KAAS_ERROR_REMOTE ? err.message : kaas_strerror(r));
+        kaas_error_clear(&err);
+}
+
 /* The login page with error (NULL: none), in a pre-login session: the
  * request's own when it has one, else a new one. */
 static enum MHD_Result login_page(struct request *rq, unsigned code, const char *error, const char *user,
@@ -174,9 +186,12 @@ enum MHD_Result route_login_post(struct request *rq) {
         if (panel_admin_mask(rq->p, user_id, &login.admin_mask) < 0)
                 login.admin_mask = 0;
         char id[SESSION_ID_CHARS + 1];
-        /* a new ID: the pre-login one may have been planted */
+        /* a new ID: the pre-login one may have been planted; a login over a
+         * live session ends that one, its Keystone token with it */
         if (rq->has_session)
                 session_end(rq->p->sessions, rq->sid);
+        if (rq->has_session && rq->sv.keystone_token)
+                end_keystone_session(rq);
         r = session_create(rq->p->sessions, &login, time(NULL), id);
         if (r < 0) {
                 /* no session holds the login's Keystone token: it ends here */
@@ -196,18 +211,6 @@ enum MHD_Result route_login_post(struct request *rq) {
         explicit_bzero(id, sizeof(id));
         rq->has_session = false;
         return panel_redirect(rq, login_target(rq, return_to));
-}
-
-/* The session's Keystone token goes too: kaasd forgets it as proof and
- * revokes it in Keystone, so a copy taken from this process is worthless
- * after the logout. The logout itself never waits on that succeeding. */
-static void end_keystone_session(struct request *rq) {
-        struct kaas_error err = KAAS_ERROR_INIT;
-        int r = panel_revoke_keystone_token(rq->p, rq->sv.keystone_token, &err);
-        if (r < 0)
-                hd_warning("logout of %s: its Keystone token was not revoked, it stays valid until it expires: %s",
-                           rq->sv.user_name, r == KAAS_ERROR_REMOTE ? err.message : kaas_strerror(r));
-        kaas_error_clear(&err);
 }
 
 enum MHD_Result route_logout(struct request *rq) {

@@ -354,6 +354,17 @@ static bool origin_valid(const char *o) {
         return !strchr(o + 8, '/') && !strchr(o + 8, '?') && !strchr(o + 8, '#') && !strchr(o + 8, '@');
 }
 
+/* The origin as a browser sends it, which same_origin() compares byte for
+ * byte: the host in lower case, and no ":443" (https's own port). */
+static void origin_as_sent(char *o) {
+        for (char *p = o; *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                        *p = (char)(*p - 'A' + 'a');
+        size_t n = strlen(o);
+        if (n > 4 && strcmp(o + n - 4, ":443") == 0)
+                o[n - 4] = '\0';
+}
+
 /* The hosts a return_to URL may lead to: the origin's and every
  * service's, once each. */
 static int collect_return_to_hosts(struct panel_settings *s, char *err, size_t err_size) {
@@ -395,6 +406,8 @@ int panel_settings_validate(struct panel_settings *s, char *err, size_t err_size
                          s->listen ? s->listen : "");
                 return -EINVAL;
         }
+        if (s->origin)
+                origin_as_sent(s->origin);
         if (!s->origin || !origin_valid(s->origin)) {
                 snprintf(err, err_size, "origin must be the https://HOST[:PORT] users type, without a path, not '%s'",
                          s->origin ? s->origin : "");

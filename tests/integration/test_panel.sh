@@ -230,6 +230,27 @@ for h in "X-Forwarded-Host: grafana.alpha.example.com" "X-Forwarded-Host: nosuch
         bash -c "[ '$(header Strict-Transport-Security)' = max-age=31536000 ] && [ '$(header Referrer-Policy)' = no-referrer ] && [ '$(header X-Content-Type-Options)' = nosniff ] && [ '$(header Cache-Control)' = no-store ]"
 done
 
+# ---------------------------------------------------------------- a login over a live session
+# the session it replaces ends with its Keystone token revoked, as at a logout
+PN_JAR=$W/jar-carol
+code=$(login carol "$CAROL_PASSWORD")
+check "carol logs in" [ "$code" = 303 ]
+get /tokens >/dev/null
+revoked_before=$(grep -c "AUDIT.*session ended: user_id=$CAROL_ID, its Keystone token revoked" "$D/kaasd.log")
+code=$(post /login "user=carol" "password=$CAROL_PASSWORD" "domain=Default" "csrf=$(csrf)")
+check "carol logs in again from her live session" [ "$code" = 303 ]
+check "the replaced session's Keystone token was revoked" \
+    [ "$(grep -c "AUDIT.*session ended: user_id=$CAROL_ID, its Keystone token revoked" "$D/kaasd.log")" -eq $((revoked_before + 1)) ]
+
+# ---------------------------------------------------------------- control bytes in the log
+# a user name with C1 controls (CSI, U+009B: an escape sequence on a
+# terminal) reaches the log as spaces, as C0 controls do
+PN_JAR=$W/jar-c1
+code=$(login $'c1\xc2\x9b2J\xc2\x9b31mname' wrong-password)
+check "a login as a name with C1 controls: 401" [ "$code" = 401 ]
+check "the log has the attempt, its C1 controls as spaces" grep -qF "login of c1  2J  31mname" "$LOG"
+check "no C1 control byte in the log" bash -c "! LC_ALL=C grep -q \$'\\xc2[\\x80-\\x9f]' '$LOG'"
+
 # ---------------------------------------------------------------- logout, idle
 PN_JAR=$W/jar-alice
 code=$(post /logout "csrf=$ALICE_CSRF")

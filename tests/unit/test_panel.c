@@ -501,6 +501,7 @@ static void test_settings_services_and_forward_auth(void **state) {
         assert_int_equal(panel_settings_load(s, conf, err, sizeof(err)), 0);
         assert_int_equal(panel_settings_validate(s, err, sizeof(err)), 0);
         assert_string_equal(panel_cookie_name(s), "__Secure-kaas-session");
+        assert_string_equal(s->origin, "https://kaas.example.com:8444");     /* as a browser sends it */
         assert_string_equal(s->fa_user_header, "X-User");
         assert_string_equal(s->fa_uid_header, "X-Remote-Uid");
         assert_string_equal(s->fa_groups_header, "X-Remote-Groups");
@@ -520,6 +521,17 @@ static void test_settings_services_and_forward_auth(void **state) {
         assert_string_equal(s->return_to_hosts[0], "kaas.example.com");
         assert_string_equal(s->return_to_hosts[1], "grafana.prod.example.com");
         assert_string_equal(s->return_to_hosts[2], "registry.prod.example.com");
+        panel_settings_free(s);
+
+        /* https's own port is never in an Origin */
+        snprintf(text, sizeof(text),
+                 "[panel]\ncert = /c\nkey = /k\norigin = https://KAAS.example.com:443\n"
+                 "[cluster prod]\nserver = https://prod.example.com:6443\nca_file = %s\n", ca);
+        write_file(conf, text);
+        assert_int_equal(panel_settings_new(&s), 0);
+        assert_int_equal(panel_settings_load(s, conf, err, sizeof(err)), 0);
+        assert_int_equal(panel_settings_validate(s, err, sizeof(err)), 0);
+        assert_string_equal(s->origin, "https://kaas.example.com");
         panel_settings_free(s);
 
         /* what is refused, with file and line */
