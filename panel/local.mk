@@ -7,6 +7,7 @@ panel_libkaas_panel_la_SOURCES = \
 	panel/html.c panel/html.h \
 	panel/form.c panel/form.h \
 	panel/session.c panel/session.h \
+	panel/login_form.c panel/login_form.h \
 	panel/settings.c panel/settings.h \
 	panel/kubeconfig.c panel/kubeconfig.h
 panel_libkaas_panel_la_CFLAGS = $(AM_CFLAGS) -pthread $(JANSSON_CFLAGS) $(SODIUM_CFLAGS) $(INIH_CFLAGS)

@@ -124,6 +124,7 @@ int main(int argc, char **argv) {
         char err[600];
         struct panel p = { .s = s, .timeout_ms = (int)s->kaasd_timeout_sec * 1000 };
         pthread_mutex_init(&p.health_lock, NULL);
+        login_key_new(&p.login_key);
         r = kaasd_pool_new(s->kaasd_socket, kaasd_uid, s->kaasd_connections, p.timeout_ms, &p.pool);
         if (r >= 0)
                 r = kaas_client_new(s->kaasd_socket, HEALTH_TIMEOUT_MS, &p.health);
@@ -169,6 +170,7 @@ out:
         kaas_client_free(p.revoker);
         kaasd_pool_free(p.pool);
         pthread_mutex_destroy(&p.health_lock);
+        sodium_memzero(&p.login_key, sizeof(p.login_key));
         panel_settings_free(s);
         return r < 0 ? 1 : 0;
 }

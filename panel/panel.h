@@ -13,6 +13,7 @@
 
 #include "form.h"
 #include "html.h"
+#include "login_form.h"
 #include "session.h"
 #include "settings.h"
 
@@ -27,6 +28,7 @@ struct panel {
         struct kaas_client *health;   /* its own connection: a busy pool must not fail /healthz */
         struct kaas_client *revoker;  /* the sweep's own connection, its timeout the sweep's budget */
         pthread_mutex_t health_lock;
+        struct login_key login_key;   /* the login form's CSRF tokens (login_form.h) */
 };
 
 /* One request, once its body (for a POST) is in. */

@@ -1,11 +1,11 @@
 /* Log in, log out, and the active cluster; see panel.h.
  *
- * Logging in: the form (with the CSRF token of a pre-login session) goes
+ * Logging in: the form (with the login cookie's CSRF token, login_form.h) goes
  * to kaasd's io.kaas.Token.Authenticate, which checks the password with
  * Keystone (throttled by kaasd) and returns the unscoped Keystone token
  * of that authentication. The panel keeps that token as the session's
- * proof and forgets the password at once; the pre-login session ends and
- * the logged-in one gets a new ID. Every failure that is about the
+ * proof and forgets the password at once; the session is made then, with
+ * a new ID. Every failure that is about the
  * credentials reads the same, but for a KaaS token typed as the user
  * name, which is said and goes no further. */
 #include "config.h"
@@ -75,19 +75,27 @@ static void end_keystone_session(struct request *rq) {
         kaas_error_clear(&err);
 }
 
-/* The login page with error (NULL: none), in a pre-login session: the
- * request's own when it has one, else a new one. */
+/* The login page with error (NULL: none). Its form carries the CSRF token
+ * of the session it is shown in, or, logged out, the one of the login
+ * cookie's nonce (login_form.h): the request's own when it has one, so
+ * that forms shown in several tabs all stay good, else a new one. */
 static enum MHD_Result login_page(struct request *rq, unsigned code, const char *error, const char *user,
                                   const char *domain, const char *return_to) {
-        if (!rq->has_session || rq->sv.logged_in) {
-                char id[SESSION_ID_CHARS + 1];
-                if (session_create(rq->p->sessions, NULL, time(NULL), id) < 0)
-                        return panel_message(rq, 503, "Log in", "error", true,
-                                             "The panel is busy: try again in a minute.");
-                session_view_clear(&rq->sv);
-                rq->has_session = session_lookup(rq->p->sessions, id, time(NULL), &rq->sv) == 0;
-                set_cookie(rq, id);
-                explicit_bzero(id, sizeof(id));
+        char csrf[LOGIN_NONCE_CHARS + 1];
+        if (rq->has_session) {
+                snprintf(csrf, sizeof(csrf), "%s", rq->sv.csrf);
+        } else {
+                char nonce[LOGIN_NONCE_CHARS + 1];
+                const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, LOGIN_COOKIE);
+                if (login_nonce_valid(cookie)) {
+                        memcpy(nonce, cookie, sizeof(nonce));
+                } else {
+                        login_nonce_new(nonce);
+                        snprintf(rq->set_cookie, sizeof(rq->set_cookie),
+                                 LOGIN_COOKIE "=%s; Secure; HttpOnly; SameSite=Strict; Path=/", nonce);
+                }
+                login_csrf_of(&rq->p->login_key, nonce, csrf);
+                sodium_memzero(nonce, sizeof(nonce));
         }
         struct html h = { 0 };
         if (error)
@@ -103,7 +111,8 @@ static enum MHD_Result login_page(struct request *rq, unsigned code, const char 
                     "<p><label for=\"domain\">Domain</label>"
                     "<input id=\"domain\" name=\"domain\" value=\"%s\" required></p>",
                     user ? user : "", domain ? domain : rq->p->s->default_domain);
-        panel_csrf_field(rq, &h);
+        html_printf(&h, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
+        sodium_memzero(csrf, sizeof(csrf));
         if (return_to && *return_to && strcmp(login_target(rq, return_to), return_to) == 0) {
                 html_printf(&h, "<input type=\"hidden\" name=\"return_to\" value=\"%s\">", return_to);
                 form_origin(return_to, rq->form_origin, sizeof(rq->form_origin));
@@ -186,12 +195,13 @@ enum MHD_Result route_login_post(struct request *rq) {
         if (panel_admin_mask(rq->p, user_id, &login.admin_mask) < 0)
                 login.admin_mask = 0;
         char id[SESSION_ID_CHARS + 1];
-        /* a new ID: the pre-login one may have been planted; a login over a
-         * live session ends that one, its Keystone token with it */
-        if (rq->has_session)
+        /* a login over a live session ends that one, its Keystone token
+         * with it; the new session has a new ID */
+        if (rq->has_session) {
                 session_end(rq->p->sessions, rq->sid);
-        if (rq->has_session && rq->sv.keystone_token)
-                end_keystone_session(rq);
+                if (rq->sv.keystone_token)
+                        end_keystone_session(rq);
+        }
         r = session_create(rq->p->sessions, &login, time(NULL), id);
         if (r < 0) {
                 /* no session holds the login's Keystone token: it ends here */

@@ -182,9 +182,14 @@ static enum MHD_Result handle(struct panel *p, struct MHD_Connection *conn, cons
                 }
         }
         bool logged_in = rq.has_session && rq.sv.logged_in;
-        /* the login form's session carries its CSRF token too */
-        if (post && (logged_in || is(url, "/login")) &&
-            (!rq.has_session || !session_csrf_ok(&rq.sv, form_get(&rq.form, "csrf")))) {
+        /* logged out, the login form's token is the login cookie's */
+        bool csrf_ok = false;
+        if (post)
+                csrf_ok = logged_in ? session_csrf_ok(&rq.sv, form_get(&rq.form, "csrf"))
+                                    : login_csrf_ok(&p->login_key,
+                                                    MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, LOGIN_COOKIE),
+                                                    form_get(&rq.form, "csrf"));
+        if (post && (logged_in || is(url, "/login")) && !csrf_ok) {
                 hd_notice("refused %s: POST %s without the session's CSRF token", rq.peer, url);
                 if (is(url, "/login") && !logged_in) {
                         ret = route_login_get(&rq);  /* a new form; 403 */
@@ -259,7 +264,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 if (is(url, "/static/panel.css") || is(url, "/static/panel.js"))
                         return serve_static(conn, url);
                 /* a browser's own fetches (favicon) must not be sent to
-                 * /login, where they would cost a pre-login session */
+                 * /login, where they would cost a page and a redirect */
                 if (strncmp(url, "/static/", 8) == 0 || is(url, "/favicon.ico"))
                         return hd_respond_text(conn, 404, "not found\n", static_policy, NULL);
                 hd_answering(conn);

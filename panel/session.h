@@ -10,9 +10,9 @@
  * ends by itself (idle, expiry, max_per_user) waits in the table until
  * session_take_ended() hands it over for revocation.
  *
- * A pre-login session (GET /login) only carries the login form's CSRF
- * token; a login creates a new session with a new ID and ends the
- * pre-login one. A logged-in session keeps the user's name and IDs, the
+ * A session without a login (login NULL) only carries a CSRF token; the
+ * panel makes none (its login form's token is the login cookie's,
+ * login_form.h), and a login always creates a new session with a new ID. A logged-in session keeps the user's name and IDs, the
  * Keystone token kaasd issued for the password (the proof, a secret), the
  * active cluster, the clusters the user administers, and for one page
  * view a token just created (a secret). Secrets are wiped with

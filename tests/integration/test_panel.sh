@@ -51,9 +51,10 @@ check "every input has its label" bash -c "grep -q '<label for=\"user\">' '$OUT.
 check "Content-Security-Policy as the contract says" [ "$(header Content-Security-Policy)" = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" ]
 check "nosniff, no-referrer, HSTS, no-store" bash -c "[ '$(header X-Content-Type-Options)' = nosniff ] && [ '$(header Referrer-Policy)' = no-referrer ] && [ '$(header Strict-Transport-Security)' = max-age=31536000 ] && [ '$(header Cache-Control)' = no-store ]"
 cookie=$(header Set-Cookie)
-check "the pre-login cookie: __Host-, 256 bits, Secure, HttpOnly, SameSite=Strict, Path=/" \
-    bash -c "[[ '$cookie' =~ ^__Host-kaas-session=[A-Za-z0-9_-]{43}\;\ Secure\;\ HttpOnly\;\ SameSite=Strict\;\ Path=/$ ]]"
-PRE_SID=$(echo "$cookie" | sed 's/^__Host-kaas-session=//; s/;.*//')
+check "the login cookie (the form's CSRF nonce, not a session): __Host-, 256 bits, Secure, HttpOnly, SameSite=Strict, Path=/" \
+    bash -c "[[ '$cookie' =~ ^__Host-kaas-login=[A-Za-z0-9_-]{43}\;\ Secure\;\ HttpOnly\;\ SameSite=Strict\;\ Path=/$ ]]"
+check "only that cookie: no session before a login" [ "$(grep -ci '^Set-Cookie:' "$OUT.head")" -eq 1 ]
+LOGIN_NONCE=$(echo "$cookie" | sed 's/^__Host-kaas-login=//; s/;.*//')
 
 # ---------------------------------------------------------------- wrong credentials
 PN_JAR=$W/jar-alice
@@ -78,7 +79,7 @@ cookie=$(header Set-Cookie)
 BOB_SID=$(echo "$cookie" | sed 's/^__Host-kaas-session=//; s/;.*//')
 check "the session cookie after login has every flag" \
     bash -c "[[ '$cookie' =~ ^__Host-kaas-session=[A-Za-z0-9_-]{43}\;\ Secure\;\ HttpOnly\;\ SameSite=Strict\;\ Path=/$ ]]"
-check "login gives a new session ID" bash -c "[ -n '$BOB_SID' ] && [ '$BOB_SID' != '$PRE_SID' ]"
+check "login gives a new session ID" bash -c "[ -n '$BOB_SID' ] && [ '$BOB_SID' != '$LOGIN_NONCE' ]"
 check "the password is in no log line" bash -c "! grep -qF '$BOB_PASSWORD' '$LOG' '$D/kaasd.log'"
 check "the session ID is in no log line" bash -c "! grep -qF '$BOB_SID' '$LOG' '$D/kaasd.log'"
 code=$(get /tokens)
@@ -338,11 +339,38 @@ done
 check "... and not the tokens of the two sessions still alive ($still)" [ "$still" = "$alive" ]
 pn_stop
 
+# ---------------------------------------------------------------- login forms cost nothing
+# max_sessions = 5: an anonymous client loading the login page 200 times
+# takes no room, so a form opened before the flood still logs its user
+# in; and a page loaded without the session cookie (a link from another
+# site: SameSite=Strict keeps it back) never sets one over it
+pn_write_conf "$W/panel-small.conf" "max_sessions = 5"
+pn_start "$W/panel-small.conf" "$LOG" || exit 99
+PN_JAR=$W/jar-erin
+rm -f "$PN_JAR"
+get /login >/dev/null
+ERIN_FORM_CSRF=$(csrf)
+flood_ok=0
+for i in $(seq 200); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.crt" "$PN_URL/login")" = 200 ] && flood_ok=$((flood_ok + 1))
+done
+check "200 anonymous loads of the login page, each answered ($flood_ok)" [ "$flood_ok" -eq 200 ]
+code=$(post /login "user=erin" "password=$ERIN_PASSWORD" "domain=Default" "csrf=$ERIN_FORM_CSRF")
+check "the form erin opened before them logs her in: 303" [ "$code" = 303 ]
+code=$(get /tokens)
+check "... into a live session" [ "$code" = 200 ]
+code=$(curl -s -o "$OUT.body" -D "$OUT.head" -w '%{http_code}' --cacert "$W/ca.crt" -H "Sec-Fetch-Site: cross-site" \
+    "$PN_URL/login")
+check "the login page reached without the session cookie sets only the login cookie" \
+    bash -c "[ '$code' = 200 ] && grep -qi '^Set-Cookie: __Host-kaas-login=' '$OUT.head' && ! grep -qi '^Set-Cookie: __Host-kaas-session=' '$OUT.head'"
+check "erin's session is still hers" [ "$(get /tokens)" = 200 ]
+pn_stop
+
 # ---------------------------------------------------------------- cookie_domain
 pn_write_conf "$W/panel-domain.conf" "cookie_domain = example.com"
 pn_start "$W/panel-domain.conf" "$LOG" || exit 99
 PN_JAR=$W/jar-domain
-get /login >/dev/null
+code=$(login bob "$BOB_PASSWORD")
 check "with cookie_domain: a __Secure- cookie for the domain, every flag kept" \
     bash -c "[[ '$(header Set-Cookie)' =~ ^__Secure-kaas-session=[A-Za-z0-9_-]{43}\;\ Domain=example.com\;\ Secure\;\ HttpOnly\;\ SameSite=Strict\;\ Path=/$ ]]"
 pn_stop
