@@ -76,12 +76,7 @@ SVC_ID=$(j "$r" "d['user']['id']" | tr -d '"')
 ks_rest PUT "/system/users/$SVC_ID/roles/$ROLE_READER_ID" >/dev/null || exit 99
 (umask 077 && printf '%s\n' "$SVC_PASSWORD" >"$D/service-password")
 
-$PY "$top_srcdir/tests/lib/keystone_fault_proxy.py" "$KEYSTONE_URL" "$P" --watch-pid $$ 2>"$P/proxy.err" &
-PROXY_PID=$!
-wait_for 20 test -s "$P/port" || { echo "the fault proxy did not start:"; cat "$P/proxy.err"; exit 99; }
-PROXY_URL=http://127.0.0.1:$(cat "$P/port")
-mode() { echo "$1" >"$P/mode"; }
-mode pass
+ks_fault_proxy_start "$P"
 
 # short TTLs make the cache's behaviour observable; offline_ttl is long
 # enough that cached users outlive every round

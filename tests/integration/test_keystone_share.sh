@@ -36,14 +36,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-$PY "$top_srcdir/tests/lib/keystone_fault_proxy.py" "$KEYSTONE_URL" "$P" --watch-pid $$ 2>"$P/proxy.err" &
-PROXY_PID=$!
-wait_for 20 test -s "$P/port" || { echo "the fault proxy did not start:"; cat "$P/proxy.err"; exit 99; }
-mode() { echo "$1" >"$P/mode"; }
-mode pass
+ks_fault_proxy_start "$P"
 KAASD_CONF_EXTRA="timeout = 120
 negative_ttl = 600"
-KEYSTONE_URL=http://127.0.0.1:$(cat "$P/port") kaasd_write_conf "$D"
+KEYSTONE_URL=$PROXY_URL kaasd_write_conf "$D"
 kaasd_start "$D" || exit 99
 SOCK=$KAASD_SOCKET
 chmod 755 "$KS_TMP" "$D"

@@ -29,16 +29,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-/usr/bin/python3 "$top_srcdir/tests/lib/keystone_fault_proxy.py" "$KEYSTONE_URL" "$P" --watch-pid $$ 2>"$P/proxy.err" &
-PROXY_PID=$!
-wait_for 20 test -s "$P/port" || { echo "the fault proxy did not start:"; cat "$P/proxy.err"; exit 99; }
-mode() { echo "$1" >"$P/mode"; }
 # Keystone is down for revocations from the start: logins (POST and GET)
 # pass, every DELETE is answered 503 and never reaches Keystone
-mode "503 DELETE"
+ks_fault_proxy_start "$P" "503 DELETE"
 
 KAASD_CONF_TAIL=$(pn_kaasd_conf_tail)
-KEYSTONE_URL=http://127.0.0.1:$(cat "$P/port") kaasd_write_conf "$D"
+KEYSTONE_URL=$PROXY_URL kaasd_write_conf "$D"
 kaasd_start "$D" || exit 99
 SOCK=$KAASD_SOCKET
 chmod 755 "$D"

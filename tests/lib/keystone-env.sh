@@ -30,6 +30,12 @@
 #                           and $KAASD_START_TRIES (150) tenths of a second
 #                           and more for a large store
 #   kaasd_stop DIR          SIGTERM, bounded wait, SIGKILL
+#   ks_fault_proxy_start DIR [MODE]
+#                           tests/lib/keystone_fault_proxy.py in front of
+#                           $KEYSTONE_URL, its state in DIR, in MODE (pass);
+#                           sets PROXY_PID (the test's cleanup kills it) and
+#                           PROXY_URL; exits 99 when it does not start
+#   mode MODE               that proxy's mode from now on
 #   ks_cleanup              stops every kaasd and private Keystone started here
 #                           (installed as the EXIT trap by ks_env_setup)
 #   VL                      the varlink client for kaasd's socket:
@@ -129,6 +135,23 @@ ks_set_enabled() {
 }
 ks_user_set_enabled() { ks_set_enabled user "$@"; }
 ks_domain_set_enabled() { ks_set_enabled domain "$@"; }
+
+ks_fault_proxy_start() {
+    KS_PROXY_DIR=$1
+    mkdir -p "$KS_PROXY_DIR" || exit 99
+    /usr/bin/python3 "$top_srcdir/tests/lib/keystone_fault_proxy.py" "$KEYSTONE_URL" "$KS_PROXY_DIR" --watch-pid $$ \
+        2>"$KS_PROXY_DIR/proxy.err" &
+    PROXY_PID=$!
+    wait_for 20 test -s "$KS_PROXY_DIR/port" || {
+        echo "the fault proxy did not start:"
+        cat "$KS_PROXY_DIR/proxy.err"
+        exit 99
+    }
+    PROXY_URL=http://127.0.0.1:$(cat "$KS_PROXY_DIR/port")
+    mode "${2:-pass}"
+}
+
+mode() { echo "$1" >"$KS_PROXY_DIR/mode"; }
 
 kaasd_write_conf() {
     local d=$1 pwfile=${2:-$1/service-password}
