@@ -40,8 +40,10 @@ struct pending {
         struct hd_body body;
 };
 
-/* Its address in a request's con_cls marks a GET whose headers are in. */
-static char get_headers_seen;
+/* Their addresses in a request's con_cls mark a GET whose headers are in,
+ * and one being answered, counted in active until it completes, so that
+ * a shutdown waits for it as for a POST. */
+static char get_headers_seen, get_answering;
 
 extern const char panel_css[], panel_js[];
 extern const unsigned panel_css_len, panel_js_len;
@@ -257,10 +259,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                 *con_cls = pd;
                 return MHD_YES;
         }
+        if (pd == (struct pending *)&get_answering)
+                return MHD_NO;  /* answered already: libmicrohttpd asks no more of a GET */
         if (pd == (struct pending *)&get_headers_seen) {
                 *con_cls = NULL;
                 if (*upload_data_size)  /* a body announced by neither header */
                         return MHD_NO;
+                atomic_fetch_add(&srv->active, 1);
+                *con_cls = &get_answering;
                 if (is(url, "/static/panel.css") || is(url, "/static/panel.js"))
                         return serve_static(conn, url);
                 /* a browser's own fetches (favicon) must not be sent to
@@ -292,8 +298,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
         if (!pd || pd == (struct pending *)&get_headers_seen)
                 return;
-        hd_body_clear(&pd->body);
-        free(pd);
+        if (pd != (struct pending *)&get_answering) {
+                hd_body_clear(&pd->body);
+                free(pd);
+        }
         atomic_fetch_sub(&srv->active, 1);
 }
 

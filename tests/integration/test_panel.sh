@@ -364,7 +364,28 @@ code=$(curl -s -o "$OUT.body" -D "$OUT.head" -w '%{http_code}' --cacert "$W/ca.c
 check "the login page reached without the session cookie sets only the login cookie" \
     bash -c "[ '$code' = 200 ] && grep -qi '^Set-Cookie: __Host-kaas-login=' '$OUT.head' && ! grep -qi '^Set-Cookie: __Host-kaas-session=' '$OUT.head'"
 check "erin's session is still hers" [ "$(get /tokens)" = 200 ]
-pn_stop
+
+# a GET waiting for kaasd when the panel is told to stop is answered: the
+# shutdown waits for it (shutdown_timeout) as for a POST. kaasd is
+# stopped until the panel has begun its shutdown, so the page's call to
+# it is in flight all along, however fast the machine
+kill -STOP "$KAASD_PID"
+get /tokens >"$W/late.code" &
+LATE_PID=$!
+# the page's call waits, unread, at kaasd's end of a connection
+call_waiting() { ss -xn | awk -v p="$SOCK" '$5 == p && $3 > 0 { found = 1 } END { exit !found }'; }
+check "the page's call waits in kaasd's socket" wait_for 30 call_waiting
+stops_before=$(grep -c "finishing the requests in flight" "$LOG")
+kill -TERM "$PN_PID"
+check "the panel begins its shutdown" \
+    wait_for 30 bash -c "[ \$(grep -c 'finishing the requests in flight' '$LOG') -gt $stops_before ]"
+kill -CONT "$KAASD_PID"
+wait "$LATE_PID"
+check "the GET in flight is answered: 200 ($(cat "$W/late.code"))" [ "$(cat "$W/late.code")" = 200 ]
+wait "$PN_PID"
+PN_RC=$?
+PN_PID=
+check "the panel then stops cleanly" [ "$PN_RC" = 0 ]
 
 # ---------------------------------------------------------------- cookie_domain
 pn_write_conf "$W/panel-domain.conf" "cookie_domain = example.com"
