@@ -148,8 +148,11 @@ enum MHD_Result panel_kaasd_failure(struct request *rq, const char *title, int r
         }
         if (kaas_error_is(err, "io.kaas.Token.AuthenticationFailed") ||
             kaas_error_is(err, "io.kaas.Token.UserDisabled") || kaas_error_is(err, "io.kaas.Token.UserRefused")) {
-                /* the session's proof is no longer good: log in again */
+                /* the session's proof is no longer good: log in again, from a
+                 * page that shows the session ended and a cookie cleared */
                 session_end(rq->p->sessions, rq->sid);
+                rq->has_session = false;
+                panel_set_session_cookie(rq, NULL);
                 return panel_message(rq, 401, title, "error", true, "Your session has ended: log in again.");
         }
         if (kaas_error_is(err, "io.kaas.Token.ReadOnly"))

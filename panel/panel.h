@@ -111,6 +111,10 @@ enum MHD_Result panel_kaasd_failure(struct request *rq, const char *title, int r
 
 /* ------------------------------------------------------------ routes */
 
+/* The session cookie for session id to send with the answer; id NULL
+ * clears it. */
+void panel_set_session_cookie(struct request *rq, const char *id);
+
 enum MHD_Result route_login_get(struct request *rq);
 enum MHD_Result route_login_post(struct request *rq);
 enum MHD_Result route_logout(struct request *rq);

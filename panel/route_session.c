@@ -26,8 +26,8 @@
 
 /* The session cookie: __Host- (this host only), or with cookie_domain
  * __Secure- for the domain's hosts, so the ingress's forward-auth
- * subrequest of a managed service carries it. */
-static void set_cookie(struct request *rq, const char *id) {
+ * subrequest of a managed service carries it. See panel.h. */
+void panel_set_session_cookie(struct request *rq, const char *id) {
         const struct panel_settings *s = rq->p->s;
         char domain[300] = "";
         if (s->cookie_domain)
@@ -217,7 +217,7 @@ enum MHD_Result route_login_post(struct request *rq) {
                 hd_notice("login of %s (%s): their session used least recently ended (max_sessions_per_user)",
                           user_name, user_id);
         json_decref(reply);
-        set_cookie(rq, id);
+        panel_set_session_cookie(rq, id);
         explicit_bzero(id, sizeof(id));
         rq->has_session = false;
         return panel_redirect(rq, login_target(rq, return_to));
@@ -228,7 +228,7 @@ enum MHD_Result route_logout(struct request *rq) {
         if (rq->sv.keystone_token)
                 end_keystone_session(rq);
         hd_info("logout of %s from %s", rq->sv.user_name, rq->peer);
-        set_cookie(rq, NULL);
+        panel_set_session_cookie(rq, NULL);
         rq->has_session = false;
         return panel_redirect(rq, "/login");
 }

@@ -211,6 +211,7 @@ done:
         form_clear(&rq.form);
         session_view_clear(&rq.sv);
         explicit_bzero(rq.sid, sizeof(rq.sid));
+        explicit_bzero(rq.set_cookie, sizeof(rq.set_cookie));  /* a new session's ID, sent */
         return ret;
 }
 

@@ -365,6 +365,25 @@ check "the login page reached without the session cookie sets only the login coo
     bash -c "[ '$code' = 200 ] && grep -qi '^Set-Cookie: __Host-kaas-login=' '$OUT.head' && ! grep -qi '^Set-Cookie: __Host-kaas-session=' '$OUT.head'"
 check "erin's session is still hers" [ "$(get /tokens)" = 200 ]
 
+# a session whose proof kaasd no longer takes (its user disabled in
+# Keystone) ends: the page says so as a logged-out page and clears the
+# cookie
+PN_JAR=$W/jar-frank
+code=$(login frank "$FRANK_PASSWORD")
+check "frank logs in" [ "$code" = 303 ]
+get /tokens >/dev/null
+FRANK_CSRF=$(csrf)
+trap 'ks_set_enabled user "$FRANK_ID" true >/dev/null 2>&1; ks_cleanup' EXIT
+check "frank disabled in Keystone" ks_set_enabled user "$FRANK_ID" false
+check "kaasd forgets what it had cached of him" $VL "$SOCK" io.kaas.Admin.InvalidateUser "{\"user\": \"$FRANK_ID\"}"
+code=$(post /tokens "description=after disabling" "lifetime_days=1" "csrf=$FRANK_CSRF")
+check "his next form: 401, his session has ended" bash -c "[ '$code' = 401 ] && grep -qF 'Your session has ended' '$OUT.body'"
+check "... on a logged-out page, the session cookie cleared" \
+    bash -c "! grep -q 'id=\"whoami\"' '$OUT.body' && grep -qi '^Set-Cookie: __Host-kaas-session=; .*Max-Age=0' '$OUT.head'"
+check "frank enabled again" ks_set_enabled user "$FRANK_ID" true
+trap ks_cleanup EXIT
+PN_JAR=$W/jar-erin
+
 # a GET waiting for kaasd when the panel is told to stop is answered: the
 # shutdown waits for it (shutdown_timeout) as for a POST. kaasd is
 # stopped until the panel has begun its shutdown, so the page's call to
