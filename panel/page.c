@@ -111,7 +111,7 @@ enum MHD_Result panel_page(struct request *rq, unsigned code, const char *title,
                     "<body><a class=\"skip\" href=\"#main\">Skip to content</a>"
                     "<header><p class=\"brand\">KaaS Control Panel</p>",
                     title);
-        if (rq->has_session && rq->sv.logged_in)
+        if (rq->has_session)
                 nav(rq, &h);
         html_printf(&h, "</header>\n<main id=\"main\"><h1>%s</h1>\n", title);
         size_t blen = 0;
@@ -135,7 +135,7 @@ enum MHD_Result panel_message(struct request *rq, unsigned code, const char *tit
                               const char *text) {
         struct html h = { 0 };
         html_printf(&h, "<p id=\"%s\"%r>%s</p>", id, alert ? " role=\"alert\"" : "", text);
-        if (rq->has_session && rq->sv.logged_in)
+        if (rq->has_session)
                 html_printf(&h, "<p><a href=\"/tokens\">Back to your tokens</a></p>");
         else
                 html_printf(&h, "<p><a href=\"/login\">Log in</a></p>");

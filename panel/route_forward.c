@@ -192,7 +192,7 @@ static int identity_from_session(struct panel *p, struct MHD_Connection *conn, s
 
         int r = panel_session_of(p, conn, sid, &sv);
         sodium_memzero(sid, sizeof(sid));
-        if (r < 0 || !sv.logged_in) {
+        if (r < 0) {
                 session_view_clear(&sv);
                 return -EACCES;
         }

@@ -128,7 +128,7 @@ enum MHD_Result route_login_get(struct request *rq) {
                                   form_get(&rq->form, "return_to"));
         const char *return_to = panel_arg(rq, "return_to");
         /* logged in already: straight on */
-        if (rq->has_session && rq->sv.logged_in)
+        if (rq->has_session)
                 return panel_redirect(rq, login_target(rq, return_to));
         return login_page(rq, 200, NULL, NULL, NULL, return_to);
 }

@@ -183,7 +183,7 @@ static enum MHD_Result handle(struct panel *p, struct MHD_Connection *conn, cons
                         goto done;
                 }
         }
-        bool logged_in = rq.has_session && rq.sv.logged_in;
+        bool logged_in = rq.has_session;
         /* logged out, the login form's token is the login cookie's */
         bool csrf_ok = false;
         if (post)

@@ -19,7 +19,6 @@
 struct session {
         struct session *next;
         unsigned char hash[HASH_BYTES];
-        bool logged_in;
         time_t created, last_seen, expires;
         char csrf[SESSION_ID_CHARS + 1];
         char user_name[SESSION_NAME_MAX + 1];
@@ -176,23 +175,13 @@ void session_sweep(struct session_table *t, time_t now) {
         pthread_mutex_unlock(&t->lock);
 }
 
-/* Room for one more: expired sessions go, then the oldest pre-login one.
- * Locked. */
+/* Room for one more: expired sessions go; a live one never goes for
+ * another user's login. Locked. */
 static int make_room(struct session_table *t, time_t now) {
         if (t->count < t->max)
                 return 0;
-        struct session **oldest = NULL;
         sweep_locked(t, now);
-        if (t->count < t->max)
-                return 0;
-        for (size_t i = 0; i < t->n_buckets; i++)
-                for (struct session **pp = &t->buckets[i]; *pp; pp = &(*pp)->next)
-                        if (!(*pp)->logged_in && (!oldest || (*pp)->last_seen < (*oldest)->last_seen))
-                                oldest = pp;
-        if (!oldest)
-                return -EBUSY;
-        unlink_at(t, oldest, true);
-        return 0;
+        return t->count < t->max ? 0 : -EBUSY;
 }
 
 /* Room for one more session of user_id: with max_per_user of them live,
@@ -205,7 +194,7 @@ static bool make_user_room(struct session_table *t, const char *user_id, time_t 
         for (size_t i = 0; i < t->n_buckets; i++)
                 for (struct session **pp = &t->buckets[i]; *pp;) {
                         struct session *s = *pp;
-                        if (!s->logged_in || strcmp(s->user_id, user_id) != 0) {
+                        if (strcmp(s->user_id, user_id) != 0) {
                                 pp = &s->next;
                                 continue;
                         }
@@ -237,24 +226,21 @@ int session_create(struct session_table *t, const struct session_login *login, t
         if (!s)
                 return -ENOMEM;
         s->created = s->last_seen = now;
-        s->expires = now + (time_t)(login ? t->lifetime_sec : t->idle_sec);
+        s->expires = now + (time_t)t->lifetime_sec;
         random_string(s->csrf);
-        if (login) {
-                s->logged_in = true;
-                if (login->proof_expires - PROOF_MARGIN_SEC < (int64_t)s->expires)
-                        s->expires = (time_t)(login->proof_expires - PROOF_MARGIN_SEC);
-                snprintf(s->user_name, sizeof(s->user_name), "%s", login->user_name);
-                snprintf(s->user_id, sizeof(s->user_id), "%s", login->user_id);
-                snprintf(s->domain_id, sizeof(s->domain_id), "%s", login->domain_id ? login->domain_id : "");
-                s->admin_mask = login->admin_mask;
-                if (!(s->keystone_token = strdup(login->keystone_token))) {
-                        session_free(s);
-                        return -ENOMEM;
-                }
+        if (login->proof_expires - PROOF_MARGIN_SEC < (int64_t)s->expires)
+                s->expires = (time_t)(login->proof_expires - PROOF_MARGIN_SEC);
+        snprintf(s->user_name, sizeof(s->user_name), "%s", login->user_name);
+        snprintf(s->user_id, sizeof(s->user_id), "%s", login->user_id);
+        snprintf(s->domain_id, sizeof(s->domain_id), "%s", login->domain_id ? login->domain_id : "");
+        s->admin_mask = login->admin_mask;
+        if (!(s->keystone_token = strdup(login->keystone_token))) {
+                session_free(s);
+                return -ENOMEM;
         }
         char id[SESSION_ID_CHARS + 1];
         pthread_mutex_lock(&t->lock);
-        bool ended = login && make_user_room(t, s->user_id, now);
+        bool ended = make_user_room(t, s->user_id, now);
         int r = make_room(t, now);
         if (r == 0) {
                 /* 256 random bits do not collide; a retry costs nothing */
@@ -301,7 +287,6 @@ int session_lookup(struct session_table *t, const char *id, time_t now, struct s
                 r = -ENOENT;
         } else {
                 s->last_seen = now;
-                ret->logged_in = s->logged_in;
                 memcpy(ret->csrf, s->csrf, sizeof(ret->csrf));
                 memcpy(ret->user_name, s->user_name, sizeof(ret->user_name));
                 memcpy(ret->user_id, s->user_id, sizeof(ret->user_id));

@@ -4,16 +4,14 @@
  * so the table's memory does not hold what a cookie needs. A session
  * ends after idle_sec without a request, at its absolute expiry (at most
  * lifetime_sec after login, and never after the proof's own expiry), at
- * logout, when max_sessions forces the oldest pre-login session out, or
- * when its user logs in with max_per_user sessions already (the one used
- * least recently ends). The Keystone token of a logged-in session that
+ * logout, or when its user logs in with max_per_user sessions already
+ * (the one used least recently ends). The Keystone token of a session that
  * ends by itself (idle, expiry, max_per_user) waits in the table until
  * session_take_ended() hands it over for revocation.
  *
- * A session without a login (login NULL) only carries a CSRF token; the
- * panel makes none (its login form's token is the login cookie's,
- * login_form.h), and a login always creates a new session with a new ID. A logged-in session keeps the user's name and IDs, the
- * Keystone token kaasd issued for the password (the proof, a secret), the
+ * Only a login creates a session, always with a new ID (the login form's
+ * CSRF token is the login cookie's, login_form.h). A session keeps the
+ * user's name and IDs, its CSRF token, the Keystone token kaasd issued for the password (the proof, a secret), the
  * active cluster, the clusters the user administers, and for one page
  * view a token just created (a secret). Secrets are wiped with
  * sodium_memzero when dropped. One mutex guards the table; callers get
@@ -44,7 +42,6 @@ struct session_login {
 };
 
 struct session_view {
-        bool logged_in;
         char csrf[SESSION_ID_CHARS + 1];
         char user_name[SESSION_NAME_MAX + 1];
         char user_id[SESSION_NAME_MAX + 1];
@@ -61,12 +58,12 @@ int session_table_new(unsigned max_sessions, unsigned max_per_user, unsigned idl
         __attribute__((warn_unused_result, nonnull));
 struct session_table *session_table_free(struct session_table *t);
 
-/* A new session (login NULL: pre-login) at now. Its ID goes to ret_id
+/* A new session of login at now. Its ID goes to ret_id
  * (SESSION_ID_CHARS + 1 bytes), nowhere else. 1 when a live session of
  * the same user ended to make room (max_per_user), else 0; -EBUSY when
  * max_sessions are in use and none can go, -ENOMEM. */
 int session_create(struct session_table *t, const struct session_login *login, time_t now, char *ret_id)
-        __attribute__((warn_unused_result, nonnull(1, 4)));
+        __attribute__((warn_unused_result, nonnull));
 
 /* The session of cookie value id at now, which counts as its latest
  * request: -ENOENT when there is none (malformed, unknown, expired;

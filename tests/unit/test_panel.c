@@ -140,7 +140,6 @@ static void test_session_idle_and_absolute(void **state) {
         /* each request restarts the idle clock... */
         for (int i = 1; i <= 11; i++) {
                 assert_int_equal(session_lookup(t, id, 1000000 + i * 50, &v), 0);
-                assert_true(v.logged_in);
                 assert_string_equal(v.user_name, "alice");
                 assert_string_equal(v.keystone_token, "gAAAAAB-keystone-token");
                 session_view_clear(&v);
@@ -163,16 +162,16 @@ static void test_session_idle_and_absolute(void **state) {
 static void test_session_sweep(void **state) {
         struct session_table *t;
         struct session_view v;
-        char idle[SESSION_ID_CHARS + 1], busy[SESSION_ID_CHARS + 1], pre[SESSION_ID_CHARS + 1];
+        char idle[SESSION_ID_CHARS + 1], busy[SESSION_ID_CHARS + 1], idle2[SESSION_ID_CHARS + 1];
         assert_int_equal(session_table_new(10, 10, 60, 600, &t), 0);
         assert_int_equal(session_create(t, &alice, 1000000, idle), 0);
         assert_int_equal(session_create(t, &alice, 1000000, busy), 0);
-        assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
+        assert_int_equal(session_create(t, &alice, 1000000, idle2), 0);
         assert_int_equal(session_lookup(t, busy, 1000000 + 50, &v), 0);
         session_view_clear(&v);
         session_sweep(t, 1000000 + 59);
         assert_int_equal(session_count(t), 3);
-        /* idle and pre have had no request for 60 s; busy had one 10 s ago */
+        /* idle and idle2 have had no request for 60 s; busy had one 10 s ago */
         session_sweep(t, 1000000 + 60);
         assert_int_equal(session_count(t), 1);
         assert_int_equal(session_lookup(t, busy, 1000000 + 60, &v), 0);
@@ -201,15 +200,11 @@ static void test_session_not_past_its_proof(void **state) {
 static void test_session_ids_and_logout(void **state) {
         struct session_table *t;
         struct session_view v;
-        char pre[SESSION_ID_CHARS + 1], id[SESSION_ID_CHARS + 1], forged[SESSION_ID_CHARS + 1];
+        char first[SESSION_ID_CHARS + 1], id[SESSION_ID_CHARS + 1], forged[SESSION_ID_CHARS + 1];
         assert_int_equal(session_table_new(10, 10, 60, 600, &t), 0);
-        assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
-        assert_int_equal(session_lookup(t, pre, 1000000, &v), 0);
-        assert_false(v.logged_in);
-        assert_null(v.keystone_token);
-        session_view_clear(&v);
+        assert_int_equal(session_create(t, &alice, 1000000, first), 0);
         assert_int_equal(session_create(t, &alice, 1000000, id), 0);
-        assert_string_not_equal(pre, id);
+        assert_string_not_equal(first, id);     /* every login its own ID */
         /* only what the cookie held finds it: one character off, malformed, empty */
         memcpy(forged, id, sizeof(id));
         forged[0] = forged[0] == 'A' ? 'B' : 'A';
@@ -265,19 +260,20 @@ static void test_session_max(void **state) {
         struct session_table *t;
         struct session_view v;
         char ids[3][SESSION_ID_CHARS + 1], more[SESSION_ID_CHARS + 1];
+        struct session_login bob = alice;
+        bob.user_name = "bob";
+        bob.user_id = "bob-id";
         assert_int_equal(session_table_new(3, 3, 60, 600, &t), 0);
-        assert_int_equal(session_create(t, NULL, 1000000, ids[0]), 0);
-        assert_int_equal(session_create(t, &alice, 1000001, ids[1]), 0);
-        assert_int_equal(session_create(t, &alice, 1000002, ids[2]), 0);
-        /* full: the oldest pre-login session makes room */
-        assert_int_equal(session_create(t, &alice, 1000003, more), 0);
-        assert_int_equal(session_lookup(t, ids[0], 1000003, &v), -ENOENT);
-        /* full of logged-in sessions: refused, nobody is logged out */
-        assert_int_equal(session_create(t, NULL, 1000004, more), -EBUSY);
-        assert_int_equal(session_lookup(t, ids[1], 1000004, &v), 0);
-        session_view_clear(&v);
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(session_create(t, &alice, 1000000 + i, ids[i]), 0);
+        /* full: another user's login is refused, nobody is logged out */
+        assert_int_equal(session_create(t, &bob, 1000003, more), -EBUSY);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(session_lookup(t, ids[i], 1000004, &v), 0);
+                session_view_clear(&v);
+        }
         /* expired sessions go first */
-        assert_int_equal(session_create(t, NULL, 1000000 + 1000, more), 0);
+        assert_int_equal(session_create(t, &bob, 1000000 + 1000, more), 0);
         session_table_free(t);
 }
 
@@ -299,13 +295,13 @@ static void end_sessions(struct session_table *t, const char *prefix, int n, tim
 /* The Keystone token of a session that ends by itself (idle, at its
  * expiry, pushed out by max_per_user) is handed over once for
  * revocation; one ended by session_end() (logout, whose route revokes it
- * itself) and a pre-login session hand over nothing. When more end than
+ * itself) hands over nothing. When more end than
  * the table keeps, the oldest go and are counted. */
 static void test_session_ended_tokens(void **state) {
         struct session_table *t;
         struct session_view v;
-        char idle[SESSION_ID_CHARS + 1], out[SESSION_ID_CHARS + 1], pre[SESSION_ID_CHARS + 1],
-                first[SESSION_ID_CHARS + 1], second[SESSION_ID_CHARS + 1];
+        char idle[SESSION_ID_CHARS + 1], out[SESSION_ID_CHARS + 1], first[SESSION_ID_CHARS + 1],
+                second[SESSION_ID_CHARS + 1];
         char *got[4] = { NULL };
         size_t dropped = 99;
         struct session_login bob = alice, alice2 = alice;
@@ -316,7 +312,6 @@ static void test_session_ended_tokens(void **state) {
         assert_int_equal(session_take_ended(t, got, 4, &dropped), 0);
         assert_int_equal(dropped, 0);
         assert_int_equal(session_create(t, &bob, 1000000, idle), 0);
-        assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
         assert_int_equal(session_create(t, &alice, 1000000, first), 0);
         assert_int_equal(session_create(t, &alice2, 1000010, out), 1);
         /* max_per_user = 1: alice's second login pushed her first out */
@@ -326,7 +321,7 @@ static void test_session_ended_tokens(void **state) {
         /* logout: nothing to hand over */
         session_end(t, out);
         assert_int_equal(session_take_ended(t, got, 4, &dropped), 0);
-        /* bob and the pre-login session idle out; only bob's token comes */
+        /* bob idles out: his token comes */
         session_sweep(t, 1000000 + 60);
         assert_int_equal(session_take_ended(t, got, 4, &dropped), 1);
         assert_string_equal(got[0], "gAAAAAB-bob");
@@ -382,18 +377,15 @@ static void test_session_ended_tokens(void **state) {
 }
 
 /* One account cannot fill the table: its least recently used session
- * makes room for its next login; other users' sessions and pre-login
- * ones stay. */
+ * makes room for its next login; other users' sessions stay. */
 static void test_session_max_per_user(void **state) {
         struct session_table *t;
         struct session_view v;
-        char a[3][SESSION_ID_CHARS + 1], b[SESSION_ID_CHARS + 1], pre[SESSION_ID_CHARS + 1],
-                more[SESSION_ID_CHARS + 1];
+        char a[3][SESSION_ID_CHARS + 1], b[SESSION_ID_CHARS + 1], more[SESSION_ID_CHARS + 1];
         struct session_login bob = alice;
         bob.user_name = "bob";
         bob.user_id = "b0b";
         assert_int_equal(session_table_new(10, 3, 60, 600, &t), 0);
-        assert_int_equal(session_create(t, NULL, 1000000, pre), 0);
         assert_int_equal(session_create(t, &bob, 1000000, b), 0);
         for (int i = 0; i < 3; i++)
                 assert_int_equal(session_create(t, &alice, 1000001 + i, a[i]), 0);
@@ -401,7 +393,7 @@ static void test_session_max_per_user(void **state) {
         assert_int_equal(session_lookup(t, a[0], 1000010, &v), 0);
         session_view_clear(&v);
         assert_int_equal(session_create(t, &alice, 1000011, more), 1);  /* one of hers ended */
-        assert_int_equal(session_count(t), 5);
+        assert_int_equal(session_count(t), 4);
         assert_int_equal(session_lookup(t, a[1], 1000012, &v), -ENOENT);
         assert_int_equal(session_lookup(t, a[0], 1000012, &v), 0);
         session_view_clear(&v);
@@ -412,16 +404,14 @@ static void test_session_max_per_user(void **state) {
         session_view_clear(&v);
         assert_int_equal(session_lookup(t, b, 1000012, &v), 0);
         session_view_clear(&v);
-        assert_int_equal(session_lookup(t, pre, 1000012, &v), 0);
-        session_view_clear(&v);
         /* her expired sessions do not count, and end: 60 s after their
          * last use a[0] and a[2] are over, more (used since) is not, and
          * her next login ends only those two */
         assert_int_equal(session_lookup(t, more, 1000060, &v), 0);
         session_view_clear(&v);
-        assert_int_equal(session_count(t), 5);
-        assert_int_equal(session_create(t, &alice, 1000073, a[1]), 0);
         assert_int_equal(session_count(t), 4);
+        assert_int_equal(session_create(t, &alice, 1000073, a[1]), 0);
+        assert_int_equal(session_count(t), 3);
         assert_int_equal(session_lookup(t, more, 1000073, &v), 0);
         session_view_clear(&v);
         assert_int_equal(session_lookup(t, a[1], 1000073, &v), 0);
