@@ -122,7 +122,9 @@ static int check_token(struct pk_ctx *ctx, bool report) {
                         return PAM_AUTH_ERR;
                 }
         } else {
+                int64_t asked = pk_conversation_start();
                 r = pam_get_authtok(ctx->pamh, PAM_AUTHTOK, &token, ctx->opt.prompt);
+                pk_conversation_end(ctx, asked);
                 if (r == PAM_CONV_AGAIN)
                         return PAM_INCOMPLETE;
                 if (r != PAM_SUCCESS || !token) {

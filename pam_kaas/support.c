@@ -124,13 +124,25 @@ void pk_ctx_init(struct pk_ctx *ctx, pam_handle_t *pamh, int flags, const char *
         ctx->deadline_ms = now_ms() + o->timeout_ms;
 }
 
+int64_t pk_conversation_start(void) {
+        return now_ms();
+}
+
+void pk_conversation_end(struct pk_ctx *ctx, int64_t started) {
+        int64_t spent = now_ms() - started;
+        if (spent > 0)
+                ctx->deadline_ms += spent;
+}
+
 void pk_ctx_done(struct pk_ctx *ctx) {
         ctx->client = kaas_client_free(ctx->client);
 }
 
 int pk_get_user(struct pk_ctx *ctx) {
         const char *user = NULL;
+        int64_t asked = pk_conversation_start();     /* it may prompt */
         int r = pam_get_user(ctx->pamh, &user, NULL);
+        pk_conversation_end(ctx, asked);
         if (r != PAM_SUCCESS) {
                 pam_syslog(ctx->pamh, LOG_ERR, "%s: cannot determine the user name: %s", ctx->stage,
                            pam_strerror(ctx->pamh, r));

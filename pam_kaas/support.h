@@ -57,7 +57,7 @@ struct pk_ctx {
         const char *stage;              /* "auth", "account" ... for log lines */
         struct pk_options opt;
         const char *user;               /* PAM_USER, owned by PAM */
-        int64_t deadline_ms;            /* CLOCK_MONOTONIC; bounds the whole call */
+        int64_t deadline_ms;            /* CLOCK_MONOTONIC; bounds the waits for kaasd */
         struct kaas_client *client;     /* NULL until connected */
 };
 
@@ -68,6 +68,12 @@ void pk_ctx_init(struct pk_ctx *ctx, pam_handle_t *pamh, int flags, const char *
 
 /* Closes the connection to kaasd, if any. */
 void pk_ctx_done(struct pk_ctx *ctx);
+
+/* timeout= bounds the waits for kaasd, not the user: the time spent in a
+ * conversation (a prompt) begun at pk_conversation_start()'s value moves
+ * the deadline on by as much. */
+int64_t pk_conversation_start(void);
+void pk_conversation_end(struct pk_ctx *ctx, int64_t started);
 
 /* Reads PAM_USER (asking for it when unset). Returns PAM_SUCCESS, or
  * PAM_USER_UNKNOWN for a missing, empty, overlong or control-character

@@ -25,7 +25,8 @@
  * "kaas_first" and "kaas_try" (pam_wrapper's pam_set_items.so sets
  * PAM_AUTHTOK from $PAM_AUTHTOK, then use_first_pass / try_first_pass),
  * "kaas_preset" (the same without an option: must ask anyway),
- * "kaas_prompt" (prompt=...), "kaas_timeout" (timeout=1500), "kaas_badrole"
+ * "kaas_prompt" (prompt=...), "kaas_timeout" (timeout=1500), "kaas_slow"
+ * (auth with timeout=3000, for a user slower than that), "kaas_badrole"
  * (require_role= without a value), "kaas_fake" and "kaas_fake_uid"
  * (socket= a fake kaasd, with ignore_authinfo_unavail; the latter also
  * with kaasd_uid= the fake's uid), and for the names phase "kaas_names"
@@ -59,6 +60,7 @@
  * remembers the last prompt and collects error and info messages. */
 struct conv {
         const char *answers[MAX_PROMPTS];
+        unsigned typing_ms;             /* how long the user takes at each prompt */
         int prompts;
         char last_prompt[PAM_MAX_MSG_SIZE];
         char errors[MAX_MESSAGES][PAM_MAX_MSG_SIZE];
@@ -74,6 +76,10 @@ static int conv_fn(int n, const struct pam_message **msg, struct pam_response **
                 switch (msg[i]->msg_style) {
                 case PAM_PROMPT_ECHO_OFF:
                 case PAM_PROMPT_ECHO_ON:
+                        if (cv->typing_ms)
+                                nanosleep(&(struct timespec){ .tv_sec = cv->typing_ms / 1000,
+                                                              .tv_nsec = (long)(cv->typing_ms % 1000) * 1000000L },
+                                          NULL);
                         snprintf(cv->last_prompt, sizeof(cv->last_prompt), "%s", msg[i]->msg);
                         if (cv->prompts < MAX_PROMPTS && cv->answers[cv->prompts])
                                 r[i].resp = strdup(cv->answers[cv->prompts]);
@@ -165,6 +171,15 @@ static void assert_said(const struct conv *cv, const char *text) {
 }
 
 /* ------------------------------------------------------------ up */
+
+/* timeout= bounds the waits for kaasd, not the user: a token typed in
+ * longer than the timeout (kaas_slow: timeout=3000) still logs in. */
+static void slow_typist(void **state) {
+        struct conv cv = { .answers = { env("KAAS_TEST_ALICE_TOKEN") }, .typing_ms = 4000 };
+        struct pam_testcase cases[] = { pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS) };
+        run_ops("kaas_slow", "alice", &cv, cases, 1);
+        assert_int_equal(cv.prompts, 1);
+}
 
 static void good_token_every_stage(void **state) {
         struct conv cv = { .answers = { env("KAAS_TEST_ALICE_TOKEN") } };
@@ -482,6 +497,7 @@ int main(int argc, char **argv) {
         const char *phase = argc > 1 ? argv[1] : "up";
         const struct CMUnitTest up[] = {
                 cmocka_unit_test(good_token_every_stage),
+                cmocka_unit_test(slow_typist),
                 cmocka_unit_test(other_users_token),
                 cmocka_unit_test(other_domain_same_name),
                 cmocka_unit_test(deleted_token),

@@ -138,6 +138,7 @@ svc kaas_preset "auth required $SET_ITEMS" "auth required $M $A"
 svc kaas_prompt "auth required $M $A [prompt=Token for this node: ]"
 svc kaas_timeout "auth required $M $A timeout=1500" "account required $M $A timeout=1500"
 svc kaas_patient "auth required $M $A timeout=30000" "account required $M $A timeout=30000"
+svc kaas_slow "auth required $M $A timeout=3000"
 FAKE_DIR=$KS_TMP/fake
 FAKE_SOCK=$FAKE_DIR/kaasd.sock
 FA="socket=$FAKE_SOCK passwd_file=$PASSWD nodelay debug ignore_authinfo_unavail"
