@@ -10,7 +10,7 @@ common_libkaas_common_la_SOURCES = \
 	common/passwd_file.c common/passwd_file.h \
 	common/group_file_name.c common/group_file_name.h \
 	common/json_values.c common/json_values.h \
-	common/cleanup.h common/decimal.h
+	common/cleanup.h common/decimal.h common/utf8.h
 common_libkaas_common_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -fPIC
 common_libkaas_common_la_LIBADD = $(JANSSON_LIBS)
 

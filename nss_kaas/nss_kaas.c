@@ -39,6 +39,7 @@
 #include "nss_pack.h"
 #include "nss_scan.h"
 #include "passwd_file.h"
+#include "utf8.h"
 
 #define NSS_KAAS_EXPORT __attribute__((visibility("default")))
 
@@ -368,8 +369,10 @@ static enum nss_status not_asked(int *errnop) {
         return bypassed() ? NSS_STATUS_UNAVAIL : NSS_STATUS_NOTFOUND;
 }
 
+/* A name that is not UTF-8 is nobody's in Keystone (and no JSON string):
+ * not found, without asking. */
 static bool name_askable(const char *name) {
-        return name && *name && !bypassed();
+        return name && *name && utf8_valid(name, strlen(name)) && !bypassed();
 }
 
 static bool id_askable(uint32_t id) {

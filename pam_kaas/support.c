@@ -17,6 +17,7 @@
 #include "varlink_message.h"
 #include "support.h"
 #include "token_format.h"
+#include "utf8.h"
 
 static int64_t now_ms(void) {
         struct timespec ts;
@@ -158,6 +159,12 @@ int pk_get_user(struct pk_ctx *ctx) {
                         pk_debug(ctx, "%s: user name holds a control character", ctx->stage);
                         return PAM_USER_UNKNOWN;
                 }
+        /* not UTF-8: no Keystone user's name, as if kaasd had said so (it
+         * cannot even be asked: a JSON string is UTF-8) */
+        if (!utf8_valid(user, n)) {
+                pk_debug(ctx, "%s: user name not UTF-8: not a Keystone user", ctx->stage);
+                return pk_unknown_user(ctx);
+        }
         /* a KaaS token typed as the login name: no user, and no line that
          * would log it as one */
         if (token_is_token_shaped(user)) {

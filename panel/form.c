@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "utf8.h"
 
 static int hex(char c) {
         if (c >= '0' && c <= '9')
@@ -39,46 +40,6 @@ static int decode(const char *in, size_t n, char *out) {
         }
         out[o] = '\0';
         return (int)o;
-}
-
-/* Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF),
- * no NUL. */
-static bool utf8_valid(const unsigned char *s, size_t n) {
-        for (size_t i = 0; i < n;) {
-                unsigned char c = s[i];
-                size_t k;
-                unsigned cp;
-                if (c == 0)
-                        return false;
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf) {
-                        k = 1;
-                        cp = c & 0x1f;
-                } else if (c >= 0xe0 && c <= 0xef) {
-                        k = 2;
-                        cp = c & 0x0f;
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                        k = 3;
-                        cp = c & 0x07;
-                } else {
-                        return false;
-                }
-                if (i + k >= n)
-                        return false;
-                for (size_t j = 1; j <= k; j++) {
-                        if ((s[i + j] & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (s[i + j] & 0x3f);
-                }
-                if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-                    (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                i += k + 1;
-        }
-        return true;
 }
 
 void form_clear(struct form *f) {
@@ -120,7 +81,7 @@ int form_parse(const char *data, size_t len, struct form *f) {
                 struct form_field *fl = &f->fields[f->n];
                 char name[FORM_NAME_MAX * 3 + 1];
                 int n = decode(data + pos, name_end - pos, name);
-                if (n <= 0 || (size_t)n > FORM_NAME_MAX || !utf8_valid((const unsigned char *)name, (size_t)n) ||
+                if (n <= 0 || (size_t)n > FORM_NAME_MAX || !utf8_valid(name, (size_t)n) ||
                     form_get(f, name)) {
                         explicit_bzero(name, sizeof(name));
                         r = -EINVAL;
@@ -134,7 +95,7 @@ int form_parse(const char *data, size_t len, struct form *f) {
                 f->n++;
                 n = decode(data + vstart, end - vstart, fl->value);
                 fl->len = end - vstart + 1;
-                if (n < 0 || (size_t)n > FORM_VALUE_MAX || !utf8_valid((const unsigned char *)fl->value, (size_t)n)) {
+                if (n < 0 || (size_t)n > FORM_VALUE_MAX || !utf8_valid(fl->value, (size_t)n)) {
                         r = -EINVAL;
                         break;
                 }

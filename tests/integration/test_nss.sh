@@ -208,6 +208,13 @@ check "the role admin is the group kaas-admin ($KADM_GID), admin a member" \
 out=$($VL "$SOCK" io.kaas.Nss.GetGroupByName '{"name": "Admin"}')
 check "nor a case variant: Admin is no group" jt "$out" "d.get('error') == 'io.kaas.Nss.NotFound'"
 
+# a name that is not UTF-8 is nobody's: not found at once, not out of memory
+for f in getpwnam getgrnam initgroups; do
+    out=$(probe $f $'\xffalice')
+    check "$f of a name that is not UTF-8: NOTFOUND, errno ENOENT ($out)" \
+        sh -c 'echo "$1" | grep -q "^NOTFOUND errno=No such file or directory"' _ "$out"
+done
+
 out=$(NSS_PROBE_THREADS=8 probe getpwnam alice 25)
 same "8 threads looking alice up at once, 25 times each: all succeed" "$out" "threads=8 calls=200 success=200"
 

@@ -260,6 +260,9 @@ static void unknown_user(void **state) {
         run_ops("kaas", "nosuchuser", &cv, cases, 1);
         assert_int_equal(cv.prompts, 0);  /* nothing asked that could not succeed */
         expect1("kaas", "nosuchuser", NULL, PAMTEST_ACCOUNT, PAM_USER_UNKNOWN, NULL);
+        /* a name that is not UTF-8 is nobody's too: not an outage */
+        expect1("kaas", "\xff" "bob", NULL, PAMTEST_AUTHENTICATE, PAM_USER_UNKNOWN, NULL);
+        expect1("kaas", "\xff" "bob", NULL, PAMTEST_ACCOUNT, PAM_USER_UNKNOWN, NULL);
         /* ignore_unknown_user: PAM_IGNORE, so pam_permit decides */
         expect1("kaas_ignopt", "nosuchuser", NULL, PAMTEST_AUTHENTICATE, PAM_SUCCESS, NULL);
         expect1("kaas_ignopt", "nosuchuser", NULL, PAMTEST_ACCOUNT, PAM_SUCCESS, NULL);
