@@ -31,18 +31,28 @@ void hd_log(int priority, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
-        /* one event, one line, whatever a client or Keystone put in a name;
-         * C1 controls too (U+0080..U+009F, 0xc2 0x80..0x9f in UTF-8: CSI
-         * U+009B starts an escape sequence as ESC [ does) */
-        for (char *p = text; *p; p++) {
-                unsigned char c = (unsigned char)*p;
-                if (c < 0x20 || c == 0x7f)
-                        *p = ' ';
-                else if (c == 0xc2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f) {
-                        p[0] = ' ';
-                        p[1] = ' ';
+        /* one event, one line, whatever a client or Keystone put in a name
+         * or a URL: C0 and C1 controls become spaces (U+0080..U+009F, and
+         * a lone byte 0x80..0x9f, which a terminal of 8-bit controls reads
+         * as one: CSI 0x9b starts an escape sequence as ESC [ does), and
+         * so does every byte that starts no UTF-8 sequence */
+        for (unsigned char *p = (unsigned char *)text; *p;) {
+                unsigned k = *p >= 0xc2 && *p <= 0xdf ? 1 : *p >= 0xe0 && *p <= 0xef ? 2 : *p >= 0xf0 && *p <= 0xf4 ? 3
+                                                                                                                  : 0;
+                if (*p < 0x80) {
+                        if (*p < 0x20 || *p == 0x7f)
+                                *p = ' ';
                         p++;
+                        continue;
                 }
+                unsigned ok = 0;
+                while (k && ok < k && (p[ok + 1] & 0xc0) == 0x80)
+                        ok++;
+                if (!k || ok < k || (p[0] == 0xc2 && p[1] <= 0x9f)) {
+                        *p++ = ' ';     /* its continuation bytes, if any, meet the same test */
+                        continue;
+                }
+                p += k + 1;
         }
         if (log_target == HD_LOG_SYSLOG) {
                 syslog(priority, "%s", text);

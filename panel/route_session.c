@@ -78,7 +78,9 @@ static void end_keystone_session(struct request *rq) {
 /* The login page with error (NULL: none). Its form carries the CSRF token
  * of the session it is shown in, or, logged out, the one of the login
  * cookie's nonce (login_form.h): the request's own when it has one, so
- * that forms shown in several tabs all stay good, else a new one. */
+ * that forms shown in several tabs all stay good, else a new one (a
+ * navigation from another site comes without the SameSite=Strict cookie:
+ * forms open in other tabs then expire, and say so). */
 static enum MHD_Result login_page(struct request *rq, unsigned code, const char *error, const char *user,
                                   const char *domain, const char *return_to) {
         char csrf[LOGIN_NONCE_CHARS + 1];

@@ -251,6 +251,12 @@ code=$(login $'c1\xc2\x9b2J\xc2\x9b31mname' wrong-password)
 check "a login as a name with C1 controls: 401" [ "$code" = 401 ]
 check "the log has the attempt, its C1 controls as spaces" grep -qF "login of c1  2J  31mname" "$LOG"
 check "no C1 control byte in the log" bash -c "! LC_ALL=C grep -q \$'\\xc2[\\x80-\\x9f]' '$LOG'"
+# a URL's %9B is a lone 0x9b byte once decoded, CSI to a terminal of
+# 8-bit controls: a space in the log line of the refusal too
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.crt" -X POST "$PN_URL/%9B2J")
+check "a cross-site POST to /%9B2J: 403, logged as '/ 2J'" \
+    bash -c "[ '$code' = 403 ] && grep -qF 'cross-site POST / 2J' '$LOG'"
+check "... with no byte 0x9b in that line" bash -c "! grep -F 'cross-site POST /' '$LOG' | LC_ALL=C grep -q \$'\\x9b'"
 
 # ---------------------------------------------------------------- logout, idle
 PN_JAR=$W/jar-alice
@@ -344,7 +350,8 @@ pn_stop
 # takes no room, so a form opened before the flood still logs its user
 # in; and a page loaded without the session cookie (a link from another
 # site: SameSite=Strict keeps it back) never sets one over it
-pn_write_conf "$W/panel-small.conf" "max_sessions = 5"
+pn_write_conf "$W/panel-small.conf" "max_sessions = 5
+shutdown_timeout = 300"
 pn_start "$W/panel-small.conf" "$LOG" || exit 99
 PN_JAR=$W/jar-erin
 rm -f "$PN_JAR"
@@ -385,9 +392,9 @@ trap ks_cleanup EXIT
 PN_JAR=$W/jar-erin
 
 # a GET waiting for kaasd when the panel is told to stop is answered: the
-# shutdown waits for it (shutdown_timeout) as for a POST. kaasd is
-# stopped until the panel has begun its shutdown, so the page's call to
-# it is in flight all along, however fast the machine
+# shutdown waits for it (shutdown_timeout, 300 s here) as for a POST.
+# kaasd is stopped until the panel has begun its shutdown, so the page's
+# call to it is in flight all along, however fast the machine
 kill -STOP "$KAASD_PID"
 get /tokens >"$W/late.code" &
 LATE_PID=$!
