@@ -282,6 +282,16 @@ enum pk_result pk_call(struct pk_ctx *ctx, const char *method, json_t *parameter
         int r = kaas_call(ctx->client, method, parameters, ret_parameters, err);
         if (r == KAAS_ERROR_REMOTE)
                 return PK_REMOTE_ERROR;
+        if (r == -EPERM) {
+                /* kaasd had closed the connection, and what listens at the
+                 * path now is not root's: an impostor, not an outage */
+                pam_syslog(ctx->pamh, LOG_ERR,
+                           "%s: %s: refusing to talk to %s on reconnecting: the socket or the process listening on "
+                           "it does not belong to root%s", ctx->stage, method, socket_path(ctx),
+                           ctx->opt.have_kaasd_uid ? " or kaasd_uid" : "");
+                ctx->client = kaas_client_free(ctx->client);
+                return PK_UNTRUSTED;
+        }
         if (r < 0) {
                 char msg[256];
                 if (r == -ETIMEDOUT)
