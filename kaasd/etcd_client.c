@@ -64,6 +64,7 @@ struct etcd_client {
         long connect_timeout_ms, timeout_ms;
         char *token;                    /* secret */
         struct etcd_request *login;     /* in flight */
+        struct loop_timer *login_timer; /* a login to start from the loop */
         struct etcd_request *active;    /* with libcurl */
         struct etcd_request *waiting;   /* for a login */
         struct etcd_request *streams;   /* watch messages to hand over */
@@ -208,14 +209,24 @@ static int request_start(struct etcd_request *req) {
 
 static void login_start(struct etcd_client *ec);
 
-/* Sends req now, or after a login when none is held. */
+static void login_timer_fired(struct loop_timer *t, void *userdata) {
+        struct etcd_client *ec = userdata;
+        ec->login_timer = NULL;
+        if (!ec->login && ec->waiting)
+                login_start(ec);
+}
+
+/* Sends req now, or after a login when none is held. The login starts
+ * from the loop, not here: one that fails at once (the password file
+ * unreadable) answers the requests waiting for it, and a callback must
+ * never run before the call that started it has returned. */
 static int request_submit(struct etcd_request *req) {
         struct etcd_client *ec = req->ec;
         if (req->kind == REQ_LOGIN || ec->token)
                 return request_start(req);
+        if (!ec->login && !ec->login_timer && loop_timer_add(ec->loop, 0, login_timer_fired, ec, &ec->login_timer) < 0)
+                return -ENOMEM;
         list_add(&ec->waiting, req);
-        if (!ec->login)
-                login_start(ec);
         return 0;
 }
 
@@ -645,6 +656,7 @@ struct etcd_client *etcd_client_free(struct etcd_client *ec) {
         while (ec->waiting)
                 request_free(ec->waiting);
         loop_timer_cancel(ec->stream_timer);
+        loop_timer_cancel(ec->login_timer);
         curl_loop_free(ec->curl);
         token_drop(ec);
         for (unsigned i = 0; i < ec->n_endpoints; i++)
