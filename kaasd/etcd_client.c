@@ -25,7 +25,10 @@
 #define ETCD_MAX_CONNECTIONS 8
 #define ETCD_MAX_RESPONSE (32u * 1024 * 1024)   /* a range page; a pending watch backlog */
 #define ETCD_MAX_KVS 100000                     /* per range reply */
-#define ETCD_MAX_EVENTS 100000                  /* per watch message */
+/* per watch message: an event takes more than 16 bytes of its message, so
+ * this never refuses one that fits ETCD_MAX_RESPONSE (refusing one stops
+ * the watch at that revision for good) */
+#define ETCD_MAX_EVENTS (ETCD_MAX_RESPONSE / 16)
 #define ETCD_PASSWORD_MAX 1024
 #define ETCD_TOKEN_MAX 4096
 #define ETCD_ERRMSG_SIZE 512

@@ -107,6 +107,12 @@ static int header_revision(json_t *obj, int64_t *ret) {
         return r < 0 ? r : (*ret > 0 ? 0 : -EBADMSG);
 }
 
+/* One key-value. A key or value past ETCD_KEY_MAX or ETCD_VALUE_MAX is
+ * one record kaasd cannot take, not a reply to refuse: the key is decoded
+ * whole (bounded by the reply's size; a range's next page starts after
+ * it) and the value given as "", which no record reader takes, so that
+ * the record is counted as ignored and the rest of the reply (a page, a
+ * watch message: every node's replication) goes on. */
 static int parse_kv(json_t *o, bool want_value, struct etcd_kv *ret) {
         struct etcd_kv kv = { 0 };
         const char *k = json_string_value(json_object_get(o, "key"));
@@ -114,12 +120,19 @@ static int parse_kv(json_t *o, bool want_value, struct etcd_kv *ret) {
         int r;
         if (!json_is_object(o) || !k || (v && !json_is_string(v)))
                 return -EBADMSG;
-        if ((r = b64_decode(k, ETCD_KEY_MAX, &kv.key, &kv.key_len)) < 0 ||
+        if ((r = b64_decode(k, strlen(k), &kv.key, &kv.key_len)) < 0 ||
             (r = get_int64(o, "mod_revision", &kv.mod_revision)) < 0)
                 goto fail;
-        if (want_value && (r = b64_decode(v ? json_string_value(v) : "", ETCD_VALUE_MAX, &kv.value,
-                                          &kv.value_len)) < 0)
-                goto fail;
+        if (want_value) {
+                const char *value = v ? json_string_value(v) : "";
+                if ((r = b64_decode(value, strlen(value), &kv.value, &kv.value_len)) < 0)
+                        goto fail;
+                if (kv.key_len > ETCD_KEY_MAX || kv.value_len > ETCD_VALUE_MAX) {
+                        sodium_memzero(kv.value, kv.value_len);
+                        kv.value[0] = '\0';
+                        kv.value_len = 0;
+                }
+        }
         *ret = kv;
         return 0;
 fail:

@@ -84,6 +84,17 @@ check "the record is overwritten with a value that is no token record" \
 check "the reader drops the token it held" wait_for 20 absent "$T1"
 check "the reader counts the value it ignored" jt "$(store)" "d['records_ignored'] >= 1"
 
+# ---------------------------------------------------------------- a key longer than kaasd takes
+# under uids/, where every reader may write: one record ignored, not the
+# watch stopped (the next token still reaches the reader) nor a reload
+# that would fail on it for good
+long_key="${ETCD_PREFIX}uids/$(head -c 2000 /dev/zero | tr '\0' a)"
+check "a 2,000-byte key is put under uids/" etcdctl_root put "$long_key" 1
+read -r T9 H9 R9 < <(new_token)
+check "a token record is put after it" etcdctl_root put "${ETCD_PREFIX}tokens/$H9" "$R9"
+check "the reader takes it: its watch went on past the long key" wait_for 20 held "$T9"
+check "the long key removed again" etcdctl_root del "$long_key"
+
 # ---------------------------------------------------------------- the watch's member frozen
 read -r T2 H2 R2 < <(new_token)
 check "another token record is put into etcd" etcdctl_root put "${ETCD_PREFIX}tokens/$H2" "$R2"

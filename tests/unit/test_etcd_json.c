@@ -55,6 +55,66 @@ static void test_range(void **state) {
                         fail_msg("accepted: %s", bad[i]);
 }
 
+/* A key or value past the limits is one record nobody takes, not a reply
+ * to refuse: the key comes whole (a range's next page starts after it),
+ * the value as "", and the records beside it as they are. */
+static void test_oversized_records(void **state) {
+        size_t big = ETCD_VALUE_MAX + 1, long_key = ETCD_KEY_MAX + 1;
+        char *raw = malloc(big), *key = malloc(long_key);
+        assert_non_null(raw);
+        assert_non_null(key);
+        memset(raw, 'v', big);
+        memcpy(key, "/kaas/uids/", 11);
+        memset(key + 11, 'k', long_key - 11);
+        size_t b64_big = sodium_base64_encoded_len(big, sodium_base64_VARIANT_ORIGINAL),
+               b64_key = sodium_base64_encoded_len(long_key, sodium_base64_VARIANT_ORIGINAL);
+        char *vb = malloc(b64_big), *kb = malloc(b64_key);
+        assert_non_null(vb);
+        assert_non_null(kb);
+        sodium_bin2base64(vb, b64_big, (const unsigned char *)raw, big, sodium_base64_VARIANT_ORIGINAL);
+        sodium_bin2base64(kb, b64_key, (const unsigned char *)key, long_key, sodium_base64_VARIANT_ORIGINAL);
+        size_t cap = b64_big + b64_key + 1024;
+        char *reply = malloc(cap);
+        assert_non_null(reply);
+        /* /kaas/tokens/x with a value too large, the long key with "1",
+         * /kaas/tokens/y with "hello" */
+        snprintf(reply, cap,
+                 "{" HDR ",\"kvs\":[{\"key\":\"L2thYXMvdG9rZW5zL3g=\",\"mod_revision\":\"7\",\"value\":\"%s\"},"
+                 "{\"key\":\"%s\",\"mod_revision\":\"8\",\"value\":\"MQ==\"},"
+                 "{\"key\":\"L2thYXMvdG9rZW5zL3k=\",\"mod_revision\":\"9\",\"value\":\"aGVsbG8=\"}],\"more\":true}",
+                 vb, kb);
+        struct etcd_range_reply r;
+        assert_int_equal(etcd_json_range_reply(reply, strlen(reply), 10, &r), 0);
+        assert_int_equal(r.n_kvs, 3);
+        assert_string_equal(r.kvs[0].key, "/kaas/tokens/x");
+        assert_string_equal(r.kvs[0].value, "");
+        assert_int_equal(r.kvs[1].key_len, long_key);
+        assert_memory_equal(r.kvs[1].key, key, long_key);
+        assert_string_equal(r.kvs[1].value, "");
+        assert_string_equal(r.kvs[2].value, "hello");
+        etcd_range_reply_clear(&r);
+
+        /* the same in a watch message, a deletion of the long key among them */
+        snprintf(reply, cap,
+                 "{\"result\":{" HDR ",\"events\":[{\"kv\":{\"key\":\"L2thYXMvdG9rZW5zL3g=\",\"mod_revision\":\"7\","
+                 "\"value\":\"%s\"}},{\"type\":\"DELETE\",\"kv\":{\"key\":\"%s\",\"mod_revision\":\"8\"}},"
+                 "{\"kv\":{\"key\":\"L2thYXMvdG9rZW5zL3k=\",\"mod_revision\":\"9\",\"value\":\"aGVsbG8=\"}}]}}",
+                 vb, kb);
+        struct etcd_watch_reply w;
+        assert_int_equal(etcd_json_watch_reply(reply, strlen(reply), 10, &w), 0);
+        assert_int_equal(w.n_events, 3);
+        assert_string_equal(w.events[0].kv.value, "");
+        assert_true(w.events[1].deleted);
+        assert_int_equal(w.events[1].kv.key_len, long_key);
+        assert_string_equal(w.events[2].kv.value, "hello");
+        etcd_watch_reply_clear(&w);
+        free(reply);
+        free(vb);
+        free(kb);
+        free(raw);
+        free(key);
+}
+
 static void test_watch(void **state) {
         static const char created[] = "{\"result\":{" HDR ",\"created\":true}}";
         struct etcd_watch_reply w;
@@ -302,6 +362,7 @@ int main(void) {
                 return 1;
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_range),
+                cmocka_unit_test(test_oversized_records),
                 cmocka_unit_test(test_watch),
                 cmocka_unit_test(test_txn_auth_error),
                 cmocka_unit_test(test_auth_token_wiped),
