@@ -231,7 +231,13 @@ static int batch_init(struct batch *b, size_t cap) {
         b->changes = calloc(cap, sizeof(*b->changes));
         b->recs = calloc(cap, sizeof(*b->recs));
         b->hashes = calloc(cap, sizeof(*b->hashes));
-        return b->changes && b->recs && b->hashes ? 0 : -ENOMEM;
+        if (b->changes && b->recs && b->hashes)
+                return 0;
+        free(b->changes);
+        free(b->recs);
+        free(b->hashes);
+        *b = (struct batch){ 0 };
+        return -ENOMEM;
 }
 
 static void batch_clear(struct batch *b) {
@@ -244,8 +250,9 @@ static void batch_clear(struct batch *b) {
         *b = (struct batch){ 0 };
 }
 
-/* Adds one kv; returns 1 when it is a token record taken, 0 when skipped.
- * A value under a token key that is no token record removes what the
+/* Adds one kv; returns 1 when it is a token record taken, 0 when skipped,
+ * -ENOMEM when it could not be read (the batch must not be applied: its
+ * revision would pass a record never taken). A value under a token key that is no token record removes what the
  * replica holds for that hash: etcd no longer holds a token there, and a
  * fresh snapshot would not have it either. */
 static int batch_add(struct replica *r, struct batch *b, const struct etcd_kv *kv, bool deleted) {
@@ -257,6 +264,8 @@ static int batch_add(struct replica *r, struct batch *b, const struct etcd_kv *k
                 q = replica_token_value_parse(kv->value, kv->value_len, &b->recs[b->n]);
                 bad_value = q == -EBADMSG;
         }
+        if (q == -ENOMEM)
+                return q;
         if (q < 0) {
                 r->records_ignored++;
                 log_warning(0, "etcd: ignoring a malformed token record at revision %lld", (long long)kv->mod_revision);
@@ -384,7 +393,10 @@ static void on_page(const struct etcd_result *res, void *userdata) {
                 uid_entry(r, &rr->kvs[i], false);
                 if (last_use_entry(r, &rr->kvs[i], true) < 0)
                         q = -ENOMEM;
-                if (batch_add(r, &b, &rr->kvs[i], false) > 0)
+                int taken = batch_add(r, &b, &rr->kvs[i], false);
+                if (taken < 0)
+                        q = taken;
+                else if (taken > 0)
                         memcpy(r->seen[r->n_seen++], b.hashes[b.n - 1], STORE_HASH_SIZE);
         }
         if (q == 0)
@@ -501,7 +513,10 @@ static int on_watch_message(const struct etcd_watch_reply *w, void *userdata) {
                 if (e->kv.mod_revision <= r->st.revision)
                         continue;  /* already applied (a resumed watch) */
                 uid_entry(r, &e->kv, e->deleted);
-                batch_add(r, &b, &e->kv, e->deleted);
+                if (batch_add(r, &b, &e->kv, e->deleted) < 0) {
+                        batch_clear(&b);
+                        return -1;      /* the watch starts again from what was applied */
+                }
                 if (e->kv.mod_revision > rev)
                         rev = e->kv.mod_revision;
         }
