@@ -839,6 +839,25 @@ static void on_heartbeat(const struct etcd_result *res, void *userdata) {
         struct replica *r = userdata;
         r->heartbeat = NULL;
         r->heartbeat_ok = res->status == 0;
+        if (res->status == 0 && r->phase == PHASE_WATCHING && r->st.complete && res->revision < r->st.revision) {
+                /* a linearizable read below what this replica applied: etcd
+                 * was restored from an older state (a snapshot), and a watch
+                 * from this replica's revision would never see what etcd
+                 * holds since: load it again, serving what is held meanwhile */
+                log_warning(0, "etcd: its revision %lld is below this replica's %lld: etcd was restored from an "
+                            "older state; reloading the replica", (long long)res->revision,
+                            (long long)r->st.revision);
+                r->reloads++;
+                r->need_load = true;
+                r->etcd_revision = res->revision;
+                load_reset(r);
+                etcd_cancel(r->req);
+                r->req = NULL;
+                r->watch_created = false;
+                start_load(r);
+                heartbeat_schedule(r);
+                return;
+        }
         if (res->status == 0) {
                 note_revision(r, res->revision);
                 if (r->phase == PHASE_WATCHING && r->watch_created && res->endpoint == r->watch_endpoint) {

@@ -191,5 +191,34 @@ rc=$?
 PID=
 check "it stops cleanly (exit status $rc)" [ "$rc" -eq 0 ]
 chmod 0600 "$D/etcd-password"
+
+# ---------------------------------------------------------------- etcd restored to an older state
+# A new cluster stands for etcd restored from an old snapshot: its
+# revision is below the one the reader applied. A watch from there would
+# never see what etcd holds; the reader notices (its heartbeat, a
+# linearizable read, answers below it) and loads etcd again: it takes
+# what etcd holds and drops what it does not.
+old_rev=$(j "$(etcdctl_root get "$ETCD_PREFIX" -w json)" "d['header']['revision']")
+"$top_srcdir/tests/etcd/etcd-down.sh" "$ETCD" >/dev/null 2>&1
+ETCD=$TMP/etcd-restored
+ETCD_WATCH_PID=$$ "$top_srcdir/tests/etcd/etcd-up.sh" "$ETCD" >"$TMP/etcd-up2.log" 2>&1 || {
+    cat "$TMP/etcd-up2.log" >&2
+    exit 99
+}
+. "$ETCD/env"
+PKI=$ETCD_DIR/pki
+read -r T10 H10 R10 < <(new_token)
+check "a token record is put into the restored etcd" etcdctl_root put "${ETCD_PREFIX}tokens/$H10" "$R10"
+new_rev=$(j "$(etcdctl_root get "$ETCD_PREFIX" -w json)" "d['header']['revision']")
+check "its revision ($new_rev) is below the one the reader applied ($old_rev)" [ "$new_rev" -lt "$old_rev" ]
+guide_reader_conf "$D" -e "s|^max_disconnected = .*|max_disconnected = 4|" || exit 99
+"$top_builddir/kaasd/kaasd" -f -c "$D/kaasd.conf" >>"$D/kaasd.log" 2>&1 &
+PID=$!
+check "the reader takes the token the restored etcd holds" wait_for 60 held "$T10"
+check "... and drops the one it no longer holds" wait_for 60 absent "$T3"
+check "the log says why it loaded again" grep -q "etcd was restored from an older state; reloading the replica" "$D/kaasd.log"
+kill -TERM "$PID"
+wait "$PID" 2>/dev/null
+PID=
 check "no sanitizer report" bash -c "! grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$D/kaasd.log'"
 check_done
