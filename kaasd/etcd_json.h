@@ -4,9 +4,10 @@
  * can be tested and fuzzed on its own. In this API keys and values are
  * base64 (decoded here with libsodium) and 64-bit integers are strings.
  *
- * Every reply is hostile until checked: a wrong type, a bad base64, a
- * number out of range or a key/value over its bound is -EBADMSG, never a
- * crash. Depends on jansson and libsodium. */
+ * Every reply is hostile until checked: a wrong type, a bad base64 or a
+ * number out of range is -EBADMSG, never a crash; a key or value over its
+ * bound is one record no reader takes (the key whole, the value ""), so
+ * that one record cannot stop a page or a watch. Depends on jansson and libsodium. */
 #pragma once
 
 #include <jansson.h>

@@ -102,6 +102,7 @@ struct replica {
         bool watch_created, heartbeat_ok;
         const char *watch_endpoint;             /* the member the created watch is on */
         int64_t etcd_revision;
+        int64_t heartbeat_base;                 /* the replica's revision when the heartbeat was sent */
         int64_t disconnected_since;
         int64_t last_contact;   /* when etcd last vouched for the replica; 0: not yet */
 
@@ -839,17 +840,22 @@ static void on_heartbeat(const struct etcd_result *res, void *userdata) {
         struct replica *r = userdata;
         r->heartbeat = NULL;
         r->heartbeat_ok = res->status == 0;
-        if (res->status == 0 && r->phase == PHASE_WATCHING && r->st.complete && res->revision < r->st.revision) {
-                /* a linearizable read below what this replica applied: etcd
-                 * was restored from an older state (a snapshot), and a watch
-                 * from this replica's revision would never see what etcd
-                 * holds since: load it again, serving what is held meanwhile */
+        if (res->status == 0 && r->phase == PHASE_WATCHING && r->st.complete && res->revision < r->heartbeat_base) {
+                /* a linearizable read sent after this replica had applied
+                 * heartbeat_base answers below it: etcd was restored from an
+                 * older state (a snapshot), and a watch from this replica's
+                 * revision would never see what etcd holds since. Load it
+                 * again, serving what is held meanwhile; the revision held is
+                 * etcd's now, so that no write is answered before the load
+                 * has it, and the uid map is compared with etcd's again */
                 log_warning(0, "etcd: its revision %lld is below this replica's %lld: etcd was restored from an "
                             "older state; reloading the replica", (long long)res->revision,
-                            (long long)r->st.revision);
+                            (long long)r->heartbeat_base);
                 r->reloads++;
                 r->need_load = true;
                 r->etcd_revision = res->revision;
+                r->st.revision = res->revision;
+                r->uid_swept = false;
                 load_reset(r);
                 etcd_cancel(r->req);
                 r->req = NULL;
@@ -882,6 +888,7 @@ static void on_heartbeat(const struct etcd_result *res, void *userdata) {
 static void heartbeat_fired(struct loop_timer *t, void *userdata) {
         struct replica *r = userdata;
         r->heartbeat_timer = NULL;
+        r->heartbeat_base = r->st.revision;
         if (etcd_range(r->etcd, r->prefix, strlen(r->prefix), NULL, 0, 0, 1, on_heartbeat, r, &r->heartbeat) < 0)
                 heartbeat_schedule(r);
 }

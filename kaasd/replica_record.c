@@ -87,10 +87,13 @@ static int take(json_t *j, const char *name, char **ret) {
 }
 
 int replica_token_value_parse(const char *value, size_t len, struct token_record *ret) {
-        json_t *j = json_loadb(value, len, JSON_REJECT_DUPLICATES, NULL);
+        json_error_t je;
+        json_t *j = json_loadb(value, len, JSON_REJECT_DUPLICATES, &je);
         struct token_record rec = { 0 };
         char *token_id = NULL;
-        int r = json_is_object(j) ? 0 : -EBADMSG;
+        /* out of memory is not a malformed record: the caller must not
+         * pass it (nor delete what it holds for it) */
+        int r = json_is_object(j) ? 0 : !j && json_error_code(&je) == json_error_out_of_memory ? -ENOMEM : -EBADMSG;
         json_t *created = json_object_get(j, "created"), *expires = json_object_get(j, "expires");
         if (r == 0 && (!json_is_integer(created) || !json_is_integer(expires)))
                 r = -EBADMSG;

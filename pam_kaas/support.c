@@ -159,12 +159,6 @@ int pk_get_user(struct pk_ctx *ctx) {
                         pk_debug(ctx, "%s: user name holds a control character", ctx->stage);
                         return PAM_USER_UNKNOWN;
                 }
-        /* not UTF-8: no Keystone user's name, as if kaasd had said so (it
-         * cannot even be asked: a JSON string is UTF-8) */
-        if (!utf8_valid(user, n)) {
-                pk_debug(ctx, "%s: user name not UTF-8: not a Keystone user", ctx->stage);
-                return pk_unknown_user(ctx);
-        }
         /* a KaaS token typed as the login name: no user, and no line that
          * would log it as one */
         if (token_is_token_shaped(user)) {
@@ -314,6 +308,12 @@ enum pk_result pk_call(struct pk_ctx *ctx, const char *method, json_t *parameter
  * name kaasd does not serve is PK_NOT_FOUND; other error replies
  * (io.kaas.Identity.Unavailable) are PK_REMOTE_ERROR with err filled. */
 static enum pk_result lookup_user(struct pk_ctx *ctx, json_t **ret_user, struct kaas_error *err) {
+        /* not UTF-8 (a local account may be, and was let through before
+         * this): no Keystone user's name, and no JSON string to ask with */
+        if (!utf8_valid(ctx->user, strlen(ctx->user))) {
+                pk_debug(ctx, "%s: the user name is not UTF-8: not a Keystone user", ctx->stage);
+                return PK_NOT_FOUND;
+        }
         json_t *params = json_pack("{s:s}", "unix_name", ctx->user);
         if (!params) {
                 pam_syslog(ctx->pamh, LOG_ERR, "%s: out of memory", ctx->stage);

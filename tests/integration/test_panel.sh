@@ -256,7 +256,7 @@ check "no C1 control byte in the log" bash -c "! LC_ALL=C grep -q \$'\\xc2[\\x80
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca.crt" -X POST "$PN_URL/%9B2J")
 check "a cross-site POST to /%9B2J: 403, logged as '/ 2J'" \
     bash -c "[ '$code' = 403 ] && grep -qF 'cross-site POST / 2J' '$LOG'"
-check "... with no byte 0x9b in that line" bash -c "! grep -F 'cross-site POST /' '$LOG' | LC_ALL=C grep -q \$'\\x9b'"
+check "... with no byte 0x9b in that line" bash -c "! LC_ALL=C grep -F 'cross-site POST /' '$LOG' | LC_ALL=C grep -q \$'\\x9b'"
 
 # ---------------------------------------------------------------- logout, idle
 PN_JAR=$W/jar-alice
