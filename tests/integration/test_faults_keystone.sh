@@ -33,11 +33,9 @@ ks_env_setup
 P=$KS_TMP/proxy
 D=$KS_TMP/kaasd
 mkdir -p "$P" "$D"
-PROXY_PID=
 SVC_ID=
 ADMIN_TOKEN=
 cleanup() {
-    [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
     if [ -n "$SVC_ID" ]; then
         curl -sS -o /dev/null --max-time 20 -X DELETE -H "X-Auth-Token: $(ks_admin_token)" \
             "$KEYSTONE_AUTH_URL/users/$SVC_ID" 2>/dev/null

@@ -27,11 +27,9 @@ ks_env_setup
 P=$KS_TMP/proxy
 D=$KS_TMP/kaasd
 mkdir -p "$P" "$D"
-PROXY_PID=
 FLOOD_PID=
 cleanup() {
     [ -n "$FLOOD_PID" ] && kill "$FLOOD_PID" 2>/dev/null
-    [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
     ks_cleanup
 }
 trap cleanup EXIT

@@ -21,10 +21,8 @@ ks_env_setup
 P=$KS_TMP/proxy
 D=$KS_TMP/kaasd
 mkdir -p "$P" "$D"
-PROXY_PID=
 cleanup() {
     [ -n "${PN_PID:-}" ] && kill "$PN_PID" 2>/dev/null
-    [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
     ks_cleanup
 }
 trap cleanup EXIT

@@ -33,10 +33,10 @@
 #   ks_fault_proxy_start DIR [MODE]
 #                           tests/lib/keystone_fault_proxy.py in front of
 #                           $KEYSTONE_URL, its state in DIR, in MODE (pass);
-#                           sets PROXY_PID (the test's cleanup kills it) and
+#                           sets PROXY_PID (ks_cleanup stops it) and
 #                           PROXY_URL; exits 99 when it does not start
 #   mode MODE               that proxy's mode from now on
-#   ks_cleanup              stops every kaasd and private Keystone started here
+#   ks_cleanup              stops every kaasd, fault proxy and private Keystone started here
 #                           (installed as the EXIT trap by ks_env_setup)
 #   VL                      the varlink client for kaasd's socket:
 #                           $VL [-t SECONDS] SOCKET METHOD [JSON]
@@ -53,6 +53,7 @@ VL="/usr/bin/python3 $top_srcdir/tests/lib/varlink.py"
 
 ks_cleanup() {
     local d
+    [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null
     for d in $KS_KAASD_DIRS; do
         kaasd_stop "$d" 2>/dev/null || true
     done
